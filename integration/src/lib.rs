@@ -1,1 +1,13 @@
-//! placeholder
+//! Test harness for real-process tests: locating the built binaries and guests,
+//! running apps through the CLI or a private containerd, and an HTTP client.
+
+pub mod cli_app;
+pub mod containerd;
+pub mod fixtures;
+pub mod guests;
+pub mod http;
+pub mod paths;
+pub mod process;
+pub mod scenarios;
+pub mod suite;
+pub mod upstream;

@@ -1,1 +1,15 @@
-fn main(){}
+//! `spin-shim`: the companion CLI of containerd-shim-spin.
+
+use clap::Parser as _;
+
+fn main() {
+    containerd_shim_spin::logging::init();
+    let code = match containerd_shim_spin::cli::Cli::parse().run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}

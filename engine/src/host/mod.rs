@@ -1,0 +1,14 @@
+//! Host capabilities a guest imports. Each module follows one shape: configuration
+//! (manifest permissions + runtime config) -> per-instance state -> linker registration.
+
+mod linker;
+mod outbound_http;
+mod state;
+mod variables;
+mod wasi;
+
+pub use linker::build_linker;
+pub use outbound_http::OutboundHttp;
+pub use state::{HostState, InstanceTemplate};
+pub use variables::ComponentVariables;
+pub use wasi::{Mount, StdioMode, WasiTemplate};

@@ -1,0 +1,82 @@
+//! Per-instance host state (`Store<HostState>`) and the per-component template it is
+//! stamped from on every event.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::outbound_http::OutboundHttp;
+use super::variables::ComponentVariables;
+use super::wasi::WasiTemplate;
+
+/// Everything needed to build a fresh [`HostState`] for one component, computed once
+/// at start-up.
+pub struct InstanceTemplate {
+    /// Component id, for logs and errors.
+    pub component_id: String,
+    /// WASI environment, mounts and stdio.
+    pub wasi: WasiTemplate,
+    /// Resolved component variables.
+    pub variables: Arc<ComponentVariables>,
+    /// Outbound HTTP policy.
+    pub outbound_http: OutboundHttp,
+    /// Cap on linear memory per instance, in bytes.
+    pub max_instance_memory: Option<usize>,
+}
+
+impl InstanceTemplate {
+    /// A fresh host state for one event; `args` are the guest's argv (command trigger).
+    pub fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(max) = self.max_instance_memory {
+            limits = limits.memory_size(max);
+        }
+        Ok(HostState {
+            wasi: self.wasi.build(args)?,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            outbound_http: self.outbound_http.clone(),
+            variables: self.variables.clone(),
+            limits: limits.build(),
+        })
+    }
+}
+
+/// The `T` of every `Store<T>`: WASI, wasi-http and Spin host state for one instance.
+pub struct HostState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) outbound_http: OutboundHttp,
+    pub(crate) variables: Arc<ComponentVariables>,
+    pub(crate) limits: StoreLimits,
+}
+
+impl HostState {
+    /// The store's resource limiter.
+    pub fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound_http,
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! WASI 0.2 context for one instance: the component's `environment`, its `files`
+//! preopened read-only, and stdio.
+
+use std::path::PathBuf;
+
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
+
+/// A host directory preopened at a guest path.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// Directory on the host (or inside the container rootfs).
+    pub host_dir: PathBuf,
+    /// Absolute path the guest sees.
+    pub guest_path: String,
+}
+
+/// Where guest stdout/stderr go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StdioMode {
+    /// The process's own stdout/stderr (in the shim: the container log).
+    #[default]
+    Inherit,
+    /// Discarded.
+    Null,
+}
+
+/// The WASI settings shared by every instance of one component.
+#[derive(Clone, Debug, Default)]
+pub struct WasiTemplate {
+    /// `KEY=VALUE` pairs of the component's environment.
+    pub env: Vec<(String, String)>,
+    /// Read-only preopens.
+    pub mounts: Vec<Mount>,
+    /// stdout/stderr routing.
+    pub stdio: StdioMode,
+    /// Whether the guest may open outbound sockets (`wasi:sockets`); off by default.
+    pub allow_sockets: bool,
+}
+
+impl WasiTemplate {
+    /// Builds a fresh `WasiCtx` for one instance.
+    pub fn build(&self, args: &[String]) -> anyhow::Result<WasiCtx> {
+        let mut b = WasiCtxBuilder::new();
+        b.envs(&self.env).args(args);
+        if self.stdio == StdioMode::Inherit {
+            b.inherit_stdout().inherit_stderr();
+        }
+        if !self.allow_sockets {
+            b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        }
+        for m in &self.mounts {
+            b.preopened_dir(&m.host_dir, &m.guest_path, FsPerms::ReadOnly)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot mount {} at {}: {e:#}",
+                        m.host_dir.display(),
+                        m.guest_path
+                    )
+                })?;
+        }
+        Ok(b.build())
+    }
+}

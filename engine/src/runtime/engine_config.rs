@@ -1,0 +1,121 @@
+//! The wasmtime `Engine` every component runs on: component model, async, epoch
+//! interruption and (when the host allows it) the pooling instance allocator.
+
+use anyhow::Context as _;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Tunables for the wasmtime engine, with defaults suited to a Kubernetes node.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Use the pooling allocator (fast instantiation); falls back to on-demand if it
+    /// cannot reserve its address space.
+    pub pooling: bool,
+    /// Concurrent instances the pool holds (`SPIN_WASMTIME_INSTANCE_COUNT`).
+    pub pool_instances: u32,
+    /// Largest linear memory one pooled memory slot can grow to, in bytes.
+    pub pool_max_memory_size: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            pooling: true,
+            pool_instances: 1000,
+            pool_max_memory_size: 4 << 30,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// Defaults overridden by the documented `SPIN_WASMTIME_*` environment variables.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut opts = Self::default();
+        if let Some(v) = env_parse::<u32>("SPIN_WASMTIME_INSTANCE_COUNT")? {
+            opts.pool_instances = v;
+        }
+        if let Some(v) = env_parse::<String>("SPIN_WASMTIME_POOLING")? {
+            opts.pooling = !matches!(v.as_str(), "0" | "false" | "off");
+        }
+        Ok(opts)
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
+        _ => Ok(None),
+    }
+}
+
+/// The engine-wide configuration shared by compilation and execution, so that
+/// precompiled artifacts are valid for every run of the same build.
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.memory_init_cow(true);
+    config
+}
+
+fn pooling_config(opts: &EngineOptions) -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    let n = opts.pool_instances;
+    pool.total_component_instances(n)
+        .total_core_instances(n.saturating_mul(4))
+        .total_memories(n.saturating_mul(2))
+        .total_tables(n.saturating_mul(4))
+        .total_stacks(n)
+        .max_core_instances_per_component(200)
+        .max_memories_per_component(32)
+        .max_tables_per_component(64)
+        .max_component_instance_size(10 << 20)
+        .max_core_instance_size(10 << 20)
+        .table_elements(100_000)
+        .max_memory_size(opts.pool_max_memory_size)
+        // Keep the first pages of a freed slot resident and zero them by hand:
+        // cheaper than unmapping and faulting them in again on the next request.
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
+    pool
+}
+
+/// Builds the engine; with pooling requested but unavailable it logs why and
+/// falls back to on-demand allocation.
+pub fn build_engine(opts: &EngineOptions) -> anyhow::Result<Engine> {
+    if opts.pooling {
+        let mut config = base_config();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(opts)));
+        match Engine::new(&config) {
+            Ok(engine) => return Ok(engine),
+            Err(e) => tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation"),
+        }
+    }
+    Engine::new(&base_config())
+        .map_err(anyhow::Error::from)
+        .context("creating the wasmtime engine")
+}
+
+/// A stable hex key for "artifacts precompiled by this engine can be loaded by it".
+pub fn compatibility_key(engine: &Engine) -> String {
+    use sha2::Digest as _;
+    use std::hash::Hash as _;
+    struct Sha(sha2::Sha256);
+    impl std::hash::Hasher for Sha {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+    }
+    let mut h = Sha(sha2::Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut h);
+    hex::encode(&h.0.finalize()[..16])
+}

@@ -1,0 +1,14 @@
+//! The wasmtime runtime: engine, compile cache, componentization, and the
+//! pre-linked components every event is instantiated from.
+
+mod compile_cache;
+mod componentize;
+mod engine_config;
+mod epoch;
+mod prepared;
+
+pub use compile_cache::{compile, precompile, CompileCache};
+pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
+pub use engine_config::{build_engine, compatibility_key, EngineOptions};
+pub use epoch::EPOCH_TICK;
+pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};

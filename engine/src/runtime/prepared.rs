@@ -1,0 +1,248 @@
+//! Start-up preparation: every component compiled (or loaded from cache), linked
+//! into an `InstancePre`, and paired with the template of its per-event host state.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use sha2::Digest as _;
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, Store, UpdateDeadline};
+
+use super::compile_cache::CompileCache;
+use super::engine_config::{build_engine, EngineOptions};
+use crate::allowed_hosts::AllowedHosts;
+use crate::host::{
+    build_linker, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
+};
+use crate::loader::staging::prepare_mounts;
+use crate::locked::{ContentRef, LockedApp, LockedComponent};
+use crate::variables::{Provider, VariableResolver};
+
+/// The engine, the shared linker and the compile cache: one per process.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: CompileCache,
+}
+
+/// Per-app settings for [`Runtime::prepare`].
+#[derive(Default)]
+pub struct PrepareOptions {
+    /// `KEY=VALUE` pairs appended to every component's environment (`-e`).
+    pub extra_env: Vec<(String, String)>,
+    /// Variable providers, highest priority first (manifest defaults come last).
+    pub variable_providers: Vec<Box<dyn Provider>>,
+    /// Where guest stdout/stderr go.
+    pub stdio: StdioMode,
+    /// Cap on one instance's linear memory (`SPIN_MAX_INSTANCE_MEMORY`).
+    pub max_instance_memory: Option<usize>,
+    /// Directory where file mounts that need it are staged (hard links).
+    pub staging_dir: Option<PathBuf>,
+    /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
+    pub content_dir: Option<PathBuf>,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator, epoch ticker) and the linker.
+    pub fn new(opts: &EngineOptions, cache: CompileCache) -> anyhow::Result<Arc<Self>> {
+        let engine = build_engine(opts)?;
+        let linker = build_linker(&engine)?;
+        let rt = Arc::new(Self { engine, linker, cache });
+        super::epoch::start_ticker(rt.engine.clone(), &rt);
+        Ok(rt)
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Resolves variables, compiles and links every component of `app`.
+    pub fn prepare(self: &Arc<Self>, app: LockedApp, opts: PrepareOptions) -> anyhow::Result<PreparedApp> {
+        let resolver = VariableResolver::new(&app.variables, opts.variable_providers);
+        resolver.validate()?;
+        let staging = match &opts.staging_dir {
+            Some(d) => d.clone(),
+            None => std::env::temp_dir().join(format!("spin-staging-{}", std::process::id())),
+        };
+        let mut components = HashMap::new();
+        // Components sharing the same wasm are compiled once.
+        let mut compiled: HashMap<Vec<u8>, Component> = HashMap::new();
+        for c in &app.components {
+            let template = InstanceTemplate {
+                component_id: c.id.clone(),
+                wasi: crate::host::WasiTemplate {
+                    env: c.env.iter().map(|(k, v)| (k.clone(), v.clone())).chain(opts.extra_env.iter().cloned()).collect(),
+                    mounts: prepare_mounts(c, &staging, opts.content_dir.as_deref())
+                        .with_context(|| format!("component `{}`: preparing files", c.id))?
+                        .into_iter()
+                        .map(|m| Mount { host_dir: m.host_dir, guest_path: m.guest_path })
+                        .collect(),
+                    stdio: opts.stdio,
+                    allow_sockets: false,
+                },
+                variables: Arc::new(ComponentVariables::new(
+                    resolver
+                        .resolve_component(c)
+                        .with_context(|| format!("component `{}`: resolving variables", c.id))?,
+                )),
+                outbound_http: OutboundHttp::new(
+                    &c.id,
+                    Arc::new(
+                        AllowedHosts::parse(&c.allowed_outbound_hosts(), |t| resolver.render(t))
+                            .with_context(|| format!("component `{}`: invalid allowed_outbound_hosts", c.id))?,
+                    ),
+                ),
+                max_instance_memory: opts.max_instance_memory,
+            };
+            let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;
+            components.insert(c.id.clone(), Arc::new(prepared));
+        }
+        Ok(PreparedApp {
+            locked: Arc::new(app),
+            components,
+            runtime: self.clone(),
+        })
+    }
+
+    fn prepare_component(
+        &self,
+        c: &LockedComponent,
+        template: InstanceTemplate,
+        content_dir: Option<&Path>,
+        compiled: &mut HashMap<Vec<u8>, Component>,
+    ) -> anyhow::Result<PreparedComponent> {
+        let (bytes, origin) = read_content(&c.source.content, content_dir)
+            .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
+        let digest = sha2::Sha256::digest(&bytes).to_vec();
+        let component = match compiled.get(&digest) {
+            Some(c) => c.clone(),
+            None => {
+                let component = self
+                    .cache
+                    .load(&self.engine, &bytes)
+                    .with_context(|| format!("component `{}` ({origin})", c.id))?;
+                compiled.insert(digest, component.clone());
+                component
+            }
+        };
+        let pre = match self.linker.instantiate_pre(&component) {
+            Ok(pre) => pre,
+            Err(e) => {
+                // Imports this runtime does not provide trap when called instead of
+                // refusing the whole component, as long as nothing else is wrong.
+                tracing::warn!("component `{}`: {e:#}; unsupported imports will trap if called", c.id);
+                let mut linker = self.linker.clone();
+                linker.define_unknown_imports_as_traps(&component)?;
+                linker
+                    .instantiate_pre(&component)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?
+            }
+        };
+        Ok(PreparedComponent {
+            id: c.id.clone(),
+            component,
+            pre,
+            template,
+        })
+    }
+}
+
+/// Reads a component source: inline bytes, a `file://` URL or path, or a digest
+/// looked up in `content_dir`. Returns the bytes and a description for errors.
+fn read_content(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+    if let Some(bytes) = &content.inline {
+        return Ok((bytes.clone(), "inline content".into()));
+    }
+    if let Some(src) = &content.source {
+        let path = match url::Url::parse(src) {
+            Ok(u) if u.scheme() == "file" => u
+                .to_file_path()
+                .map_err(|_| anyhow::anyhow!("invalid file URL {src}"))?,
+            Ok(u) => anyhow::bail!("unsupported source URL scheme `{}` in {src}", u.scheme()),
+            Err(_) => PathBuf::from(src),
+        };
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok((bytes, path.display().to_string()));
+    }
+    if let (Some(digest), Some(dir)) = (&content.digest, content_dir) {
+        let path = dir.join(digest);
+        let bytes = std::fs::read(&path).with_context(|| format!("content {digest} not found in {}", dir.display()))?;
+        return Ok((bytes, digest.clone()));
+    }
+    anyhow::bail!("the source has neither inline content, a source URL nor a resolvable digest")
+}
+
+/// A compiled, linked component and the template of its per-event host state.
+pub struct PreparedComponent {
+    id: String,
+    component: Component,
+    pre: InstancePre<HostState>,
+    template: InstanceTemplate,
+}
+
+impl PreparedComponent {
+    /// The component id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The compiled component (for export inspection).
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// The pre-linked instance every event instantiates.
+    pub fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.pre
+    }
+
+    /// A fresh store for one event: new host state, memory limit, and an epoch
+    /// deadline that yields every tick and traps past `deadline`.
+    pub fn new_store(&self, args: &[String], deadline: Option<Instant>) -> anyhow::Result<Store<HostState>> {
+        let state = self.template.instantiate_state(args)?;
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| s.limits());
+        match deadline {
+            None => store.epoch_deadline_async_yield_and_update(1),
+            Some(deadline) => store.epoch_deadline_callback(move |_| {
+                if Instant::now() >= deadline {
+                    Err(wasmtime::Error::msg("the guest exceeded its execution deadline"))
+                } else {
+                    Ok(UpdateDeadline::Yield(1))
+                }
+            }),
+        }
+        Ok(store)
+    }
+}
+
+/// An app ready to serve: the locked app plus its prepared components.
+pub struct PreparedApp {
+    locked: Arc<LockedApp>,
+    components: HashMap<String, Arc<PreparedComponent>>,
+    runtime: Arc<Runtime>,
+}
+
+impl PreparedApp {
+    /// The app model.
+    pub fn locked(&self) -> &LockedApp {
+        &self.locked
+    }
+
+    /// The runtime the app runs on.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The prepared component `id`, or an error naming it.
+    pub fn component(&self, id: &str) -> anyhow::Result<&Arc<PreparedComponent>> {
+        self.components
+            .get(id)
+            .with_context(|| format!("no component `{id}` in the app"))
+    }
+}

@@ -1,0 +1,147 @@
+//! The runtime config file (`--runtime-config-file`, `/runtime-config.toml` in a
+//! container): Spin's schema, unknown top-level keys rejected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// Parsed runtime configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// State directory (`""` = unset).
+    #[serde(default)]
+    pub state_dir: Option<String>,
+    /// Directory for component stdout/stderr logs.
+    #[serde(default)]
+    pub log_dir: Option<String>,
+    /// Cap on one instance's linear memory, in bytes.
+    #[serde(default)]
+    pub max_instance_memory: Option<usize>,
+    /// Variable providers in priority order.
+    #[serde(default, alias = "config_provider")]
+    pub variables_provider: Vec<VariablesProvider>,
+    /// `[key_value_store.<label>]` tables (not yet served by this runtime).
+    #[serde(default)]
+    pub key_value_store: BTreeMap<String, toml::Value>,
+    /// `[sqlite_database.<label>]` tables (not yet served by this runtime).
+    #[serde(default)]
+    pub sqlite_database: BTreeMap<String, toml::Value>,
+    /// `[llm_compute]` (not served by this runtime).
+    #[serde(default)]
+    pub llm_compute: Option<toml::Value>,
+    /// `[outbound_networking]`.
+    #[serde(default)]
+    pub outbound_networking: Option<toml::Value>,
+    /// `[[client_tls]]`.
+    #[serde(default)]
+    pub client_tls: Vec<toml::Value>,
+    /// `[outbound_http]`.
+    #[serde(default)]
+    pub outbound_http: Option<toml::Value>,
+    /// `[outbound_redis]`.
+    #[serde(default)]
+    pub outbound_redis: Option<toml::Value>,
+    /// `[outbound_pg]`.
+    #[serde(default)]
+    pub outbound_pg: Option<toml::Value>,
+    /// `[outbound_mysql]`.
+    #[serde(default)]
+    pub outbound_mysql: Option<toml::Value>,
+    /// `[outbound_mqtt]`.
+    #[serde(default)]
+    pub outbound_mqtt: Option<toml::Value>,
+    /// Directory of the file, for relative paths.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// One `[[variables_provider]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VariablesProvider {
+    /// Fixed values.
+    Static {
+        /// Name -> value.
+        values: BTreeMap<String, String>,
+    },
+    /// Environment variables `<prefix>_<NAME>`.
+    Env {
+        /// Defaults to `SPIN_VARIABLE`.
+        #[serde(default)]
+        prefix: Option<String>,
+        /// A dotenv file to read as well (not supported yet).
+        #[serde(default)]
+        dotenv_path: Option<PathBuf>,
+    },
+    /// HashiCorp Vault (not supported by this runtime).
+    Vault {
+        #[serde(flatten)]
+        #[allow(dead_code)]
+        rest: BTreeMap<String, toml::Value>,
+    },
+    /// Azure Key Vault (not supported by this runtime).
+    AzureKeyVault {
+        #[serde(flatten)]
+        #[allow(dead_code)]
+        rest: BTreeMap<String, toml::Value>,
+    },
+}
+
+impl RuntimeConfig {
+    /// Reads and validates `path`; errors name the file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        let mut cfg: Self = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+        cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for p in &cfg.variables_provider {
+            match p {
+                VariablesProvider::Vault { .. } | VariablesProvider::AzureKeyVault { .. } => anyhow::bail!(
+                    "{}: this runtime does not support vault or azure_key_vault variable providers",
+                    path.display()
+                ),
+                VariablesProvider::Env { dotenv_path: Some(_), .. } => anyhow::bail!(
+                    "{}: `dotenv_path` is not supported by this runtime",
+                    path.display()
+                ),
+                _ => {}
+            }
+        }
+        for (what, present) in [
+            ("key_value_store", !cfg.key_value_store.is_empty()),
+            ("sqlite_database", !cfg.sqlite_database.is_empty()),
+            ("llm_compute", cfg.llm_compute.is_some()),
+        ] {
+            if present {
+                tracing::warn!("{}: `{what}` is not served by this runtime yet and is ignored", path.display());
+            }
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spin_schema_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rc.toml");
+        std::fs::write(
+            &p,
+            "max_instance_memory = 1000000\n[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"1\" }\n[[config_provider]]\ntype = \"env\"\nprefix = \"X\"\n",
+        )
+        .unwrap();
+        let c = RuntimeConfig::from_file(&p).unwrap();
+        assert_eq!(c.max_instance_memory, Some(1_000_000));
+        assert_eq!(c.variables_provider.len(), 2);
+        std::fs::write(&p, "bogus = 1\n").unwrap();
+        let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("rc.toml") && e.contains("bogus"), "{e}");
+    }
+}

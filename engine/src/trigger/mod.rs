@@ -1,0 +1,33 @@
+//! The trigger plugin model: a trigger type turns events into guest calls. The
+//! engine knows triggers only through this trait; the shim registers the plugins
+//! compiled into its binary.
+
+mod dispatcher;
+mod known;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+pub use tokio_util::sync::CancellationToken as Shutdown;
+
+pub use dispatcher::{TriggerRegistry, run_app};
+pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
+
+use crate::runtime::PreparedApp;
+
+/// One trigger type (`http`, `redis`, ...) as compiled into this binary.
+pub trait TriggerPlugin: Send + Sync {
+    /// The `[[trigger.<type>]]` name this plugin handles.
+    fn trigger_type(&self) -> &'static str;
+
+    /// Validates this type's trigger entries against the app and returns a trigger
+    /// ready to run. Configuration errors surface here, before anything listens.
+    fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>>;
+}
+
+/// A trigger that passed validation and can run.
+pub trait PreparedTrigger: Send {
+    /// Runs until the trigger ends by itself or `shutdown` is cancelled; returns the
+    /// process exit status the trigger stands for (0 for a clean stop).
+    fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>>;
+}

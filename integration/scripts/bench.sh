@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): requests/s and p99 latency of the same hello component
+# through this project's HTTP trigger (`spin-shim up`), `wasmtime serve` 48.0.8, and a
+# native hyper server, measured in one run with wrk; prints the ratios.
+# Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+target=${CARGO_TARGET_DIR:-target}
+guests=${SPIN_TEST_GUESTS:-/var/tmp/css-guests}
+tools=${BENCH_TOOLS_DIR:-/var/tmp/css-tools}
+duration=${BENCH_DURATION:-10s}
+conns=${BENCH_CONNECTIONS:-32}
+threads=${BENCH_THREADS:-2}
+wasm=$guests/rust-hello/app.wasm
+
+cargo build --release -p containerd-shim-spin --bin spin-shim -p integration --bin native-hello
+if [ ! -x "$tools/bin/wasmtime" ]; then
+  echo "bench: installing wasmtime-cli 48.0.8 into $tools (one-time, several minutes)"
+  cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$tools"
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; exit 1; }
+
+"$target/release/spin-shim" up -q -f "$wasm" --listen 127.0.0.1:3100 >/dev/null 2>&1 & pids+=($!)
+"$tools/bin/wasmtime" serve --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
+"$target/release/native-hello" 127.0.0.1:3102 >/dev/null 2>&1 & pids+=($!)
+for p in 3100 3101 3102; do wait_up $p; done
+
+measure() { # name port -> "rps p99_ms"
+  wrk -t"$threads" -c"$conns" -d3s "http://127.0.0.1:$2/" >/dev/null  # warm-up
+  local out; out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "http://127.0.0.1:$2/")
+  local rps p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
+  printf '%-22s %10.0f req/s   p99 %8.2f ms\n' "$1" "$rps" "$p99" >&2
+  echo "$rps $p99"
+}
+
+read -r shim_rps shim_p99 < <(measure "spin-shim (this)" 3100)
+read -r wt_rps wt_p99 < <(measure "wasmtime serve" 3101)
+read -r nat_rps nat_p99 < <(measure "native hyper" 3102)
+
+awk -v a="$shim_rps" -v b="$wt_rps" -v c="$nat_rps" -v pa="$shim_p99" -v pb="$wt_p99" 'BEGIN {
+  printf "ratio requests/s  this / wasmtime serve = %.2fx   this / native = %.3fx\n", a/b, a/c
+  printf "ratio p99         this / wasmtime serve = %.2fx\n", pa/pb
+}'

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing the shim needs on a Debian 12 host, idempotently:
+# protoc and libseccomp (build), containerd and runc (tests, demo), wrk (bench),
+# and the wasm rustup targets (guests). Safe to run again: it skips what is there.
+set -euo pipefail
+
+need=()
+command -v protoc >/dev/null || need+=(protobuf-compiler)
+[ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup-host: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+installed=$(rustup target list --installed)
+for t in wasm32-wasip1 wasm32-wasip2; do
+  grep -qx "$t" <<<"$installed" || rustup target add "$t"
+done
+echo "setup-host: ok"

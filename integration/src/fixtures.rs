@@ -1,0 +1,96 @@
+//! Broken apps every entry point must refuse with one clear line.
+
+use std::path::{Path, PathBuf};
+
+use crate::guests;
+
+/// An app that must fail at start, and the words its error line must contain.
+pub struct BadApp {
+    /// What is wrong, for test messages.
+    pub name: &'static str,
+    /// The app directory (holds `spin.toml`).
+    pub dir: PathBuf,
+    /// Substrings the error line must contain.
+    pub expect: Vec<&'static str>,
+    _tmp: tempfile::TempDir,
+}
+
+const HEADER: &str = "spin_manifest_version = 2\n[application]\nname = \"bad\"\n";
+
+fn app(name: &'static str, manifest: &str, files: &[(&str, &[u8])], expect: Vec<&'static str>) -> BadApp {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("spin.toml"), manifest).unwrap();
+    for (f, bytes) in files {
+        std::fs::write(tmp.path().join(f), bytes).unwrap();
+    }
+    BadApp { name, dir: tmp.path().to_path_buf(), expect, _tmp: tmp }
+}
+
+fn http_app(component: &str, extra: &str) -> String {
+    format!(
+        "{HEADER}[[trigger.http]]\nroute = \"/...\"\ncomponent = \"{component}\"\n[component.{component}]\nsource = \"app.wasm\"\n{extra}"
+    )
+}
+
+/// Every broken app: malformed TOML, unknown field, missing wasm, not wasm, no
+/// handler export, unknown trigger type.
+pub fn bad_apps() -> Vec<BadApp> {
+    let no_handler = std::fs::read(guests::app("rust-no-handler").join("app.wasm")).unwrap();
+    vec![
+        app("malformed toml", "spin_manifest_version = 2\n[application\nname = 1\n", &[], vec!["spin.toml"]),
+        app("unknown field", &http_app("hello", "sorce = \"x\"\n"), &[("app.wasm", b"")], vec!["spin.toml", "sorce"]),
+        app("missing wasm", &http_app("ghost", ""), &[], vec!["ghost", "app.wasm"]),
+        app("not wasm", &http_app("textual", ""), &[("app.wasm", b"hello, I am text")], vec!["textual", "WebAssembly"]),
+        app("no handler export", &http_app("plain", ""), &[("app.wasm", &no_handler)], vec!["plain", "export"]),
+        app(
+            "unknown trigger type",
+            &format!("{HEADER}[[trigger.teleport]]\ncomponent = \"c\"\n[component.c]\nsource = \"app.wasm\"\n"),
+            &[("app.wasm", &no_handler)],
+            vec!["`teleport`"],
+        ),
+    ]
+}
+
+/// Checks the output of a refused start: exactly one `Error:` line holding every
+/// expected word, and no panic or backtrace.
+pub fn check_refusal(app: &BadApp, code: i32, output: &str) -> Result<(), String> {
+    if code == 0 {
+        return Err(format!("{}: exited 0; output:\n{output}", app.name));
+    }
+    let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
+    if errors.len() != 1 {
+        return Err(format!("{}: expected one Error: line, got {}:\n{output}", app.name, errors.len()));
+    }
+    for word in &app.expect {
+        if !errors[0].contains(word) {
+            return Err(format!("{}: error line lacks {word:?}: {}", app.name, errors[0]));
+        }
+    }
+    if output.contains("panicked") || output.contains("stack backtrace") {
+        return Err(format!("{}: panicked:\n{output}", app.name));
+    }
+    Ok(())
+}
+
+/// Copies a built guest into a fresh directory with `manifest` as its spin.toml.
+pub fn with_manifest(guest: &str, manifest: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = guests::app(guest);
+    copy_dir(&src, tmp.path());
+    std::fs::write(tmp.path().join("spin.toml"), manifest).unwrap();
+    let dir = tmp.path().to_path_buf();
+    (tmp, dir)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}

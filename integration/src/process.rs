@@ -1,0 +1,111 @@
+//! Child processes that are killed when the test lets go of them, and free ports.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running child with its output collected line by line.
+pub struct Running {
+    child: Option<Child>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    /// Spawns `cmd` with stdout and stderr captured.
+    pub fn spawn(mut cmd: Command) -> anyhow::Result<Self> {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = cmd.spawn()?;
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Ok(Self { child: Some(child), lines: rx, seen: Vec::new() })
+    }
+
+    /// Waits up to `timeout` for a line containing `needle`; returns it.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> anyhow::Result<String> {
+        let end = Instant::now() + timeout;
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return Ok(l.clone());
+        }
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return Ok(line);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if self.try_status().is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+        anyhow::bail!("no line containing {needle:?} within {timeout:?}; output so far:\n{}", self.output())
+    }
+
+    /// Everything printed so far.
+    pub fn output(&mut self) -> String {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        self.seen.join("\n")
+    }
+
+    /// The exit code if the child has exited.
+    pub fn try_status(&mut self) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        child.try_wait().ok().flatten().map(|s| s.code().unwrap_or(-1))
+    }
+
+    /// Waits up to `timeout` for exit; returns the code and the whole output.
+    pub fn wait(&mut self, timeout: Duration) -> anyhow::Result<(i32, String)> {
+        let end = Instant::now() + timeout;
+        loop {
+            if let Some(code) = self.try_status() {
+                std::thread::sleep(Duration::from_millis(50));
+                return Ok((code, self.output()));
+            }
+            if Instant::now() > end {
+                anyhow::bail!("still running after {timeout:?}; output:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends `signal` to the child.
+    pub fn signal(&self, signal: i32) {
+        if let Some(c) = &self.child {
+            unsafe { libc::kill(c.id() as i32, signal) };
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The HTTP scenarios every entry point (CLI, containerd) must pass: each a guest
+//! app, the environment it runs with, and the checks on its responses.
+
+use crate::suite;
+
+/// One app to serve and what it must answer.
+pub struct Scenario {
+    /// Name for test output.
+    pub name: &'static str,
+    /// Guest app directory name under the built guests.
+    pub guest: &'static str,
+    /// Environment for the app (CLI process env, or container env).
+    pub env: Vec<(String, String)>,
+    /// The checks, given the base URL.
+    pub check: Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>,
+}
+
+/// The token the variables scenario passes through the environment.
+pub const SECRET_TOKEN: &str = "tok-3141";
+
+fn scenario(
+    name: &'static str,
+    guest: &'static str,
+    env: &[(&str, &str)],
+    check: impl Fn(&str) -> anyhow::Result<()> + Send + Sync + 'static,
+) -> Scenario {
+    Scenario {
+        name,
+        guest,
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        check: Box::new(check),
+    }
+}
+
+/// Every scenario; `upstream_port` is a real HTTP server for outbound requests.
+/// `variable_env` is how the required variable is passed: `SPIN_VARIABLE_SECRET_TOKEN`
+/// (CLI) or the plain upper-case `SECRET_TOKEN` (container env, as the existing shim).
+pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
+    vec![
+        scenario("rust hello", "rust-hello", &[], |b| {
+            suite::hello(b, "Hello, Fermyon")?;
+            suite::well_known(b, "rust-hello")
+        }),
+        scenario("rust hello as a core module", "rust-hello-core", &[], |b| suite::hello(b, "Hello, Fermyon")),
+        scenario("python hello", "python-hello", &[], |b| suite::hello(b, "Hello from Python")),
+        scenario("js hello", "js-hello", &[], |b| suite::hello(b, "Hello from JavaScript")),
+        scenario("routes and spin headers", "rust-echo", &[], suite::echo_routes),
+        scenario("variables", "rust-variables", &[(variable_env, SECRET_TOKEN)], |b| {
+            suite::variables(b, SECRET_TOKEN)
+        }),
+        scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
+        scenario("trap", "rust-trap", &[], suite::trap),
+    ]
+}

@@ -1,0 +1,155 @@
+//! Assertions on a served app, shared by the CLI and the containerd tests so both
+//! entry points are held to exactly the same behaviour.
+
+use serde_json::Value;
+
+use crate::http::{get, request, Response};
+
+/// Fails with the response in the message when `cond` is false.
+fn ensure(cond: bool, what: &str, resp: &Response) -> anyhow::Result<()> {
+    anyhow::ensure!(cond, "{what}: got {} {:?} body {:?}", resp.status, resp.headers, resp.body);
+    Ok(())
+}
+
+/// `GET /` answers 200 with exactly `body`.
+pub fn hello(base: &str, body: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/"))?;
+    ensure(r.status == 200 && r.body == body, &format!("GET / should answer {body:?}"), &r)
+}
+
+/// Health and info endpoints, and 404 for other well-known paths.
+pub fn well_known(base: &str, app_name: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/.well-known/spin/health"))?;
+    ensure(r.status == 200 && r.body == "OK", "health", &r)?;
+    let r = get(&format!("{base}/.well-known/spin/info"))?;
+    let info: Value = serde_json::from_str(&r.body)?;
+    ensure(
+        r.status == 200 && info["name"] == app_name && r.headers["content-type"] == "application/json",
+        "info",
+        &r,
+    )?;
+    let r = get(&format!("{base}/.well-known/spin/other"))?;
+    ensure(r.status == 404, "other well-known path", &r)
+}
+
+/// One echo request: the JSON the guest saw.
+fn echo(base: &str, path: &str) -> anyhow::Result<(Response, Value)> {
+    let r = request("GET", &format!("{base}{path}"), &[("host", "spin.example:3000")], "")?;
+    ensure(r.status == 200, &format!("GET {path}"), &r)?;
+    let v: Value = serde_json::from_str(&r.body)?;
+    Ok((r, v))
+}
+
+/// Checks the component reached and every `spin-*` header value it saw;
+/// `expected` lists `(header, value)`; any other `spin-*` header is an error.
+fn check_spin_headers(path: &str, v: &Value, component: &str, expected: &[(&str, &str)]) -> anyhow::Result<()> {
+    anyhow::ensure!(v["component"] == component, "GET {path}: reached {} not {component}", v["component"]);
+    let headers = v["headers"].as_object().unwrap();
+    for (name, value) in expected {
+        anyhow::ensure!(
+            headers.get(*name).and_then(Value::as_str) == Some(value),
+            "GET {path}: header {name} is {:?}, expected {value:?}",
+            headers.get(*name)
+        );
+    }
+    let client = headers.get("spin-client-addr").and_then(Value::as_str).unwrap_or("");
+    anyhow::ensure!(client.starts_with("127.0.0.1:"), "GET {path}: spin-client-addr {client:?}");
+    let extra: Vec<&String> = headers
+        .keys()
+        .filter(|k| k.starts_with("spin-") && *k != "spin-client-addr" && !expected.iter().any(|(n, _)| n == k))
+        .collect();
+    anyhow::ensure!(extra.is_empty(), "GET {path}: unexpected headers {extra:?}");
+    Ok(())
+}
+
+/// Exact, `:param` and wildcard routes of the echo app with every `spin-*` value.
+pub fn echo_routes(base: &str) -> anyhow::Result<()> {
+    let (_, v) = echo(base, "/exact?x=1")?;
+    check_spin_headers("/exact", &v, "exact", &[
+        ("spin-full-url", "http://spin.example:3000/exact?x=1"),
+        ("spin-path-info", ""),
+        ("spin-matched-route", "/exact"),
+        ("spin-raw-component-route", "/exact"),
+        ("spin-component-route", "/exact"),
+        ("spin-base-path", "/"),
+    ])?;
+    anyhow::ensure!(v["query"] == "x=1" && v["path"] == "/exact", "query/path seen: {v}");
+
+    let (_, v) = echo(base, "/users/42")?;
+    check_spin_headers("/users/42", &v, "param", &[
+        ("spin-full-url", "http://spin.example:3000/users/42"),
+        ("spin-path-info", ""),
+        ("spin-matched-route", "/users/:id"),
+        ("spin-raw-component-route", "/users/:id"),
+        ("spin-component-route", "/users/:id"),
+        ("spin-base-path", "/"),
+        ("spin-path-match-id", "42"),
+    ])?;
+
+    let (_, v) = echo(base, "/static/a/b")?;
+    check_spin_headers("/static/a/b", &v, "static", &[
+        ("spin-full-url", "http://spin.example:3000/static/a/b"),
+        ("spin-path-info", "/a/b"),
+        ("spin-matched-route", "/static/..."),
+        ("spin-raw-component-route", "/static/..."),
+        ("spin-component-route", "/static"),
+        ("spin-base-path", "/"),
+    ])?;
+
+    let (_, v) = echo(base, "/static")?;
+    check_spin_headers("/static", &v, "static", &[
+        ("spin-full-url", "http://spin.example:3000/static"),
+        ("spin-path-info", ""),
+        ("spin-matched-route", "/static/..."),
+        ("spin-raw-component-route", "/static/..."),
+        ("spin-component-route", "/static"),
+        ("spin-base-path", "/"),
+    ])?;
+
+    let (_, v) = echo(base, "/users/42/more")?;
+    check_spin_headers("/users/42/more", &v, "catchall", &[
+        ("spin-full-url", "http://spin.example:3000/users/42/more"),
+        ("spin-path-info", "/users/42/more"),
+        ("spin-matched-route", "/..."),
+        ("spin-raw-component-route", "/..."),
+        ("spin-component-route", ""),
+        ("spin-base-path", "/"),
+    ])?;
+
+    let r = request("POST", &format!("{base}/exact"), &[("content-type", "text/plain")], "payload")?;
+    let v: Value = serde_json::from_str(&r.body)?;
+    anyhow::ensure!(v["method"] == "POST" && v["body"] == "payload", "POST body echo: {v}");
+    Ok(())
+}
+
+/// Variables: the default, a required one from the environment, and a template.
+pub fn variables(base: &str, token: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/"))?;
+    let want = format!("greeting=hello;token={token};message=hello world");
+    ensure(r.status == 200 && r.body == want, &format!("variables should be {want:?}"), &r)
+}
+
+/// Outbound HTTP: allowed to the upstream, denied without permission.
+pub fn outbound(base: &str, upstream_port: u16) -> anyhow::Result<()> {
+    let target = format!("http://127.0.0.1:{upstream_port}/hi");
+    let r = get(&format!("{base}/?url={target}"))?;
+    ensure(r.status == 200 && r.body == "status=200;body=upstream", "allowed outbound request", &r)?;
+    let r = get(&format!("{base}/denied/?url={target}"))?;
+    ensure(r.status == 502 && r.body.contains("HttpRequestDenied"), "denied outbound request", &r)
+}
+
+/// A trapping guest answers 500 with an empty body, and the server keeps serving.
+pub fn trap(base: &str) -> anyhow::Result<()> {
+    for _ in 0..2 {
+        let r = get(&format!("{base}/"))?;
+        ensure(r.status == 500 && r.body.is_empty(), "trap should be 500", &r)?;
+    }
+    let r = get(&format!("{base}/.well-known/spin/health"))?;
+    ensure(r.status == 200, "health after traps", &r)
+}
+
+/// No route matches: 404 with an empty body.
+pub fn not_found(base: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/nowhere"))?;
+    ensure(r.status == 404 && r.body.is_empty(), "unrouted path should be 404", &r)
+}

@@ -1,0 +1,112 @@
+//! Every guest served through `spin-shim up` (the CLI), as tools drive `spin up`.
+
+use std::time::Duration;
+
+use integration::cli_app::{run_to_failure, serve};
+use integration::fixtures::{bad_apps, check_refusal, with_manifest};
+use integration::scenarios::{all, Scenario};
+use integration::{guests, suite, upstream};
+
+fn run(name: &str) {
+    let port = upstream::start("upstream");
+    let scenario: Scenario = all(port, "SPIN_VARIABLE_SECRET_TOKEN").into_iter().find(|s| s.name == name).unwrap();
+    let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut app = serve(&guests::app(scenario.guest), &env, &[]).unwrap();
+    if let Err(e) = (scenario.check)(&app.base) {
+        panic!("{name}: {e:#}\n--- output ---\n{}", app.process.output());
+    }
+}
+
+#[test]
+fn rust_hello() {
+    run("rust hello");
+}
+
+#[test]
+fn rust_hello_core_module() {
+    run("rust hello as a core module");
+}
+
+#[test]
+fn python_hello() {
+    run("python hello");
+}
+
+#[test]
+fn js_hello() {
+    run("js hello");
+}
+
+#[test]
+fn routes_and_spin_headers() {
+    run("routes and spin headers");
+}
+
+#[test]
+fn variables() {
+    run("variables");
+}
+
+#[test]
+fn outbound_http() {
+    run("outbound http");
+}
+
+#[test]
+fn trap_is_500() {
+    run("trap");
+}
+
+#[test]
+fn unrouted_path_is_404() {
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"only\"\n[[trigger.http]]\nroute = \"/only\"\ncomponent = \"hello\"\n[component.hello]\nsource = \"app.wasm\"\n";
+    let (_tmp, dir) = with_manifest("rust-hello", manifest);
+    let app = serve(&dir, &[], &[]).unwrap();
+    suite::not_found(&app.base).unwrap();
+    let r = integration::http::get(&format!("{}/only", app.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "Hello, Fermyon"));
+}
+
+#[test]
+fn banner_lists_routes_like_spin_up() {
+    let mut app = serve(&guests::app("rust-echo"), &[], &[]).unwrap();
+    let out = app.process.wait_for_line("catchall:", Duration::from_secs(5)).unwrap();
+    assert_eq!(out, format!("  catchall: {} (wildcard)", app.base));
+    let out = app.process.output();
+    assert!(out.contains("Available Routes:"), "{out}");
+    assert!(out.contains(&format!("  exact: {}/exact\n", app.base)), "{out}");
+    assert!(out.contains(&format!("  param: {}/users/:id\n", app.base)), "{out}");
+    assert!(out.contains(&format!("  static: {}/static (wildcard)\n", app.base)), "{out}");
+}
+
+#[test]
+fn bare_wasm_is_served_on_every_route() {
+    let wasm = guests::app("rust-hello").join("app.wasm");
+    let app = serve(&wasm, &[], &[]).unwrap();
+    suite::hello(&app.base, "Hello, Fermyon").unwrap();
+}
+
+#[test]
+fn bad_apps_are_refused_with_one_line() {
+    let mut failures = Vec::new();
+    for app in bad_apps() {
+        let (code, output) = run_to_failure(&app.dir).unwrap();
+        if let Err(e) = check_refusal(&app, code, &output) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn sigterm_finishes_in_flight_request_then_exits_0() {
+    let mut app = serve(&guests::app("rust-echo"), &[], &[]).unwrap();
+    let url = format!("{}/slow?ms=1500", app.base);
+    let slow = std::thread::spawn(move || integration::http::get(&url).unwrap());
+    std::thread::sleep(Duration::from_millis(400));
+    app.process.signal(libc::SIGTERM);
+    let resp = slow.join().unwrap();
+    assert_eq!((resp.status, resp.body.as_str()), (200, "slept"));
+    let (code, out) = app.process.wait(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 0, "{out}");
+}

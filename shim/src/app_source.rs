@@ -1,0 +1,112 @@
+//! Where the app comes from inside a container: `/spin.toml` in the rootfs, a bare
+//! `.wasm` entrypoint, or the layers of a Spin OCI artifact.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use containerd_shim_wasm::sandbox::context::{Source, WasmLayer};
+
+use spin_engine::loader::{load, AppSource};
+use spin_engine::locked::LockedApp;
+
+/// Media type of the locked app layer of a `spin registry push` artifact.
+pub const SPIN_APP_CONFIG: &str = "application/vnd.fermyon.spin.application.v1+config";
+/// Media type of component wasm layers.
+pub const WASM_LAYER: &str = "application/vnd.wasm.content.layer.v1+wasm";
+/// Media type of wasm pushed by `wkg`.
+pub const PLAIN_WASM: &str = "application/wasm";
+/// Media type of static file layers.
+pub const DATA_LAYER: &str = "application/vnd.wasm.content.layer.v1+data";
+/// Media type of archived file-mount directories.
+pub const ARCHIVE_LAYER: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
+
+/// Every layer type the shim asks containerd for.
+pub const LAYER_TYPES: &[&str] = &[WASM_LAYER, PLAIN_WASM, ARCHIVE_LAYER, DATA_LAYER, SPIN_APP_CONFIG];
+
+/// Whether a layer media type carries a wasm component or module.
+pub fn is_wasm_layer(media_type: &str) -> bool {
+    media_type == WASM_LAYER || media_type == PLAIN_WASM
+}
+
+/// A resolved app and, for OCI apps, the directory holding its content by digest.
+pub struct ContainerApp {
+    /// The app model.
+    pub locked: LockedApp,
+    /// `<dir>/<digest>` content for digest-only references.
+    pub content_dir: Option<PathBuf>,
+}
+
+/// Resolves the app of a container. `rootfs` is `/` inside the container;
+/// `work_dir` is a writable directory for OCI content.
+pub fn resolve(source: Source<'_>, rootfs: &Path, work_dir: &Path) -> anyhow::Result<ContainerApp> {
+    match source {
+        Source::File(entry) => from_rootfs(&entry, rootfs),
+        Source::Oci(layers) => from_layers(layers, work_dir),
+    }
+}
+
+fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<ContainerApp> {
+    let manifest = rootfs.join("spin.toml");
+    let source = if manifest.is_file() {
+        AppSource::ManifestFile(manifest)
+    } else if entry.is_file() {
+        AppSource::Wasm(entry.to_path_buf())
+    } else {
+        anyhow::bail!(
+            "no app found: {} does not exist and the entrypoint {:?} is not a wasm file",
+            manifest.display(),
+            entry
+        );
+    };
+    Ok(ContainerApp { locked: load(&source)?.locked, content_dir: None })
+}
+
+fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<ContainerApp> {
+    let content_dir = work_dir.join("content");
+    std::fs::create_dir_all(&content_dir)
+        .with_context(|| format!("cannot create {}", content_dir.display()))?;
+    let mut locked = None;
+    let mut wasm_layers = Vec::new();
+    for layer in layers {
+        let media_type = layer.config.media_type().to_string();
+        let digest = layer.config.digest().to_string();
+        match media_type.as_str() {
+            SPIN_APP_CONFIG => {
+                locked = Some(LockedApp::from_json(&layer.layer).context("reading the app's locked config layer")?)
+            }
+            ARCHIVE_LAYER => anyhow::bail!(
+                "archive layers ({ARCHIVE_LAYER}) are not supported yet; push the app without SPIN_OCI_ARCHIVE_LAYERS"
+            ),
+            m if is_wasm_layer(m) || m == DATA_LAYER => {
+                let path = content_dir.join(&digest);
+                std::fs::write(&path, &layer.layer).with_context(|| format!("cannot write {}", path.display()))?;
+                if is_wasm_layer(m) {
+                    wasm_layers.push(path);
+                }
+            }
+            other => tracing::debug!("ignoring layer {digest} of type {other}"),
+        }
+    }
+    let locked = match (locked, wasm_layers.as_slice()) {
+        (Some(l), _) => l,
+        (None, [single]) => load(&AppSource::Wasm(single.clone()))?.locked,
+        (None, []) => anyhow::bail!("the image has no Spin app config layer and no wasm layer"),
+        (None, _) => anyhow::bail!("the image has several wasm layers but no Spin app config layer"),
+    };
+    Ok(ContainerApp { locked, content_dir: Some(content_dir) })
+}
+
+/// Keeps only the components named in `ids` (comma-separated, from
+/// `SPIN_COMPONENTS_TO_RETAIN`) and the triggers that use them.
+pub fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Result<()> {
+    let keep: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    for id in &keep {
+        if app.component(id).is_none() {
+            anyhow::bail!("SPIN_COMPONENTS_TO_RETAIN names `{id}`, which is not a component of the app");
+        }
+    }
+    app.components.retain(|c| keep.contains(&c.id.as_str()));
+    app.triggers
+        .retain(|t| t.component_id().map(|c| keep.contains(&c)).unwrap_or(false));
+    Ok(())
+}

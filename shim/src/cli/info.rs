@@ -1,0 +1,36 @@
+//! `spin-shim info`.
+
+use clap::Args;
+
+use crate::build_info::{SPIN_COMPATIBILITY, VERSION, WASMTIME_VERSION};
+use crate::triggers::compiled_types;
+
+/// Arguments of `info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl InfoArgs {
+    /// Prints the build description.
+    pub fn run(self) -> anyhow::Result<i32> {
+        let triggers = compiled_types();
+        if self.json {
+            let v = serde_json::json!({
+                "version": VERSION,
+                "triggers": triggers,
+                "wasmtime": WASMTIME_VERSION,
+                "spin_compatibility": SPIN_COMPATIBILITY,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            println!("version: {VERSION}");
+            println!("triggers: {}", triggers.join(", "));
+            println!("wasmtime: {WASMTIME_VERSION}");
+            println!("spin compatibility: {SPIN_COMPATIBILITY}");
+        }
+        Ok(0)
+    }
+}

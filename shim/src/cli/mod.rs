@@ -1,0 +1,37 @@
+//! The companion CLI (`spin-shim`): run an app without containerd, package it as an
+//! OCI image, and describe this build.
+
+mod info;
+mod package_cmd;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+/// Run, package and inspect Spin apps with the runtime of containerd-shim-spin.
+#[derive(Parser, Debug)]
+#[command(name = "spin-shim", version = crate::build_info::version_line(), about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run an app, like `spin up`.
+    Up(up::UpArgs),
+    /// Pack an app directory into an OCI image layout tar for `ctr images import`.
+    Package(package_cmd::PackageArgs),
+    /// Print what this build contains: trigger types, wasmtime version, Spin level.
+    Info(info::InfoArgs),
+}
+
+impl Cli {
+    /// Runs the chosen command; returns the process exit code.
+    pub fn run(self) -> anyhow::Result<i32> {
+        match self.command {
+            Command::Up(a) => a.run(),
+            Command::Package(a) => a.run(),
+            Command::Info(a) => a.run(),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `spin-shim up`: runs an app in this process, printing what `spin up` prints.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use spin_engine::host::StdioMode;
+use spin_engine::loader::{load, AppSource};
+use spin_engine::runtime::CompileCache;
+use spin_engine::runtime_config::RuntimeConfig;
+
+use crate::launcher::{launch, LaunchOptions};
+
+/// Arguments of `up`.
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// The app: a spin.toml, a directory holding one, a locked app JSON, or a bare .wasm
+    /// component (served on route /...).
+    #[arg(short = 'f', long = "from", default_value = ".")]
+    from: PathBuf,
+    /// Address the HTTP trigger listens on; port 0 picks a free port.
+    #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    listen: String,
+    /// Environment variable for every component, KEY=VALUE (repeatable).
+    #[arg(short = 'e', long = "env", value_parser = parse_kv)]
+    env: Vec<(String, String)>,
+    /// Spin runtime config file (variables providers, max_instance_memory, ...).
+    #[arg(long, env = "RUNTIME_CONFIG_FILE")]
+    runtime_config_file: Option<PathBuf>,
+    /// Directory of compiled components (default: $XDG_CACHE_HOME/spin-shim or ~/.cache/spin-shim).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile in memory only; do not read or write the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Discard guest stdout/stderr.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Cap on each instance's linear memory, in bytes.
+    #[arg(long, env = "SPIN_MAX_INSTANCE_MEMORY")]
+    max_instance_memory: Option<usize>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+impl UpArgs {
+    /// Loads and runs the app until it ends or a signal arrives.
+    pub fn run(self) -> anyhow::Result<i32> {
+        let loaded = load(&AppSource::detect(&self.from))?;
+        let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
+        let cache = if self.no_cache {
+            CompileCache::disabled()
+        } else {
+            CompileCache::at(self.cache_dir.unwrap_or_else(default_cache_dir))
+        };
+        let staging = std::env::temp_dir().join(format!("spin-shim-{}", std::process::id()));
+        let opts = LaunchOptions {
+            http_listen: self.listen,
+            extra_env: self.env,
+            env: std::env::vars().collect(),
+            runtime_config,
+            stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
+            compile_cache: cache,
+            staging_dir: Some(staging.clone()),
+            content_dir: None,
+            max_instance_memory: self.max_instance_memory,
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let result = rt.block_on(launch(loaded.locked, opts));
+        let _ = std::fs::remove_dir_all(&staging);
+        result
+    }
+}
+
+fn default_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("spin-shim")
+}

@@ -1,0 +1,13 @@
+//! containerd-shim-spin: runs Spin applications as containerd tasks (runwasi), and
+//! the companion CLI that runs, packages and inspects apps without containerd.
+
+pub mod app_source;
+pub mod build_info;
+pub mod cli;
+pub mod container_env;
+pub mod launcher;
+pub mod logging;
+pub mod package;
+pub mod sandbox;
+pub mod shim;
+pub mod triggers;

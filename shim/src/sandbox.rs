@@ -1,0 +1,94 @@
+//! runwasi's `Sandbox`: runs inside the container's init process (namespaces and
+//! cgroups applied), loads the app and runs its triggers.
+
+use std::path::{Path, PathBuf};
+
+use containerd_shim_wasm::sandbox::context::RuntimeContext;
+use containerd_shim_wasm::sandbox::Sandbox;
+
+use spin_engine::host::StdioMode;
+use spin_engine::runtime::CompileCache;
+use spin_engine::runtime_config::RuntimeConfig;
+
+use crate::app_source::{resolve, retain_components};
+use crate::container_env;
+use crate::launcher::{launch, LaunchOptions};
+
+/// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
+pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
+
+/// Where an app's runtime config is mounted (usually a ConfigMap).
+pub const RUNTIME_CONFIG_PATH: &str = "/runtime-config.toml";
+
+/// The per-container sandbox.
+#[derive(Default)]
+pub struct SpinSandbox;
+
+impl Sandbox for SpinSandbox {
+    async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
+        let env = container_env::parse(ctx.envs());
+        container_env::apply_to_process(&env);
+        crate::logging::init();
+        match run(ctx, env).await {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                // One line the operator can act on, in the container's log.
+                eprintln!("Error: {e:#}");
+                Ok(1)
+            }
+        }
+    }
+
+    async fn can_handle(&self, _ctx: &impl RuntimeContext) -> anyhow::Result<()> {
+        // The entrypoint of a Spin image is `/`, not a wasm file.
+        Ok(())
+    }
+}
+
+async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, String>) -> anyhow::Result<i32> {
+    let work_dir = writable_dir();
+    let app = resolve(ctx.entrypoint().source, Path::new("/"), &work_dir)?;
+    let mut locked = app.locked;
+    if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {
+        retain_components(&mut locked, ids)?;
+    }
+    let env = container_env::with_variable_aliases(&locked, env);
+    let runtime_config = Path::new(RUNTIME_CONFIG_PATH)
+        .is_file()
+        .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
+        .transpose()?;
+    let max_instance_memory = match env.get("SPIN_MAX_INSTANCE_MEMORY") {
+        Some(v) => Some(v.parse().map_err(|_| anyhow::anyhow!("SPIN_MAX_INSTANCE_MEMORY={v:?} is not a number of bytes"))?),
+        None => None,
+    };
+    launch(
+        locked,
+        LaunchOptions {
+            http_listen: env
+                .get("SPIN_HTTP_LISTEN_ADDR")
+                .cloned()
+                .unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string()),
+            extra_env: vec![],
+            env,
+            runtime_config,
+            stdio: StdioMode::Inherit,
+            compile_cache: CompileCache::disabled(),
+            staging_dir: Some(work_dir.join("files")),
+            content_dir: app.content_dir,
+            max_instance_memory,
+        },
+    )
+    .await
+}
+
+/// A writable scratch directory inside the container: `$TMPDIR`, `/tmp`, or `/.spin`.
+fn writable_dir() -> PathBuf {
+    let candidates = [std::env::var_os("TMPDIR").map(PathBuf::from), Some("/tmp".into()), Some("/.spin".into())];
+    for dir in candidates.into_iter().flatten() {
+        let d = dir.join("spin-shim");
+        if std::fs::create_dir_all(&d).is_ok() {
+            return d;
+        }
+    }
+    PathBuf::from("/")
+}

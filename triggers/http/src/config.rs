@@ -1,0 +1,141 @@
+//! The `[[trigger.http]]` entry as it appears in the locked app's `trigger_config`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One HTTP trigger's configuration (Spin's fields; unknown fields are rejected).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTriggerConfig {
+    /// The component that handles the route (absent with `static_response`).
+    #[serde(default)]
+    pub component: Option<String>,
+    /// The route, or `{ private = true }`.
+    pub route: RouteSpec,
+    /// Which guest ABI to call.
+    #[serde(default)]
+    pub executor: Option<ExecutorSpec>,
+    /// A fixed response instead of a component.
+    #[serde(default)]
+    pub static_response: Option<StaticResponse>,
+}
+
+/// `route = "/path"` or `route = { private = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RouteSpec {
+    /// A routable path.
+    Path(String),
+    /// Reachable only through service chaining.
+    Private {
+        /// Must be `true`.
+        private: bool,
+    },
+}
+
+/// `executor = { type = "http" | "spin" | "wagi", ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ExecutorSpec {
+    /// The default: wasi-http or the Spin inbound-http interface.
+    Http,
+    /// Alias of `http`.
+    Spin,
+    /// The deprecated CGI-style executor.
+    Wagi {
+        #[serde(default)]
+        #[allow(dead_code)]
+        argv: Option<String>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        entrypoint: Option<String>,
+    },
+}
+
+/// `static_response = { status_code, headers, body }` (Spin 3.5+).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticResponse {
+    /// Defaults to 200.
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    /// Response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Response body.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// What a trigger entry routes to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A component by id.
+    Component(String),
+    /// A fixed response.
+    Static(StaticResponse),
+}
+
+impl HttpTriggerConfig {
+    /// Parses one trigger's `trigger_config`; errors name the trigger id.
+    pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
+        let cfg: Self = serde_json::from_value(value.clone())
+            .map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (http): {e}"))?;
+        if let RouteSpec::Private { private: false } = cfg.route {
+            anyhow::bail!("trigger `{trigger_id}` (http): `route = {{ private = false }}` is not allowed; give a path instead");
+        }
+        if let Some(ExecutorSpec::Wagi { .. }) = cfg.executor {
+            anyhow::bail!("trigger `{trigger_id}` (http): the deprecated `wagi` executor is not supported by this runtime");
+        }
+        if cfg.component.is_some() == cfg.static_response.is_some() {
+            anyhow::bail!("trigger `{trigger_id}` (http): exactly one of `component` and `static_response` must be set");
+        }
+        Ok(cfg)
+    }
+
+    /// The route path, or `None` for a private endpoint.
+    pub fn route(&self) -> Option<&str> {
+        match &self.route {
+            RouteSpec::Path(p) => Some(p),
+            RouteSpec::Private { .. } => None,
+        }
+    }
+
+    /// The handler this entry routes to.
+    pub fn target(&self) -> Target {
+        match (&self.component, &self.static_response) {
+            (Some(c), _) => Target::Component(c.clone()),
+            (None, Some(s)) => Target::Static(s.clone()),
+            (None, None) => unreachable!("validated in parse"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_component_route() {
+        let c = HttpTriggerConfig::parse("t", &json!({"component": "hello", "route": "/hello/..."})).unwrap();
+        assert_eq!(c.route(), Some("/hello/..."));
+    }
+
+    #[test]
+    fn rejects_unknown_field_naming_trigger() {
+        let e = HttpTriggerConfig::parse("t1", &json!({"component": "c", "route": "/", "rout": 1}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t1") && e.contains("rout"), "{e}");
+    }
+
+    #[test]
+    fn rejects_private_false_and_missing_component() {
+        assert!(HttpTriggerConfig::parse("t", &json!({"component": "c", "route": {"private": false}})).is_err());
+        assert!(HttpTriggerConfig::parse("t", &json!({"route": "/"})).is_err());
+        let p = HttpTriggerConfig::parse("t", &json!({"component": "c", "route": {"private": true}})).unwrap();
+        assert_eq!(p.route(), None);
+    }
+}

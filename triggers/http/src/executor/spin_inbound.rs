@@ -1,0 +1,97 @@
+//! `fermyon:spin/inbound-http` (Spin 1 ABI): the request buffered into a record,
+//! the response record turned back into HTTP.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+
+use spin_engine::runtime::PreparedComponent;
+
+use crate::body::{full, status_only, Body};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../engine/wit/spin-v1",
+        world: "fermyon:spin/inbound-http-component",
+        exports: { default: async },
+    });
+}
+
+use bindings::fermyon::spin::http_types::{Method, Request};
+
+/// Executor for Spin 1 inbound-http components.
+pub struct SpinInboundExecutor {
+    component: Arc<PreparedComponent>,
+    pre: bindings::InboundHttpComponentPre<spin_engine::host::HostState>,
+}
+
+impl SpinInboundExecutor {
+    /// Binds the component's `inbound-http` export.
+    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+        let pre = bindings::InboundHttpComponentPre::new(component.instance_pre().clone())
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component `{}`: binding fermyon:spin/inbound-http", component.id()))?;
+        Ok(Self { component, pre })
+    }
+
+    /// Handles one request (405 for methods the ABI cannot express).
+    pub async fn execute(
+        &self,
+        req: http::Request<Incoming>,
+        deadline: Option<std::time::Instant>,
+    ) -> anyhow::Result<http::Response<Body>> {
+        let Some(method) = method(req.method()) else {
+            return Ok(status_only(http::StatusCode::METHOD_NOT_ALLOWED));
+        };
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await?.to_bytes();
+        let request = Request {
+            method,
+            uri: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            headers: parts
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect(),
+            params: vec![],
+            body: (!body.is_empty()).then(|| body.to_vec()),
+        };
+        let mut store = self.component.new_store(&[], deadline)?;
+        let guest = self.pre.instantiate_async(&mut store).await?;
+        let resp = guest
+            .fermyon_spin_inbound_http()
+            .call_handle_request(&mut store, &request)
+            .await?;
+        if !(100..=600).contains(&resp.status) {
+            anyhow::bail!("the guest answered with invalid status {}", resp.status);
+        }
+        let mut out = http::Response::new(full(resp.body.unwrap_or_default()));
+        *out.status_mut() = http::StatusCode::from_u16(resp.status)?;
+        for (k, v) in resp.headers.unwrap_or_default() {
+            out.headers_mut().append(
+                http::HeaderName::try_from(k.as_str())?,
+                http::HeaderValue::try_from(v.as_str())?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn method(m: &http::Method) -> Option<Method> {
+    Some(match *m {
+        http::Method::GET => Method::Get,
+        http::Method::POST => Method::Post,
+        http::Method::PUT => Method::Put,
+        http::Method::DELETE => Method::Delete,
+        http::Method::PATCH => Method::Patch,
+        http::Method::HEAD => Method::Head,
+        http::Method::OPTIONS => Method::Options,
+        _ => return None,
+    })
+}
