@@ -1,0 +1,406 @@
+//! Loading an app from a spin.toml: parse, normalise, and build the [`LockedApp`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::{Map, Value};
+
+use super::files::resolve_files;
+use super::source::{LoadOptions, LoadedApp};
+use crate::locked::{
+    file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable,
+};
+use crate::manifest::parse_manifest;
+use crate::manifest::v2::{AppManifest, Component, ComponentSource, ComponentSpec, Trigger};
+
+/// Loads the app described by `manifest_path`; every error names the manifest file.
+pub fn load_from_manifest(manifest_path: &Path, _opts: &LoadOptions) -> anyhow::Result<LoadedApp> {
+    let manifest_path = manifest_path
+        .canonicalize()
+        .with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
+    let text = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
+    let manifest = parse_manifest(&text, &manifest_path)?;
+    let app_dir = manifest_path
+        .parent()
+        .context("the manifest path has no parent directory")?
+        .to_path_buf();
+    let locked = lock_manifest(&manifest, &manifest_path, &app_dir)
+        .map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
+    Ok(LoadedApp {
+        locked,
+        app_dir: Some(app_dir),
+    })
+}
+
+/// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
+pub fn lock_manifest(
+    manifest: &AppManifest,
+    manifest_path: &Path,
+    app_dir: &Path,
+) -> anyhow::Result<LockedApp> {
+    let mut locked = LockedApp {
+        metadata: app_metadata(manifest, manifest_path)?,
+        variables: manifest
+            .variables
+            .iter()
+            .map(|(name, v)| {
+                let variable = LockedVariable {
+                    description: v.description.clone(),
+                    default: v.default.clone(),
+                    secret: v.secret,
+                };
+                (name.clone(), variable)
+            })
+            .collect(),
+        triggers: manifest
+            .triggers
+            .iter()
+            .flat_map(|(ty, triggers)| triggers.iter().map(move |t| lock_trigger(ty, t)))
+            .collect(),
+        components: manifest
+            .components
+            .iter()
+            .map(|(id, c)| lock_component(id, c, app_dir))
+            .collect::<anyhow::Result<_>>()?,
+        ..LockedApp::default()
+    };
+    add_single_trigger_metadata(&mut locked);
+    Ok(locked)
+}
+
+/// Sets `metadata.trigger = { type, ...app-level config }` when the app has exactly one trigger type.
+pub(crate) fn add_single_trigger_metadata(locked: &mut LockedApp) {
+    let types = locked.trigger_types();
+    let [trigger_type] = types.as_slice() else {
+        return;
+    };
+    let mut trigger = locked
+        .metadata
+        .get("triggers")
+        .and_then(|t| t.get(trigger_type))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    trigger.insert("type".into(), trigger_type.clone().into());
+    locked.metadata.insert("trigger".into(), trigger.into());
+}
+
+fn app_metadata(
+    manifest: &AppManifest,
+    manifest_path: &Path,
+) -> anyhow::Result<Map<String, Value>> {
+    let app = &manifest.application;
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), app.name.clone().into());
+    insert_some(&mut metadata, "version", &app.version);
+    insert_some(&mut metadata, "description", &app.description);
+    insert_non_empty(&mut metadata, "authors", &app.authors);
+    metadata.insert("origin".into(), file_url(manifest_path)?.into());
+    if !app.trigger_global_configs.is_empty() {
+        let triggers = app
+            .trigger_global_configs
+            .iter()
+            .map(|(ty, table)| (ty.clone(), Value::Object(toml_table_to_json(table))))
+            .collect::<Map<_, _>>();
+        metadata.insert("triggers".into(), triggers.into());
+    }
+    Ok(metadata)
+}
+
+/// The trigger table minus `id`, with `component` as an id string and each `components`
+/// entry as an array of id strings (inline components were hoisted by normalisation).
+fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
+    let mut config = toml_table_to_json(&trigger.config);
+    if let Some(spec) = &trigger.component {
+        config.insert("component".into(), spec_id(spec).into());
+    }
+    if !trigger.components.is_empty() {
+        let components = trigger
+            .components
+            .iter()
+            .map(|(key, specs)| {
+                let ids: Vec<Value> = specs.0.iter().map(|s| spec_id(s).into()).collect();
+                (key.clone(), Value::Array(ids))
+            })
+            .collect::<Map<_, _>>();
+        config.insert("components".into(), components.into());
+    }
+    LockedTrigger {
+        id: trigger.id.clone(),
+        trigger_type: trigger_type.to_owned(),
+        trigger_config: config.into(),
+    }
+}
+
+fn spec_id(spec: &ComponentSpec) -> String {
+    match spec {
+        ComponentSpec::Reference(id) => id.clone(),
+        ComponentSpec::Inline(_) => unreachable!("normalisation hoists inline components"),
+    }
+}
+
+fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<LockedComponent> {
+    let wasm = match &c.source {
+        ComponentSource::Local(relative) => {
+            let path = app_dir.join(relative);
+            if !path.is_file() {
+                bail!(
+                    "component `{id}`: source `{relative}` ({}) does not exist; build the component first",
+                    path.display()
+                );
+            }
+            path
+        }
+        ComponentSource::Remote { url, .. } => bail!(
+            "component `{id}`: remote source `{{ url = \"{url}\", digest = ... }}` is not supported yet; download it and use a file path"
+        ),
+        ComponentSource::Registry { package, version, .. } => bail!(
+            "component `{id}`: registry source `{package}@{version}` is not supported yet; fetch it and use a file path"
+        ),
+    };
+    if !c.dependencies.is_empty() {
+        bail!(
+            "component `{id}`: `dependencies` (component composition) is not supported yet; compose the component before running it"
+        );
+    }
+    let mut metadata = Map::new();
+    insert_some(&mut metadata, "description", &c.description);
+    insert_non_empty(
+        &mut metadata,
+        "allowed_outbound_hosts",
+        &c.allowed_outbound_hosts,
+    );
+    insert_non_empty(&mut metadata, "key_value_stores", &c.key_value_stores);
+    insert_non_empty(&mut metadata, "databases", &c.sqlite_databases);
+    insert_non_empty(&mut metadata, "ai_models", &c.ai_models);
+    Ok(LockedComponent {
+        id: id.to_owned(),
+        metadata,
+        source: LockedComponentSource::wasm_file(&wasm)?,
+        env: c.environment.clone(),
+        files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
+        config: c.variables.clone(),
+        dependencies: BTreeMap::new(),
+        host_requirements: Map::new(),
+    })
+}
+
+fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+        map.insert(key.into(), v.clone().into());
+    }
+}
+
+fn insert_non_empty(map: &mut Map<String, Value>, key: &str, values: &[String]) {
+    if !values.is_empty() {
+        map.insert(key.into(), values.to_vec().into());
+    }
+}
+
+fn toml_table_to_json(table: &toml::Table) -> Map<String, Value> {
+    table
+        .iter()
+        .map(|(k, v)| (k.clone(), toml_to_json(v)))
+        .collect()
+}
+
+/// Converts TOML to JSON (datetimes become their TOML text).
+fn toml_to_json(value: &toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => s.clone().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+        }
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+        toml::Value::Array(items) => items.iter().map(toml_to_json).collect(),
+        toml::Value::Table(table) => Value::Object(toml_table_to_json(table)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::fs;
+
+    const MANIFEST: &str = r#"spin_manifest_version = 2
+
+[application]
+name = "kv-demo"
+version = "0.2.0"
+description = "Key-value demo"
+authors = ["Dev <dev@example.com>"]
+
+[application.trigger.redis]
+address = "redis://localhost:6379"
+
+[variables]
+password = { required = true, secret = true }
+region = { default = "eu" }
+
+[[trigger.http]]
+route = "/api/..."
+component = "api"
+
+[[trigger.http]]
+route = "/..."
+component = { source = "static.wasm", files = [{ source = "www", destination = "/" }] }
+
+[[trigger.redis]]
+channel = "events"
+component = "api"
+
+[component.api]
+source = "target/api.wasm"
+description = "The API"
+allowed_outbound_hosts = ["redis://{{ region }}.cache:6379"]
+key_value_stores = ["default"]
+sqlite_databases = ["default"]
+environment = { RUST_LOG = "info" }
+files = ["config/*.json"]
+[component.api.variables]
+db_password = "{{ password }}"
+[component.api.build]
+command = "cargo build --release"
+workdir = "api"
+"#;
+
+    fn app_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "target/api.wasm",
+            "static.wasm",
+            "www/index.html",
+            "config/a.json",
+        ] {
+            let p = root.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x").unwrap();
+        }
+        fs::write(root.join("spin.toml"), MANIFEST).unwrap();
+        dir
+    }
+
+    #[test]
+    fn builds_the_locked_app() {
+        let dir = app_dir();
+        let loaded =
+            load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(loaded.app_dir.as_deref(), Some(root.as_path()));
+        let app = &loaded.locked;
+        let file_url = |p: &str| url::Url::from_file_path(root.join(p)).unwrap().to_string();
+
+        assert_eq!(app.name(), Some("kv-demo"));
+        assert_eq!(app.metadata["authors"], json!(["Dev <dev@example.com>"]));
+        assert_eq!(app.metadata["origin"], json!(file_url("spin.toml")));
+        assert_eq!(
+            app.metadata["triggers"],
+            json!({ "redis": { "address": "redis://localhost:6379" } })
+        );
+        assert!(app.metadata.get("trigger").is_none(), "two trigger types");
+        assert_eq!(app.variables["password"].default, None);
+        assert!(app.variables["password"].secret);
+        assert_eq!(app.variables["region"].default.as_deref(), Some("eu"));
+
+        assert_eq!(app.trigger_types(), vec!["http", "redis"]);
+        let http: Vec<_> = app.triggers_of("http").collect();
+        assert_eq!(http[0].id, "api-http-trigger");
+        assert_eq!(
+            http[0].trigger_config,
+            json!({ "route": "/api/...", "component": "api" })
+        );
+        assert_eq!(http[1].id, "http-trigger1");
+        assert_eq!(http[1].component_id(), Some("http-trigger1-component"));
+
+        let api = app.component("api").unwrap();
+        assert_eq!(api.source.content_type, "application/wasm");
+        assert_eq!(api.source.content.source, Some(file_url("target/api.wasm")));
+        assert_eq!(api.description(), Some("The API"));
+        assert_eq!(
+            api.allowed_outbound_hosts(),
+            vec!["redis://{{ region }}.cache:6379"]
+        );
+        assert_eq!(api.sqlite_databases(), vec!["default"]);
+        assert_eq!(api.key_value_stores(), vec!["default"]);
+        assert_eq!(api.env["RUST_LOG"], "info");
+        assert_eq!(api.config["db_password"], "{{ password }}");
+        assert_eq!(api.files.len(), 1);
+        assert_eq!(api.files[0].path, Path::new("/config/a.json"));
+
+        let inline = app.component("http-trigger1-component").unwrap();
+        assert_eq!(inline.files[0].content.source, Some(file_url("www")));
+        assert_eq!(inline.files[0].path, Path::new("/"));
+
+        let again = LockedApp::from_json(app.to_json_pretty().unwrap().as_bytes()).unwrap();
+        assert_eq!(&again, app);
+    }
+
+    #[test]
+    fn single_trigger_type_sets_metadata_trigger() {
+        let dir = app_dir();
+        let text = MANIFEST.replace(
+            "[[trigger.redis]]\nchannel = \"events\"\ncomponent = \"api\"\n",
+            "",
+        );
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        let loaded =
+            load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        assert_eq!(loaded.locked.metadata["trigger"], json!({ "type": "http" }));
+    }
+
+    #[test]
+    fn missing_wasm_names_component_and_path() {
+        let dir = app_dir();
+        fs::remove_file(dir.path().join("target/api.wasm")).unwrap();
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("spin.toml: component `api`: source `target/api.wasm`"),
+            "{err}"
+        );
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn remote_sources_and_dependencies_are_not_supported_yet() {
+        let dir = app_dir();
+        let text = MANIFEST.replace(
+            "source = \"target/api.wasm\"",
+            "source = { url = \"https://example.com/api.wasm\", digest = \"sha256:00\" }",
+        );
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("component `api`: remote source"), "{err}");
+        assert!(err.contains("not supported yet"), "{err}");
+
+        let text = MANIFEST.replace(
+            "[component.api.variables]",
+            "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
+        );
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("component `api`: `dependencies`"), "{err}");
+    }
+
+    #[test]
+    fn toml_values_convert_to_json() {
+        let table: toml::Table = "a = 1\nb = 1.5\nc = [true, \"x\"]\nd = { e = 1979-05-27 }"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            Value::Object(toml_table_to_json(&table)),
+            json!({ "a": 1, "b": 1.5, "c": [true, "x"], "d": { "e": "1979-05-27" } })
+        );
+    }
+}

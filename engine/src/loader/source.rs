@@ -1,0 +1,138 @@
+//! Where an app comes from, and the one entry point that loads any of them.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+
+use super::{from_dir, from_locked, from_wasm};
+use crate::locked::LockedApp;
+
+/// The manifest file name looked up in an app directory.
+pub const MANIFEST_FILE_NAME: &str = "spin.toml";
+
+/// A source of an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppSource {
+    /// A spin.toml (V1 or V2).
+    ManifestFile(PathBuf),
+    /// A directory holding `spin.toml`.
+    Directory(PathBuf),
+    /// A bare Wasm component or module, served over HTTP at `/...`.
+    Wasm(PathBuf),
+    /// A locked app JSON (`spin.lock`).
+    Locked(PathBuf),
+}
+
+/// Settings for loading an app; currently there are none, the type reserves the place.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {}
+
+/// A loaded app: the locked model plus the directory relative paths were resolved against.
+#[derive(Debug, Clone)]
+pub struct LoadedApp {
+    /// The normalised app.
+    pub locked: LockedApp,
+    /// The app directory (manifest, Wasm or lock file directory), when the app is local.
+    pub app_dir: Option<PathBuf>,
+}
+
+impl AppSource {
+    /// Guesses the kind of source: a directory, a `.wasm` file or one starting with `\0asm`,
+    /// a `.json`/`.lock` file, or else a manifest.
+    pub fn detect(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_path_buf();
+        if path.is_dir() {
+            return Self::Directory(path);
+        }
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("wasm") => Self::Wasm(path),
+            Some("json" | "lock") => Self::Locked(path),
+            _ if has_wasm_magic(&path) => Self::Wasm(path),
+            _ => Self::ManifestFile(path),
+        }
+    }
+
+    /// The path this source names.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::ManifestFile(p) | Self::Directory(p) | Self::Wasm(p) | Self::Locked(p) => p,
+        }
+    }
+}
+
+/// Loads an app from any source with default options.
+pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
+    load_with(source, &LoadOptions::default())
+}
+
+/// Loads an app from any source.
+pub fn load_with(source: &AppSource, opts: &LoadOptions) -> anyhow::Result<LoadedApp> {
+    match source {
+        AppSource::ManifestFile(path) => from_dir::load_from_manifest(path, opts),
+        AppSource::Directory(dir) => {
+            let manifest = dir.join(MANIFEST_FILE_NAME);
+            if !manifest.is_file() {
+                bail!("no {MANIFEST_FILE_NAME} in directory {}", dir.display());
+            }
+            from_dir::load_from_manifest(&manifest, opts)
+        }
+        AppSource::Wasm(path) => from_wasm::load_from_wasm(path),
+        AppSource::Locked(path) => from_locked::load_from_locked(path),
+    }
+}
+
+fn has_wasm_magic(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"\0asm")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("app"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(root.join("spin.toml"), "").unwrap();
+        assert_eq!(AppSource::detect(root), AppSource::Directory(root.into()));
+        assert_eq!(
+            AppSource::detect(root.join("x.WASM")),
+            AppSource::Wasm(root.join("x.WASM"))
+        );
+        assert_eq!(
+            AppSource::detect(root.join("app")),
+            AppSource::Wasm(root.join("app"))
+        );
+        assert_eq!(
+            AppSource::detect(root.join("spin.lock")),
+            AppSource::Locked(root.join("spin.lock"))
+        );
+        assert_eq!(
+            AppSource::detect(root.join("a.json")),
+            AppSource::Locked(root.join("a.json"))
+        );
+        assert_eq!(
+            AppSource::detect(root.join("spin.toml")),
+            AppSource::ManifestFile(root.join("spin.toml"))
+        );
+    }
+
+    #[test]
+    fn directory_without_manifest_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(&AppSource::Directory(dir.path().into())).unwrap_err();
+        assert!(
+            err.to_string().starts_with("no spin.toml in directory"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! Turning a locked component's `files` into directories the runtime can preopen.
+//!
+//! Directory entries are mounted directly. Per-file entries (and inline or digest-addressed
+//! content) are materialised under `<staging_root>/<component-id>/<guest path>` — hard links
+//! where possible, copies otherwise — and that directory is mounted at `/`.
+//!
+//! Because hard links share the original file, the runtime must keep staged mounts read-only
+//! (spec §5.2: files are read-only unless transient writes are explicitly allowed).
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+
+use crate::locked::{ContentRef, LockedComponent};
+
+/// A host directory to preopen at a guest path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Directory on the host.
+    pub host_dir: PathBuf,
+    /// Absolute guest path.
+    pub guest_path: String,
+}
+
+/// Where one entry's bytes come from.
+enum Located {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+}
+
+/// Prepares the mounts of `component`: direct directory mounts plus, when any file needs
+/// staging, one mount of `staging_root/<component-id>` at `/` (listed first).
+///
+/// Digest-only references are looked up as `<content_dir>/<digest>`.
+pub fn prepare_mounts(
+    component: &LockedComponent,
+    staging_root: &Path,
+    content_dir: Option<&Path>,
+) -> anyhow::Result<Vec<Mount>> {
+    let stage_dir = staging_root.join(single_component(&component.id)?);
+    let mut staged = false;
+    let mut dir_mounts = Vec::new();
+    for entry in &component.files {
+        let guest = guest_path(&entry.path)?;
+        let located = locate(&entry.content, content_dir)
+            .with_context(|| format!("file entry for guest path `{guest}`"))?;
+        if let Located::Path(path) = &located {
+            if path.is_dir() {
+                dir_mounts.push(Mount {
+                    host_dir: path.clone(),
+                    guest_path: guest,
+                });
+                continue;
+            }
+        }
+        if !staged {
+            reset_dir(&stage_dir)?;
+            staged = true;
+        }
+        let relative = guest.trim_start_matches('/');
+        if relative.is_empty() {
+            bail!("a file cannot be placed at the guest root `/`");
+        }
+        let dest = stage_dir.join(relative);
+        materialise(&located, &dest)
+            .with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
+    }
+    let mut mounts = Vec::new();
+    if staged {
+        mounts.push(Mount {
+            host_dir: stage_dir,
+            guest_path: "/".into(),
+        });
+    }
+    mounts.extend(dir_mounts);
+    Ok(mounts)
+}
+
+/// Validates a guest path (absolute, no `..`) and returns it normalised as a string.
+fn guest_path(path: &Path) -> anyhow::Result<String> {
+    if !path.is_absolute() {
+        bail!("guest path `{}` must be absolute", path.display());
+    }
+    let mut out = String::new();
+    for component in path.components() {
+        match component {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(part) => {
+                out.push('/');
+                out.push_str(part.to_str().context("guest paths must be UTF-8")?);
+            }
+            Component::ParentDir | Component::Prefix(_) => {
+                bail!("guest path `{}` must not contain `..`", path.display())
+            }
+        }
+    }
+    Ok(if out.is_empty() { "/".into() } else { out })
+}
+
+/// A component id usable as one directory name.
+fn single_component(id: &str) -> anyhow::Result<&str> {
+    let mut parts = Path::new(id).components();
+    match (parts.next(), parts.next()) {
+        (Some(Component::Normal(_)), None) => Ok(id),
+        _ => bail!("component id `{id}` cannot be used as a staging directory name"),
+    }
+}
+
+fn locate(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Result<Located> {
+    if let Some(bytes) = &content.inline {
+        return Ok(Located::Bytes(bytes.clone()));
+    }
+    if let Some(source) = content.source.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(path) = content.local_path() {
+            return Ok(Located::Path(path));
+        }
+        if Path::new(source).is_absolute() {
+            return Ok(Located::Path(PathBuf::from(source)));
+        }
+        bail!("unsupported content source `{source}` (expected a file:// URL)");
+    }
+    match (content.digest.as_deref(), content_dir) {
+        (Some(digest), Some(dir)) => {
+            let path = dir.join(single_component(digest)?);
+            if !path.exists() {
+                bail!("content {digest} not found in {}", dir.display());
+            }
+            Ok(Located::Path(path))
+        }
+        (Some(digest), None) => Err(anyhow!(
+            "content {digest} is referenced only by digest and no content directory was given"
+        )),
+        (None, _) => bail!("the entry has neither inline content, a source nor a digest"),
+    }
+}
+
+fn reset_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir)
+            .with_context(|| format!("cannot clear staging directory {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create staging directory {}", dir.display()))
+}
+
+fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    if dest.exists() {
+        fs::remove_file(dest)?;
+    }
+    match located {
+        Located::Bytes(bytes) => fs::write(dest, bytes)?,
+        Located::Path(src) => {
+            if fs::hard_link(src, dest).is_err() {
+                fs::copy(src, dest)
+                    .with_context(|| format!("cannot link or copy {}", src.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locked::ContentPath;
+    use std::os::unix::fs::MetadataExt;
+
+    fn entry(content: ContentRef, path: &str) -> ContentPath {
+        ContentPath {
+            content,
+            path: path.into(),
+        }
+    }
+
+    fn file_ref(path: &Path) -> ContentRef {
+        ContentRef::from_path(path).unwrap()
+    }
+
+    #[test]
+    fn stages_files_by_hard_link_and_mounts_dirs_directly() {
+        let src = tempfile::tempdir().unwrap();
+        let staging = tempfile::tempdir().unwrap();
+        let content = tempfile::tempdir().unwrap();
+        let file = src.path().join("index.html");
+        fs::write(&file, "<h1>hi</h1>").unwrap();
+        let dir = src.path().join("assets");
+        fs::create_dir(&dir).unwrap();
+        fs::write(content.path().join("sha256:abc"), "by digest").unwrap();
+
+        let component = LockedComponent {
+            id: "web".into(),
+            files: vec![
+                entry(file_ref(&file), "/www/index.html"),
+                entry(file_ref(&dir), "/assets"),
+                entry(
+                    ContentRef {
+                        inline: Some(b"inline!".to_vec()),
+                        ..ContentRef::default()
+                    },
+                    "/cfg/./a.txt",
+                ),
+                entry(
+                    ContentRef {
+                        digest: Some("sha256:abc".into()),
+                        ..ContentRef::default()
+                    },
+                    "/d.txt",
+                ),
+            ],
+            ..LockedComponent::default()
+        };
+        // Stale content from a previous run is removed.
+        fs::create_dir_all(staging.path().join("web")).unwrap();
+        fs::write(staging.path().join("web/stale"), "x").unwrap();
+
+        let mounts = prepare_mounts(&component, staging.path(), Some(content.path())).unwrap();
+        let stage = staging.path().join("web");
+        assert_eq!(
+            mounts,
+            vec![
+                Mount {
+                    host_dir: stage.clone(),
+                    guest_path: "/".into()
+                },
+                Mount {
+                    host_dir: dir.clone(),
+                    guest_path: "/assets".into()
+                },
+            ]
+        );
+        let staged = stage.join("www/index.html");
+        assert_eq!(fs::read_to_string(&staged).unwrap(), "<h1>hi</h1>");
+        assert_eq!(
+            fs::metadata(&staged).unwrap().ino(),
+            fs::metadata(&file).unwrap().ino(),
+            "staged file should be a hard link"
+        );
+        assert_eq!(
+            fs::read_to_string(stage.join("cfg/a.txt")).unwrap(),
+            "inline!"
+        );
+        assert_eq!(
+            fs::read_to_string(stage.join("d.txt")).unwrap(),
+            "by digest"
+        );
+        assert!(!stage.join("stale").exists());
+    }
+
+    #[test]
+    fn no_files_no_mounts() {
+        let staging = tempfile::tempdir().unwrap();
+        let component = LockedComponent {
+            id: "c".into(),
+            ..LockedComponent::default()
+        };
+        assert!(prepare_mounts(&component, staging.path(), None)
+            .unwrap()
+            .is_empty());
+        assert!(!staging.path().join("c").exists());
+    }
+
+    #[test]
+    fn rejects_bad_guest_paths_ids_and_sources() {
+        let staging = tempfile::tempdir().unwrap();
+        let inline = ContentRef {
+            inline: Some(vec![1]),
+            ..ContentRef::default()
+        };
+        let with = |id: &str, content: ContentRef, path: &str| LockedComponent {
+            id: id.into(),
+            files: vec![entry(content, path)],
+            ..LockedComponent::default()
+        };
+        let err = |c: LockedComponent| {
+            format!(
+                "{:#}",
+                prepare_mounts(&c, staging.path(), None).unwrap_err()
+            )
+        };
+        assert!(err(with("c", inline.clone(), "relative.txt")).contains("must be absolute"));
+        assert!(err(with("c", inline.clone(), "/a/../../etc/x")).contains("must not contain `..`"));
+        assert!(err(with("c", inline.clone(), "/")).contains("guest root"));
+        assert!(err(with("../evil", inline.clone(), "/x")).contains("staging directory name"));
+        let digest_only = ContentRef {
+            digest: Some("sha256:00".into()),
+            ..ContentRef::default()
+        };
+        assert!(err(with("c", digest_only, "/x")).contains("no content directory"));
+        let remote = ContentRef {
+            source: Some("https://example.com/x".into()),
+            ..ContentRef::default()
+        };
+        assert!(err(with("c", remote, "/x")).contains("unsupported content source"));
+    }
+}

@@ -1,0 +1,337 @@
+//! Serde types for a spin.toml in format version 2 (spec §1.2, §1.3).
+//!
+//! The app, `[application]` and components reject unknown fields; trigger tables are open-ended.
+
+use std::collections::BTreeMap;
+
+use serde::de::SeqAccess;
+use serde::{Deserialize, Deserializer};
+
+use super::de::{seq_of, string_or_table, StringOrTable};
+
+/// A whole V2 manifest (a V1 manifest is converted into this).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppManifest {
+    /// Always 2 once parsed.
+    #[serde(alias = "spin_version")]
+    pub spin_manifest_version: u32,
+    /// `[application]`.
+    pub application: AppDetails,
+    /// `[variables.<name>]`.
+    #[serde(default)]
+    pub variables: BTreeMap<String, Variable>,
+    /// `[[trigger.<type>]]`, by type.
+    #[serde(default, rename = "trigger")]
+    pub triggers: BTreeMap<String, Vec<Trigger>>,
+    /// `[component.<id>]`, by id.
+    #[serde(default, rename = "component")]
+    pub components: BTreeMap<String, Component>,
+}
+
+/// The `[application]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDetails {
+    /// App name (required).
+    pub name: String,
+    /// App version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// App description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Authors.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Environment targets (ignored by this runtime).
+    #[serde(default)]
+    pub targets: Vec<toml::Value>,
+    /// `[application.trigger.<type>]` app-level trigger settings.
+    #[serde(default, rename = "trigger")]
+    pub trigger_global_configs: BTreeMap<String, toml::Table>,
+    /// `[application.tool.<name>]` (ignored).
+    #[serde(default)]
+    pub tool: BTreeMap<String, toml::Table>,
+}
+
+/// A `[variables.<name>]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    /// Whether a provider must supply the value.
+    #[serde(default)]
+    pub required: bool,
+    /// Default value.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Whether the value is secret.
+    #[serde(default)]
+    pub secret: bool,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One `[[trigger.<type>]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Trigger {
+    /// Trigger id; empty until normalisation assigns one.
+    #[serde(default)]
+    pub id: String,
+    /// The component it invokes (reference or inline table).
+    #[serde(default)]
+    pub component: Option<ComponentSpec>,
+    /// Trigger-specific named component sets.
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentSpecs>,
+    /// Every other key: opaque trigger configuration.
+    #[serde(flatten)]
+    pub config: toml::Table,
+}
+
+/// A trigger's `component`: an id or an inline component.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentSpec {
+    /// The id of a `[component.<id>]`.
+    Reference(String),
+    /// A component defined inside the trigger.
+    Inline(Box<Component>),
+}
+
+/// One or several [`ComponentSpec`]s (a value of a trigger's `components` table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentSpecs(pub Vec<ComponentSpec>);
+
+/// A `[component.<id>]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// Where the Wasm comes from.
+    pub source: ComponentSource,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Component variables: lower_snake name -> template.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// WASI environment.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Files to make visible to the guest.
+    #[serde(default)]
+    pub files: Vec<FileMount>,
+    /// Globs (relative to the app dir) excluded from `files`.
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
+    /// Deprecated HTTP allow-list; converted into `allowed_outbound_hosts` on parse.
+    #[serde(default)]
+    pub allowed_http_hosts: Vec<String>,
+    /// Outbound network allow-list (spec §6).
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
+    /// Key-value store labels.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
+    /// SQLite database labels.
+    #[serde(default)]
+    pub sqlite_databases: Vec<String>,
+    /// AI model names.
+    #[serde(default)]
+    pub ai_models: Vec<String>,
+    /// Environment targets (ignored).
+    #[serde(default)]
+    pub targets: Vec<toml::Value>,
+    /// Build settings (ignored by the runtime).
+    #[serde(default)]
+    pub build: Option<toml::Value>,
+    /// `[component.x.tool.*]` (ignored).
+    #[serde(default)]
+    pub tool: BTreeMap<String, toml::Table>,
+    /// Whether dependencies inherit this component's configuration.
+    #[serde(default)]
+    pub dependencies_inherit_configuration: bool,
+    /// Component dependencies (composition).
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, toml::Value>,
+    /// `[component.x.profile.<name>]` overrides (4.x; ignored).
+    #[serde(default)]
+    pub profile: BTreeMap<String, toml::Table>,
+}
+
+/// A component `source`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentSource {
+    /// A path relative to the manifest directory.
+    Local(String),
+    /// `{ url, digest }`.
+    Remote {
+        /// Download URL.
+        url: String,
+        /// `sha256:<hex>`.
+        digest: String,
+    },
+    /// `{ registry?, package, version }`.
+    Registry {
+        /// Registry host, if not the default.
+        registry: Option<String>,
+        /// `namespace:name`.
+        package: String,
+        /// Package version.
+        version: String,
+    },
+}
+
+/// A `files` item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileMount {
+    /// A path or glob relative to the app dir, placed at the same relative guest path.
+    Pattern(String),
+    /// `{ source, destination }`: a file or directory placed at an absolute guest path.
+    Placement {
+        /// File or directory, relative to the app dir.
+        source: String,
+        /// Absolute guest path.
+        destination: String,
+    },
+}
+
+impl Default for ComponentSource {
+    fn default() -> Self {
+        ComponentSource::Local(String::new())
+    }
+}
+
+impl<'de> Deserialize<'de> for ComponentSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_table(d)
+    }
+}
+
+impl StringOrTable for ComponentSpec {
+    type Table = Component;
+    const EXPECTING: &'static str = "a component id or an inline component table";
+    fn from_string(s: String) -> Self {
+        ComponentSpec::Reference(s)
+    }
+    fn from_table(t: Component) -> Result<Self, String> {
+        Ok(ComponentSpec::Inline(Box::new(t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for ComponentSpecs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_table(d)
+    }
+}
+
+impl StringOrTable for ComponentSpecs {
+    type Table = Component;
+    const EXPECTING: &'static str =
+        "a component id, an inline component table, or an array of them";
+    fn from_string(s: String) -> Self {
+        ComponentSpecs(vec![ComponentSpec::Reference(s)])
+    }
+    fn from_table(t: Component) -> Result<Self, String> {
+        Ok(ComponentSpecs(vec![ComponentSpec::Inline(Box::new(t))]))
+    }
+    fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
+        seq_of(seq).map(ComponentSpecs)
+    }
+}
+
+/// The table form of a component `source`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceTable {
+    url: Option<String>,
+    digest: Option<String>,
+    registry: Option<String>,
+    package: Option<String>,
+    version: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ComponentSource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_table(d)
+    }
+}
+
+impl StringOrTable for ComponentSource {
+    type Table = SourceTable;
+    const EXPECTING: &'static str =
+        "a path string, `{ url, digest }` or `{ registry?, package, version }`";
+    fn from_string(s: String) -> Self {
+        ComponentSource::Local(s)
+    }
+    fn from_table(t: SourceTable) -> Result<Self, String> {
+        match t {
+            SourceTable {
+                url: Some(url),
+                digest: Some(digest),
+                registry: None,
+                package: None,
+                version: None,
+            } => Ok(ComponentSource::Remote { url, digest }),
+            SourceTable {
+                url: None,
+                digest: None,
+                registry,
+                package: Some(package),
+                version: Some(version),
+            } => Ok(ComponentSource::Registry {
+                registry,
+                package,
+                version,
+            }),
+            _ => Err(format!(
+                "invalid component source: expected {}",
+                Self::EXPECTING
+            )),
+        }
+    }
+}
+
+/// The table form of a `files` item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlacementTable {
+    source: String,
+    destination: String,
+}
+
+impl<'de> Deserialize<'de> for FileMount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_table(d)
+    }
+}
+
+impl StringOrTable for FileMount {
+    type Table = PlacementTable;
+    const EXPECTING: &'static str = "a path or glob string, or `{ source, destination }`";
+    fn from_string(s: String) -> Self {
+        FileMount::Pattern(s)
+    }
+    fn from_table(t: PlacementTable) -> Result<Self, String> {
+        Ok(FileMount::Placement {
+            source: t.source,
+            destination: t.destination,
+        })
+    }
+}
+
+impl Trigger {
+    /// Every component spec of this trigger (`component` then each `components` entry).
+    pub fn component_specs_mut(&mut self) -> impl Iterator<Item = &mut ComponentSpec> {
+        self.component
+            .iter_mut()
+            .chain(self.components.values_mut().flat_map(|s| s.0.iter_mut()))
+    }
+
+    /// Every component spec of this trigger, read-only.
+    pub fn component_specs(&self) -> impl Iterator<Item = &ComponentSpec> {
+        self.component
+            .iter()
+            .chain(self.components.values().flat_map(|s| s.0.iter()))
+    }
+}
