@@ -20,9 +20,13 @@ pub struct RuntimeConfig {
     /// Cap on one instance's linear memory, in bytes.
     #[serde(default)]
     pub max_instance_memory: Option<usize>,
-    /// Variable providers in priority order.
-    #[serde(default, alias = "config_provider")]
+    /// Variable providers in priority order (after loading, also holds the
+    /// legacy `[[config_provider]]` entries).
+    #[serde(default)]
     pub variables_provider: Vec<VariablesProvider>,
+    /// Legacy name of `[[variables_provider]]`.
+    #[serde(default)]
+    config_provider: Vec<VariablesProvider>,
     /// `[key_value_store.<label>]` tables (not yet served by this runtime).
     #[serde(default)]
     pub key_value_store: BTreeMap<String, toml::Value>,
@@ -98,6 +102,8 @@ impl RuntimeConfig {
         let mut cfg: Self = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let legacy = std::mem::take(&mut cfg.config_provider);
+        cfg.variables_provider.extend(legacy);
         for p in &cfg.variables_provider {
             match p {
                 VariablesProvider::Vault { .. } | VariablesProvider::AzureKeyVault { .. } => anyhow::bail!(

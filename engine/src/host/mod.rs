@@ -4,11 +4,13 @@
 mod linker;
 mod outbound_http;
 mod state;
+mod unsupported;
 mod variables;
 mod wasi;
 
 pub use linker::build_linker;
 pub use outbound_http::OutboundHttp;
 pub use state::{HostState, InstanceTemplate};
+pub use unsupported::linker_for;
 pub use variables::ComponentVariables;
 pub use wasi::{Mount, StdioMode, WasiTemplate};

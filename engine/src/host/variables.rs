@@ -12,6 +12,13 @@ mod v2 {
     });
 }
 
+mod wasi_config {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi-config",
+        world: "wasi:config/imports@0.2.0-draft-2024-09-27",
+    });
+}
+
 mod v1 {
     wasmtime::component::bindgen!({
         path: "wit/spin-v1",
@@ -20,10 +27,9 @@ mod v1 {
 }
 
 /// The resolved variables of one component (resolved once at start-up).
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ComponentVariables {
     values: BTreeMap<String, String>,
-    wasi_config: wasmtime_wasi_config::WasiConfigVariables,
 }
 
 /// Why a lookup failed, before mapping to an interface's error type.
@@ -35,8 +41,7 @@ enum Lookup {
 impl ComponentVariables {
     /// Wraps resolved `name -> value` pairs.
     pub fn new(values: BTreeMap<String, String>) -> Self {
-        let wasi_config = values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Self { values, wasi_config }
+        Self { values }
     }
 
     /// All values (for `wasi:config/store.get-all`).
@@ -45,7 +50,7 @@ impl ComponentVariables {
     }
 
     fn lookup(&self, name: &str) -> Result<String, Lookup> {
-        if !is_variable_name(name) {
+        if crate::manifest::ids::validate_variable_name(name).is_err() {
             return Err(Lookup::InvalidName(format!("invalid variable name {name:?}")));
         }
         self.values
@@ -53,15 +58,6 @@ impl ComponentVariables {
             .cloned()
             .ok_or_else(|| Lookup::Undefined(format!("no variable for {name:?}")))
     }
-}
-
-/// Spin variable names: lower_snake, each word starting with a letter.
-fn is_variable_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.split('_').all(|w| {
-            w.starts_with(|c: char| c.is_ascii_lowercase())
-                && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
 }
 
 impl v2::fermyon::spin::variables::Host for HostState {
@@ -84,29 +80,28 @@ impl v1::fermyon::spin::config::Host for HostState {
     }
 }
 
+impl wasi_config::wasi::config::store::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<String>, wasi_config::wasi::config::store::Error> {
+        Ok(self.variables.values.get(&key).cloned())
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, wasi_config::wasi::config::store::Error> {
+        Ok(self.variables.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+}
+
 /// Adds the variables interfaces to `linker`.
 pub(crate) fn add_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> anyhow::Result<()> {
     type Data = wasmtime::component::HasSelf<HostState>;
     v2::fermyon::spin::variables::add_to_linker::<HostState, Data>(linker, |s| s)?;
     v1::fermyon::spin::config::add_to_linker::<HostState, Data>(linker, |s| s)?;
-    wasmtime_wasi_config::add_to_linker(linker, |s| {
-        wasmtime_wasi_config::WasiConfig::from(&s.variables.wasi_config)
-    })?;
+    wasi_config::wasi::config::store::add_to_linker::<HostState, Data>(linker, |s| s)?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_follow_spin_rules() {
-        assert!(is_variable_name("api_key2"));
-        assert!(!is_variable_name("Api"));
-        assert!(!is_variable_name("2x"));
-        assert!(!is_variable_name("a__b"));
-        assert!(!is_variable_name(""));
-    }
 
     #[test]
     fn lookup_distinguishes_invalid_and_undefined() {

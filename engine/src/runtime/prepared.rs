@@ -15,7 +15,7 @@ use super::compile_cache::CompileCache;
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
 use crate::host::{
-    build_linker, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
+    build_linker, linker_for, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
 };
 use crate::loader::staging::prepare_mounts;
 use crate::locked::{ContentRef, LockedApp, LockedComponent};
@@ -129,20 +129,21 @@ impl Runtime {
                 component
             }
         };
-        let pre = match self.linker.instantiate_pre(&component) {
-            Ok(pre) => pre,
-            Err(e) => {
-                // Imports this runtime does not provide trap when called instead of
-                // refusing the whole component, as long as nothing else is wrong.
-                tracing::warn!("component `{}`: {e:#}; unsupported imports will trap if called", c.id);
-                let mut linker = self.linker.clone();
-                linker.define_unknown_imports_as_traps(&component)?;
-                linker
-                    .instantiate_pre(&component)
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?
-            }
-        };
+        let (stubbed_linker, stubbed) = linker_for(&self.linker, &component)
+            .with_context(|| format!("component `{}` ({origin})", c.id))?;
+        if !stubbed.is_empty() {
+            tracing::info!(
+                "component `{}` imports interfaces this runtime does not provide; calling them traps: {}",
+                c.id,
+                stubbed.join(", ")
+            );
+        }
+        let pre = stubbed_linker
+            .as_ref()
+            .unwrap_or(&self.linker)
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
         Ok(PreparedComponent {
             id: c.id.clone(),
             component,
