@@ -165,7 +165,10 @@ build_guest() {
     python) build_python "$guest" "$stage" ;;
     js) build_js "$guest" "$stage" ;;
   esac
-  cp "$GUESTS_DIR/$(guest_dir "$guest" "$kind")/spin.toml" "$stage/spin.toml"
+  local src_dir="$GUESTS_DIR/$(guest_dir "$guest" "$kind")"
+  cp "$src_dir/spin.toml" "$stage/spin.toml"
+  # Static files a guest's manifest mounts travel with it.
+  if [ -d "$src_dir/assets" ]; then cp -r "$src_dir/assets" "$stage/assets"; fi
   # shellcheck disable=SC2086
   python3 "$GUESTS_DIR/wasm_inspect.py" check "$stage/app.wasm" $checks
 }

@@ -13,6 +13,8 @@ pub struct Scenario {
     pub env: Vec<(String, String)>,
     /// The checks, given the base URL.
     pub check: Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>,
+    /// Text the guest writes to stdout/stderr that must reach the process output.
+    pub expect_output: Option<&'static str>,
 }
 
 /// The token the variables scenario passes through the environment.
@@ -29,6 +31,7 @@ fn scenario(
         guest,
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         check: Box::new(check),
+        expect_output: None,
     }
 }
 
@@ -44,11 +47,18 @@ pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
         scenario("rust hello as a core module", "rust-hello-core", &[], |b| suite::hello(b, "Hello, Fermyon")),
         scenario("python hello", "python-hello", &[], |b| suite::hello(b, "Hello from Python")),
         scenario("js hello", "js-hello", &[], |b| suite::hello(b, "Hello from JavaScript")),
-        scenario("routes and spin headers", "rust-echo", &[], suite::echo_routes),
+        scenario("routes and spin headers", "rust-echo", &[], |b| {
+            suite::echo_routes(b)?;
+            suite::files(b)
+        }),
         scenario("variables", "rust-variables", &[(variable_env, SECRET_TOKEN)], |b| {
             suite::variables(b, SECRET_TOKEN)
         }),
         scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
-        scenario("trap", "rust-trap", &[], suite::trap),
+        Scenario {
+            // The guest's panic message goes to its stderr, which must reach the log.
+            expect_output: Some("boom"),
+            ..scenario("trap", "rust-trap", &[], suite::trap)
+        },
     ]
 }

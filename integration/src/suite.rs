@@ -122,6 +122,21 @@ pub fn echo_routes(base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Files mounted read-only at their guest paths: a whole directory, and globs
+/// with `exclude_files`.
+pub fn files(base: &str) -> anyhow::Result<()> {
+    for (path, status, body) in [
+        ("/files?path=/hello.txt", 200, "hello from a mounted file\n"),
+        ("/files?path=/secret.txt", 200, "do not serve\n"),
+        ("/globbed?path=/assets/hello.txt", 200, "hello from a mounted file\n"),
+    ] {
+        let r = get(&format!("{base}{path}"))?;
+        ensure(r.status == status && r.body == body, &format!("GET {path}"), &r)?;
+    }
+    let r = get(&format!("{base}/globbed?path=/assets/secret.txt"))?;
+    ensure(r.status == 404, "an excluded file must not be mounted", &r)
+}
+
 /// Variables: the default, a required one from the environment, and a template.
 pub fn variables(base: &str, token: &str) -> anyhow::Result<()> {
     let r = get(&format!("{base}/"))?;

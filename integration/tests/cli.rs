@@ -15,6 +15,9 @@ fn run(name: &str) {
     if let Err(e) = (scenario.check)(&app.base) {
         panic!("{name}: {e:#}\n--- output ---\n{}", app.process.output());
     }
+    if let Some(text) = scenario.expect_output {
+        app.process.wait_for_line(text, Duration::from_secs(5)).unwrap();
+    }
 }
 
 #[test]
@@ -109,4 +112,28 @@ fn sigterm_finishes_in_flight_request_then_exits_0() {
     assert_eq!((resp.status, resp.body.as_str()), (200, "slept"));
     let (code, out) = app.process.wait(Duration::from_secs(5)).unwrap();
     assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn h2c_prior_knowledge_is_served() {
+    let app = serve(&guests::app("rust-hello"), &[], &[]).unwrap();
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "--http2-prior-knowledge", "-o", "-", "-w", "\n%{http_version}"])
+        .arg(format!("{}/", app.base))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text, "Hello, Fermyon\n2", "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn keep_alive_serves_many_requests_on_one_connection() {
+    let app = serve(&guests::app("rust-hello"), &[], &[]).unwrap();
+    let url = format!("{}/", app.base);
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-w", "%{num_connects} "])
+        .args(["-o", "/dev/null", &url, "-o", "/dev/null", &url, "-o", "/dev/null", &url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1 0 0 ");
 }

@@ -49,6 +49,11 @@ fn shim_under_containerd() {
         if let Err(e) = result {
             failures.push(format!("{}: {e:#}\n--- task output ---\n{}", s.name, task.output()));
         }
+        if let Some(text) = s.expect_output {
+            if let Err(e) = task.wait_for_line(text, Duration::from_secs(5)) {
+                failures.push(format!("{}: guest output did not reach the task log: {e:#}", s.name));
+            }
+        }
         containerd.kill_task(&id, "SIGTERM").unwrap();
         match task.wait(Duration::from_secs(10)) {
             Ok((0, _)) => {}

@@ -7,6 +7,8 @@
 //!   `headers` maps every request header name (lowercased) to its value
 //!   (repeated headers joined with ", ") and `body` is the request body as a
 //!   (lossy UTF-8) string.
+//! * `files` / `globbed`: 200 with the contents of the guest file named by the
+//!   query `path=` (read through the WASI preopens), or 404 `error=<io error>`.
 //! * `slow`: sleeps for `ms` milliseconds from the query (default 2000) with
 //!   `std::thread::sleep`, then 200 `slept` (text/plain).
 use spin_sdk::http::{IntoResponse, Request, Response};
@@ -15,6 +17,14 @@ use spin_sdk::http_component;
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let component = std::env::var("COMPONENT").unwrap_or_else(|_| "unknown".to_string());
+
+    if component == "files" || component == "globbed" {
+        let path = query_param(req.query(), "path").unwrap_or("/");
+        return Ok(match std::fs::read(path) {
+            Ok(bytes) => Response::builder().status(200).header("content-type", "text/plain").body(bytes).build(),
+            Err(e) => Response::builder().status(404).header("content-type", "text/plain").body(format!("error={e}")).build(),
+        });
+    }
 
     if component == "slow" {
         let ms = query_param(req.query(), "ms")
