@@ -19,7 +19,7 @@ build: setup
 
 ## The README's test command: unit tests, then real-process tests (CLI and containerd).
 test: guests build
-	cargo test --workspace --no-fail-fast
+	cargo test --workspace --lib --bins --tests --no-fail-fast
 
 ## The README's main job: the example app served through the shim under containerd.
 demo: guests build

@@ -9,5 +9,6 @@ pub mod http;
 pub mod paths;
 pub mod process;
 pub mod scenarios;
+pub mod services;
 pub mod suite;
 pub mod upstream;

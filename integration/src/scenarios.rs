@@ -58,7 +58,7 @@ pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
         Scenario {
             // The guest's panic message goes to its stderr, which must reach the log.
             expect_output: Some("boom"),
-            ..scenario("trap", "rust-trap", &[], suite::trap)
+            ..scenario("trap and 404", "rust-trap", &[], suite::trap)
         },
     ]
 }

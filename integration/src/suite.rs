@@ -153,14 +153,16 @@ pub fn outbound(base: &str, upstream_port: u16) -> anyhow::Result<()> {
     ensure(r.status == 502 && r.body.contains("HttpRequestDenied"), "denied outbound request", &r)
 }
 
-/// A trapping guest answers 500 with an empty body, and the server keeps serving.
+/// A trapping guest (route `/boom/...`) answers 500 with an empty body, the server
+/// keeps serving, and a path no route matches answers 404.
 pub fn trap(base: &str) -> anyhow::Result<()> {
     for _ in 0..2 {
-        let r = get(&format!("{base}/"))?;
+        let r = get(&format!("{base}/boom/now"))?;
         ensure(r.status == 500 && r.body.is_empty(), "trap should be 500", &r)?;
     }
     let r = get(&format!("{base}/.well-known/spin/health"))?;
-    ensure(r.status == 200, "health after traps", &r)
+    ensure(r.status == 200, "health after traps", &r)?;
+    not_found(base)
 }
 
 /// No route matches: 404 with an empty body.

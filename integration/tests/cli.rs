@@ -57,7 +57,7 @@ fn outbound_http() {
 
 #[test]
 fn trap_is_500() {
-    run("trap");
+    run("trap and 404");
 }
 
 #[test]

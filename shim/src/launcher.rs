@@ -18,6 +18,8 @@ use crate::triggers::{registry, TriggerSettings};
 pub struct LaunchOptions {
     /// HTTP listen address.
     pub http_listen: String,
+    /// Arguments after the component id for a command component.
+    pub guest_args: Vec<String>,
     /// `KEY=VALUE` pairs added to every component's environment.
     pub extra_env: Vec<(String, String)>,
     /// The environment variable providers read (`SPIN_VARIABLE_*`).
@@ -39,7 +41,10 @@ pub struct LaunchOptions {
 /// Runs `app` to completion; returns the exit status. SIGTERM and SIGINT stop
 /// it gracefully.
 pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> {
-    let registry = registry(&TriggerSettings { http_listen: opts.http_listen.clone() })?;
+    let registry = registry(&TriggerSettings {
+        http_listen: opts.http_listen.clone(),
+        guest_args: opts.guest_args.clone(),
+    })?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
     let max_instance_memory = opts

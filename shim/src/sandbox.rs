@@ -64,6 +64,8 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
     launch(
         locked,
         LaunchOptions {
+            // argv[0] is the entrypoint (`/`); the rest goes to a command component.
+            guest_args: ctx.args().iter().skip(1).cloned().collect(),
             http_listen: env
                 .get("SPIN_HTTP_LISTEN_ADDR")
                 .cloned()

@@ -7,6 +7,8 @@ use spin_engine::trigger::TriggerRegistry;
 pub struct TriggerSettings {
     /// HTTP listen address.
     pub http_listen: String,
+    /// Arguments passed to a command component after its id (argv[1..]).
+    pub guest_args: Vec<String>,
 }
 
 /// The registry of every trigger type this build includes.
@@ -17,6 +19,16 @@ pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     registry.register(spin_trigger_http::HttpTrigger::new(
         spin_trigger_http::HttpOptions::from_env(settings.http_listen.clone())?,
     ));
+    #[cfg(feature = "redis")]
+    registry.register(spin_trigger_redis::RedisTrigger::default());
+    #[cfg(feature = "sqs")]
+    registry.register(spin_trigger_sqs::SqsTrigger::default());
+    #[cfg(feature = "command")]
+    registry.register(spin_trigger_command::CommandTrigger::new(settings.guest_args.clone()));
+    #[cfg(feature = "cron")]
+    registry.register(spin_trigger_cron::CronTrigger::default());
+    #[cfg(feature = "mqtt")]
+    registry.register(spin_trigger_mqtt::MqttTrigger::default());
     Ok(registry)
 }
 
@@ -25,5 +37,15 @@ pub fn compiled_types() -> Vec<&'static str> {
     let mut types = Vec::new();
     #[cfg(feature = "http")]
     types.push("http");
+    #[cfg(feature = "redis")]
+    types.push("redis");
+    #[cfg(feature = "sqs")]
+    types.push("sqs");
+    #[cfg(feature = "command")]
+    types.push("command");
+    #[cfg(feature = "cron")]
+    types.push("cron");
+    #[cfg(feature = "mqtt")]
+    types.push("mqtt");
     types
 }

@@ -11,5 +11,7 @@ pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     super::variables::add_to_linker(&mut linker)?;
+    super::outbound_redis::add_to_linker(&mut linker)?;
+    super::outbound_mqtt::add_to_linker(&mut linker)?;
     Ok(linker)
 }

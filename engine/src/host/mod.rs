@@ -3,6 +3,8 @@
 
 mod linker;
 mod outbound_http;
+mod outbound_mqtt;
+mod outbound_redis;
 mod state;
 mod unsupported;
 mod variables;

@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::outbound_http::OutboundHttp;
+use crate::allowed_hosts::AllowedHosts;
 use super::variables::ComponentVariables;
 use super::wasi::WasiTemplate;
 
@@ -21,6 +22,8 @@ pub struct InstanceTemplate {
     pub wasi: WasiTemplate,
     /// Resolved component variables.
     pub variables: Arc<ComponentVariables>,
+    /// Where the component may connect (every outbound capability checks it).
+    pub allowed_hosts: Arc<AllowedHosts>,
     /// Outbound HTTP policy.
     pub outbound_http: OutboundHttp,
     /// Cap on linear memory per instance, in bytes.
@@ -38,6 +41,8 @@ impl InstanceTemplate {
             wasi: self.wasi.build(args)?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            component_id: self.component_id.clone().into(),
+            allowed_hosts: self.allowed_hosts.clone(),
             outbound_http: self.outbound_http.clone(),
             variables: self.variables.clone(),
             limits: limits.build(),
@@ -47,6 +52,8 @@ impl InstanceTemplate {
 
 /// The `T` of every `Store<T>`: WASI, wasi-http and Spin host state for one instance.
 pub struct HostState {
+    pub(crate) component_id: Arc<str>,
+    pub(crate) allowed_hosts: Arc<AllowedHosts>,
     pub(crate) wasi: WasiCtx,
     pub(crate) http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
@@ -56,6 +63,21 @@ pub struct HostState {
 }
 
 impl HostState {
+    /// The id of the component this instance runs.
+    pub fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    /// Where this component may connect.
+    pub fn allowed_hosts(&self) -> &AllowedHosts {
+        &self.allowed_hosts
+    }
+
+    /// The instance's resource table (for host resources such as connections).
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
     /// The store's resource limiter.
     pub fn limits(&mut self) -> &mut StoreLimits {
         &mut self.limits

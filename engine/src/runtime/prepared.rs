@@ -72,6 +72,10 @@ impl Runtime {
         // Components sharing the same wasm are compiled once.
         let mut compiled: HashMap<Vec<u8>, Component> = HashMap::new();
         for c in &app.components {
+            let allowed_hosts = Arc::new(
+                AllowedHosts::parse(&c.allowed_outbound_hosts(), |t| resolver.render(t))
+                    .with_context(|| format!("component `{}`: invalid allowed_outbound_hosts", c.id))?,
+            );
             let template = InstanceTemplate {
                 component_id: c.id.clone(),
                 wasi: crate::host::WasiTemplate {
@@ -89,13 +93,8 @@ impl Runtime {
                         .resolve_component(c)
                         .with_context(|| format!("component `{}`: resolving variables", c.id))?,
                 )),
-                outbound_http: OutboundHttp::new(
-                    &c.id,
-                    Arc::new(
-                        AllowedHosts::parse(&c.allowed_outbound_hosts(), |t| resolver.render(t))
-                            .with_context(|| format!("component `{}`: invalid allowed_outbound_hosts", c.id))?,
-                    ),
-                ),
+                allowed_hosts: allowed_hosts.clone(),
+                outbound_http: OutboundHttp::new(&c.id, allowed_hosts),
                 max_instance_memory: opts.max_instance_memory,
             };
             let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;
@@ -105,6 +104,7 @@ impl Runtime {
             locked: Arc::new(app),
             components,
             runtime: self.clone(),
+            resolver,
         })
     }
 
@@ -227,6 +227,7 @@ pub struct PreparedApp {
     locked: Arc<LockedApp>,
     components: HashMap<String, Arc<PreparedComponent>>,
     runtime: Arc<Runtime>,
+    resolver: VariableResolver,
 }
 
 impl PreparedApp {
@@ -238,6 +239,12 @@ impl PreparedApp {
     /// The runtime the app runs on.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
+    }
+
+    /// Renders a `{{ variable }}` template over the app's variables (for trigger
+    /// settings such as a Redis channel or an MQTT topic).
+    pub fn render(&self, template: &str) -> anyhow::Result<String> {
+        self.resolver.render(template)
     }
 
     /// The prepared component `id`, or an error naming it.

@@ -39,6 +39,9 @@ pub struct UpArgs {
     /// Cap on each instance's linear memory, in bytes.
     #[arg(long, env = "SPIN_MAX_INSTANCE_MEMORY")]
     max_instance_memory: Option<usize>,
+    /// Arguments for a command component (after `--`).
+    #[arg(last = true)]
+    guest_args: Vec<String>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -60,6 +63,7 @@ impl UpArgs {
         let staging = std::env::temp_dir().join(format!("spin-shim-{}", std::process::id()));
         let opts = LaunchOptions {
             http_listen: self.listen,
+            guest_args: self.guest_args,
             extra_env: self.env,
             env: std::env::vars().collect(),
             runtime_config,

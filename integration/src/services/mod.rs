@@ -1,0 +1,5 @@
+//! Real brokers started by the tests on 127.0.0.1 and stopped when dropped.
+
+pub mod mosquitto;
+pub mod moto;
+pub mod redis;
