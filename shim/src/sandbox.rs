@@ -61,6 +61,10 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
         Some(v) => Some(v.parse().map_err(|_| anyhow::anyhow!("SPIN_MAX_INSTANCE_MEMORY={v:?} is not a number of bytes"))?),
         None => None,
     };
+    let compile_cache = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => CompileCache::at(dir),
+        None => CompileCache::disabled(),
+    };
     launch(
         locked,
         LaunchOptions {
@@ -74,7 +78,7 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
             env,
             runtime_config,
             stdio: StdioMode::Inherit,
-            compile_cache: CompileCache::disabled(),
+            compile_cache,
             staging_dir: Some(work_dir.join("files")),
             content_dir: app.content_dir,
             max_instance_memory,

@@ -102,3 +102,39 @@ fn tempfile_in(dir: &Path) -> anyhow::Result<PathBuf> {
         .subsec_nanos();
     Ok(dir.join(format!(".tmp-{}-{nanos}", std::process::id())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{build_engine, EngineOptions};
+
+    fn engine() -> Engine {
+        build_engine(&EngineOptions { pooling: false, ..Default::default() }).unwrap()
+    }
+
+    #[test]
+    fn compiles_once_then_loads_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::at(dir.path());
+        let engine = engine();
+        let wasm = wat::parse_str("(component (core module (func (export \"f\"))))").unwrap();
+        cache.load(&engine, &wasm).unwrap();
+        let key_dir = dir.path().join(compatibility_key(&engine));
+        let files: Vec<_> = std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        cache.load(&engine, &wasm).unwrap();
+        assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
+    }
+
+    #[test]
+    fn precompiled_bytes_are_loaded_directly_and_garbage_is_refused() {
+        let engine = engine();
+        let wasm = wat::parse_str("(component)").unwrap();
+        let artifact = precompile(&engine, &wasm).unwrap();
+        CompileCache::disabled().load(&engine, &artifact).unwrap();
+        let err = CompileCache::disabled().load(&engine, b"not wasm at all").unwrap_err();
+        assert!(format!("{err:#}").contains("not a WebAssembly"), "{err:#}");
+    }
+}
