@@ -3,6 +3,7 @@
 
 pub mod cli_app;
 pub mod containerd;
+pub mod event_app;
 pub mod fixtures;
 pub mod guests;
 pub mod http;
