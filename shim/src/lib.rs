@@ -4,6 +4,7 @@
 pub mod app_source;
 pub mod build_info;
 pub mod cli;
+pub mod install;
 pub mod container_env;
 pub mod launcher;
 pub mod logging;

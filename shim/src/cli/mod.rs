@@ -2,6 +2,7 @@
 //! OCI image, and describe this build.
 
 mod info;
+mod install;
 mod package_cmd;
 mod up;
 
@@ -23,6 +24,8 @@ enum Command {
     Package(package_cmd::PackageArgs),
     /// Print what this build contains: trigger types, wasmtime version, Spin level.
     Info(info::InfoArgs),
+    /// Install shim variants onto this node: binaries, containerd config, RuntimeClasses.
+    Install(install::InstallArgs),
 }
 
 impl Cli {
@@ -32,6 +35,7 @@ impl Cli {
             Command::Up(a) => a.run(),
             Command::Package(a) => a.run(),
             Command::Info(a) => a.run(),
+            Command::Install(a) => a.run(),
         }
     }
 }
