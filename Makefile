@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 SPIN_TEST_GUESTS ?= /var/tmp/css-guests
 export SPIN_TEST_GUESTS
 
-.PHONY: setup guests build test demo bench fmt clippy
+.PHONY: setup guests build test demo bench fmt clippy variants
 
 setup:
 	bash integration/scripts/setup-host.sh
@@ -14,7 +14,13 @@ setup:
 guests: setup
 	bash integration/guests/build.sh $(SPIN_TEST_GUESTS)
 
+## Debug binaries for the tests: the HTTP-only variant (kept under
+## $(CARGO_TARGET_DIR)/variants/http) and the full shim.
 build: setup
+	cargo build -p containerd-shim-spin --no-default-features --features http --bins
+	mkdir -p $(CARGO_TARGET_DIR)/variants/http
+	cp $(CARGO_TARGET_DIR)/debug/spin-shim $(CARGO_TARGET_DIR)/variants/http/spin-shim
+	cp $(CARGO_TARGET_DIR)/debug/containerd-shim-spin-v2 $(CARGO_TARGET_DIR)/variants/http/containerd-shim-spin-http-v2
 	cargo build -p containerd-shim-spin --bins
 
 ## The README's test command: unit tests, then real-process tests (CLI and containerd).
@@ -34,3 +40,17 @@ fmt:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+## Builds the standard shim variants (release) into dist/ and prints their sizes:
+## full (every trigger) and one slim build per trigger type.
+VARIANTS ?= http redis sqs command cron mqtt
+variants: setup
+	mkdir -p dist
+	cargo build --release -p containerd-shim-spin --bins
+	cp $(CARGO_TARGET_DIR)/release/containerd-shim-spin-v2 dist/containerd-shim-spin-v2
+	cp $(CARGO_TARGET_DIR)/release/spin-shim dist/spin-shim
+	for v in $(VARIANTS); do \
+	  cargo build --release -p containerd-shim-spin --no-default-features --features $$v --bin containerd-shim-spin-v2 && \
+	  cp $(CARGO_TARGET_DIR)/release/containerd-shim-spin-v2 dist/containerd-shim-spin-$$v-v2 || exit 1; \
+	done
+	@ls -l dist | awk 'NR>1 {printf "%-34s %6.1f MiB\n", $$9, $$5/1048576}'

@@ -96,3 +96,45 @@ pub async fn run_app(triggers: Vec<Box<dyn PreparedTrigger>>, shutdown: Shutdown
     }
     first.map_err(|e| anyhow::anyhow!("trigger task failed: {e}"))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(&'static str);
+
+    impl TriggerPlugin for Fake {
+        fn trigger_type(&self) -> &'static str {
+            self.0
+        }
+
+        fn prepare(&self, _app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
+            unreachable!("not called by check_supported")
+        }
+    }
+
+    fn app(types: &[&str]) -> LockedApp {
+        let triggers: Vec<_> = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| serde_json::json!({"id": format!("t{i}"), "trigger_type": t, "trigger_config": {"component": "c"}}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "spin_lock_version": 1, "metadata": {"name": "a"}, "triggers": triggers, "components": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn missing_types_name_their_feature_in_one_line() {
+        let mut reg = TriggerRegistry::new();
+        reg.register(Fake("http"));
+        reg.check_supported(&app(&["http"])).unwrap();
+        let e = reg.check_supported(&app(&["http", "redis", "teleport"])).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "this shim build does not include trigger type(s) `redis` (cargo feature `redis`), `teleport` (not provided by this project); compiled in: http"
+        );
+        assert_eq!(reg.check_supported(&app(&[])).unwrap_err().to_string(), "No triggers in app");
+    }
+}

@@ -1,10 +1,16 @@
 //! `containerd-shim-spin-v2`: the binary containerd starts for runtime
-//! `io.containerd.spin.v2`.
+//! `io.containerd.spin.v2` (slim variants are installed as
+//! `containerd-shim-spin-<variant>-v2`).
 
 use containerd_shim_spin::shim::SpinShim;
 use containerd_shim_wasm::shim::{Cli as _, Config};
 
 fn main() {
+    // containerd never passes `--version`; people do. runwasi's own `-v` still works.
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        println!("containerd-shim-spin {}", containerd_shim_spin::build_info::version_line());
+        return;
+    }
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
     SpinShim::run(Config {
         default_log_level: "error".to_string(),
