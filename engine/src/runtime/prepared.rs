@@ -197,6 +197,25 @@ impl PreparedComponent {
         &self.component
     }
 
+    /// The names of the component's exports (for executor selection and errors).
+    pub fn export_names(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .exports(self.pre.engine())
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// The exports as a readable list for error messages (`nothing` when none).
+    pub fn describe_exports(&self) -> String {
+        let names = self.export_names();
+        if names.is_empty() {
+            "nothing".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+
     /// The pre-linked instance every event instantiates.
     pub fn instance_pre(&self) -> &InstancePre<HostState> {
         &self.pre

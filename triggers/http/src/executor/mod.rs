@@ -28,13 +28,7 @@ impl Executor {
     /// Inspects the component's exports and binds the matching executor; errors
     /// (naming the component) when it exports none or several handlers.
     pub fn for_component(component: &Arc<PreparedComponent>) -> anyhow::Result<Self> {
-        let engine = component.instance_pre().engine();
-        let exports: Vec<String> = component
-            .component()
-            .component_type()
-            .exports(engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
+        let exports = component.export_names();
         let wasi = exports
             .iter()
             .find(|e| e.starts_with(WASI_HTTP_02) && !e.starts_with(WASI_HTTP_RC));
@@ -49,7 +43,7 @@ impl Executor {
             ),
             (None, None, None) => anyhow::bail!(
                 "component `{id}`: Expected component to export one of `{WASI_HTTP_02}x`, `{SPIN_INBOUND}`, but it exports {}",
-                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+                component.describe_exports()
             ),
             _ => anyhow::bail!("component `{id}` exports multiple different handlers ({})", exports.join(", ")),
         }
