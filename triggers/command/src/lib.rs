@@ -1,9 +1,20 @@
-//! Spin command trigger: runs wasi:cli/run once and maps the exit code.
+//! Spin command trigger: runs a component's `wasi:cli/run` export once, with the
+//! guest arguments as argv, and makes its result the process exit status.
 
+pub mod config;
+pub mod exit_status;
+pub mod runner;
+
+use std::io::Write as _;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, TriggerPlugin};
+use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+
+use crate::config::CommandTriggerConfig;
+use crate::exit_status::{Outcome, TERMINATED};
+use crate::runner::CommandRunner;
 
 /// The `command` trigger plugin.
 pub struct CommandTrigger {
@@ -22,8 +33,67 @@ impl TriggerPlugin for CommandTrigger {
         "command"
     }
 
-    fn prepare(&self, _app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
-        let _ = &self.guest_args;
-        anyhow::bail!("the command trigger is not implemented yet")
+    fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
+        let mut entries = Vec::new();
+        for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "command") {
+            let cfg = CommandTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
+            entries.push((trigger.id.clone(), cfg));
+        }
+        if entries.len() > 1 {
+            let ignored: Vec<&str> = entries[1..].iter().map(|(id, _)| id.as_str()).collect();
+            tracing::warn!(
+                "only the first command trigger (`{}`) runs; ignoring {}",
+                entries[0].0,
+                ignored.join(", ")
+            );
+        }
+        let runner = match entries.first() {
+            Some((id, cfg)) => {
+                let component = app
+                    .component(&cfg.component)
+                    .map_err(|e| anyhow::anyhow!("trigger `{id}` (command): component: {e}"))?;
+                Some(CommandRunner::new(component.clone(), &self.guest_args)?)
+            }
+            None => None,
+        };
+        Ok(Box::new(PreparedCommand { runner }))
+    }
+}
+
+struct PreparedCommand {
+    runner: Option<CommandRunner>,
+}
+
+impl PreparedTrigger for PreparedCommand {
+    /// Runs the guest once. Its result is the exit status (see
+    /// [`exit_status::outcome`]); a trap is an error naming the component.
+    ///
+    /// On shutdown (SIGTERM) while the guest runs, the guest is stopped at its next
+    /// yield point and the status is [`TERMINATED`] (143 = 128 + SIGTERM), what a
+    /// native container process reports when SIGTERM ends it. A Kubernetes Job
+    /// therefore counts an interrupted run as failed (and retries it under its
+    /// `backoffLimit`) instead of as completed work, and `spin up` reports the same
+    /// 128 + signal for a terminated trigger.
+    fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
+        Box::pin(async move {
+            let Some(runner) = self.runner else {
+                eprintln!("No components found for command trigger, exiting");
+                return Ok(0);
+            };
+            tracing::debug!("running component `{}` with argv {:?}", runner.id(), runner.argv());
+            let outcome = tokio::select! {
+                outcome = runner.run() => outcome,
+                _ = shutdown.cancelled() => {
+                    tracing::info!("component `{}` stopped by shutdown", runner.id());
+                    return Ok(TERMINATED);
+                }
+            };
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            match outcome {
+                Outcome::Exited(code) => Ok(code),
+                Outcome::Failed(msg) => anyhow::bail!("component `{}`: {msg}", runner.id()),
+            }
+        })
     }
 }

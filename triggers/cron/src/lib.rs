@@ -1,9 +1,21 @@
-//! Spin cron trigger: seconds-first cron schedules, fermyon:spin-cron@2.0.0.
+//! Spin cron trigger: calls a component's `handle-cron-event` export
+//! (`fermyon:spin-cron@2.0.0`) on a seconds-first cron schedule, in UTC.
+
+pub mod config;
+pub mod executor;
+pub mod schedule;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, TriggerPlugin};
+use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::task::JoinSet;
+
+use crate::config::CronTriggerConfig;
+use crate::executor::CronExecutor;
+use crate::schedule::{next_tick, wait_until};
 
 /// The `cron` trigger plugin.
 #[derive(Default)]
@@ -14,7 +26,78 @@ impl TriggerPlugin for CronTrigger {
         "cron"
     }
 
-    fn prepare(&self, _app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
-        anyhow::bail!("the cron trigger is not implemented yet")
+    fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
+        let mut jobs = Vec::new();
+        for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "cron") {
+            let cfg = CronTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
+            let schedule = cfg.schedule(&trigger.id)?;
+            let component = app
+                .component(&cfg.component)
+                .map_err(|e| anyhow::anyhow!("trigger `{}` (cron): component: {e}", trigger.id))?;
+            jobs.push(CronJob {
+                trigger_id: trigger.id.clone(),
+                schedule,
+                executor: Arc::new(CronExecutor::new(component.clone())?),
+            });
+        }
+        Ok(Box::new(PreparedCron { jobs }))
+    }
+}
+
+/// One `[[trigger.cron]]` entry ready to run.
+struct CronJob {
+    trigger_id: String,
+    schedule: cron::Schedule,
+    executor: Arc<CronExecutor>,
+}
+
+impl CronJob {
+    /// Sleeps until each tick and calls the guest in its own task (a slow handler
+    /// does not delay the next tick); stops on shutdown, dropping calls in flight,
+    /// or when the schedule has no more ticks.
+    async fn run(self, shutdown: Shutdown) {
+        let mut calls = JoinSet::new();
+        let mut last: Option<DateTime<Utc>> = None;
+        loop {
+            let Some(tick) = next_tick(&self.schedule, last, Utc::now()) else {
+                tracing::info!("trigger `{}`: the schedule has no more ticks", self.trigger_id);
+                break;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait_until(tick, Utc::now())) => {}
+                _ = shutdown.cancelled() => break,
+            }
+            last = Some(tick);
+            let executor = self.executor.clone();
+            let trigger_id = self.trigger_id.clone();
+            calls.spawn(async move {
+                let timestamp = u64::try_from(tick.timestamp()).unwrap_or_default();
+                if let Err(msg) = executor.call(timestamp).await {
+                    tracing::error!("trigger `{trigger_id}`: component `{}`: {msg}", executor.id());
+                }
+            });
+            // Reap finished calls so the set does not grow.
+            while calls.try_join_next().is_some() {}
+        }
+        if shutdown.is_cancelled() {
+            calls.abort_all();
+        }
+        while calls.join_next().await.is_some() {}
+    }
+}
+
+struct PreparedCron {
+    jobs: Vec<CronJob>,
+}
+
+impl PreparedTrigger for PreparedCron {
+    /// Runs every schedule until shutdown (exit status 0), or until no schedule
+    /// has ticks left.
+    fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
+        Box::pin(async move {
+            let jobs = self.jobs.into_iter().map(|job| job.run(shutdown.clone()));
+            futures::future::join_all(jobs).await;
+            Ok(0)
+        })
     }
 }

@@ -1,0 +1,93 @@
+//! The cron trigger through `spin-shim up`: ticks on a seconds-first schedule,
+//! handler errors logged while the schedule goes on, SIGTERM, bad expressions.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use integration::event_app::{run_to_exit, start, EventApp, START_TIMEOUT};
+use integration::fixtures::with_manifest;
+use integration::guests;
+
+const GUEST: &str = "rust-cron";
+
+fn manifest(expression: &str, extra_component: &str, extra_trigger: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"cron-test\"\n\
+         [[trigger.cron]]\nid = \"tick\"\ncomponent = \"rust-cron\"\ncron_expression = \"{expression}\"\n{extra_trigger}\
+         [component.rust-cron]\nsource = \"app.wasm\"\n{extra_component}"
+    )
+}
+
+/// The timestamps of the first `n` ticks, waiting for the first as long as a start
+/// may take and for the rest a few seconds each.
+fn ticks(app: &mut EventApp, n: usize, per_tick: Duration) -> Vec<u64> {
+    app.wait_for_line("cron tick ", START_TIMEOUT).unwrap();
+    let lines = app.wait_for_lines("cron tick ", n, per_tick * n as u32).unwrap();
+    lines
+        .iter()
+        .take(n)
+        .map(|l| l.trim().trim_start_matches("cron tick ").parse().unwrap_or_else(|_| panic!("bad tick line {l:?}")))
+        .collect()
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn every_second_ticks_with_increasing_unix_timestamps_and_stops_on_sigterm() {
+    let mut app = start(&guests::app(GUEST), &[], &[]).unwrap();
+    let ts = ticks(&mut app, 3, Duration::from_secs(5));
+    assert!(ts.windows(2).all(|w| w[1] > w[0]), "timestamps not increasing: {ts:?}");
+    let n = now();
+    assert!(ts.iter().all(|t| t.abs_diff(n) < 120), "timestamps {ts:?} are not Unix seconds near {n}");
+    let (code, out) = app.terminate(Duration::from_secs(10)).unwrap();
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn seconds_first_expression_is_honoured() {
+    // Every two seconds starting at second 1: only odd seconds, two apart.
+    let (_tmp, dir) = with_manifest(GUEST, &manifest("1/2 * * * * *", "", ""));
+    let mut app = start(&dir, &[], &[]).unwrap();
+    let ts = ticks(&mut app, 2, Duration::from_secs(5));
+    assert!(ts.iter().all(|t| t % 2 == 1), "ticks not on odd seconds: {ts:?}");
+    assert_eq!(ts[1] - ts[0], 2, "{ts:?}");
+}
+
+#[test]
+fn handler_errors_are_logged_and_the_schedule_goes_on() {
+    let env = "environment = { CRON_FAIL = \"1\" }\n";
+    let (_tmp, dir) = with_manifest(GUEST, &manifest("*/1 * * * * *", env, ""));
+    let mut app = start(&dir, &[], &[]).unwrap();
+    let ts = ticks(&mut app, 2, Duration::from_secs(5));
+    assert!(ts[1] > ts[0], "{ts:?}");
+    let failure = app.wait_for_line("asked to fail at", Duration::from_secs(5)).unwrap();
+    assert!(failure.contains("rust-cron"), "{failure}");
+    assert_eq!(app.process.try_status(), None, "the app stopped after a handler error:\n{}", app.output());
+}
+
+fn refused(manifest: &str, expect: &[&str]) {
+    let (_tmp, dir) = with_manifest(GUEST, manifest);
+    let (code, out) = run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();
+    assert_ne!(code, 0, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("Error:")).collect();
+    assert_eq!(errors.len(), 1, "expected one Error: line:\n{out}");
+    for word in expect {
+        assert!(errors[0].contains(word), "error line lacks {word:?}: {}", errors[0]);
+    }
+    assert!(!out.contains("cron tick") && !out.contains("panicked"), "{out}");
+}
+
+#[test]
+fn invalid_cron_expression_is_refused_naming_trigger_and_field() {
+    refused(&manifest("every second", "", ""), &["`tick`", "cron_expression"]);
+    refused(&manifest("* * * * *", "", ""), &["`tick`", "cron_expression"]);
+}
+
+#[test]
+fn unknown_or_missing_fields_are_refused() {
+    refused(&manifest("* * * * * *", "", "timezone = \"UTC\"\n"), &["`tick`", "timezone"]);
+    let missing = "spin_manifest_version = 2\n[application]\nname = \"cron-test\"\n\
+                   [[trigger.cron]]\nid = \"tock\"\ncomponent = \"rust-cron\"\n[component.rust-cron]\nsource = \"app.wasm\"\n";
+    refused(missing, &["`tock`", "cron_expression"]);
+}

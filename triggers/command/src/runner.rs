@@ -1,0 +1,70 @@
+//! Runs one component's `wasi:cli/run` export once, in a fresh instance whose argv
+//! is the component id followed by the guest arguments.
+
+use std::sync::Arc;
+
+use wasmtime_wasi::p2::bindings::CommandPre;
+
+use spin_engine::host::HostState;
+use spin_engine::runtime::PreparedComponent;
+
+use crate::exit_status::{outcome, Outcome};
+
+/// The export a command component must have (any 0.2.x patch).
+pub const RUN_EXPORT: &str = "wasi:cli/run@0.2";
+
+/// A component bound to its `wasi:cli/run` export, with its argv.
+pub struct CommandRunner {
+    component: Arc<PreparedComponent>,
+    pre: CommandPre<HostState>,
+    argv: Vec<String>,
+}
+
+impl CommandRunner {
+    /// Binds the component's `wasi:cli/run` export; fails (naming the component and
+    /// what it does export) when it is not a command component.
+    pub fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> anyhow::Result<Self> {
+        let pre = CommandPre::new(component.instance_pre().clone()).map_err(|_| {
+            let engine = component.instance_pre().engine();
+            let exports: Vec<String> = component
+                .component()
+                .component_type()
+                .exports(engine)
+                .map(|(name, _)| name.to_string())
+                .collect();
+            anyhow::anyhow!(
+                "component `{}` is not a command component: it does not export `{RUN_EXPORT}.x` (it exports {})",
+                component.id(),
+                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+            )
+        })?;
+        let argv = std::iter::once(component.id().to_string())
+            .chain(guest_args.iter().cloned())
+            .collect();
+        Ok(Self { component, pre, argv })
+    }
+
+    /// The component id.
+    pub fn id(&self) -> &str {
+        self.component.id()
+    }
+
+    /// The guest's argv: the component id, then the guest arguments.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
+    /// Instantiates the component in a fresh store and calls `run` once.
+    pub async fn run(&self) -> Outcome {
+        let mut store = match self.component.new_store(&self.argv, None) {
+            Ok(store) => store,
+            Err(e) => return Outcome::Failed(format!("{e:#}")),
+        };
+        let result = async {
+            let command = self.pre.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        }
+        .await;
+        outcome(result)
+    }
+}
