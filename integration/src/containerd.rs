@@ -81,12 +81,19 @@ impl Containerd {
     /// Starts `ctr run --rm --net-host --runtime io.containerd.spin.v2 <image> <id> /`
     /// in the foreground: its exit code is the task's, its output the task's.
     pub fn run_task(&self, image: &str, id: &str, env: &[(&str, &str)]) -> anyhow::Result<Running> {
+        self.run_task_with_args(image, id, env, &[])
+    }
+
+    /// [`Self::run_task`] with container args after the `/` entrypoint (a command
+    /// component gets them after its id in argv).
+    pub fn run_task_with_args(&self, image: &str, id: &str, env: &[(&str, &str)], extra: &[&str]) -> anyhow::Result<Running> {
         let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME].map(String::from).to_vec();
         for (k, v) in env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));
         }
         args.extend([image.to_string(), id.to_string(), "/".to_string()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         Running::spawn(self.ctr_command(&refs))
     }

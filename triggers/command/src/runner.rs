@@ -25,17 +25,10 @@ impl CommandRunner {
     /// what it does export) when it is not a command component.
     pub fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> anyhow::Result<Self> {
         let pre = CommandPre::new(component.instance_pre().clone()).map_err(|_| {
-            let engine = component.instance_pre().engine();
-            let exports: Vec<String> = component
-                .component()
-                .component_type()
-                .exports(engine)
-                .map(|(name, _)| name.to_string())
-                .collect();
             anyhow::anyhow!(
                 "component `{}` is not a command component: it does not export `{RUN_EXPORT}.x` (it exports {})",
                 component.id(),
-                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+                component.describe_exports()
             )
         })?;
         let argv = std::iter::once(component.id().to_string())

@@ -28,9 +28,10 @@ impl CronExecutor {
     pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
         let pre = bindings::SpinCronPre::new(component.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!(
-                "component `{}` is not a cron component: it must export `handle-cron-event: func(metadata) -> result<_, error>` of fermyon:spin-cron@2.0.0 ({})",
+                "component `{}` is not a cron component: it must export `handle-cron-event: func(metadata) -> result<_, error>` of fermyon:spin-cron@2.0.0 ({}; it exports {})",
                 component.id(),
-                e.to_string().lines().next().unwrap_or_default()
+                e.to_string().lines().next().unwrap_or_default(),
+                component.describe_exports()
             )
         })?;
         Ok(Self { component, pre })
