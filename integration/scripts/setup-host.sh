@@ -23,4 +23,15 @@ installed=$(rustup target list --installed)
 for t in wasm32-wasip1 wasm32-wasip2; do
   grep -qx "$t" <<<"$installed" || rustup target add "$t"
 done
+# moto (the AWS emulator) for the SQS trigger tests, in its own venv.
+MOTO_VENV=${CSS_MOTO_VENV:-/var/tmp/css-moto-venv}
+MOTO_PINS="moto[server]==5.2.5 boto3==1.44.8"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ] || [ "$(cat "$MOTO_VENV/.css-pins" 2>/dev/null)" != "$MOTO_PINS" ]; then
+  echo "setup-host: installing $MOTO_PINS into $MOTO_VENV"
+  rm -rf "$MOTO_VENV"
+  "$(command -v python3.11 || command -v python3)" -m venv "$MOTO_VENV"
+  # shellcheck disable=SC2086
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check $MOTO_PINS
+  echo "$MOTO_PINS" >"$MOTO_VENV/.css-pins"
+fi
 echo "setup-host: ok"

@@ -1,0 +1,120 @@
+//! The SQS trigger through `spin-shim up`, against a real moto started per test
+//! and driven by the real AWS SDK: messages are handled by the SDK-built guest
+//! `rust-sqs`, deleted when it says so, kept when it traps or leaves them, and
+//! none is lost under a burst.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use integration::event_app::{self, EventApp, START_TIMEOUT};
+use integration::fixtures::with_manifest;
+use integration::services::moto::Moto;
+
+/// A manifest for the `rust-sqs` guest with one trigger `jobs` on `queue_url`,
+/// plus `extra` lines in the trigger table.
+fn manifest(queue_url: &str, extra: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"sqs-test\"\n\
+         [[trigger.sqs]]\nid = \"jobs\"\ncomponent = \"rust-sqs\"\nqueue_url = \"{queue_url}\"\nidle_wait_seconds = 1\n{extra}\
+         [component.rust-sqs]\nsource = \"app.wasm\"\n"
+    )
+}
+
+/// Serves `manifest` with the environment that points it at `moto`.
+fn start(moto: &Moto, manifest: &str) -> (tempfile::TempDir, EventApp) {
+    let (tmp, dir) = with_manifest("rust-sqs", manifest);
+    let env = moto.app_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = event_app::start(&dir, &env, &[]).unwrap();
+    (tmp, app)
+}
+
+fn bodies(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:03}")).collect()
+}
+
+#[test]
+fn message_is_handled_deleted_and_sigterm_exits_zero() {
+    let moto = Moto::start().unwrap();
+    let url = moto.create_queue("hello", 30).unwrap();
+    moto.send(&url, &["hello".to_string()]).unwrap();
+    let (_tmp, mut app) = start(&moto, &manifest(&url, ""));
+    app.wait_for_line("sqs: hello", START_TIMEOUT).unwrap();
+    let counts = moto.wait_for_total(&url, 0, Duration::from_secs(30)).unwrap();
+    assert_eq!(counts, (0, 0), "the handled message was not deleted; output:\n{}", app.output());
+    let (code, out) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("sqs: hello").count(), 1, "{out}");
+}
+
+#[test]
+fn trapped_and_left_messages_stay_and_reappear() {
+    let moto = Moto::start().unwrap();
+    let url = moto.create_queue("kept", 2).unwrap();
+    moto.send(&url, &["trap".to_string(), "leave".to_string()]).unwrap();
+    let (_tmp, mut app) = start(&moto, &manifest(&url, ""));
+    // Each is received, not deleted, visible again after 2 s and received again.
+    app.wait_for_lines("sqs: trap", 2, START_TIMEOUT).unwrap();
+    app.wait_for_lines("sqs: leave", 2, Duration::from_secs(60)).unwrap();
+    let (visible, in_flight) = moto.counts(&url).unwrap();
+    assert_eq!(visible + in_flight, 2, "both messages must stay on the queue; output:\n{}", app.output());
+    assert!(app.process.try_status().is_none(), "a trap must not end the trigger:\n{}", app.output());
+    let out = app.output();
+    assert!(out.contains("stays on the queue"), "the trap must be logged:\n{out}");
+}
+
+#[test]
+fn lease_is_renewed_while_a_slow_handler_runs() {
+    let moto = Moto::start().unwrap();
+    // Renewed every 3 s; the handler takes 15 s, five visibility timeouts.
+    let url = moto.create_queue("slow", 6).unwrap();
+    moto.send(&url, &["sleep 15000".to_string()]).unwrap();
+    let (_tmp, mut app) = start(&moto, &manifest(&url, ""));
+    app.wait_for_line("sqs: done sleep 15000", START_TIMEOUT).unwrap();
+    let counts = moto.wait_for_total(&url, 0, Duration::from_secs(30)).unwrap();
+    assert_eq!(counts, (0, 0), "output:\n{}", app.output());
+    let out = app.output();
+    assert_eq!(out.matches("sqs: sleep 15000").count(), 1, "delivered again while held:\n{out}");
+}
+
+#[test]
+fn two_hundred_messages_none_lost_none_left() {
+    let moto = Moto::start().unwrap();
+    let url = moto.create_queue("burst", 30).unwrap();
+    let sent = bodies("burst-", 200);
+    moto.send(&url, &sent).unwrap();
+    let (_tmp, mut app) = start(&moto, &manifest(&url, "max_messages = 10\n"));
+    app.wait_for_lines("sqs: burst-", 200, START_TIMEOUT + Duration::from_secs(120)).unwrap();
+    let counts = moto.wait_for_total(&url, 0, Duration::from_secs(60)).unwrap();
+    assert_eq!(counts, (0, 0), "messages left on the queue; output:\n{}", app.output());
+    let seen: BTreeSet<String> = app
+        .lines_containing("sqs: burst-")
+        .iter()
+        .filter_map(|l| l.split("sqs: ").nth(1).map(str::to_string))
+        .collect();
+    let missing: Vec<&String> = sent.iter().filter(|b| !seen.contains(*b)).collect();
+    assert!(missing.is_empty(), "never handled: {missing:?}");
+}
+
+#[test]
+fn bad_configs_are_refused_with_one_line() {
+    let cases = [
+        (
+            "missing queue_url",
+            "spin_manifest_version = 2\n[application]\nname = \"bad\"\n[[trigger.sqs]]\nid = \"jobs\"\ncomponent = \"rust-sqs\"\n[component.rust-sqs]\nsource = \"app.wasm\"\n".to_string(),
+            "queue_url",
+        ),
+        ("unparsable queue_url", manifest("not a url", ""), "queue_url"),
+        ("unknown field", manifest("http://127.0.0.1:9/123456789012/q", "queue_name = \"q\"\n"), "queue_name"),
+        ("wrong type", manifest("http://127.0.0.1:9/123456789012/q", "max_messages = \"ten\"\n"), "max_messages"),
+    ];
+    for (name, manifest, field) in cases {
+        let (_tmp, dir) = with_manifest("rust-sqs", &manifest);
+        let (code, out) = event_app::run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();
+        assert_ne!(code, 0, "{name}: started anyway:\n{out}");
+        let errors: Vec<&str> = out.lines().filter(|l| l.contains("Error:")).collect();
+        assert_eq!(errors.len(), 1, "{name}: expected one Error: line:\n{out}");
+        assert!(errors[0].contains("jobs") && errors[0].contains(field), "{name}: {}", errors[0]);
+        assert!(!out.contains("panicked"), "{name}: {out}");
+    }
+}

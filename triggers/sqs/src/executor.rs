@@ -1,0 +1,59 @@
+//! Calling a component's `handle-queue-message` export (`fermyon:spin-sqs@2.0.0`),
+//! one fresh instance per message.
+
+use std::sync::Arc;
+
+use spin_engine::host::HostState;
+use spin_engine::runtime::PreparedComponent;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../engine/wit/spin-sqs",
+        world: "fermyon:spin-sqs/spin-sqs",
+        exports: { default: async },
+    });
+}
+
+pub use bindings::fermyon::spin_sqs::sqs_types::{
+    Error as GuestError, Message, MessageAction, MessageAttribute, MessageAttributeValue,
+};
+
+/// The name of the function a queue-handling component exports.
+pub const EXPORT: &str = "handle-queue-message";
+
+/// A component bound to the SQS handler ABI.
+pub struct SqsExecutor {
+    component: Arc<PreparedComponent>,
+    pre: bindings::SpinSqsPre<HostState>,
+}
+
+impl SqsExecutor {
+    /// Binds the component's `handle-queue-message` export; the error names the
+    /// component and what it exports instead.
+    pub fn new(component: &Arc<PreparedComponent>) -> anyhow::Result<Self> {
+        match bindings::SpinSqsPre::new(component.instance_pre().clone()) {
+            Ok(pre) => Ok(Self { component: component.clone(), pre }),
+            Err(_) => anyhow::bail!(
+                "component `{}` does not export `{EXPORT}` of fermyon:spin-sqs@2.0.0 (it exports {})",
+                component.id(),
+                component.describe_exports()
+            ),
+        }
+    }
+
+    /// The component id.
+    pub fn component_id(&self) -> &str {
+        self.component.id()
+    }
+
+    /// Runs the handler for one message in a fresh instance. A guest `error` and a
+    /// trap both come back as `Err`.
+    pub async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
+        let mut store = self.component.new_store(&[], None)?;
+        let guest = self.pre.instantiate_async(&mut store).await?;
+        match guest.call_handle_queue_message(&mut store, message).await? {
+            Ok(action) => Ok(action),
+            Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),
+        }
+    }
+}

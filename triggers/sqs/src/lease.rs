@@ -1,0 +1,124 @@
+//! Holding a message while its handler runs: the queue's visibility timeout, and a
+//! task that renews it with ChangeMessageVisibility every half timeout.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::Client;
+
+use crate::aws_error::describe;
+
+/// Visibility timeout assumed while the queue's own cannot be read (SQS's default).
+pub const DEFAULT_VISIBILITY_TIMEOUT_SECS: u32 = 30;
+
+/// Reads the queue's `VisibilityTimeout` attribute, in seconds.
+pub async fn fetch_visibility_timeout(client: &Client, queue_url: &str) -> anyhow::Result<u32> {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::VisibilityTimeout)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    match out.attributes().and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout)) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the queue reports VisibilityTimeout {v:?}, not a number of seconds")),
+        None => Ok(DEFAULT_VISIBILITY_TIMEOUT_SECS),
+    }
+}
+
+/// The queue's visibility timeout, read once it can be; until then the default
+/// is used and reading is retried at the next batch.
+#[derive(Debug, Default)]
+pub struct VisibilityTimeout {
+    known: Option<u32>,
+}
+
+impl VisibilityTimeout {
+    /// The timeout in seconds, fetching it if it is not known yet.
+    pub async fn get(&mut self, client: &Client, queue_url: &str) -> u32 {
+        if let Some(secs) = self.known {
+            return secs;
+        }
+        match fetch_visibility_timeout(client, queue_url).await {
+            Ok(secs) => {
+                tracing::debug!("queue {queue_url}: visibility timeout {secs} s");
+                *self.known.insert(secs)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "queue {queue_url}: cannot read VisibilityTimeout, assuming {DEFAULT_VISIBILITY_TIMEOUT_SECS} s: {e}"
+                );
+                DEFAULT_VISIBILITY_TIMEOUT_SECS
+            }
+        }
+    }
+}
+
+/// How often a lease of `timeout_secs` is renewed: every half timeout, or never
+/// for a zero timeout (the message is visible again at once anyway).
+pub fn renewal_interval(timeout_secs: u32) -> Option<Duration> {
+    (timeout_secs > 0).then(|| Duration::from_millis(u64::from(timeout_secs) * 500))
+}
+
+/// A running lease renewal; dropping it stops the renewals.
+pub struct Lease {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Lease {
+    /// Starts renewing the lease on one received message (none without a receipt
+    /// handle or with a zero timeout). Failed renewals are logged and retried at
+    /// the next interval.
+    pub fn hold(client: &Client, queue_url: &str, receipt_handle: Option<&str>, msg_id: &str, timeout_secs: u32) -> Option<Self> {
+        let interval = renewal_interval(timeout_secs)?;
+        let receipt = receipt_handle?.to_string();
+        let client = client.clone();
+        let queue_url = queue_url.to_string();
+        let msg_id = msg_id.to_string();
+        let timeout = i32::try_from(timeout_secs).unwrap_or(i32::MAX);
+        let task = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            loop {
+                ticker.tick().await;
+                tracing::debug!("message {msg_id}: renewing its lease for {timeout} s");
+                let renewed = client
+                    .change_message_visibility()
+                    .queue_url(&queue_url)
+                    .receipt_handle(&receipt)
+                    .visibility_timeout(timeout)
+                    .send()
+                    .await;
+                if let Err(e) = renewed {
+                    tracing::warn!("message {msg_id}: failed to renew its lease: {}", describe(&e));
+                }
+            }
+        });
+        Some(Self { task })
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renews_every_half_timeout() {
+        assert_eq!(renewal_interval(30), Some(Duration::from_secs(15)));
+        assert_eq!(renewal_interval(2), Some(Duration::from_secs(1)));
+        assert_eq!(renewal_interval(1), Some(Duration::from_millis(500)));
+        assert_eq!(renewal_interval(43_200), Some(Duration::from_secs(21_600)));
+    }
+
+    #[test]
+    fn zero_timeout_is_never_renewed() {
+        assert_eq!(renewal_interval(0), None);
+    }
+}

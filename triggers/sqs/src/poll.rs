@@ -1,0 +1,137 @@
+//! The receive loop of one queue: ReceiveMessage without a long-poll wait, one
+//! task per message, a pause when the queue is empty, backoff while it fails,
+//! and a bounded drain of in-flight handlers on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use spin_engine::trigger::Shutdown;
+use tokio::task::JoinSet;
+
+use crate::aws_error::describe;
+use crate::lease::VisibilityTimeout;
+use crate::queue::Queue;
+
+/// The most messages SQS returns from one ReceiveMessage call.
+pub const SQS_MAX_BATCH: u16 = 10;
+/// The longest pause between retries while the queue cannot be reached.
+pub const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The pause after the `failures`-th failed receive in a row: the idle wait (at
+/// least one second) doubled per failure, capped at [`MAX_ERROR_BACKOFF`].
+pub fn error_backoff(idle_wait: Duration, failures: u32) -> Duration {
+    let base = idle_wait.max(Duration::from_secs(1));
+    let factor = 1u32 << failures.saturating_sub(1).min(16);
+    base.saturating_mul(factor).min(MAX_ERROR_BACKOFF.max(base))
+}
+
+/// Polls `queue` until `shutdown`, then waits up to `drain` for the handlers
+/// still running; those cut off leave their messages on the queue.
+pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
+    let trigger = &queue.trigger;
+    let mut timeout = VisibilityTimeout::default();
+    let mut in_flight = JoinSet::new();
+    let mut failures = 0u32;
+    tracing::info!("trigger `{}`: polling {} for component `{}`", trigger.trigger_id, trigger.queue_url, trigger.component);
+    while !shutdown.is_cancelled() {
+        reap(&mut in_flight);
+        let request = queue
+            .client
+            .receive_message()
+            .queue_url(&trigger.queue_url)
+            .max_number_of_messages(i32::from(trigger.max_messages.min(SQS_MAX_BATCH)))
+            .wait_time_seconds(0)
+            .set_message_system_attribute_names(non_empty(
+                trigger.system_attributes.iter().map(|s| MessageSystemAttributeName::from(s.as_str())).collect(),
+            ))
+            .set_message_attribute_names(non_empty(trigger.message_attributes.clone()));
+        let received = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = request.send() => r,
+        };
+        let pause = match received {
+            Ok(out) if !out.messages().is_empty() => {
+                failures = 0;
+                let secs = timeout.get(&queue.client, &trigger.queue_url).await;
+                for msg in out.messages.unwrap_or_default() {
+                    let queue = queue.clone();
+                    in_flight.spawn(async move { queue.process(msg, secs).await });
+                }
+                continue;
+            }
+            Ok(_) => {
+                failures = 0;
+                trigger.idle_wait
+            }
+            Err(e) => {
+                failures += 1;
+                let pause = error_backoff(trigger.idle_wait, failures);
+                tracing::error!(
+                    "trigger `{}`: receiving from {} failed (attempt {failures}, retrying in {pause:?}): {}",
+                    trigger.trigger_id,
+                    trigger.queue_url,
+                    describe(&e)
+                );
+                pause
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+    finish(&trigger.trigger_id, in_flight, drain).await;
+}
+
+/// Collects handler tasks that have ended, logging any that panicked.
+fn reap(in_flight: &mut JoinSet<()>) {
+    while let Some(done) = in_flight.try_join_next() {
+        if let Err(e) = done {
+            tracing::error!("a message handler task failed: {e}");
+        }
+    }
+}
+
+/// Lets running handlers finish within `drain`; aborts the rest.
+async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Duration) {
+    if in_flight.is_empty() {
+        return;
+    }
+    let running = in_flight.len();
+    tracing::info!("trigger `{trigger_id}`: waiting up to {drain:?} for {running} message handler(s)");
+    let all_done = async { while in_flight.join_next().await.is_some() {} };
+    if tokio::time::timeout(drain, all_done).await.is_err() {
+        tracing::warn!(
+            "trigger `{trigger_id}`: {} handler(s) still running after {drain:?} were stopped; their messages stay on the queue",
+            in_flight.len()
+        );
+        in_flight.shutdown().await;
+    }
+}
+
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_idle_wait_and_caps() {
+        let two = Duration::from_secs(2);
+        assert_eq!(error_backoff(two, 1), two);
+        assert_eq!(error_backoff(two, 2), Duration::from_secs(4));
+        assert_eq!(error_backoff(two, 4), Duration::from_secs(16));
+        assert_eq!(error_backoff(two, 5), MAX_ERROR_BACKOFF);
+        assert_eq!(error_backoff(two, 500), MAX_ERROR_BACKOFF);
+    }
+
+    #[test]
+    fn backoff_never_spins_and_respects_a_long_idle_wait() {
+        assert_eq!(error_backoff(Duration::ZERO, 1), Duration::from_secs(1));
+        let long = Duration::from_secs(120);
+        assert_eq!(error_backoff(long, 3), long);
+    }
+}
