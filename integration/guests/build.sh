@@ -41,6 +41,7 @@ GUESTS=(
   "rust-command|rust|wasm32-wasip2|rust-command.wasm|--kind component --export wasi:cli/run --no-export wasi:http/incoming-handler"
   "rust-cron|rust|wasm32-wasip2|rust_cron.wasm|--kind component --export handle-cron-event --import fermyon:spin-cron/cron-types@2.0.0"
   "rust-sqs|rust|wasm32-wasip2|rust_sqs.wasm|--kind component --export handle-queue-message --import fermyon:spin-sqs/sqs-types@2.0.0"
+  "rust-mqtt|rust|wasm32-wasip2|rust_mqtt.wasm|--kind component --export handle-message --import fermyon:spin/mqtt@2.0.0"
   "rust-hello-core|rust|wasm32-wasip1|rust_hello_core.wasm|--kind core --export wasi:http/incoming-handler@0.2.0#handle --custom-prefix component-type"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"

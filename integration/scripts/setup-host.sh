@@ -12,6 +12,7 @@ command -v runc >/dev/null || need+=(runc)
 command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-host: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

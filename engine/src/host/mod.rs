@@ -1,6 +1,7 @@
 //! Host capabilities a guest imports. Each module follows one shape: configuration
 //! (manifest permissions + runtime config) -> per-instance state -> linker registration.
 
+mod destination;
 mod linker;
 mod outbound_http;
 mod outbound_mqtt;

@@ -1,11 +1,227 @@
-//! Outbound mqtt for guests (`fermyon:spin/mqtt@2.0.0`), gated by
-//! `allowed_outbound_hosts`.
+//! Outbound MQTT for guests (`fermyon:spin/mqtt@2.0.0`), gated by
+//! `allowed_outbound_hosts`: `connection.open` checks the address against the
+//! component's allowed hosts (scheme `mqtt`, default port 1883) and answers
+//! `connection-failed("address ... is not permitted")` when it is not allowed.
+//! As in Spin, `open` only prepares the client; the broker is reached on the first
+//! `publish`, which returns once the broker has taken the message at its QoS.
 
-use wasmtime::component::Linker;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use super::destination::Destination;
 use super::state::HostState;
 
-/// Adds the outbound mqtt interface to `linker`.
-pub(crate) fn add_to_linker(_linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v2",
+        world: "fermyon:spin/host-mqtt@2.0.0",
+        imports: { default: async | trappable },
+        with: { "fermyon:spin/mqtt.connection": super::MqttConnection },
+    });
+}
+
+use bindings::fermyon::spin::mqtt::{Error, Qos};
+
+/// How long one `publish` may wait for the broker (connect plus acknowledgement).
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long closing a connection may wait for the DISCONNECT to be written.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Requests queued between the client handle and its event loop.
+const CHANNEL_CAPACITY: usize = 10;
+/// Largest message accepted in either direction (the MQTT maximum).
+const MAX_PACKET_SIZE: usize = 256 * 1024 * 1024;
+/// Schemes this build can connect with (plain TCP; TLS is not compiled in).
+const SCHEMES: &[&str] = &["mqtt", "tcp"];
+
+/// Numbers client ids generated for addresses without `client_id`.
+static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
+
+/// One guest connection (the `connection` resource): the client settings and, once
+/// a publish has run, the live client and its event loop.
+pub struct MqttConnection {
+    options: MqttOptions,
+    session: Option<(AsyncClient, EventLoop)>,
+}
+
+/// Adds the outbound MQTT interface to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::mqtt::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
+}
+
+/// Client settings for `address` (`mqtt://host[:port][?client_id=...]`); the client id
+/// is generated from `component_id` when the address has none.
+fn client_options(
+    address: &str,
+    dest: &Destination,
+    component_id: &str,
+    username: String,
+    password: String,
+    keep_alive_secs: u64,
+) -> Result<MqttOptions, Error> {
+    let url = url::Url::parse(address).map_err(|_| Error::InvalidAddress)?;
+    let client_id = url
+        .query_pairs()
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
+            format!("spin-{component_id}-{}-{n}", std::process::id())
+        });
+    let mut options = MqttOptions::new(client_id, dest.host.clone(), dest.port);
+    options.set_keep_alive(Duration::from_secs(keep_alive_secs));
+    options.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+    if !username.is_empty() || !password.is_empty() {
+        options.set_credentials(username, password);
+    }
+    Ok(options)
+}
+
+impl MqttConnection {
+    /// Publishes one message and waits for the broker's acknowledgement at `qos`. A
+    /// failed session is dropped so the next publish starts on a new connection.
+    async fn publish(&mut self, topic: String, payload: Vec<u8>, qos: QoS) -> Result<(), Error> {
+        let options = &self.options;
+        let (client, events) = self
+            .session
+            .get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
+        let sent = async {
+            client
+                .publish(topic, qos, false, payload)
+                .await
+                .map_err(|e| Error::Other(e.to_string()))?;
+            wait_delivered(events, qos).await
+        };
+        let outcome = match tokio::time::timeout(PUBLISH_TIMEOUT, sent).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Other(format!(
+                "the broker did not acknowledge the message within {PUBLISH_TIMEOUT:?}"
+            ))),
+        };
+        if outcome.is_err() {
+            self.session = None;
+        }
+        outcome
+    }
+
+    /// Sends DISCONNECT if a session is open (best effort, briefly).
+    async fn close(&mut self) {
+        let Some((client, mut events)) = self.session.take() else { return };
+        if client.try_disconnect().is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, async {
+            while let Ok(event) = events.poll().await {
+                if event == Event::Outgoing(Outgoing::Disconnect) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Drives the event loop until the broker has taken the message: written out for
+/// QoS 0, PUBACK for QoS 1, PUBCOMP for QoS 2.
+async fn wait_delivered(events: &mut EventLoop, qos: QoS) -> Result<(), Error> {
+    loop {
+        let event = events
+            .poll()
+            .await
+            .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+        match (qos, event) {
+            (QoS::AtMostOnce, Event::Outgoing(Outgoing::Publish(_)))
+            | (QoS::AtLeastOnce, Event::Incoming(Incoming::PubAck(_)))
+            | (QoS::ExactlyOnce, Event::Incoming(Incoming::PubComp(_))) => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+fn qos(q: Qos) -> QoS {
+    match q {
+        Qos::AtMostOnce => QoS::AtMostOnce,
+        Qos::AtLeastOnce => QoS::AtLeastOnce,
+        Qos::ExactlyOnce => QoS::ExactlyOnce,
+    }
+}
+
+impl bindings::fermyon::spin::mqtt::Host for HostState {}
+
+impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
+    async fn open(
+        &mut self,
+        address: String,
+        username: String,
+        password: String,
+        keep_alive_interval_in_secs: u64,
+    ) -> wasmtime::Result<Result<Resource<MqttConnection>, Error>> {
+        let Some(dest) = Destination::parse(&address) else {
+            return Ok(Err(Error::InvalidAddress));
+        };
+        if !dest.check(&self.allowed_hosts, &self.component_id) {
+            return Ok(Err(Error::ConnectionFailed(format!("address {address} is not permitted"))));
+        }
+        if !SCHEMES.contains(&dest.scheme.as_str()) {
+            return Ok(Err(Error::ConnectionFailed(format!(
+                "scheme `{}` is not supported; use mqtt://host:port",
+                dest.scheme
+            ))));
+        }
+        let options = match client_options(
+            &address,
+            &dest,
+            &self.component_id,
+            username,
+            password,
+            keep_alive_interval_in_secs,
+        ) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.table.push(MqttConnection { options, session: None })?))
+    }
+
+    async fn publish(
+        &mut self,
+        res: Resource<MqttConnection>,
+        topic: String,
+        payload: Vec<u8>,
+        q: Qos,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let conn = self.table.get_mut(&res)?;
+        Ok(conn.publish(topic, payload, qos(q)).await)
+    }
+
+    async fn drop(&mut self, res: Resource<MqttConnection>) -> wasmtime::Result<()> {
+        let mut conn = self.table.delete(res)?;
+        conn.close().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(address: &str) -> MqttOptions {
+        let dest = Destination::parse(address).unwrap();
+        client_options(address, &dest, "comp", "u".into(), "p".into(), 30).unwrap()
+    }
+
+    #[test]
+    fn client_id_from_the_address_or_generated() {
+        let o = options("mqtt://127.0.0.1:1999?client_id=abc");
+        assert_eq!(o.client_id(), "abc");
+        assert_eq!(o.broker_address(), ("127.0.0.1".to_string(), 1999));
+        assert_eq!(o.keep_alive(), Duration::from_secs(30));
+        let generated = options("mqtt://broker").client_id();
+        assert!(generated.starts_with("spin-comp-"), "{generated}");
+        assert_ne!(generated, options("mqtt://broker").client_id());
+        assert_eq!(options("mqtt://broker").broker_address().1, 1883);
+    }
 }

@@ -20,6 +20,7 @@ const PROVIDED: &[&str] = &[
     "wasi:config/store@0.2.0-draft-2024-09-27",
     "fermyon:spin/variables@2.0.0",
     "fermyon:spin/config",
+    "fermyon:spin/mqtt@2.0.0",
 ];
 
 /// Marker type of resources from unsupported interfaces.

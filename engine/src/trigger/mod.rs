@@ -2,6 +2,7 @@
 //! engine knows triggers only through this trait; the shim registers the plugins
 //! compiled into its binary.
 
+mod backoff;
 mod dispatcher;
 mod known;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 
+pub use backoff::Backoff;
 pub use dispatcher::{TriggerRegistry, run_app};
 pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
 

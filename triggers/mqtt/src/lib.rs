@@ -1,9 +1,24 @@
 //! Spin MQTT trigger: topic subscriptions dispatched to the spin:mqtt-trigger handler.
+//!
+//! App settings come from `[application.trigger.mqtt]` (`address`, `username`,
+//! `password`, `keep_alive_interval`), each `[[trigger.mqtt]]` names a `component`,
+//! a `topic` and a `qos`. Every trigger has its own connection; every message is
+//! handled in a fresh instance of the component, in arrival order per trigger.
+
+pub mod config;
+pub mod executor;
+pub mod listener;
+pub mod session;
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, TriggerPlugin};
+use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+
+use crate::config::{RawAppConfig, RawTriggerConfig};
+use crate::executor::MqttExecutor;
+use crate::listener::Listener;
 
 /// The `mqtt` trigger plugin.
 #[derive(Default)]
@@ -14,7 +29,65 @@ impl TriggerPlugin for MqttTrigger {
         "mqtt"
     }
 
-    fn prepare(&self, _app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
-        anyhow::bail!("the mqtt trigger is not implemented yet")
+    fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
+        let locked = app.locked();
+        let triggers: Vec<_> = locked.triggers.iter().filter(|t| t.trigger_type == "mqtt").collect();
+        let Some(first) = triggers.first() else {
+            anyhow::bail!("no mqtt triggers in the app");
+        };
+        let app_table = locked.metadata.get("triggers").and_then(|t| t.get("mqtt"));
+        let broker = Arc::new(
+            RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?,
+        );
+        let shared = triggers.len() > 1;
+        let mut listeners = Vec::new();
+        for trigger in &triggers {
+            let subscription =
+                RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?.resolve(&trigger.id, |t| app.render(t))?;
+            let component = app
+                .component(&subscription.component)
+                .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?;
+            let executor = Arc::new(
+                MqttExecutor::new(component.clone())
+                    .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?,
+            );
+            listeners.push(Listener {
+                broker: broker.clone(),
+                client_id: session::client_id(&broker, &trigger.id, shared),
+                subscription,
+                executor,
+            });
+        }
+        Ok(Box::new(PreparedMqtt { listeners }))
+    }
+}
+
+/// Validated MQTT triggers, ready to connect.
+struct PreparedMqtt {
+    listeners: Vec<Listener>,
+}
+
+impl PreparedTrigger for PreparedMqtt {
+    fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
+        Box::pin(async move {
+            let stop = shutdown.child_token();
+            let mut tasks = tokio::task::JoinSet::new();
+            for listener in self.listeners {
+                tasks.spawn(listener.run(stop.clone()));
+            }
+            let mut first_error = None;
+            while let Some(done) = tasks.join_next().await {
+                let result = done.map_err(|e| anyhow::anyhow!("mqtt listener task failed: {e}")).and_then(|r| r);
+                if let Err(e) = result {
+                    // One broken subscription ends the trigger, as a crash would.
+                    stop.cancel();
+                    first_error.get_or_insert(e);
+                }
+            }
+            match first_error {
+                Some(e) => Err(e),
+                None => Ok(0),
+            }
+        })
     }
 }

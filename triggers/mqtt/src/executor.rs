@@ -1,0 +1,69 @@
+//! Calls a component's `handle-message` export (the unversioned
+//! `spin:mqtt-trigger` world) for one message, in a fresh instance.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use spin_engine::host::HostState;
+use spin_engine::runtime::PreparedComponent;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../engine/wit/spin-mqtt-trigger",
+        world: "spin:mqtt-trigger/spin-mqtt",
+        exports: { default: async },
+    });
+}
+
+use bindings::spin::mqtt_trigger::spin_mqtt_types::{Error, Metadata};
+
+/// The name of the handler export.
+const EXPORT: &str = "handle-message";
+
+/// A component bound to the MQTT handler export.
+pub struct MqttExecutor {
+    component: Arc<PreparedComponent>,
+    pre: bindings::SpinMqttPre<HostState>,
+}
+
+impl MqttExecutor {
+    /// Binds the component's `handle-message` export; the error names the component
+    /// and what it exports instead.
+    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+        let pre = bindings::SpinMqttPre::new(component.instance_pre().clone()).map_err(|e| {
+            anyhow::anyhow!(
+                "component `{}`: Expected component to export `{EXPORT}` (spin:mqtt-trigger), but it exports {} ({e})",
+                component.id(),
+                component.describe_exports()
+            )
+        })?;
+        Ok(Self { component, pre })
+    }
+
+    /// The component id.
+    pub fn component_id(&self) -> &str {
+        self.component.id()
+    }
+
+    /// Runs the handler for one message in a fresh instance. A guest error or a
+    /// trap comes back as an error.
+    pub async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
+        let mut store = self.component.new_store(&[], None)?;
+        let guest = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(anyhow::Error::from)
+            .context("instantiating the component")?;
+        let metadata = Metadata { topic: topic.to_string() };
+        let payload = payload.to_vec();
+        match guest
+            .call_handle_message(&mut store, &payload, &metadata)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            Ok(()) => Ok(()),
+            Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
+        }
+    }
+}
