@@ -101,3 +101,17 @@ fn component_without_wasi_cli_run_is_refused() {
     let manifest = format!("{HEADER}[[trigger.command]]\ncomponent = \"web\"\n[component.web]\nsource = \"app.wasm\"\n");
     refused(&manifest, "rust-hello", &["`web`", "wasi:cli/run"]);
 }
+
+#[test]
+fn only_the_first_command_trigger_runs_with_a_warning() {
+    let manifest = format!(
+        "{HEADER}[[trigger.command]]\nid = \"first\"\ncomponent = \"a\"\n[[trigger.command]]\nid = \"second\"\ncomponent = \"b\"\n\
+         [component.a]\nsource = \"app.wasm\"\n[component.b]\nsource = \"app.wasm\"\n"
+    );
+    let (_tmp, dir) = with_manifest(GUEST, &manifest);
+    let (code, out) = run_to_exit(&dir, &[], &["x"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l == "argv=a x"), "{out}");
+    assert!(!out.contains("argv=b"), "{out}");
+    assert!(out.lines().any(|l| l.contains("WARN") && l.contains("second")), "no warning naming the ignored trigger:\n{out}");
+}
