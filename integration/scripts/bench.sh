@@ -2,7 +2,8 @@
 # Benchmark (not a test): requests/s and p99 latency of the same hello component
 # through this project's HTTP trigger (`spin-shim up`), `wasmtime serve` 48.0.8, and a
 # native hyper server, measured in one run with wrk; prints the ratios.
-# Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2).
+# Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+# BENCH_NO_BUILD=1 to use release binaries already in $CARGO_TARGET_DIR/release.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,7 +15,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 wasm=$guests/rust-hello/app.wasm
 
-cargo build --release -p containerd-shim-spin --bin spin-shim -p integration --bin native-hello
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -p containerd-shim-spin --bin spin-shim -p integration --bin native-hello
 if [ ! -x "$tools/bin/wasmtime" ]; then
   echo "bench: installing wasmtime-cli 48.0.8 into $tools (one-time, several minutes)"
   cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$tools"
@@ -27,7 +28,7 @@ trap cleanup EXIT
 wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; exit 1; }
 
 "$target/release/spin-shim" up -q -f "$wasm" --listen 127.0.0.1:3100 >/dev/null 2>&1 & pids+=($!)
-"$tools/bin/wasmtime" serve --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
+"$tools/bin/wasmtime" serve -Scli --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
 "$target/release/native-hello" 127.0.0.1:3102 >/dev/null 2>&1 & pids+=($!)
 for p in 3100 3101 3102; do wait_up $p; done
 

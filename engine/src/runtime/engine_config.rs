@@ -14,6 +14,9 @@ pub struct EngineOptions {
     pub pool_instances: u32,
     /// Largest linear memory one pooled memory slot can grow to, in bytes.
     pub pool_max_memory_size: usize,
+    /// Bytes of a freed memory slot kept mapped and zeroed by hand instead of
+    /// released to the kernel (`SPIN_WASMTIME_KEEP_RESIDENT`).
+    pub pool_keep_resident: usize,
 }
 
 impl Default for EngineOptions {
@@ -22,6 +25,7 @@ impl Default for EngineOptions {
             pooling: true,
             pool_instances: 1000,
             pool_max_memory_size: 4 << 30,
+            pool_keep_resident: 0,
         }
     }
 }
@@ -32,6 +36,9 @@ impl EngineOptions {
         let mut opts = Self::default();
         if let Some(v) = env_parse::<u32>("SPIN_WASMTIME_INSTANCE_COUNT")? {
             opts.pool_instances = v;
+        }
+        if let Some(v) = env_parse::<usize>("SPIN_WASMTIME_KEEP_RESIDENT")? {
+            opts.pool_keep_resident = v;
         }
         if let Some(v) = env_parse::<String>("SPIN_WASMTIME_POOLING")? {
             opts.pooling = !matches!(v.as_str(), "0" | "false" | "off");
@@ -79,10 +86,10 @@ fn pooling_config(opts: &EngineOptions) -> PoolingAllocationConfig {
         .max_core_instance_size(10 << 20)
         .table_elements(100_000)
         .max_memory_size(opts.pool_max_memory_size)
-        // Keep the first pages of a freed slot resident and zero them by hand:
-        // cheaper than unmapping and faulting them in again on the next request.
-        .linear_memory_keep_resident(1 << 20)
-        .table_keep_resident(64 << 10);
+        // Zeroing resident pages by hand costs more than it saves for small
+        // guests on kernels without PAGEMAP_SCAN; tunable for large ones.
+        .linear_memory_keep_resident(opts.pool_keep_resident)
+        .table_keep_resident(opts.pool_keep_resident.min(64 << 10));
     pool
 }
 
