@@ -43,7 +43,9 @@ GUESTS=(
   "rust-sqs|rust|wasm32-wasip2|rust_sqs.wasm|--kind component --export handle-queue-message --import fermyon:spin-sqs/sqs-types@2.0.0"
   "rust-mqtt|rust|wasm32-wasip2|rust_mqtt.wasm|--kind component --export handle-message --import fermyon:spin/mqtt@2.0.0"
   "rust-hello-core|rust|wasm32-wasip1|rust_hello_core.wasm|--kind core --export wasi:http/incoming-handler@0.2.0#handle --custom-prefix component-type"
+  "rust-redis|rust|wasm32-wasip2|rust_redis.wasm|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
+  "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"
 )
 
@@ -144,12 +146,14 @@ build_rust() {
 }
 
 build_python() {
-  local guest=$1 stage=$2
+  # A Python guest's third GUESTS column names its componentize-py world ("-": spin-http).
+  local guest=$1 stage=$2 world=${3:--}
+  [ "$world" = - ] && world=spin-http
   ensure_python
   # componentize-py finds spin_sdk's WIT through the active venv.
   (cd "$GUESTS_DIR/$guest" &&
     PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" PYTHONDONTWRITEBYTECODE=1 \
-      componentize-py -w spin-http componentize app -o "$stage/app.wasm")
+      componentize-py -w "$world" componentize app -o "$stage/app.wasm")
 }
 
 build_js() {
@@ -166,7 +170,7 @@ build_guest() {
   local guest=$1 kind=$2 target=$3 artifact=$4 checks=$5 stage=$6
   case "$kind" in
     rust) build_rust "$guest" "$stage" "$target" "$artifact" ;;
-    python) build_python "$guest" "$stage" ;;
+    python) build_python "$guest" "$stage" "$target" ;;
     js) build_js "$guest" "$stage" ;;
   esac
   local src_dir="$GUESTS_DIR/$(guest_dir "$guest" "$kind")"

@@ -1,11 +1,221 @@
 //! Outbound redis for guests (`fermyon:spin/redis@2.0.0`), gated by
-//! `allowed_outbound_hosts`.
+//! `allowed_outbound_hosts`: `connection.open` checks the address against the
+//! component's allowed hosts (its URL scheme, default port 6379) and answers
+//! `invalid-address` when it is not allowed. Open connections live in the
+//! instance's resource table and close with it.
 
-use wasmtime::component::Linker;
+use std::time::Duration;
 
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, FromRedisValue, RedisError, Value};
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use super::destination::Destination;
 use super::state::HostState;
 
-/// Adds the outbound redis interface to `linker`.
-pub(crate) fn add_to_linker(_linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v2",
+        world: "fermyon:spin/host-redis@2.0.0",
+        imports: { default: async | trappable },
+        with: { "fermyon:spin/redis.connection": super::RedisConnection },
+    });
+}
+
+use bindings::fermyon::spin::redis::{Error, RedisParameter, RedisResult};
+
+/// How long `open` may take to reach the server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The interface name of the Spin 1 Redis types, which hold no functions.
+const V1_REDIS_TYPES: &str = "fermyon:spin/redis-types";
+
+/// One open connection of a guest (the `connection` resource).
+pub struct RedisConnection {
+    conn: MultiplexedConnection,
+}
+
+/// Adds the outbound redis interface to `linker`, plus the function-less
+/// `fermyon:spin/redis-types` that Spin 1 Redis handlers import.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::redis::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    linker.instance(V1_REDIS_TYPES)?;
     Ok(())
+}
+
+/// Maps a client error to the guest's error type.
+fn guest_error(e: RedisError) -> Error {
+    match e.kind() {
+        redis::ErrorKind::TypeError => Error::TypeError,
+        _ => Error::Other(e.to_string()),
+    }
+}
+
+/// The reply of `execute`, flattened into the guest's result list.
+struct Flattened(Vec<RedisResult>);
+
+impl FromRedisValue for Flattened {
+    fn from_redis_value(v: &Value) -> redis::RedisResult<Self> {
+        let mut out = Vec::new();
+        flatten(v, &mut out)?;
+        Ok(Self(out))
+    }
+}
+
+fn flatten(v: &Value, out: &mut Vec<RedisResult>) -> redis::RedisResult<()> {
+    match v {
+        Value::Nil => out.push(RedisResult::Nil),
+        Value::Int(i) => out.push(RedisResult::Int64(*i)),
+        Value::BulkString(b) => out.push(RedisResult::Binary(b.clone())),
+        Value::SimpleString(s) => out.push(RedisResult::Status(s.clone())),
+        Value::Okay => out.push(RedisResult::Status("OK".into())),
+        Value::Boolean(b) => out.push(RedisResult::Int64(i64::from(*b))),
+        Value::Double(d) => out.push(RedisResult::Binary(d.to_string().into_bytes())),
+        Value::VerbatimString { text, .. } => out.push(RedisResult::Binary(text.clone().into_bytes())),
+        Value::BigNumber(n) => out.push(RedisResult::Binary(n.to_string().into_bytes())),
+        Value::Array(items) | Value::Set(items) => {
+            for item in items {
+                flatten(item, out)?;
+            }
+        }
+        Value::Attribute { data, .. } => flatten(data, out)?,
+        Value::ServerError(e) => return Err(e.clone().into()),
+        Value::Map(_) | Value::Push { .. } => {
+            return Err((redis::ErrorKind::TypeError, "a map or push reply cannot be returned to the guest").into())
+        }
+    }
+    Ok(())
+}
+
+impl HostState {
+    /// A handle on the connection `res` (multiplexed, so a clone shares the socket).
+    fn redis(&self, res: &Resource<RedisConnection>) -> wasmtime::Result<MultiplexedConnection> {
+        Ok(self.table.get(res)?.conn.clone())
+    }
+
+    /// Runs `cmd` on connection `res` and converts the reply.
+    async fn redis_query<T: FromRedisValue>(
+        &mut self,
+        res: &Resource<RedisConnection>,
+        cmd: &redis::Cmd,
+    ) -> wasmtime::Result<Result<T, Error>> {
+        let mut conn = self.redis(res)?;
+        Ok(cmd.query_async::<T>(&mut conn).await.map_err(guest_error))
+    }
+}
+
+impl bindings::fermyon::spin::redis::Host for HostState {}
+
+impl bindings::fermyon::spin::redis::HostConnection for HostState {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<RedisConnection>, Error>> {
+        let Some(dest) = Destination::parse(&address) else {
+            return Ok(Err(Error::InvalidAddress));
+        };
+        if !dest.check(&self.allowed_hosts, &self.component_id) {
+            return Ok(Err(Error::InvalidAddress));
+        }
+        let client = match redis::Client::open(address.as_str()) {
+            Ok(c) => c,
+            Err(_) => return Ok(Err(Error::InvalidAddress)),
+        };
+        let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
+        match client.get_multiplexed_async_connection_with_config(&config).await {
+            Ok(conn) => Ok(Ok(self.table.push(RedisConnection { conn })?)),
+            Err(e) => Ok(Err(guest_error(e))),
+        }
+    }
+
+    async fn publish(
+        &mut self,
+        res: Resource<RedisConnection>,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        self.redis_query(&res, redis::cmd("PUBLISH").arg(channel).arg(payload)).await
+    }
+
+    async fn get(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        self.redis_query(&res, redis::cmd("GET").arg(key)).await
+    }
+
+    async fn set(
+        &mut self,
+        res: Resource<RedisConnection>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        self.redis_query(&res, redis::cmd("SET").arg(key).arg(value)).await
+    }
+
+    async fn incr(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<i64, Error>> {
+        self.redis_query(&res, redis::cmd("INCR").arg(key)).await
+    }
+
+    async fn del(&mut self, res: Resource<RedisConnection>, keys: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+        self.redis_query(&res, redis::cmd("DEL").arg(keys)).await
+    }
+
+    async fn sadd(
+        &mut self,
+        res: Resource<RedisConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
+        self.redis_query(&res, redis::cmd("SADD").arg(key).arg(values)).await
+    }
+
+    async fn smembers(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        self.redis_query(&res, redis::cmd("SMEMBERS").arg(key)).await
+    }
+
+    async fn srem(
+        &mut self,
+        res: Resource<RedisConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
+        self.redis_query(&res, redis::cmd("SREM").arg(key).arg(values)).await
+    }
+
+    async fn execute(
+        &mut self,
+        res: Resource<RedisConnection>,
+        command: String,
+        arguments: Vec<RedisParameter>,
+    ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
+        let mut cmd = redis::cmd(&command);
+        for arg in arguments {
+            match arg {
+                RedisParameter::Int64(i) => cmd.arg(i),
+                RedisParameter::Binary(b) => cmd.arg(b),
+            };
+        }
+        Ok(self.redis_query::<Flattened>(&res, &cmd).await?.map(|f| f.0))
+    }
+
+    async fn drop(&mut self, res: Resource<RedisConnection>) -> wasmtime::Result<()> {
+        self.table.delete(res)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execute_replies_flatten_like_spin() {
+        let reply = Value::Array(vec![
+            Value::Okay,
+            Value::Int(3),
+            Value::Nil,
+            Value::Array(vec![Value::BulkString(b"x".to_vec()), Value::SimpleString("PONG".into())]),
+        ]);
+        let Flattened(out) = Flattened::from_redis_value(&reply).unwrap();
+        assert!(matches!(out[0], RedisResult::Status(ref s) if s == "OK"));
+        assert!(matches!(out[1], RedisResult::Int64(3)));
+        assert!(matches!(out[2], RedisResult::Nil));
+        assert!(matches!(out[3], RedisResult::Binary(ref b) if b == b"x"));
+        assert!(matches!(out[4], RedisResult::Status(ref s) if s == "PONG"));
+        assert!(Flattened::from_redis_value(&Value::Map(vec![])).is_err());
+    }
 }

@@ -1,4 +1,4 @@
-//! Imports this runtime does not provide (key-value, sqlite, redis, ... today) are
+//! Imports this runtime does not provide (key-value, sqlite, ... today) are
 //! linked as functions that trap when called, so apps built against Spin's full
 //! world still start. Interfaces the linker does provide are never touched, so
 //! their resource types stay the host's.
@@ -21,6 +21,8 @@ const PROVIDED: &[&str] = &[
     "fermyon:spin/variables@2.0.0",
     "fermyon:spin/config",
     "fermyon:spin/mqtt@2.0.0",
+    "fermyon:spin/redis@2.0.0",
+    "fermyon:spin/redis-types",
 ];
 
 /// Marker type of resources from unsupported interfaces.

@@ -1,0 +1,60 @@
+//! Calling a component's `fermyon:spin/inbound-redis` export, one fresh instance per message.
+
+use std::sync::Arc;
+
+use spin_engine::host::HostState;
+use spin_engine::runtime::PreparedComponent;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../engine/wit/spin-v1",
+        world: "fermyon:spin/redis-trigger",
+        exports: { default: async },
+    });
+}
+
+/// The export every Redis component must have.
+pub const INBOUND_REDIS: &str = "fermyon:spin/inbound-redis";
+
+/// A component bound to its Redis handler export.
+pub struct RedisExecutor {
+    component: Arc<PreparedComponent>,
+    pre: bindings::RedisTriggerPre<HostState>,
+}
+
+impl RedisExecutor {
+    /// Binds `component`'s `inbound-redis` export; the error names the component
+    /// and what it exports instead.
+    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+        let pre = match bindings::RedisTriggerPre::new(component.instance_pre().clone()) {
+            Ok(pre) => pre,
+            Err(e) if component.export_names().iter().any(|n| n == INBOUND_REDIS) => anyhow::bail!(
+                "component `{}`: its `{INBOUND_REDIS}` export does not match the interface: {e}",
+                component.id()
+            ),
+            Err(_) => anyhow::bail!(
+                "component `{}`: Expected component to export `{INBOUND_REDIS}`, but it exports {}",
+                component.id(),
+                component.describe_exports()
+            ),
+        };
+        Ok(Self { component, pre })
+    }
+
+    /// The component id.
+    pub fn id(&self) -> &str {
+        self.component.id()
+    }
+
+    /// Handles one message in a fresh instance; a trap or an `error` result is an `Err`.
+    #[allow(clippy::ptr_arg)] // the generated binding takes `&Vec<u8>`
+    pub async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
+        let mut store = self.component.new_store(&[], None)?;
+        let guest = self.pre.instantiate_async(&mut store).await?;
+        guest
+            .fermyon_spin_inbound_redis()
+            .call_handle_message(&mut store, payload)
+            .await?
+            .map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+    }
+}
