@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 
-/// The workspace root.
+/// The workspace root. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for test
+/// runs): a compile-time path goes stale when two checkouts share a target folder.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    PathBuf::from(manifest_dir).parent().unwrap().to_path_buf()
 }
 
 /// The directory holding `spin-shim` and `containerd-shim-spin-v2`

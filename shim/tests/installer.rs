@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 use containerd_shim_spin::install::{install, Flavor, InstallOptions, Variant};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/installer");
+/// The fixture folder, found at run time (see integration::paths::workspace_root).
+fn fixtures() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
+        .join("tests/fixtures/installer")
+}
 
 /// A fake node: `root/` with the flavor's config in place, and a folder of built binaries.
 struct Node {
@@ -27,7 +31,7 @@ fn node(flavor: Flavor, fixture: Option<&str>) -> Node {
     if let Some(f) = fixture {
         let dest = target.seed_from.clone().unwrap_or(target.path.clone());
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(Path::new(FIXTURES).join(f), dest).unwrap();
+        std::fs::copy(fixtures().join(f), dest).unwrap();
     }
     Node { _tmp: tmp, root, bins }
 }
@@ -78,7 +82,7 @@ fn check_flavor(flavor: Flavor, fixture: Option<&str>, key: &str, had_runc: bool
     let text = std::fs::read_to_string(&target.path).unwrap();
     check_runtimes(&text, key, had_runc);
     if let Some(f) = fixture {
-        let original = std::fs::read_to_string(Path::new(FIXTURES).join(f)).unwrap();
+        let original = std::fs::read_to_string(fixtures().join(f)).unwrap();
         let first_line = original.lines().next().unwrap();
         assert!(text.contains(first_line), "comments and settings are kept");
     }
@@ -110,7 +114,7 @@ fn k3s_writes_the_template_seeded_from_the_generated_config() {
     let generated = Flavor::K3s.target(&n.root).seed_from.unwrap();
     assert_eq!(
         std::fs::read_to_string(generated).unwrap(),
-        std::fs::read_to_string(Path::new(FIXTURES).join("k3s-config.toml")).unwrap(),
+        std::fs::read_to_string(fixtures().join("k3s-config.toml")).unwrap(),
         "the generated config.toml itself is left to k3s"
     );
 }
@@ -137,6 +141,6 @@ fn existing_config_is_backed_up() {
     let backup = report.backup.unwrap();
     assert_eq!(
         std::fs::read_to_string(backup).unwrap(),
-        std::fs::read_to_string(Path::new(FIXTURES).join("containerd-v2.toml")).unwrap()
+        std::fs::read_to_string(fixtures().join("containerd-v2.toml")).unwrap()
     );
 }

@@ -65,9 +65,12 @@ pub fn linker_for(
             anyhow::bail!("imports `{name}`, which is not an interface this runtime can provide");
         };
         let mut inst = linker.instance(&name)?;
+        // Interfaces that only define types (e.g. `*-types`) have nothing that can trap.
+        let mut callable = false;
         for (export, export_item) in instance.exports(&engine) {
             match export_item.ty {
                 ComponentItem::ComponentFunc(_) => {
+                    callable = true;
                     let full = format!("{name}#{export}");
                     inst.func_new(export, move |_, _, _, _| {
                         Err(wasmtime::Error::msg(format!("`{full}` is not supported by this runtime")))
@@ -79,7 +82,9 @@ pub fn linker_for(
                 _ => {}
             }
         }
-        names.push(name);
+        if callable {
+            names.push(name);
+        }
     }
     Ok((Some(linker), names))
 }
