@@ -15,7 +15,7 @@ use crate::launcher::{launch, LaunchOptions};
 #[derive(Args, Debug)]
 pub struct UpArgs {
     /// The app: a spin.toml, a directory holding one, a locked app JSON, or a bare .wasm
-    /// component (served on route /...).
+    /// (served on route /..., or run as a command when it exports only wasi:cli/run).
     #[arg(short = 'f', long = "from", default_value = ".")]
     from: PathBuf,
     /// Address the HTTP trigger listens on; port 0 picks a free port.
