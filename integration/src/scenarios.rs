@@ -3,6 +3,9 @@
 
 use crate::suite;
 
+/// Assertions on a served app, given its base URL.
+pub type Check = Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>;
+
 /// One app to serve and what it must answer.
 pub struct Scenario {
     /// Name for test output.
@@ -12,7 +15,7 @@ pub struct Scenario {
     /// Environment for the app (CLI process env, or container env).
     pub env: Vec<(String, String)>,
     /// The checks, given the base URL.
-    pub check: Box<dyn Fn(&str) -> anyhow::Result<()> + Send + Sync>,
+    pub check: Check,
     /// Text the guest writes to stdout/stderr that must reach the process output.
     pub expect_output: Option<&'static str>,
 }

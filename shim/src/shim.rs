@@ -53,7 +53,7 @@ impl Compiler for SpinCompiler {
         layers
             .iter()
             .map(|layer| {
-                if !is_wasm_layer(&layer.config.media_type().to_string()) {
+                if !is_wasm_layer(layer.config.media_type().as_ref()) {
                     return Ok(None);
                 }
                 if Engine::detect_precompiled(&layer.layer).is_some() {

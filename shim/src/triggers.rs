@@ -20,32 +20,29 @@ pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
         spin_trigger_http::HttpOptions::from_env(settings.http_listen.clone())?,
     ));
     #[cfg(feature = "redis")]
-    registry.register(spin_trigger_redis::RedisTrigger::default());
+    registry.register(spin_trigger_redis::RedisTrigger);
     #[cfg(feature = "sqs")]
     registry.register(spin_trigger_sqs::SqsTrigger::default());
     #[cfg(feature = "command")]
     registry.register(spin_trigger_command::CommandTrigger::new(settings.guest_args.clone()));
     #[cfg(feature = "cron")]
-    registry.register(spin_trigger_cron::CronTrigger::default());
+    registry.register(spin_trigger_cron::CronTrigger);
     #[cfg(feature = "mqtt")]
-    registry.register(spin_trigger_mqtt::MqttTrigger::default());
+    registry.register(spin_trigger_mqtt::MqttTrigger);
     Ok(registry)
 }
 
 /// The trigger types compiled into this binary.
 pub fn compiled_types() -> Vec<&'static str> {
-    let mut types = Vec::new();
-    #[cfg(feature = "http")]
-    types.push("http");
-    #[cfg(feature = "redis")]
-    types.push("redis");
-    #[cfg(feature = "sqs")]
-    types.push("sqs");
-    #[cfg(feature = "command")]
-    types.push("command");
-    #[cfg(feature = "cron")]
-    types.push("cron");
-    #[cfg(feature = "mqtt")]
-    types.push("mqtt");
-    types
+    [
+        ("http", cfg!(feature = "http")),
+        ("redis", cfg!(feature = "redis")),
+        ("sqs", cfg!(feature = "sqs")),
+        ("command", cfg!(feature = "command")),
+        ("cron", cfg!(feature = "cron")),
+        ("mqtt", cfg!(feature = "mqtt")),
+    ]
+    .into_iter()
+    .filter_map(|(t, on)| on.then_some(t))
+    .collect()
 }

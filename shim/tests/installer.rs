@@ -2,7 +2,7 @@
 //! containerd schemas: the result parses, holds exactly the expected runtimes,
 //! keeps what was there, and a second run changes nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use containerd_shim_spin::install::{install, Flavor, InstallOptions, Variant};
 

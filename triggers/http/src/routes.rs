@@ -155,7 +155,9 @@ mod tests {
         Router::build(routes.iter().enumerate().map(|(i, r)| (Route::parse(r), i))).0
     }
 
-    fn find<'a>(r: &'a Router<usize>, path: &str) -> Option<(&'a str, String, Vec<(String, String)>)> {
+    type Found<'a> = (&'a str, String, Vec<(String, String)>);
+
+    fn find<'a>(r: &'a Router<usize>, path: &str) -> Option<Found<'a>> {
         r.find(path).map(|(route, _, m)| (route.raw.as_str(), m.path_info, m.params))
     }
 

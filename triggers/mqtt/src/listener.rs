@@ -98,7 +98,7 @@ impl Listener {
                     }
                 }
                 Ok(Event::Incoming(Incoming::SubAck(ack))) => {
-                    if ack.return_codes.iter().any(|c| *c == SubscribeReasonCode::Failure) {
+                    if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
                         return Ended::Refused(format!(
                             "mqtt trigger `{}`: the broker at {addr} refused the subscription to `{}`",
                             sub.trigger_id, sub.topic
