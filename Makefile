@@ -24,8 +24,11 @@ build: setup
 	cargo build -p containerd-shim-spin --bins
 
 ## The README's test command: unit tests, then real-process tests (CLI and containerd).
+CONTAINERD17 ?= /var/tmp/css-containerd-1.7/usr/bin/containerd
 test: guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
+	@echo "== the containerd tests again, against containerd 1.7 =="
+	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command
 
 ## The README's main job: the example app served through the shim under containerd.
 demo: guests build

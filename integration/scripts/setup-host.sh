@@ -36,4 +36,21 @@ if [ ! -x "$MOTO_VENV/bin/moto_server" ] || [ "$(cat "$MOTO_VENV/.css-pins" 2>/d
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check $MOTO_PINS
   echo "$MOTO_PINS" >"$MOTO_VENV/.css-pins"
 fi
+# containerd 1.7 (Debian trixie's package, 1.6 is the system's): downloaded through a
+# private apt state and unpacked into its own folder, never installed system-wide.
+C17_DIR=${CSS_CONTAINERD17_DIR:-/var/tmp/css-containerd-1.7}
+if [ ! -x "$C17_DIR/usr/bin/containerd" ]; then
+  echo "setup-host: fetching containerd 1.7 (trixie) into $C17_DIR"
+  apt_dir=$(mktemp -d /var/tmp/css-apt-XXXXXX) && chmod 755 "$apt_dir"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$apt_dir/sources.list"
+  apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Debug::NoLocking=1)
+  apt-get "${apt_opts[@]}" update -qq
+  (cd "$apt_dir" && apt-get "${apt_opts[@]}" download containerd >/dev/null)
+  rm -rf "$C17_DIR"
+  dpkg -x "$apt_dir"/containerd_1.7*.deb "$C17_DIR"
+  rm -rf "$apt_dir"
+  "$C17_DIR/usr/bin/containerd" --version
+fi
 echo "setup-host: ok"

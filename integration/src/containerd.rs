@@ -42,7 +42,9 @@ impl Containerd {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        me.ctr(&["version"])?;
+        let version = me.ctr(&["version"])?;
+        let server = version.split("Server:").nth(1).unwrap_or(&version);
+        eprintln!("private containerd {}: {}", me.binary.display(), server.split_whitespace().collect::<Vec<_>>().join(" "));
         Ok(me)
     }
 
