@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::destination::Destination;
 use crate::allowed_hosts::AllowedHosts;
 
 /// The outbound HTTP policy of one component; cheap to clone per instance.
@@ -23,13 +24,20 @@ impl OutboundHttp {
         }
     }
 
+    /// Whether the request may go out; a denial is reported like every other
+    /// outbound capability's (see [`Destination::check`]).
     fn permits(&self, uri: &http::Uri) -> bool {
         let scheme = uri.scheme_str().unwrap_or("http");
         let Some(host) = uri.host() else { return false };
         let port = uri
             .port_u16()
             .unwrap_or(if scheme == "https" { 443 } else { 80 });
-        self.allowed.allows(scheme, host.trim_matches(['[', ']']), port)
+        let dest = Destination {
+            scheme: scheme.to_string(),
+            host: host.trim_matches(['[', ']']).to_string(),
+            port,
+        };
+        dest.check(&self.allowed, &self.component_id)
     }
 }
 
@@ -52,22 +60,10 @@ impl WasiHttpHooks for OutboundHttp {
         options: Option<RequestOptions>,
         fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
+        let _ = fut;
         if !self.permits(request.uri()) {
-            let uri = request.uri();
-            let dest = format!(
-                "{}://{}",
-                uri.scheme_str().unwrap_or("http"),
-                uri.authority().map(|a| a.as_str()).unwrap_or("")
-            );
-            tracing::error!("Outbound network destination not allowed: {dest}");
-            eprintln!(
-                "Warning: A component tried to make an outbound network connection to disallowed destination '{dest}'.\n\
-                 To allow this request, add 'allowed_outbound_hosts = [\"{dest}\"]' to the manifest component section."
-            );
-            let _ = (&self.component_id, fut);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let _ = fut;
         Box::new(async move {
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((

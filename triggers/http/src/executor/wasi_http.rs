@@ -17,6 +17,8 @@ use crate::body::{Body, BoxError};
 /// Executor for wasi-http components.
 pub struct WasiHttpExecutor {
     component: Arc<PreparedComponent>,
+    /// The component id, shared with each request's guest task for its error log.
+    id: Arc<str>,
     proxy: ProxyPre<HostState>,
 }
 
@@ -26,7 +28,8 @@ impl WasiHttpExecutor {
         let proxy = ProxyPre::new(component.instance_pre().clone())
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component `{}`: binding wasi:http/incoming-handler", component.id()))?;
-        Ok(Self { component, proxy })
+        let id = component.id().into();
+        Ok(Self { component, id, proxy })
     }
 
     /// Handles one request.
@@ -41,7 +44,7 @@ impl WasiHttpExecutor {
         let req = store.data_mut().http().new_incoming_request(scheme, req)?;
         let out = store.data_mut().http().new_response_outparam(tx)?;
         let proxy = self.proxy.instantiate_async(&mut store).await?;
-        let id: Arc<str> = self.component.id().into();
+        let id = self.id.clone();
         let guest = tokio::spawn(async move {
             let result = proxy
                 .wasi_http_incoming_handler()
