@@ -27,8 +27,8 @@ build: setup
 CONTAINERD17 ?= /var/tmp/css-containerd-1.7/usr/bin/containerd
 test: guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
-	@echo "== the containerd tests again, against containerd 1.7 =="
-	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command
+	@echo "== the containerd and CRI tests again, against containerd 1.7 =="
+	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command --test cri
 
 ## The README's main job: the example app served through the shim under containerd.
 demo: guests build

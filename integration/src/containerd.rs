@@ -15,37 +15,114 @@ pub struct Containerd {
     dir: tempfile::TempDir,
     process: Option<Running>,
     binary: PathBuf,
+    config: PathBuf,
+    path: String,
+    namespace: &'static str,
 }
 
 impl Containerd {
     /// Starts `containerd` (or `$CONTAINERD_BIN`) with the shim's directory first
-    /// on its PATH and waits for its socket.
+    /// on its PATH and its CRI plugin disabled, and waits for its socket.
     pub fn start(shim_dir: &Path) -> anyhow::Result<Self> {
-        let binary = std::env::var_os("CONTAINERD_BIN").map(PathBuf::from).unwrap_or_else(|| "containerd".into());
-        let dir = tempfile::Builder::new().prefix("css-containerd-").tempdir_in("/var/tmp")?;
-        let root = dir.path();
+        let dir = state_dir()?;
         let config = format!(
-            "version = 2\nroot = \"{r}/root\"\nstate = \"{r}/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
-             [grpc]\n  address = \"{r}/containerd.sock\"\n[ttrpc]\n  address = \"\"\n[debug]\n  level = \"warn\"\n",
-            r = root.display()
+            "{}disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n",
+            base_config(dir.path())
         );
-        std::fs::write(root.join("config.toml"), config)?;
-        let path = format!("{}:{}", shim_dir.display(), std::env::var("PATH").unwrap_or_default());
-        let mut cmd = Command::new(&binary);
-        cmd.arg("--config").arg(root.join("config.toml")).env("PATH", path);
-        let process = Running::spawn(cmd)?;
-        let me = Self { dir, process: Some(process), binary };
+        std::fs::write(dir.path().join("config.toml"), config)?;
+        let config = dir.path().join("config.toml");
+        Self::start_with_config(dir, config, &[shim_dir], "default")
+    }
+
+    /// Starts containerd with its CRI plugin as a kubelet node has it: host
+    /// networking only (no CNI), `sandbox_image` as the pause image, and
+    /// `runtimes` as `(handler, runtime_type)` pairs; `shim_dirs` go first on its PATH.
+    pub fn start_cri(
+        shim_dirs: &[&Path],
+        sandbox_image: &str,
+        runtimes: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let dir = state_dir()?;
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, cri_config(dir.path(), sandbox_image, runtimes))?;
+        Self::start_with_config(dir, config, shim_dirs, "k8s.io")
+    }
+
+    /// Starts containerd with `config` (which keeps its state under `dir`);
+    /// `ctr` commands use `namespace`.
+    pub fn start_with_config(
+        dir: tempfile::TempDir,
+        config: PathBuf,
+        shim_dirs: &[&Path],
+        namespace: &'static str,
+    ) -> anyhow::Result<Self> {
+        let binary = std::env::var_os("CONTAINERD_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "containerd".into());
+        let mut path: Vec<String> = shim_dirs.iter().map(|d| d.display().to_string()).collect();
+        path.push(std::env::var("PATH").unwrap_or_default());
+        let mut me = Self {
+            dir,
+            process: None,
+            binary,
+            config,
+            path: path.join(":"),
+            namespace,
+        };
+        me.launch()?;
+        let version = me.ctr(&["version"])?;
+        let server = version.split("Server:").nth(1).unwrap_or(&version);
+        eprintln!(
+            "private containerd {}: {}",
+            me.binary.display(),
+            server.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        Ok(me)
+    }
+
+    /// Stops containerd (running shims stay, as on a node) and starts it again
+    /// with the same config file, re-read: what `systemctl restart containerd` does.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        if let Some(p) = self.process.take() {
+            p.signal(libc::SIGTERM);
+            let mut p = p;
+            p.wait(Duration::from_secs(20))?;
+        }
+        let _ = std::fs::remove_file(self.socket());
+        self.launch()
+    }
+
+    fn launch(&mut self) -> anyhow::Result<()> {
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg("--config")
+            .arg(&self.config)
+            .env("PATH", &self.path);
+        let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(20);
-        while !me.socket().exists() {
-            if Instant::now() > end {
-                anyhow::bail!("containerd did not create its socket");
+        while !self.socket().exists() {
+            if Instant::now() > end || process.try_status().is_some() {
+                anyhow::bail!(
+                    "containerd did not create its socket; output:\n{}",
+                    process.output()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let version = me.ctr(&["version"])?;
-        let server = version.split("Server:").nth(1).unwrap_or(&version);
-        eprintln!("private containerd {}: {}", me.binary.display(), server.split_whitespace().collect::<Vec<_>>().join(" "));
-        Ok(me)
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// What containerd (and the shims, through it) logged so far.
+    pub fn log(&mut self) -> String {
+        self.process
+            .as_mut()
+            .map(Running::output)
+            .unwrap_or_default()
+    }
+
+    /// The folder holding containerd's config, root, state and socket.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The gRPC socket.
@@ -56,9 +133,17 @@ impl Containerd {
     /// A `ctr` command bound to this containerd.
     pub fn ctr_command(&self, args: &[&str]) -> Command {
         let ctr = self.binary.with_file_name("ctr");
-        let ctr = if ctr.is_file() { ctr } else { PathBuf::from("ctr") };
+        let ctr = if ctr.is_file() {
+            ctr
+        } else {
+            PathBuf::from("ctr")
+        };
         let mut cmd = Command::new(ctr);
-        cmd.arg("--address").arg(self.socket()).args(args);
+        cmd.arg("--address")
+            .arg(self.socket())
+            .arg("--namespace")
+            .arg(self.namespace)
+            .args(args);
         cmd
     }
 
@@ -66,7 +151,10 @@ impl Containerd {
     pub fn ctr(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = self.ctr_command(args).output()?;
         if !out.status.success() {
-            anyhow::bail!("ctr {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+            anyhow::bail!(
+                "ctr {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -74,10 +162,29 @@ impl Containerd {
     /// Imports an OCI layout tar under `reference`.
     pub fn import(&self, tar: &Path, reference: &str) -> anyhow::Result<()> {
         let tar = tar.to_string_lossy();
-        self.ctr(&["images", "import", "--base-name", reference.rsplit_once(':').map(|(b, _)| b).unwrap_or(reference), &tar])?;
+        self.ctr(&[
+            "images",
+            "import",
+            "--base-name",
+            reference
+                .rsplit_once(':')
+                .map(|(b, _)| b)
+                .unwrap_or(reference),
+            &tar,
+        ])?;
         let list = self.ctr(&["images", "ls", "-q"])?;
-        anyhow::ensure!(list.lines().any(|l| l == reference), "image {reference} not listed after import: {list}");
+        anyhow::ensure!(
+            list.lines().any(|l| l == reference),
+            "image {reference} not listed after import: {list}"
+        );
         Ok(())
+    }
+
+    /// Packs `app` with `spin-shim package` (see [`crate::images::package_app`])
+    /// and imports it as `reference`.
+    pub fn import_app(&self, app: &Path, reference: &str, raw: bool) -> anyhow::Result<()> {
+        let tar = crate::images::package_app(app, reference, raw, self.dir())?;
+        self.import(&tar, reference)
     }
 
     /// Starts `ctr run --rm --net-host --runtime io.containerd.spin.v2 <image> <id> /`
@@ -88,8 +195,16 @@ impl Containerd {
 
     /// [`Self::run_task`] with container args after the `/` entrypoint (a command
     /// component gets them after its id in argv).
-    pub fn run_task_with_args(&self, image: &str, id: &str, env: &[(&str, &str)], extra: &[&str]) -> anyhow::Result<Running> {
-        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME].map(String::from).to_vec();
+    pub fn run_task_with_args(
+        &self,
+        image: &str,
+        id: &str,
+        env: &[(&str, &str)],
+        extra: &[&str],
+    ) -> anyhow::Result<Running> {
+        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME]
+            .map(String::from)
+            .to_vec();
         for (k, v) in env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));
@@ -102,8 +217,63 @@ impl Containerd {
 
     /// `ctr task kill` (SIGTERM unless `signal` says otherwise).
     pub fn kill_task(&self, id: &str, signal: &str) -> anyhow::Result<()> {
-        self.ctr(&["task", "kill", "--signal", signal, id]).map(|_| ())
+        self.ctr(&["task", "kill", "--signal", signal, id])
+            .map(|_| ())
     }
+}
+
+/// A tempdir under /var/tmp (overlayfs needs a real filesystem, not tmpfs).
+pub fn state_dir() -> anyhow::Result<tempfile::TempDir> {
+    Ok(tempfile::Builder::new()
+        .prefix("css-containerd-")
+        .tempdir_in("/var/tmp")?)
+}
+
+/// Root, state and socket under `dir`; no ttrpc socket; warnings only.
+fn base_config(dir: &Path) -> String {
+    format!(
+        "version = 2\nroot = \"{r}/root\"\nstate = \"{r}/state\"\n\
+         [grpc]\n  address = \"{r}/containerd.sock\"\n[ttrpc]\n  address = \"\"\n[debug]\n  level = \"warn\"\n",
+        r = dir.display()
+    )
+}
+
+/// A node's containerd config (schema version 2, as containerd 1.6/1.7 write it)
+/// with the CRI plugin on: runc as the default runtime plus `runtimes`, and no
+/// CNI config (host-network pods only).
+pub fn cri_config(dir: &Path, sandbox_image: &str, runtimes: &[(&str, &str)]) -> String {
+    let cri = "plugins.\"io.containerd.grpc.v1.cri\"";
+    // The kubelet asks for oom_score_adj -998 for sandboxes; lowering it needs
+    // CAP_SYS_RESOURCE, which nested and rootless hosts lack (then writing it
+    // fails with EIO). There, containerd clamps it to its own, as for rootless.
+    let restrict_oom = !has_capability(CAP_SYS_RESOURCE);
+    let mut text = format!(
+        "{base}\n[{cri}]\n  sandbox_image = \"{sandbox_image}\"\n  disable_apparmor = true\n  restrict_oom_score_adj = {restrict_oom}\n\
+         [{cri}.cni]\n  bin_dir = \"{r}/cni/bin\"\n  conf_dir = \"{r}/cni/conf\"\n\
+         [{cri}.containerd]\n  default_runtime_name = \"runc\"\n\
+         [{cri}.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",
+        base = base_config(dir),
+        r = dir.display()
+    );
+    for (handler, runtime_type) in runtimes {
+        text.push_str(&format!(
+            "[{cri}.containerd.runtimes.{handler}]\n  runtime_type = \"{runtime_type}\"\n"
+        ));
+    }
+    text
+}
+
+/// `CAP_SYS_RESOURCE` from `linux/capability.h`.
+const CAP_SYS_RESOURCE: u32 = 24;
+
+/// Whether this process has capability `cap` (bit `cap` of `CapEff`).
+fn has_capability(cap: u32) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let effective = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .unwrap_or("0");
+    u64::from_str_radix(effective.trim(), 16).is_ok_and(|bits| bits & (1 << cap) != 0)
 }
 
 impl Drop for Containerd {
@@ -114,10 +284,17 @@ impl Drop for Containerd {
             }
         }
         drop(self.process.take());
+        // Shims of tasks that were not deleted outlive containerd; end them too.
+        for (pid, _) in crate::process::mentioning(&self.dir.path().to_string_lossy()) {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
         // Unmount anything containerd left mounted under its root before removal.
         let _ = Command::new("sh")
             .arg("-c")
-            .arg(format!("grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l", self.dir.path().display()))
+            .arg(format!(
+                "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
+                self.dir.path().display()
+            ))
             .status();
     }
 }

@@ -17,13 +17,23 @@ pub struct BadApp {
 
 const HEADER: &str = "spin_manifest_version = 2\n[application]\nname = \"bad\"\n";
 
-fn app(name: &'static str, manifest: &str, files: &[(&str, &[u8])], expect: Vec<&'static str>) -> BadApp {
+fn app(
+    name: &'static str,
+    manifest: &str,
+    files: &[(&str, &[u8])],
+    expect: Vec<&'static str>,
+) -> BadApp {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("spin.toml"), manifest).unwrap();
     for (f, bytes) in files {
         std::fs::write(tmp.path().join(f), bytes).unwrap();
     }
-    BadApp { name, dir: tmp.path().to_path_buf(), expect, _tmp: tmp }
+    BadApp {
+        name,
+        dir: tmp.path().to_path_buf(),
+        expect,
+        _tmp: tmp,
+    }
 }
 
 fn http_app(component: &str, extra: &str) -> String {
@@ -59,11 +69,18 @@ pub fn check_refusal(app: &BadApp, code: i32, output: &str) -> Result<(), String
     }
     let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
     if errors.len() != 1 {
-        return Err(format!("{}: expected one Error: line, got {}:\n{output}", app.name, errors.len()));
+        return Err(format!(
+            "{}: expected one Error: line, got {}:\n{output}",
+            app.name,
+            errors.len()
+        ));
     }
     for word in &app.expect {
         if !errors[0].contains(word) {
-            return Err(format!("{}: error line lacks {word:?}: {}", app.name, errors[0]));
+            return Err(format!(
+                "{}: error line lacks {word:?}: {}",
+                app.name, errors[0]
+            ));
         }
     }
     if output.contains("panicked") || output.contains("stack backtrace") {
@@ -81,6 +98,18 @@ pub fn with_manifest(guest: &str, manifest: &str) -> (tempfile::TempDir, PathBuf
     let dir = tmp.path().to_path_buf();
     (tmp, dir)
 }
+
+/// An app with only a Redis trigger (rust-hello's wasm as the component): what
+/// an HTTP-only variant must refuse, naming the missing trigger type.
+pub fn redis_only_app() -> (tempfile::TempDir, PathBuf) {
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"r\"\n[application.trigger.redis]\n\
+                    address = \"redis://127.0.0.1:6379\"\n[[trigger.redis]]\nchannel = \"c\"\ncomponent = \"hello\"\n\
+                    [component.hello]\nsource = \"app.wasm\"\n";
+    with_manifest("rust-hello", manifest)
+}
+
+/// What the refusal of [`redis_only_app`] by an HTTP-only build says.
+pub const MISSING_REDIS_TRIGGER: &str = "`redis` (cargo feature `redis`)";
 
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {

@@ -3,10 +3,12 @@
 
 pub mod cli_app;
 pub mod containerd;
+pub mod cri;
 pub mod event_app;
 pub mod fixtures;
 pub mod guests;
 pub mod http;
+pub mod images;
 pub mod paths;
 pub mod process;
 pub mod scenarios;

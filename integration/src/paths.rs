@@ -5,7 +5,8 @@ use std::path::PathBuf;
 /// The workspace root. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for test
 /// runs): a compile-time path goes stale when two checkouts share a target folder.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     PathBuf::from(manifest_dir).parent().unwrap().to_path_buf()
 }
 
@@ -35,4 +36,16 @@ pub fn binary(name: &str) -> PathBuf {
 /// The CLI binary.
 pub fn cli() -> PathBuf {
     binary("spin-shim")
+}
+
+/// Where `make build` keeps a slim variant's debug binaries (`spin-shim` and
+/// `containerd-shim-spin-<variant>-v2`); panics with a hint when it was not built.
+pub fn variant_dir(variant: &str) -> PathBuf {
+    let dir = bin_dir().parent().unwrap().join("variants").join(variant);
+    assert!(
+        dir.is_dir(),
+        "{} not built: run `make build`",
+        dir.display()
+    );
+    dir
 }

@@ -2,7 +2,6 @@
 //! (`ctr run --runtime io.containerd.spin.v2 ... /`), plus bad apps, container
 //! environment variables and SIGTERM during a slow request.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use integration::containerd::Containerd;
@@ -11,53 +10,57 @@ use integration::process::free_port;
 use integration::scenarios::all;
 use integration::{guests, http, paths, upstream};
 
-fn package(app: &Path, reference: &str, dir: &Path) -> std::path::PathBuf {
-    let tar = dir.join(format!("{}.tar", reference.replace(['/', ':'], "_")));
-    let out = std::process::Command::new(paths::cli())
-        .args(["package", "-f"])
-        .arg(app)
-        .args(["-r", reference, "-o"])
-        .arg(&tar)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "package {}: {}", app.display(), String::from_utf8_lossy(&out.stderr));
-    tar
-}
-
 /// One containerd for the whole file; scenarios run one after another and every
 /// failure is reported together.
 #[test]
 fn shim_under_containerd() {
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
-    let work = tempfile::tempdir().unwrap();
     let upstream_port = upstream::start("upstream");
     let mut failures = Vec::new();
 
     for (n, s) in all(upstream_port, "SECRET_TOKEN").into_iter().enumerate() {
         let reference = format!("test.local/{}:latest", s.guest);
-        let tar = package(&guests::app(s.guest), &reference, work.path());
-        containerd.import(&tar, &reference).unwrap();
+        containerd
+            .import_app(&guests::app(s.guest), &reference, false)
+            .unwrap();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
-        let mut env: Vec<(&str, &str)> = s.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut env: Vec<(&str, &str)> = s
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         env.push(("SPIN_HTTP_LISTEN_ADDR", &listen));
         let id = format!("scenario-{n}");
         let mut task = containerd.run_task(&reference, &id, &env).unwrap();
         let base = format!("http://{listen}");
-        let result = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
-            .and_then(|_| (s.check)(&base));
+        let result = http::wait_until_up(
+            &format!("{base}/.well-known/spin/health"),
+            Duration::from_secs(120),
+        )
+        .and_then(|_| (s.check)(&base));
         if let Err(e) = result {
-            failures.push(format!("{}: {e:#}\n--- task output ---\n{}", s.name, task.output()));
+            failures.push(format!(
+                "{}: {e:#}\n--- task output ---\n{}",
+                s.name,
+                task.output()
+            ));
         }
         if let Some(text) = s.expect_output {
             if let Err(e) = task.wait_for_line(text, Duration::from_secs(5)) {
-                failures.push(format!("{}: guest output did not reach the task log: {e:#}", s.name));
+                failures.push(format!(
+                    "{}: guest output did not reach the task log: {e:#}",
+                    s.name
+                ));
             }
         }
         containerd.kill_task(&id, "SIGTERM").unwrap();
         match task.wait(Duration::from_secs(10)) {
             Ok((0, _)) => {}
-            Ok((code, out)) => failures.push(format!("{}: task exited {code} after SIGTERM\n{out}", s.name)),
+            Ok((code, out)) => failures.push(format!(
+                "{}: task exited {code} after SIGTERM\n{out}",
+                s.name
+            )),
             Err(e) => failures.push(format!("{}: {e:#}", s.name)),
         }
     }
@@ -67,9 +70,15 @@ fn shim_under_containerd() {
         let reference = "test.local/rust-echo:latest";
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
-        let mut task = containerd.run_task(reference, "drain", &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
+        let mut task = containerd
+            .run_task(reference, "drain", &[("SPIN_HTTP_LISTEN_ADDR", &listen)])
+            .unwrap();
         let base = format!("http://{listen}");
-        http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(60)).unwrap();
+        http::wait_until_up(
+            &format!("{base}/.well-known/spin/health"),
+            Duration::from_secs(60),
+        )
+        .unwrap();
         let url = format!("{base}/slow?ms=2000");
         let slow = std::thread::spawn(move || http::get(&url));
         std::thread::sleep(Duration::from_millis(400));
@@ -90,13 +99,15 @@ fn shim_under_containerd() {
     // Bad apps: the task exits non-zero with one clear line in its output.
     for (n, app) in bad_apps().into_iter().enumerate() {
         let reference = format!("test.local/bad-{n}:latest");
-        let tar = work.path().join(format!("bad-{n}.tar"));
-        if let Err(e) = package_or_raw(&app.dir, &reference, &tar) {
+        // Bad apps cannot always go through `package` (it validates the app), so
+        // they are packed as a plain layer holding the directory as it is.
+        if let Err(e) = containerd.import_app(&app.dir, &reference, true) {
             failures.push(format!("{}: cannot build image: {e:#}", app.name));
             continue;
         }
-        containerd.import(&tar, &reference).unwrap();
-        let mut task = containerd.run_task(&reference, &format!("bad-{n}"), &[]).unwrap();
+        let mut task = containerd
+            .run_task(&reference, &format!("bad-{n}"), &[])
+            .unwrap();
         match task.wait(Duration::from_secs(60)) {
             Ok((code, out)) => {
                 if let Err(e) = check_refusal(&app, code, &out) {
@@ -107,18 +118,10 @@ fn shim_under_containerd() {
         }
     }
 
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
-}
-
-/// Bad apps cannot always go through `package` (it validates the app), so they are
-/// packed as a plain layer holding the directory as it is.
-fn package_or_raw(dir: &Path, reference: &str, tar: &Path) -> anyhow::Result<()> {
-    let out = std::process::Command::new(paths::cli())
-        .args(["package", "--raw", "-f"])
-        .arg(dir)
-        .args(["-r", reference, "-o"])
-        .arg(tar)
-        .output()?;
-    anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Ok(())
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

@@ -2,7 +2,6 @@
 //! container args reach the guest's argv, guest stdout reaches the task output, and
 //! the task's exit status (`ctr run --rm`'s exit code) is the guest's.
 
-use std::path::Path;
 use std::time::Duration;
 
 use integration::containerd::Containerd;
@@ -10,26 +9,14 @@ use integration::{guests, paths};
 
 const REFERENCE: &str = "test.local/rust-command:latest";
 
-/// Packs the guest app with `spin-shim package` and imports it as [`REFERENCE`].
-fn import_guest(containerd: &Containerd, work: &Path) -> anyhow::Result<()> {
-    let tar = work.join("rust-command.tar");
-    let out = std::process::Command::new(paths::cli())
-        .args(["package", "-f"])
-        .arg(guests::app("rust-command"))
-        .args(["-r", REFERENCE, "-o"])
-        .arg(&tar)
-        .output()?;
-    anyhow::ensure!(out.status.success(), "package: {}", String::from_utf8_lossy(&out.stderr));
-    containerd.import(&tar, REFERENCE)
-}
-
 /// One containerd for the whole file; every case is checked and failures are
 /// reported together.
 #[test]
 fn command_exit_status_and_output_under_containerd() {
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
-    let work = tempfile::tempdir().unwrap();
-    import_guest(&containerd, work.path()).unwrap();
+    containerd
+        .import_app(&guests::app("rust-command"), REFERENCE, false)
+        .unwrap();
 
     // (container args after `/`, expected exit status, line the task must print)
     let cases: [(&[&str], i32, &str); 5] = [
@@ -42,13 +29,19 @@ fn command_exit_status_and_output_under_containerd() {
     let mut failures = Vec::new();
     for (n, (args, expected, line)) in cases.into_iter().enumerate() {
         let id = format!("command-{n}");
-        let mut task = containerd.run_task_with_args(REFERENCE, &id, &[], args).unwrap();
+        let mut task = containerd
+            .run_task_with_args(REFERENCE, &id, &[], args)
+            .unwrap();
         match task.wait(Duration::from_secs(120)) {
             Ok((code, out)) => {
                 if code != expected {
                     failures.push(format!("{args:?}: exit {code}, expected {expected}\n{out}"));
-                } else if !out.lines().any(|l| l.trim_end() == line || (line.starts_with("Error:") && l.contains(line))) {
-                    failures.push(format!("{args:?}: no line {line:?} in the task output:\n{out}"));
+                } else if !out.lines().any(|l| {
+                    l.trim_end() == line || (line.starts_with("Error:") && l.contains(line))
+                }) {
+                    failures.push(format!(
+                        "{args:?}: no line {line:?} in the task output:\n{out}"
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{args:?}: {e:#}")),
@@ -56,18 +49,27 @@ fn command_exit_status_and_output_under_containerd() {
     }
 
     // SIGTERM while the guest runs: the task ends with 128 + 15.
-    let mut task = containerd.run_task_with_args(REFERENCE, "command-term", &[], &["sleep", "60000"]).unwrap();
+    let mut task = containerd
+        .run_task_with_args(REFERENCE, "command-term", &[], &["sleep", "60000"])
+        .unwrap();
     match task.wait_for_line("argv=rust-command sleep 60000", Duration::from_secs(120)) {
         Ok(_) => {
             containerd.kill_task("command-term", "SIGTERM").unwrap();
             match task.wait(Duration::from_secs(20)) {
                 Ok((143, _)) => {}
-                Ok((code, out)) => failures.push(format!("SIGTERM: exit {code}, expected 143\n{out}")),
+                Ok((code, out)) => {
+                    failures.push(format!("SIGTERM: exit {code}, expected 143\n{out}"))
+                }
                 Err(e) => failures.push(format!("SIGTERM: {e:#}")),
             }
         }
         Err(e) => failures.push(format!("sleep: {e:#}")),
     }
 
-    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

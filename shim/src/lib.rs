@@ -4,10 +4,11 @@
 pub mod app_source;
 pub mod build_info;
 pub mod cli;
-pub mod install;
 pub mod container_env;
+pub mod install;
 pub mod launcher;
 pub mod logging;
+pub mod oci_layout;
 pub mod package;
 pub mod sandbox;
 pub mod shim;

@@ -2,17 +2,13 @@
 //! files at the image root, entrypoint `/`) that `ctr images import` accepts.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use oci_spec::image::{
-    ConfigBuilder, Descriptor, DescriptorBuilder, ImageConfigurationBuilder, ImageIndexBuilder,
-    ImageManifestBuilder, MediaType, RootFsBuilder, Sha256Digest, SCHEMA_VERSION,
-};
-use sha2::Digest as _;
 
 use spin_engine::loader::{load, AppSource};
+
+use crate::oci_layout::{LayerFile, SingleLayerImage};
 
 /// What to package and how to name it.
 pub struct PackageOptions {
@@ -28,8 +24,15 @@ pub struct PackageOptions {
 
 /// Writes the image layout tar to `out` and returns the manifest digest.
 pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
-    let manifest = if opts.app.is_dir() { opts.app.join("spin.toml") } else { opts.app.clone() };
-    let app_dir = manifest.parent().context("manifest has no parent directory")?.to_path_buf();
+    let manifest = if opts.app.is_dir() {
+        opts.app.join("spin.toml")
+    } else {
+        opts.app.clone()
+    };
+    let app_dir = manifest
+        .parent()
+        .context("manifest has no parent directory")?
+        .to_path_buf();
     let mut files = BTreeSet::new();
     files.insert(PathBuf::from("spin.toml"));
     if opts.raw {
@@ -37,62 +40,36 @@ pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
     } else {
         referenced_files(&manifest, &app_dir, &mut files)?;
     }
-    let layer = layer_tar(&app_dir, &manifest, &files)?;
-    let layer_digest = sha256(&layer);
-    let layer_desc = descriptor(MediaType::ImageLayer, &layer, &layer_digest)?;
-    let config = ImageConfigurationBuilder::default()
-        .architecture(opts.architecture.as_str())
-        .os("linux")
-        .config(ConfigBuilder::default().entrypoint(vec!["/".to_string()]).build()?)
-        .rootfs(
-            RootFsBuilder::default()
-                .typ("layers")
-                .diff_ids(vec![format!("sha256:{layer_digest}")])
-                .build()?,
-        )
-        .build()?;
-    let config_json = serde_json::to_vec(&config)?;
-    let config_digest = sha256(&config_json);
-    let image_manifest = ImageManifestBuilder::default()
-        .schema_version(SCHEMA_VERSION)
-        .media_type(MediaType::ImageManifest)
-        .config(descriptor(MediaType::ImageConfig, &config_json, &config_digest)?)
-        .layers(vec![layer_desc])
-        .build()?;
-    let manifest_json = serde_json::to_vec(&image_manifest)?;
-    let manifest_digest = sha256(&manifest_json);
-    let mut manifest_desc = descriptor(MediaType::ImageManifest, &manifest_json, &manifest_digest)?;
-    let tag = opts.reference.rsplit_once(':').map(|(_, t)| t).filter(|t| !t.contains('/')).unwrap_or("latest");
-    manifest_desc.set_annotations(Some(
-        [
-            ("io.containerd.image.name".to_string(), opts.reference.clone()),
-            ("org.opencontainers.image.ref.name".to_string(), tag.to_string()),
-        ]
-        .into(),
-    ));
-    let index = ImageIndexBuilder::default()
-        .schema_version(SCHEMA_VERSION)
-        .media_type(MediaType::ImageIndex)
-        .manifests(vec![manifest_desc])
-        .build()?;
-
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
-    append(&mut tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-    append(&mut tar, "index.json", &serde_json::to_vec(&index)?)?;
-    for (digest, bytes) in [
-        (&layer_digest, &layer),
-        (&config_digest, &config_json),
-        (&manifest_digest, &manifest_json),
-    ] {
-        append(&mut tar, &format!("blobs/sha256/{digest}"), bytes)?;
+    let mut layer = Vec::with_capacity(files.len());
+    for rel in &files {
+        let src = if rel == Path::new("spin.toml") {
+            manifest.clone()
+        } else {
+            app_dir.join(rel)
+        };
+        let bytes =
+            std::fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
+        layer.push(LayerFile {
+            path: rel.to_string_lossy().into_owned(),
+            bytes,
+            mode: 0o644,
+        });
     }
-    tar.into_inner()?.flush()?;
-    Ok(format!("sha256:{manifest_digest}"))
+    SingleLayerImage {
+        reference: opts.reference.clone(),
+        architecture: opts.architecture.clone(),
+        entrypoint: vec!["/".to_string()],
+        files: layer,
+    }
+    .write(out)
 }
 
 /// Adds the files a loaded app references: component sources and mounted files.
-fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
+fn referenced_files(
+    manifest: &Path,
+    app_dir: &Path,
+    files: &mut BTreeSet<PathBuf>,
+) -> anyhow::Result<()> {
     let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
     for c in &loaded.locked.components {
         let paths = c
@@ -128,47 +105,4 @@ fn collect(app_dir: &Path, path: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow
         files.insert(rel.to_path_buf());
     }
     Ok(())
-}
-
-fn layer_tar(app_dir: &Path, manifest: &Path, files: &BTreeSet<PathBuf>) -> anyhow::Result<Vec<u8>> {
-    let mut tar = tar::Builder::new(Vec::new());
-    tar.mode(tar::HeaderMode::Deterministic);
-    for rel in files {
-        let src = if rel == Path::new("spin.toml") { manifest.to_path_buf() } else { app_dir.join(rel) };
-        let bytes = std::fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
-        append(&mut tar, &rel.to_string_lossy(), &bytes)?;
-    }
-    Ok(tar.into_inner()?)
-}
-
-fn append<W: std::io::Write>(tar: &mut tar::Builder<W>, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut header = tar::Header::new_ustar();
-    header.set_size(bytes.len() as u64);
-    header.set_mode(0o644);
-    header.set_mtime(0);
-    header.set_entry_type(tar::EntryType::Regular);
-    tar.append_data(&mut header, path, bytes)?;
-    Ok(())
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn descriptor(media_type: MediaType, bytes: &[u8], digest: &str) -> anyhow::Result<Descriptor> {
-    let digest: Sha256Digest = digest.parse()?;
-    Ok(DescriptorBuilder::default()
-        .media_type(media_type)
-        .size(bytes.len() as u64)
-        .digest(digest)
-        .build()?)
-}
-
-/// The host's OCI architecture name.
-pub fn host_architecture() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
 }

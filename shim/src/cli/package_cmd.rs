@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::package::{host_architecture, package, PackageOptions};
+use crate::oci_layout::host_architecture;
+use crate::package::{package, PackageOptions};
 
 /// Arguments of `package`.
 #[derive(Args, Debug)]
