@@ -86,14 +86,10 @@ impl AllowedHosts {
 
     /// Parses entries, first passing each through `render` (which resolves `{{ var }}`
     /// templates); entries that render to ``, `http://` or `https://` are skipped.
-    pub fn parse(
-        entries: &[String],
-        render: impl Fn(&str) -> anyhow::Result<String>,
-    ) -> anyhow::Result<Self> {
+    pub fn parse(entries: &[String], render: impl Fn(&str) -> anyhow::Result<String>) -> anyhow::Result<Self> {
         let mut parsed = Vec::new();
         for entry in entries {
-            let rendered =
-                render(entry).with_context(|| format!("allowed_outbound_hosts entry `{entry}`"))?;
+            let rendered = render(entry).with_context(|| format!("allowed_outbound_hosts entry `{entry}`"))?;
             let rendered = rendered.trim();
             if matches!(rendered, "" | "http://" | "https://") {
                 continue;
@@ -116,15 +112,10 @@ impl AllowedHosts {
     pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
         let host = normalize_host(host);
         if host == "self" || host == "self.alt" {
-            return self
-                .entries
-                .iter()
-                .any(|e| e.host == HostPattern::ToSelf && e.scheme.matches(scheme));
+            return self.entries.iter().any(|e| e.host == HostPattern::ToSelf && e.scheme.matches(scheme));
         }
         let ip = host.parse::<IpAddr>().ok();
-        self.entries
-            .iter()
-            .any(|e| e.scheme.matches(scheme) && e.host.matches(&host, ip) && e.port.matches(port))
+        self.entries.iter().any(|e| e.scheme.matches(scheme) && e.host.matches(&host, ip) && e.port.matches(port))
     }
 
     /// Whether the URL's destination is allowed (port defaults by scheme; none => denied).
@@ -140,9 +131,9 @@ impl AllowedHosts {
 
     /// Whether the component may make HTTP requests to its own app (`http://self`, `https://self`).
     pub fn allows_self(&self) -> bool {
-        self.entries.iter().any(|e| {
-            e.host == HostPattern::ToSelf && (e.scheme.matches("http") || e.scheme.matches("https"))
-        })
+        self.entries
+            .iter()
+            .any(|e| e.host == HostPattern::ToSelf && (e.scheme.matches("http") || e.scheme.matches("https")))
     }
 }
 
@@ -150,13 +141,11 @@ impl AllowedHost {
     /// Parses one already-rendered entry.
     pub fn parse(entry: &str) -> anyhow::Result<Self> {
         if entry == "insecure:allow-all" {
-            bail!(
-                "`insecure:allow-all` is not allowed here; use '*://*:*' to allow all destinations"
-            );
+            bail!("`insecure:allow-all` is not allowed here; use '*://*:*' to allow all destinations");
         }
-        let (scheme, rest) = entry.split_once("://").ok_or_else(|| {
-            anyhow!("missing scheme: expected `scheme://host[:port]`, e.g. `https://{entry}`")
-        })?;
+        let (scheme, rest) = entry
+            .split_once("://")
+            .ok_or_else(|| anyhow!("missing scheme: expected `scheme://host[:port]`, e.g. `https://{entry}`"))?;
         let scheme = SchemePattern::parse(scheme)?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let (host, port) = split_authority(rest)?;
@@ -178,9 +167,7 @@ impl AllowedHost {
 fn split_authority(authority: &str) -> anyhow::Result<(&str, Option<&str>)> {
     let path_error = || anyhow!("a path is not allowed; use `scheme://host[:port]`");
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| anyhow!("missing `]` after an IPv6 address"))?;
+        let (host, after) = bracketed.split_once(']').ok_or_else(|| anyhow!("missing `]` after an IPv6 address"))?;
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or_else(path_error)?),
@@ -202,10 +189,7 @@ fn split_authority(authority: &str) -> anyhow::Result<(&str, Option<&str>)> {
 }
 
 fn normalize_host(host: &str) -> String {
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
+    host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase()
 }
 
 impl SchemePattern {
@@ -267,12 +251,9 @@ impl HostPattern {
 
 fn check_host_name(name: &str) -> anyhow::Result<()> {
     let valid = !name.is_empty()
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
+        && name
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     if valid {
         Ok(())
     } else {
@@ -285,10 +266,8 @@ impl PortPattern {
         if port == "*" {
             return Ok(Self::Any);
         }
-        let number = |p: &str| {
-            p.parse::<u16>()
-                .map_err(|_| anyhow!("invalid port `{p}`: expected a number, `a..b` or `*`"))
-        };
+        let number =
+            |p: &str| p.parse::<u16>().map_err(|_| anyhow!("invalid port `{p}`: expected a number, `a..b` or `*`"));
         match port.split_once("..") {
             Some((start, end)) => {
                 let (start, end) = (number(start)?, number(end)?);
@@ -434,15 +413,10 @@ mod tests {
 
     #[test]
     fn templates_resolved_and_empty_results_skipped() {
-        let entries: Vec<String> = [
-            "{{ host }}",
-            "{{ empty }}",
-            "https://{{ empty }}",
-            "redis://{{ host_name }}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let entries: Vec<String> = ["{{ host }}", "{{ empty }}", "https://{{ empty }}", "redis://{{ host_name }}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let render = |s: &str| -> anyhow::Result<String> {
             Ok(s.replace("{{ host }}", "https://api.test")
                 .replace("{{ empty }}", "")

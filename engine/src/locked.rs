@@ -23,10 +23,8 @@ pub const HOST_REQ_OPTIONAL: &str = "optional";
 /// Content type of a component's Wasm source.
 pub const WASM_CONTENT_TYPE: &str = "application/wasm";
 
-const SUPPORTED_MUST_UNDERSTAND: &[&str] = &[
-    MUST_UNDERSTAND_HOST_REQUIREMENTS,
-    MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS,
-];
+const SUPPORTED_MUST_UNDERSTAND: &[&str] =
+    &[MUST_UNDERSTAND_HOST_REQUIREMENTS, MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS];
 const SUPPORTED_APP_HOST_REQUIREMENTS: &[&str] = &[HOST_REQ_LOCAL_SERVICE_CHAINING];
 const SUPPORTED_COMPONENT_HOST_REQUIREMENTS: &[&str] = &[];
 
@@ -126,11 +124,7 @@ pub struct ContentRef {
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
     pub source: Option<String>,
     /// The bytes themselves (base64 in JSON).
-    #[serde(
-        default,
-        with = "base64_bytes",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, with = "base64_bytes", skip_serializing_if = "Option::is_none")]
     pub inline: Option<Vec<u8>>,
     /// `sha256:<hex>` digest of the content.
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
@@ -201,13 +195,8 @@ impl LockedApp {
     }
 
     /// The triggers of one type.
-    pub fn triggers_of<'a>(
-        &'a self,
-        trigger_type: &'a str,
-    ) -> impl Iterator<Item = &'a LockedTrigger> + 'a {
-        self.triggers
-            .iter()
-            .filter(move |t| t.trigger_type == trigger_type)
+    pub fn triggers_of<'a>(&'a self, trigger_type: &'a str) -> impl Iterator<Item = &'a LockedTrigger> + 'a {
+        self.triggers.iter().filter(move |t| t.trigger_type == trigger_type)
     }
 
     fn metadata_str(&self, key: &str) -> Option<&str> {
@@ -225,16 +214,8 @@ impl LockedApp {
         check_host_requirements(&self.host_requirements, SUPPORTED_APP_HOST_REQUIREMENTS)
             .context("the locked app has unsupported host_requirements")?;
         for component in &self.components {
-            check_host_requirements(
-                &component.host_requirements,
-                SUPPORTED_COMPONENT_HOST_REQUIREMENTS,
-            )
-            .with_context(|| {
-                format!(
-                    "component `{}` has unsupported host_requirements",
-                    component.id
-                )
-            })?;
+            check_host_requirements(&component.host_requirements, SUPPORTED_COMPONENT_HOST_REQUIREMENTS)
+                .with_context(|| format!("component `{}` has unsupported host_requirements", component.id))?;
         }
         Ok(())
     }
@@ -309,13 +290,7 @@ impl LockedComponent {
         self.metadata
             .get(key)
             .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default()
     }
 }
@@ -323,20 +298,14 @@ impl LockedComponent {
 impl LockedComponentSource {
     /// A Wasm source at an absolute local path.
     pub fn wasm_file(path: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            content_type: WASM_CONTENT_TYPE.into(),
-            content: ContentRef::from_path(path)?,
-        })
+        Ok(Self { content_type: WASM_CONTENT_TYPE.into(), content: ContentRef::from_path(path)? })
     }
 }
 
 impl ContentRef {
     /// A reference to a local file or directory by absolute path (`file://` URL).
     pub fn from_path(path: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            source: Some(file_url(path)?),
-            ..Self::default()
-        })
+        Ok(Self { source: Some(file_url(path)?), ..Self::default() })
     }
 
     /// The local path of a `file://` source, if this reference has one.
@@ -443,10 +412,7 @@ mod tests {
         assert_eq!(c.sqlite_databases(), vec!["db"]);
         assert_eq!(c.description(), Some("d"));
         assert_eq!(c.files[0].content.inline.as_deref(), Some(&b"hi"[..]));
-        assert_eq!(
-            c.source.content.local_path(),
-            Some(PathBuf::from("/app/hello.wasm"))
-        );
+        assert_eq!(c.source.content.local_path(), Some(PathBuf::from("/app/hello.wasm")));
         assert!(app.variables["api_key"].default.is_none());
         assert!(app.variables["api_key"].secret);
         assert!(app.component("nope").is_none());
@@ -493,10 +459,7 @@ mod tests {
         let mut v = sample();
         v["spin_lock_version"] = json!(2);
         let err = LockedApp::from_json(v.to_string().as_bytes()).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("unsupported spin_lock_version 2"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("unsupported spin_lock_version 2"), "{err:#}");
     }
 
     #[test]

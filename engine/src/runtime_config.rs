@@ -97,10 +97,10 @@ pub enum VariablesProvider {
 impl RuntimeConfig {
     /// Reads and validates `path`; errors name the file.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read runtime config {}", path.display()))?;
-        let mut cfg: Self = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        let mut cfg: Self =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let legacy = std::mem::take(&mut cfg.config_provider);
         cfg.variables_provider.extend(legacy);
@@ -110,10 +110,9 @@ impl RuntimeConfig {
                     "{}: this runtime does not support vault or azure_key_vault variable providers",
                     path.display()
                 ),
-                VariablesProvider::Env { dotenv_path: Some(_), .. } => anyhow::bail!(
-                    "{}: `dotenv_path` is not supported by this runtime",
-                    path.display()
-                ),
+                VariablesProvider::Env { dotenv_path: Some(_), .. } => {
+                    anyhow::bail!("{}: `dotenv_path` is not supported by this runtime", path.display())
+                }
                 _ => {}
             }
         }

@@ -37,10 +37,7 @@ impl EnvProvider {
 
     /// Reads `env` (or the process environment when `None`) with a custom prefix.
     pub fn with_prefix(prefix: impl Into<String>, env: Option<HashMap<String, String>>) -> Self {
-        Self {
-            prefix: prefix.into(),
-            env,
-        }
+        Self { prefix: prefix.into(), env }
     }
 
     /// Reads the given map with the `SPIN_VARIABLE` prefix.
@@ -129,14 +126,10 @@ impl Template {
                 parts.push(TemplatePart::Literal(rest[..open].to_owned()));
             }
             let after = &rest[open + 2..];
-            let close = after
-                .find("}}")
-                .ok_or_else(|| TemplateError::Unclosed(text.to_owned()))?;
+            let close = after.find("}}").ok_or_else(|| TemplateError::Unclosed(text.to_owned()))?;
             let name = after[..close].trim();
-            validate_variable_name(name).map_err(|e| TemplateError::InvalidName {
-                template: text.to_owned(),
-                reason: e.to_string(),
-            })?;
+            validate_variable_name(name)
+                .map_err(|e| TemplateError::InvalidName { template: text.to_owned(), reason: e.to_string() })?;
             parts.push(TemplatePart::Variable(name.to_owned()));
             rest = &after[close + 2..];
         }
@@ -160,10 +153,7 @@ impl Template {
     }
 
     /// Fills in the template, asking `lookup` for each variable.
-    pub fn render(
-        &self,
-        lookup: impl Fn(&str) -> anyhow::Result<String>,
-    ) -> anyhow::Result<String> {
+    pub fn render(&self, lookup: impl Fn(&str) -> anyhow::Result<String>) -> anyhow::Result<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -185,17 +175,11 @@ pub struct VariableResolver {
 
 impl VariableResolver {
     /// Resolves every declared variable from `providers` (in order), then its default.
-    pub fn new(
-        variables: &BTreeMap<String, LockedVariable>,
-        providers: Vec<Box<dyn Provider>>,
-    ) -> Self {
+    pub fn new(variables: &BTreeMap<String, LockedVariable>, providers: Vec<Box<dyn Provider>>) -> Self {
         let mut values = BTreeMap::new();
         let mut unresolved = Vec::new();
         for (name, variable) in variables {
-            let value = providers
-                .iter()
-                .find_map(|p| p.get(name))
-                .or_else(|| variable.default.clone());
+            let value = providers.iter().find_map(|p| p.get(name)).or_else(|| variable.default.clone());
             match value {
                 Some(v) => {
                     values.insert(name.clone(), v);
@@ -203,12 +187,7 @@ impl VariableResolver {
                 None => unresolved.push(name.clone()),
             }
         }
-        Self {
-            declared: variables.clone(),
-            values,
-            unresolved,
-            components: HashMap::new(),
-        }
+        Self { declared: variables.clone(), values, unresolved, components: HashMap::new() }
     }
 
     /// Fails when a required variable has no value from any provider.
@@ -216,10 +195,7 @@ impl VariableResolver {
         if self.unresolved.is_empty() {
             Ok(())
         } else {
-            bail!(
-                "no provider resolved required variable(s): {}",
-                self.unresolved.join(", ")
-            )
+            bail!("no provider resolved required variable(s): {}", self.unresolved.join(", "))
         }
     }
 
@@ -245,17 +221,12 @@ impl VariableResolver {
     }
 
     /// Resolves every component variable (`config`) of `component`.
-    pub fn resolve_component(
-        &self,
-        component: &LockedComponent,
-    ) -> anyhow::Result<BTreeMap<String, String>> {
+    pub fn resolve_component(&self, component: &LockedComponent) -> anyhow::Result<BTreeMap<String, String>> {
         component
             .config
             .iter()
             .map(|(key, text)| {
-                let value = self
-                    .render(text)
-                    .with_context(|| format!("variable `{key}`"))?;
+                let value = self.render(text).with_context(|| format!("variable `{key}`"))?;
                 Ok((key.clone(), value))
             })
             .collect()
@@ -265,29 +236,18 @@ impl VariableResolver {
     ///
     /// `Ok(None)` means the component was never passed to [`Self::add_components`];
     /// an undeclared name is `Undefined`, a malformed one `InvalidName`.
-    pub fn get_component_variable(
-        &self,
-        component_id: &str,
-        name: &str,
-    ) -> Result<Option<String>, VariableError> {
+    pub fn get_component_variable(&self, component_id: &str, name: &str) -> Result<Option<String>, VariableError> {
         validate_variable_name(name).map_err(|e| VariableError::InvalidName(e.to_string()))?;
         let Some(templates) = self.components.get(component_id) else {
             return Ok(None);
         };
-        let template = templates
-            .get(name)
-            .ok_or_else(|| VariableError::Undefined(name.to_owned()))?;
-        self.render_template(template)
-            .map(Some)
-            .map_err(|e| VariableError::Provider(format!("{e:#}")))
+        let template = templates.get(name).ok_or_else(|| VariableError::Undefined(name.to_owned()))?;
+        self.render_template(template).map(Some).map_err(|e| VariableError::Provider(format!("{e:#}")))
     }
 
     fn parse_checked(&self, text: &str) -> anyhow::Result<Template> {
         let template = Template::parse(text)?;
-        if let Some(unknown) = template
-            .variables()
-            .find(|v| !self.declared.contains_key(*v))
-        {
+        if let Some(unknown) = template.variables().find(|v| !self.declared.contains_key(*v)) {
             bail!("template `{text}` references `{unknown}`, which is not declared in [variables]");
         }
         Ok(template)
@@ -295,10 +255,7 @@ impl VariableResolver {
 
     fn render_template(&self, template: &Template) -> anyhow::Result<String> {
         template.render(|name| {
-            self.values
-                .get(name)
-                .cloned()
-                .ok_or_else(|| anyhow!("no provider resolved required variable `{name}`"))
+            self.values.get(name).cloned().ok_or_else(|| anyhow!("no provider resolved required variable `{name}`"))
         })
     }
 }
@@ -308,10 +265,7 @@ mod tests {
     use super::*;
 
     fn var(default: Option<&str>) -> LockedVariable {
-        LockedVariable {
-            default: default.map(String::from),
-            ..LockedVariable::default()
-        }
+        LockedVariable { default: default.map(String::from), ..LockedVariable::default() }
     }
 
     fn declared() -> BTreeMap<String, LockedVariable> {
@@ -345,25 +299,10 @@ mod tests {
                 TemplatePart::Variable("y2_z".into()),
             ]
         );
-        assert_eq!(
-            Template::parse("plain }} text")
-                .unwrap()
-                .variables()
-                .count(),
-            0
-        );
-        assert!(matches!(
-            Template::parse("a {{ x"),
-            Err(TemplateError::Unclosed(_))
-        ));
-        assert!(matches!(
-            Template::parse("{{ Bad-Name }}"),
-            Err(TemplateError::InvalidName { .. })
-        ));
-        assert!(matches!(
-            Template::parse("{{ }}"),
-            Err(TemplateError::InvalidName { .. })
-        ));
+        assert_eq!(Template::parse("plain }} text").unwrap().variables().count(), 0);
+        assert!(matches!(Template::parse("a {{ x"), Err(TemplateError::Unclosed(_))));
+        assert!(matches!(Template::parse("{{ Bad-Name }}"), Err(TemplateError::InvalidName { .. })));
+        assert!(matches!(Template::parse("{{ }}"), Err(TemplateError::InvalidName { .. })));
     }
 
     #[test]
@@ -392,10 +331,7 @@ mod tests {
 
     #[test]
     fn env_provider_prefix() {
-        let p = EnvProvider::with_prefix(
-            "MY",
-            Some(HashMap::from([("MY_API_KEY".to_string(), "v".to_string())])),
-        );
+        let p = EnvProvider::with_prefix("MY", Some(HashMap::from([("MY_API_KEY".to_string(), "v".to_string())])));
         assert_eq!(p.key_for("api_key"), "MY_API_KEY");
         assert_eq!(p.get("api_key").as_deref(), Some("v"));
         assert_eq!(p.get("other"), None);
@@ -405,15 +341,9 @@ mod tests {
     fn missing_required_variables_fail_validation() {
         let r = VariableResolver::new(&declared(), vec![]);
         let err = r.validate().unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "no provider resolved required variable(s): api_key, host"
-        );
+        assert_eq!(err, "no provider resolved required variable(s): api_key, host");
         let err = r.resolve_component(&component()).unwrap_err();
-        assert_eq!(
-            format!("{err:#}"),
-            "variable `key`: no provider resolved required variable `api_key`"
-        );
+        assert_eq!(format!("{err:#}"), "variable `key`: no provider resolved required variable `api_key`");
     }
 
     #[test]
@@ -426,36 +356,19 @@ mod tests {
 
     #[test]
     fn component_variables_for_guests() {
-        let providers: Vec<Box<dyn Provider>> = vec![Box::new(StaticProvider(BTreeMap::from([(
-            "host".into(),
-            "h".into(),
-        )])))];
+        let providers: Vec<Box<dyn Provider>> =
+            vec![Box::new(StaticProvider(BTreeMap::from([("host".into(), "h".into())])))];
         let mut r = VariableResolver::new(&declared(), providers);
         r.add_components(&[component()]).unwrap();
-        assert_eq!(
-            r.get_component_variable("web", "message"),
-            Ok(Some("hello, h!".into()))
-        );
-        assert!(matches!(
-            r.get_component_variable("web", "Message"),
-            Err(VariableError::InvalidName(_))
-        ));
-        assert!(matches!(
-            r.get_component_variable("web", "greeting"),
-            Err(VariableError::Undefined(_))
-        ));
-        assert!(matches!(
-            r.get_component_variable("web", "key"),
-            Err(VariableError::Provider(_))
-        ));
+        assert_eq!(r.get_component_variable("web", "message"), Ok(Some("hello, h!".into())));
+        assert!(matches!(r.get_component_variable("web", "Message"), Err(VariableError::InvalidName(_))));
+        assert!(matches!(r.get_component_variable("web", "greeting"), Err(VariableError::Undefined(_))));
+        assert!(matches!(r.get_component_variable("web", "key"), Err(VariableError::Provider(_))));
         assert_eq!(r.get_component_variable("other", "message"), Ok(None));
 
         let mut bad = component();
         bad.config.insert("x".into(), "{{ undeclared }}".into());
         let err = r.add_components(&[bad]).unwrap_err();
-        assert!(
-            format!("{err:#}").starts_with("component `web` variable `x`"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").starts_with("component `web` variable `x`"), "{err:#}");
     }
 }

@@ -25,10 +25,7 @@ impl Containerd {
     /// on its PATH and its CRI plugin disabled, and waits for its socket.
     pub fn start(shim_dir: &Path) -> anyhow::Result<Self> {
         let dir = state_dir()?;
-        let config = format!(
-            "{}disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n",
-            base_config(dir.path())
-        );
+        let config = format!("{}disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n", base_config(dir.path()));
         std::fs::write(dir.path().join("config.toml"), config)?;
         let config = dir.path().join("config.toml");
         Self::start_with_config(dir, config, &[shim_dir], "default")
@@ -37,11 +34,7 @@ impl Containerd {
     /// Starts containerd with its CRI plugin as a kubelet node has it: host
     /// networking only (no CNI), `sandbox_image` as the pause image, and
     /// `runtimes` as `(handler, runtime_type)` pairs; `shim_dirs` go first on its PATH.
-    pub fn start_cri(
-        shim_dirs: &[&Path],
-        sandbox_image: &str,
-        runtimes: &[(&str, &str)],
-    ) -> anyhow::Result<Self> {
+    pub fn start_cri(shim_dirs: &[&Path], sandbox_image: &str, runtimes: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = state_dir()?;
         let config = dir.path().join("config.toml");
         std::fs::write(&config, cri_config(dir.path(), sandbox_image, runtimes))?;
@@ -56,19 +49,10 @@ impl Containerd {
         shim_dirs: &[&Path],
         namespace: &'static str,
     ) -> anyhow::Result<Self> {
-        let binary = std::env::var_os("CONTAINERD_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| "containerd".into());
+        let binary = std::env::var_os("CONTAINERD_BIN").map(PathBuf::from).unwrap_or_else(|| "containerd".into());
         let mut path: Vec<String> = shim_dirs.iter().map(|d| d.display().to_string()).collect();
         path.push(std::env::var("PATH").unwrap_or_default());
-        let mut me = Self {
-            dir,
-            process: None,
-            binary,
-            config,
-            path: path.join(":"),
-            namespace,
-        };
+        let mut me = Self { dir, process: None, binary, config, path: path.join(":"), namespace };
         me.launch()?;
         let version = me.ctr(&["version"])?;
         let server = version.split("Server:").nth(1).unwrap_or(&version);
@@ -94,17 +78,12 @@ impl Containerd {
 
     fn launch(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.binary);
-        cmd.arg("--config")
-            .arg(&self.config)
-            .env("PATH", &self.path);
+        cmd.arg("--config").arg(&self.config).env("PATH", &self.path);
         let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(20);
         while !self.socket().exists() {
             if Instant::now() > end || process.try_status().is_some() {
-                anyhow::bail!(
-                    "containerd did not create its socket; output:\n{}",
-                    process.output()
-                );
+                anyhow::bail!("containerd did not create its socket; output:\n{}", process.output());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -114,10 +93,7 @@ impl Containerd {
 
     /// What containerd (and the shims, through it) logged so far.
     pub fn log(&mut self) -> String {
-        self.process
-            .as_mut()
-            .map(Running::output)
-            .unwrap_or_default()
+        self.process.as_mut().map(Running::output).unwrap_or_default()
     }
 
     /// The folder holding containerd's config, root, state and socket.
@@ -133,17 +109,9 @@ impl Containerd {
     /// A `ctr` command bound to this containerd.
     pub fn ctr_command(&self, args: &[&str]) -> Command {
         let ctr = self.binary.with_file_name("ctr");
-        let ctr = if ctr.is_file() {
-            ctr
-        } else {
-            PathBuf::from("ctr")
-        };
+        let ctr = if ctr.is_file() { ctr } else { PathBuf::from("ctr") };
         let mut cmd = Command::new(ctr);
-        cmd.arg("--address")
-            .arg(self.socket())
-            .arg("--namespace")
-            .arg(self.namespace)
-            .args(args);
+        cmd.arg("--address").arg(self.socket()).arg("--namespace").arg(self.namespace).args(args);
         cmd
     }
 
@@ -151,10 +119,7 @@ impl Containerd {
     pub fn ctr(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = self.ctr_command(args).output()?;
         if !out.status.success() {
-            anyhow::bail!(
-                "ctr {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            anyhow::bail!("ctr {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -166,17 +131,11 @@ impl Containerd {
             "images",
             "import",
             "--base-name",
-            reference
-                .rsplit_once(':')
-                .map(|(b, _)| b)
-                .unwrap_or(reference),
+            reference.rsplit_once(':').map(|(b, _)| b).unwrap_or(reference),
             &tar,
         ])?;
         let list = self.ctr(&["images", "ls", "-q"])?;
-        anyhow::ensure!(
-            list.lines().any(|l| l == reference),
-            "image {reference} not listed after import: {list}"
-        );
+        anyhow::ensure!(list.lines().any(|l| l == reference), "image {reference} not listed after import: {list}");
         Ok(())
     }
 
@@ -202,9 +161,7 @@ impl Containerd {
         env: &[(&str, &str)],
         extra: &[&str],
     ) -> anyhow::Result<Running> {
-        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME]
-            .map(String::from)
-            .to_vec();
+        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME].map(String::from).to_vec();
         for (k, v) in env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));
@@ -217,16 +174,13 @@ impl Containerd {
 
     /// `ctr task kill` (SIGTERM unless `signal` says otherwise).
     pub fn kill_task(&self, id: &str, signal: &str) -> anyhow::Result<()> {
-        self.ctr(&["task", "kill", "--signal", signal, id])
-            .map(|_| ())
+        self.ctr(&["task", "kill", "--signal", signal, id]).map(|_| ())
     }
 }
 
 /// A tempdir under /var/tmp (overlayfs needs a real filesystem, not tmpfs).
 pub fn state_dir() -> anyhow::Result<tempfile::TempDir> {
-    Ok(tempfile::Builder::new()
-        .prefix("css-containerd-")
-        .tempdir_in("/var/tmp")?)
+    Ok(tempfile::Builder::new().prefix("css-containerd-").tempdir_in("/var/tmp")?)
 }
 
 /// Root, state and socket under `dir`; no ttrpc socket; warnings only.
@@ -256,9 +210,7 @@ pub fn cri_config(dir: &Path, sandbox_image: &str, runtimes: &[(&str, &str)]) ->
         r = dir.display()
     );
     for (handler, runtime_type) in runtimes {
-        text.push_str(&format!(
-            "[{cri}.containerd.runtimes.{handler}]\n  runtime_type = \"{runtime_type}\"\n"
-        ));
+        text.push_str(&format!("[{cri}.containerd.runtimes.{handler}]\n  runtime_type = \"{runtime_type}\"\n"));
     }
     text
 }
@@ -269,10 +221,7 @@ const CAP_SYS_RESOURCE: u32 = 24;
 /// Whether this process has capability `cap` (bit `cap` of `CapEff`).
 fn has_capability(cap: u32) -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let effective = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .unwrap_or("0");
+    let effective = status.lines().find_map(|l| l.strip_prefix("CapEff:")).unwrap_or("0");
     u64::from_str_radix(effective.trim(), 16).is_ok_and(|bits| bits & (1 << cap) != 0)
 }
 

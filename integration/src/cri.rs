@@ -12,9 +12,9 @@ use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatus, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, ImageStatusRequest, KeyValue, LinuxContainerConfig,
-    LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext,
-    NamespaceMode, NamespaceOption, PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest,
-    RunPodSandboxRequest, StartContainerRequest, StopPodSandboxRequest,
+    LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, NamespaceMode, NamespaceOption,
+    PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
+    StopPodSandboxRequest,
 };
 use tonic::transport::{Channel, Endpoint, Uri};
 
@@ -48,27 +48,17 @@ fn host_network() -> NamespaceOption {
 impl Cri {
     /// Connects to containerd's gRPC socket.
     pub fn connect(socket: &Path) -> anyhow::Result<Self> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let socket = socket.to_path_buf();
         let channel = rt.block_on(async move {
             Endpoint::try_from("http://[::]:0")?
                 .connect_with_connector(tower::service_fn(move |_: Uri| {
                     let socket = socket.clone();
-                    async move {
-                        Ok::<_, std::io::Error>(TokioIo::new(
-                            tokio::net::UnixStream::connect(socket).await?,
-                        ))
-                    }
+                    async move { Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(socket).await?)) }
                 }))
                 .await
         })?;
-        Ok(Self {
-            rt,
-            runtime: RuntimeServiceClient::new(channel.clone()),
-            images: ImageServiceClient::new(channel),
-        })
+        Ok(Self { rt, runtime: RuntimeServiceClient::new(channel.clone()), images: ImageServiceClient::new(channel) })
     }
 
     /// Waits until the CRI image service knows `image` (containerd tells the CRI
@@ -76,14 +66,8 @@ impl Cri {
     pub fn wait_for_image(&mut self, image: &str) -> anyhow::Result<()> {
         let end = Instant::now() + Duration::from_secs(20);
         loop {
-            let request = ImageStatusRequest {
-                image: Some(image_spec(image)),
-                verbose: false,
-            };
-            let status = self
-                .rt
-                .block_on(self.images.image_status(request))?
-                .into_inner();
+            let request = ImageStatusRequest { image: Some(image_spec(image)), verbose: false };
+            let status = self.rt.block_on(self.images.image_status(request))?.into_inner();
             if status.image.is_some() {
                 return Ok(());
             }
@@ -114,20 +98,9 @@ impl Cri {
             }),
             ..Default::default()
         };
-        let request = RunPodSandboxRequest {
-            config: Some(config.clone()),
-            runtime_handler: handler.into(),
-        };
-        let id = self
-            .rt
-            .block_on(self.runtime.run_pod_sandbox(request))?
-            .into_inner()
-            .pod_sandbox_id;
-        Ok(Pod {
-            id,
-            config,
-            log_dir: log_dir.to_path_buf(),
-        })
+        let request = RunPodSandboxRequest { config: Some(config.clone()), runtime_handler: handler.into() };
+        let id = self.rt.block_on(self.runtime.run_pod_sandbox(request))?.into_inner().pod_sandbox_id;
+        Ok(Pod { id, config, log_dir: log_dir.to_path_buf() })
     }
 
     /// CreateContainer with `image`, command `["/"]` (as a Spin Pod spec has it)
@@ -140,19 +113,10 @@ impl Cri {
         env: &[(&str, &str)],
     ) -> anyhow::Result<String> {
         let config = ContainerConfig {
-            metadata: Some(ContainerMetadata {
-                name: name.into(),
-                attempt: 0,
-            }),
+            metadata: Some(ContainerMetadata { name: name.into(), attempt: 0 }),
             image: Some(image_spec(image)),
             command: vec!["/".into()],
-            envs: env
-                .iter()
-                .map(|(k, v)| KeyValue {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
+            envs: env.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
             log_path: format!("{name}.log"),
             linux: Some(LinuxContainerConfig {
                 security_context: Some(LinuxContainerSecurityContext {
@@ -168,31 +132,16 @@ impl Cri {
             config: Some(config),
             sandbox_config: Some(pod.config.clone()),
         };
-        let id = self
-            .rt
-            .block_on(self.runtime.create_container(request))?
-            .into_inner()
-            .container_id;
-        self.rt
-            .block_on(self.runtime.start_container(StartContainerRequest {
-                container_id: id.clone(),
-            }))?;
+        let id = self.rt.block_on(self.runtime.create_container(request))?.into_inner().container_id;
+        self.rt.block_on(self.runtime.start_container(StartContainerRequest { container_id: id.clone() }))?;
         Ok(id)
     }
 
     /// ContainerStatus.
     pub fn container_status(&mut self, id: &str) -> anyhow::Result<ContainerStatus> {
-        let request = ContainerStatusRequest {
-            container_id: id.into(),
-            verbose: false,
-        };
-        let response = self
-            .rt
-            .block_on(self.runtime.container_status(request))?
-            .into_inner();
-        response
-            .status
-            .ok_or_else(|| anyhow::anyhow!("no status for container {id}"))
+        let request = ContainerStatusRequest { container_id: id.into(), verbose: false };
+        let response = self.rt.block_on(self.runtime.container_status(request))?.into_inner();
+        response.status.ok_or_else(|| anyhow::anyhow!("no status for container {id}"))
     }
 
     /// Waits up to `timeout` for the container to exit; returns its status.
@@ -203,11 +152,7 @@ impl Cri {
             if status.state == ContainerState::ContainerExited as i32 {
                 return Ok(status);
             }
-            anyhow::ensure!(
-                Instant::now() < end,
-                "container {id} still in state {} after {timeout:?}",
-                status.state
-            );
+            anyhow::ensure!(Instant::now() < end, "container {id} still in state {} after {timeout:?}", status.state);
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -215,14 +160,8 @@ impl Cri {
     /// StopPodSandbox then RemovePodSandbox, as the kubelet does when a Pod is deleted.
     pub fn remove_pod(&mut self, pod: &Pod) -> anyhow::Result<()> {
         let id = pod.id.clone();
-        self.rt
-            .block_on(self.runtime.stop_pod_sandbox(StopPodSandboxRequest {
-                pod_sandbox_id: id.clone(),
-            }))?;
-        self.rt.block_on(
-            self.runtime
-                .remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: id }),
-        )?;
+        self.rt.block_on(self.runtime.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: id.clone() }))?;
+        self.rt.block_on(self.runtime.remove_pod_sandbox(RemovePodSandboxRequest { pod_sandbox_id: id }))?;
         Ok(())
     }
 }
@@ -231,18 +170,11 @@ impl Pod {
     /// The container's log as the kubelet stores it (CRI format: time, stream,
     /// tag, text), reduced to the text of each line.
     pub fn log(&self, container: &str) -> String {
-        let raw = std::fs::read_to_string(self.log_dir.join(format!("{container}.log")))
-            .unwrap_or_default();
-        raw.lines()
-            .map(|l| l.splitn(4, ' ').nth(3).unwrap_or(l))
-            .collect::<Vec<_>>()
-            .join("\n")
+        let raw = std::fs::read_to_string(self.log_dir.join(format!("{container}.log"))).unwrap_or_default();
+        raw.lines().map(|l| l.splitn(4, ' ').nth(3).unwrap_or(l)).collect::<Vec<_>>().join("\n")
     }
 }
 
 fn image_spec(image: &str) -> ImageSpec {
-    ImageSpec {
-        image: image.into(),
-        ..Default::default()
-    }
+    ImageSpec { image: image.into(), ..Default::default() }
 }

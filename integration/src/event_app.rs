@@ -72,12 +72,7 @@ impl EventApp {
 
     /// Every line printed so far that contains `needle`.
     pub fn lines_containing(&mut self, needle: &str) -> Vec<String> {
-        self.process
-            .output()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_string)
-            .collect()
+        self.process.output().lines().filter(|l| l.contains(needle)).map(str::to_string).collect()
     }
 
     /// Waits up to `timeout` for the process to exit; returns its code and output.

@@ -17,23 +17,13 @@ pub struct BadApp {
 
 const HEADER: &str = "spin_manifest_version = 2\n[application]\nname = \"bad\"\n";
 
-fn app(
-    name: &'static str,
-    manifest: &str,
-    files: &[(&str, &[u8])],
-    expect: Vec<&'static str>,
-) -> BadApp {
+fn app(name: &'static str, manifest: &str, files: &[(&str, &[u8])], expect: Vec<&'static str>) -> BadApp {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("spin.toml"), manifest).unwrap();
     for (f, bytes) in files {
         std::fs::write(tmp.path().join(f), bytes).unwrap();
     }
-    BadApp {
-        name,
-        dir: tmp.path().to_path_buf(),
-        expect,
-        _tmp: tmp,
-    }
+    BadApp { name, dir: tmp.path().to_path_buf(), expect, _tmp: tmp }
 }
 
 fn http_app(component: &str, extra: &str) -> String {
@@ -69,18 +59,11 @@ pub fn check_refusal(app: &BadApp, code: i32, output: &str) -> Result<(), String
     }
     let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
     if errors.len() != 1 {
-        return Err(format!(
-            "{}: expected one Error: line, got {}:\n{output}",
-            app.name,
-            errors.len()
-        ));
+        return Err(format!("{}: expected one Error: line, got {}:\n{output}", app.name, errors.len()));
     }
     for word in &app.expect {
         if !errors[0].contains(word) {
-            return Err(format!(
-                "{}: error line lacks {word:?}: {}",
-                app.name, errors[0]
-            ));
+            return Err(format!("{}: error line lacks {word:?}: {}", app.name, errors[0]));
         }
     }
     if output.contains("panicked") || output.contains("stack backtrace") {

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 /// The directory of built guests (`SPIN_TEST_GUESTS`, default `/var/tmp/css-guests`).
 pub fn guests_dir() -> PathBuf {
-    std::env::var_os("SPIN_TEST_GUESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/css-guests"))
+    std::env::var_os("SPIN_TEST_GUESTS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/tmp/css-guests"))
 }
 
 /// The app directory of guest `name`; panics with a hint when it was not built.

@@ -18,12 +18,7 @@ pub fn package_app(app: &Path, reference: &str, raw: bool, dir: &Path) -> anyhow
     if raw {
         cmd.arg("--raw");
     }
-    let out = cmd
-        .arg("-f")
-        .arg(app)
-        .args(["-r", reference, "-o"])
-        .arg(&tar)
-        .output()?;
+    let out = cmd.arg("-f").arg(app).args(["-r", reference, "-o"]).arg(&tar).output()?;
     anyhow::ensure!(
         out.status.success(),
         "spin-shim package {}: {}",
@@ -38,26 +33,14 @@ pub fn package_app(app: &Path, reference: &str, raw: bool, dir: &Path) -> anyhow
 pub fn pause_image(reference: &str, dir: &Path) -> anyhow::Result<PathBuf> {
     let source = paths::workspace_root().join("integration/images/pause.c");
     let binary = dir.join("pause");
-    let out = Command::new("gcc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&binary)
-        .arg(&source)
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "gcc -static pause.c: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("gcc").args(["-static", "-O2", "-o"]).arg(&binary).arg(&source).output()?;
+    anyhow::ensure!(out.status.success(), "gcc -static pause.c: {}", String::from_utf8_lossy(&out.stderr));
     let tar = dir.join("pause.tar");
     SingleLayerImage {
         reference: reference.to_string(),
         architecture: host_architecture().to_string(),
         entrypoint: vec!["/pause".to_string()],
-        files: vec![LayerFile {
-            path: "pause".into(),
-            bytes: std::fs::read(&binary)?,
-            mode: 0o755,
-        }],
+        files: vec![LayerFile { path: "pause".into(), bytes: std::fs::read(&binary)?, mode: 0o755 }],
     }
     .write(&tar)?;
     Ok(tar)

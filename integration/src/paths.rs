@@ -5,8 +5,7 @@ use std::path::PathBuf;
 /// The workspace root. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for test
 /// runs): a compile-time path goes stale when two checkouts share a target folder.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir =
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     PathBuf::from(manifest_dir).parent().unwrap().to_path_buf()
 }
 
@@ -16,9 +15,8 @@ pub fn bin_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("SPIN_SHIM_BIN_DIR") {
         return d.into();
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     target.join("debug")
 }
 
@@ -42,10 +40,6 @@ pub fn cli() -> PathBuf {
 /// `containerd-shim-spin-<variant>-v2`); panics with a hint when it was not built.
 pub fn variant_dir(variant: &str) -> PathBuf {
     let dir = bin_dir().parent().unwrap().join("variants").join(variant);
-    assert!(
-        dir.is_dir(),
-        "{} not built: run `make build`",
-        dir.display()
-    );
+    assert!(dir.is_dir(), "{} not built: run `make build`", dir.display());
     dir
 }

@@ -8,11 +8,7 @@ use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Processes whose command line contains `needle`, as `(pid, command line)`.
@@ -27,8 +23,7 @@ pub fn mentioning(needle: &str) -> Vec<(i32, String)> {
         .filter_map(|pid| {
             let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
             let line = String::from_utf8_lossy(&raw).replace('\0', " ");
-            line.contains(needle)
-                .then(|| (pid, line.trim_end().to_string()))
+            line.contains(needle).then(|| (pid, line.trim_end().to_string()))
         })
         .collect()
 }
@@ -43,9 +38,7 @@ pub struct Running {
 impl Running {
     /// Spawns `cmd` with stdout and stderr captured.
     pub fn spawn(mut cmd: Command) -> anyhow::Result<Self> {
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
         let mut child = cmd.spawn()?;
         let (tx, rx) = mpsc::channel();
         for stream in [
@@ -59,11 +52,7 @@ impl Running {
                 }
             });
         }
-        Ok(Self {
-            child: Some(child),
-            lines: rx,
-            seen: Vec::new(),
-        })
+        Ok(Self { child: Some(child), lines: rx, seen: Vec::new() })
     }
 
     /// Waits up to `timeout` for a line containing `needle`; returns it.
@@ -89,10 +78,7 @@ impl Running {
                 }
             }
         }
-        anyhow::bail!(
-            "no line containing {needle:?} within {timeout:?}; output so far:\n{}",
-            self.output()
-        )
+        anyhow::bail!("no line containing {needle:?} within {timeout:?}; output so far:\n{}", self.output())
     }
 
     /// Everything printed so far.
@@ -106,11 +92,7 @@ impl Running {
     /// The exit code if the child has exited.
     pub fn try_status(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;
-        child
-            .try_wait()
-            .ok()
-            .flatten()
-            .map(|s| s.code().unwrap_or(-1))
+        child.try_wait().ok().flatten().map(|s| s.code().unwrap_or(-1))
     }
 
     /// Waits up to `timeout` for exit; returns the code and the whole output.
@@ -122,10 +104,7 @@ impl Running {
                 return Ok((code, self.output()));
             }
             if Instant::now() > end {
-                anyhow::bail!(
-                    "still running after {timeout:?}; output:\n{}",
-                    self.output()
-                );
+                anyhow::bail!("still running after {timeout:?}; output:\n{}", self.output());
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -54,9 +54,7 @@ pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
             suite::echo_routes(b)?;
             suite::files(b)
         }),
-        scenario("variables", "rust-variables", &[(variable_env, SECRET_TOKEN)], |b| {
-            suite::variables(b, SECRET_TOKEN)
-        }),
+        scenario("variables", "rust-variables", &[(variable_env, SECRET_TOKEN)], |b| suite::variables(b, SECRET_TOKEN)),
         scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
         Scenario {
             // The guest's panic message goes to its stderr, which must reach the log.

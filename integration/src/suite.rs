@@ -23,11 +23,7 @@ pub fn well_known(base: &str, app_name: &str) -> anyhow::Result<()> {
     ensure(r.status == 200 && r.body == "OK", "health", &r)?;
     let r = get(&format!("{base}/.well-known/spin/info"))?;
     let info: Value = serde_json::from_str(&r.body)?;
-    ensure(
-        r.status == 200 && info["name"] == app_name && r.headers["content-type"] == "application/json",
-        "info",
-        &r,
-    )?;
+    ensure(r.status == 200 && info["name"] == app_name && r.headers["content-type"] == "application/json", "info", &r)?;
     let r = get(&format!("{base}/.well-known/spin/other"))?;
     ensure(r.status == 404, "other well-known path", &r)
 }
@@ -65,56 +61,81 @@ fn check_spin_headers(path: &str, v: &Value, component: &str, expected: &[(&str,
 /// Exact, `:param` and wildcard routes of the echo app with every `spin-*` value.
 pub fn echo_routes(base: &str) -> anyhow::Result<()> {
     let (_, v) = echo(base, "/exact?x=1")?;
-    check_spin_headers("/exact", &v, "exact", &[
-        ("spin-full-url", "http://spin.example:3000/exact?x=1"),
-        ("spin-path-info", ""),
-        ("spin-matched-route", "/exact"),
-        ("spin-raw-component-route", "/exact"),
-        ("spin-component-route", "/exact"),
-        ("spin-base-path", "/"),
-    ])?;
+    check_spin_headers(
+        "/exact",
+        &v,
+        "exact",
+        &[
+            ("spin-full-url", "http://spin.example:3000/exact?x=1"),
+            ("spin-path-info", ""),
+            ("spin-matched-route", "/exact"),
+            ("spin-raw-component-route", "/exact"),
+            ("spin-component-route", "/exact"),
+            ("spin-base-path", "/"),
+        ],
+    )?;
     anyhow::ensure!(v["query"] == "x=1" && v["path"] == "/exact", "query/path seen: {v}");
 
     let (_, v) = echo(base, "/users/42")?;
-    check_spin_headers("/users/42", &v, "param", &[
-        ("spin-full-url", "http://spin.example:3000/users/42"),
-        ("spin-path-info", ""),
-        ("spin-matched-route", "/users/:id"),
-        ("spin-raw-component-route", "/users/:id"),
-        ("spin-component-route", "/users/:id"),
-        ("spin-base-path", "/"),
-        ("spin-path-match-id", "42"),
-    ])?;
+    check_spin_headers(
+        "/users/42",
+        &v,
+        "param",
+        &[
+            ("spin-full-url", "http://spin.example:3000/users/42"),
+            ("spin-path-info", ""),
+            ("spin-matched-route", "/users/:id"),
+            ("spin-raw-component-route", "/users/:id"),
+            ("spin-component-route", "/users/:id"),
+            ("spin-base-path", "/"),
+            ("spin-path-match-id", "42"),
+        ],
+    )?;
 
     let (_, v) = echo(base, "/static/a/b")?;
-    check_spin_headers("/static/a/b", &v, "static", &[
-        ("spin-full-url", "http://spin.example:3000/static/a/b"),
-        ("spin-path-info", "/a/b"),
-        ("spin-matched-route", "/static/..."),
-        ("spin-raw-component-route", "/static/..."),
-        ("spin-component-route", "/static"),
-        ("spin-base-path", "/"),
-    ])?;
+    check_spin_headers(
+        "/static/a/b",
+        &v,
+        "static",
+        &[
+            ("spin-full-url", "http://spin.example:3000/static/a/b"),
+            ("spin-path-info", "/a/b"),
+            ("spin-matched-route", "/static/..."),
+            ("spin-raw-component-route", "/static/..."),
+            ("spin-component-route", "/static"),
+            ("spin-base-path", "/"),
+        ],
+    )?;
 
     let (_, v) = echo(base, "/static")?;
-    check_spin_headers("/static", &v, "static", &[
-        ("spin-full-url", "http://spin.example:3000/static"),
-        ("spin-path-info", ""),
-        ("spin-matched-route", "/static/..."),
-        ("spin-raw-component-route", "/static/..."),
-        ("spin-component-route", "/static"),
-        ("spin-base-path", "/"),
-    ])?;
+    check_spin_headers(
+        "/static",
+        &v,
+        "static",
+        &[
+            ("spin-full-url", "http://spin.example:3000/static"),
+            ("spin-path-info", ""),
+            ("spin-matched-route", "/static/..."),
+            ("spin-raw-component-route", "/static/..."),
+            ("spin-component-route", "/static"),
+            ("spin-base-path", "/"),
+        ],
+    )?;
 
     let (_, v) = echo(base, "/users/42/more")?;
-    check_spin_headers("/users/42/more", &v, "catchall", &[
-        ("spin-full-url", "http://spin.example:3000/users/42/more"),
-        ("spin-path-info", "/users/42/more"),
-        ("spin-matched-route", "/..."),
-        ("spin-raw-component-route", "/..."),
-        ("spin-component-route", ""),
-        ("spin-base-path", "/"),
-    ])?;
+    check_spin_headers(
+        "/users/42/more",
+        &v,
+        "catchall",
+        &[
+            ("spin-full-url", "http://spin.example:3000/users/42/more"),
+            ("spin-path-info", "/users/42/more"),
+            ("spin-matched-route", "/..."),
+            ("spin-raw-component-route", "/..."),
+            ("spin-component-route", ""),
+            ("spin-base-path", "/"),
+        ],
+    )?;
 
     let r = request("POST", &format!("{base}/exact"), &[("content-type", "text/plain")], "payload")?;
     let v: Value = serde_json::from_str(&r.body)?;

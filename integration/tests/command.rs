@@ -98,7 +98,8 @@ fn unknown_trigger_field_is_refused_naming_trigger_and_field() {
 
 #[test]
 fn component_without_wasi_cli_run_is_refused() {
-    let manifest = format!("{HEADER}[[trigger.command]]\ncomponent = \"web\"\n[component.web]\nsource = \"app.wasm\"\n");
+    let manifest =
+        format!("{HEADER}[[trigger.command]]\ncomponent = \"web\"\n[component.web]\nsource = \"app.wasm\"\n");
     refused(&manifest, "rust-hello", &["`web`", "wasi:cli/run"]);
 }
 
@@ -113,5 +114,8 @@ fn only_the_first_command_trigger_runs_with_a_warning() {
     assert_eq!(code, 0, "{out}");
     assert!(out.lines().any(|l| l == "argv=a x"), "{out}");
     assert!(!out.contains("argv=b"), "{out}");
-    assert!(out.lines().any(|l| l.contains("WARN") && l.contains("second")), "no warning naming the ignored trigger:\n{out}");
+    assert!(
+        out.lines().any(|l| l.contains("WARN") && l.contains("second")),
+        "no warning naming the ignored trigger:\n{out}"
+    );
 }

@@ -80,7 +80,9 @@ fn workloads_select_a_spin_runtime_class_and_run_slash() {
 
 #[test]
 fn containerd_snippets_map_every_variant_in_their_schema() {
-    for (file, key) in [("containerd-1.x.toml", "io.containerd.grpc.v1.cri"), ("containerd-2.x.toml", "io.containerd.cri.v1.runtime")] {
+    for (file, key) in
+        [("containerd-1.x.toml", "io.containerd.grpc.v1.cri"), ("containerd-2.x.toml", "io.containerd.cri.v1.runtime")]
+    {
         let text = std::fs::read_to_string(examples().join("containerd").join(file)).unwrap();
         let t: toml::Table = toml::from_str(&text).unwrap();
         let runtimes = t["plugins"][key]["containerd"]["runtimes"].as_table().unwrap();

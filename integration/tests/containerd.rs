@@ -20,47 +20,28 @@ fn shim_under_containerd() {
 
     for (n, s) in all(upstream_port, "SECRET_TOKEN").into_iter().enumerate() {
         let reference = format!("test.local/{}:latest", s.guest);
-        containerd
-            .import_app(&guests::app(s.guest), &reference, false)
-            .unwrap();
+        containerd.import_app(&guests::app(s.guest), &reference, false).unwrap();
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
-        let mut env: Vec<(&str, &str)> = s
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut env: Vec<(&str, &str)> = s.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         env.push(("SPIN_HTTP_LISTEN_ADDR", &listen));
         let id = format!("scenario-{n}");
         let mut task = containerd.run_task(&reference, &id, &env).unwrap();
         let base = format!("http://{listen}");
-        let result = http::wait_until_up(
-            &format!("{base}/.well-known/spin/health"),
-            Duration::from_secs(120),
-        )
-        .and_then(|_| (s.check)(&base));
+        let result = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+            .and_then(|_| (s.check)(&base));
         if let Err(e) = result {
-            failures.push(format!(
-                "{}: {e:#}\n--- task output ---\n{}",
-                s.name,
-                task.output()
-            ));
+            failures.push(format!("{}: {e:#}\n--- task output ---\n{}", s.name, task.output()));
         }
         if let Some(text) = s.expect_output {
             if let Err(e) = task.wait_for_line(text, Duration::from_secs(5)) {
-                failures.push(format!(
-                    "{}: guest output did not reach the task log: {e:#}",
-                    s.name
-                ));
+                failures.push(format!("{}: guest output did not reach the task log: {e:#}", s.name));
             }
         }
         containerd.kill_task(&id, "SIGTERM").unwrap();
         match task.wait(Duration::from_secs(10)) {
             Ok((0, _)) => {}
-            Ok((code, out)) => failures.push(format!(
-                "{}: task exited {code} after SIGTERM\n{out}",
-                s.name
-            )),
+            Ok((code, out)) => failures.push(format!("{}: task exited {code} after SIGTERM\n{out}", s.name)),
             Err(e) => failures.push(format!("{}: {e:#}", s.name)),
         }
     }
@@ -70,15 +51,9 @@ fn shim_under_containerd() {
         let reference = "test.local/rust-echo:latest";
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
-        let mut task = containerd
-            .run_task(reference, "drain", &[("SPIN_HTTP_LISTEN_ADDR", &listen)])
-            .unwrap();
+        let mut task = containerd.run_task(reference, "drain", &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
         let base = format!("http://{listen}");
-        http::wait_until_up(
-            &format!("{base}/.well-known/spin/health"),
-            Duration::from_secs(60),
-        )
-        .unwrap();
+        http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(60)).unwrap();
         let url = format!("{base}/slow?ms=2000");
         let slow = std::thread::spawn(move || http::get(&url));
         std::thread::sleep(Duration::from_millis(400));
@@ -105,9 +80,7 @@ fn shim_under_containerd() {
             failures.push(format!("{}: cannot build image: {e:#}", app.name));
             continue;
         }
-        let mut task = containerd
-            .run_task(&reference, &format!("bad-{n}"), &[])
-            .unwrap();
+        let mut task = containerd.run_task(&reference, &format!("bad-{n}"), &[]).unwrap();
         match task.wait(Duration::from_secs(60)) {
             Ok((code, out)) => {
                 if let Err(e) = check_refusal(&app, code, &out) {
@@ -118,10 +91,5 @@ fn shim_under_containerd() {
         }
     }
 
-    assert!(
-        failures.is_empty(),
-        "{} failure(s):\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
 }

@@ -14,9 +14,7 @@ const REFERENCE: &str = "test.local/rust-command:latest";
 #[test]
 fn command_exit_status_and_output_under_containerd() {
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
-    containerd
-        .import_app(&guests::app("rust-command"), REFERENCE, false)
-        .unwrap();
+    containerd.import_app(&guests::app("rust-command"), REFERENCE, false).unwrap();
 
     // (container args after `/`, expected exit status, line the task must print)
     let cases: [(&[&str], i32, &str); 5] = [
@@ -29,19 +27,14 @@ fn command_exit_status_and_output_under_containerd() {
     let mut failures = Vec::new();
     for (n, (args, expected, line)) in cases.into_iter().enumerate() {
         let id = format!("command-{n}");
-        let mut task = containerd
-            .run_task_with_args(REFERENCE, &id, &[], args)
-            .unwrap();
+        let mut task = containerd.run_task_with_args(REFERENCE, &id, &[], args).unwrap();
         match task.wait(Duration::from_secs(120)) {
             Ok((code, out)) => {
                 if code != expected {
                     failures.push(format!("{args:?}: exit {code}, expected {expected}\n{out}"));
-                } else if !out.lines().any(|l| {
-                    l.trim_end() == line || (line.starts_with("Error:") && l.contains(line))
-                }) {
-                    failures.push(format!(
-                        "{args:?}: no line {line:?} in the task output:\n{out}"
-                    ));
+                } else if !out.lines().any(|l| l.trim_end() == line || (line.starts_with("Error:") && l.contains(line)))
+                {
+                    failures.push(format!("{args:?}: no line {line:?} in the task output:\n{out}"));
                 }
             }
             Err(e) => failures.push(format!("{args:?}: {e:#}")),
@@ -49,27 +42,18 @@ fn command_exit_status_and_output_under_containerd() {
     }
 
     // SIGTERM while the guest runs: the task ends with 128 + 15.
-    let mut task = containerd
-        .run_task_with_args(REFERENCE, "command-term", &[], &["sleep", "60000"])
-        .unwrap();
+    let mut task = containerd.run_task_with_args(REFERENCE, "command-term", &[], &["sleep", "60000"]).unwrap();
     match task.wait_for_line("argv=rust-command sleep 60000", Duration::from_secs(120)) {
         Ok(_) => {
             containerd.kill_task("command-term", "SIGTERM").unwrap();
             match task.wait(Duration::from_secs(20)) {
                 Ok((143, _)) => {}
-                Ok((code, out)) => {
-                    failures.push(format!("SIGTERM: exit {code}, expected 143\n{out}"))
-                }
+                Ok((code, out)) => failures.push(format!("SIGTERM: exit {code}, expected 143\n{out}")),
                 Err(e) => failures.push(format!("SIGTERM: {e:#}")),
             }
         }
         Err(e) => failures.push(format!("sleep: {e:#}")),
     }
 
-    assert!(
-        failures.is_empty(),
-        "{} failure(s):\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
 }

@@ -34,23 +34,13 @@ redis_address = "{{ redis_address }}"
 #[test]
 fn http_and_redis_triggers_run_in_one_task() {
     let app = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        guests::app("rust-hello").join("app.wasm"),
-        app.path().join("hello.wasm"),
-    )
-    .unwrap();
-    std::fs::copy(
-        guests::app("rust-redis").join("app.wasm"),
-        app.path().join("redis.wasm"),
-    )
-    .unwrap();
+    std::fs::copy(guests::app("rust-hello").join("app.wasm"), app.path().join("hello.wasm")).unwrap();
+    std::fs::copy(guests::app("rust-redis").join("app.wasm"), app.path().join("redis.wasm")).unwrap();
     std::fs::write(app.path().join("spin.toml"), MANIFEST).unwrap();
 
     let redis = RedisServer::start().unwrap();
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
-    containerd
-        .import_app(app.path(), "test.local/multi:latest", false)
-        .unwrap();
+    containerd.import_app(app.path(), "test.local/multi:latest", false).unwrap();
 
     let listen = format!("127.0.0.1:{}", free_port());
     let address = redis.address();
@@ -58,28 +48,16 @@ fn http_and_redis_triggers_run_in_one_task() {
         .run_task(
             "test.local/multi:latest",
             "multi",
-            &[
-                ("SPIN_HTTP_LISTEN_ADDR", &listen),
-                ("REDIS_ADDRESS", &address),
-            ],
+            &[("SPIN_HTTP_LISTEN_ADDR", &listen), ("REDIS_ADDRESS", &address)],
         )
         .unwrap();
     let base = format!("http://{listen}");
-    http::wait_until_up(
-        &format!("{base}/.well-known/spin/health"),
-        Duration::from_secs(120),
-    )
-    .unwrap_or_else(|e| panic!("{e:#}\n{}", task.output()));
+    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", task.output()));
     suite::hello(&base, "Hello, Fermyon").unwrap();
+    redis.publish_until_received("messages", "from-containerd", Duration::from_secs(30)).unwrap();
     redis
-        .publish_until_received("messages", "from-containerd", Duration::from_secs(30))
-        .unwrap();
-    redis
-        .wait_for_value(
-            "rust-redis:last",
-            "from-containerd",
-            Duration::from_secs(30),
-        )
+        .wait_for_value("rust-redis:last", "from-containerd", Duration::from_secs(30))
         .unwrap_or_else(|e| panic!("{e:#}\n{}", task.output()));
     suite::hello(&base, "Hello, Fermyon").unwrap();
 

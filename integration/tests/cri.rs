@@ -16,10 +16,7 @@ const HELLO: &str = "test.local/rust-hello:latest";
 const REDIS_APP: &str = "test.local/redis-only:latest";
 
 /// Handlers as a node maps them: the full shim and the HTTP-only variant.
-const HANDLERS: [(&str, &str); 2] = [
-    ("spin", "io.containerd.spin.v2"),
-    ("spin-http", "io.containerd.spin-http.v2"),
-];
+const HANDLERS: [(&str, &str); 2] = [("spin", "io.containerd.spin.v2"), ("spin-http", "io.containerd.spin-http.v2")];
 
 /// Imports the pause image and `apps` (`(guest dir, reference)`) and waits until CRI lists them.
 fn import_images(containerd: &Containerd, cri: &mut Cri, apps: &[(&Path, &str)]) {
@@ -48,43 +45,23 @@ fn assert_no_shim_left(containerd: &Containerd, after: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let left = shims(containerd);
-    assert!(
-        left.is_empty(),
-        "shim processes left after {after}: {left:?}"
-    );
+    assert!(left.is_empty(), "shim processes left after {after}: {left:?}");
 }
 
 /// Runs rust-hello in a Pod on `handler`, checks it answers, that the shim
 /// serving it is `shim_binary`, and that deleting the Pod leaves no shim.
 fn hello_pod(containerd: &mut Containerd, cri: &mut Cri, handler: &str, shim_binary: &Path) {
     let pod = cri
-        .run_pod(
-            &format!("hello-{handler}"),
-            handler,
-            &containerd.dir().join("pods"),
-        )
-        .unwrap_or_else(|e| {
-            panic!(
-                "{handler}: RunPodSandbox: {e:#}\ncontainerd log:\n{}",
-                containerd.log()
-            )
-        });
+        .run_pod(&format!("hello-{handler}"), handler, &containerd.dir().join("pods"))
+        .unwrap_or_else(|e| panic!("{handler}: RunPodSandbox: {e:#}\ncontainerd log:\n{}", containerd.log()));
     let listen = format!("127.0.0.1:{}", free_port());
-    let container = cri
-        .start_container(&pod, "app", HELLO, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])
-        .unwrap();
+    let container = cri.start_container(&pod, "app", HELLO, &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
     let base = format!("http://{listen}");
-    let served = http::wait_until_up(
-        &format!("{base}/.well-known/spin/health"),
-        Duration::from_secs(120),
-    )
-    .and_then(|_| suite::hello(&base, "Hello, Fermyon"));
+    let served = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .and_then(|_| suite::hello(&base, "Hello, Fermyon"));
     if let Err(e) = served {
         let status = cri.container_status(&container);
-        panic!(
-            "{handler}: {e:#}\nstatus: {status:?}\nlog:\n{}",
-            pod.log("app")
-        );
+        panic!("{handler}: {e:#}\nstatus: {status:?}\nlog:\n{}", pod.log("app"));
     }
     let serving = shims(containerd);
     let expected = shim_binary.to_string_lossy();
@@ -106,37 +83,16 @@ fn pods_run_on_the_handler_their_runtime_class_names() {
     let mut containerd = Containerd::start_cri(&[&full, &http_only], PAUSE, &HANDLERS).unwrap();
     let mut cri = Cri::connect(&containerd.socket()).unwrap();
     let (_redis_tmp, redis_app) = redis_only_app();
-    import_images(
-        &containerd,
-        &mut cri,
-        &[(&guests::app("rust-hello"), HELLO), (&redis_app, REDIS_APP)],
-    );
+    import_images(&containerd, &mut cri, &[(&guests::app("rust-hello"), HELLO), (&redis_app, REDIS_APP)]);
 
-    hello_pod(
-        &mut containerd,
-        &mut cri,
-        "spin",
-        &full.join("containerd-shim-spin-v2"),
-    );
-    hello_pod(
-        &mut containerd,
-        &mut cri,
-        "spin-http",
-        &http_only.join("containerd-shim-spin-http-v2"),
-    );
+    hello_pod(&mut containerd, &mut cri, "spin", &full.join("containerd-shim-spin-v2"));
+    hello_pod(&mut containerd, &mut cri, "spin-http", &http_only.join("containerd-shim-spin-http-v2"));
 
-    let pod = cri
-        .run_pod("redis-on-http", "spin-http", &containerd.dir().join("pods"))
-        .unwrap();
+    let pod = cri.run_pod("redis-on-http", "spin-http", &containerd.dir().join("pods")).unwrap();
     let container = cri.start_container(&pod, "app", REDIS_APP, &[]).unwrap();
-    let status = cri
-        .wait_exited(&container, Duration::from_secs(60))
-        .unwrap();
+    let status = cri.wait_exited(&container, Duration::from_secs(60)).unwrap();
     let log = pod.log("app");
-    assert_ne!(
-        status.exit_code, 0,
-        "redis app on spin-http should fail: {status:?}\nlog:\n{log}"
-    );
+    assert_ne!(status.exit_code, 0, "redis app on spin-http should fail: {status:?}\nlog:\n{log}");
     assert!(
         log.contains(MISSING_REDIS_TRIGGER) && log.contains("compiled in: http"),
         "the container log should name the missing trigger: {status:?}\nlog:\n{log}"
@@ -156,31 +112,15 @@ fn installed_handler_serves_pods_after_a_containerd_restart() {
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     std::fs::write(&config, cri_config(&root, PAUSE, &[])).unwrap();
     let bin_dir = root.join("usr/local/bin");
-    let mut containerd =
-        Containerd::start_with_config(node, config.clone(), &[&bin_dir], "k8s.io").unwrap();
+    let mut containerd = Containerd::start_with_config(node, config.clone(), &[&bin_dir], "k8s.io").unwrap();
     let mut cri = Cri::connect(&containerd.socket()).unwrap();
-    import_images(
-        &containerd,
-        &mut cri,
-        &[(&guests::app("rust-hello"), HELLO)],
-    );
+    import_images(&containerd, &mut cri, &[(&guests::app("rust-hello"), HELLO)]);
     let before = cri.run_pod("before-install", "spin-http", &root.join("pods"));
-    assert!(
-        before.is_err(),
-        "handler spin-http should be unknown before the install"
-    );
+    assert!(before.is_err(), "handler spin-http should be unknown before the install");
 
     let install = |variant: &str, from: &Path| {
         let out = std::process::Command::new(paths::cli())
-            .args([
-                "install",
-                "--flavor",
-                "containerd",
-                "--bin-dir",
-                "/usr/local/bin",
-                "--variants",
-                variant,
-            ])
+            .args(["install", "--flavor", "containerd", "--bin-dir", "/usr/local/bin", "--variants", variant])
             .arg("--root")
             .arg(&root)
             .arg("--from")
@@ -194,27 +134,15 @@ fn installed_handler_serves_pods_after_a_containerd_restart() {
     install("full", &paths::bin_dir());
     install("http", &paths::variant_dir("http"));
     let again = install("http", &paths::variant_dir("http"));
-    assert!(
-        again.contains("nothing to change"),
-        "a second install should change nothing: {again}"
-    );
+    assert!(again.contains("nothing to change"), "a second install should change nothing: {again}");
     let installed: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
     let runtimes = &installed["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"];
     for (handler, runtime_type) in HANDLERS {
-        assert_eq!(
-            runtimes[handler]["runtime_type"].as_str(),
-            Some(runtime_type),
-            "{handler} in {installed}"
-        );
+        assert_eq!(runtimes[handler]["runtime_type"].as_str(), Some(runtime_type), "{handler} in {installed}");
     }
 
     containerd.restart().unwrap();
     let mut cri = Cri::connect(&containerd.socket()).unwrap();
     cri.wait_for_image(PAUSE).unwrap();
-    hello_pod(
-        &mut containerd,
-        &mut cri,
-        "spin-http",
-        &bin_dir.join("containerd-shim-spin-http-v2"),
-    );
+    hello_pod(&mut containerd, &mut cri, "spin-http", &bin_dir.join("containerd-shim-spin-http-v2"));
 }

@@ -23,7 +23,13 @@ fn start(broker: &Mosquitto, app_dir: &std::path::Path) -> EventApp {
 /// says one of them was handled (or `timeout` passes). The trigger subscribes some
 /// time after start (and after a reconnect), and a message published before that
 /// is, correctly, never delivered to it.
-fn probe_until(broker: &Mosquitto, app: &mut EventApp, prefix: &str, timeout: Duration, mut handled: impl FnMut(&mut EventApp) -> bool) {
+fn probe_until(
+    broker: &Mosquitto,
+    app: &mut EventApp,
+    prefix: &str,
+    timeout: Duration,
+    mut handled: impl FnMut(&mut EventApp) -> bool,
+) {
     let end = Instant::now() + timeout;
     let mut sent = 0;
     while Instant::now() < end {
@@ -139,7 +145,8 @@ fn bad_settings_are_refused_with_one_line_naming_trigger_and_field() {
             && errors[0].contains(field)
             && !output.contains("panicked");
         if !ok {
-            failures.push(format!("{name}: exit {code}, expected one Error: line naming `mqtt-in` and {field}:\n{output}"));
+            failures
+                .push(format!("{name}: exit {code}, expected one Error: line naming `mqtt-in` and {field}:\n{output}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));

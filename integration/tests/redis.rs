@@ -20,8 +20,7 @@ const HANDLED: Duration = Duration::from_secs(30);
 fn start_subscribed(app: &Path, redis: &RedisServer) -> EventApp {
     let address = redis.address();
     let mut app = event_app::start(app, &[("SPIN_VARIABLE_REDIS_ADDRESS", &address)], &[]).unwrap();
-    app.wait_for_line(&format!("Active Channels on 127.0.0.1:{}:", redis.port()), START_TIMEOUT)
-        .unwrap();
+    app.wait_for_line(&format!("Active Channels on 127.0.0.1:{}:", redis.port()), START_TIMEOUT).unwrap();
     app
 }
 

@@ -12,44 +12,25 @@ fn http_variant(bin: &str) -> std::path::PathBuf {
 
 #[test]
 fn http_variant_describes_itself() {
-    let out = Command::new(http_variant("spin-shim"))
-        .args(["info", "--json"])
-        .output()
-        .unwrap();
+    let out = Command::new(http_variant("spin-shim")).args(["info", "--json"]).output().unwrap();
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["triggers"], serde_json::json!(["http"]));
     assert_eq!(info["wasmtime"], "48.0.8");
-    let out = Command::new(http_variant("containerd-shim-spin-http-v2"))
-        .arg("--version")
-        .output()
-        .unwrap();
+    let out = Command::new(http_variant("containerd-shim-spin-http-v2")).arg("--version").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("triggers: http;"), "{text}");
-    let full = Command::new(paths::binary("containerd-shim-spin-v2"))
-        .arg("--version")
-        .output()
-        .unwrap();
+    let full = Command::new(paths::binary("containerd-shim-spin-v2")).arg("--version").output().unwrap();
     let text = String::from_utf8_lossy(&full.stdout);
-    assert!(
-        text.contains("triggers: http,redis,sqs,command,cron,mqtt;"),
-        "{text}"
-    );
+    assert!(text.contains("triggers: http,redis,sqs,command,cron,mqtt;"), "{text}");
 }
 
 #[test]
 fn http_variant_refuses_a_redis_app() {
     let (_tmp, dir) = redis_only_app();
-    let out = Command::new(http_variant("spin-shim"))
-        .args(["up", "-f"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = Command::new(http_variant("spin-shim")).args(["up", "-f"]).arg(&dir).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("Error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(
-        errors[0].contains(MISSING_REDIS_TRIGGER) && errors[0].contains("compiled in: http"),
-        "{stderr}"
-    );
+    assert!(errors[0].contains(MISSING_REDIS_TRIGGER) && errors[0].contains("compiled in: http"), "{stderr}");
 }

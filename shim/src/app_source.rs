@@ -63,8 +63,7 @@ fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<ContainerApp> {
 
 fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<ContainerApp> {
     let content_dir = work_dir.join("content");
-    std::fs::create_dir_all(&content_dir)
-        .with_context(|| format!("cannot create {}", content_dir.display()))?;
+    std::fs::create_dir_all(&content_dir).with_context(|| format!("cannot create {}", content_dir.display()))?;
     let mut locked = None;
     let mut wasm_layers = Vec::new();
     for layer in layers {
@@ -106,7 +105,6 @@ pub fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Result<()> {
         }
     }
     app.components.retain(|c| keep.contains(&c.id.as_str()));
-    app.triggers
-        .retain(|t| t.component_id().map(|c| keep.contains(&c)).unwrap_or(false));
+    app.triggers.retain(|t| t.component_id().map(|c| keep.contains(&c)).unwrap_or(false));
     Ok(())
 }

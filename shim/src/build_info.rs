@@ -7,15 +7,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const WASMTIME_VERSION: &str = "48.0.8";
 /// The Spin level this runtime matches (manifest v1/v2, `fermyon:spin@2.0.0`,
 /// wasi-http 0.2).
-pub const SPIN_COMPATIBILITY: &str = "Spin 3.x apps (spin.toml v1 and v2, locked app v0/v1, fermyon:spin@2.0.0, wasi:http@0.2.x)";
+pub const SPIN_COMPATIBILITY: &str =
+    "Spin 3.x apps (spin.toml v1 and v2, locked app v0/v1, fermyon:spin@2.0.0, wasi:http@0.2.x)";
 
 /// A one-line description for `--version`: version, triggers, wasmtime.
 pub fn version_line() -> &'static str {
     static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LINE.get_or_init(|| {
-        format!(
-            "{VERSION} (triggers: {}; wasmtime {WASMTIME_VERSION})",
-            super::triggers::compiled_types().join(",")
-        )
+        format!("{VERSION} (triggers: {}; wasmtime {WASMTIME_VERSION})", super::triggers::compiled_types().join(","))
     })
 }

@@ -8,10 +8,7 @@ use spin_engine::locked::LockedApp;
 
 /// Parses OCI `KEY=VALUE` strings (entries without `=` are ignored).
 pub fn parse(envs: &[String]) -> BTreeMap<String, String> {
-    envs.iter()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    envs.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// Sets every variable in this process, so settings such as

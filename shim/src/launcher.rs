@@ -41,15 +41,12 @@ pub struct LaunchOptions {
 /// Runs `app` to completion; returns the exit status. SIGTERM and SIGINT stop
 /// it gracefully.
 pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> {
-    let registry = registry(&TriggerSettings {
-        http_listen: opts.http_listen.clone(),
-        guest_args: opts.guest_args.clone(),
-    })?;
+    let registry =
+        registry(&TriggerSettings { http_listen: opts.http_listen.clone(), guest_args: opts.guest_args.clone() })?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
-    let max_instance_memory = opts
-        .max_instance_memory
-        .or(opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory));
+    let max_instance_memory =
+        opts.max_instance_memory.or(opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory));
     let prepared = runtime.prepare(
         app,
         PrepareOptions {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use oci_spec::image::{
-    ConfigBuilder, Descriptor, DescriptorBuilder, ImageConfigurationBuilder, ImageIndexBuilder,
-    ImageManifestBuilder, MediaType, RootFsBuilder, Sha256Digest, SCHEMA_VERSION,
+    ConfigBuilder, Descriptor, DescriptorBuilder, ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder,
+    MediaType, RootFsBuilder, Sha256Digest, SCHEMA_VERSION,
 };
 use sha2::Digest as _;
 
@@ -41,54 +41,25 @@ impl SingleLayerImage {
         let config = ImageConfigurationBuilder::default()
             .architecture(self.architecture.as_str())
             .os("linux")
-            .config(
-                ConfigBuilder::default()
-                    .entrypoint(self.entrypoint.clone())
-                    .build()?,
-            )
-            .rootfs(
-                RootFsBuilder::default()
-                    .typ("layers")
-                    .diff_ids(vec![format!("sha256:{layer_digest}")])
-                    .build()?,
-            )
+            .config(ConfigBuilder::default().entrypoint(self.entrypoint.clone()).build()?)
+            .rootfs(RootFsBuilder::default().typ("layers").diff_ids(vec![format!("sha256:{layer_digest}")]).build()?)
             .build()?;
         let config_json = serde_json::to_vec(&config)?;
         let config_digest = sha256(&config_json);
         let image_manifest = ImageManifestBuilder::default()
             .schema_version(SCHEMA_VERSION)
             .media_type(MediaType::ImageManifest)
-            .config(descriptor(
-                MediaType::ImageConfig,
-                &config_json,
-                &config_digest,
-            )?)
-            .layers(vec![descriptor(
-                MediaType::ImageLayer,
-                &layer,
-                &layer_digest,
-            )?])
+            .config(descriptor(MediaType::ImageConfig, &config_json, &config_digest)?)
+            .layers(vec![descriptor(MediaType::ImageLayer, &layer, &layer_digest)?])
             .build()?;
         let manifest_json = serde_json::to_vec(&image_manifest)?;
         let manifest_digest = sha256(&manifest_json);
-        let mut manifest_desc =
-            descriptor(MediaType::ImageManifest, &manifest_json, &manifest_digest)?;
-        let tag = self
-            .reference
-            .rsplit_once(':')
-            .map(|(_, t)| t)
-            .filter(|t| !t.contains('/'))
-            .unwrap_or("latest");
+        let mut manifest_desc = descriptor(MediaType::ImageManifest, &manifest_json, &manifest_digest)?;
+        let tag = self.reference.rsplit_once(':').map(|(_, t)| t).filter(|t| !t.contains('/')).unwrap_or("latest");
         manifest_desc.set_annotations(Some(
             [
-                (
-                    "io.containerd.image.name".to_string(),
-                    self.reference.clone(),
-                ),
-                (
-                    "org.opencontainers.image.ref.name".to_string(),
-                    tag.to_string(),
-                ),
+                ("io.containerd.image.name".to_string(), self.reference.clone()),
+                ("org.opencontainers.image.ref.name".to_string(), tag.to_string()),
             ]
             .into(),
         ));
@@ -98,21 +69,13 @@ impl SingleLayerImage {
             .manifests(vec![manifest_desc])
             .build()?;
 
-        let file = std::fs::File::create(out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
+        let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
         let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
-        append(
-            &mut tar,
-            "oci-layout",
-            br#"{"imageLayoutVersion":"1.0.0"}"#,
-            0o644,
-        )?;
+        append(&mut tar, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#, 0o644)?;
         append(&mut tar, "index.json", &serde_json::to_vec(&index)?, 0o644)?;
-        for (digest, bytes) in [
-            (&layer_digest, &layer),
-            (&config_digest, &config_json),
-            (&manifest_digest, &manifest_json),
-        ] {
+        for (digest, bytes) in
+            [(&layer_digest, &layer), (&config_digest, &config_json), (&manifest_digest, &manifest_json)]
+        {
             append(&mut tar, &format!("blobs/sha256/{digest}"), bytes, 0o644)?;
         }
         tar.into_inner()?.flush()?;
@@ -129,12 +92,7 @@ impl SingleLayerImage {
     }
 }
 
-fn append<W: std::io::Write>(
-    tar: &mut tar::Builder<W>,
-    path: &str,
-    bytes: &[u8],
-    mode: u32,
-) -> anyhow::Result<()> {
+fn append<W: std::io::Write>(tar: &mut tar::Builder<W>, path: &str, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_size(bytes.len() as u64);
     header.set_mode(mode);
@@ -150,11 +108,7 @@ fn sha256(bytes: &[u8]) -> String {
 
 fn descriptor(media_type: MediaType, bytes: &[u8], digest: &str) -> anyhow::Result<Descriptor> {
     let digest: Sha256Digest = digest.parse()?;
-    Ok(DescriptorBuilder::default()
-        .media_type(media_type)
-        .size(bytes.len() as u64)
-        .digest(digest)
-        .build()?)
+    Ok(DescriptorBuilder::default().media_type(media_type).size(bytes.len() as u64).digest(digest).build()?)
 }
 
 /// The host's OCI architecture name.

@@ -24,15 +24,8 @@ pub struct PackageOptions {
 
 /// Writes the image layout tar to `out` and returns the manifest digest.
 pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
-    let manifest = if opts.app.is_dir() {
-        opts.app.join("spin.toml")
-    } else {
-        opts.app.clone()
-    };
-    let app_dir = manifest
-        .parent()
-        .context("manifest has no parent directory")?
-        .to_path_buf();
+    let manifest = if opts.app.is_dir() { opts.app.join("spin.toml") } else { opts.app.clone() };
+    let app_dir = manifest.parent().context("manifest has no parent directory")?.to_path_buf();
     let mut files = BTreeSet::new();
     files.insert(PathBuf::from("spin.toml"));
     if opts.raw {
@@ -42,18 +35,9 @@ pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
     }
     let mut layer = Vec::with_capacity(files.len());
     for rel in &files {
-        let src = if rel == Path::new("spin.toml") {
-            manifest.clone()
-        } else {
-            app_dir.join(rel)
-        };
-        let bytes =
-            std::fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
-        layer.push(LayerFile {
-            path: rel.to_string_lossy().into_owned(),
-            bytes,
-            mode: 0o644,
-        });
+        let src = if rel == Path::new("spin.toml") { manifest.clone() } else { app_dir.join(rel) };
+        let bytes = std::fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
+        layer.push(LayerFile { path: rel.to_string_lossy().into_owned(), bytes, mode: 0o644 });
     }
     SingleLayerImage {
         reference: opts.reference.clone(),
@@ -65,19 +49,11 @@ pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
 }
 
 /// Adds the files a loaded app references: component sources and mounted files.
-fn referenced_files(
-    manifest: &Path,
-    app_dir: &Path,
-    files: &mut BTreeSet<PathBuf>,
-) -> anyhow::Result<()> {
+fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
     let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
     for c in &loaded.locked.components {
-        let paths = c
-            .source
-            .content
-            .local_path()
-            .into_iter()
-            .chain(c.files.iter().filter_map(|f| f.content.local_path()));
+        let paths =
+            c.source.content.local_path().into_iter().chain(c.files.iter().filter_map(|f| f.content.local_path()));
         for p in paths {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }

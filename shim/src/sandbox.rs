@@ -58,7 +58,9 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
     let max_instance_memory = match env.get("SPIN_MAX_INSTANCE_MEMORY") {
-        Some(v) => Some(v.parse().map_err(|_| anyhow::anyhow!("SPIN_MAX_INSTANCE_MEMORY={v:?} is not a number of bytes"))?),
+        Some(v) => {
+            Some(v.parse().map_err(|_| anyhow::anyhow!("SPIN_MAX_INSTANCE_MEMORY={v:?} is not a number of bytes"))?)
+        }
         None => None,
     };
     let compile_cache = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
@@ -70,10 +72,7 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
         LaunchOptions {
             // argv[0] is the entrypoint (`/`); the rest goes to a command component.
             guest_args: ctx.args().iter().skip(1).cloned().collect(),
-            http_listen: env
-                .get("SPIN_HTTP_LISTEN_ADDR")
-                .cloned()
-                .unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string()),
+            http_listen: env.get("SPIN_HTTP_LISTEN_ADDR").cloned().unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string()),
             extra_env: vec![],
             env,
             runtime_config,

@@ -16,9 +16,9 @@ pub struct TriggerSettings {
 pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     let mut registry = TriggerRegistry::new();
     #[cfg(feature = "http")]
-    registry.register(spin_trigger_http::HttpTrigger::new(
-        spin_trigger_http::HttpOptions::from_env(settings.http_listen.clone())?,
-    ));
+    registry.register(spin_trigger_http::HttpTrigger::new(spin_trigger_http::HttpOptions::from_env(
+        settings.http_listen.clone(),
+    )?));
     #[cfg(feature = "redis")]
     registry.register(spin_trigger_redis::RedisTrigger);
     #[cfg(feature = "sqs")]

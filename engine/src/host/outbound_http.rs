@@ -18,10 +18,7 @@ pub struct OutboundHttp {
 impl OutboundHttp {
     /// A policy for `component_id` allowing exactly `allowed`.
     pub fn new(component_id: &str, allowed: Arc<AllowedHosts>) -> Self {
-        Self {
-            component_id: component_id.into(),
-            allowed,
-        }
+        Self { component_id: component_id.into(), allowed }
     }
 
     /// Whether the request may go out; a denial is reported like every other
@@ -29,14 +26,8 @@ impl OutboundHttp {
     fn permits(&self, uri: &http::Uri) -> bool {
         let scheme = uri.scheme_str().unwrap_or("http");
         let Some(host) = uri.host() else { return false };
-        let port = uri
-            .port_u16()
-            .unwrap_or(if scheme == "https" { 443 } else { 80 });
-        let dest = Destination {
-            scheme: scheme.to_string(),
-            host: host.trim_matches(['[', ']']).to_string(),
-            port,
-        };
+        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        let dest = Destination { scheme: scheme.to_string(), host: host.trim_matches(['[', ']']).to_string(), port };
         dest.check(&self.allowed, &self.component_id)
     }
 }
@@ -44,10 +35,7 @@ impl OutboundHttp {
 type SendFuture = Box<
     dyn std::future::Future<
             Output = Result<
-                (
-                    http::Response<WasiBody>,
-                    Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-                ),
+                (http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>),
                 HttpError,
             >,
         > + Send,

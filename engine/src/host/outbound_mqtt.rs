@@ -86,21 +86,16 @@ impl MqttConnection {
     /// failed session is dropped so the next publish starts on a new connection.
     async fn publish(&mut self, topic: String, payload: Vec<u8>, qos: QoS) -> Result<(), Error> {
         let options = &self.options;
-        let (client, events) = self
-            .session
-            .get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
+        let (client, events) = self.session.get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
         let sent = async {
-            client
-                .publish(topic, qos, false, payload)
-                .await
-                .map_err(|e| Error::Other(e.to_string()))?;
+            client.publish(topic, qos, false, payload).await.map_err(|e| Error::Other(e.to_string()))?;
             wait_delivered(events, qos).await
         };
         let outcome = match tokio::time::timeout(PUBLISH_TIMEOUT, sent).await {
             Ok(r) => r,
-            Err(_) => Err(Error::Other(format!(
-                "the broker did not acknowledge the message within {PUBLISH_TIMEOUT:?}"
-            ))),
+            Err(_) => {
+                Err(Error::Other(format!("the broker did not acknowledge the message within {PUBLISH_TIMEOUT:?}")))
+            }
         };
         if outcome.is_err() {
             self.session = None;
@@ -129,10 +124,7 @@ impl MqttConnection {
 /// QoS 0, PUBACK for QoS 1, PUBCOMP for QoS 2.
 async fn wait_delivered(events: &mut EventLoop, qos: QoS) -> Result<(), Error> {
     loop {
-        let event = events
-            .poll()
-            .await
-            .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+        let event = events.poll().await.map_err(|e| Error::ConnectionFailed(e.to_string()))?;
         match (qos, event) {
             (QoS::AtMostOnce, Event::Outgoing(Outgoing::Publish(_)))
             | (QoS::AtLeastOnce, Event::Incoming(Incoming::PubAck(_)))

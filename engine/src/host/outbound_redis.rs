@@ -133,7 +133,11 @@ impl bindings::fermyon::spin::redis::HostConnection for HostState {
         self.redis_query(&res, redis::cmd("PUBLISH").arg(channel).arg(payload)).await
     }
 
-    async fn get(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        res: Resource<RedisConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         self.redis_query(&res, redis::cmd("GET").arg(key)).await
     }
 
@@ -163,7 +167,11 @@ impl bindings::fermyon::spin::redis::HostConnection for HostState {
         self.redis_query(&res, redis::cmd("SADD").arg(key).arg(values)).await
     }
 
-    async fn smembers(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn smembers(
+        &mut self,
+        res: Resource<RedisConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         self.redis_query(&res, redis::cmd("SMEMBERS").arg(key)).await
     }
 

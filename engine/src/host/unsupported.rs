@@ -30,15 +30,13 @@ struct Unsupported;
 
 /// Whether `import` names an interface the linker provides (WASI 0.2 patches only).
 fn is_provided(import: &str) -> bool {
-    PROVIDED.iter().any(|p| {
-        import.starts_with(p) && (!p.starts_with("wasi:") || !p.ends_with('/') || is_wasi_02(import))
-    })
+    PROVIDED
+        .iter()
+        .any(|p| import.starts_with(p) && (!p.starts_with("wasi:") || !p.ends_with('/') || is_wasi_02(import)))
 }
 
 fn is_wasi_02(import: &str) -> bool {
-    import
-        .rsplit_once('@')
-        .is_some_and(|(_, v)| v.starts_with("0.2.") && !v.contains('-'))
+    import.rsplit_once('@').is_some_and(|(_, v)| v.starts_with("0.2.") && !v.contains('-'))
 }
 
 /// Returns a linker for `component`: `base` itself when every import is provided,

@@ -53,10 +53,7 @@ impl ComponentVariables {
         if crate::manifest::ids::validate_variable_name(name).is_err() {
             return Err(Lookup::InvalidName(format!("invalid variable name {name:?}")));
         }
-        self.values
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Lookup::Undefined(format!("no variable for {name:?}")))
+        self.values.get(name).cloned().ok_or_else(|| Lookup::Undefined(format!("no variable for {name:?}")))
     }
 }
 

@@ -50,13 +50,7 @@ impl WasiTemplate {
         }
         for m in &self.mounts {
             b.preopened_dir(&m.host_dir, &m.guest_path, FsPerms::ReadOnly)
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot mount {} at {}: {e:#}",
-                        m.host_dir.display(),
-                        m.guest_path
-                    )
-                })?;
+                .map_err(|e| anyhow::anyhow!("cannot mount {} at {}: {e:#}", m.host_dir.display(), m.guest_path))?;
         }
         Ok(b.build())
     }

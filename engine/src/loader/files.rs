@@ -35,10 +35,7 @@ pub fn resolve_files(
     for mount in files {
         let (result, shown) = match mount {
             FileMount::Pattern(pattern) => (resolver.pattern(pattern, &mut out), pattern.clone()),
-            FileMount::Placement {
-                source,
-                destination,
-            } => (
+            FileMount::Placement { source, destination } => (
                 resolver.placement(source, destination, &mut out),
                 format!("{{ source = \"{source}\", destination = \"{destination}\" }}"),
             ),
@@ -83,12 +80,7 @@ impl<'a> FileResolver<'a> {
     }
 
     /// A `{ source, destination }` item.
-    fn placement(
-        &self,
-        source: &str,
-        destination: &str,
-        out: &mut Vec<ContentPath>,
-    ) -> anyhow::Result<()> {
+    fn placement(&self, source: &str, destination: &str, out: &mut Vec<ContentPath>) -> anyhow::Result<()> {
         let guest = Path::new(destination);
         if !guest.is_absolute() || guest.components().any(|c| c == Component::ParentDir) {
             bail!("destination `{destination}` must be an absolute guest path without `..`");
@@ -103,27 +95,16 @@ impl<'a> FileResolver<'a> {
         }
     }
 
-    fn directory(
-        &self,
-        dir: &Path,
-        guest: &Path,
-        out: &mut Vec<ContentPath>,
-    ) -> anyhow::Result<()> {
+    fn directory(&self, dir: &Path, guest: &Path, out: &mut Vec<ContentPath>) -> anyhow::Result<()> {
         if self.excludes.is_empty() {
             out.push(content_path(dir, guest.to_path_buf())?);
             return Ok(());
         }
-        let walker = walkdir::WalkDir::new(dir)
-            .follow_links(true)
-            .sort_by_file_name();
+        let walker = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name();
         for entry in walker {
-            let entry =
-                entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
+            let entry = entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
             if entry.file_type().is_file() {
-                let inner = entry
-                    .path()
-                    .strip_prefix(dir)
-                    .expect("walkdir yields children");
+                let inner = entry.path().strip_prefix(dir).expect("walkdir yields children");
                 self.file(entry.path(), guest.join(inner), out)?;
             }
         }
@@ -132,10 +113,7 @@ impl<'a> FileResolver<'a> {
 
     fn glob(&self, abs_pattern: &Path, out: &mut Vec<ContentPath>) -> anyhow::Result<()> {
         let relative = self.relative(abs_pattern).to_string_lossy().into_owned();
-        let app_dir = self
-            .app_dir
-            .to_str()
-            .context("the app directory path is not UTF-8")?;
+        let app_dir = self.app_dir.to_str().context("the app directory path is not UTF-8")?;
         let full = format!("{}/{relative}", Pattern::escape(app_dir));
         let matches = glob::glob(&full).context("invalid glob pattern")?;
         for path in matches {
@@ -164,10 +142,7 @@ impl<'a> FileResolver<'a> {
     fn inside_app(&self, relative: &str) -> anyhow::Result<PathBuf> {
         let abs = normalize_lexically(&self.app_dir.join(relative));
         if !abs.starts_with(self.app_dir) {
-            bail!(
-                "`{relative}` is outside the app directory {}; files must be inside it",
-                self.app_dir.display()
-            );
+            bail!("`{relative}` is outside the app directory {}; files must be inside it", self.app_dir.display());
         }
         Ok(abs)
     }
@@ -178,10 +153,7 @@ impl<'a> FileResolver<'a> {
 }
 
 fn content_path(host: &Path, guest: PathBuf) -> anyhow::Result<ContentPath> {
-    Ok(ContentPath {
-        content: ContentRef::from_path(host)?,
-        path: guest,
-    })
+    Ok(ContentPath { content: ContentRef::from_path(host)?, path: guest })
 }
 
 fn looks_like_glob(text: &str) -> bool {
@@ -227,11 +199,7 @@ mod tests {
         dir
     }
 
-    fn resolve(
-        root: &Path,
-        files: Vec<FileMount>,
-        exclude: &[&str],
-    ) -> anyhow::Result<Vec<(String, String)>> {
+    fn resolve(root: &Path, files: Vec<FileMount>, exclude: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
         let root = root.canonicalize().unwrap();
         let exclude: Vec<String> = exclude.iter().map(|s| s.to_string()).collect();
         let out = resolve_files(&root, "web", &files, &exclude)?;
@@ -250,45 +218,25 @@ mod tests {
     }
 
     fn place(source: &str, destination: &str) -> FileMount {
-        FileMount::Placement {
-            source: source.into(),
-            destination: destination.into(),
-        }
+        FileMount::Placement { source: source.into(), destination: destination.into() }
     }
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn glob_maps_each_file_to_its_relative_path() {
         let dir = tree();
-        let got = resolve(
-            dir.path(),
-            vec![pat("static/**/*.html"), pat("*.json")],
-            &[],
-        )
-        .unwrap();
-        assert_eq!(
-            got,
-            pairs(&[
-                ("static/index.html", "/static/index.html"),
-                ("data.json", "/data.json")
-            ])
-        );
+        let got = resolve(dir.path(), vec![pat("static/**/*.html"), pat("*.json")], &[]).unwrap();
+        assert_eq!(got, pairs(&[("static/index.html", "/static/index.html"), ("data.json", "/data.json")]));
     }
 
     #[test]
     fn existing_file_and_directory() {
         let dir = tree();
         let got = resolve(dir.path(), vec![pat("data.json"), pat("./assets")], &[]).unwrap();
-        assert_eq!(
-            got,
-            pairs(&[("data.json", "/data.json"), ("assets", "/assets")])
-        );
+        assert_eq!(got, pairs(&[("data.json", "/data.json"), ("assets", "/assets")]));
     }
 
     #[test]
@@ -303,12 +251,9 @@ mod tests {
     #[test]
     fn exclude_files_expands_directories_per_file() {
         let dir = tree();
-        let got = resolve(
-            dir.path(),
-            vec![place("static", "/www"), pat("assets/**/*")],
-            &["static/*.bak", "assets/deep/*"],
-        )
-        .unwrap();
+        let got =
+            resolve(dir.path(), vec![place("static", "/www"), pat("assets/**/*")], &["static/*.bak", "assets/deep/*"])
+                .unwrap();
         assert_eq!(
             got,
             pairs(&[
@@ -325,13 +270,8 @@ mod tests {
         let err = resolve(dir.path(), vec![pat("nope.txt")], &[]).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("component `web`"), "{msg}");
-        assert!(
-            msg.contains("`nope.txt` does not exist and doesn't appear to be a glob pattern"),
-            "{msg}"
-        );
-        assert!(resolve(dir.path(), vec![pat("nothing/*.txt")], &[])
-            .unwrap()
-            .is_empty());
+        assert!(msg.contains("`nope.txt` does not exist and doesn't appear to be a glob pattern"), "{msg}");
+        assert!(resolve(dir.path(), vec![pat("nothing/*.txt")], &[]).unwrap().is_empty());
         let err = resolve(dir.path(), vec![place("nope", "/x")], &[]).unwrap_err();
         assert!(format!("{err:#}").contains("does not exist"), "{err:#}");
     }
@@ -339,36 +279,19 @@ mod tests {
     #[test]
     fn escaping_paths_are_errors() {
         let dir = tree();
-        for bad in [
-            pat("../outside.txt"),
-            pat("static/../../*"),
-            pat("/etc/passwd"),
-            place("..", "/up"),
-        ] {
+        for bad in [pat("../outside.txt"), pat("static/../../*"), pat("/etc/passwd"), place("..", "/up")] {
             let err = resolve(dir.path(), vec![bad.clone()], &[]).unwrap_err();
-            assert!(
-                format!("{err:#}").contains("outside the app directory"),
-                "{bad:?}: {err:#}"
-            );
+            assert!(format!("{err:#}").contains("outside the app directory"), "{bad:?}: {err:#}");
         }
         let err = resolve(dir.path(), vec![place("assets", "relative")], &[]).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("absolute guest path"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("absolute guest path"), "{err:#}");
         let err = resolve(dir.path(), vec![place("assets", "/a/../..")], &[]).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("absolute guest path"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("absolute guest path"), "{err:#}");
     }
 
     #[test]
     fn lexical_normalisation() {
-        assert_eq!(
-            normalize_lexically(Path::new("/a/./b/../c")),
-            PathBuf::from("/a/c")
-        );
+        assert_eq!(normalize_lexically(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(normalize_lexically(Path::new("/../x")), PathBuf::from("/x"));
     }
 }

@@ -8,49 +8,33 @@ use serde_json::{Map, Value};
 
 use super::files::resolve_files;
 use super::source::{LoadOptions, LoadedApp};
-use crate::locked::{
-    file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable,
-};
+use crate::locked::{file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable};
 use crate::manifest::parse_manifest;
 use crate::manifest::v2::{AppManifest, Component, ComponentSource, ComponentSpec, Trigger};
 
 /// Loads the app described by `manifest_path`; every error names the manifest file.
 pub fn load_from_manifest(manifest_path: &Path, _opts: &LoadOptions) -> anyhow::Result<LoadedApp> {
-    let manifest_path = manifest_path
-        .canonicalize()
-        .with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
+    let manifest_path =
+        manifest_path.canonicalize().with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
     let text = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
     let manifest = parse_manifest(&text, &manifest_path)?;
-    let app_dir = manifest_path
-        .parent()
-        .context("the manifest path has no parent directory")?
-        .to_path_buf();
+    let app_dir = manifest_path.parent().context("the manifest path has no parent directory")?.to_path_buf();
     let locked = lock_manifest(&manifest, &manifest_path, &app_dir)
         .map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
-    Ok(LoadedApp {
-        locked,
-        app_dir: Some(app_dir),
-    })
+    Ok(LoadedApp { locked, app_dir: Some(app_dir) })
 }
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
-pub fn lock_manifest(
-    manifest: &AppManifest,
-    manifest_path: &Path,
-    app_dir: &Path,
-) -> anyhow::Result<LockedApp> {
+pub fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
     let mut locked = LockedApp {
         metadata: app_metadata(manifest, manifest_path)?,
         variables: manifest
             .variables
             .iter()
             .map(|(name, v)| {
-                let variable = LockedVariable {
-                    description: v.description.clone(),
-                    default: v.default.clone(),
-                    secret: v.secret,
-                };
+                let variable =
+                    LockedVariable { description: v.description.clone(), default: v.default.clone(), secret: v.secret };
                 (name.clone(), variable)
             })
             .collect(),
@@ -87,10 +71,7 @@ pub(crate) fn add_single_trigger_metadata(locked: &mut LockedApp) {
     locked.metadata.insert("trigger".into(), trigger.into());
 }
 
-fn app_metadata(
-    manifest: &AppManifest,
-    manifest_path: &Path,
-) -> anyhow::Result<Map<String, Value>> {
+fn app_metadata(manifest: &AppManifest, manifest_path: &Path) -> anyhow::Result<Map<String, Value>> {
     let app = &manifest.application;
     let mut metadata = Map::new();
     metadata.insert("name".into(), app.name.clone().into());
@@ -127,11 +108,7 @@ fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
             .collect::<Map<_, _>>();
         config.insert("components".into(), components.into());
     }
-    LockedTrigger {
-        id: trigger.id.clone(),
-        trigger_type: trigger_type.to_owned(),
-        trigger_config: config.into(),
-    }
+    LockedTrigger { id: trigger.id.clone(), trigger_type: trigger_type.to_owned(), trigger_config: config.into() }
 }
 
 fn spec_id(spec: &ComponentSpec) -> String {
@@ -167,11 +144,7 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
     }
     let mut metadata = Map::new();
     insert_some(&mut metadata, "description", &c.description);
-    insert_non_empty(
-        &mut metadata,
-        "allowed_outbound_hosts",
-        &c.allowed_outbound_hosts,
-    );
+    insert_non_empty(&mut metadata, "allowed_outbound_hosts", &c.allowed_outbound_hosts);
     insert_non_empty(&mut metadata, "key_value_stores", &c.key_value_stores);
     insert_non_empty(&mut metadata, "databases", &c.sqlite_databases);
     insert_non_empty(&mut metadata, "ai_models", &c.ai_models);
@@ -200,10 +173,7 @@ fn insert_non_empty(map: &mut Map<String, Value>, key: &str, values: &[String]) 
 }
 
 fn toml_table_to_json(table: &toml::Table) -> Map<String, Value> {
-    table
-        .iter()
-        .map(|(k, v)| (k.clone(), toml_to_json(v)))
-        .collect()
+    table.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()
 }
 
 /// Converts TOML to JSON (datetimes become their TOML text).
@@ -211,9 +181,7 @@ fn toml_to_json(value: &toml::Value) -> Value {
     match value {
         toml::Value::String(s) => s.clone().into(),
         toml::Value::Integer(i) => (*i).into(),
-        toml::Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
-        }
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
         toml::Value::Boolean(b) => (*b).into(),
         toml::Value::Datetime(d) => d.to_string().into(),
         toml::Value::Array(items) => items.iter().map(toml_to_json).collect(),
@@ -272,12 +240,7 @@ workdir = "api"
     fn app_dir() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for f in [
-            "target/api.wasm",
-            "static.wasm",
-            "www/index.html",
-            "config/a.json",
-        ] {
+        for f in ["target/api.wasm", "static.wasm", "www/index.html", "config/a.json"] {
             let p = root.join(f);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, "x").unwrap();
@@ -289,8 +252,7 @@ workdir = "api"
     #[test]
     fn builds_the_locked_app() {
         let dir = app_dir();
-        let loaded =
-            load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        let loaded = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(loaded.app_dir.as_deref(), Some(root.as_path()));
         let app = &loaded.locked;
@@ -299,10 +261,7 @@ workdir = "api"
         assert_eq!(app.name(), Some("kv-demo"));
         assert_eq!(app.metadata["authors"], json!(["Dev <dev@example.com>"]));
         assert_eq!(app.metadata["origin"], json!(file_url("spin.toml")));
-        assert_eq!(
-            app.metadata["triggers"],
-            json!({ "redis": { "address": "redis://localhost:6379" } })
-        );
+        assert_eq!(app.metadata["triggers"], json!({ "redis": { "address": "redis://localhost:6379" } }));
         assert!(app.metadata.get("trigger").is_none(), "two trigger types");
         assert_eq!(app.variables["password"].default, None);
         assert!(app.variables["password"].secret);
@@ -311,10 +270,7 @@ workdir = "api"
         assert_eq!(app.trigger_types(), vec!["http", "redis"]);
         let http: Vec<_> = app.triggers_of("http").collect();
         assert_eq!(http[0].id, "api-http-trigger");
-        assert_eq!(
-            http[0].trigger_config,
-            json!({ "route": "/api/...", "component": "api" })
-        );
+        assert_eq!(http[0].trigger_config, json!({ "route": "/api/...", "component": "api" }));
         assert_eq!(http[1].id, "http-trigger1");
         assert_eq!(http[1].component_id(), Some("http-trigger1-component"));
 
@@ -322,10 +278,7 @@ workdir = "api"
         assert_eq!(api.source.content_type, "application/wasm");
         assert_eq!(api.source.content.source, Some(file_url("target/api.wasm")));
         assert_eq!(api.description(), Some("The API"));
-        assert_eq!(
-            api.allowed_outbound_hosts(),
-            vec!["redis://{{ region }}.cache:6379"]
-        );
+        assert_eq!(api.allowed_outbound_hosts(), vec!["redis://{{ region }}.cache:6379"]);
         assert_eq!(api.sqlite_databases(), vec!["default"]);
         assert_eq!(api.key_value_stores(), vec!["default"]);
         assert_eq!(api.env["RUST_LOG"], "info");
@@ -344,13 +297,9 @@ workdir = "api"
     #[test]
     fn single_trigger_type_sets_metadata_trigger() {
         let dir = app_dir();
-        let text = MANIFEST.replace(
-            "[[trigger.redis]]\nchannel = \"events\"\ncomponent = \"api\"\n",
-            "",
-        );
+        let text = MANIFEST.replace("[[trigger.redis]]\nchannel = \"events\"\ncomponent = \"api\"\n", "");
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let loaded =
-            load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        let loaded = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
         assert_eq!(loaded.locked.metadata["trigger"], json!({ "type": "http" }));
     }
 
@@ -358,13 +307,8 @@ workdir = "api"
     fn missing_wasm_names_component_and_path() {
         let dir = app_dir();
         fs::remove_file(dir.path().join("target/api.wasm")).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("spin.toml: component `api`: source `target/api.wasm`"),
-            "{err}"
-        );
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("spin.toml: component `api`: source `target/api.wasm`"), "{err}");
         assert!(err.contains("does not exist"), "{err}");
     }
 
@@ -376,9 +320,7 @@ workdir = "api"
             "source = { url = \"https://example.com/api.wasm\", digest = \"sha256:00\" }",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
         assert!(err.contains("component `api`: remote source"), "{err}");
         assert!(err.contains("not supported yet"), "{err}");
 
@@ -387,17 +329,13 @@ workdir = "api"
             "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
         assert!(err.contains("component `api`: `dependencies`"), "{err}");
     }
 
     #[test]
     fn toml_values_convert_to_json() {
-        let table: toml::Table = "a = 1\nb = 1.5\nc = [true, \"x\"]\nd = { e = 1979-05-27 }"
-            .parse()
-            .unwrap();
+        let table: toml::Table = "a = 1\nb = 1.5\nc = [true, \"x\"]\nd = { e = 1979-05-27 }".parse().unwrap();
         assert_eq!(
             Value::Object(toml_table_to_json(&table)),
             json!({ "a": 1, "b": 1.5, "c": [true, "x"], "d": { "e": "1979-05-27" } })

@@ -10,28 +10,20 @@ use crate::locked::{ContentRef, LockedApp};
 
 /// Reads a locked app file; relative sources are resolved against the file's directory.
 pub fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
-    let path = path
-        .canonicalize()
-        .with_context(|| format!("cannot open locked app {}", path.display()))?;
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("cannot read locked app {}", path.display()))?;
+    let path = path.canonicalize().with_context(|| format!("cannot open locked app {}", path.display()))?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read locked app {}", path.display()))?;
     let mut locked = LockedApp::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
-    let base = path
-        .parent()
-        .context("the lock file has no parent directory")?;
+    let base = path.parent().context("the lock file has no parent directory")?;
     resolve_sources(&mut locked, base)?;
-    Ok(LoadedApp {
-        locked,
-        app_dir: Some(base.to_path_buf()),
-    })
+    Ok(LoadedApp { locked, app_dir: Some(base.to_path_buf()) })
 }
 
 /// Rewrites every source that is a plain relative or absolute path (not a URL) into a
 /// `file://` URL, resolving relative ones against `base`.
 pub fn resolve_sources(locked: &mut LockedApp, base: &Path) -> anyhow::Result<()> {
     for component in &mut locked.components {
-        let refs = std::iter::once(&mut component.source.content)
-            .chain(component.files.iter_mut().map(|f| &mut f.content));
+        let refs =
+            std::iter::once(&mut component.source.content).chain(component.files.iter_mut().map(|f| &mut f.content));
         for content in refs {
             resolve_ref(content, base).with_context(|| format!("component `{}`", component.id))?;
         }
@@ -83,15 +75,9 @@ mod tests {
         let loaded = load_from_locked(&path).unwrap();
         let base = dir.path().canonicalize().unwrap();
         let c = loaded.locked.component("c").unwrap();
-        assert_eq!(
-            c.source.content.local_path(),
-            Some(base.join("wasm/c.wasm"))
-        );
+        assert_eq!(c.source.content.local_path(), Some(base.join("wasm/c.wasm")));
         assert_eq!(c.files[0].content.local_path(), Some(base.join("assets")));
-        assert_eq!(
-            c.files[1].content.source.as_deref(),
-            Some("file:///abs/x.txt")
-        );
+        assert_eq!(c.files[1].content.source.as_deref(), Some("file:///abs/x.txt"));
         assert_eq!(c.files[2].content.source, None);
         assert_eq!(loaded.app_dir, Some(base));
     }

@@ -18,13 +18,8 @@ pub const FALLBACK_COMPONENT_ID: &str = "main";
 /// `command` trigger when the wasm is a WASI command without an HTTP handler
 /// export (see [`is_command`]), else an HTTP trigger on `/...`.
 pub fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
-    let path = wasm_path
-        .canonicalize()
-        .with_context(|| format!("cannot open Wasm file {}", wasm_path.display()))?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(FALLBACK_COMPONENT_ID);
+    let path = wasm_path.canonicalize().with_context(|| format!("cannot open Wasm file {}", wasm_path.display()))?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(FALLBACK_COMPONENT_ID);
     let id = kebab_from(stem).unwrap_or_else(|| FALLBACK_COMPONENT_ID.to_owned());
     let mut metadata = Map::new();
     metadata.insert("name".into(), stem.into());
@@ -40,10 +35,7 @@ pub fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
         ..LockedApp::default()
     };
     add_single_trigger_metadata(&mut locked);
-    Ok(LoadedApp {
-        locked,
-        app_dir: path.parent().map(Path::to_path_buf),
-    })
+    Ok(LoadedApp { locked, app_dir: path.parent().map(Path::to_path_buf) })
 }
 
 /// The one trigger of a bare-wasm app whose component is `id`.
@@ -76,12 +68,8 @@ pub fn is_command(bytes: &[u8]) -> bool {
     let Some(exports) = top_level_exports(bytes) else {
         return false;
     };
-    let is_http = exports
-        .iter()
-        .any(|e| HTTP_EXPORTS.iter().any(|p| e.starts_with(p)));
-    let runs = exports
-        .iter()
-        .any(|e| e.starts_with("wasi:cli/run@0.2.") || e == "_start");
+    let is_http = exports.iter().any(|e| HTTP_EXPORTS.iter().any(|p| e.starts_with(p)));
+    let runs = exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.") || e == "_start");
     runs && !is_http
 }
 
@@ -225,19 +213,10 @@ mod tests {
         assert_eq!(app.triggers.len(), 1);
         let t = &app.triggers[0];
         assert_eq!(t.id, "hello-world-http-trigger");
-        assert_eq!(
-            t.trigger_config,
-            json!({ "component": "hello-world", "route": "/..." })
-        );
+        assert_eq!(t.trigger_config, json!({ "component": "hello-world", "route": "/..." }));
         let c = app.component("hello-world").unwrap();
-        assert_eq!(
-            c.source.content.local_path(),
-            Some(wasm.canonicalize().unwrap())
-        );
-        assert_eq!(
-            loaded.app_dir.as_deref(),
-            Some(dir.path().canonicalize().unwrap().as_path())
-        );
+        assert_eq!(c.source.content.local_path(), Some(wasm.canonicalize().unwrap()));
+        assert_eq!(loaded.app_dir.as_deref(), Some(dir.path().canonicalize().unwrap().as_path()));
     }
 
     #[test]

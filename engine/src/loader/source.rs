@@ -45,10 +45,7 @@ impl AppSource {
         if path.is_dir() {
             return Self::Directory(path);
         }
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         match extension.as_deref() {
             Some("wasm") => Self::Wasm(path),
             Some("json" | "lock") => Self::Locked(path),
@@ -88,9 +85,7 @@ pub fn load_with(source: &AppSource, opts: &LoadOptions) -> anyhow::Result<Loade
 
 fn has_wasm_magic(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == b"\0asm")
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok_and(|()| &magic == b"\0asm")
 }
 
 #[cfg(test)]
@@ -104,35 +99,17 @@ mod tests {
         std::fs::write(root.join("app"), b"\0asm\x01\0\0\0").unwrap();
         std::fs::write(root.join("spin.toml"), "").unwrap();
         assert_eq!(AppSource::detect(root), AppSource::Directory(root.into()));
-        assert_eq!(
-            AppSource::detect(root.join("x.WASM")),
-            AppSource::Wasm(root.join("x.WASM"))
-        );
-        assert_eq!(
-            AppSource::detect(root.join("app")),
-            AppSource::Wasm(root.join("app"))
-        );
-        assert_eq!(
-            AppSource::detect(root.join("spin.lock")),
-            AppSource::Locked(root.join("spin.lock"))
-        );
-        assert_eq!(
-            AppSource::detect(root.join("a.json")),
-            AppSource::Locked(root.join("a.json"))
-        );
-        assert_eq!(
-            AppSource::detect(root.join("spin.toml")),
-            AppSource::ManifestFile(root.join("spin.toml"))
-        );
+        assert_eq!(AppSource::detect(root.join("x.WASM")), AppSource::Wasm(root.join("x.WASM")));
+        assert_eq!(AppSource::detect(root.join("app")), AppSource::Wasm(root.join("app")));
+        assert_eq!(AppSource::detect(root.join("spin.lock")), AppSource::Locked(root.join("spin.lock")));
+        assert_eq!(AppSource::detect(root.join("a.json")), AppSource::Locked(root.join("a.json")));
+        assert_eq!(AppSource::detect(root.join("spin.toml")), AppSource::ManifestFile(root.join("spin.toml")));
     }
 
     #[test]
     fn directory_without_manifest_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let err = load(&AppSource::Directory(dir.path().into())).unwrap_err();
-        assert!(
-            err.to_string().starts_with("no spin.toml in directory"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("no spin.toml in directory"), "{err}");
     }
 }

@@ -43,14 +43,11 @@ pub fn prepare_mounts(
     let mut dir_mounts = Vec::new();
     for entry in &component.files {
         let guest = guest_path(&entry.path)?;
-        let located = locate(&entry.content, content_dir)
-            .with_context(|| format!("file entry for guest path `{guest}`"))?;
+        let located =
+            locate(&entry.content, content_dir).with_context(|| format!("file entry for guest path `{guest}`"))?;
         if let Located::Path(path) = &located {
             if path.is_dir() {
-                dir_mounts.push(Mount {
-                    host_dir: path.clone(),
-                    guest_path: guest,
-                });
+                dir_mounts.push(Mount { host_dir: path.clone(), guest_path: guest });
                 continue;
             }
         }
@@ -63,15 +60,11 @@ pub fn prepare_mounts(
             bail!("a file cannot be placed at the guest root `/`");
         }
         let dest = stage_dir.join(relative);
-        materialise(&located, &dest)
-            .with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
+        materialise(&located, &dest).with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
     }
     let mut mounts = Vec::new();
     if staged {
-        mounts.push(Mount {
-            host_dir: stage_dir,
-            guest_path: "/".into(),
-        });
+        mounts.push(Mount { host_dir: stage_dir, guest_path: "/".into() });
     }
     mounts.extend(dir_mounts);
     Ok(mounts)
@@ -128,20 +121,18 @@ fn locate(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Result<Lo
             }
             Ok(Located::Path(path))
         }
-        (Some(digest), None) => Err(anyhow!(
-            "content {digest} is referenced only by digest and no content directory was given"
-        )),
+        (Some(digest), None) => {
+            Err(anyhow!("content {digest} is referenced only by digest and no content directory was given"))
+        }
         (None, _) => bail!("the entry has neither inline content, a source nor a digest"),
     }
 }
 
 fn reset_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
-        fs::remove_dir_all(dir)
-            .with_context(|| format!("cannot clear staging directory {}", dir.display()))?;
+        fs::remove_dir_all(dir).with_context(|| format!("cannot clear staging directory {}", dir.display()))?;
     }
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create staging directory {}", dir.display()))
+    fs::create_dir_all(dir).with_context(|| format!("cannot create staging directory {}", dir.display()))
 }
 
 fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
@@ -155,8 +146,7 @@ fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
         Located::Bytes(bytes) => fs::write(dest, bytes)?,
         Located::Path(src) => {
             if fs::hard_link(src, dest).is_err() {
-                fs::copy(src, dest)
-                    .with_context(|| format!("cannot link or copy {}", src.display()))?;
+                fs::copy(src, dest).with_context(|| format!("cannot link or copy {}", src.display()))?;
             }
         }
     }
@@ -170,10 +160,7 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     fn entry(content: ContentRef, path: &str) -> ContentPath {
-        ContentPath {
-            content,
-            path: path.into(),
-        }
+        ContentPath { content, path: path.into() }
     }
 
     fn file_ref(path: &Path) -> ContentRef {
@@ -196,20 +183,8 @@ mod tests {
             files: vec![
                 entry(file_ref(&file), "/www/index.html"),
                 entry(file_ref(&dir), "/assets"),
-                entry(
-                    ContentRef {
-                        inline: Some(b"inline!".to_vec()),
-                        ..ContentRef::default()
-                    },
-                    "/cfg/./a.txt",
-                ),
-                entry(
-                    ContentRef {
-                        digest: Some("sha256:abc".into()),
-                        ..ContentRef::default()
-                    },
-                    "/d.txt",
-                ),
+                entry(ContentRef { inline: Some(b"inline!".to_vec()), ..ContentRef::default() }, "/cfg/./a.txt"),
+                entry(ContentRef { digest: Some("sha256:abc".into()), ..ContentRef::default() }, "/d.txt"),
             ],
             ..LockedComponent::default()
         };
@@ -222,14 +197,8 @@ mod tests {
         assert_eq!(
             mounts,
             vec![
-                Mount {
-                    host_dir: stage.clone(),
-                    guest_path: "/".into()
-                },
-                Mount {
-                    host_dir: dir.clone(),
-                    guest_path: "/assets".into()
-                },
+                Mount { host_dir: stage.clone(), guest_path: "/".into() },
+                Mount { host_dir: dir.clone(), guest_path: "/assets".into() },
             ]
         );
         let staged = stage.join("www/index.html");
@@ -239,61 +208,36 @@ mod tests {
             fs::metadata(&file).unwrap().ino(),
             "staged file should be a hard link"
         );
-        assert_eq!(
-            fs::read_to_string(stage.join("cfg/a.txt")).unwrap(),
-            "inline!"
-        );
-        assert_eq!(
-            fs::read_to_string(stage.join("d.txt")).unwrap(),
-            "by digest"
-        );
+        assert_eq!(fs::read_to_string(stage.join("cfg/a.txt")).unwrap(), "inline!");
+        assert_eq!(fs::read_to_string(stage.join("d.txt")).unwrap(), "by digest");
         assert!(!stage.join("stale").exists());
     }
 
     #[test]
     fn no_files_no_mounts() {
         let staging = tempfile::tempdir().unwrap();
-        let component = LockedComponent {
-            id: "c".into(),
-            ..LockedComponent::default()
-        };
-        assert!(prepare_mounts(&component, staging.path(), None)
-            .unwrap()
-            .is_empty());
+        let component = LockedComponent { id: "c".into(), ..LockedComponent::default() };
+        assert!(prepare_mounts(&component, staging.path(), None).unwrap().is_empty());
         assert!(!staging.path().join("c").exists());
     }
 
     #[test]
     fn rejects_bad_guest_paths_ids_and_sources() {
         let staging = tempfile::tempdir().unwrap();
-        let inline = ContentRef {
-            inline: Some(vec![1]),
-            ..ContentRef::default()
-        };
+        let inline = ContentRef { inline: Some(vec![1]), ..ContentRef::default() };
         let with = |id: &str, content: ContentRef, path: &str| LockedComponent {
             id: id.into(),
             files: vec![entry(content, path)],
             ..LockedComponent::default()
         };
-        let err = |c: LockedComponent| {
-            format!(
-                "{:#}",
-                prepare_mounts(&c, staging.path(), None).unwrap_err()
-            )
-        };
+        let err = |c: LockedComponent| format!("{:#}", prepare_mounts(&c, staging.path(), None).unwrap_err());
         assert!(err(with("c", inline.clone(), "relative.txt")).contains("must be absolute"));
         assert!(err(with("c", inline.clone(), "/a/../../etc/x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/")).contains("guest root"));
         assert!(err(with("../evil", inline.clone(), "/x")).contains("staging directory name"));
-        let digest_only = ContentRef {
-            digest: Some("sha256:00".into()),
-            ..ContentRef::default()
-        };
+        let digest_only = ContentRef { digest: Some("sha256:00".into()), ..ContentRef::default() };
         assert!(err(with("c", digest_only, "/x")).contains("no content directory"));
-        let remote = ContentRef {
-            source: Some("https://example.com/x".into()),
-            ..ContentRef::default()
-        };
+        let remote = ContentRef { source: Some("https://example.com/x".into()), ..ContentRef::default() };
         assert!(err(with("c", remote, "/x")).contains("unsupported content source"));
     }
 }

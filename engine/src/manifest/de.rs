@@ -21,17 +21,12 @@ pub(crate) trait StringOrTable: Sized {
     /// Builds the value from an array, when that form is allowed.
     fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> Result<Self, A::Error> {
         let _ = seq;
-        Err(A::Error::custom(format!(
-            "expected {}, found an array",
-            Self::EXPECTING
-        )))
+        Err(A::Error::custom(format!("expected {}, found an array", Self::EXPECTING)))
     }
 }
 
 /// Deserialises a [`StringOrTable`] value.
-pub(crate) fn string_or_table<'de, D: Deserializer<'de>, T: StringOrTable>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub(crate) fn string_or_table<'de, D: Deserializer<'de>, T: StringOrTable>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_any(StringOrTableVisitor(PhantomData))
 }
 

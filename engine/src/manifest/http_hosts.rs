@@ -9,9 +9,7 @@ pub fn convert_allowed_http_hosts(entries: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for entry in entries.iter().map(|e| e.trim()) {
         match entry {
-            "insecure:allow-all" => {
-                out.extend(["http://*:*", "https://*:*", "http://self"].map(String::from))
-            }
+            "insecure:allow-all" => out.extend(["http://*:*", "https://*:*", "http://self"].map(String::from)),
             "self" => out.push("http://self".into()),
             e if e.contains("://") => out.push(e.to_owned()),
             e => out.extend([format!("http://{e}"), format!("https://{e}")]),

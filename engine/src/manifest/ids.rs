@@ -44,8 +44,7 @@ pub fn validate_label(label: &str) -> Result<(), InvalidId> {
     let as_kebab = check_words(label, '-', "label", |_| Ok(()));
     let as_snake = check_words(label, '_', "label", |_| Ok(()));
     as_kebab.or(as_snake).map_err(|e| InvalidId {
-        reason: "labels must be kebab-case or snake_case (words start with a letter and are alphanumeric)"
-            .into(),
+        reason: "labels must be kebab-case or snake_case (words start with a letter and are alphanumeric)".into(),
         ..e
     })
 }
@@ -58,10 +57,7 @@ pub fn repair_component_id(id: &str) -> String {
 /// Turns arbitrary text (e.g. a file stem) into a valid component id, if it can.
 pub fn kebab_from(text: &str) -> Option<String> {
     let lowered = text.to_ascii_lowercase();
-    let words: Vec<&str> = lowered
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = lowered.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let candidate = words.join("-");
     validate_component_id(&candidate).ok().map(|()| candidate)
 }
@@ -72,24 +68,16 @@ fn check_words(
     kind: &'static str,
     word_rule: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), InvalidId> {
-    let fail = |reason: String| InvalidId {
-        name: name.to_owned(),
-        kind,
-        reason,
-    };
+    let fail = |reason: String| InvalidId { name: name.to_owned(), kind, reason };
     if name.is_empty() {
         return Err(fail("it is empty".into()));
     }
     for word in name.split(separator) {
         let Some(first) = word.chars().next() else {
-            return Err(fail(format!(
-                "it has an empty word (leading, trailing or doubled `{separator}`)"
-            )));
+            return Err(fail(format!("it has an empty word (leading, trailing or doubled `{separator}`)")));
         };
         if !first.is_ascii_alphabetic() {
-            return Err(fail(format!(
-                "word `{word}` must start with an ASCII letter"
-            )));
+            return Err(fail(format!("word `{word}` must start with an ASCII letter")));
         }
         if let Some(bad) = word.chars().find(|c| !c.is_ascii_alphanumeric()) {
             return Err(fail(format!(
@@ -110,24 +98,11 @@ mod tests {
         for ok in ["hello", "hello-world", "HELLO-world", "a1-b2", "x"] {
             assert!(validate_component_id(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "Hello",
-            "hello_world",
-            "-a",
-            "a-",
-            "a--b",
-            "1abc",
-            "a-1b",
-            "a.b",
-        ] {
+        for bad in ["", "Hello", "hello_world", "-a", "a-", "a--b", "1abc", "a-1b", "a.b"] {
             assert!(validate_component_id(bad).is_err(), "{bad}");
         }
         let err = validate_component_id("my_comp").unwrap_err().to_string();
-        assert!(
-            err.contains("`my_comp` is not a valid component id"),
-            "{err}"
-        );
+        assert!(err.contains("`my_comp` is not a valid component id"), "{err}");
     }
 
     #[test]

@@ -15,13 +15,8 @@ pub fn normalize(manifest: &mut AppManifest) {
 /// Gives each trigger without an id `<component-id>-<type>-trigger` (when it references a
 /// component and that id is free) or else the first free `<type>-trigger<N>`.
 pub fn normalize_trigger_ids(manifest: &mut AppManifest) {
-    let mut used: HashSet<String> = manifest
-        .triggers
-        .values()
-        .flatten()
-        .filter(|t| !t.id.is_empty())
-        .map(|t| t.id.clone())
-        .collect();
+    let mut used: HashSet<String> =
+        manifest.triggers.values().flatten().filter(|t| !t.id.is_empty()).map(|t| t.id.clone()).collect();
     for (trigger_type, triggers) in manifest.triggers.iter_mut() {
         for trigger in triggers.iter_mut().filter(|t| t.id.is_empty()) {
             let preferred = match &trigger.component {
@@ -50,18 +45,13 @@ pub fn normalize_inline_components(manifest: &mut AppManifest) {
                 continue;
             }
             let preferred = format!("{trigger_id}-component");
-            let id = if !several
-                && validate_component_id(&preferred).is_ok()
-                && !used.contains(&preferred)
-            {
+            let id = if !several && validate_component_id(&preferred).is_ok() && !used.contains(&preferred) {
                 preferred
             } else {
                 first_free(&used, |n| format!("inline-component{n}"))
             };
             used.insert(id.clone());
-            let ComponentSpec::Inline(component) =
-                std::mem::replace(spec, ComponentSpec::Reference(id.clone()))
-            else {
+            let ComponentSpec::Inline(component) = std::mem::replace(spec, ComponentSpec::Reference(id.clone())) else {
                 unreachable!("checked above")
             };
             hoisted.push((id, *component));
@@ -71,10 +61,7 @@ pub fn normalize_inline_components(manifest: &mut AppManifest) {
 }
 
 fn first_free(used: &HashSet<String>, candidate: impl Fn(usize) -> String) -> String {
-    (1..)
-        .map(candidate)
-        .find(|id| !used.contains(id))
-        .expect("an unbounded counter always finds a free id")
+    (1..).map(candidate).find(|id| !used.contains(id)).expect("an unbounded counter always finds a free id")
 }
 
 #[cfg(test)]
@@ -112,10 +99,7 @@ source = "hello.wasm"
 "#
         ));
         let http: Vec<_> = m.triggers["http"].iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(
-            http,
-            vec!["hello-http-trigger", "http-trigger2", "http-trigger1"]
-        );
+        assert_eq!(http, vec!["hello-http-trigger", "http-trigger2", "http-trigger1"]);
         assert_eq!(m.triggers["redis"][0].id, "hello-redis-trigger");
     }
 
@@ -130,14 +114,8 @@ component = {{ source = "inline.wasm", allowed_outbound_hosts = ["https://x.com"
         ));
         let t = &m.triggers["http"][0];
         assert_eq!(t.id, "http-trigger1");
-        assert_eq!(
-            t.component,
-            Some(ComponentSpec::Reference("http-trigger1-component".into()))
-        );
-        assert_eq!(
-            m.components["http-trigger1-component"].allowed_outbound_hosts,
-            vec!["https://x.com"]
-        );
+        assert_eq!(t.component, Some(ComponentSpec::Reference("http-trigger1-component".into())));
+        assert_eq!(m.components["http-trigger1-component"].allowed_outbound_hosts, vec!["https://x.com"]);
     }
 
     #[test]
@@ -154,16 +132,10 @@ source = "e.wasm"
 "#
         ));
         let t = &m.triggers["http"][0];
-        assert_eq!(
-            t.component,
-            Some(ComponentSpec::Reference("inline-component1".into()))
-        );
+        assert_eq!(t.component, Some(ComponentSpec::Reference("inline-component1".into())));
         assert_eq!(
             t.components["middleware"].0,
-            vec![
-                ComponentSpec::Reference("inline-component2".into()),
-                ComponentSpec::Reference("existing".into())
-            ]
+            vec![ComponentSpec::Reference("inline-component2".into()), ComponentSpec::Reference("existing".into())]
         );
         assert_eq!(m.components.len(), 3);
     }
@@ -180,10 +152,7 @@ component = {{ source = "main.wasm" }}
 source = "other.wasm"
 "#
         ));
-        assert_eq!(
-            m.triggers["http"][0].component,
-            Some(ComponentSpec::Reference("inline-component1".into()))
-        );
+        assert_eq!(m.triggers["http"][0].component, Some(ComponentSpec::Reference("inline-component1".into())));
         let m = manifest(&format!(
             r#"{HEAD}
 [[trigger.http]]

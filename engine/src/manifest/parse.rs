@@ -19,24 +19,19 @@ use super::version::{detect_version, ManifestVersion};
 pub fn parse_manifest(text: &str, path_for_errors: &Path) -> anyhow::Result<AppManifest> {
     let file = path_for_errors.display();
     let in_file = |e: anyhow::Error| anyhow!("{file}: {e:#}");
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| toml_error(path_for_errors, text, &e))?;
+    let table: toml::Table = text.parse().map_err(|e| toml_error(path_for_errors, text, &e))?;
     let mut manifest = match detect_version(&table).map_err(|e| in_file(e.into()))? {
         ManifestVersion::V1 => toml::from_str::<AppManifestV1>(text)
             .map_err(|e| toml_error(path_for_errors, text, &e))?
             .into_v2()
             .map_err(in_file)?,
-        ManifestVersion::V2 => toml::from_str::<AppManifest>(text)
-            .map_err(|e| toml_error(path_for_errors, text, &e))?,
+        ManifestVersion::V2 => {
+            toml::from_str::<AppManifest>(text).map_err(|e| toml_error(path_for_errors, text, &e))?
+        }
     };
     normalize(&mut manifest);
     for (id, component) in manifest.components.iter_mut() {
-        migrate_component(
-            id,
-            &mut component.allowed_http_hosts,
-            &mut component.allowed_outbound_hosts,
-        );
+        migrate_component(id, &mut component.allowed_http_hosts, &mut component.allowed_outbound_hosts);
     }
     validate(&manifest).map_err(in_file)?;
     Ok(manifest)
@@ -52,13 +47,8 @@ fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> anyhow::Error {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    let section = section_at(text, offset)
-        .map(|s| format!(" in {s}:"))
-        .unwrap_or_default();
-    anyhow!(
-        "{}: line {line}, column {column}:{section} {message}",
-        path.display()
-    )
+    let section = section_at(text, offset).map(|s| format!(" in {s}:")).unwrap_or_default();
+    anyhow!("{}: line {line}, column {column}:{section} {message}", path.display())
 }
 
 /// Describes the table (by its last header before `offset`) that a position belongs to.
@@ -119,9 +109,7 @@ fn parse_header(line: &str) -> Option<(Vec<String>, bool)> {
         }
     }
     keys.push(current.trim().to_owned());
-    let valid = keys
-        .iter()
-        .all(|k| !k.is_empty() && !k.contains(['=', ',', '[', '{']));
+    let valid = keys.iter().all(|k| !k.is_empty() && !k.contains(['=', ',', '[', '{']));
     valid.then_some((keys, is_array))
 }
 
@@ -170,18 +158,12 @@ watch = ["src/**/*.rs", "Cargo.toml"]
         assert_eq!(t.id, "hello-rust-http-trigger");
         assert_eq!(t.config["route"].as_str(), Some("/..."));
         let c = &m.components["hello-rust"];
-        assert_eq!(
-            c.source,
-            ComponentSource::Local("target/wasm32-wasip1/release/hello_rust.wasm".into())
-        );
+        assert_eq!(c.source, ComponentSource::Local("target/wasm32-wasip1/release/hello_rust.wasm".into()));
         assert_eq!(
             c.files,
             vec![
                 FileMount::Pattern("static/**/*".into()),
-                FileMount::Placement {
-                    source: "assets".into(),
-                    destination: "/assets".into()
-                }
+                FileMount::Placement { source: "assets".into(), destination: "/assets".into() }
             ]
         );
         assert_eq!(c.variables["greeting"], "{{ greeting }} world");
@@ -206,14 +188,7 @@ route = "/hello"
         assert!(c.allowed_http_hosts.is_empty());
         assert_eq!(
             c.allowed_outbound_hosts,
-            vec![
-                "redis://*:*",
-                "mysql://*:*",
-                "postgres://*:*",
-                "http://*:*",
-                "https://*:*",
-                "http://self"
-            ]
+            vec!["redis://*:*", "mysql://*:*", "postgres://*:*", "http://*:*", "https://*:*", "http://self"]
         );
         assert_eq!(m.triggers["http"][0].id, "trigger-hello");
     }
@@ -222,10 +197,7 @@ route = "/hello"
     fn unknown_component_field_names_file_field_and_component() {
         let text = HTTP_RUST.replace("allowed_outbound_hosts = []", "sorce = \"x.wasm\"");
         let err = parse(&text).unwrap_err().to_string();
-        assert!(
-            err.starts_with("/app/spin.toml: line 19, column 1: in component `hello-rust`:"),
-            "{err}"
-        );
+        assert!(err.starts_with("/app/spin.toml: line 19, column 1: in component `hello-rust`:"), "{err}");
         assert!(err.contains("unknown field `sorce`"), "{err}");
         assert!(err.contains("expected one of"), "{err}");
         assert!(!err.contains('\n'), "{err}");
@@ -235,10 +207,7 @@ route = "/hello"
     fn unknown_application_and_top_level_fields() {
         let text = HTTP_RUST.replace("version = \"0.1.0\"", "verison = \"0.1.0\"");
         let err = parse(&text).unwrap_err().to_string();
-        assert!(
-            err.contains("in [application]: unknown field `verison`"),
-            "{err}"
-        );
+        assert!(err.contains("in [application]: unknown field `verison`"), "{err}");
         let text = format!("{HTTP_RUST}\n[extra]\nx = 1\n");
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("unknown field `extra`"), "{err}");
@@ -266,17 +235,13 @@ component = { source = "a.wasm", enviroment = { A = "b" } }
         );
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("invalid component source"), "{err}");
-        let err = parse("spin_manifest_version = 2\n[application\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("spin_manifest_version = 2\n[application\n").unwrap_err().to_string();
         assert!(err.starts_with("/app/spin.toml: line 2"), "{err}");
     }
 
     #[test]
     fn version_errors_name_the_file() {
-        let err = parse("spin_manifest_version = 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("spin_manifest_version = 3\n").unwrap_err().to_string();
         assert!(err.starts_with("/app/spin.toml: InvalidVersion"), "{err}");
     }
 
@@ -294,29 +259,17 @@ source = { url = "https://example.com/a.wasm", digest = "sha256:abc" }
 source = { package = "ns:pkg", version = "1.0.0" }
 "#;
         let m = parse(text).unwrap();
-        assert!(matches!(
-            m.components["a"].source,
-            ComponentSource::Remote { .. }
-        ));
-        assert!(matches!(
-            m.components["b"].source,
-            ComponentSource::Registry { .. }
-        ));
+        assert!(matches!(m.components["a"].source, ComponentSource::Remote { .. }));
+        assert!(matches!(m.components["b"].source, ComponentSource::Registry { .. }));
     }
 
     #[test]
     fn header_parsing() {
         assert_eq!(
             parse_header("[component.\"my-comp\".build] # c"),
-            Some((
-                vec!["component".into(), "my-comp".into(), "build".into()],
-                false
-            ))
+            Some((vec!["component".into(), "my-comp".into(), "build".into()], false))
         );
-        assert_eq!(
-            parse_header("[[trigger.http]]"),
-            Some((vec!["trigger".into(), "http".into()], true))
-        );
+        assert_eq!(parse_header("[[trigger.http]]"), Some((vec!["trigger".into(), "http".into()], true)));
         assert_eq!(parse_header("route = \"/\""), None);
         assert_eq!(parse_header("[1, 2]"), None);
     }

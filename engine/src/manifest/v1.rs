@@ -6,10 +6,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use super::ids::{repair_component_id, validate_component_id};
-use super::v2::{
-    AppDetails, AppManifest, Component, ComponentSource, ComponentSpec, FileMount, Trigger,
-    Variable,
-};
+use super::v2::{AppDetails, AppManifest, Component, ComponentSource, ComponentSpec, FileMount, Trigger, Variable};
 
 /// Hosts a V1 component may reach when it does not declare `allowed_outbound_hosts`.
 pub const V1_IMPLICIT_OUTBOUND_HOSTS: [&str; 3] = ["redis://*:*", "mysql://*:*", "postgres://*:*"];
@@ -104,8 +101,8 @@ impl AppManifestV1 {
         let mut components = BTreeMap::new();
         for component in self.components {
             let original_id = component.id.clone();
-            let (id, trigger, v2) = convert_component(component)
-                .with_context(|| format!("component `{original_id}`"))?;
+            let (id, trigger, v2) =
+                convert_component(component).with_context(|| format!("component `{original_id}`"))?;
             if components.insert(id.clone(), v2).is_some() {
                 bail!("duplicate component id `{id}` (from `{original_id}`)");
             }
@@ -141,9 +138,8 @@ fn convert_component(c: ComponentV1) -> anyhow::Result<(String, Trigger, Compone
         components: BTreeMap::new(),
         config: c.trigger,
     };
-    let allowed_outbound_hosts = c
-        .allowed_outbound_hosts
-        .unwrap_or_else(|| V1_IMPLICIT_OUTBOUND_HOSTS.map(String::from).to_vec());
+    let allowed_outbound_hosts =
+        c.allowed_outbound_hosts.unwrap_or_else(|| V1_IMPLICIT_OUTBOUND_HOSTS.map(String::from).to_vec());
     let component = Component {
         source: c.source,
         description: c.description,
@@ -204,31 +200,19 @@ executor = { type = "wagi" }
         let m = v1.into_v2().unwrap();
         assert_eq!(m.application.name, "spin-hello-world");
         assert_eq!(m.application.version.as_deref(), Some("1.0.0"));
-        assert_eq!(
-            m.application.trigger_global_configs["http"]["base"].as_str(),
-            Some("/")
-        );
+        assert_eq!(m.application.trigger_global_configs["http"]["base"].as_str(), Some("/"));
         let http = &m.triggers["http"];
         assert_eq!(http[0].id, "trigger-hello-world");
-        assert_eq!(
-            http[0].component,
-            Some(ComponentSpec::Reference("hello-world".into()))
-        );
+        assert_eq!(http[0].component, Some(ComponentSpec::Reference("hello-world".into())));
         assert_eq!(http[0].config["route"].as_str(), Some("/hello"));
         assert_eq!(http[1].id, "trigger-db");
         assert!(http[1].config.contains_key("executor"));
 
         let hello = &m.components["hello-world"];
         assert_eq!(hello.variables["msg"], "{{ message }}");
-        assert_eq!(
-            hello.allowed_outbound_hosts,
-            vec!["redis://*:*", "mysql://*:*", "postgres://*:*"]
-        );
+        assert_eq!(hello.allowed_outbound_hosts, vec!["redis://*:*", "mysql://*:*", "postgres://*:*"]);
         assert_eq!(hello.allowed_http_hosts, vec!["example.com"]);
-        assert_eq!(
-            m.components["db"].allowed_outbound_hosts,
-            vec!["postgres://db.internal"]
-        );
+        assert_eq!(m.components["db"].allowed_outbound_hosts, vec!["postgres://db.internal"]);
     }
 
     #[test]

@@ -227,8 +227,7 @@ impl<'de> Deserialize<'de> for ComponentSpecs {
 
 impl StringOrTable for ComponentSpecs {
     type Table = Component;
-    const EXPECTING: &'static str =
-        "a component id, an inline component table, or an array of them";
+    const EXPECTING: &'static str = "a component id, an inline component table, or an array of them";
     fn from_string(s: String) -> Self {
         ComponentSpecs(vec![ComponentSpec::Reference(s)])
     }
@@ -259,35 +258,19 @@ impl<'de> Deserialize<'de> for ComponentSource {
 
 impl StringOrTable for ComponentSource {
     type Table = SourceTable;
-    const EXPECTING: &'static str =
-        "a path string, `{ url, digest }` or `{ registry?, package, version }`";
+    const EXPECTING: &'static str = "a path string, `{ url, digest }` or `{ registry?, package, version }`";
     fn from_string(s: String) -> Self {
         ComponentSource::Local(s)
     }
     fn from_table(t: SourceTable) -> Result<Self, String> {
         match t {
-            SourceTable {
-                url: Some(url),
-                digest: Some(digest),
-                registry: None,
-                package: None,
-                version: None,
-            } => Ok(ComponentSource::Remote { url, digest }),
-            SourceTable {
-                url: None,
-                digest: None,
-                registry,
-                package: Some(package),
-                version: Some(version),
-            } => Ok(ComponentSource::Registry {
-                registry,
-                package,
-                version,
-            }),
-            _ => Err(format!(
-                "invalid component source: expected {}",
-                Self::EXPECTING
-            )),
+            SourceTable { url: Some(url), digest: Some(digest), registry: None, package: None, version: None } => {
+                Ok(ComponentSource::Remote { url, digest })
+            }
+            SourceTable { url: None, digest: None, registry, package: Some(package), version: Some(version) } => {
+                Ok(ComponentSource::Registry { registry, package, version })
+            }
+            _ => Err(format!("invalid component source: expected {}", Self::EXPECTING)),
         }
     }
 }
@@ -313,25 +296,18 @@ impl StringOrTable for FileMount {
         FileMount::Pattern(s)
     }
     fn from_table(t: PlacementTable) -> Result<Self, String> {
-        Ok(FileMount::Placement {
-            source: t.source,
-            destination: t.destination,
-        })
+        Ok(FileMount::Placement { source: t.source, destination: t.destination })
     }
 }
 
 impl Trigger {
     /// Every component spec of this trigger (`component` then each `components` entry).
     pub fn component_specs_mut(&mut self) -> impl Iterator<Item = &mut ComponentSpec> {
-        self.component
-            .iter_mut()
-            .chain(self.components.values_mut().flat_map(|s| s.0.iter_mut()))
+        self.component.iter_mut().chain(self.components.values_mut().flat_map(|s| s.0.iter_mut()))
     }
 
     /// Every component spec of this trigger, read-only.
     pub fn component_specs(&self) -> impl Iterator<Item = &ComponentSpec> {
-        self.component
-            .iter()
-            .chain(self.components.values().flat_map(|s| s.0.iter()))
+        self.component.iter().chain(self.components.values().flat_map(|s| s.0.iter()))
     }
 }

@@ -22,11 +22,7 @@ pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
         for key in component.variables.keys() {
             validate_variable_name(key).with_context(in_component)?;
         }
-        for label in component
-            .key_value_stores
-            .iter()
-            .chain(&component.sqlite_databases)
-        {
+        for label in component.key_value_stores.iter().chain(&component.sqlite_databases) {
             validate_label(label).with_context(in_component)?;
         }
     }
@@ -34,10 +30,7 @@ pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
     for (trigger_type, triggers) in &manifest.triggers {
         for trigger in triggers {
             if !trigger_ids.insert(trigger.id.as_str()) {
-                bail!(
-                    "duplicate trigger id `{}` (in [[trigger.{trigger_type}]])",
-                    trigger.id
-                );
+                bail!("duplicate trigger id `{}` (in [[trigger.{trigger_type}]])", trigger.id);
             }
             for spec in trigger.component_specs() {
                 if let ComponentSpec::Reference(id) = spec {
@@ -77,69 +70,36 @@ mod tests {
 
     #[test]
     fn variable_rule() {
-        let ok =
-            format!("{HEAD}[variables]\na = {{ required = true }}\nb = {{ default = \"x\" }}\n");
+        let ok = format!("{HEAD}[variables]\na = {{ required = true }}\nb = {{ default = \"x\" }}\n");
         check(&ok).unwrap();
-        for bad in [
-            "c = { required = true, default = \"x\" }",
-            "c = { secret = true }",
-            "c = { required = false }",
-        ] {
+        for bad in ["c = { required = true, default = \"x\" }", "c = { secret = true }", "c = { required = false }"] {
             let err = check(&format!("{HEAD}[variables]\n{bad}\n")).unwrap_err();
-            assert_eq!(
-                format!("{err:#}"),
-                "variable `c`: must be `required` OR have a `default`"
-            );
+            assert_eq!(format!("{err:#}"), "variable `c`: must be `required` OR have a `default`");
         }
-        let err = check(&format!(
-            "{HEAD}[variables]\nApiKey = {{ default = \"x\" }}\n"
-        ))
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("`ApiKey` is not a valid variable name"),
-            "{err:#}"
-        );
+        let err = check(&format!("{HEAD}[variables]\nApiKey = {{ default = \"x\" }}\n")).unwrap_err();
+        assert!(format!("{err:#}").contains("`ApiKey` is not a valid variable name"), "{err:#}");
     }
 
     #[test]
     fn bad_component_id_and_labels() {
         let err = check(&format!("{HEAD}[component.my_comp]\nsource = \"a.wasm\"\n")).unwrap_err();
-        assert!(
-            format!("{err:#}").contains("`my_comp` is not a valid component id"),
-            "{err:#}"
-        );
-        let err = check(&format!(
-            "{HEAD}[component.c]\nsource = \"a.wasm\"\nkey_value_stores = [\"bad label\"]\n"
-        ))
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").starts_with("component `c`: `bad label`"),
-            "{err:#}"
-        );
-        let err = check(&format!(
-            "{HEAD}[component.c]\nsource = \"a.wasm\"\nvariables = {{ BadKey = \"x\" }}\n"
-        ))
-        .unwrap_err();
+        assert!(format!("{err:#}").contains("`my_comp` is not a valid component id"), "{err:#}");
+        let err = check(&format!("{HEAD}[component.c]\nsource = \"a.wasm\"\nkey_value_stores = [\"bad label\"]\n"))
+            .unwrap_err();
+        assert!(format!("{err:#}").starts_with("component `c`: `bad label`"), "{err:#}");
+        let err = check(&format!("{HEAD}[component.c]\nsource = \"a.wasm\"\nvariables = {{ BadKey = \"x\" }}\n"))
+            .unwrap_err();
         assert!(format!("{err:#}").contains("`BadKey`"), "{err:#}");
     }
 
     #[test]
     fn unknown_component_reference_and_duplicate_ids() {
-        let err = check(&format!(
-            "{HEAD}[[trigger.http]]\nroute = \"/\"\ncomponent = \"nope\"\n"
-        ))
-        .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("references component `nope`"),
-            "{err:#}"
-        );
+        let err = check(&format!("{HEAD}[[trigger.http]]\nroute = \"/\"\ncomponent = \"nope\"\n")).unwrap_err();
+        assert!(format!("{err:#}").contains("references component `nope`"), "{err:#}");
         let err = check(&format!(
             "{HEAD}[[trigger.http]]\nid = \"t\"\nroute = \"/\"\ncomponent = \"c\"\n[[trigger.redis]]\nid = \"t\"\nchannel = \"x\"\ncomponent = \"c\"\n[component.c]\nsource = \"a.wasm\"\n"
         ))
         .unwrap_err();
-        assert!(
-            format!("{err:#}").contains("duplicate trigger id `t`"),
-            "{err:#}"
-        );
+        assert!(format!("{err:#}").contains("duplicate trigger id `t`"), "{err:#}");
     }
 }

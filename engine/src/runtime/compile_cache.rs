@@ -72,18 +72,13 @@ impl CompileCache {
 /// Componentizes (if needed) and compiles `wasm` in memory.
 pub fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
     let component = componentize_if_needed(wasm)?;
-    Component::new(engine, &component)
-        .map_err(anyhow::Error::from)
-        .context("compiling the component")
+    Component::new(engine, &component).map_err(anyhow::Error::from).context("compiling the component")
 }
 
 /// Componentizes (if needed) and precompiles `wasm` into loadable artifact bytes.
 pub fn precompile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
     let component = componentize_if_needed(wasm)?;
-    engine
-        .precompile_component(&component)
-        .map_err(anyhow::Error::from)
-        .context("precompiling the component")
+    engine.precompile_component(&component).map_err(anyhow::Error::from).context("precompiling the component")
 }
 
 fn store(component: &Component, path: &Path) -> anyhow::Result<()> {
@@ -97,9 +92,7 @@ fn store(component: &Component, path: &Path) -> anyhow::Result<()> {
 }
 
 fn tempfile_in(dir: &Path) -> anyhow::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .subsec_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
     Ok(dir.join(format!(".tmp-{}-{nanos}", std::process::id())))
 }
 

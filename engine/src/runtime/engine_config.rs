@@ -21,12 +21,7 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self {
-            pooling: true,
-            pool_instances: 1000,
-            pool_max_memory_size: 4 << 30,
-            pool_keep_resident: 0,
-        }
+        Self { pooling: true, pool_instances: 1000, pool_max_memory_size: 4 << 30, pool_keep_resident: 0 }
     }
 }
 
@@ -52,10 +47,9 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(v) if !v.is_empty() => v
-            .parse()
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}")),
+        Ok(v) if !v.is_empty() => {
+            v.parse().map(Some).map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}"))
+        }
         _ => Ok(None),
     }
 }
@@ -104,9 +98,7 @@ pub fn build_engine(opts: &EngineOptions) -> anyhow::Result<Engine> {
             Err(e) => tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation"),
         }
     }
-    Engine::new(&base_config())
-        .map_err(anyhow::Error::from)
-        .context("creating the wasmtime engine")
+    Engine::new(&base_config()).map_err(anyhow::Error::from).context("creating the wasmtime engine")
 }
 
 /// A stable hex key for "artifacts precompiled by this engine can be loaded by it".

@@ -79,7 +79,12 @@ impl Runtime {
             let template = InstanceTemplate {
                 component_id: c.id.clone(),
                 wasi: crate::host::WasiTemplate {
-                    env: c.env.iter().map(|(k, v)| (k.clone(), v.clone())).chain(opts.extra_env.iter().cloned()).collect(),
+                    env: c
+                        .env
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .chain(opts.extra_env.iter().cloned())
+                        .collect(),
                     mounts: prepare_mounts(c, &staging, opts.content_dir.as_deref())
                         .with_context(|| format!("component `{}`: preparing files", c.id))?
                         .into_iter()
@@ -100,12 +105,7 @@ impl Runtime {
             let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;
             components.insert(c.id.clone(), Arc::new(prepared));
         }
-        Ok(PreparedApp {
-            locked: Arc::new(app),
-            components,
-            runtime: self.clone(),
-            resolver,
-        })
+        Ok(PreparedApp { locked: Arc::new(app), components, runtime: self.clone(), resolver })
     }
 
     fn prepare_component(
@@ -129,8 +129,8 @@ impl Runtime {
                 component
             }
         };
-        let (stubbed_linker, stubbed) = linker_for(&self.linker, &component)
-            .with_context(|| format!("component `{}` ({origin})", c.id))?;
+        let (stubbed_linker, stubbed) =
+            linker_for(&self.linker, &component).with_context(|| format!("component `{}` ({origin})", c.id))?;
         if !stubbed.is_empty() {
             tracing::info!(
                 "component `{}` imports interfaces this runtime does not provide; calling them traps: {}",
@@ -144,12 +144,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
-        Ok(PreparedComponent {
-            id: c.id.clone(),
-            component,
-            pre,
-            template,
-        })
+        Ok(PreparedComponent { id: c.id.clone(), component, pre, template })
     }
 }
 
@@ -161,9 +156,7 @@ fn read_content(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Res
     }
     if let Some(src) = &content.source {
         let path = match url::Url::parse(src) {
-            Ok(u) if u.scheme() == "file" => u
-                .to_file_path()
-                .map_err(|_| anyhow::anyhow!("invalid file URL {src}"))?,
+            Ok(u) if u.scheme() == "file" => u.to_file_path().map_err(|_| anyhow::anyhow!("invalid file URL {src}"))?,
             Ok(u) => anyhow::bail!("unsupported source URL scheme `{}` in {src}", u.scheme()),
             Err(_) => PathBuf::from(src),
         };
@@ -199,11 +192,7 @@ impl PreparedComponent {
 
     /// The names of the component's exports (for executor selection and errors).
     pub fn export_names(&self) -> Vec<String> {
-        self.component
-            .component_type()
-            .exports(self.pre.engine())
-            .map(|(name, _)| name.to_string())
-            .collect()
+        self.component.component_type().exports(self.pre.engine()).map(|(name, _)| name.to_string()).collect()
     }
 
     /// The exports as a readable list for error messages (`nothing` when none).
@@ -268,8 +257,6 @@ impl PreparedApp {
 
     /// The prepared component `id`, or an error naming it.
     pub fn component(&self, id: &str) -> anyhow::Result<&Arc<PreparedComponent>> {
-        self.components
-            .get(id)
-            .with_context(|| format!("no component `{id}` in the app"))
+        self.components.get(id).with_context(|| format!("no component `{id}` in the app"))
     }
 }

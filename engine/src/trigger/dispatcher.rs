@@ -33,10 +33,7 @@ impl TriggerRegistry {
     }
 
     fn plugin(&self, trigger_type: &str) -> Option<&dyn TriggerPlugin> {
-        self.plugins
-            .iter()
-            .find(|p| p.trigger_type() == trigger_type)
-            .map(|p| p.as_ref())
+        self.plugins.iter().find(|p| p.trigger_type() == trigger_type).map(|p| p.as_ref())
     }
 
     /// Fails with one line naming every trigger type of `app` this binary lacks
@@ -68,11 +65,7 @@ impl TriggerRegistry {
     /// here).
     pub fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
         self.check_supported(app.locked())?;
-        app.locked()
-            .trigger_types()
-            .iter()
-            .map(|t| self.plugin(t).expect("checked above").prepare(app))
-            .collect()
+        app.locked().trigger_types().iter().map(|t| self.plugin(t).expect("checked above").prepare(app)).collect()
     }
 }
 
@@ -80,10 +73,7 @@ impl TriggerRegistry {
 /// returns that trigger's status (or the first error) after stopping the rest.
 pub async fn run_app(triggers: Vec<Box<dyn PreparedTrigger>>, shutdown: Shutdown) -> anyhow::Result<i32> {
     let many = triggers.len() > 1;
-    let running: Vec<_> = triggers
-        .into_iter()
-        .map(|t| tokio::spawn(t.run(shutdown.child_token())))
-        .collect();
+    let running: Vec<_> = triggers.into_iter().map(|t| tokio::spawn(t.run(shutdown.child_token()))).collect();
     let (first, _, rest) = select_all(running).await;
     if many && !shutdown.is_cancelled() {
         eprintln!("A trigger exited unexpectedly. Terminating.");

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 
 pub use backoff::Backoff;
-pub use dispatcher::{TriggerRegistry, run_app};
+pub use dispatcher::{run_app, TriggerRegistry};
 pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
 
 use crate::runtime::PreparedApp;

@@ -33,7 +33,9 @@ fn mosquitto_bin() -> PathBuf {
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|d| d.join("mosquitto"))
         .find(|p| p.is_file());
-    found.unwrap_or_else(|| panic!("mosquitto not found: run `bash integration/scripts/setup-host.sh` (apt-get install mosquitto)"))
+    found.unwrap_or_else(|| {
+        panic!("mosquitto not found: run `bash integration/scripts/setup-host.sh` (apt-get install mosquitto)")
+    })
 }
 
 /// A running mosquitto; killed when dropped.

@@ -22,9 +22,7 @@ const SECRET_KEY: &str = "testing";
 
 /// The venv holding `moto_server`.
 pub fn venv() -> PathBuf {
-    std::env::var_os("CSS_MOTO_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/tmp/css-moto-venv"))
+    std::env::var_os("CSS_MOTO_VENV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/tmp/css-moto-venv"))
 }
 
 /// The `moto_server` binary; panics with a hint when the venv was not created.
@@ -111,19 +109,12 @@ impl Moto {
                 .iter()
                 .enumerate()
                 .map(|(i, body)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(format!("m{chunk_no}-{i}"))
-                        .message_body(body)
-                        .build()
+                    SendMessageBatchRequestEntry::builder().id(format!("m{chunk_no}-{i}")).message_body(body).build()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let out = self.runtime.block_on(
-                self.client
-                    .send_message_batch()
-                    .queue_url(queue_url)
-                    .set_entries(Some(entries))
-                    .send(),
-            )?;
+            let out = self
+                .runtime
+                .block_on(self.client.send_message_batch().queue_url(queue_url).set_entries(Some(entries)).send())?;
             anyhow::ensure!(out.failed().is_empty(), "moto refused messages: {:?}", out.failed());
         }
         Ok(())

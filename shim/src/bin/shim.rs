@@ -12,8 +12,5 @@ fn main() {
         return;
     }
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
-    SpinShim::run(Config {
-        default_log_level: "error".to_string(),
-        ..Default::default()
-    });
+    SpinShim::run(Config { default_log_level: "error".to_string(), ..Default::default() });
 }

@@ -61,7 +61,12 @@ impl InstallArgs {
         }
         match &report.config_changed {
             Some(path) => {
-                eprintln!("{} {} ({flavor:?}):\n{}", if self.dry_run { "would change" } else { "changed" }, path.display(), report.diff);
+                eprintln!(
+                    "{} {} ({flavor:?}):\n{}",
+                    if self.dry_run { "would change" } else { "changed" },
+                    path.display(),
+                    report.diff
+                );
                 if let Some(b) = &report.backup {
                     eprintln!("backup: {}", b.display());
                 }

@@ -72,7 +72,8 @@ mod tests {
 
     #[test]
     fn keeps_comments_and_is_idempotent() {
-        let text = "# node config\nversion = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.9\"\n";
+        let text =
+            "# node config\nversion = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.9\"\n";
         let once = add_runtimes(text, &spin()).unwrap();
         assert!(once.starts_with("# node config\n"), "{once}");
         assert_eq!(add_runtimes(&once, &spin()).unwrap(), once);

@@ -53,8 +53,8 @@ pub fn install(opts: &InstallOptions) -> anyhow::Result<Report> {
     let bin_dir = opts.root.join(opts.bin_dir.strip_prefix("/").unwrap_or(&opts.bin_dir));
     for v in &opts.variants {
         let src = opts.source_dir.join(v.binary());
-        let bytes = std::fs::read(&src)
-            .with_context(|| format!("variant {v}: shim binary {} not found", src.display()))?;
+        let bytes =
+            std::fs::read(&src).with_context(|| format!("variant {v}: shim binary {} not found", src.display()))?;
         let dest = bin_dir.join(v.binary());
         if std::fs::read(&dest).ok().as_deref() == Some(&bytes[..]) {
             continue;
@@ -77,11 +77,8 @@ pub fn install(opts: &InstallOptions) -> anyhow::Result<Report> {
         (None, Some(seed)) => std::fs::read_to_string(seed).unwrap_or_default(),
         (None, None) => String::new(),
     };
-    let entries: Vec<RuntimeEntry> = opts
-        .variants
-        .iter()
-        .map(|v| RuntimeEntry { handler: v.handler(), runtime_type: v.runtime_type() })
-        .collect();
+    let entries: Vec<RuntimeEntry> =
+        opts.variants.iter().map(|v| RuntimeEntry { handler: v.handler(), runtime_type: v.runtime_type() }).collect();
     let updated = add_runtimes(&base, &entries).with_context(|| format!("editing {}", target.path.display()))?;
     if existing.as_deref() == Some(updated.as_str()) {
         return Ok(report);
@@ -106,10 +103,7 @@ pub fn install(opts: &InstallOptions) -> anyhow::Result<Report> {
 }
 
 fn backup_path(path: &Path) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".bak-{secs}"));
     path.with_file_name(name)

@@ -76,7 +76,12 @@ mod tests {
         let full: Variant = "full".parse().unwrap();
         assert_eq!(
             (full.binary(), full.runtime_type(), full.handler(), full.runtime_class()),
-            ("containerd-shim-spin-v2".into(), "io.containerd.spin.v2".into(), "spin".into(), "wasmtime-spin-v2".into())
+            (
+                "containerd-shim-spin-v2".into(),
+                "io.containerd.spin.v2".into(),
+                "spin".into(),
+                "wasmtime-spin-v2".into()
+            )
         );
         let http: Variant = "http".parse().unwrap();
         assert_eq!(http.binary(), "containerd-shim-spin-http-v2");

@@ -30,9 +30,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_field_naming_trigger_and_field() {
-        let e = CommandTriggerConfig::parse("t1", &json!({"component": "c", "args": ["x"]}))
-            .unwrap_err()
-            .to_string();
+        let e = CommandTriggerConfig::parse("t1", &json!({"component": "c", "args": ["x"]})).unwrap_err().to_string();
         assert!(e.contains("t1") && e.contains("args") && !e.contains('\n'), "{e}");
     }
 

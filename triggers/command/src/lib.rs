@@ -41,11 +41,7 @@ impl TriggerPlugin for CommandTrigger {
         }
         if entries.len() > 1 {
             let ignored: Vec<&str> = entries[1..].iter().map(|(id, _)| id.as_str()).collect();
-            tracing::warn!(
-                "only the first command trigger (`{}`) runs; ignoring {}",
-                entries[0].0,
-                ignored.join(", ")
-            );
+            tracing::warn!("only the first command trigger (`{}`) runs; ignoring {}", entries[0].0, ignored.join(", "));
         }
         let runner = match entries.first() {
             Some((id, cfg)) => {

@@ -31,9 +31,7 @@ impl CommandRunner {
                 component.describe_exports()
             )
         })?;
-        let argv = std::iter::once(component.id().to_string())
-            .chain(guest_args.iter().cloned())
-            .collect();
+        let argv = std::iter::once(component.id().to_string()).chain(guest_args.iter().cloned()).collect();
         Ok(Self { component, pre, argv })
     }
 

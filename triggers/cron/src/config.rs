@@ -57,9 +57,12 @@ mod tests {
 
     #[test]
     fn rejects_unknown_field() {
-        let e = CronTriggerConfig::parse("t3", &json!({"component": "c", "cron_expression": "* * * * * *", "timezone": "UTC"}))
-            .unwrap_err()
-            .to_string();
+        let e = CronTriggerConfig::parse(
+            "t3",
+            &json!({"component": "c", "cron_expression": "* * * * * *", "timezone": "UTC"}),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("t3") && e.contains("timezone"), "{e}");
     }
 

@@ -80,16 +80,22 @@ pub enum Target {
 impl HttpTriggerConfig {
     /// Parses one trigger's `trigger_config`; errors name the trigger id.
     pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
-        let cfg: Self = serde_json::from_value(value.clone())
-            .map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (http): {e}"))?;
+        let cfg: Self =
+            serde_json::from_value(value.clone()).map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (http): {e}"))?;
         if let RouteSpec::Private { private: false } = cfg.route {
-            anyhow::bail!("trigger `{trigger_id}` (http): `route = {{ private = false }}` is not allowed; give a path instead");
+            anyhow::bail!(
+                "trigger `{trigger_id}` (http): `route = {{ private = false }}` is not allowed; give a path instead"
+            );
         }
         if let Some(ExecutorSpec::Wagi { .. }) = cfg.executor {
-            anyhow::bail!("trigger `{trigger_id}` (http): the deprecated `wagi` executor is not supported by this runtime");
+            anyhow::bail!(
+                "trigger `{trigger_id}` (http): the deprecated `wagi` executor is not supported by this runtime"
+            );
         }
         if cfg.component.is_some() == cfg.static_response.is_some() {
-            anyhow::bail!("trigger `{trigger_id}` (http): exactly one of `component` and `static_response` must be set");
+            anyhow::bail!(
+                "trigger `{trigger_id}` (http): exactly one of `component` and `static_response` must be set"
+            );
         }
         Ok(cfg)
     }

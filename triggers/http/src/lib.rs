@@ -42,8 +42,7 @@ impl HttpOptions {
         Ok(Self {
             listen,
             request_timeout: listen::env_duration("SPIN_HTTP_REQUEST_TIMEOUT")?,
-            shutdown_timeout: listen::env_duration("SPIN_HTTP_SHUTDOWN_TIMEOUT")?
-                .unwrap_or(Duration::from_secs(25)),
+            shutdown_timeout: listen::env_duration("SPIN_HTTP_SHUTDOWN_TIMEOUT")?.unwrap_or(Duration::from_secs(25)),
         })
     }
 }
@@ -81,7 +80,9 @@ impl TriggerPlugin for HttpTrigger {
                 tracing::error!("trigger `{}`: route {raw} is reserved for Spin and will never be reached", trigger.id);
             }
             let (id, description) = match &target {
-                Target::Component(c) => (c.clone(), locked.component(c).and_then(|c| c.description().map(str::to_string))),
+                Target::Component(c) => {
+                    (c.clone(), locked.component(c).and_then(|c| c.description().map(str::to_string)))
+                }
                 Target::Static(_) => (trigger.id.clone(), None),
             };
             lines.push((id, route.clone(), description));
@@ -97,10 +98,8 @@ impl TriggerPlugin for HttpTrigger {
         }
         let listener = listen::bind(&self.options.listen)?;
         let addr = listener.local_addr()?;
-        let route_lines: Vec<RouteLine> = lines
-            .iter()
-            .map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() })
-            .collect();
+        let route_lines: Vec<RouteLine> =
+            lines.iter().map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() }).collect();
         let banner = banner::render(addr, &route_lines);
         let server = Server {
             router,
@@ -108,12 +107,7 @@ impl TriggerPlugin for HttpTrigger {
             info: well_known::info_body(locked),
             request_timeout: self.options.request_timeout,
         };
-        Ok(Box::new(PreparedHttp {
-            server: Arc::new(server),
-            listener,
-            banner,
-            drain: self.options.shutdown_timeout,
-        }))
+        Ok(Box::new(PreparedHttp { server: Arc::new(server), listener, banner, drain: self.options.shutdown_timeout }))
     }
 }
 

@@ -38,12 +38,7 @@ impl Route {
                 None => Segment::Exact(s.to_string()),
             })
             .collect();
-        Self {
-            raw: raw.to_string(),
-            based,
-            segments,
-            wildcard,
-        }
+        Self { raw: raw.to_string(), based, segments, wildcard }
     }
 
     /// Whether the route ends in a wildcard.
@@ -53,10 +48,7 @@ impl Route {
 
     /// The based route without its trailing `/...` (`spin-component-route`).
     pub fn component_route(&self) -> &str {
-        self.based
-            .strip_suffix("/...")
-            .or_else(|| self.based.strip_suffix("/*"))
-            .unwrap_or(&self.based)
+        self.based.strip_suffix("/...").or_else(|| self.based.strip_suffix("/*")).unwrap_or(&self.based)
     }
 
     /// Precedence key: per segment 0 = exact, 1 = param, then 2 for the wildcard.

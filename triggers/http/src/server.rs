@@ -55,7 +55,12 @@ pub struct Server {
 impl Server {
     /// Accepts connections until `shutdown`, then lets in-flight requests finish
     /// for up to `drain` before returning.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: Shutdown, drain: Duration) -> anyhow::Result<i32> {
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: Shutdown,
+        drain: Duration,
+    ) -> anyhow::Result<i32> {
         let graceful = GracefulShutdown::new();
         let builder = auto::Builder::new(TokioExecutor::new());
         loop {

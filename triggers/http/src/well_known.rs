@@ -31,8 +31,7 @@ pub fn respond(path: &str, info: &Bytes) -> Response<Bytes> {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     if status == StatusCode::OK {
-        resp.headers_mut()
-            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
     }
     resp
 }

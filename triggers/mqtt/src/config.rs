@@ -63,8 +63,7 @@ impl<'a> Fields<'a> {
 
     /// Like [`Fields::optional`], but the field must be present.
     fn required(&self, field: &str) -> anyhow::Result<String> {
-        self.optional(field)?
-            .ok_or_else(|| field_error(self.trigger_id, field, format!("missing in {}", self.table)))
+        self.optional(field)?.ok_or_else(|| field_error(self.trigger_id, field, format!("missing in {}", self.table)))
     }
 }
 
@@ -147,21 +146,16 @@ impl RawAppConfig {
         render: impl Fn(&str) -> anyhow::Result<String>,
     ) -> anyhow::Result<BrokerConfig> {
         let rendered = |field: &str, v: &Option<String>| -> anyhow::Result<Option<String>> {
-            v.as_deref()
-                .map(|t| render(t).map_err(|e| field_error(trigger_id, field, format!("{e:#}"))))
-                .transpose()
+            v.as_deref().map(|t| render(t).map_err(|e| field_error(trigger_id, field, format!("{e:#}")))).transpose()
         };
-        let address = rendered("address", &self.address)?
-            .filter(|a| !a.trim().is_empty())
-            .ok_or_else(|| {
-                field_error(
-                    trigger_id,
-                    "address",
-                    "missing: set `address = \"mqtt://host:1883\"` in [application.trigger.mqtt]",
-                )
-            })?;
-        let (host, port, client_id) =
-            parse_address(&address).map_err(|e| field_error(trigger_id, "address", e))?;
+        let address = rendered("address", &self.address)?.filter(|a| !a.trim().is_empty()).ok_or_else(|| {
+            field_error(
+                trigger_id,
+                "address",
+                "missing: set `address = \"mqtt://host:1883\"` in [application.trigger.mqtt]",
+            )
+        })?;
+        let (host, port, client_id) = parse_address(&address).map_err(|e| field_error(trigger_id, "address", e))?;
         let keep_alive = match rendered("keep_alive_interval", &self.keep_alive_interval)? {
             None => DEFAULT_KEEP_ALIVE,
             Some(s) => Duration::from_secs(s.trim().parse::<u64>().map_err(|_| {
@@ -185,10 +179,7 @@ fn parse_address(address: &str) -> Result<(String, u16, Option<String>), String>
     let url = url::Url::parse(address.trim())
         .map_err(|e| format!("`{address}` is not a URL ({e}); expected mqtt://host:port"))?;
     if !matches!(url.scheme(), "mqtt" | "tcp") {
-        return Err(format!(
-            "scheme `{}` in `{address}` is not supported; expected mqtt://host:port",
-            url.scheme()
-        ));
+        return Err(format!("scheme `{}` in `{address}` is not supported; expected mqtt://host:port", url.scheme()));
     }
     let host = url
         .host_str()
@@ -196,11 +187,8 @@ fn parse_address(address: &str) -> Result<(String, u16, Option<String>), String>
         .ok_or_else(|| format!("`{address}` names no host"))?
         .trim_matches(['[', ']'])
         .to_string();
-    let client_id = url
-        .query_pairs()
-        .find(|(k, _)| k == "client_id")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty());
+    let client_id =
+        url.query_pairs().find(|(k, _)| k == "client_id").map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty());
     Ok((host, url.port().unwrap_or(DEFAULT_PORT), client_id))
 }
 
@@ -208,11 +196,7 @@ impl RawTriggerConfig {
     /// Parses one trigger's `trigger_config`; errors name the trigger id.
     pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
         let f = Fields::new(trigger_id, "[[trigger.mqtt]]", value, TRIGGER_FIELDS)?;
-        Ok(Self {
-            component: f.required("component")?,
-            topic: f.required("topic")?,
-            qos: f.required("qos")?,
-        })
+        Ok(Self { component: f.required("component")?, topic: f.required("topic")?, qos: f.required("qos")? })
     }
 
     /// Renders the topic and validates the QoS.
@@ -229,14 +213,11 @@ impl RawTriggerConfig {
             "0" => Qos::AtMostOnce,
             "1" => Qos::AtLeastOnce,
             "2" => Qos::ExactlyOnce,
-            other => return Err(field_error(trigger_id, "qos", format!("`{other}` is not one of \"0\", \"1\", \"2\""))),
+            other => {
+                return Err(field_error(trigger_id, "qos", format!("`{other}` is not one of \"0\", \"1\", \"2\"")))
+            }
         };
-        Ok(Subscription {
-            trigger_id: trigger_id.to_string(),
-            component: self.component.clone(),
-            topic,
-            qos,
-        })
+        Ok(Subscription { trigger_id: trigger_id.to_string(), component: self.component.clone(), topic, qos })
     }
 }
 
@@ -282,7 +263,8 @@ mod tests {
 
     #[test]
     fn app_config_rejects_unknown_fields_and_bad_keep_alive() {
-        let e = RawAppConfig::parse("t1", Some(&json!({"address": "mqtt://h", "adress": "x"}))).unwrap_err().to_string();
+        let e =
+            RawAppConfig::parse("t1", Some(&json!({"address": "mqtt://h", "adress": "x"}))).unwrap_err().to_string();
         assert!(e.contains("`t1`") && e.contains("adress"), "{e}");
         let e = RawAppConfig::parse("t1", Some(&json!({"address": "mqtt://h", "keep_alive_interval": "soon"})))
             .unwrap()
@@ -294,7 +276,8 @@ mod tests {
 
     #[test]
     fn trigger_config_qos_topic_and_unknown_fields() {
-        let raw = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a/{{ port }}", "qos": "2"})).unwrap();
+        let raw =
+            RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a/{{ port }}", "qos": "2"})).unwrap();
         let s = raw.resolve("t1", plain).unwrap();
         assert_eq!((s.topic.as_str(), s.qos, s.component.as_str()), ("a/1999", Qos::ExactlyOnce, "c"));
         let raw = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a", "qos": "3"})).unwrap();
@@ -306,7 +289,9 @@ mod tests {
         assert!(e.contains("`t1`") && e.contains("retain"), "{e}");
         let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a"})).unwrap_err().to_string();
         assert!(e.contains("`t1`") && e.contains("`qos`") && e.contains("missing"), "{e}");
-        let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": ["a"], "qos": "0"})).unwrap_err().to_string();
+        let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": ["a"], "qos": "0"}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`t1`") && e.contains("`topic`"), "{e}");
         let raw = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a/#/b", "qos": "0"})).unwrap();
         let e = raw.resolve("t1", plain).unwrap_err().to_string();

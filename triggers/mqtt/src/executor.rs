@@ -57,11 +57,7 @@ impl MqttExecutor {
             .context("instantiating the component")?;
         let metadata = Metadata { topic: topic.to_string() };
         let payload = payload.to_vec();
-        match guest
-            .call_handle_message(&mut store, &payload, &metadata)
-            .await
-            .map_err(anyhow::Error::from)?
-        {
+        match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {
             Ok(()) => Ok(()),
             Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
         }

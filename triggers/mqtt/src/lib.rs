@@ -36,14 +36,12 @@ impl TriggerPlugin for MqttTrigger {
             anyhow::bail!("no mqtt triggers in the app");
         };
         let app_table = locked.metadata.get("triggers").and_then(|t| t.get("mqtt"));
-        let broker = Arc::new(
-            RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?,
-        );
+        let broker = Arc::new(RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?);
         let shared = triggers.len() > 1;
         let mut listeners = Vec::new();
         for trigger in &triggers {
-            let subscription =
-                RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?.resolve(&trigger.id, |t| app.render(t))?;
+            let subscription = RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?
+                .resolve(&trigger.id, |t| app.render(t))?;
             let component = app
                 .component(&subscription.component)
                 .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?;

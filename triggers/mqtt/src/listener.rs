@@ -90,7 +90,10 @@ impl Listener {
                     }
                     backoff.reset();
                     if ack.session_present {
-                        tracing::info!("mqtt trigger `{}`: session kept by the broker; still subscribed", sub.trigger_id);
+                        tracing::info!(
+                            "mqtt trigger `{}`: session kept by the broker; still subscribed",
+                            sub.trigger_id
+                        );
                     } else if let Err(e) = client.try_subscribe(sub.topic.clone(), session::qos(sub.qos)) {
                         // The request queue is empty right after a connect; this only
                         // fails if the event loop is gone.
@@ -148,7 +151,10 @@ impl Listener {
         })
         .await;
         if done.is_err() {
-            tracing::warn!("mqtt trigger `{}`: no clean disconnect within {GOODBYE_TIMEOUT:?}", self.subscription.trigger_id);
+            tracing::warn!(
+                "mqtt trigger `{}`: no clean disconnect within {GOODBYE_TIMEOUT:?}",
+                self.subscription.trigger_id
+            );
         }
     }
 

@@ -62,7 +62,8 @@ mod tests {
         let c = RedisTriggerConfig::parse("t", &json!({"component": "c", "channel": "messages"})).unwrap();
         assert_eq!(c.channel, "messages");
         assert_eq!(c.address, None);
-        let c = RedisTriggerConfig::parse("t", &json!({"component": "c", "channel": "m", "address": "redis://h"})).unwrap();
+        let c =
+            RedisTriggerConfig::parse("t", &json!({"component": "c", "channel": "m", "address": "redis://h"})).unwrap();
         assert_eq!(c.address.as_deref(), Some("redis://h"));
     }
 

@@ -57,7 +57,9 @@ impl Subscriber {
                 let execs = c
                     .components
                     .iter()
-                    .map(|id| executors.get(id).cloned().ok_or_else(|| anyhow::anyhow!("no executor for component `{id}`")))
+                    .map(|id| {
+                        executors.get(id).cloned().ok_or_else(|| anyhow::anyhow!("no executor for component `{id}`"))
+                    })
                     .collect::<anyhow::Result<Vec<_>>>()?;
                 Ok((c.channel.clone(), execs))
             })
@@ -114,10 +116,7 @@ impl Subscriber {
     async fn subscribe(&self) -> Result<PubSub, String> {
         let mut pubsub = self.client.get_async_pubsub().await.map_err(|e| e.to_string())?;
         for c in &self.plan.channels {
-            pubsub
-                .subscribe(&c.channel)
-                .await
-                .map_err(|e| format!("SUBSCRIBE {}: {e}", c.channel))?;
+            pubsub.subscribe(&c.channel).await.map_err(|e| format!("SUBSCRIBE {}: {e}", c.channel))?;
         }
         Ok(pubsub)
     }
@@ -173,7 +172,10 @@ impl Subscriber {
             tokio::spawn(async move {
                 let _permit = permit;
                 if let Err(e) = exec.handle(&payload).await {
-                    tracing::error!("component `{}` failed to handle a message on channel `{channel}`: {e:#}", exec.id());
+                    tracing::error!(
+                        "component `{}` failed to handle a message on channel `{channel}`: {e:#}",
+                        exec.id()
+                    );
                 }
             });
         }

@@ -11,14 +11,8 @@ pub const DEFAULT_MAX_MESSAGES: u16 = 10;
 pub const DEFAULT_IDLE_WAIT_SECONDS: u64 = 2;
 
 /// The fields a `[[trigger.sqs]]` entry may hold, as Spin's plugin spells them.
-pub const FIELDS: &[&str] = &[
-    "component",
-    "queue_url",
-    "max_messages",
-    "idle_wait_seconds",
-    "system_attributes",
-    "message_attributes",
-];
+pub const FIELDS: &[&str] =
+    &["component", "queue_url", "max_messages", "idle_wait_seconds", "system_attributes", "message_attributes"];
 
 /// A validated SQS trigger: which component handles which queue, and how to poll it.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,9 +38,7 @@ impl QueueTrigger {
     /// naming the trigger id and the offending field.
     pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
         let fail = |msg: String| anyhow::anyhow!("trigger `{trigger_id}` (sqs): {msg}");
-        let table = value
-            .as_object()
-            .ok_or_else(|| fail(format!("expected a table, found {value}")))?;
+        let table = value.as_object().ok_or_else(|| fail(format!("expected a table, found {value}")))?;
         if let Some(unknown) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(fail(format!("unknown field `{unknown}`, expected one of {}", FIELDS.join(", "))));
         }
@@ -71,11 +63,11 @@ impl QueueTrigger {
 }
 
 /// Reads an optional field, naming it in the error when its value has the wrong type.
-fn field<T: DeserializeOwned>(table: &serde_json::Map<String, serde_json::Value>, name: &str) -> Result<Option<T>, String> {
-    table
-        .get(name)
-        .map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("field `{name}`: {e}")))
-        .transpose()
+fn field<T: DeserializeOwned>(
+    table: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Result<Option<T>, String> {
+    table.get(name).map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("field `{name}`: {e}"))).transpose()
 }
 
 fn missing(name: &str) -> String {
@@ -153,7 +145,8 @@ mod tests {
     fn wrong_types_and_zero_messages_are_refused() {
         assert!(error(json!({"component": "c", "queue_url": URL, "max_messages": 70000})).contains("u16"));
         assert!(error(json!({"component": "c", "queue_url": URL, "max_messages": 0})).contains("max_messages"));
-        assert!(error(json!({"component": "c", "queue_url": URL, "system_attributes": "All"})).contains("system_attributes"));
+        assert!(error(json!({"component": "c", "queue_url": URL, "system_attributes": "All"}))
+            .contains("system_attributes"));
         assert!(error(json!({"component": "c", "queue_url": 5})).contains("queue_url"));
         assert!(error(json!({"queue_url": URL})).contains("component"));
     }

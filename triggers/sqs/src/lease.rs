@@ -21,9 +21,9 @@ pub async fn fetch_visibility_timeout(client: &Client, queue_url: &str) -> anyho
         .await
         .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
     match out.attributes().and_then(|a| a.get(&QueueAttributeName::VisibilityTimeout)) {
-        Some(v) => v
-            .parse()
-            .map_err(|_| anyhow::anyhow!("the queue reports VisibilityTimeout {v:?}, not a number of seconds")),
+        Some(v) => {
+            v.parse().map_err(|_| anyhow::anyhow!("the queue reports VisibilityTimeout {v:?}, not a number of seconds"))
+        }
         None => Ok(DEFAULT_VISIBILITY_TIMEOUT_SECS),
     }
 }
@@ -71,7 +71,13 @@ impl Lease {
     /// Starts renewing the lease on one received message (none without a receipt
     /// handle or with a zero timeout). Failed renewals are logged and retried at
     /// the next interval.
-    pub fn hold(client: &Client, queue_url: &str, receipt_handle: Option<&str>, msg_id: &str, timeout_secs: u32) -> Option<Self> {
+    pub fn hold(
+        client: &Client,
+        queue_url: &str,
+        receipt_handle: Option<&str>,
+        msg_id: &str,
+        timeout_secs: u32,
+    ) -> Option<Self> {
         let interval = renewal_interval(timeout_secs)?;
         let receipt = receipt_handle?.to_string();
         let client = client.clone();

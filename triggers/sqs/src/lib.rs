@@ -75,7 +75,9 @@ impl PreparedTrigger for PreparedSqs {
         Box::pin(async move {
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             if aws.region().is_none() {
-                anyhow::bail!("the sqs trigger needs an AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a profile's region)");
+                anyhow::bail!(
+                    "the sqs trigger needs an AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a profile's region)"
+                );
             }
             let client = aws_sdk_sqs::Client::new(&aws);
             let loops: Vec<_> = self

@@ -69,10 +69,7 @@ mod tests {
             .body("hello")
             .attributes(MessageSystemAttributeName::SentTimestamp, "1700000000000")
             .attributes(MessageSystemAttributeName::ApproximateReceiveCount, "1")
-            .message_attributes(
-                "colour",
-                SqsValue::builder().data_type("String").string_value("blue").build().unwrap(),
-            )
+            .message_attributes("colour", SqsValue::builder().data_type("String").string_value("blue").build().unwrap())
             .message_attributes(
                 "blob",
                 SqsValue::builder().data_type("Binary").binary_value(Blob::new(vec![1, 2])).build().unwrap(),

@@ -33,7 +33,12 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
     let mut timeout = VisibilityTimeout::default();
     let mut in_flight = JoinSet::new();
     let mut failures = 0u32;
-    tracing::info!("trigger `{}`: polling {} for component `{}`", trigger.trigger_id, trigger.queue_url, trigger.component);
+    tracing::info!(
+        "trigger `{}`: polling {} for component `{}`",
+        trigger.trigger_id,
+        trigger.queue_url,
+        trigger.component
+    );
     while !shutdown.is_cancelled() {
         reap(&mut in_flight);
         let request = queue

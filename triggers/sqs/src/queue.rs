@@ -56,13 +56,8 @@ impl Queue {
             tracing::warn!("message {id}: no receipt handle, cannot delete it");
             return;
         };
-        let deleted = self
-            .client
-            .delete_message()
-            .queue_url(&self.trigger.queue_url)
-            .receipt_handle(receipt)
-            .send()
-            .await;
+        let deleted =
+            self.client.delete_message().queue_url(&self.trigger.queue_url).receipt_handle(receipt).send().await;
         match deleted {
             Ok(_) => tracing::debug!("message {id}: deleted"),
             Err(e) => tracing::error!("message {id}: delete failed, it will be delivered again: {}", describe(&e)),

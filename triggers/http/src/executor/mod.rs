@@ -29,9 +29,7 @@ impl Executor {
     /// (naming the component) when it exports none or several handlers.
     pub fn for_component(component: &Arc<PreparedComponent>) -> anyhow::Result<Self> {
         let exports = component.export_names();
-        let wasi = exports
-            .iter()
-            .find(|e| e.starts_with(WASI_HTTP_02) && !e.starts_with(WASI_HTTP_RC));
+        let wasi = exports.iter().find(|e| e.starts_with(WASI_HTTP_02) && !e.starts_with(WASI_HTTP_RC));
         let rc = exports.iter().find(|e| e.starts_with(WASI_HTTP_RC));
         let spin = exports.iter().find(|e| e.as_str() == SPIN_INBOUND);
         let id = component.id();

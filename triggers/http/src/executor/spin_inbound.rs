@@ -49,11 +49,7 @@ impl SpinInboundExecutor {
         let body = body.collect().await?.to_bytes();
         let request = Request {
             method,
-            uri: parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/".into()),
+            uri: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
             headers: parts
                 .headers
                 .iter()
@@ -64,20 +60,14 @@ impl SpinInboundExecutor {
         };
         let mut store = self.component.new_store(&[], deadline)?;
         let guest = self.pre.instantiate_async(&mut store).await?;
-        let resp = guest
-            .fermyon_spin_inbound_http()
-            .call_handle_request(&mut store, &request)
-            .await?;
+        let resp = guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request).await?;
         if !(100..=600).contains(&resp.status) {
             anyhow::bail!("the guest answered with invalid status {}", resp.status);
         }
         let mut out = http::Response::new(full(resp.body.unwrap_or_default()));
         *out.status_mut() = http::StatusCode::from_u16(resp.status)?;
         for (k, v) in resp.headers.unwrap_or_default() {
-            out.headers_mut().append(
-                http::HeaderName::try_from(k.as_str())?,
-                http::HeaderValue::try_from(v.as_str())?,
-            );
+            out.headers_mut().append(http::HeaderName::try_from(k.as_str())?, http::HeaderValue::try_from(v.as_str())?);
         }
         Ok(out)
     }

@@ -46,10 +46,7 @@ impl WasiHttpExecutor {
         let proxy = self.proxy.instantiate_async(&mut store).await?;
         let id = self.id.clone();
         let guest = tokio::spawn(async move {
-            let result = proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, req, out)
-                .await;
+            let result = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await;
             if let Err(e) = &result {
                 tracing::error!("component `{id}`: {e:?}");
             }
