@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 SPIN_TEST_GUESTS ?= /var/tmp/css-guests
 export SPIN_TEST_GUESTS
 
-.PHONY: setup guests build test demo bench fmt clippy variants
+.PHONY: setup guests build test variant-tests demo bench fmt clippy variants
 
 setup:
 	bash integration/scripts/setup-host.sh
@@ -17,18 +17,22 @@ guests: setup
 ## Debug binaries for the tests: the HTTP-only variant (kept under
 ## $(CARGO_TARGET_DIR)/variants/http) and the full shim.
 build: setup
-	cargo build -p containerd-shim-spin --no-default-features --features http --bins
-	mkdir -p $(CARGO_TARGET_DIR)/variants/http
-	cp $(CARGO_TARGET_DIR)/debug/spin-shim $(CARGO_TARGET_DIR)/variants/http/spin-shim
-	cp $(CARGO_TARGET_DIR)/debug/containerd-shim-spin-v2 $(CARGO_TARGET_DIR)/variants/http/containerd-shim-spin-http-v2
+	bash integration/scripts/build-variant.sh http
 	cargo build -p containerd-shim-spin --bins
 
-## The README's test command: unit tests, then real-process tests (CLI and containerd).
+## The README's test command: unit tests, then real-process tests (CLI, containerd, CRI),
+## then every slim variant against its trigger's tests.
 CONTAINERD17 ?= /var/tmp/css-containerd-1.7/usr/bin/containerd
 test: guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
 	@echo "== the containerd and CRI tests again, against containerd 1.7 =="
 	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command --test cri
+	@echo "== each slim variant against the tests of its trigger =="
+	bash integration/scripts/variant-tests.sh $(VARIANTS)
+
+## Each standard slim variant (debug) against the tests of the trigger it contains.
+variant-tests: guests build
+	bash integration/scripts/variant-tests.sh $(VARIANTS)
 
 ## The README's main job: the example app served through the shim under containerd.
 demo: guests build

@@ -48,34 +48,56 @@ fn runtime_classes_name_each_variant_handler() {
     assert_eq!(handlers, ["spin", "spin-command", "spin-cron", "spin-http", "spin-mqtt", "spin-redis", "spin-sqs"]);
 }
 
+/// Every workload selects a Spin RuntimeClass and runs `/`; every RuntimeClass has
+/// a workload; a Deployment that exposes a port has a Service selecting it.
 #[test]
 fn workloads_select_a_spin_runtime_class_and_run_slash() {
     let dir = examples().join("deployments");
+    let mut classes = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        for doc in docs(&path) {
-            field(&doc, "apiVersion", &path);
-            field(&doc, "metadata.name", &path);
-            match field(&doc, "kind", &path).as_str().unwrap() {
+        let docs = docs(&path);
+        let services: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Service").collect();
+        for doc in &docs {
+            field(doc, "apiVersion", &path);
+            field(doc, "metadata.name", &path);
+            match field(doc, "kind", &path).as_str().unwrap() {
                 "Deployment" | "Job" => {
-                    let spec = field(&doc, "spec.template.spec", &path);
+                    let spec = field(doc, "spec.template.spec", &path);
                     let rc = field(spec, "runtimeClassName", &path).as_str().unwrap();
                     assert!(rc.starts_with("wasmtime-spin-"), "{}: {rc}", path.display());
+                    classes.insert(rc.to_string());
                     let c = field(spec, "containers.0", &path);
                     field(c, "image", &path);
                     assert_eq!(field(c, "command.0", &path), "/", "{}", path.display());
+                    if doc["kind"] == "Deployment" {
+                        let labels = field(doc, "spec.template.metadata.labels", &path);
+                        assert_eq!(field(doc, "spec.selector.matchLabels", &path), labels, "{}", path.display());
+                        if !c["ports"].is_null() {
+                            assert!(
+                                services.iter().any(|s| &s["spec"]["selector"] == labels),
+                                "{}: a Deployment with ports needs a Service selecting {labels:?}",
+                                path.display()
+                            );
+                        }
+                    }
                 }
                 "Service" => {
-                    field(&doc, "spec.selector", &path);
-                    field(&doc, "spec.ports.0.port", &path);
+                    field(doc, "spec.selector", &path);
+                    field(doc, "spec.ports.0.port", &path);
                 }
                 "ConfigMap" => {
-                    field(&doc, "data", &path);
+                    field(doc, "data", &path);
                 }
                 other => panic!("{}: unexpected kind {other}", path.display()),
             }
         }
     }
+    let expected: std::collections::BTreeSet<String> = ["v2", "http", "redis", "sqs", "command", "cron", "mqtt"]
+        .iter()
+        .map(|v| format!("wasmtime-spin-{v}"))
+        .collect();
+    assert_eq!(classes, expected, "one workload per RuntimeClass");
 }
 
 #[test]

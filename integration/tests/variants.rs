@@ -16,6 +16,13 @@ fn http_variant_describes_itself() {
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["triggers"], serde_json::json!(["http"]));
     assert_eq!(info["wasmtime"], "48.0.8");
+    let full = Command::new(paths::cli()).args(["info", "--json"]).output().unwrap();
+    let full: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert!(info["precompile_key"].is_string(), "{info}");
+    assert_eq!(
+        info["precompile_key"], full["precompile_key"],
+        "components precompiled by one variant must load in the other"
+    );
     let out = Command::new(http_variant("containerd-shim-spin-http-v2")).arg("--version").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("triggers: http;"), "{text}");

@@ -1,6 +1,7 @@
 //! `spin-shim info`.
 
 use clap::Args;
+use spin_engine::runtime::{build_engine, compatibility_key, EngineOptions};
 
 use crate::build_info::{SPIN_COMPATIBILITY, VERSION, WASMTIME_VERSION};
 use crate::triggers::compiled_types;
@@ -17,12 +18,16 @@ impl InfoArgs {
     /// Prints the build description.
     pub fn run(self) -> anyhow::Result<i32> {
         let triggers = compiled_types();
+        // Names the precompiled-artifact cache this build reads and writes: equal
+        // keys mean artifacts compiled by one build (any variant) load in the other.
+        let precompile_key = compatibility_key(&build_engine(&EngineOptions::from_env()?)?);
         if self.json {
             let v = serde_json::json!({
                 "version": VERSION,
                 "triggers": triggers,
                 "wasmtime": WASMTIME_VERSION,
                 "spin_compatibility": SPIN_COMPATIBILITY,
+                "precompile_key": precompile_key,
             });
             println!("{}", serde_json::to_string_pretty(&v)?);
         } else {
@@ -30,6 +35,7 @@ impl InfoArgs {
             println!("triggers: {}", triggers.join(", "));
             println!("wasmtime: {WASMTIME_VERSION}");
             println!("spin compatibility: {SPIN_COMPATIBILITY}");
+            println!("precompile key: {precompile_key}");
         }
         Ok(0)
     }
