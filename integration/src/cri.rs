@@ -14,7 +14,7 @@ use k8s_cri::v1::{
     CreateContainerRequest, ImageSpec, ImageStatusRequest, KeyValue, LinuxContainerConfig,
     LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, NamespaceMode, NamespaceOption,
     PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
-    StopPodSandboxRequest,
+    StopPodSandboxRequest, VersionRequest,
 };
 use tonic::transport::{Channel, Endpoint, Uri};
 
@@ -46,7 +46,8 @@ fn host_network() -> NamespaceOption {
 }
 
 impl Cri {
-    /// Connects to containerd's gRPC socket.
+    /// Connects to containerd's gRPC socket and waits until the CRI plugin answers
+    /// (its socket is up a moment before the plugin is initialized).
     pub fn connect(socket: &Path) -> anyhow::Result<Self> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let socket = socket.to_path_buf();
@@ -58,7 +59,14 @@ impl Cri {
                 }))
                 .await
         })?;
-        Ok(Self { rt, runtime: RuntimeServiceClient::new(channel.clone()), images: ImageServiceClient::new(channel) })
+        let mut cri =
+            Self { rt, runtime: RuntimeServiceClient::new(channel.clone()), images: ImageServiceClient::new(channel) };
+        let end = Instant::now() + Duration::from_secs(20);
+        while let Err(e) = cri.rt.block_on(cri.runtime.version(VersionRequest::default())) {
+            anyhow::ensure!(Instant::now() < end, "the CRI plugin did not answer: {e}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(cri)
     }
 
     /// Waits until the CRI image service knows `image` (containerd tells the CRI
