@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
-    /// State directory (`""` = unset).
+    /// State directory (`""` = unset; relative to the file's folder).
     #[serde(default)]
     pub state_dir: Option<String>,
     /// Directory for component stdout/stderr logs.
@@ -27,9 +27,9 @@ pub struct RuntimeConfig {
     /// Legacy name of `[[variables_provider]]`.
     #[serde(default)]
     config_provider: Vec<VariablesProvider>,
-    /// `[key_value_store.<label>]` tables (not yet served by this runtime).
+    /// `[key_value_store.<label>]` tables (relative paths resolved against the file's folder).
     #[serde(default)]
-    pub key_value_store: BTreeMap<String, toml::Value>,
+    pub key_value_store: BTreeMap<String, KeyValueStoreConfig>,
     /// `[sqlite_database.<label>]` tables (not yet served by this runtime).
     #[serde(default)]
     pub sqlite_database: BTreeMap<String, toml::Value>,
@@ -60,6 +60,23 @@ pub struct RuntimeConfig {
     /// Directory of the file, for relative paths.
     #[serde(skip)]
     pub base_dir: PathBuf,
+}
+
+/// One `[key_value_store.<label>]` table.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeyValueStoreConfig {
+    /// SQLite at `path` (relative to the runtime config file), in memory without one.
+    Spin {
+        /// The database file.
+        #[serde(default)]
+        path: Option<PathBuf>,
+    },
+    /// A Redis server (`redis://host[:port][/db]`).
+    Redis {
+        /// The server's URL.
+        url: String,
+    },
 }
 
 /// One `[[variables_provider]]` entry.
@@ -116,8 +133,12 @@ impl RuntimeConfig {
                 _ => {}
             }
         }
+        for store in cfg.key_value_store.values_mut() {
+            if let KeyValueStoreConfig::Spin { path: Some(p) } = store {
+                *p = cfg.base_dir.join(&*p);
+            }
+        }
         for (what, present) in [
-            ("key_value_store", !cfg.key_value_store.is_empty()),
             ("sqlite_database", !cfg.sqlite_database.is_empty()),
             ("llm_compute", cfg.llm_compute.is_some()),
         ] {
@@ -126,6 +147,12 @@ impl RuntimeConfig {
             }
         }
         Ok(cfg)
+    }
+
+    /// The `state_dir` setting: `Some(None)` when set to `""` (no state directory),
+    /// `None` when absent; relative paths are taken from the file's folder.
+    pub fn state_dir(&self) -> Option<Option<PathBuf>> {
+        self.state_dir.as_ref().map(|d| (!d.is_empty()).then(|| self.base_dir.join(d)))
     }
 }
 

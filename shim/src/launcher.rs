@@ -1,10 +1,11 @@
 //! The one path that runs an app, shared by the shim and the CLI: check triggers,
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use spin_engine::host::key_value::{KeyValueStores, DEFAULT_LABEL};
 use spin_engine::host::StdioMode;
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
@@ -36,6 +37,9 @@ pub struct LaunchOptions {
     pub content_dir: Option<PathBuf>,
     /// Per-instance memory cap (`SPIN_MAX_INSTANCE_MEMORY`).
     pub max_instance_memory: Option<usize>,
+    /// The state directory unless the runtime config sets `state_dir` (Spin's
+    /// `<app dir>/.spin`; none for apps without a local directory).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Runs `app` to completion; returns the exit status. SIGTERM and SIGINT stop
@@ -47,6 +51,7 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
     let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
     let max_instance_memory =
         opts.max_instance_memory.or(opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory));
+    let key_value = key_value_stores(&app, opts.runtime_config.as_ref(), opts.state_dir)?;
     let prepared = runtime.prepare(
         app,
         PrepareOptions {
@@ -56,6 +61,7 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
             max_instance_memory,
             staging_dir: opts.staging_dir,
             content_dir: opts.content_dir,
+            key_value,
         },
     )?;
     let prepared = Arc::new(prepared);
@@ -63,6 +69,28 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
     let shutdown = Shutdown::new();
     watch_signals(shutdown.clone())?;
     run_app(triggers, shutdown).await
+}
+
+/// The key-value stores the app's components list, announced as Spin does.
+fn key_value_stores(
+    app: &LockedApp,
+    config: Option<&RuntimeConfig>,
+    default_state_dir: Option<PathBuf>,
+) -> anyhow::Result<KeyValueStores> {
+    let state_dir = match config.and_then(RuntimeConfig::state_dir) {
+        Some(configured) => configured,
+        None => default_state_dir,
+    };
+    let labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.key_value_stores()).collect();
+    let empty = BTreeMap::new();
+    let configs = config.map(|c| &c.key_value_store).unwrap_or(&empty);
+    let stores = KeyValueStores::new(configs, state_dir.as_deref(), labels.iter().map(String::as_str))?;
+    if labels.contains(DEFAULT_LABEL) && !configs.contains_key(DEFAULT_LABEL) {
+        if let Some(place) = stores.describe(DEFAULT_LABEL) {
+            println!("Storing default key-value data to {place}.");
+        }
+    }
+    Ok(stores)
 }
 
 /// Runtime-config providers in order, then the environment provider.

@@ -20,6 +20,10 @@ pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
 /// Where an app's runtime config is mounted (usually a ConfigMap).
 pub const RUNTIME_CONFIG_PATH: &str = "/runtime-config.toml";
 
+/// The state directory in a container (the default key-value store lives there);
+/// mount a volume here to keep it across restarts.
+pub const STATE_DIR: &str = "/.spin";
+
 /// The per-container sandbox.
 #[derive(Default)]
 pub struct SpinSandbox;
@@ -81,6 +85,9 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
             staging_dir: Some(work_dir.join("files")),
             content_dir: app.content_dir,
             max_instance_memory,
+            // As the existing shim: the app directory is `/`, so state lives in
+            // the container's writable layer unless a volume is mounted there.
+            state_dir: Some(PathBuf::from(STATE_DIR)),
         },
     )
     .await

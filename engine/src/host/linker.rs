@@ -5,7 +5,7 @@ use wasmtime::Engine;
 
 use super::state::HostState;
 
-/// A linker with WASI 0.2, `wasi:http`, and the Spin variables interfaces.
+/// A linker with WASI 0.2, `wasi:http`, and the Spin host interfaces.
 pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -13,5 +13,6 @@ pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     super::variables::add_to_linker(&mut linker)?;
     super::outbound_redis::add_to_linker(&mut linker)?;
     super::outbound_mqtt::add_to_linker(&mut linker)?;
+    super::key_value::add_to_linker(&mut linker)?;
     Ok(linker)
 }

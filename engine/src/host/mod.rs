@@ -2,6 +2,7 @@
 //! (manifest permissions + runtime config) -> per-instance state -> linker registration.
 
 mod destination;
+pub mod key_value;
 mod linker;
 mod outbound_http;
 mod outbound_mqtt;

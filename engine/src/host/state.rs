@@ -8,6 +8,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::key_value::{KeyValueAccess, KeyValueInstance};
 use super::outbound_http::OutboundHttp;
 use super::variables::ComponentVariables;
 use super::wasi::WasiTemplate;
@@ -26,6 +27,8 @@ pub struct InstanceTemplate {
     pub allowed_hosts: Arc<AllowedHosts>,
     /// Outbound HTTP policy.
     pub outbound_http: OutboundHttp,
+    /// The key-value stores the component may open.
+    pub key_value: Arc<KeyValueAccess>,
     /// Cap on linear memory per instance, in bytes.
     pub max_instance_memory: Option<usize>,
 }
@@ -45,6 +48,7 @@ impl InstanceTemplate {
             allowed_hosts: self.allowed_hosts.clone(),
             outbound_http: self.outbound_http.clone(),
             variables: self.variables.clone(),
+            key_value: KeyValueInstance::new(self.key_value.clone()),
             limits: limits.build(),
         })
     }
@@ -59,6 +63,7 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) outbound_http: OutboundHttp,
     pub(crate) variables: Arc<ComponentVariables>,
+    pub(crate) key_value: KeyValueInstance,
     pub(crate) limits: StoreLimits,
 }
 

@@ -1,4 +1,4 @@
-//! Imports this runtime does not provide (key-value, sqlite, ... today) are
+//! Imports this runtime does not provide (sqlite, llm, ... today) are
 //! linked as functions that trap when called, so apps built against Spin's full
 //! world still start. Interfaces the linker does provide are never touched, so
 //! their resource types stay the host's.
@@ -23,6 +23,8 @@ const PROVIDED: &[&str] = &[
     "fermyon:spin/mqtt@2.0.0",
     "fermyon:spin/redis@2.0.0",
     "fermyon:spin/redis-types",
+    "fermyon:spin/key-value@2.0.0",
+    "fermyon:spin/key-value",
 ];
 
 /// Marker type of resources from unsupported interfaces.

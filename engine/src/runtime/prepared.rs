@@ -14,6 +14,7 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 use super::compile_cache::CompileCache;
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
+use crate::host::key_value::KeyValueStores;
 use crate::host::{
     build_linker, linker_for, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
 };
@@ -43,6 +44,8 @@ pub struct PrepareOptions {
     pub staging_dir: Option<PathBuf>,
     /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
     pub content_dir: Option<PathBuf>,
+    /// The key-value stores components may open (see [`KeyValueStores::new`]).
+    pub key_value: KeyValueStores,
 }
 
 impl Runtime {
@@ -100,6 +103,7 @@ impl Runtime {
                 )),
                 allowed_hosts: allowed_hosts.clone(),
                 outbound_http: OutboundHttp::new(&c.id, allowed_hosts),
+                key_value: Arc::new(opts.key_value.access_for(&c.id, &c.key_value_stores())?),
                 max_instance_memory: opts.max_instance_memory,
             };
             let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;

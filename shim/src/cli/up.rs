@@ -72,6 +72,7 @@ impl UpArgs {
             staging_dir: Some(staging.clone()),
             content_dir: None,
             max_instance_memory: self.max_instance_memory,
+            state_dir: loaded.app_dir.as_ref().map(|d| d.join(".spin")),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         let result = rt.block_on(launch(loaded.locked, opts));

@@ -1,0 +1,22 @@
+//! Key-value stores for guests: `fermyon:spin/key-value@2.0.0` and the Spin 1
+//! `fermyon:spin/key-value`. Configuration: the component's `key_value_stores`
+//! and the runtime config's `[key_value_store.<label>]` (SQLite or Redis; the
+//! `default` label is SQLite in the state directory unless configured).
+
+mod backend;
+mod stores;
+mod v1;
+mod v2;
+
+use wasmtime::component::Linker;
+
+pub use backend::KeyValueStore;
+pub use stores::{KeyValueAccess, KeyValueInstance, KeyValueStores, DEFAULT_FILE, DEFAULT_LABEL, MAX_OPEN_STORES};
+
+use super::state::HostState;
+
+/// Adds both key-value interfaces to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    v2::add_to_linker(linker)?;
+    v1::add_to_linker(linker)
+}

@@ -1,0 +1,88 @@
+//! The Spin 1 `fermyon:spin/key-value` interface: the same stores, addressed by
+//! integer handles.
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasSelf, Linker};
+
+use super::backend::KeyValueStore;
+use super::stores::OpenError;
+use crate::host::state::HostState;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v1",
+        world: "fermyon:spin/host-key-value-v1",
+        imports: { default: async | trappable },
+    });
+}
+
+use bindings::fermyon::spin::key_value::{Error, Host, Store};
+
+/// Adds the interface to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::key_value::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    Ok(())
+}
+
+impl HostState {
+    fn kv_handle(&self, store: Store) -> Result<Arc<KeyValueStore>, Error> {
+        self.key_value.v1_handles.get(&store).cloned().ok_or(Error::InvalidStore)
+    }
+}
+
+impl Host for HostState {
+    async fn open(&mut self, name: String) -> wasmtime::Result<Result<Store, Error>> {
+        Ok(self.key_value.open_v1(&name).map_err(|e| match e {
+            OpenError::AccessDenied => Error::AccessDenied,
+            OpenError::TableFull => Error::StoreTableFull,
+        }))
+    }
+
+    async fn get(&mut self, store: Store, key: String) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let store = match self.kv_handle(store) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(match store.get(&key).await {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(Error::NoSuchKey),
+            Err(e) => Err(Error::Io(e)),
+        })
+    }
+
+    async fn set(&mut self, store: Store, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+        Ok(match self.kv_handle(store) {
+            Ok(s) => s.set(&key, &value).await.map_err(Error::Io),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn delete(&mut self, store: Store, key: String) -> wasmtime::Result<Result<(), Error>> {
+        Ok(match self.kv_handle(store) {
+            Ok(s) => s.delete(&key).await.map_err(Error::Io),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn exists(&mut self, store: Store, key: String) -> wasmtime::Result<Result<bool, Error>> {
+        Ok(match self.kv_handle(store) {
+            Ok(s) => s.exists(&key).await.map_err(Error::Io),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn get_keys(&mut self, store: Store) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        Ok(match self.kv_handle(store) {
+            Ok(s) => s.keys().await.map_err(Error::Io),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn close(&mut self, store: Store) -> wasmtime::Result<()> {
+        if self.key_value.v1_handles.remove(&store).is_some() {
+            self.key_value.close();
+        }
+        Ok(())
+    }
+}
