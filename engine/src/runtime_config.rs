@@ -138,10 +138,9 @@ impl RuntimeConfig {
                 *p = cfg.base_dir.join(&*p);
             }
         }
-        for (what, present) in [
-            ("sqlite_database", !cfg.sqlite_database.is_empty()),
-            ("llm_compute", cfg.llm_compute.is_some()),
-        ] {
+        for (what, present) in
+            [("sqlite_database", !cfg.sqlite_database.is_empty()), ("llm_compute", cfg.llm_compute.is_some())]
+        {
             if present {
                 tracing::warn!("{}: `{what}` is not served by this runtime yet and is ignored", path.display());
             }
@@ -175,5 +174,29 @@ mod tests {
         std::fs::write(&p, "bogus = 1\n").unwrap();
         let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("rc.toml") && e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn key_value_stores_resolve_paths_against_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rc.toml");
+        std::fs::write(
+            &p,
+            "state_dir = \"state\"\n[key_value_store.a]\ntype = \"spin\"\npath = \"kv/a.db\"\n\
+             [key_value_store.b]\ntype = \"redis\"\nurl = \"redis://127.0.0.1\"\n[key_value_store.c]\ntype = \"spin\"\n",
+        )
+        .unwrap();
+        let c = RuntimeConfig::from_file(&p).unwrap();
+        assert!(
+            matches!(&c.key_value_store["a"], KeyValueStoreConfig::Spin { path: Some(x) } if *x == dir.path().join("kv/a.db"))
+        );
+        assert!(matches!(&c.key_value_store["b"], KeyValueStoreConfig::Redis { url } if url == "redis://127.0.0.1"));
+        assert!(matches!(&c.key_value_store["c"], KeyValueStoreConfig::Spin { path: None }));
+        assert_eq!(c.state_dir(), Some(Some(dir.path().join("state"))));
+        std::fs::write(&p, "[key_value_store.x]\ntype = \"azure_cosmos\"\naccount = \"a\"\n").unwrap();
+        let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("rc.toml") && e.contains("azure_cosmos"), "{e}");
+        std::fs::write(&p, "state_dir = \"\"\n").unwrap();
+        assert_eq!(RuntimeConfig::from_file(&p).unwrap().state_dir(), Some(None));
     }
 }

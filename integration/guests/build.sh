@@ -47,6 +47,7 @@ GUESTS=(
   "rust-kv|rust|wasm32-wasip2|rust_kv.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
+  "python-kv|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"
 )
 

@@ -191,3 +191,29 @@ pub fn not_found(base: &str) -> anyhow::Result<()> {
     let r = get(&format!("{base}/nowhere"))?;
     ensure(r.status == 404 && r.body.is_empty(), "unrouted path should be 404", &r)
 }
+
+/// The key-value guest against the store `store` (`default` when `None`): a
+/// value set under a fresh key reads back, shows in `exists` and the key list,
+/// and is gone after delete; a store the component does not list is denied.
+pub fn key_value(base: &str, store: Option<&str>) -> anyhow::Result<()> {
+    let query = store.map(|s| format!("?store={s}")).unwrap_or_default();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let key = format!("k{}-{nanos}", std::process::id());
+    let url = |route: &str| format!("{base}/{route}/{key}{query}");
+    let r = request("PUT", &url("kv"), &[], "value \u{e9}")?;
+    ensure(r.status == 200 && r.body == "stored", "set", &r)?;
+    let r = get(&url("kv"))?;
+    ensure(r.status == 200 && r.body == "value \u{e9}", "get after set", &r)?;
+    let r = get(&url("exists"))?;
+    ensure(r.status == 200 && r.body == "true", "exists after set", &r)?;
+    let r = get(&format!("{base}/keys{query}"))?;
+    ensure(r.status == 200 && r.body.lines().any(|k| k == key), "keys after set", &r)?;
+    let r = request("DELETE", &url("kv"), &[], "")?;
+    ensure(r.status == 200, "delete", &r)?;
+    let r = get(&url("kv"))?;
+    ensure(r.status == 404, "get after delete", &r)?;
+    let r = get(&url("exists"))?;
+    ensure(r.status == 200 && r.body == "false", "exists after delete", &r)?;
+    let r = get(&format!("{base}/open/not-listed"))?;
+    ensure(r.body == "error=Error::AccessDenied", "a store the component does not list", &r)
+}

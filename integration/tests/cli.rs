@@ -56,6 +56,16 @@ fn outbound_http() {
 }
 
 #[test]
+fn rust_key_value() {
+    run("rust key-value (default store)");
+}
+
+#[test]
+fn python_key_value() {
+    run("python key-value (default store)");
+}
+
+#[test]
 fn trap_is_500() {
     run("trap and 404");
 }

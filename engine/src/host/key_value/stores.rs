@@ -128,3 +128,63 @@ impl KeyValueInstance {
         Ok(handle)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stores(dir: &Path, used: &[&str]) -> KeyValueStores {
+        let mut configs = BTreeMap::new();
+        configs.insert("other".to_string(), KeyValueStoreConfig::Spin { path: Some(dir.join(DEFAULT_FILE)) });
+        KeyValueStores::new(&configs, Some(dir), used.iter().copied()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn labels_sharing_a_file_keep_separate_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = stores(dir.path(), &["default", "other"]);
+        let access = Arc::new(all.access_for("c", &["default".into(), "other".into()]).unwrap());
+        let mut instance = KeyValueInstance::new(access);
+        let (Ok(default), Ok(other)) = (instance.open("default"), instance.open("other")) else { panic!() };
+        default.set("k", b"v1").await.unwrap();
+        other.set("k", b"v2").await.unwrap();
+        default.set("k", b"v3").await.unwrap();
+        assert_eq!(default.get("k").await.unwrap().as_deref(), Some(&b"v3"[..]));
+        assert_eq!(other.get("k").await.unwrap().as_deref(), Some(&b"v2"[..]));
+        assert_eq!(default.keys().await.unwrap(), ["k"]);
+        default.delete("k").await.unwrap();
+        default.delete("k").await.unwrap();
+        assert!(!default.exists("k").await.unwrap());
+        assert!(other.exists("k").await.unwrap());
+    }
+
+    #[test]
+    fn unlisted_labels_are_denied_and_unconfigured_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = stores(dir.path(), &["default", "cache"]);
+        let e = all.access_for("web", &["cache".into()]).err().unwrap().to_string();
+        assert!(e.contains("component `web`") && e.contains("unknown key_value_stores label `cache`"), "{e}");
+        let mut instance = KeyValueInstance::new(Arc::new(all.access_for("web", &["default".into()]).unwrap()));
+        assert!(matches!(instance.open("other"), Err(OpenError::AccessDenied)));
+        assert!(instance.open("default").is_ok());
+    }
+
+    #[test]
+    fn unused_stores_are_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let _ = stores(dir.path(), &[]);
+        assert!(!dir.path().join(DEFAULT_FILE).exists());
+    }
+
+    #[test]
+    fn an_instance_holds_at_most_256_stores() {
+        let all = KeyValueStores::new(&BTreeMap::new(), None, ["default"]).unwrap();
+        let mut instance = KeyValueInstance::new(Arc::new(all.access_for("c", &["default".into()]).unwrap()));
+        for _ in 0..MAX_OPEN_STORES {
+            assert!(instance.open("default").is_ok());
+        }
+        assert!(matches!(instance.open("default"), Err(OpenError::TableFull)));
+        instance.close();
+        assert!(instance.open_v1("default").is_ok());
+    }
+}

@@ -49,7 +49,12 @@ impl HostStore for HostState {
         Ok(self.kv_store(&res)?.get(&key).await.map_err(Error::Other))
     }
 
-    async fn set(&mut self, res: Resource<OpenStore>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        res: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         Ok(self.kv_store(&res)?.set(&key, &value).await.map_err(Error::Other))
     }
 

@@ -1,0 +1,110 @@
+//! Key-value stores through `spin-shim up` with the SDK-built `rust-kv` guest:
+//! the default SQLite store in the state directory and across restarts, stores
+//! from the runtime config (SQLite path, a real Redis server and its outage),
+//! and the start-up refusal of a listed label nobody configured.
+
+use std::path::Path;
+use std::time::Duration;
+
+use integration::cli_app::{run_to_failure, serve};
+use integration::fixtures::with_manifest;
+use integration::http::{get, request};
+use integration::services::redis::RedisServer;
+use integration::suite;
+
+/// rust-kv's manifest with `stores` as its `key_value_stores`.
+fn manifest(stores: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"kv\"\n[[trigger.http]]\nroute = \"/...\"\n\
+         component = \"kv\"\n[component.kv]\nsource = \"app.wasm\"\nkey_value_stores = [{stores}]\n"
+    )
+}
+
+fn put(base: &str, key: &str, value: &str, query: &str) {
+    let r = request("PUT", &format!("{base}/kv/{key}{query}"), &[], value).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "stored"), "PUT {key}{query}");
+}
+
+fn runtime_config(dir: &Path, text: &str) -> String {
+    let path = dir.join("runtime-config.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn default_store_lives_in_the_state_dir_and_survives_a_restart() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\""));
+    let db = app.join(".spin/sqlite_key_value.db");
+    {
+        let mut served = serve(&app, &[], &[]).unwrap();
+        let line = served.process.wait_for_line("Storing default key-value data to", Duration::from_secs(5)).unwrap();
+        assert!(line.contains(&format!("{:?}", db.display().to_string())), "{line}");
+        suite::key_value(&served.base, None).unwrap();
+        put(&served.base, "kept", "across restarts", "");
+    }
+    assert!(db.is_file(), "{} not written", db.display());
+    let served = serve(&app, &[], &[]).unwrap();
+    let r = get(&format!("{}/kv/kept", served.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "across restarts"));
+}
+
+#[test]
+fn an_empty_state_dir_keeps_the_default_store_in_memory() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\""));
+    let config = runtime_config(&app, "state_dir = \"\"\n");
+    let mut served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
+    served.process.wait_for_line("a temporary in-memory store", Duration::from_secs(5)).unwrap();
+    suite::key_value(&served.base, None).unwrap();
+    assert!(!app.join(".spin").exists(), "nothing should be written with state_dir = \"\"");
+}
+
+#[test]
+fn a_spin_store_path_is_relative_to_the_runtime_config() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\", \"other\""));
+    let config = runtime_config(&app, "[key_value_store.other]\ntype = \"spin\"\npath = \"data/other.db\"\n");
+    let served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
+    suite::key_value(&served.base, Some("other")).unwrap();
+    put(&served.base, "only-in-other", "1", "?store=other");
+    let r = get(&format!("{}/kv/only-in-other", served.base)).unwrap();
+    assert_eq!(r.status, 404, "stores are separate: {r:?}");
+    assert!(app.join("data/other.db").is_file());
+}
+
+#[test]
+fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
+    let mut redis = RedisServer::start().unwrap();
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"cache\""));
+    let config =
+        runtime_config(&app, &format!("[key_value_store.cache]\ntype = \"redis\"\nurl = \"{}\"\n", redis.address()));
+    let served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
+    suite::key_value(&served.base, Some("cache")).unwrap();
+    put(&served.base, "greeting", "hello redis", "?store=cache");
+    assert_eq!(redis.get("greeting").unwrap().as_deref(), Some("hello redis"));
+
+    redis.stop();
+    let r = get(&format!("{}/kv/greeting?store=cache", served.base)).unwrap();
+    assert_eq!(r.status, 500, "a store error while Redis is down: {r:?}");
+    redis.restart().unwrap();
+    // The restarted server is empty; the store must reconnect and serve again.
+    let mut last = None;
+    for _ in 0..50 {
+        let r = request("PUT", &format!("{}/kv/after?store=cache", served.base), &[], "back").unwrap();
+        if r.status == 200 {
+            assert_eq!(redis.get("after").unwrap().as_deref(), Some("back"));
+            return;
+        }
+        last = Some(r);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the store did not recover after Redis came back: {last:?}");
+}
+
+#[test]
+fn a_listed_label_nobody_configured_fails_the_start() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\", \"sessions\""));
+    let (code, output) = run_to_failure(&app).unwrap();
+    assert_ne!(code, 0);
+    let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
+    assert_eq!(errors.len(), 1, "{output}");
+    assert!(errors[0].contains("unknown key_value_stores label `sessions`") && errors[0].contains("`kv`"), "{output}");
+}
