@@ -100,7 +100,9 @@ mod tests {
         assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
         assert!(!is_provided("wasi:keyvalue/store@0.2.0-draft2"));
         assert!(is_provided("fermyon:spin/variables@2.0.0"));
-        assert!(!is_provided("fermyon:spin/key-value@2.0.0"));
+        assert!(is_provided("fermyon:spin/key-value@2.0.0"));
+        assert!(is_provided("fermyon:spin/key-value"));
+        assert!(!is_provided("fermyon:spin/sqlite@2.0.0"));
         assert!(is_provided("wasi:config/store@0.2.0-draft-2024-09-27"));
     }
 }
