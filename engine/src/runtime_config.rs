@@ -30,9 +30,10 @@ pub struct RuntimeConfig {
     /// `[key_value_store.<label>]` tables (relative paths resolved against the file's folder).
     #[serde(default)]
     pub key_value_store: BTreeMap<String, KeyValueStoreConfig>,
-    /// `[sqlite_database.<label>]` tables (not yet served by this runtime).
+    /// `[sqlite_database.<label>]` tables (relative paths are taken from the
+    /// working directory, as Spin does).
     #[serde(default)]
-    pub sqlite_database: BTreeMap<String, toml::Value>,
+    pub sqlite_database: BTreeMap<String, SqliteDatabaseConfig>,
     /// `[llm_compute]` (not served by this runtime).
     #[serde(default)]
     pub llm_compute: Option<toml::Value>,
@@ -76,6 +77,18 @@ pub enum KeyValueStoreConfig {
     Redis {
         /// The server's URL.
         url: String,
+    },
+}
+
+/// One `[sqlite_database.<label>]` table.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SqliteDatabaseConfig {
+    /// A local database file at `path`, in memory without one.
+    Spin {
+        /// The database file.
+        #[serde(default)]
+        path: Option<PathBuf>,
     },
 }
 
@@ -177,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn key_value_stores_resolve_paths_against_the_file() {
+    fn stores_and_databases_parse_with_spin_path_rules() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("rc.toml");
         std::fs::write(
@@ -196,6 +209,19 @@ mod tests {
         std::fs::write(&p, "[key_value_store.x]\ntype = \"azure_cosmos\"\naccount = \"a\"\n").unwrap();
         let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("rc.toml") && e.contains("azure_cosmos"), "{e}");
+        std::fs::write(
+            &p,
+            "[sqlite_database.a]\ntype = \"spin\"\npath = \"a.db\"\n[sqlite_database.m]\ntype = \"spin\"\n",
+        )
+        .unwrap();
+        let c = RuntimeConfig::from_file(&p).unwrap();
+        assert!(
+            matches!(&c.sqlite_database["a"], SqliteDatabaseConfig::Spin { path: Some(x) } if *x == Path::new("a.db"))
+        );
+        assert!(matches!(&c.sqlite_database["m"], SqliteDatabaseConfig::Spin { path: None }));
+        std::fs::write(&p, "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"u\"\ntoken = \"t\"\n").unwrap();
+        let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("rc.toml") && e.contains("libsql"), "{e}");
         std::fs::write(&p, "state_dir = \"\"\n").unwrap();
         assert_eq!(RuntimeConfig::from_file(&p).unwrap().state_dir(), Some(None));
     }

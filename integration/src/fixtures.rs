@@ -51,34 +51,50 @@ pub fn bad_apps() -> Vec<BadApp> {
     ]
 }
 
-/// Checks the output of a refused start: exactly one `Error:` line holding every
-/// expected word, and no panic or backtrace.
-pub fn check_refusal(app: &BadApp, code: i32, output: &str) -> Result<(), String> {
+/// Checks the output of a refused start: a non-zero exit, exactly one `Error:`
+/// line holding every word of `expect`, and no panic or backtrace.
+pub fn refusal(code: i32, output: &str, expect: &[&str]) -> Result<(), String> {
     if code == 0 {
-        return Err(format!("{}: exited 0; output:\n{output}", app.name));
+        return Err(format!("exited 0; output:\n{output}"));
     }
     let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
     if errors.len() != 1 {
-        return Err(format!("{}: expected one Error: line, got {}:\n{output}", app.name, errors.len()));
+        return Err(format!("expected one Error: line, got {}:\n{output}", errors.len()));
     }
-    for word in &app.expect {
-        if !errors[0].contains(word) {
-            return Err(format!("{}: error line lacks {word:?}: {}", app.name, errors[0]));
-        }
+    if let Some(word) = expect.iter().find(|w| !errors[0].contains(*w)) {
+        return Err(format!("error line lacks {word:?}: {}", errors[0]));
     }
     if output.contains("panicked") || output.contains("stack backtrace") {
-        return Err(format!("{}: panicked:\n{output}", app.name));
+        return Err(format!("panicked:\n{output}"));
     }
     Ok(())
 }
 
-/// Copies a built guest into a fresh directory with `manifest` as its spin.toml.
-pub fn with_manifest(guest: &str, manifest: &str) -> (tempfile::TempDir, PathBuf) {
+/// [`refusal`], panicking with `name` in the message.
+pub fn assert_refused(name: &str, code: i32, output: &str, expect: &[&str]) {
+    if let Err(e) = refusal(code, output, expect) {
+        panic!("{name}: {e}");
+    }
+}
+
+/// [`refusal`] for one of [`bad_apps`].
+pub fn check_refusal(app: &BadApp, code: i32, output: &str) -> Result<(), String> {
+    refusal(code, output, &app.expect).map_err(|e| format!("{}: {e}", app.name))
+}
+
+/// Copies a built guest into a fresh directory, so what the app writes (its
+/// `.spin` state directory) stays with the test.
+pub fn copy_of(guest: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    let src = guests::app(guest);
-    copy_dir(&src, tmp.path());
-    std::fs::write(tmp.path().join("spin.toml"), manifest).unwrap();
+    copy_dir(&guests::app(guest), tmp.path());
     let dir = tmp.path().to_path_buf();
+    (tmp, dir)
+}
+
+/// [`copy_of`] with `manifest` as its spin.toml.
+pub fn with_manifest(guest: &str, manifest: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = copy_of(guest);
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
     (tmp, dir)
 }
 
@@ -98,6 +114,9 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let dest = to.join(entry.file_name());
+        if entry.file_name() == ".spin" {
+            continue;
+        }
         if entry.file_type().unwrap().is_dir() {
             std::fs::create_dir_all(&dest).unwrap();
             copy_dir(&entry.path(), &dest);

@@ -58,6 +58,7 @@ pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
         scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
         scenario("rust key-value (default store)", "rust-kv", &[], |b| suite::key_value(b, None)),
         scenario("python key-value (default store)", "python-kv", &[], |b| suite::key_value(b, None)),
+        scenario("rust sqlite (default database)", "rust-sqlite", &[], |b| suite::sqlite(b, None)),
         Scenario {
             // The guest's panic message goes to its stderr, which must reach the log.
             expect_output: Some("boom"),

@@ -217,3 +217,26 @@ pub fn key_value(base: &str, store: Option<&str>) -> anyhow::Result<()> {
     let r = get(&format!("{base}/open/not-listed"))?;
     ensure(r.body == "error=Error::AccessDenied", "a store the component does not list", &r)
 }
+
+/// The SQLite guest against the database `db` (`default` when `None`): a note
+/// inserted with a bound parameter reads back by its rowid, every value type
+/// crosses the interface both ways, a malformed statement is an `io` error
+/// naming it, and a database the component does not list is denied.
+pub fn sqlite(base: &str, db: Option<&str>) -> anyhow::Result<()> {
+    let query = db.map(|d| format!("?db={d}")).unwrap_or_default();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let note = format!("note {} {nanos} \u{e9}", std::process::id());
+    let r = request("POST", &format!("{base}/notes{query}"), &[], &note)?;
+    ensure(r.status == 200 && r.body.starts_with("id="), "insert", &r)?;
+    let line = format!("{}:{note}", &r.body[3..]);
+    let r = get(&format!("{base}/notes{query}"))?;
+    ensure(r.status == 200 && r.body.lines().any(|l| l == line), &format!("select should list {line:?}"), &r)?;
+    let r = get(&format!("{base}/types{query}"))?;
+    ensure(r.body == "i,r,t,b,n|int:42,real:2.5,text:abc,blob:0102,null", "values from SQLite", &r)?;
+    let r = get(&format!("{base}/params{query}"))?;
+    ensure(r.body == "a,b,c,d,e|int:-1,real:0.5,text:\u{e9},blob:ff,null", "bound parameters", &r)?;
+    let r = get(&format!("{base}/bad{query}"))?;
+    ensure(r.body.starts_with("io:") && r.body.contains("SELEKT"), "malformed statement", &r)?;
+    let r = get(&format!("{base}/open/not-listed"))?;
+    ensure(r.body == "access-denied", "a database the component does not list", &r)
+}

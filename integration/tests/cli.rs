@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use integration::cli_app::{run_to_failure, serve};
-use integration::fixtures::{bad_apps, check_refusal, with_manifest};
+use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest};
 use integration::scenarios::{all, Scenario};
 use integration::{guests, suite, upstream};
 
@@ -11,7 +11,8 @@ fn run(name: &str) {
     let port = upstream::start("upstream");
     let scenario: Scenario = all(port, "SPIN_VARIABLE_SECRET_TOKEN").into_iter().find(|s| s.name == name).unwrap();
     let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut app = serve(&guests::app(scenario.guest), &env, &[]).unwrap();
+    let (_copy, dir) = copy_of(scenario.guest);
+    let mut app = serve(&dir, &env, &[]).unwrap();
     if let Err(e) = (scenario.check)(&app.base) {
         panic!("{name}: {e:#}\n--- output ---\n{}", app.process.output());
     }
@@ -63,6 +64,11 @@ fn rust_key_value() {
 #[test]
 fn python_key_value() {
     run("python key-value (default store)");
+}
+
+#[test]
+fn rust_sqlite() {
+    run("rust sqlite (default database)");
 }
 
 #[test]

@@ -122,5 +122,10 @@ fn runtime_config_examples_parse() {
     assert_eq!(config.max_instance_memory, Some(134217728));
     let cm = docs(&examples().join("runtime-config/configmap.yaml"));
     let embedded = cm[0]["data"]["runtime-config.toml"].as_str().unwrap();
-    toml::from_str::<toml::Table>(embedded).unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::write(copy.path().join("runtime-config.toml"), embedded).unwrap();
+    let config =
+        spin_engine::runtime_config::RuntimeConfig::from_file(&copy.path().join("runtime-config.toml")).unwrap();
+    assert_eq!(config.key_value_store.len(), 1);
+    assert_eq!(config.sqlite_database.len(), 1);
 }

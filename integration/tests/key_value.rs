@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use integration::cli_app::{run_to_failure, serve};
-use integration::fixtures::with_manifest;
+use integration::fixtures::{assert_refused, with_manifest};
 use integration::http::{get, request};
 use integration::services::redis::RedisServer;
 use integration::suite;
@@ -103,8 +103,5 @@ fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
 fn a_listed_label_nobody_configured_fails_the_start() {
     let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\", \"sessions\""));
     let (code, output) = run_to_failure(&app).unwrap();
-    assert_ne!(code, 0);
-    let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
-    assert_eq!(errors.len(), 1, "{output}");
-    assert!(errors[0].contains("unknown key_value_stores label `sessions`") && errors[0].contains("`kv`"), "{output}");
+    assert_refused("unconfigured label", code, &output, &["unknown key_value_stores label `sessions`", "`kv`"]);
 }

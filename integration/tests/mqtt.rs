@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use integration::event_app::{self, EventApp, START_TIMEOUT};
-use integration::fixtures::with_manifest;
+use integration::fixtures::{refusal, with_manifest};
 use integration::services::mosquitto::{Mosquitto, Subscriber};
 
 const IN_TOPIC: &str = "shim/in";
@@ -138,15 +138,8 @@ fn bad_settings_are_refused_with_one_line_naming_trigger_and_field() {
         let (code, output) =
             event_app::run_to_exit(&dir, &[("SPIN_VARIABLE_MQTT_ADDRESS", address.as_str())], &[], START_TIMEOUT)
                 .unwrap();
-        let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
-        let ok = code != 0
-            && errors.len() == 1
-            && errors[0].contains("`mqtt-in`")
-            && errors[0].contains(field)
-            && !output.contains("panicked");
-        if !ok {
-            failures
-                .push(format!("{name}: exit {code}, expected one Error: line naming `mqtt-in` and {field}:\n{output}"));
+        if let Err(e) = refusal(code, &output, &["`mqtt-in`", field]) {
+            failures.push(format!("{name}: {e}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));

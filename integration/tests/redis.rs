@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use integration::event_app::{self, EventApp, START_TIMEOUT};
-use integration::fixtures::with_manifest;
+use integration::fixtures::{assert_refused, with_manifest};
 use integration::guests;
 use integration::services::redis::RedisServer;
 
@@ -140,18 +140,6 @@ fn outbound_redis_is_denied_without_allowed_hosts() {
     let before = app.lines_containing(&dest).len();
     assert_eq!(redis.publish("messages", "again").unwrap(), 1);
     app.wait_for_lines(&dest, before + 1, HANDLED).unwrap();
-}
-
-/// Asserts a refused start: non-zero exit, exactly one `Error:` line holding every
-/// word of `expect`, and no panic.
-fn assert_refused(name: &str, code: i32, output: &str, expect: &[&str]) {
-    assert_ne!(code, 0, "{name}: started; output:\n{output}");
-    let errors: Vec<&str> = output.lines().filter(|l| l.contains("Error:")).collect();
-    assert_eq!(errors.len(), 1, "{name}: expected one Error: line:\n{output}");
-    for word in expect {
-        assert!(errors[0].contains(word), "{name}: error line lacks {word:?}: {}", errors[0]);
-    }
-    assert!(!output.contains("panicked"), "{name}: panicked:\n{output}");
 }
 
 #[test]

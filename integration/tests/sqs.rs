@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use integration::event_app::{self, EventApp, START_TIMEOUT};
-use integration::fixtures::with_manifest;
+use integration::fixtures::{assert_refused, with_manifest};
 use integration::services::moto::Moto;
 
 /// A manifest for the `rust-sqs` guest with one trigger `jobs` on `queue_url`,
@@ -111,10 +111,6 @@ fn bad_configs_are_refused_with_one_line() {
     for (name, manifest, field) in cases {
         let (_tmp, dir) = with_manifest("rust-sqs", &manifest);
         let (code, out) = event_app::run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();
-        assert_ne!(code, 0, "{name}: started anyway:\n{out}");
-        let errors: Vec<&str> = out.lines().filter(|l| l.contains("Error:")).collect();
-        assert_eq!(errors.len(), 1, "{name}: expected one Error: line:\n{out}");
-        assert!(errors[0].contains("jobs") && errors[0].contains(field), "{name}: {}", errors[0]);
-        assert!(!out.contains("panicked"), "{name}: {out}");
+        assert_refused(name, code, &out, &["jobs", field]);
     }
 }

@@ -2,10 +2,11 @@
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spin_engine::host::key_value::{KeyValueStores, DEFAULT_LABEL};
+use spin_engine::host::sqlite::SqliteDatabases;
 use spin_engine::host::StdioMode;
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
@@ -51,7 +52,11 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
     let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
     let max_instance_memory =
         opts.max_instance_memory.or(opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory));
-    let key_value = key_value_stores(&app, opts.runtime_config.as_ref(), opts.state_dir)?;
+    let state_dir = match opts.runtime_config.as_ref().and_then(RuntimeConfig::state_dir) {
+        Some(configured) => configured,
+        None => opts.state_dir,
+    };
+    let (key_value, sqlite) = labelled_stores(&app, opts.runtime_config.as_ref(), state_dir.as_deref())?;
     let prepared = runtime.prepare(
         app,
         PrepareOptions {
@@ -62,6 +67,7 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
             staging_dir: opts.staging_dir,
             content_dir: opts.content_dir,
             key_value,
+            sqlite,
         },
     )?;
     let prepared = Arc::new(prepared);
@@ -71,26 +77,38 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
     run_app(triggers, shutdown).await
 }
 
-/// The key-value stores the app's components list, announced as Spin does.
-fn key_value_stores(
+/// The key-value stores and SQLite databases the app's components list, with
+/// Spin's start-up lines for the default ones.
+fn labelled_stores(
     app: &LockedApp,
     config: Option<&RuntimeConfig>,
-    default_state_dir: Option<PathBuf>,
-) -> anyhow::Result<KeyValueStores> {
-    let state_dir = match config.and_then(RuntimeConfig::state_dir) {
-        Some(configured) => configured,
-        None => default_state_dir,
-    };
-    let labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.key_value_stores()).collect();
-    let empty = BTreeMap::new();
-    let configs = config.map(|c| &c.key_value_store).unwrap_or(&empty);
-    let stores = KeyValueStores::new(configs, state_dir.as_deref(), labels.iter().map(String::as_str))?;
-    if labels.contains(DEFAULT_LABEL) && !configs.contains_key(DEFAULT_LABEL) {
-        if let Some(place) = stores.describe(DEFAULT_LABEL) {
-            println!("Storing default key-value data to {place}.");
+    state_dir: Option<&Path>,
+) -> anyhow::Result<(KeyValueStores, SqliteDatabases)> {
+    let kv_labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.key_value_stores()).collect();
+    let kv_configs = config.map(|c| &c.key_value_store);
+    let key_value = KeyValueStores::key_value(
+        kv_configs.unwrap_or(&BTreeMap::new()),
+        state_dir,
+        kv_labels.iter().map(String::as_str),
+    )?;
+    let db_labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.sqlite_databases()).collect();
+    let db_configs = config.map(|c| &c.sqlite_database);
+    let sqlite = SqliteDatabases::sqlite(
+        db_configs.unwrap_or(&BTreeMap::new()),
+        state_dir,
+        db_labels.iter().map(String::as_str),
+    )?;
+    if !kv_configs.is_some_and(|c| c.contains_key(DEFAULT_LABEL)) {
+        if let Some(store) = key_value.get(DEFAULT_LABEL) {
+            println!("Storing default key-value data to {}.", store.describe());
         }
     }
-    Ok(stores)
+    if !db_configs.is_some_and(|c| c.contains_key(DEFAULT_LABEL)) {
+        if let Some(db) = sqlite.get(DEFAULT_LABEL) {
+            println!("Storing default SQLite data to {}.", db.describe());
+        }
+    }
+    Ok((key_value, sqlite))
 }
 
 /// Runtime-config providers in order, then the environment provider.

@@ -14,5 +14,6 @@ pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     super::outbound_redis::add_to_linker(&mut linker)?;
     super::outbound_mqtt::add_to_linker(&mut linker)?;
     super::key_value::add_to_linker(&mut linker)?;
+    super::sqlite::add_to_linker(&mut linker)?;
     Ok(linker)
 }

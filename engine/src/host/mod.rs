@@ -3,10 +3,12 @@
 
 mod destination;
 pub mod key_value;
+pub mod labelled;
 mod linker;
 mod outbound_http;
 mod outbound_mqtt;
 mod outbound_redis;
+pub mod sqlite;
 mod state;
 mod unsupported;
 mod variables;

@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::key_value::{KeyValueAccess, KeyValueInstance};
 use super::outbound_http::OutboundHttp;
+use super::sqlite::{SqliteAccess, SqliteInstance};
 use super::variables::ComponentVariables;
 use super::wasi::WasiTemplate;
 use crate::allowed_hosts::AllowedHosts;
@@ -29,6 +30,8 @@ pub struct InstanceTemplate {
     pub outbound_http: OutboundHttp,
     /// The key-value stores the component may open.
     pub key_value: Arc<KeyValueAccess>,
+    /// The SQLite databases the component may open.
+    pub sqlite: Arc<SqliteAccess>,
     /// Cap on linear memory per instance, in bytes.
     pub max_instance_memory: Option<usize>,
 }
@@ -49,6 +52,7 @@ impl InstanceTemplate {
             outbound_http: self.outbound_http.clone(),
             variables: self.variables.clone(),
             key_value: KeyValueInstance::new(self.key_value.clone()),
+            sqlite: SqliteInstance::new(self.sqlite.clone()),
             limits: limits.build(),
         })
     }
@@ -64,6 +68,7 @@ pub struct HostState {
     pub(crate) outbound_http: OutboundHttp,
     pub(crate) variables: Arc<ComponentVariables>,
     pub(crate) key_value: KeyValueInstance,
+    pub(crate) sqlite: SqliteInstance,
     pub(crate) limits: StoreLimits,
 }
 

@@ -1,4 +1,4 @@
-//! Imports this runtime does not provide (sqlite, llm, ... today) are
+//! Imports this runtime does not provide (postgres, mysql, llm, ... today) are
 //! linked as functions that trap when called, so apps built against Spin's full
 //! world still start. Interfaces the linker does provide are never touched, so
 //! their resource types stay the host's.
@@ -25,6 +25,8 @@ const PROVIDED: &[&str] = &[
     "fermyon:spin/redis-types",
     "fermyon:spin/key-value@2.0.0",
     "fermyon:spin/key-value",
+    "fermyon:spin/sqlite@2.0.0",
+    "fermyon:spin/sqlite",
 ];
 
 /// Marker type of resources from unsupported interfaces.
@@ -102,7 +104,8 @@ mod tests {
         assert!(is_provided("fermyon:spin/variables@2.0.0"));
         assert!(is_provided("fermyon:spin/key-value@2.0.0"));
         assert!(is_provided("fermyon:spin/key-value"));
-        assert!(!is_provided("fermyon:spin/sqlite@2.0.0"));
+        assert!(is_provided("fermyon:spin/sqlite@2.0.0"));
+        assert!(!is_provided("fermyon:spin/postgres@2.0.0"));
         assert!(is_provided("wasi:config/store@0.2.0-draft-2024-09-27"));
     }
 }

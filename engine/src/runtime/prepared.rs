@@ -15,6 +15,7 @@ use super::compile_cache::CompileCache;
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
 use crate::host::key_value::KeyValueStores;
+use crate::host::sqlite::SqliteDatabases;
 use crate::host::{
     build_linker, linker_for, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
 };
@@ -44,8 +45,10 @@ pub struct PrepareOptions {
     pub staging_dir: Option<PathBuf>,
     /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
     pub content_dir: Option<PathBuf>,
-    /// The key-value stores components may open (see [`KeyValueStores::new`]).
+    /// The key-value stores components may open (see [`KeyValueStores::key_value`]).
     pub key_value: KeyValueStores,
+    /// The SQLite databases components may open (see [`SqliteDatabases::sqlite`]).
+    pub sqlite: SqliteDatabases,
 }
 
 impl Runtime {
@@ -104,6 +107,7 @@ impl Runtime {
                 allowed_hosts: allowed_hosts.clone(),
                 outbound_http: OutboundHttp::new(&c.id, allowed_hosts),
                 key_value: Arc::new(opts.key_value.access_for(&c.id, &c.key_value_stores())?),
+                sqlite: Arc::new(opts.sqlite.access_for(&c.id, &c.sqlite_databases())?),
                 max_instance_memory: opts.max_instance_memory,
             };
             let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;

@@ -1,13 +1,14 @@
 //! One configured key-value store and the backend that holds its data: SQLite
 //! (Spin's `spin` type: a file, or memory) or Redis.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands as _;
 use rusqlite::{params, OptionalExtension as _};
 use tokio::sync::OnceCell;
+
+use crate::host::sqlite::connection::SharedConnection;
 
 /// Result of a store operation; the message becomes the guest's `other`/`io` error.
 pub type KvResult<T> = Result<T, String>;
@@ -64,10 +65,7 @@ impl KeyValueStore {
     /// Where the data lives, for start-up messages.
     pub fn describe(&self) -> String {
         match self {
-            Self::Sqlite(s) => match &s.path {
-                Some(p) => format!("{:?}", p.display().to_string()),
-                None => "a temporary in-memory store".into(),
-            },
+            Self::Sqlite(s) => s.conn.describe(),
             Self::Redis(r) => format!("redis {}", r.display_url),
         }
     }
@@ -76,47 +74,34 @@ impl KeyValueStore {
 /// A SQLite-backed store: every store in one database file keeps its rows
 /// under its own name in `spin_key_value(store, key, value)`.
 pub struct SqliteStore {
-    conn: Arc<Mutex<rusqlite::Connection>>,
+    conn: SharedConnection,
     name: String,
-    path: Option<PathBuf>,
 }
 
 impl SqliteStore {
     /// Opens (creating) the database at `path`, or an in-memory one, for store `name`.
     pub fn open(path: Option<&Path>, name: &str) -> anyhow::Result<Self> {
-        let conn = match path {
-            Some(p) => {
-                if let Some(dir) = p.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| anyhow::anyhow!("cannot create directory {}: {e}", dir.display()))?;
-                }
-                rusqlite::Connection::open(p)
-                    .map_err(|e| anyhow::anyhow!("cannot open key-value database {}: {e}", p.display()))?
-            }
-            None => rusqlite::Connection::open_in_memory()?,
-        };
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS spin_key_value (
-                store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
-        )
-        .map_err(|e| anyhow::anyhow!("cannot prepare key-value database: {e}"))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), name: name.to_string(), path: path.map(Path::to_path_buf) })
+        let conn = SharedConnection::open(path)?;
+        let store = Self { conn, name: name.to_string() };
+        store
+            .conn
+            .run_now(|c| {
+                c.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS spin_key_value (
+                    store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
+                )
+            })
+            .map_err(|e| anyhow::anyhow!("cannot prepare the key-value table: {e}"))?;
+        Ok(store)
     }
 
-    /// Runs `f` on the connection off the async threads.
+    /// Runs `f` with the connection and this store's name.
     async fn with_conn<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
     ) -> KvResult<T> {
-        let conn = self.conn.clone();
         let name = self.name.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| "key-value database lock poisoned".to_string())?;
-            f(&conn, &name).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())?
+        self.conn.run(move |c| f(c, &name)).await.map_err(|e| e.to_string())
     }
 
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {

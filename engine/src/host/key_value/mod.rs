@@ -11,7 +11,7 @@ mod v2;
 use wasmtime::component::Linker;
 
 pub use backend::KeyValueStore;
-pub use stores::{KeyValueAccess, KeyValueInstance, KeyValueStores, DEFAULT_FILE, DEFAULT_LABEL, MAX_OPEN_STORES};
+pub use stores::{KeyValueAccess, KeyValueInstance, KeyValueStores, DEFAULT_FILE, DEFAULT_LABEL};
 
 use super::state::HostState;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker};
 
 use super::backend::KeyValueStore;
-use super::stores::OpenError;
+use crate::host::labelled::OpenError;
 use crate::host::state::HostState;
 
 mod bindings {
@@ -27,13 +27,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()
 
 impl HostState {
     fn kv_handle(&self, store: Store) -> Result<Arc<KeyValueStore>, Error> {
-        self.key_value.v1_handles.get(&store).cloned().ok_or(Error::InvalidStore)
+        self.key_value.by_handle(store).ok_or(Error::InvalidStore)
     }
 }
 
 impl Host for HostState {
     async fn open(&mut self, name: String) -> wasmtime::Result<Result<Store, Error>> {
-        Ok(self.key_value.open_v1(&name).map_err(|e| match e {
+        Ok(self.key_value.open_handle(&name).map_err(|e| match e {
             OpenError::AccessDenied => Error::AccessDenied,
             OpenError::TableFull => Error::StoreTableFull,
         }))
@@ -80,9 +80,7 @@ impl Host for HostState {
     }
 
     async fn close(&mut self, store: Store) -> wasmtime::Result<()> {
-        if self.key_value.v1_handles.remove(&store).is_some() {
-            self.key_value.close();
-        }
+        self.key_value.close_handle(store);
         Ok(())
     }
 }

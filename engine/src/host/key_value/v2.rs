@@ -5,7 +5,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::backend::KeyValueStore;
-use super::stores::OpenError;
+use crate::host::labelled::OpenError;
 use crate::host::state::HostState;
 
 mod bindings {

@@ -1,0 +1,160 @@
+//! Resources components open by label (key-value stores, SQLite databases): the
+//! app's set, what each component may open (the labels its manifest lists), and
+//! what one instance holds open.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Most resources of one kind an instance may hold open at once.
+pub const MAX_OPEN: usize = 256;
+
+/// How a kind of labelled resource is named in errors.
+pub struct LabelKind {
+    /// The component field that lists labels (`key_value_stores`).
+    pub manifest_field: &'static str,
+    /// The runtime config table that configures one (`key_value_store`).
+    pub config_table: &'static str,
+}
+
+/// The app's resources of one kind, by label.
+pub struct Labelled<T> {
+    kind: LabelKind,
+    items: BTreeMap<String, Arc<T>>,
+}
+
+impl<T> Labelled<T> {
+    /// A set of `kind` holding `items`.
+    pub fn new(kind: LabelKind, items: BTreeMap<String, Arc<T>>) -> Self {
+        Self { kind, items }
+    }
+
+    /// The resource with `label`, if the app has it.
+    pub fn get(&self, label: &str) -> Option<&Arc<T>> {
+        self.items.get(label)
+    }
+
+    /// What `component`, which lists `labels`, may open; a listed label the app
+    /// does not have is an error naming the component, label and config table.
+    pub fn access_for(&self, component: &str, labels: &[String]) -> anyhow::Result<Access<T>> {
+        let mut allowed = HashMap::new();
+        for label in labels {
+            let item = self.items.get(label).ok_or_else(|| {
+                let LabelKind { manifest_field, config_table } = self.kind;
+                anyhow::anyhow!(
+                    "component `{component}`: unknown {manifest_field} label `{label}` \
+                     (configure it as [{config_table}.{label}] in the runtime config)"
+                )
+            })?;
+            allowed.insert(label.clone(), item.clone());
+        }
+        Ok(Access { allowed })
+    }
+}
+
+/// The resources of one kind a component may open.
+pub struct Access<T> {
+    allowed: HashMap<String, Arc<T>>,
+}
+
+impl<T> Default for Access<T> {
+    fn default() -> Self {
+        Self { allowed: HashMap::new() }
+    }
+}
+
+/// Why an instance cannot open a resource.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The component does not list the label.
+    AccessDenied,
+    /// [`MAX_OPEN`] are open already.
+    TableFull,
+}
+
+/// What one instance holds open, counted against [`MAX_OPEN`]. Spin 1 interfaces
+/// address resources by number; those handles live here too.
+pub struct OpenSet<T> {
+    access: Arc<Access<T>>,
+    open: usize,
+    handles: HashMap<u32, Arc<T>>,
+    next_handle: u32,
+}
+
+impl<T> OpenSet<T> {
+    /// Nothing open yet.
+    pub fn new(access: Arc<Access<T>>) -> Self {
+        Self { access, open: 0, handles: HashMap::new(), next_handle: 0 }
+    }
+
+    /// Opens `label` and counts it as open.
+    pub fn open(&mut self, label: &str) -> Result<Arc<T>, OpenError> {
+        let item = self.access.allowed.get(label).ok_or(OpenError::AccessDenied)?;
+        if self.open >= MAX_OPEN {
+            return Err(OpenError::TableFull);
+        }
+        self.open += 1;
+        Ok(item.clone())
+    }
+
+    /// Counts one as closed.
+    pub fn close(&mut self) {
+        self.open = self.open.saturating_sub(1);
+    }
+
+    /// Opens `label` under a new numeric handle.
+    pub fn open_handle(&mut self, label: &str) -> Result<u32, OpenError> {
+        let item = self.open(label)?;
+        let handle = self.next_handle;
+        self.next_handle = self.next_handle.wrapping_add(1);
+        self.handles.insert(handle, item);
+        Ok(handle)
+    }
+
+    /// The resource behind a numeric handle.
+    pub fn by_handle(&self, handle: u32) -> Option<Arc<T>> {
+        self.handles.get(&handle).cloned()
+    }
+
+    /// Closes a numeric handle (unknown handles are ignored).
+    pub fn close_handle(&mut self, handle: u32) {
+        if self.handles.remove(&handle).is_some() {
+            self.close();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIND: LabelKind = LabelKind { manifest_field: "things", config_table: "thing" };
+
+    fn set() -> Labelled<u8> {
+        Labelled::new(KIND, [("a".to_string(), Arc::new(1)), ("b".to_string(), Arc::new(2))].into())
+    }
+
+    #[test]
+    fn unlisted_labels_are_denied_and_unknown_ones_refused() {
+        let e = set().access_for("web", &["c".into()]).err().unwrap().to_string();
+        assert!(e.contains("component `web`: unknown things label `c`") && e.contains("[thing.c]"), "{e}");
+        let mut open = OpenSet::new(Arc::new(set().access_for("web", &["a".into()]).unwrap()));
+        assert!(matches!(open.open("b"), Err(OpenError::AccessDenied)));
+        assert_eq!(*open.open("a").unwrap(), 1);
+    }
+
+    #[test]
+    fn at_most_256_open_and_handles_count() {
+        let mut open = OpenSet::new(Arc::new(set().access_for("c", &["a".into()]).unwrap()));
+        for _ in 0..MAX_OPEN - 1 {
+            open.open("a").unwrap();
+        }
+        let h = open.open_handle("a").unwrap();
+        assert!(matches!(open.open("a"), Err(OpenError::TableFull)));
+        assert_eq!(open.by_handle(h).as_deref(), Some(&1));
+        open.close_handle(h);
+        open.close_handle(h);
+        assert!(open.by_handle(h).is_none());
+        assert!(open.open("a").is_ok());
+        assert!(open.open("a").is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! The app's SQLite databases by label: those the runtime config configures, and
+//! Spin's `default` (in the state directory, or memory without one).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::connection::SharedConnection;
+use super::database::SqliteDatabase;
+use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet};
+use crate::runtime_config::SqliteDatabaseConfig;
+
+/// The label every app has without configuring it.
+pub const DEFAULT_LABEL: &str = "default";
+/// The default database's file name under the state directory (as Spin names it).
+pub const DEFAULT_FILE: &str = "sqlite_db.db";
+
+/// Every database the app's components can open, by label.
+pub type SqliteDatabases = Labelled<SqliteDatabase>;
+/// The databases one component may open.
+pub type SqliteAccess = Access<SqliteDatabase>;
+/// The databases one instance holds open.
+pub type SqliteInstance = OpenSet<SqliteDatabase>;
+
+const KIND: LabelKind = LabelKind { manifest_field: "sqlite_databases", config_table: "sqlite_database" };
+
+impl Labelled<SqliteDatabase> {
+    /// Opens the databases some component lists (`used`): those configured in
+    /// `configs` (`[sqlite_database.<label>]`), and `default` when not configured there.
+    pub fn sqlite<'a>(
+        configs: &BTreeMap<String, SqliteDatabaseConfig>,
+        state_dir: Option<&Path>,
+        used: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<Self> {
+        let mut databases = BTreeMap::new();
+        for label in used {
+            if databases.contains_key(label) {
+                continue;
+            }
+            let path = match (configs.get(label), label) {
+                (Some(SqliteDatabaseConfig::Spin { path }), _) => path.clone(),
+                (None, DEFAULT_LABEL) => state_dir.map(|d| d.join(DEFAULT_FILE)),
+                (None, _) => continue,
+            };
+            let conn = SharedConnection::open(path.as_deref())
+                .map_err(|e| anyhow::anyhow!("SQLite database `{label}`: {e:#}"))?;
+            databases.insert(label.to_string(), Arc::new(SqliteDatabase::new(conn)));
+        }
+        Ok(Labelled::new(KIND, databases))
+    }
+}
+
+impl Default for SqliteDatabases {
+    fn default() -> Self {
+        Labelled::new(KIND, BTreeMap::new())
+    }
+}

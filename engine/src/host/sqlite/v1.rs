@@ -1,0 +1,54 @@
+//! The Spin 1 `fermyon:spin/sqlite` interface: the same databases, addressed by
+//! integer handles.
+
+use wasmtime::component::{HasSelf, Linker};
+
+use super::database::ExecuteError;
+use crate::host::labelled::OpenError;
+use crate::host::state::HostState;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v1",
+        world: "fermyon:spin/host-sqlite-v1",
+        imports: { default: async | trappable },
+    });
+}
+
+use bindings::fermyon::spin::sqlite::{Connection, Error, Host, QueryResult, Value};
+
+/// Adds the interface to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    Ok(())
+}
+
+impl Host for HostState {
+    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Connection, Error>> {
+        Ok(self.sqlite.open_handle(&database).map_err(|e| match e {
+            OpenError::AccessDenied => Error::AccessDenied,
+            OpenError::TableFull => Error::Io("too many open databases".into()),
+        }))
+    }
+
+    async fn execute(
+        &mut self,
+        conn: Connection,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        let Some(db) = self.sqlite.by_handle(conn) else { return Ok(Err(Error::InvalidConnection)) };
+        let params = parameters.into_iter().map(to_sql).collect();
+        Ok(db.execute(statement, params).await.map(from_output).map_err(|e| match e {
+            ExecuteError::DatabaseFull => Error::DatabaseFull,
+            ExecuteError::Io(m) => Error::Io(m),
+        }))
+    }
+
+    async fn close(&mut self, conn: Connection) -> wasmtime::Result<()> {
+        self.sqlite.close_handle(conn);
+        Ok(())
+    }
+}
+
+super::value_conversions!(bindings::fermyon::spin::sqlite);
