@@ -240,3 +240,23 @@ pub fn sqlite(base: &str, db: Option<&str>) -> anyhow::Result<()> {
     let r = get(&format!("{base}/open/not-listed"))?;
     ensure(r.body == "access-denied", "a database the component does not list", &r)
 }
+
+/// The Rust key-value guest through `wasi:keyvalue@0.2.0-draft2` on store
+/// `store` (`default` when `None`): counters add up, a compare-and-swap that
+/// lost a race fails with the fresh value and the retry wins, and batches set,
+/// read and delete.
+pub fn wasi_keyvalue(base: &str, store: Option<&str>) -> anyhow::Result<()> {
+    let store = store.map(|s| format!("&store={s}")).unwrap_or_default();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let unique = format!("w{}-{nanos}-", std::process::id());
+    let r = request("POST", &format!("{base}/wasi/counter/{unique}n?by=5{store}"), &[], "")?;
+    ensure(r.status == 200 && r.body == "5", "increment from nothing", &r)?;
+    let r = request("POST", &format!("{base}/wasi/counter/{unique}n?by=-2{store}"), &[], "")?;
+    ensure(r.status == 200 && r.body == "3", "increment by a negative delta", &r)?;
+    let r = get(&format!("{base}/wasi/cas/{unique}k?x=1{store}"))?;
+    ensure(r.status == 200 && r.body == "failed current=changed;won value=won", "compare-and-swap", &r)?;
+    let batch = format!("{unique}batch-");
+    let r = get(&format!("{base}/wasi/batch/{batch}?x=1{store}"))?;
+    let expected = format!("{batch}a=1,{batch}b=2,{batch}c=none;left=");
+    ensure(r.status == 200 && r.body == expected, "batch", &r)
+}

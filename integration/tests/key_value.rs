@@ -1,4 +1,5 @@
-//! Key-value stores through `spin-shim up` with the SDK-built `rust-kv` guest:
+//! Key-value stores through `spin-shim up` with the SDK-built `rust-kv` guest
+//! (`fermyon:spin/key-value` and `wasi:keyvalue`):
 //! the default SQLite store in the state directory and across restarts, stores
 //! from the runtime config (SQLite path, a real Redis server and its outage),
 //! and the start-up refusal of a listed label nobody configured.
@@ -64,6 +65,7 @@ fn a_spin_store_path_is_relative_to_the_runtime_config() {
     let config = runtime_config(&app, "[key_value_store.other]\ntype = \"spin\"\npath = \"data/other.db\"\n");
     let served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
     suite::key_value(&served.base, Some("other")).unwrap();
+    suite::wasi_keyvalue(&served.base, Some("other")).unwrap();
     put(&served.base, "only-in-other", "1", "?store=other");
     let r = get(&format!("{}/kv/only-in-other", served.base)).unwrap();
     assert_eq!(r.status, 404, "stores are separate: {r:?}");
@@ -78,6 +80,7 @@ fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
         runtime_config(&app, &format!("[key_value_store.cache]\ntype = \"redis\"\nurl = \"{}\"\n", redis.address()));
     let served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
     suite::key_value(&served.base, Some("cache")).unwrap();
+    suite::wasi_keyvalue(&served.base, Some("cache")).unwrap();
     put(&served.base, "greeting", "hello redis", "?store=cache");
     assert_eq!(redis.get("greeting").unwrap().as_deref(), Some("hello redis"));
 

@@ -27,6 +27,9 @@ const PROVIDED: &[&str] = &[
     "fermyon:spin/key-value",
     "fermyon:spin/sqlite@2.0.0",
     "fermyon:spin/sqlite",
+    "wasi:keyvalue/store@0.2.0-draft2",
+    "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2",
 ];
 
 /// Marker type of resources from unsupported interfaces.
@@ -100,7 +103,8 @@ mod tests {
         assert!(is_provided("wasi:http/types@0.2.0"));
         assert!(is_provided("wasi:cli/environment@0.2.12"));
         assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
-        assert!(!is_provided("wasi:keyvalue/store@0.2.0-draft2"));
+        assert!(is_provided("wasi:keyvalue/store@0.2.0-draft2"));
+        assert!(!is_provided("wasi:keyvalue/watcher@0.2.0-draft2"));
         assert!(is_provided("fermyon:spin/variables@2.0.0"));
         assert!(is_provided("fermyon:spin/key-value@2.0.0"));
         assert!(is_provided("fermyon:spin/key-value"));

@@ -62,6 +62,24 @@ impl KeyValueStore {
         }
     }
 
+    /// Adds `delta` to the number at `key` (0 when missing) and returns the sum.
+    /// SQLite keeps the number as 8 little-endian bytes, Redis as `INCRBY` does.
+    pub async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        match self {
+            Self::Sqlite(s) => s.increment(key, delta).await,
+            Self::Redis(r) => r.increment(key, delta).await,
+        }
+    }
+
+    /// Stores `value` at `key` if the key still holds `expected` (`None`: no
+    /// value); returns whether it did.
+    pub async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
+        match self {
+            Self::Sqlite(s) => s.swap_if(key, expected, value).await,
+            Self::Redis(r) => r.swap_if(key, expected, value).await,
+        }
+    }
+
     /// Where the data lives, for start-up messages.
     pub fn describe(&self) -> String {
         match self {
@@ -106,25 +124,12 @@ impl SqliteStore {
 
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
         let key = key.to_string();
-        self.with_conn(move |c, store| {
-            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row(params![store, key], |row| row.get(0))
-                .optional()
-        })
-        .await
+        self.with_conn(move |c, store| read(c, store, &key)).await
     }
 
     async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
         let (key, value) = (key.to_string(), value.to_vec());
-        self.with_conn(move |c, store| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![store, key, value])
-            .map(drop)
-        })
-        .await
+        self.with_conn(move |c, store| write(c, store, &key, &value)).await
     }
 
     async fn delete(&self, key: &str) -> KvResult<()> {
@@ -141,6 +146,37 @@ impl SqliteStore {
         Ok(self.get(key).await?.is_some())
     }
 
+    async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        let key = key.to_string();
+        self.with_conn(move |c, store| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            let current = read(&tx, store, &key)?;
+            let number = match current.as_deref() {
+                None => 0,
+                Some(bytes) => i64::from_le_bytes(bytes.try_into().map_err(|_| not_a_number(&key))?),
+            };
+            let sum = number.checked_add(delta).ok_or_else(|| not_a_number(&key))?;
+            write(&tx, store, &key, &sum.to_le_bytes())?;
+            tx.commit()?;
+            Ok(sum)
+        })
+        .await
+    }
+
+    async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
+        let key = key.to_string();
+        self.with_conn(move |c, store| {
+            let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            if read(&tx, store, &key)? != expected {
+                return Ok(false);
+            }
+            write(&tx, store, &key, &value)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn keys(&self) -> KvResult<Vec<String>> {
         self.with_conn(|c, store| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
@@ -150,6 +186,39 @@ impl SqliteStore {
         .await
     }
 }
+
+fn read(c: &rusqlite::Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+        .query_row(params![store, key], |row| row.get(0))
+        .optional()
+}
+
+fn write(c: &rusqlite::Connection, store: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![store, key, value])
+    .map(drop)
+}
+
+fn not_a_number(key: &str) -> rusqlite::Error {
+    let message = format!("the value at `{key}` is not a counter (8 bytes written by increment) or would overflow");
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH), Some(message))
+}
+
+/// Compares a key's value with an expected one (`ARGV[1]` = 1 when a value is
+/// expected, `ARGV[2]` it) and sets `ARGV[3]` only when they match.
+const REDIS_SWAP_IF: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '1' then
+  if current ~= ARGV[2] then return 0 end
+elseif current then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return 1
+"#;
 
 /// A Redis-backed store. Connects on first use and reconnects after an outage;
 /// while the server is unreachable, operations fail with the client's error.
@@ -196,5 +265,22 @@ impl RedisStore {
 
     async fn keys(&self) -> KvResult<Vec<String>> {
         self.conn().await?.keys("*").await.map_err(|e| e.to_string())
+    }
+
+    async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+        self.conn().await?.incr(key, delta).await.map_err(|e| e.to_string())
+    }
+
+    async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
+        let mut conn = self.conn().await?;
+        let swapped: i64 = redis::Script::new(REDIS_SWAP_IF)
+            .key(key)
+            .arg(if expected.is_some() { "1" } else { "0" })
+            .arg(expected.unwrap_or_default())
+            .arg(value)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(swapped == 1)
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::backend::KeyValueStore;
+use super::OpenStore;
 use crate::host::labelled::OpenError;
 use crate::host::state::HostState;
 
@@ -13,14 +14,11 @@ mod bindings {
         path: "wit/spin-v2",
         world: "fermyon:spin/host-key-value@2.0.0",
         imports: { default: async | trappable },
-        with: { "fermyon:spin/key-value.store": super::OpenStore },
+        with: { "fermyon:spin/key-value.store": crate::host::key_value::OpenStore },
     });
 }
 
 use bindings::fermyon::spin::key_value::{Error, Host, HostStore};
-
-/// An open store (the guest's `store` resource).
-pub struct OpenStore(Arc<KeyValueStore>);
 
 /// Adds the interface to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {

@@ -7,19 +7,76 @@
 //! * `GET /keys`: 200 with the sorted keys, one per line.
 //! * `GET /open/<label>`: 200 `opened`, or 200 `error=<Debug of the error>`.
 //!
+//! The same store through `wasi:keyvalue@0.2.0-draft2` (the SDK's bindings):
+//!
+//! * `POST /wasi/counter/<key>?by=<n>`: 200 with the value after `increment`.
+//! * `GET /wasi/cas/<key>`: a compare-and-swap that loses a race (the key is set
+//!   between `cas.new` and `swap`), then one that wins; 200
+//!   `failed current=<value of the fresh cas>;won value=<value after>`.
+//! * `GET /wasi/batch/<prefix>`: `set-many` of `<prefix>a=1`, `<prefix>b=2`, then
+//!   `get-many` of those and `<prefix>c`, then `delete-many`; 200
+//!   `<key>=<value or none>,...;left=<keys with the prefix after delete-many>`.
+//!
 //! Store errors answer 500 with the error's Debug text. `?store=<label>` picks
 //! another store than `default`.
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spin_sdk::key_value::Store;
+use spin_sdk::wit::wasi::keyvalue::store as wasi_store;
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch};
 
 fn text(status: u16, body: impl Into<String>) -> Response {
     Response::builder().status(status).header("content-type", "text/plain").body(body.into()).build()
 }
 
+/// The `/wasi/...` routes, on bucket `label`.
+fn wasi_keyvalue(label: &str, path: &str, query: &str) -> Result<Response, wasi_store::Error> {
+    let bucket = wasi_store::open(label)?;
+    let text_of = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or("none".into());
+    if let Some(key) = path.strip_prefix("/wasi/counter/") {
+        let by = query.strip_prefix("by=").and_then(|n| n.parse().ok()).unwrap_or(1);
+        return Ok(text(200, atomics::increment(&bucket, key, by)?.to_string()));
+    }
+    if let Some(key) = path.strip_prefix("/wasi/cas/") {
+        bucket.set(key, b"start")?;
+        let stale = atomics::Cas::new(&bucket, key)?;
+        bucket.set(key, b"changed")?;
+        let failed = match atomics::swap(stale, b"lost") {
+            Err(atomics::CasError::CasFailed(fresh)) => {
+                let current = text_of(fresh.current()?);
+                atomics::swap(fresh, b"won").map_err(|e| match e {
+                    atomics::CasError::StoreError(e) => e,
+                    atomics::CasError::CasFailed(_) => wasi_store::Error::Other("second swap lost".into()),
+                })?;
+                format!("failed current={current}")
+            }
+            Err(atomics::CasError::StoreError(e)) => return Err(e),
+            Ok(()) => "swapped a stale value".into(),
+        };
+        return Ok(text(200, format!("{failed};won value={}", text_of(bucket.get(key)?))));
+    }
+    if let Some(prefix) = path.strip_prefix("/wasi/batch/") {
+        let (a, b, c) = (format!("{prefix}a"), format!("{prefix}b"), format!("{prefix}c"));
+        batch::set_many(&bucket, &[(a.clone(), b"1".to_vec()), (b.clone(), b"2".to_vec())])?;
+        let got = batch::get_many(&bucket, &[a.clone(), b.clone(), c])?;
+        batch::delete_many(&bucket, &[a, b])?;
+        let got: Vec<String> = got.into_iter().map(|(k, v)| format!("{k}={}", text_of(v))).collect();
+        let mut left: Vec<String> =
+            bucket.list_keys(None)?.keys.into_iter().filter(|k| k.starts_with(prefix)).collect();
+        left.sort();
+        return Ok(text(200, format!("{};left={}", got.join(","), left.join(","))));
+    }
+    Ok(text(404, "no such route"))
+}
+
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let path = req.path().to_string();
+    if path.starts_with("/wasi/") {
+        let label = req.query().split('&').find_map(|p| p.strip_prefix("store=")).unwrap_or("default");
+        let query = req.query().split('&').find(|p| p.starts_with("by=")).unwrap_or("");
+        return Ok(wasi_keyvalue(label, &path, query).unwrap_or_else(|e| text(500, format!("{e:?}"))));
+    }
     if let Some(label) = path.strip_prefix("/open/") {
         return Ok(match Store::open(label) {
             Ok(_) => text(200, "opened"),

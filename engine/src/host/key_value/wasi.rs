@@ -1,0 +1,199 @@
+//! `wasi:keyvalue@0.2.0-draft2`: buckets are the same labelled stores (the
+//! identifier is the label), plus counters, compare-and-swap and batches.
+
+use std::sync::Arc;
+
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use super::backend::KeyValueStore;
+use super::OpenStore;
+use crate::host::labelled::OpenError;
+use crate::host::state::HostState;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi-keyvalue",
+        world: "wasi:keyvalue/imports@0.2.0-draft2",
+        imports: { default: async | trappable },
+        with: {
+            "wasi:keyvalue/store.bucket": crate::host::key_value::OpenStore,
+            "wasi:keyvalue/atomics.cas": super::Cas,
+        },
+    });
+}
+
+use bindings::wasi::keyvalue::atomics::{self, CasError};
+use bindings::wasi::keyvalue::batch;
+use bindings::wasi::keyvalue::store::{self, Error, KeyResponse};
+
+/// A key's value as read for a later `swap` (the guest's `cas` resource).
+pub struct Cas {
+    store: Arc<KeyValueStore>,
+    key: String,
+    current: Option<Vec<u8>>,
+}
+
+/// Adds the three interfaces to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    store::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    atomics::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    batch::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    Ok(())
+}
+
+impl HostState {
+    fn bucket(&self, res: &Resource<OpenStore>) -> wasmtime::Result<Arc<KeyValueStore>> {
+        Ok(self.table.get(res)?.0.clone())
+    }
+
+    /// Reads `key` into a new `cas` resource.
+    async fn new_cas(
+        &mut self,
+        store: Arc<KeyValueStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Resource<Cas>, Error>> {
+        let current = match store.get(&key).await {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(Error::Other(e))),
+        };
+        Ok(Ok(self.table.push(Cas { store, key, current })?))
+    }
+}
+
+impl store::Host for HostState {
+    async fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
+        match self.key_value.open(&identifier) {
+            Ok(store) => Ok(Ok(self.table.push(OpenStore(store))?)),
+            Err(OpenError::AccessDenied) => Ok(Err(Error::AccessDenied)),
+            Err(OpenError::TableFull) => Ok(Err(Error::Other("too many open stores".into()))),
+        }
+    }
+}
+
+impl store::HostBucket for HostState {
+    async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        Ok(self.bucket(&res)?.get(&key).await.map_err(Error::Other))
+    }
+
+    async fn set(
+        &mut self,
+        res: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        Ok(self.bucket(&res)?.set(&key, &value).await.map_err(Error::Other))
+    }
+
+    async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
+        Ok(self.bucket(&res)?.delete(&key).await.map_err(Error::Other))
+    }
+
+    async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+        Ok(self.bucket(&res)?.exists(&key).await.map_err(Error::Other))
+    }
+
+    /// Every key on one page; the cursor is never needed.
+    async fn list_keys(
+        &mut self,
+        res: Resource<OpenStore>,
+        _cursor: Option<String>,
+    ) -> wasmtime::Result<Result<KeyResponse, Error>> {
+        let keys = self.bucket(&res)?.keys().await.map_err(Error::Other);
+        Ok(keys.map(|keys| KeyResponse { keys, cursor: None }))
+    }
+
+    async fn drop(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(res)?;
+        self.key_value.close();
+        Ok(())
+    }
+}
+
+impl atomics::Host for HostState {
+    async fn increment(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        key: String,
+        delta: i64,
+    ) -> wasmtime::Result<Result<i64, Error>> {
+        Ok(self.bucket(&bucket)?.increment(&key, delta).await.map_err(Error::Other))
+    }
+
+    async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> wasmtime::Result<Result<(), CasError>> {
+        let Cas { store, key, current } = self.table.delete(cas)?;
+        match store.swap_if(&key, current, value).await {
+            Ok(true) => Ok(Ok(())),
+            Ok(false) => Ok(Err(match self.new_cas(store, key).await? {
+                Ok(fresh) => CasError::CasFailed(fresh),
+                Err(e) => CasError::StoreError(e),
+            })),
+            Err(e) => Ok(Err(CasError::StoreError(Error::Other(e)))),
+        }
+    }
+}
+
+impl atomics::HostCas for HostState {
+    async fn new(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Resource<Cas>, Error>> {
+        let store = self.bucket(&bucket)?;
+        self.new_cas(store, key).await
+    }
+
+    async fn current(&mut self, cas: Resource<Cas>) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        Ok(Ok(self.table.get(&cas)?.current.clone()))
+    }
+
+    async fn drop(&mut self, cas: Resource<Cas>) -> wasmtime::Result<()> {
+        self.table.delete(cas)?;
+        Ok(())
+    }
+}
+
+impl batch::Host for HostState {
+    async fn get_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, Error>> {
+        let store = self.bucket(&bucket)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            match store.get(&key).await {
+                Ok(value) => out.push((key, value)),
+                Err(e) => return Ok(Err(Error::Other(e))),
+            }
+        }
+        Ok(Ok(out))
+    }
+
+    async fn set_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        key_values: Vec<(String, Vec<u8>)>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let store = self.bucket(&bucket)?;
+        for (key, value) in key_values {
+            if let Err(e) = store.set(&key, &value).await {
+                return Ok(Err(Error::Other(e)));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    async fn delete_many(
+        &mut self,
+        bucket: Resource<OpenStore>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let store = self.bucket(&bucket)?;
+        for key in keys {
+            if let Err(e) = store.delete(&key).await {
+                return Ok(Err(Error::Other(e)));
+            }
+        }
+        Ok(Ok(()))
+    }
+}
