@@ -58,7 +58,8 @@ pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
         scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
         scenario("rust key-value (default store)", "rust-kv", &[], |b| {
             suite::key_value(b, None)?;
-            suite::wasi_keyvalue(b, None)
+            suite::wasi_keyvalue(b, None)?;
+            suite::fresh_instances(b)
         }),
         scenario("python key-value (default store)", "python-kv", &[], |b| suite::key_value(b, None)),
         scenario("rust sqlite (default database)", "rust-sqlite", &[], |b| suite::sqlite(b, None)),

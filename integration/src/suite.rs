@@ -260,3 +260,14 @@ pub fn wasi_keyvalue(base: &str, store: Option<&str>) -> anyhow::Result<()> {
     let expected = format!("{batch}a=1,{batch}b=2,{batch}c=none;left=");
     ensure(r.status == 200 && r.body == expected, "batch", &r)
 }
+
+/// Every request gets a fresh instance: the key-value guest's zero-initialised
+/// and data-initialised statics read as new on every one of 20 requests (the
+/// pooling allocator reuses memory slots, so this is what proves the reset).
+pub fn fresh_instances(base: &str) -> anyhow::Result<()> {
+    for _ in 0..20 {
+        let r = get(&format!("{base}/statics"))?;
+        ensure(r.status == 200 && r.body == "bss=1 data=24301", "statics of a fresh instance", &r)?;
+    }
+    Ok(())
+}

@@ -9,6 +9,6 @@ mod prepared;
 
 pub use compile_cache::{compile, precompile, CompileCache};
 pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
-pub use engine_config::{build_engine, compatibility_key, EngineOptions};
+pub use engine_config::{build_engine, compatibility_key, default_keep_resident, EngineOptions};
 pub use epoch::EPOCH_TICK;
 pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};

@@ -17,8 +17,16 @@
 //!   `get-many` of those and `<prefix>c`, then `delete-many`; 200
 //!   `<key>=<value or none>,...;left=<keys with the prefix after delete-many>`.
 //!
+//! And one route about instances rather than stores:
+//!
+//! * `GET /statics`: bumps a zero-initialised static and swaps a static that
+//!   starts as `0x5eed`; 200 `bss=<count after bump> data=<swapped-out value>`.
+//!   A fresh instance per request answers `bss=1 data=24301` every time.
+//!
 //! Store errors answer 500 with the error's Debug text. `?store=<label>` picks
 //! another store than `default`.
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spin_sdk::key_value::Store;
@@ -69,9 +77,17 @@ fn wasi_keyvalue(label: &str, path: &str, query: &str) -> Result<Response, wasi_
     Ok(text(404, "no such route"))
 }
 
+static BSS: AtomicU64 = AtomicU64::new(0);
+static DATA: AtomicU64 = AtomicU64::new(0x5eed);
+
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let path = req.path().to_string();
+    if path == "/statics" {
+        let bss = BSS.fetch_add(1, Ordering::SeqCst) + 1;
+        let data = DATA.swap(7, Ordering::SeqCst);
+        return Ok(text(200, format!("bss={bss} data={data}")));
+    }
     if path.starts_with("/wasi/") {
         let label = req.query().split('&').find_map(|p| p.strip_prefix("store=")).unwrap_or("default");
         let query = req.query().split('&').find(|p| p.starts_with("by=")).unwrap_or("");
