@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): requests/s and p99 latency of the same hello component
 # through this project's HTTP trigger (`spin-shim up`), `wasmtime serve` 48.0.8, and a
-# native hyper server, measured in one run with wrk; prints the ratios.
+# native hyper server, measured in one run with wrk; prints the ratios. Then the Pod
+# benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
+# through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 # BENCH_NO_BUILD=1 to use release binaries already in $CARGO_TARGET_DIR/release.
 set -euo pipefail
@@ -15,7 +17,7 @@ conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 wasm=$guests/rust-hello/app.wasm
 
-[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -p containerd-shim-spin --bin spin-shim -p integration --bin native-hello
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -p containerd-shim-spin --bins -p integration --bin native-hello --bin pod-bench
 if [ ! -x "$tools/bin/wasmtime" ]; then
   echo "bench: installing wasmtime-cli 48.0.8 into $tools (one-time, several minutes)"
   cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$tools"
@@ -50,3 +52,8 @@ awk -v a="$shim_rps" -v b="$wt_rps" -v c="$nat_rps" -v pa="$shim_p99" -v pb="$wt
   printf "ratio requests/s  this / wasmtime serve = %.2fx   this / native = %.3fx\n", a/b, a/c
   printf "ratio p99         this / wasmtime serve = %.2fx\n", pa/pb
 }'
+
+echo "== Pod: start and memory through containerd, against a runc container =="
+cleanup
+pids=()
+SPIN_SHIM_BIN_DIR="$target/release" "$target/release/pod-bench"

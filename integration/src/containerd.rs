@@ -10,6 +10,23 @@ use crate::process::Running;
 /// The runtime name containerd maps to `containerd-shim-spin-v2`.
 pub const RUNTIME: &str = "io.containerd.spin.v2";
 
+/// One `ctr run`: runtime, image, container id, environment, bind mounts
+/// (`(host dir, container path)`) and command.
+pub struct TaskSpec<'a> {
+    /// The runtime (`io.containerd.spin.v2`, `io.containerd.runc.v2`, ...).
+    pub runtime: &'a str,
+    /// Image reference.
+    pub image: &'a str,
+    /// Container id.
+    pub id: &'a str,
+    /// Environment variables.
+    pub env: &'a [(&'a str, &'a str)],
+    /// Bind mounts, read-write.
+    pub mounts: &'a [(&'a Path, &'a str)],
+    /// The command (for a Spin image, `/` and container args).
+    pub command: &'a [&'a str],
+}
+
 /// A running private containerd; stopped (with its tasks) on drop.
 pub struct Containerd {
     dir: tempfile::TempDir,
@@ -161,13 +178,23 @@ impl Containerd {
         env: &[(&str, &str)],
         extra: &[&str],
     ) -> anyhow::Result<Running> {
-        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", RUNTIME].map(String::from).to_vec();
-        for (k, v) in env {
+        let command: Vec<&str> = std::iter::once("/").chain(extra.iter().copied()).collect();
+        self.run_task_on(&TaskSpec { runtime: RUNTIME, image, id, env, mounts: &[], command: &command })
+    }
+
+    /// Starts `ctr run --rm --net-host` for `spec` in the foreground.
+    pub fn run_task_on(&self, spec: &TaskSpec<'_>) -> anyhow::Result<Running> {
+        let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", spec.runtime].map(String::from).to_vec();
+        for (k, v) in spec.env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));
         }
-        args.extend([image.to_string(), id.to_string(), "/".to_string()]);
-        args.extend(extra.iter().map(|a| a.to_string()));
+        for (host, guest) in spec.mounts {
+            args.push("--mount".into());
+            args.push(format!("type=bind,src={},dst={guest},options=rbind:rw", host.display()));
+        }
+        args.extend([spec.image.to_string(), spec.id.to_string()]);
+        args.extend(spec.command.iter().map(|a| a.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         Running::spawn(self.ctr_command(&refs))
     }
