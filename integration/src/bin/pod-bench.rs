@@ -129,18 +129,28 @@ fn stop(containerd: &Containerd, id: &str, mut started: Started) -> anyhow::Resu
     Ok(())
 }
 
-/// RSS in bytes of the task's processes after 1 s idle, and after load.
+/// RSS in bytes of the task's processes after 1 s idle (printed per process),
+/// and after load.
 fn measure_memory(containerd: &Containerd, url: &str) -> anyhow::Result<(u64, u64)> {
     std::thread::sleep(Duration::from_secs(1));
+    for pid in task_processes(containerd) {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        eprintln!("  idle: pid {pid} {:<24} {:>7.1} MiB", name.trim(), mib(rss(pid)));
+    }
     let idle = task_rss(containerd);
     let status = Command::new("wrk").args(["-t2", "-c16", "-d3s", url]).output()?.status;
     anyhow::ensure!(status.success(), "wrk failed");
     Ok((idle, task_rss(containerd)))
 }
 
-/// RSS summed over the shims of this containerd (their command line names its
-/// socket) and all their descendants: every process a Pod adds to the node.
+/// RSS summed over [`task_processes`].
 fn task_rss(containerd: &Containerd) -> u64 {
+    task_processes(containerd).into_iter().map(rss).sum()
+}
+
+/// The shims of this containerd (their command line names its socket) and all
+/// their descendants: every process a Pod adds to the node.
+fn task_processes(containerd: &Containerd) -> Vec<i32> {
     let roots: Vec<i32> = mentioning(&containerd.socket().to_string_lossy())
         .into_iter()
         .filter(|(_, cmd)| cmd.contains("containerd-shim"))
@@ -156,14 +166,17 @@ fn task_rss(containerd: &Containerd) -> u64 {
             Some((pid, ppid))
         })
         .collect();
+    // A shim's helpers also name the socket, so a process can be reached twice.
     let mut tree = roots.clone();
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i];
-        tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        let children: Vec<i32> =
+            parents.iter().filter(|(p, pp)| *pp == parent && !tree.contains(p)).map(|(p, _)| *p).collect();
+        tree.extend(children);
         i += 1;
     }
-    tree.iter().map(|pid| rss(*pid)).sum()
+    tree
 }
 
 fn rss(pid: i32) -> u64 {
