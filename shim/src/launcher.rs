@@ -72,6 +72,7 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
     )?;
     let prepared = Arc::new(prepared);
     let triggers = registry.prepare(&prepared)?;
+    release_startup_memory();
     let shutdown = Shutdown::new();
     watch_signals(shutdown.clone())?;
     run_app(triggers, shutdown).await
@@ -126,6 +127,17 @@ fn providers(config: Option<&RuntimeConfig>, env: &BTreeMap<String, String>) -> 
     }
     out.push(Box::new(EnvProvider::from_map(env.clone().into_iter().collect())));
     out
+}
+
+/// Hands the heap that compiling and linking used back to the kernel: glibc
+/// keeps freed memory for reuse, and an app compiled at start would otherwise
+/// carry the compiler's leftovers (6 MiB of a hello app's 38) for its whole life.
+fn release_startup_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn watch_signals(shutdown: Shutdown) -> anyhow::Result<()> {
