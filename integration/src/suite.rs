@@ -192,13 +192,19 @@ pub fn not_found(base: &str) -> anyhow::Result<()> {
     ensure(r.status == 404 && r.body.is_empty(), "unrouted path should be 404", &r)
 }
 
+/// `prefix` followed by this process's id and the time in nanoseconds: a key no
+/// earlier run or other test in the same store has used.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}{}-{nanos}", std::process::id())
+}
+
 /// The key-value guest against the store `store` (`default` when `None`): a
 /// value set under a fresh key reads back, shows in `exists` and the key list,
 /// and is gone after delete; a store the component does not list is denied.
 pub fn key_value(base: &str, store: Option<&str>) -> anyhow::Result<()> {
     let query = store.map(|s| format!("?store={s}")).unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-    let key = format!("k{}-{nanos}", std::process::id());
+    let key = unique("k");
     let url = |route: &str| format!("{base}/{route}/{key}{query}");
     let r = request("PUT", &url("kv"), &[], "value \u{e9}")?;
     ensure(r.status == 200 && r.body == "stored", "set", &r)?;
@@ -224,8 +230,7 @@ pub fn key_value(base: &str, store: Option<&str>) -> anyhow::Result<()> {
 /// naming it, and a database the component does not list is denied.
 pub fn sqlite(base: &str, db: Option<&str>) -> anyhow::Result<()> {
     let query = db.map(|d| format!("?db={d}")).unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-    let note = format!("note {} {nanos} \u{e9}", std::process::id());
+    let note = format!("{} \u{e9}", unique("note "));
     let r = request("POST", &format!("{base}/notes{query}"), &[], &note)?;
     ensure(r.status == 200 && r.body.starts_with("id="), "insert", &r)?;
     let line = format!("{}:{note}", &r.body[3..]);
@@ -247,8 +252,7 @@ pub fn sqlite(base: &str, db: Option<&str>) -> anyhow::Result<()> {
 /// read and delete.
 pub fn wasi_keyvalue(base: &str, store: Option<&str>) -> anyhow::Result<()> {
     let store = store.map(|s| format!("&store={s}")).unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-    let unique = format!("w{}-{nanos}-", std::process::id());
+    let unique = format!("{}-", unique("w"));
     let r = request("POST", &format!("{base}/wasi/counter/{unique}n?by=5{store}"), &[], "")?;
     ensure(r.status == 200 && r.body == "5", "increment from nothing", &r)?;
     let r = request("POST", &format!("{base}/wasi/counter/{unique}n?by=-2{store}"), &[], "")?;

@@ -1,7 +1,7 @@
 //! The one path that runs an app, shared by the shim and the CLI: check triggers,
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -85,28 +85,19 @@ fn labelled_stores(
     config: Option<&RuntimeConfig>,
     state_dir: Option<&Path>,
 ) -> anyhow::Result<(KeyValueStores, SqliteDatabases)> {
-    let kv_labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.key_value_stores()).collect();
-    let kv_configs = config.map(|c| &c.key_value_store);
-    let key_value = KeyValueStores::key_value(
-        kv_configs.unwrap_or(&BTreeMap::new()),
-        state_dir,
-        kv_labels.iter().map(String::as_str),
-    )?;
-    let db_labels: BTreeSet<String> = app.components.iter().flat_map(|c| c.sqlite_databases()).collect();
-    let db_configs = config.map(|c| &c.sqlite_database);
-    let sqlite = SqliteDatabases::sqlite(
-        db_configs.unwrap_or(&BTreeMap::new()),
-        state_dir,
-        db_labels.iter().map(String::as_str),
-    )?;
-    if !kv_configs.is_some_and(|c| c.contains_key(DEFAULT_LABEL)) {
-        if let Some(store) = key_value.get(DEFAULT_LABEL) {
-            println!("Storing default key-value data to {}.", store.describe());
-        }
-    }
-    if !db_configs.is_some_and(|c| c.contains_key(DEFAULT_LABEL)) {
-        if let Some(db) = sqlite.get(DEFAULT_LABEL) {
-            println!("Storing default SQLite data to {}.", db.describe());
+    let empty = (BTreeMap::new(), BTreeMap::new());
+    let (kv_configs, db_configs) = config.map_or((&empty.0, &empty.1), |c| (&c.key_value_store, &c.sqlite_database));
+    let key_value =
+        KeyValueStores::key_value(kv_configs, state_dir, app.components.iter().flat_map(|c| c.key_value_stores()))?;
+    let sqlite =
+        SqliteDatabases::sqlite(db_configs, state_dir, app.components.iter().flat_map(|c| c.sqlite_databases()))?;
+    let defaults = [
+        ("key-value", kv_configs.contains_key(DEFAULT_LABEL), key_value.get(DEFAULT_LABEL).map(|s| s.describe())),
+        ("SQLite", db_configs.contains_key(DEFAULT_LABEL), sqlite.get(DEFAULT_LABEL).map(|d| d.describe())),
+    ];
+    for (what, configured, place) in defaults {
+        if let (false, Some(place)) = (configured, place) {
+            println!("Storing default {what} data to {place}.");
         }
     }
     Ok((key_value, sqlite))

@@ -5,11 +5,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+/// The label every app has without configuring it (Spin's default store and database).
+pub const DEFAULT_LABEL: &str = "default";
+
 /// Most resources of one kind an instance may hold open at once.
 pub const MAX_OPEN: usize = 256;
 
 /// How a kind of labelled resource is named in errors.
 pub struct LabelKind {
+    /// What one is (`key-value store`).
+    pub noun: &'static str,
     /// The component field that lists labels (`key_value_stores`).
     pub manifest_field: &'static str,
     /// The runtime config table that configures one (`key_value_store`).
@@ -28,6 +33,29 @@ impl<T> Labelled<T> {
         Self { kind, items }
     }
 
+    /// The set of `kind` for the labels components list (`used`, each opened
+    /// once): `open` returns `None` for a label the app has nothing under (the
+    /// components listing it are refused by [`Self::access_for`]); its errors are
+    /// reported with the noun and the label.
+    pub fn from_used(
+        kind: LabelKind,
+        used: impl IntoIterator<Item = impl AsRef<str>>,
+        mut open: impl FnMut(&str) -> Option<anyhow::Result<T>>,
+    ) -> anyhow::Result<Self> {
+        let mut items = BTreeMap::new();
+        for label in used {
+            let label = label.as_ref();
+            if items.contains_key(label) {
+                continue;
+            }
+            if let Some(item) = open(label) {
+                let item = item.map_err(|e| anyhow::anyhow!("{} `{label}`: {e:#}", kind.noun))?;
+                items.insert(label.to_string(), Arc::new(item));
+            }
+        }
+        Ok(Self::new(kind, items))
+    }
+
     /// The resource with `label`, if the app has it.
     pub fn get(&self, label: &str) -> Option<&Arc<T>> {
         self.items.get(label)
@@ -39,7 +67,7 @@ impl<T> Labelled<T> {
         let mut allowed = HashMap::new();
         for label in labels {
             let item = self.items.get(label).ok_or_else(|| {
-                let LabelKind { manifest_field, config_table } = self.kind;
+                let LabelKind { manifest_field, config_table, .. } = self.kind;
                 anyhow::anyhow!(
                     "component `{component}`: unknown {manifest_field} label `{label}` \
                      (configure it as [{config_table}.{label}] in the runtime config)"
@@ -127,7 +155,7 @@ impl<T> OpenSet<T> {
 mod tests {
     use super::*;
 
-    const KIND: LabelKind = LabelKind { manifest_field: "things", config_table: "thing" };
+    const KIND: LabelKind = LabelKind { noun: "thing", manifest_field: "things", config_table: "thing" };
 
     fn set() -> Labelled<u8> {
         Labelled::new(KIND, [("a".to_string(), Arc::new(1)), ("b".to_string(), Arc::new(2))].into())

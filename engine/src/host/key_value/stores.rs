@@ -3,14 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::backend::{KeyValueStore, RedisStore, SqliteStore};
-use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet};
+use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
 use crate::runtime_config::KeyValueStoreConfig;
 
-/// The label every app has without configuring it.
-pub const DEFAULT_LABEL: &str = "default";
 /// The default store's file name under the state directory (as Spin names it).
 pub const DEFAULT_FILE: &str = "sqlite_key_value.db";
 
@@ -21,37 +18,29 @@ pub type KeyValueAccess = Access<KeyValueStore>;
 /// The stores one instance holds open.
 pub type KeyValueInstance = OpenSet<KeyValueStore>;
 
-const KIND: LabelKind = LabelKind { manifest_field: "key_value_stores", config_table: "key_value_store" };
+const KIND: LabelKind =
+    LabelKind { noun: "key-value store", manifest_field: "key_value_stores", config_table: "key_value_store" };
 
 impl Labelled<KeyValueStore> {
     /// Builds the stores some component lists (`used`): those configured in
     /// `configs` (`[key_value_store.<label>]`), and `default` when not configured
     /// there. Unused stores are not opened; Redis stores connect on first use.
-    pub fn key_value<'a>(
+    pub fn key_value(
         configs: &BTreeMap<String, KeyValueStoreConfig>,
         state_dir: Option<&Path>,
-        used: impl IntoIterator<Item = &'a str>,
+        used: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> anyhow::Result<Self> {
-        let mut stores = BTreeMap::new();
-        for label in used {
-            if stores.contains_key(label) {
-                continue;
+        Labelled::from_used(KIND, used, |label| match (configs.get(label), label) {
+            (Some(KeyValueStoreConfig::Spin { path }), _) => {
+                Some(SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite))
             }
-            let store = match (configs.get(label), label) {
-                (Some(KeyValueStoreConfig::Spin { path }), _) => {
-                    SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite)
-                }
-                (Some(KeyValueStoreConfig::Redis { url }), _) => RedisStore::new(url).map(KeyValueStore::Redis),
-                (None, DEFAULT_LABEL) => {
-                    let path = state_dir.map(|d| d.join(DEFAULT_FILE));
-                    SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite)
-                }
-                (None, _) => continue,
+            (Some(KeyValueStoreConfig::Redis { url }), _) => Some(RedisStore::new(url).map(KeyValueStore::Redis)),
+            (None, DEFAULT_LABEL) => {
+                let path = state_dir.map(|d| d.join(DEFAULT_FILE));
+                Some(SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite))
             }
-            .map_err(|e| anyhow::anyhow!("key-value store `{label}`: {e:#}"))?;
-            stores.insert(label.to_string(), Arc::new(store));
-        }
-        Ok(Labelled::new(KIND, stores))
+            (None, _) => None,
+        })
     }
 }
 

@@ -1,10 +1,7 @@
 //! `fermyon:spin/key-value@2.0.0`: stores as resources in the instance's table.
 
-use std::sync::Arc;
-
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use super::backend::KeyValueStore;
 use super::OpenStore;
 use crate::host::labelled::OpenError;
 use crate::host::state::HostState;
@@ -26,25 +23,18 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()
     Ok(())
 }
 
-impl HostState {
-    fn kv_store(&self, res: &Resource<OpenStore>) -> wasmtime::Result<Arc<KeyValueStore>> {
-        Ok(self.table.get(res)?.0.clone())
-    }
-}
-
 impl Host for HostState {}
 
 impl HostStore for HostState {
     async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
-        match self.key_value.open(&label) {
-            Ok(store) => Ok(Ok(self.table.push(OpenStore(store))?)),
-            Err(OpenError::AccessDenied) => Ok(Err(Error::AccessDenied)),
-            Err(OpenError::TableFull) => Ok(Err(Error::StoreTableFull)),
-        }
+        Ok(self.open_store(&label)?.map_err(|e| match e {
+            OpenError::AccessDenied => Error::AccessDenied,
+            OpenError::TableFull => Error::StoreTableFull,
+        }))
     }
 
     async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.kv_store(&res)?.get(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.get(&key).await.map_err(Error::Other))
     }
 
     async fn set(
@@ -53,24 +43,22 @@ impl HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.kv_store(&res)?.set(&key, &value).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.set(&key, &value).await.map_err(Error::Other))
     }
 
     async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.kv_store(&res)?.delete(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.delete(&key).await.map_err(Error::Other))
     }
 
     async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.kv_store(&res)?.exists(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.exists(&key).await.map_err(Error::Other))
     }
 
     async fn get_keys(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        Ok(self.kv_store(&res)?.keys().await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.keys().await.map_err(Error::Other))
     }
 
     async fn drop(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<()> {
-        self.table.delete(res)?;
-        self.key_value.close();
-        Ok(())
+        self.close_store(res)
     }
 }

@@ -42,10 +42,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()
 }
 
 impl HostState {
-    fn bucket(&self, res: &Resource<OpenStore>) -> wasmtime::Result<Arc<KeyValueStore>> {
-        Ok(self.table.get(res)?.0.clone())
-    }
-
     /// Reads `key` into a new `cas` resource.
     async fn new_cas(
         &mut self,
@@ -62,17 +58,16 @@ impl HostState {
 
 impl store::Host for HostState {
     async fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
-        match self.key_value.open(&identifier) {
-            Ok(store) => Ok(Ok(self.table.push(OpenStore(store))?)),
-            Err(OpenError::AccessDenied) => Ok(Err(Error::AccessDenied)),
-            Err(OpenError::TableFull) => Ok(Err(Error::Other("too many open stores".into()))),
-        }
+        Ok(self.open_store(&identifier)?.map_err(|e| match e {
+            OpenError::AccessDenied => Error::AccessDenied,
+            OpenError::TableFull => Error::Other("too many open stores".into()),
+        }))
     }
 }
 
 impl store::HostBucket for HostState {
     async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.bucket(&res)?.get(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.get(&key).await.map_err(Error::Other))
     }
 
     async fn set(
@@ -81,15 +76,15 @@ impl store::HostBucket for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.bucket(&res)?.set(&key, &value).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.set(&key, &value).await.map_err(Error::Other))
     }
 
     async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.bucket(&res)?.delete(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.delete(&key).await.map_err(Error::Other))
     }
 
     async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.bucket(&res)?.exists(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.exists(&key).await.map_err(Error::Other))
     }
 
     /// Every key on one page; the cursor is never needed.
@@ -98,14 +93,12 @@ impl store::HostBucket for HostState {
         res: Resource<OpenStore>,
         _cursor: Option<String>,
     ) -> wasmtime::Result<Result<KeyResponse, Error>> {
-        let keys = self.bucket(&res)?.keys().await.map_err(Error::Other);
+        let keys = self.store_of(&res)?.keys().await.map_err(Error::Other);
         Ok(keys.map(|keys| KeyResponse { keys, cursor: None }))
     }
 
     async fn drop(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<()> {
-        self.table.delete(res)?;
-        self.key_value.close();
-        Ok(())
+        self.close_store(res)
     }
 }
 
@@ -116,7 +109,7 @@ impl atomics::Host for HostState {
         key: String,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        Ok(self.bucket(&bucket)?.increment(&key, delta).await.map_err(Error::Other))
+        Ok(self.store_of(&bucket)?.increment(&key, delta).await.map_err(Error::Other))
     }
 
     async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> wasmtime::Result<Result<(), CasError>> {
@@ -138,7 +131,7 @@ impl atomics::HostCas for HostState {
         bucket: Resource<OpenStore>,
         key: String,
     ) -> wasmtime::Result<Result<Resource<Cas>, Error>> {
-        let store = self.bucket(&bucket)?;
+        let store = self.store_of(&bucket)?;
         self.new_cas(store, key).await
     }
 
@@ -158,7 +151,7 @@ impl batch::Host for HostState {
         bucket: Resource<OpenStore>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, Error>> {
-        let store = self.bucket(&bucket)?;
+        let store = self.store_of(&bucket)?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             match store.get(&key).await {
@@ -174,7 +167,7 @@ impl batch::Host for HostState {
         bucket: Resource<OpenStore>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let store = self.bucket(&bucket)?;
+        let store = self.store_of(&bucket)?;
         for (key, value) in key_values {
             if let Err(e) = store.set(&key, &value).await {
                 return Ok(Err(Error::Other(e)));
@@ -188,7 +181,7 @@ impl batch::Host for HostState {
         bucket: Resource<OpenStore>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let store = self.bucket(&bucket)?;
+        let store = self.store_of(&bucket)?;
         for key in keys {
             if let Err(e) = store.delete(&key).await {
                 return Ok(Err(Error::Other(e)));

@@ -3,15 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::connection::SharedConnection;
 use super::database::SqliteDatabase;
-use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet};
+use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
 use crate::runtime_config::SqliteDatabaseConfig;
 
-/// The label every app has without configuring it.
-pub const DEFAULT_LABEL: &str = "default";
 /// The default database's file name under the state directory (as Spin names it).
 pub const DEFAULT_FILE: &str = "sqlite_db.db";
 
@@ -22,31 +19,25 @@ pub type SqliteAccess = Access<SqliteDatabase>;
 /// The databases one instance holds open.
 pub type SqliteInstance = OpenSet<SqliteDatabase>;
 
-const KIND: LabelKind = LabelKind { manifest_field: "sqlite_databases", config_table: "sqlite_database" };
+const KIND: LabelKind =
+    LabelKind { noun: "SQLite database", manifest_field: "sqlite_databases", config_table: "sqlite_database" };
 
 impl Labelled<SqliteDatabase> {
     /// Opens the databases some component lists (`used`): those configured in
     /// `configs` (`[sqlite_database.<label>]`), and `default` when not configured there.
-    pub fn sqlite<'a>(
+    pub fn sqlite(
         configs: &BTreeMap<String, SqliteDatabaseConfig>,
         state_dir: Option<&Path>,
-        used: impl IntoIterator<Item = &'a str>,
+        used: impl IntoIterator<Item = impl AsRef<str>>,
     ) -> anyhow::Result<Self> {
-        let mut databases = BTreeMap::new();
-        for label in used {
-            if databases.contains_key(label) {
-                continue;
-            }
+        Labelled::from_used(KIND, used, |label| {
             let path = match (configs.get(label), label) {
                 (Some(SqliteDatabaseConfig::Spin { path }), _) => path.clone(),
                 (None, DEFAULT_LABEL) => state_dir.map(|d| d.join(DEFAULT_FILE)),
-                (None, _) => continue,
+                (None, _) => return None,
             };
-            let conn = SharedConnection::open(path.as_deref())
-                .map_err(|e| anyhow::anyhow!("SQLite database `{label}`: {e:#}"))?;
-            databases.insert(label.to_string(), Arc::new(SqliteDatabase::new(conn)));
-        }
-        Ok(Labelled::new(KIND, databases))
+            Some(SharedConnection::open(path.as_deref()).map(SqliteDatabase::new))
+        })
     }
 }
 

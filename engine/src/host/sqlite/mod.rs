@@ -12,8 +12,9 @@ mod v2;
 
 use wasmtime::component::Linker;
 
+pub use super::labelled::DEFAULT_LABEL;
 pub use database::{ExecuteError, QueryOutput, SqlValue, SqliteDatabase};
-pub use databases::{SqliteAccess, SqliteDatabases, SqliteInstance, DEFAULT_FILE, DEFAULT_LABEL};
+pub use databases::{SqliteAccess, SqliteDatabases, SqliteInstance, DEFAULT_FILE};
 
 use super::state::HostState;
 
