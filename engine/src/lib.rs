@@ -3,6 +3,7 @@
 
 pub mod allowed_hosts;
 pub mod host;
+pub mod limits;
 pub mod loader;
 pub mod locked;
 pub mod manifest;

@@ -1,6 +1,7 @@
 //! Where the app comes from inside a container: `/spin.toml` in the rootfs, a bare
 //! `.wasm` entrypoint, or the layers of a Spin OCI artifact.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -34,6 +35,9 @@ pub struct ContainerApp {
     pub locked: LockedApp,
     /// `<dir>/<digest>` content for digest-only references.
     pub content_dir: Option<PathBuf>,
+    /// Layers runwasi delivered as `precompiled` (this shim's `Compiler` wrote
+    /// them into containerd's content store), by the digest of their wasm layer.
+    pub trusted_artifacts: HashMap<String, Vec<u8>>,
 }
 
 /// Resolves the app of a container. `rootfs` is `/` inside the container;
@@ -58,7 +62,7 @@ fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<ContainerApp> {
             entry
         );
     };
-    Ok(ContainerApp { locked: load(&source)?.locked, content_dir: None })
+    Ok(ContainerApp { locked: load(&source)?.locked, content_dir: None, trusted_artifacts: HashMap::new() })
 }
 
 fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<ContainerApp> {
@@ -66,6 +70,7 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<Containe
     std::fs::create_dir_all(&content_dir).with_context(|| format!("cannot create {}", content_dir.display()))?;
     let mut locked = None;
     let mut wasm_layers = Vec::new();
+    let mut trusted_artifacts = HashMap::new();
     for layer in layers {
         let media_type = layer.config.media_type().to_string();
         let digest = layer.config.digest().to_string();
@@ -76,6 +81,11 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<Containe
             ARCHIVE_LAYER => anyhow::bail!(
                 "archive layers ({ARCHIVE_LAYER}) are not supported yet; push the app without SPIN_OCI_ARCHIVE_LAYERS"
             ),
+            m if is_wasm_layer(m) && layer.precompiled => {
+                // Kept in memory: only these bytes may be deserialized, and only
+                // because runwasi read them from our own Compiler's output.
+                trusted_artifacts.insert(digest, layer.layer.clone());
+            }
             m if is_wasm_layer(m) || m == DATA_LAYER => {
                 let path = content_dir.join(&digest);
                 std::fs::write(&path, &layer.layer).with_context(|| format!("cannot write {}", path.display()))?;
@@ -89,10 +99,13 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<Containe
     let locked = match (locked, wasm_layers.as_slice()) {
         (Some(l), _) => l,
         (None, [single]) => load(&AppSource::Wasm(single.clone()))?.locked,
+        (None, []) if !trusted_artifacts.is_empty() => {
+            anyhow::bail!("the image has a precompiled wasm layer but no Spin app config layer")
+        }
         (None, []) => anyhow::bail!("the image has no Spin app config layer and no wasm layer"),
         (None, _) => anyhow::bail!("the image has several wasm layers but no Spin app config layer"),
     };
-    Ok(ContainerApp { locked, content_dir: Some(content_dir) })
+    Ok(ContainerApp { locked, content_dir: Some(content_dir), trusted_artifacts })
 }
 
 /// Keeps only the components named in `ids` (comma-separated, from

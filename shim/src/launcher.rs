@@ -1,17 +1,18 @@
 //! The one path that runs an app, shared by the shim and the CLI: check triggers,
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spin_engine::host::key_value::{KeyValueStores, DEFAULT_LABEL};
 use spin_engine::host::sqlite::SqliteDatabases;
 use spin_engine::host::StdioMode;
+use spin_engine::limits::{vars, GuestLimits};
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
 use spin_engine::runtime_config::{RuntimeConfig, VariablesProvider};
-use spin_engine::trigger::{run_app, Shutdown};
+use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 use spin_engine::variables::{EnvProvider, Provider, StaticProvider};
 
 use crate::triggers::{registry, TriggerSettings};
@@ -36,22 +37,76 @@ pub struct LaunchOptions {
     pub staging_dir: Option<PathBuf>,
     /// Content addressed by digest (OCI apps).
     pub content_dir: Option<PathBuf>,
-    /// Per-instance memory cap (`SPIN_MAX_INSTANCE_MEMORY`).
-    pub max_instance_memory: Option<usize>,
+    /// Artifacts runwasi delivered as precompiled by this shim, by wasm digest.
+    pub trusted_artifacts: HashMap<String, Vec<u8>>,
+    /// The bounds of every guest, read from the environment or the CLI's flags
+    /// (the runtime config's `max_instance_memory` applies when the environment
+    /// does not set `SPIN_MAX_INSTANCE_MEMORY`).
+    pub limits: GuestLimits,
     /// The state directory unless the runtime config sets `state_dir` (Spin's
     /// `<app dir>/.spin`; none for apps without a local directory).
     pub state_dir: Option<PathBuf>,
 }
 
-/// Runs `app` to completion; returns the exit status. SIGTERM and SIGINT stop
-/// it gracefully.
-pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> {
-    let registry =
-        registry(&TriggerSettings { http_listen: opts.http_listen.clone(), guest_args: opts.guest_args.clone() })?;
+/// SIGTERM and SIGINT, watched from the first moment of a start: the app is PID 1
+/// of its container, where a signal without a handler is ignored.
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+/// Exit status for a run stopped by a signal during start-up (128 + SIGTERM).
+pub const EXIT_TERMINATED: i32 = 143;
+
+impl Signals {
+    /// Installs the handlers; call first thing, inside the tokio runtime.
+    pub fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}
+
+/// Runs `app` to completion; returns the exit status. A signal during start-up
+/// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
+/// start-up SIGTERM and SIGINT stop it gracefully.
+pub async fn launch(app: LockedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
+    let start = tokio::task::spawn_blocking(move || start(app, opts));
+    let triggers = tokio::select! {
+        started = start => started??,
+        _ = signals.recv() => {
+            eprintln!("signal received while starting; exiting");
+            return Ok(EXIT_TERMINATED);
+        }
+    };
+    release_startup_memory();
+    let shutdown = Shutdown::new();
+    watch_signals(signals, shutdown.clone());
+    run_app(triggers, shutdown).await
+}
+
+/// Checks triggers, compiles and links the app, and prepares its triggers.
+fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
+    let registry = registry(&TriggerSettings {
+        http_listen: opts.http_listen.clone(),
+        guest_args: opts.guest_args.clone(),
+        env: opts.env.clone(),
+    })?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
-    let max_instance_memory =
-        opts.max_instance_memory.or(opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory));
+    let mut limits = opts.limits;
+    if let (false, Some(max)) = (
+        opts.env.contains_key(vars::MAX_INSTANCE_MEMORY),
+        opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory),
+    ) {
+        limits.max_instance_memory = max as u64;
+    }
     let state_dir = match opts.runtime_config.as_ref().and_then(RuntimeConfig::state_dir) {
         Some(configured) => configured,
         None => opts.state_dir,
@@ -63,19 +118,15 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<i32> 
             extra_env: opts.extra_env,
             variable_providers: providers(opts.runtime_config.as_ref(), &opts.env),
             stdio: opts.stdio,
-            max_instance_memory,
+            limits,
             staging_dir: opts.staging_dir,
             content_dir: opts.content_dir,
+            trusted_artifacts: opts.trusted_artifacts,
             key_value,
             sqlite,
         },
     )?;
-    let prepared = Arc::new(prepared);
-    let triggers = registry.prepare(&prepared)?;
-    release_startup_memory();
-    let shutdown = Shutdown::new();
-    watch_signals(shutdown.clone())?;
-    run_app(triggers, shutdown).await
+    registry.prepare(&Arc::new(prepared))
 }
 
 /// The key-value stores and SQLite databases the app's components list, with
@@ -131,17 +182,10 @@ fn release_startup_memory() {
     }
 }
 
-fn watch_signals(shutdown: Shutdown) -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
+fn watch_signals(mut signals: Signals, shutdown: Shutdown) {
     tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
+        signals.recv().await;
         tracing::info!("signal received; shutting down");
         shutdown.cancel();
     });
-    Ok(())
 }

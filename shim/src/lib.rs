@@ -8,6 +8,7 @@ pub mod container_env;
 pub mod install;
 pub mod launcher;
 pub mod logging;
+pub mod node_key;
 pub mod oci_layout;
 pub mod package;
 pub mod sandbox;

@@ -7,12 +7,14 @@ use containerd_shim_wasm::sandbox::context::RuntimeContext;
 use containerd_shim_wasm::sandbox::Sandbox;
 
 use spin_engine::host::StdioMode;
+use spin_engine::limits::{cgroup_memory_limit, GuestLimits};
 use spin_engine::runtime::CompileCache;
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::app_source::{resolve, retain_components};
 use crate::container_env;
-use crate::launcher::{launch, LaunchOptions};
+use crate::node_key;
+use crate::launcher::{launch, LaunchOptions, Signals};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -30,10 +32,13 @@ pub struct SpinSandbox;
 
 impl Sandbox for SpinSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
+        // First thing: this process is PID 1 of the container, which ignores
+        // SIGTERM without a handler, and a Pod deleted while compiling must go now.
+        let signals = Signals::install()?;
         let env = container_env::parse(ctx.envs());
         container_env::apply_to_process(&env);
         crate::logging::init();
-        match run(ctx, env).await {
+        match run(ctx, env, signals).await {
             Ok(code) => Ok(code),
             Err(e) => {
                 // One line the operator can act on, in the container's log.
@@ -49,7 +54,11 @@ impl Sandbox for SpinSandbox {
     }
 }
 
-async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, String>) -> anyhow::Result<i32> {
+async fn run(
+    ctx: &impl RuntimeContext,
+    env: std::collections::BTreeMap<String, String>,
+    signals: Signals,
+) -> anyhow::Result<i32> {
     let work_dir = writable_dir();
     let app = resolve(ctx.entrypoint().source, Path::new("/"), &work_dir)?;
     let mut locked = app.locked;
@@ -61,15 +70,14 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
         .is_file()
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
-    let max_instance_memory = match env.get("SPIN_MAX_INSTANCE_MEMORY") {
-        Some(v) => {
-            Some(v.parse().map_err(|_| anyhow::anyhow!("SPIN_MAX_INSTANCE_MEMORY={v:?} is not a number of bytes"))?)
+    let limits = GuestLimits::from_env(&env, cgroup_memory_limit())?;
+    let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
+        (Some(dir), Ok(key)) => CompileCache::at(dir, key),
+        (Some(dir), Err(why)) => {
+            eprintln!("Warning: not using the compile cache {dir}: {why}");
+            CompileCache::disabled()
         }
-        None => None,
-    };
-    let compile_cache = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => CompileCache::at(dir),
-        None => CompileCache::disabled(),
+        (None, _) => CompileCache::disabled(),
     };
     launch(
         locked,
@@ -84,11 +92,13 @@ async fn run(ctx: &impl RuntimeContext, env: std::collections::BTreeMap<String, 
             compile_cache,
             staging_dir: Some(work_dir.join("files")),
             content_dir: app.content_dir,
-            max_instance_memory,
+            trusted_artifacts: app.trusted_artifacts,
+            limits,
             // As the existing shim: the app directory is `/`, so state lives in
             // the container's writable layer unless a volume is mounted there.
             state_dir: Some(PathBuf::from(STATE_DIR)),
         },
+        signals,
     )
     .await
 }

@@ -5,9 +5,10 @@ use containerd_shim_wasm::sandbox::context::WasmLayer;
 use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use wasmtime::Engine;
 
-use spin_engine::runtime::{build_engine, compatibility_key, precompile, EngineOptions};
+use spin_engine::limits::GuestLimits;
+use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
 
-use crate::app_source::{is_wasm_layer, LAYER_TYPES};
+use crate::app_source::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
 use crate::sandbox::SpinSandbox;
 
 /// The Spin shim.
@@ -49,17 +50,30 @@ impl Compiler for SpinCompiler {
         compatibility_key(&self.engine)
     }
 
+    /// Precompiles the wasm layers of a Spin app (one with its locked-app config
+    /// layer), each at most the default component size; larger ones and plain
+    /// wasm images are left to the sandbox, which compiles inside the Pod's cgroup
+    /// under the Pod's own limits. Bytes that are already a native artifact are
+    /// refused: runwasi would otherwise store them as ours.
     async fn compile(&self, layers: &[WasmLayer]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
+        let has_config = layers.iter().any(|l| l.config.media_type().as_ref() == SPIN_APP_CONFIG);
+        let max = GuestLimits::default().max_component_size;
         layers
             .iter()
             .map(|layer| {
+                let digest = layer.config.digest().to_string();
                 if !is_wasm_layer(layer.config.media_type().as_ref()) {
                     return Ok(None);
                 }
-                if Engine::detect_precompiled(&layer.layer).is_some() {
+                if layer.precompiled {
+                    // Read back from our own earlier output in the content store.
                     return Ok(Some(layer.layer.clone()));
                 }
-                precompile(&self.engine, &layer.layer).map(Some)
+                refuse_native(&layer.layer, &format!("layer {digest}"))?;
+                if !has_config || layer.layer.len() as u64 > max {
+                    return Ok(None);
+                }
+                precompile(&self.engine, &layer.layer, &format!("layer {digest}")).map(Some)
             })
             .collect()
     }

@@ -9,6 +9,8 @@ pub struct TriggerSettings {
     pub http_listen: String,
     /// Arguments passed to a command component after its id (argv[1..]).
     pub guest_args: Vec<String>,
+    /// The environment settings are read from (the container's, or the CLI's).
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// The registry of every trigger type this build includes.
@@ -18,6 +20,7 @@ pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     #[cfg(feature = "http")]
     registry.register(spin_trigger_http::HttpTrigger::new(spin_trigger_http::HttpOptions::from_env(
         settings.http_listen.clone(),
+        &settings.env,
     )?));
     #[cfg(feature = "redis")]
     registry.register(spin_trigger_redis::RedisTrigger);

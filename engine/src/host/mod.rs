@@ -5,6 +5,7 @@ mod destination;
 pub mod key_value;
 pub mod labelled;
 mod linker;
+mod memory;
 mod outbound_http;
 mod outbound_mqtt;
 mod outbound_redis;
@@ -15,6 +16,7 @@ mod variables;
 mod wasi;
 
 pub use linker::build_linker;
+pub use memory::InstanceMemory;
 pub use outbound_http::OutboundHttp;
 pub use state::{HostState, InstanceTemplate};
 pub use unsupported::linker_for;

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -12,6 +11,7 @@ use super::key_value::{KeyValueAccess, KeyValueInstance};
 use super::outbound_http::OutboundHttp;
 use super::sqlite::{SqliteAccess, SqliteInstance};
 use super::variables::ComponentVariables;
+use super::memory::InstanceMemory;
 use super::wasi::WasiTemplate;
 use crate::allowed_hosts::AllowedHosts;
 
@@ -32,17 +32,13 @@ pub struct InstanceTemplate {
     pub key_value: Arc<KeyValueAccess>,
     /// The SQLite databases the component may open.
     pub sqlite: Arc<SqliteAccess>,
-    /// Cap on linear memory per instance, in bytes.
-    pub max_instance_memory: Option<usize>,
+    /// Cap on the linear memory and table storage of one instance, in bytes.
+    pub max_instance_memory: u64,
 }
 
 impl InstanceTemplate {
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
     pub fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
-        let mut limits = StoreLimitsBuilder::new();
-        if let Some(max) = self.max_instance_memory {
-            limits = limits.memory_size(max);
-        }
         Ok(HostState {
             wasi: self.wasi.build(args)?,
             http: WasiHttpCtx::new(),
@@ -53,7 +49,7 @@ impl InstanceTemplate {
             variables: self.variables.clone(),
             key_value: KeyValueInstance::new(self.key_value.clone()),
             sqlite: SqliteInstance::new(self.sqlite.clone()),
-            limits: limits.build(),
+            limits: InstanceMemory::capped_at(self.max_instance_memory),
         })
     }
 }
@@ -69,7 +65,7 @@ pub struct HostState {
     pub(crate) variables: Arc<ComponentVariables>,
     pub(crate) key_value: KeyValueInstance,
     pub(crate) sqlite: SqliteInstance,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: InstanceMemory,
 }
 
 impl HostState {
@@ -89,7 +85,7 @@ impl HostState {
     }
 
     /// The store's resource limiter.
-    pub fn limits(&mut self) -> &mut StoreLimits {
+    pub fn limits(&mut self) -> &mut InstanceMemory {
         &mut self.limits
     }
 }

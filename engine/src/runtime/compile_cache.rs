@@ -1,32 +1,48 @@
-//! Compile once: components are compiled ahead of time and cached on disk, keyed
-//! by the content digest of the wasm and the engine's compatibility key.
+//! Compile once, and run native code only if this shim compiled it.
+//!
+//! Wasmtime loads precompiled artifacts with `unsafe` deserialization: the bytes
+//! become machine code. So bytes from an image, a registry or a user are always
+//! compiled from wasm, and a precompiled artifact given in their place is refused.
+//! Only two kinds of artifacts are ever deserialized: entries of this cache,
+//! each sealed with an HMAC under a key that only the shim holds (so a tenant who
+//! can write the cache directory cannot plant one), and layers that runwasi hands
+//! over as `precompiled`, which came out of this shim's own `Compiler` through
+//! containerd's content store (see [`CompileCache::load_trusted_artifact`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use sha2::Digest as _;
+use hmac::{Hmac, Mac as _};
+use sha2::{Digest as _, Sha256};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
+use super::cache_key::CacheKey;
 use super::componentize::componentize_if_needed;
 use super::engine_config::compatibility_key;
 
-/// A directory of precompiled components (`<dir>/<engine key>/<sha256>.cwasm`);
-/// `None` compiles in memory every time.
+/// First bytes of every cache entry: format version, then a 32-byte tag.
+const ENTRY_MAGIC: &[u8; 8] = b"SPINCC1\0";
+const TAG_LEN: usize = 32;
+
+/// A directory of sealed precompiled components (`<dir>/<engine key>/<sha256>.cwasm`);
+/// without a directory or a key, every start compiles in memory.
 #[derive(Clone, Debug, Default)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
+    key: Option<Arc<CacheKey>>,
 }
 
 impl CompileCache {
-    /// A cache rooted at `dir` (created on first write).
-    pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: Some(dir.into()) }
+    /// A cache rooted at `dir` (created on first write), its entries sealed with `key`.
+    pub fn at(dir: impl Into<PathBuf>, key: Arc<CacheKey>) -> Self {
+        Self { dir: Some(dir.into()), key: Some(key) }
     }
 
     /// No disk cache.
     pub fn disabled() -> Self {
-        Self { dir: None }
+        Self { dir: None, key: None }
     }
 
     /// The directory, if any.
@@ -34,39 +50,62 @@ impl CompileCache {
         self.dir.as_deref()
     }
 
-    /// Loads `wasm` as a component, from the cache when a valid artifact exists,
-    /// otherwise componentizing and compiling it and storing the result.
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
-        if Engine::detect_precompiled(wasm).is_some() {
-            // SAFETY: precompiled bytes are only accepted from the content store that
-            // this shim's own compiler wrote (runwasi marks them `precompiled`).
-            return unsafe { Component::deserialize(engine, wasm) }
-                .map_err(anyhow::Error::from)
-                .context("loading a precompiled component");
-        }
-        let Some(path) = self.artifact_path(engine, wasm) else {
+    /// Loads `wasm` (from `origin`, a file name or layer digest for errors) as a
+    /// component: from a sealed cache entry when one exists, otherwise by
+    /// componentizing and compiling it and sealing the result. Precompiled bytes
+    /// are refused: they did not come from this shim.
+    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Component> {
+        refuse_native(wasm, origin)?;
+        let (Some(path), Some(key)) = (self.artifact_path(engine, wasm), self.key.as_deref()) else {
             return compile(engine, wasm);
         };
-        if path.exists() {
-            // SAFETY: the file was written by `store` below from our own compilation,
-            // in a directory keyed by this engine's compatibility hash.
-            match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(c) => return Ok(c),
-                Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e:#}", path.display()),
+        let binding = binding(engine, wasm);
+        match read_sealed(&path, key, &binding) {
+            Ok(Some(artifact)) => {
+                // SAFETY: the artifact carries a valid HMAC under the shim's own key over
+                // this engine's compatibility key and this wasm's digest, so this shim
+                // wrote it from its own compilation; it is deserialized from memory, so
+                // the file can no longer change under the check.
+                match unsafe { Component::deserialize(engine, &artifact) } {
+                    Ok(c) => return Ok(c),
+                    Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e:#}", path.display()),
+                }
             }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("ignoring cache entry {}: {e:#}", path.display()),
         }
         let component = compile(engine, wasm)?;
-        if let Err(e) = store(&component, &path) {
+        if let Err(e) = write_sealed(&component, &path, key, &binding) {
             tracing::warn!("could not write compile cache {}: {e:#}", path.display());
         }
         Ok(component)
     }
 
+    /// Loads an artifact that runwasi delivered as a `precompiled` layer. Those
+    /// are written only by this shim's `Compiler` into containerd's content store,
+    /// which no container can write; nothing else may be passed here.
+    pub fn load_trusted_artifact(&self, engine: &Engine, artifact: &[u8], origin: &str) -> anyhow::Result<Component> {
+        // SAFETY: see above; the caller passes only layers runwasi marked
+        // `precompiled`, produced by `SpinCompiler` with this engine configuration.
+        unsafe { Component::deserialize(engine, artifact) }
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("loading {origin}, precompiled by this shim"))
+    }
+
     fn artifact_path(&self, engine: &Engine, wasm: &[u8]) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        let digest = hex::encode(sha2::Sha256::digest(wasm));
+        let digest = hex::encode(Sha256::digest(wasm));
         Some(dir.join(compatibility_key(engine)).join(format!("{digest}.cwasm")))
     }
+}
+
+/// Refuses bytes that are a wasmtime artifact rather than WebAssembly, with the
+/// one line an operator sees.
+pub fn refuse_native(bytes: &[u8], origin: &str) -> anyhow::Result<()> {
+    if Engine::detect_precompiled(bytes).is_some() || bytes.starts_with(b"\x7fELF") {
+        anyhow::bail!("{origin} is a precompiled native artifact, not WebAssembly; ship the .wasm");
+    }
+    Ok(())
 }
 
 /// Componentizes (if needed) and compiles `wasm` in memory.
@@ -75,25 +114,59 @@ pub fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
     Component::new(engine, &component).map_err(anyhow::Error::from).context("compiling the component")
 }
 
-/// Componentizes (if needed) and precompiles `wasm` into loadable artifact bytes.
-pub fn precompile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// Componentizes (if needed) and precompiles `wasm` into loadable artifact bytes;
+/// refuses input that is already an artifact.
+pub fn precompile(engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Vec<u8>> {
+    refuse_native(wasm, origin)?;
     let component = componentize_if_needed(wasm)?;
     engine.precompile_component(&component).map_err(anyhow::Error::from).context("precompiling the component")
 }
 
-fn store(component: &Component, path: &Path) -> anyhow::Result<()> {
-    let dir = path.parent().context("cache path has no parent")?;
-    std::fs::create_dir_all(dir)?;
-    let bytes = component.serialize()?;
-    let tmp = tempfile_in(dir)?;
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+/// What a tag vouches for besides the artifact: which engine and which wasm.
+fn binding(engine: &Engine, wasm: &[u8]) -> Vec<u8> {
+    let mut b = compatibility_key(engine).into_bytes();
+    b.extend_from_slice(&Sha256::digest(wasm));
+    b
 }
 
-fn tempfile_in(dir: &Path) -> anyhow::Result<PathBuf> {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
-    Ok(dir.join(format!(".tmp-{}-{nanos}", std::process::id())))
+fn tag(key: &CacheKey, binding: &[u8], artifact: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).expect("HMAC takes keys of any length");
+    mac.update(&(binding.len() as u64).to_le_bytes());
+    mac.update(binding);
+    mac.update(artifact);
+    mac
+}
+
+/// The artifact of a sealed entry if its tag verifies; `None` when absent.
+fn read_sealed(path: &Path, key: &CacheKey, binding: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let header = ENTRY_MAGIC.len() + TAG_LEN;
+    if bytes.len() < header || &bytes[..ENTRY_MAGIC.len()] != ENTRY_MAGIC {
+        anyhow::bail!("not a sealed cache entry; it was not written by this shim");
+    }
+    let artifact = bytes.split_off(header);
+    tag(key, binding, &artifact)
+        .verify_slice(&bytes[ENTRY_MAGIC.len()..])
+        .map_err(|_| anyhow::anyhow!("its seal does not verify; it was not written by this shim"))?;
+    Ok(Some(artifact))
+}
+
+fn write_sealed(component: &Component, path: &Path, key: &CacheKey, binding: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("cache path has no parent")?;
+    std::fs::create_dir_all(dir)?;
+    let artifact = component.serialize()?;
+    let mut out = Vec::with_capacity(ENTRY_MAGIC.len() + TAG_LEN + artifact.len());
+    out.extend_from_slice(ENTRY_MAGIC);
+    out.extend_from_slice(&tag(key, binding, &artifact).finalize().into_bytes());
+    out.extend_from_slice(&artifact);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &out)?;
+    tmp.persist(path)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,29 +178,93 @@ mod tests {
         build_engine(&EngineOptions { pooling: false, ..Default::default() }).unwrap()
     }
 
+    fn key() -> Arc<CacheKey> {
+        Arc::new(CacheKey::from_bytes([7; 32]))
+    }
+
+    fn entries(dir: &Path, engine: &Engine) -> Vec<PathBuf> {
+        let key_dir = dir.join(compatibility_key(engine));
+        std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect()
+    }
+
+    const WAT: &str = "(component (core module (func (export \"f\"))))";
+
     #[test]
     fn compiles_once_then_loads_from_disk() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = CompileCache::at(dir.path());
+        let cache = CompileCache::at(dir.path(), key());
         let engine = engine();
-        let wasm = wat::parse_str("(component (core module (func (export \"f\"))))").unwrap();
-        cache.load(&engine, &wasm).unwrap();
-        let key_dir = dir.path().join(compatibility_key(&engine));
-        let files: Vec<_> = std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let wasm = wat::parse_str(WAT).unwrap();
+        cache.load(&engine, &wasm, "app.wasm").unwrap();
+        let files = entries(dir.path(), &engine);
         assert_eq!(files.len(), 1, "{files:?}");
         let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        cache.load(&engine, &wasm).unwrap();
+        cache.load(&engine, &wasm, "app.wasm").unwrap();
         assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
     }
 
     #[test]
-    fn precompiled_bytes_are_loaded_directly_and_garbage_is_refused() {
+    fn precompiled_bytes_from_outside_are_refused_with_one_line() {
         let engine = engine();
-        let wasm = wat::parse_str("(component)").unwrap();
-        let artifact = precompile(&engine, &wasm).unwrap();
-        CompileCache::disabled().load(&engine, &artifact).unwrap();
-        let err = CompileCache::disabled().load(&engine, b"not wasm at all").unwrap_err();
+        let artifact = engine.precompile_component(&wat::parse_str("(component)").unwrap()).unwrap();
+        for cache in [CompileCache::disabled(), CompileCache::at(tempfile::tempdir().unwrap().path(), key())] {
+            let err = cache.load(&engine, &artifact, "/app.wasm").unwrap_err().to_string();
+            assert_eq!(err, "/app.wasm is a precompiled native artifact, not WebAssembly; ship the .wasm");
+        }
+        let err = precompile(&engine, &artifact, "sha256:abc").unwrap_err().to_string();
+        assert!(err.starts_with("sha256:abc is a precompiled native artifact"), "{err}");
+        let err = CompileCache::disabled().load(&engine, b"not wasm at all", "x").unwrap_err();
         assert!(format!("{err:#}").contains("not a WebAssembly"), "{err:#}");
+    }
+
+    /// A tenant who can write the cache directory replaces an entry with an
+    /// artifact of their own (here: another component's, with the magic and a
+    /// made-up tag, and a raw unsealed artifact). Neither is loaded: the cache
+    /// recompiles the real wasm, and the component behaves as the wasm says.
+    #[test]
+    fn a_poisoned_cache_entry_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine();
+        let cache = CompileCache::at(dir.path(), key());
+        let wasm = wat::parse_str(WAT).unwrap();
+        cache.load(&engine, &wasm, "app.wasm").unwrap();
+        let entry = entries(dir.path(), &engine).remove(0);
+        let evil =
+            engine.precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap()).unwrap();
+
+        let mut forged = ENTRY_MAGIC.to_vec();
+        forged.extend_from_slice(&[0u8; TAG_LEN]);
+        forged.extend_from_slice(&evil);
+        for planted in [forged, evil.clone()] {
+            std::fs::write(&entry, &planted).unwrap();
+            let loaded = cache.load(&engine, &wasm, "app.wasm").unwrap();
+            let exports: Vec<String> =
+                loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
+            assert!(exports.is_empty(), "the planted artifact was loaded: {exports:?}");
+            let rewritten = std::fs::read(&entry).unwrap();
+            assert_ne!(rewritten, planted, "the entry is rewritten from our own compilation");
+        }
+
+        // Sealed under another node's key: also refused.
+        let other = CompileCache::at(dir.path(), Arc::new(CacheKey::from_bytes([9; 32])));
+        assert!(read_sealed(&entry, &CacheKey::from_bytes([9; 32]), &binding(&engine, &wasm)).is_err());
+        other.load(&engine, &wasm, "app.wasm").unwrap();
+    }
+
+    #[test]
+    fn an_entry_for_other_wasm_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine();
+        let k = key();
+        let cache = CompileCache::at(dir.path(), k.clone());
+        let a = wat::parse_str(WAT).unwrap();
+        let b = wat::parse_str("(component)").unwrap();
+        cache.load(&engine, &a, "a").unwrap();
+        let entry_a = entries(dir.path(), &engine).remove(0);
+        // Copy a's valid entry to where b's would be: its seal binds it to a's digest.
+        let path_b = cache.artifact_path(&engine, &b).unwrap();
+        std::fs::copy(&entry_a, &path_b).unwrap();
+        assert!(read_sealed(&path_b, &k, &binding(&engine, &b)).is_err());
     }
 }

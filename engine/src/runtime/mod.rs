@@ -1,13 +1,15 @@
 //! The wasmtime runtime: engine, compile cache, componentization, and the
 //! pre-linked components every event is instantiated from.
 
+mod cache_key;
 mod compile_cache;
 mod componentize;
 mod engine_config;
 mod epoch;
 mod prepared;
 
-pub use compile_cache::{compile, precompile, CompileCache};
+pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
+pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
 pub use engine_config::{build_engine, compatibility_key, default_keep_resident, EngineOptions};
 pub use epoch::EPOCH_TICK;

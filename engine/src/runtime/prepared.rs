@@ -14,6 +14,7 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 use super::compile_cache::CompileCache;
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
+use crate::limits::GuestLimits;
 use crate::host::key_value::KeyValueStores;
 use crate::host::sqlite::SqliteDatabases;
 use crate::host::{
@@ -39,8 +40,8 @@ pub struct PrepareOptions {
     pub variable_providers: Vec<Box<dyn Provider>>,
     /// Where guest stdout/stderr go.
     pub stdio: StdioMode,
-    /// Cap on one instance's linear memory (`SPIN_MAX_INSTANCE_MEMORY`).
-    pub max_instance_memory: Option<usize>,
+    /// The bounds every instance and event of the app runs under.
+    pub limits: GuestLimits,
     /// Directory where file mounts that need it are staged (hard links).
     pub staging_dir: Option<PathBuf>,
     /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
@@ -49,6 +50,10 @@ pub struct PrepareOptions {
     pub key_value: KeyValueStores,
     /// The SQLite databases components may open (see [`SqliteDatabases::sqlite`]).
     pub sqlite: SqliteDatabases,
+    /// Artifacts runwasi delivered as `precompiled` layers (this shim's own
+    /// `Compiler` wrote them), by the content digest of the wasm they replace.
+    /// Nothing else is ever deserialized from outside the compile cache.
+    pub trusted_artifacts: HashMap<String, Vec<u8>>,
 }
 
 impl Runtime {
@@ -77,6 +82,7 @@ impl Runtime {
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
         let mut compiled: HashMap<Vec<u8>, Component> = HashMap::new();
+        let mut budget = WasmBudget::new(&opts.limits);
         for c in &app.components {
             let allowed_hosts = Arc::new(
                 AllowedHosts::parse(&c.allowed_outbound_hosts(), |t| resolver.render(t))
@@ -108,34 +114,50 @@ impl Runtime {
                 outbound_http: OutboundHttp::new(&c.id, allowed_hosts),
                 key_value: Arc::new(opts.key_value.access_for(&c.id, &c.key_value_stores())?),
                 sqlite: Arc::new(opts.sqlite.access_for(&c.id, &c.sqlite_databases())?),
-                max_instance_memory: opts.max_instance_memory,
+                max_instance_memory: opts.limits.max_instance_memory,
             };
-            let prepared = self.prepare_component(c, template, opts.content_dir.as_deref(), &mut compiled)?;
+            let source = ComponentSource { content_dir: opts.content_dir.as_deref(), trusted: &opts.trusted_artifacts };
+            let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;
             components.insert(c.id.clone(), Arc::new(prepared));
         }
-        Ok(PreparedApp { locked: Arc::new(app), components, runtime: self.clone(), resolver })
+        Ok(PreparedApp { locked: Arc::new(app), components, runtime: self.clone(), resolver, limits: opts.limits })
     }
 
     fn prepare_component(
         &self,
         c: &LockedComponent,
         template: InstanceTemplate,
-        content_dir: Option<&Path>,
+        source: ComponentSource<'_>,
+        budget: &mut WasmBudget,
         compiled: &mut HashMap<Vec<u8>, Component>,
     ) -> anyhow::Result<PreparedComponent> {
-        let (bytes, origin) = read_content(&c.source.content, content_dir)
-            .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
-        let digest = sha2::Sha256::digest(&bytes).to_vec();
-        let component = match compiled.get(&digest) {
-            Some(c) => c.clone(),
-            None => {
-                let component = self
-                    .cache
-                    .load(&self.engine, &bytes)
-                    .with_context(|| format!("component `{}` ({origin})", c.id))?;
-                compiled.insert(digest, component.clone());
-                component
-            }
+        let trusted = c.source.content.digest.as_ref().and_then(|d| Some((d, source.trusted.get(d)?)));
+        let (component, origin) = if let Some((digest, artifact)) = trusted {
+            let component = self
+                .cache
+                .load_trusted_artifact(&self.engine, artifact, digest)
+                .with_context(|| format!("component `{}`", c.id))?;
+            (component, digest.clone())
+        } else {
+            let (bytes, origin) = read_content(&c.source.content, source.content_dir, budget)
+                .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
+            let digest = sha2::Sha256::digest(&bytes).to_vec();
+            let component = match compiled.get(&digest) {
+                Some(c) => c.clone(),
+                None => {
+                    let component = self.cache.load(&self.engine, &bytes, &origin).map_err(|e| {
+                        // The refusal of native code is one line for the operator, as is.
+                        if e.to_string().contains("precompiled native artifact") {
+                            e
+                        } else {
+                            e.context(format!("component `{}` ({origin})", c.id))
+                        }
+                    })?;
+                    compiled.insert(digest, component.clone());
+                    component
+                }
+            };
+            (component, origin)
         };
         let (stubbed_linker, stubbed) =
             linker_for(&self.linker, &component).with_context(|| format!("component `{}` ({origin})", c.id))?;
@@ -156,27 +178,96 @@ impl Runtime {
     }
 }
 
-/// Reads a component source: inline bytes, a `file://` URL or path, or a digest
-/// looked up in `content_dir`. Returns the bytes and a description for errors.
-fn read_content(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Result<(Vec<u8>, String)> {
+/// Where a component's bytes may come from.
+#[derive(Clone, Copy)]
+struct ComponentSource<'a> {
+    content_dir: Option<&'a Path>,
+    trusted: &'a HashMap<String, Vec<u8>>,
+}
+
+/// The size caps on wasm: per component, and for the app as a whole. Checked
+/// before anything is read into memory or compiled, so a 200 MB module costs the
+/// node a `stat`, not a compilation.
+struct WasmBudget {
+    per_component: u64,
+    left: u64,
+    total: u64,
+}
+
+impl WasmBudget {
+    fn new(limits: &GuestLimits) -> Self {
+        Self { per_component: limits.max_component_size, left: limits.max_app_wasm_size, total: limits.max_app_wasm_size }
+    }
+
+    fn take(&mut self, size: u64, origin: &str) -> anyhow::Result<()> {
+        if size > self.per_component {
+            anyhow::bail!(
+                "{origin} is {} MiB, over the {} MiB limit for one component (SPIN_MAX_COMPONENT_SIZE)",
+                mib(size),
+                mib(self.per_component)
+            );
+        }
+        self.left = self.left.checked_sub(size).with_context(|| {
+            format!("the app's wasm is over the {} MiB limit for one app (SPIN_MAX_APP_WASM_SIZE)", mib(self.total))
+        })?;
+        Ok(())
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1048576.0)
+}
+
+/// Reads a component source within `budget`: inline bytes, a `file://` URL or
+/// path, or a digest looked up in `content_dir` (checked against the digest).
+/// Returns the bytes and a description for errors.
+fn read_content(
+    content: &ContentRef,
+    content_dir: Option<&Path>,
+    budget: &mut WasmBudget,
+) -> anyhow::Result<(Vec<u8>, String)> {
     if let Some(bytes) = &content.inline {
+        budget.take(bytes.len() as u64, "the inline component")?;
+        verify_digest(content, bytes, "the inline component")?;
         return Ok((bytes.clone(), "inline content".into()));
     }
-    if let Some(src) = &content.source {
+    let (path, origin) = if let Some(src) = &content.source {
         let path = match url::Url::parse(src) {
             Ok(u) if u.scheme() == "file" => u.to_file_path().map_err(|_| anyhow::anyhow!("invalid file URL {src}"))?,
             Ok(u) => anyhow::bail!("unsupported source URL scheme `{}` in {src}", u.scheme()),
             Err(_) => PathBuf::from(src),
         };
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        return Ok((bytes, path.display().to_string()));
+        let origin = path.display().to_string();
+        (path, origin)
+    } else if let (Some(digest), Some(dir)) = (&content.digest, content_dir) {
+        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            anyhow::bail!("{digest:?} is not a sha256 content digest");
+        }
+        (dir.join(digest), digest.clone())
+    } else {
+        anyhow::bail!("the source has neither inline content, a source URL nor a resolvable digest")
+    };
+    let file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        anyhow::bail!("{origin} is not a regular file");
     }
-    if let (Some(digest), Some(dir)) = (&content.digest, content_dir) {
-        let path = dir.join(digest);
-        let bytes = std::fs::read(&path).with_context(|| format!("content {digest} not found in {}", dir.display()))?;
-        return Ok((bytes, digest.clone()));
+    budget.take(meta.len(), &origin)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, meta.len()), &mut bytes)?;
+    verify_digest(content, &bytes, &origin)?;
+    Ok((bytes, origin))
+}
+
+/// Checks `bytes` against the `sha256:` digest the locked app gives for them.
+fn verify_digest(content: &ContentRef, bytes: &[u8], origin: &str) -> anyhow::Result<()> {
+    let Some(expected) = &content.digest else { return Ok(()) };
+    let actual = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+    if !expected.eq_ignore_ascii_case(&actual) {
+        anyhow::bail!("{origin} does not match its digest {expected} (it is {actual})");
     }
-    anyhow::bail!("the source has neither inline content, a source URL nor a resolvable digest")
+    Ok(())
 }
 
 /// A compiled, linked component and the template of its per-event host state.
@@ -244,12 +335,18 @@ pub struct PreparedApp {
     components: HashMap<String, Arc<PreparedComponent>>,
     runtime: Arc<Runtime>,
     resolver: VariableResolver,
+    limits: GuestLimits,
 }
 
 impl PreparedApp {
     /// The app model.
     pub fn locked(&self) -> &LockedApp {
         &self.locked
+    }
+
+    /// The bounds every instance and event of the app runs under.
+    pub fn limits(&self) -> &GuestLimits {
+        &self.limits
     }
 
     /// The runtime the app runs on.

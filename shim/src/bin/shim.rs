@@ -11,6 +11,8 @@ fn main() {
         println!("containerd-shim-spin {}", containerd_shim_spin::build_info::version_line());
         return;
     }
+    // Before runwasi forks anything: containers find the key in memory only.
+    containerd_shim_spin::node_key::load();
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
     SpinShim::run(Config { default_log_level: "error".to_string(), ..Default::default() });
 }

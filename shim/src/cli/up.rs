@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use spin_engine::host::StdioMode;
+use spin_engine::limits::{vars, GuestLimits};
 use spin_engine::loader::{load, AppSource};
-use spin_engine::runtime::CompileCache;
+use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
-use crate::launcher::{launch, LaunchOptions};
+use crate::launcher::{launch, LaunchOptions, Signals};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -36,9 +37,10 @@ pub struct UpArgs {
     /// Discard guest stdout/stderr.
     #[arg(short, long)]
     quiet: bool,
-    /// Cap on each instance's linear memory, in bytes.
-    #[arg(long, env = "SPIN_MAX_INSTANCE_MEMORY")]
-    max_instance_memory: Option<usize>,
+    /// Cap on each instance's memories and tables together (bytes, or 128Mi, 1Gi, ...;
+    /// default 256Mi). The other limits are read from their SPIN_* variables (README).
+    #[arg(long)]
+    max_instance_memory: Option<String>,
     /// Arguments for a command component (after `--`).
     #[arg(last = true)]
     guest_args: Vec<String>,
@@ -58,24 +60,33 @@ impl UpArgs {
         let cache = if self.no_cache {
             CompileCache::disabled()
         } else {
-            CompileCache::at(self.cache_dir.unwrap_or_else(default_cache_dir))
+            // The CLI's cache is the user's own: its key sits beside it, private to the user.
+            let dir = self.cache_dir.unwrap_or_else(default_cache_dir);
+            let key = CacheKey::load_or_create(&dir.join(".cache.key"))?;
+            CompileCache::at(dir, std::sync::Arc::new(key))
         };
+        let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+        if let Some(max) = self.max_instance_memory {
+            env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
+        }
+        let limits = GuestLimits::from_env(&env, None)?;
         let staging = std::env::temp_dir().join(format!("spin-shim-{}", std::process::id()));
         let opts = LaunchOptions {
             http_listen: self.listen,
             guest_args: self.guest_args,
             extra_env: self.env,
-            env: std::env::vars().collect(),
+            env,
             runtime_config,
             stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
             compile_cache: cache,
             staging_dir: Some(staging.clone()),
             content_dir: None,
-            max_instance_memory: self.max_instance_memory,
+            trusted_artifacts: Default::default(),
+            limits,
             state_dir: loaded.app_dir.as_ref().map(|d| d.join(".spin")),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-        let result = rt.block_on(launch(loaded.locked, opts));
+        let result = rt.block_on(async { launch(loaded.locked, opts, Signals::install()?).await });
         let _ = std::fs::remove_dir_all(&staging);
         result
     }

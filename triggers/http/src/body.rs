@@ -25,3 +25,50 @@ pub fn status_only(status: http::StatusCode) -> http::Response<Body> {
     *r.status_mut() = status;
     r
 }
+
+/// A response body that cancels the guest task still writing it when the
+/// client goes away first (the body is dropped before its end).
+pub struct CancelOnDrop {
+    inner: Body,
+    guest: Option<tokio::task::AbortHandle>,
+}
+
+impl CancelOnDrop {
+    /// Wraps `inner`, written by the task behind `guest`.
+    pub fn wrap(inner: Body, guest: tokio::task::AbortHandle) -> Body {
+        Self { inner, guest: Some(guest) }.boxed_unsync()
+    }
+}
+
+impl http_body::Body for CancelOnDrop {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(None) = polled {
+            // Read to the end: the guest may finish whatever it does after its response.
+            self.guest = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(guest) = self.guest.take() {
+            guest.abort();
+        }
+    }
+}

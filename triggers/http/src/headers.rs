@@ -6,7 +6,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::routes::{Route, RouteMatch};
 
-/// Appends Spin's routing headers to `headers` (and drops hop-by-hop `connection`).
+/// Sets Spin's routing headers on `headers`, each with exactly one value: any
+/// `spin-*` header the client sent is removed first, so a client can neither
+/// spoof nor add to them (and drops hop-by-hop `connection`).
 pub fn add_spin_headers(
     headers: &mut HeaderMap,
     full_url: &str,
@@ -15,9 +17,13 @@ pub fn add_spin_headers(
     client: SocketAddr,
 ) {
     headers.remove(http::header::CONNECTION);
+    let spoofed: Vec<HeaderName> = headers.keys().filter(|n| n.as_str().starts_with("spin-")).cloned().collect();
+    for name in spoofed {
+        headers.remove(name);
+    }
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
-            headers.append(HeaderName::from_static(name), v);
+            headers.insert(HeaderName::from_static(name), v);
         }
     };
     put("spin-full-url", full_url);
@@ -30,7 +36,7 @@ pub fn add_spin_headers(
     for (name, value) in &matched.params {
         let header = format!("spin-path-match-{}", name.to_ascii_lowercase().replace('_', "-"));
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(header), HeaderValue::from_str(value)) {
-            headers.append(n, v);
+            headers.insert(n, v);
         }
     }
 }
@@ -54,6 +60,36 @@ mod tests {
         assert_eq!(h["spin-component-route"], "/static");
         assert_eq!(h["spin-base-path"], "/");
         assert_eq!(h["spin-client-addr"], "127.0.0.1:5555");
+    }
+
+    #[test]
+    fn client_spin_headers_are_replaced_with_exactly_one_value() {
+        let route = Route::parse("/users/:id");
+        let m = RouteMatch { params: vec![("id".into(), "42".into())], path_info: String::new() };
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("spin-full-url", "http://evil/admin"),
+            ("spin-path-info", "/admin"),
+            ("spin-path-match-id", "0"),
+            ("spin-client-addr", "10.0.0.1:1"),
+            ("spin-made-up", "x"),
+            ("x-other", "kept"),
+        ] {
+            h.append(name, HeaderValue::from_static(value));
+            h.append(name, HeaderValue::from_static(value));
+        }
+        add_spin_headers(&mut h, "http://h/users/42", &route, &m, "127.0.0.1:9".parse().unwrap());
+        for (name, value) in [
+            ("spin-full-url", "http://h/users/42"),
+            ("spin-path-info", ""),
+            ("spin-path-match-id", "42"),
+            ("spin-client-addr", "127.0.0.1:9"),
+        ] {
+            let values: Vec<_> = h.get_all(name).iter().collect();
+            assert_eq!(values, [value], "{name}");
+        }
+        assert!(h.get("spin-made-up").is_none());
+        assert_eq!(h.get_all("x-other").iter().count(), 2);
     }
 
     #[test]

@@ -11,8 +11,11 @@ pub mod routes;
 pub mod server;
 pub mod well_known;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
@@ -25,24 +28,55 @@ use crate::server::{Handler, Server};
 
 pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
 
-/// Settings of the HTTP trigger that come from the host, not the manifest.
+/// Settings of the HTTP trigger that come from the host, not the manifest. The
+/// per-request deadline and the cap on concurrent requests are the app's
+/// [`spin_engine::limits::GuestLimits`].
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     /// Address to listen on (`SPIN_HTTP_LISTEN_ADDR`); port 0 picks a free port.
     pub listen: String,
-    /// Execution limit per request (`SPIN_HTTP_REQUEST_TIMEOUT`, e.g. `30s`); none by default.
-    pub request_timeout: Option<Duration>,
-    /// How long in-flight requests may run after SIGTERM (`SPIN_HTTP_SHUTDOWN_TIMEOUT`).
+    /// How long in-flight requests may run after SIGTERM (`SPIN_HTTP_SHUTDOWN_TIMEOUT`, 25s).
     pub shutdown_timeout: Duration,
+    /// Limits on clients' connections.
+    pub connections: ConnectionLimits,
+}
+
+/// Bounds on what a client's connection may hold.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// Time a client has to send a request's headers, and the longest an idle
+    /// keep-alive connection stays open (`SPIN_HTTP_HEADER_READ_TIMEOUT`, 10s).
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog
+    /// (`SPIN_HTTP_MAX_CONNECTIONS`, 1024).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024 }
+    }
 }
 
 impl HttpOptions {
-    /// Options with `listen` and the other values from their documented variables.
-    pub fn from_env(listen: String) -> anyhow::Result<Self> {
+    /// Options with `listen` and the other values from their documented variables in `env`.
+    pub fn from_env(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let mut connections = ConnectionLimits::default();
+        if let Some(d) = listen::env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")? {
+            connections.header_read_timeout = d;
+        }
+        if let Some(v) = env.get("SPIN_HTTP_MAX_CONNECTIONS").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            connections.max_connections = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .with_context(|| format!("SPIN_HTTP_MAX_CONNECTIONS={v:?} is not a number from 1 to 1000000"))?;
+        }
         Ok(Self {
             listen,
-            request_timeout: listen::env_duration("SPIN_HTTP_REQUEST_TIMEOUT")?,
-            shutdown_timeout: listen::env_duration("SPIN_HTTP_SHUTDOWN_TIMEOUT")?.unwrap_or(Duration::from_secs(25)),
+            shutdown_timeout: listen::env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?
+                .unwrap_or(Duration::from_secs(25)),
+            connections,
         })
     }
 }
@@ -101,11 +135,15 @@ impl TriggerPlugin for HttpTrigger {
         let route_lines: Vec<RouteLine> =
             lines.iter().map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() }).collect();
         let banner = banner::render(addr, &route_lines);
+        let limits = app.limits();
         let server = Server {
             router,
             handlers,
             info: well_known::info_body(locked),
-            request_timeout: self.options.request_timeout,
+            request_timeout: limits.http_request_timeout,
+            instances: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_events)),
+            max_buffered_body: limits.max_buffered_body,
+            connections: self.options.connections.clone(),
         };
         Ok(Box::new(PreparedHttp { server: Arc::new(server), listener, banner, drain: self.options.shutdown_timeout }))
     }

@@ -1,9 +1,11 @@
 //! The listen address (`SPIN_HTTP_LISTEN_ADDR`) and duration settings.
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use spin_engine::limits::parse_duration;
 
 /// Default listen address of `spin-shim up`, as `spin up`.
 pub const CLI_DEFAULT_LISTEN: &str = "127.0.0.1:3000";
@@ -35,25 +37,16 @@ pub(crate) fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Reads a duration variable: a number of seconds, or a number with `ms`/`s`/`m`.
-pub(crate) fn env_duration(name: &str) -> anyhow::Result<Option<Duration>> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => parse_duration(v.trim())
+/// Reads a duration variable from `env`: a number of seconds, or a number with
+/// `ms`/`s`/`m`/`h` (checked: an absurd value is an error, not an overflow).
+pub(crate) fn env_duration(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<Duration>> {
+    match env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        Some(v) => parse_duration(v)
+            .filter(|d| !d.is_zero())
             .map(Some)
             .with_context(|| format!("{name}={v:?}: expected a duration such as 500ms, 30s or 2m")),
-        _ => Ok(None),
+        None => Ok(None),
     }
-}
-
-fn parse_duration(v: &str) -> anyhow::Result<Duration> {
-    let (num, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = num.parse()?;
-    Ok(match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n * 60),
-        other => anyhow::bail!("unknown unit {other:?}"),
-    })
 }
 
 #[cfg(test)]
@@ -61,11 +54,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert!(parse_duration("2h").is_err());
+    fn durations_from_the_env_map() {
+        let env: BTreeMap<String, String> =
+            [("A", "250ms"), ("B", "99999999999999999999m"), ("C", "0")].map(|(k, v)| (k.into(), v.into())).into();
+        assert_eq!(env_duration(&env, "A").unwrap(), Some(Duration::from_millis(250)));
+        assert!(env_duration(&env, "B").unwrap_err().to_string().contains("B="));
+        assert!(env_duration(&env, "C").is_err());
+        assert_eq!(env_duration(&env, "D").unwrap(), None);
     }
 
     #[test]

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use spin_engine::trigger::Shutdown;
 
@@ -21,6 +22,7 @@ use crate::executor::Executor;
 use crate::headers::add_spin_headers;
 use crate::routes::Router;
 use crate::well_known;
+use crate::ConnectionLimits;
 
 /// What a route dispatches to.
 pub enum Handler {
@@ -48,9 +50,19 @@ pub struct Server {
     pub handlers: Vec<Handler>,
     /// Pre-rendered `/.well-known/spin/info` body.
     pub info: Bytes,
-    /// Per-request execution limit.
+    /// Per-request execution limit, host calls included.
     pub request_timeout: Option<Duration>,
+    /// Slots for concurrently running instances; a request that finds none free
+    /// within [`QUEUE_WAIT`] gets 503 with `Retry-After`.
+    pub instances: Arc<Semaphore>,
+    /// Largest request body buffered for a Spin 1 guest.
+    pub max_buffered_body: u64,
+    /// Bounds on clients' connections.
+    pub connections: ConnectionLimits,
 }
+
+/// How long a request waits for a free instance slot before it is refused.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 impl Server {
     /// Accepts connections until `shutdown`, then lets in-flight requests finish
@@ -62,8 +74,16 @@ impl Server {
         drain: Duration,
     ) -> anyhow::Result<i32> {
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        let header_timeout = self.connections.header_read_timeout;
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let slots = Arc::new(Semaphore::new(self.connections.max_connections));
         loop {
+            // At the connection cap, new clients wait in the listen backlog.
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot?,
+                _ = shutdown.cancelled() => break,
+            };
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
@@ -81,9 +101,16 @@ impl Server {
                 let server = server.clone();
                 async move { Ok::<_, std::convert::Infallible>(server.handle(req, peer).await) }
             });
-            let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-            let conn = graceful.watch(conn);
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
             tokio::spawn(async move {
+                let _slot = slot;
+                // hyper's header timer starts once it knows the protocol; a client
+                // that sends nothing at all is closed here.
+                if !matches!(tokio::time::timeout(header_timeout, stream.readable()).await, Ok(Ok(()))) {
+                    return;
+                }
+                let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
                 if let Err(e) = conn.await {
                     tracing::debug!("connection from {peer} ended: {e}");
                 }
@@ -108,24 +135,25 @@ impl Server {
         let Some((route, &index, matched)) = self.router.find(&path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
-        let host = req
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
-            .unwrap_or_else(|| "localhost".to_string());
-        let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+        let Some(host) = request_authority(&req) else {
+            return status_only(StatusCode::BAD_REQUEST);
+        };
+        // The guest's URL is the authority and the very path the router matched.
+        let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let full_url = format!("http://{host}{path_and_query}");
-        match full_url.parse() {
-            Ok(uri) => *req.uri_mut() = uri,
-            Err(_) => return status_only(StatusCode::BAD_REQUEST),
+        match full_url.parse::<http::Uri>() {
+            Ok(uri) if uri.path() == path => *req.uri_mut() = uri,
+            _ => return status_only(StatusCode::BAD_REQUEST),
         }
         add_spin_headers(req.headers_mut(), &full_url, route, &matched, peer);
         match &self.handlers[index] {
             Handler::Static(s) => static_response(s),
             Handler::Component(executor) => {
+                let Some(slot) = self.instance_slot().await else {
+                    return busy();
+                };
                 let deadline = self.request_timeout.map(|t| Instant::now() + t);
-                match executor.execute(req, deadline).await {
+                match executor.execute(req, deadline, slot, self.max_buffered_body).await {
                     Ok(resp) => resp,
                     Err(e) => {
                         tracing::error!("Error processing request: {e:#}");
@@ -135,6 +163,38 @@ impl Server {
             }
         }
     }
+}
+
+impl Server {
+    /// A free instance slot, waiting up to [`QUEUE_WAIT`] for one.
+    async fn instance_slot(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(slot) = self.instances.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        tokio::time::timeout(QUEUE_WAIT, self.instances.clone().acquire_owned()).await.ok()?.ok()
+    }
+}
+
+/// The authority the guest sees: the request target's, else the `Host` header,
+/// else `localhost`. `None` (400) unless it is a plain `host[:port]`: a `Host`
+/// such as `x/admin` or `user@x` must not reach the guest's URL.
+fn request_authority(req: &Request<Incoming>) -> Option<String> {
+    let raw = match req.uri().authority() {
+        Some(a) => a.as_str(),
+        None => match req.headers().get(http::header::HOST) {
+            Some(h) => h.to_str().ok()?,
+            None => return Some("localhost".to_string()),
+        },
+    };
+    let authority: http::uri::Authority = raw.parse().ok()?;
+    (!authority.as_str().contains('@') && !authority.host().is_empty()).then(|| authority.as_str().to_string())
+}
+
+/// 503 for a request that found every instance slot busy.
+fn busy() -> Response<Body> {
+    let mut resp = status_only(StatusCode::SERVICE_UNAVAILABLE);
+    resp.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 fn static_response(s: &StaticResponse) -> Response<Body> {

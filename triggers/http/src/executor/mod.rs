@@ -4,6 +4,9 @@ mod spin_inbound;
 mod wasi_http;
 
 use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::OwnedSemaphorePermit;
 
 use spin_engine::runtime::PreparedComponent;
 
@@ -47,15 +50,62 @@ impl Executor {
         }
     }
 
-    /// Calls the guest for one request.
+    /// Calls the guest for one request; `slot` is held while its instance lives.
     pub async fn execute(
         &self,
         req: http::Request<hyper::body::Incoming>,
-        deadline: Option<std::time::Instant>,
+        deadline: Option<Instant>,
+        slot: OwnedSemaphorePermit,
+        max_buffered_body: u64,
     ) -> anyhow::Result<http::Response<Body>> {
         match self {
-            Self::WasiHttp(e) => e.execute(req, deadline).await,
-            Self::SpinInbound(e) => e.execute(req, deadline).await,
+            Self::WasiHttp(e) => e.execute(req, deadline, slot).await,
+            Self::SpinInbound(e) => {
+                let _slot = slot;
+                e.execute(req, deadline, max_buffered_body).await
+            }
+        }
+    }
+}
+
+/// Runs `work` until `deadline`: past it the work is dropped (which cancels any
+/// host call it waits in: a sleep, an outbound request, a database) and the
+/// result is the deadline error.
+pub(crate) async fn within<T>(
+    deadline: Option<Instant>,
+    work: impl std::future::Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    match deadline {
+        None => work.await,
+        Some(at) => tokio::time::timeout_at(at.into(), work)
+            .await
+            .unwrap_or_else(|_| Err(wasmtime::Error::msg("the guest exceeded its execution deadline"))),
+    }
+}
+
+/// Aborts the task when dropped: a request whose client went away stops its guest.
+pub(crate) struct AbortOnDrop<T>(Option<tokio::task::JoinHandle<T>>);
+
+impl<T> AbortOnDrop<T> {
+    pub(crate) fn new(task: tokio::task::JoinHandle<T>) -> Self {
+        Self(Some(task))
+    }
+
+    /// The task, to await it.
+    pub(crate) fn task(&mut self) -> &mut tokio::task::JoinHandle<T> {
+        self.0.as_mut().expect("the task is present until disarmed")
+    }
+
+    /// Stops guarding: the caller takes over cancelling through the handle.
+    pub(crate) fn disarm(mut self) -> tokio::task::AbortHandle {
+        self.0.take().expect("the task is present until disarmed").abort_handle()
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
         }
     }
 }

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use http_body_util::BodyExt as _;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
 use spin_engine::runtime::PreparedComponent;
 
 use crate::body::{full, status_only, Body};
+use crate::executor::within;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -36,17 +37,26 @@ impl SpinInboundExecutor {
         Ok(Self { component, pre })
     }
 
-    /// Handles one request (405 for methods the ABI cannot express).
+    /// Handles one request (405 for methods the ABI cannot express, 413 for a
+    /// body over `max_body` bytes: the ABI buffers it whole).
     pub async fn execute(
         &self,
         req: http::Request<Incoming>,
         deadline: Option<std::time::Instant>,
+        max_body: u64,
     ) -> anyhow::Result<http::Response<Body>> {
         let Some(method) = method(req.method()) else {
             return Ok(status_only(http::StatusCode::METHOD_NOT_ALLOWED));
         };
         let (parts, body) = req.into_parts();
-        let body = body.collect().await?.to_bytes();
+        let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
+        let body = match within(deadline, async { Ok(Limited::new(body, limit).collect().await) }).await? {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Ok(status_only(http::StatusCode::PAYLOAD_TOO_LARGE))
+            }
+            Err(e) => anyhow::bail!("reading the request body: {e}"),
+        };
         let request = Request {
             method,
             uri: parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()),
@@ -60,7 +70,8 @@ impl SpinInboundExecutor {
         };
         let mut store = self.component.new_store(&[], deadline)?;
         let guest = self.pre.instantiate_async(&mut store).await?;
-        let resp = guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request).await?;
+        let call = guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request);
+        let resp = within(deadline, call).await?;
         if !(100..=600).contains(&resp.status) {
             anyhow::bail!("the guest answered with invalid status {}", resp.status);
         }

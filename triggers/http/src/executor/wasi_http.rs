@@ -12,7 +12,12 @@ use wasmtime_wasi_http::WasiHttpView as _;
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
 
-use crate::body::{Body, BoxError};
+use std::time::Instant;
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::body::{Body, BoxError, CancelOnDrop};
+use crate::executor::{within, AbortOnDrop};
 
 /// Executor for wasi-http components.
 pub struct WasiHttpExecutor {
@@ -32,11 +37,14 @@ impl WasiHttpExecutor {
         Ok(Self { component, id, proxy })
     }
 
-    /// Handles one request.
+    /// Handles one request. The guest runs in its own task holding `slot` (its
+    /// place among the concurrent instances) until it returns, is past
+    /// `deadline` (host calls included), or its client goes away.
     pub async fn execute(
         &self,
         req: http::Request<Incoming>,
-        deadline: Option<std::time::Instant>,
+        deadline: Option<Instant>,
+        slot: OwnedSemaphorePermit,
     ) -> anyhow::Result<http::Response<Body>> {
         let mut store = self.component.new_store(&[], deadline)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -45,17 +53,26 @@ impl WasiHttpExecutor {
         let out = store.data_mut().http().new_response_outparam(tx)?;
         let proxy = self.proxy.instantiate_async(&mut store).await?;
         let id = self.id.clone();
-        let guest = tokio::spawn(async move {
-            let result = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await;
+        let mut guest = AbortOnDrop::new(tokio::spawn(async move {
+            let _slot = slot;
+            let call = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out);
+            let result = within(deadline, call).await;
             if let Err(e) = &result {
                 tracing::error!("component `{id}`: {e:?}");
             }
             result
-        });
-        match rx.await {
-            Ok(Ok(resp)) => Ok(resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())),
+        }));
+        let answered = match within(deadline, async { Ok(rx.await) }).await {
+            Ok(answered) => answered,
+            Err(e) => return Err(e.into()),
+        };
+        match answered {
+            Ok(Ok(resp)) => {
+                let abort = guest.disarm();
+                Ok(resp.map(|b| CancelOnDrop::wrap(b.map_err(|e| Box::new(e) as BoxError).boxed_unsync(), abort)))
+            }
             Ok(Err(code)) => anyhow::bail!("the guest answered with error {code:?}"),
-            Err(_) => match guest.await {
+            Err(_) => match guest.task().await {
                 Ok(Ok(())) => anyhow::bail!("the guest returned without setting a response"),
                 Ok(Err(e)) => Err(e.into()),
                 Err(e) => anyhow::bail!("guest task failed: {e}"),
