@@ -207,8 +207,11 @@ mod tests {
 
     #[test]
     fn http_timeout_overrides_the_general_one() {
-        let l = GuestLimits::from_env(&env(&[("SPIN_REQUEST_TIMEOUT", "5s"), ("SPIN_HTTP_REQUEST_TIMEOUT", "250ms")]), None)
-            .unwrap();
+        let l = GuestLimits::from_env(
+            &env(&[("SPIN_REQUEST_TIMEOUT", "5s"), ("SPIN_HTTP_REQUEST_TIMEOUT", "250ms")]),
+            None,
+        )
+        .unwrap();
         assert_eq!(l.event_timeout, Some(Duration::from_secs(5)));
         assert_eq!(l.http_request_timeout, Some(Duration::from_millis(250)));
         let off = GuestLimits::from_env(&env(&[("SPIN_REQUEST_TIMEOUT", "none")]), None).unwrap();

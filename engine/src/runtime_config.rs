@@ -129,8 +129,14 @@ impl RuntimeConfig {
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read runtime config {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates the text of the runtime config at `path` (relative
+    /// paths in it are relative to its folder; errors name it).
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Self> {
         let mut cfg: Self =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let legacy = std::mem::take(&mut cfg.config_provider);
         cfg.variables_provider.extend(legacy);

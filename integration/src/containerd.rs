@@ -96,6 +96,8 @@ impl Containerd {
     fn launch(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.binary);
         cmd.arg("--config").arg(&self.config).env("PATH", &self.path);
+        // The shims it starts keep their compile-cache key with this test's state.
+        cmd.env("SPIN_SHIM_CACHE_KEY_FILE", self.dir.path().join("shim-cache.key"));
         let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(20);
         while !self.socket().exists() {

@@ -1,6 +1,7 @@
-//! The container's environment as the app sees it: applied to the process (as the
-//! existing shim does), and each app variable `name` readable from a container
-//! variable `NAME` as well as `SPIN_VARIABLE_NAME`.
+//! The container's environment as the app sees it: read once into a map that
+//! settings are parsed from (the process environment is left alone), and each
+//! app variable `name` readable from a container variable `NAME` as well as
+//! `SPIN_VARIABLE_NAME`.
 
 use std::collections::BTreeMap;
 
@@ -9,14 +10,6 @@ use spin_engine::locked::LockedApp;
 /// Parses OCI `KEY=VALUE` strings (entries without `=` are ignored).
 pub fn parse(envs: &[String]) -> BTreeMap<String, String> {
     envs.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// Sets every variable in this process, so settings such as
-/// `SPIN_HTTP_LISTEN_ADDR` and `RUST_LOG` apply.
-pub fn apply_to_process(env: &BTreeMap<String, String>) {
-    for (k, v) in env {
-        std::env::set_var(k, v);
-    }
 }
 
 /// Adds `SPIN_VARIABLE_<NAME>` for each app variable that the container sets as

@@ -99,7 +99,7 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
         env: opts.env.clone(),
     })?;
     registry.check_supported(&app)?;
-    let runtime = Runtime::new(&EngineOptions::from_env()?, opts.compile_cache.clone())?;
+    let runtime = Runtime::new(&EngineOptions::from_env(&opts.env)?, opts.compile_cache.clone())?;
     let mut limits = opts.limits;
     if let (false, Some(max)) = (
         opts.env.contains_key(vars::MAX_INSTANCE_MEMORY),

@@ -13,8 +13,8 @@ use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::app_source::{resolve, retain_components};
 use crate::container_env;
-use crate::node_key;
 use crate::launcher::{launch, LaunchOptions, Signals};
+use crate::node_key;
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -35,9 +35,10 @@ impl Sandbox for SpinSandbox {
         // First thing: this process is PID 1 of the container, which ignores
         // SIGTERM without a handler, and a Pod deleted while compiling must go now.
         let signals = Signals::install()?;
+        // Read once into a value passed down: the process environment is never
+        // changed (threads exist already, so `set_var` would be unsound).
         let env = container_env::parse(ctx.envs());
-        container_env::apply_to_process(&env);
-        crate::logging::init();
+        crate::logging::init(env.get("RUST_LOG").map(String::as_str));
         match run(ctx, env, signals).await {
             Ok(code) => Ok(code),
             Err(e) => {

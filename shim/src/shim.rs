@@ -26,7 +26,8 @@ impl Shim for SpinShim {
     type Sandbox = SpinSandbox;
 
     async fn compiler() -> Option<impl Compiler> {
-        match EngineOptions::from_env().and_then(|o| build_engine(&o)) {
+        // The shim's own process environment (containerd's), never a container's.
+        match EngineOptions::from_env(&std::env::vars().collect()).and_then(|o| build_engine(&o)) {
             Ok(engine) => Some(SpinCompiler { engine }),
             Err(e) => {
                 log_error(&format!("precompilation disabled: {e:#}"));

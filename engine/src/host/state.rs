@@ -8,10 +8,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::key_value::{KeyValueAccess, KeyValueInstance};
+use super::memory::InstanceMemory;
 use super::outbound_http::OutboundHttp;
 use super::sqlite::{SqliteAccess, SqliteInstance};
 use super::variables::ComponentVariables;
-use super::memory::InstanceMemory;
 use super::wasi::WasiTemplate;
 use crate::allowed_hosts::AllowedHosts;
 

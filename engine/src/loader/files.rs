@@ -11,8 +11,9 @@
 //! The runtime preopens direct directory mounts as they are and materialises per-file entries
 //! into a per-component staging directory (see [`super::staging`]).
 //!
-//! The "inside the app directory" check is lexical (`..` resolved without the file system),
-//! so symlinks inside the app directory are followed wherever they point.
+//! "Inside the app directory" is checked twice: lexically (`..` resolved without the file
+//! system), and on the real path with every symlink resolved, so a link inside the app
+//! directory that points elsewhere (`static/passwd -> /etc/passwd`) is refused, never staged.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -47,6 +48,8 @@ pub fn resolve_files(
 
 struct FileResolver<'a> {
     app_dir: &'a Path,
+    /// `app_dir` with its own symlinks resolved.
+    real_app_dir: PathBuf,
     excludes: Vec<Pattern>,
 }
 
@@ -56,7 +59,22 @@ impl<'a> FileResolver<'a> {
             .iter()
             .map(|p| Pattern::new(p).with_context(|| format!("`{p}` is not a valid glob")))
             .collect::<anyhow::Result<_>>()?;
-        Ok(Self { app_dir, excludes })
+        let real_app_dir = app_dir.canonicalize().unwrap_or_else(|_| app_dir.to_path_buf());
+        Ok(Self { app_dir, real_app_dir, excludes })
+    }
+
+    /// Refuses `abs` when its real path (symlinks resolved) leaves the app directory.
+    fn really_inside(&self, abs: &Path) -> anyhow::Result<()> {
+        let real = abs.canonicalize().with_context(|| format!("cannot resolve {}", abs.display()))?;
+        if !real.starts_with(&self.real_app_dir) {
+            bail!(
+                "{} is a link to {}, outside the app directory {}; files must be inside it",
+                abs.display(),
+                real.display(),
+                self.app_dir.display()
+            );
+        }
+        Ok(())
     }
 
     /// A string item: an existing dir or file keeps its relative path; otherwise a glob.
@@ -96,6 +114,7 @@ impl<'a> FileResolver<'a> {
     }
 
     fn directory(&self, dir: &Path, guest: &Path, out: &mut Vec<ContentPath>) -> anyhow::Result<()> {
+        self.really_inside(dir)?;
         if self.excludes.is_empty() {
             out.push(content_path(dir, guest.to_path_buf())?);
             return Ok(());
@@ -128,6 +147,7 @@ impl<'a> FileResolver<'a> {
 
     fn file(&self, abs: &Path, guest: PathBuf, out: &mut Vec<ContentPath>) -> anyhow::Result<()> {
         if !self.is_excluded(abs) {
+            self.really_inside(abs)?;
             out.push(content_path(abs, guest)?);
         }
         Ok(())
@@ -179,6 +199,33 @@ pub(crate) fn normalize_lexically(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn symlinks_out_of_the_app_directory_are_refused_in_every_form() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), "s").unwrap();
+        let app = tree();
+        let root = app.path();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("static/passwd")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("elsewhere")).unwrap();
+        let cases = [
+            FileMount::Pattern("static/passwd".into()),
+            FileMount::Pattern("static/*".into()),
+            FileMount::Pattern("elsewhere".into()),
+            FileMount::Placement { source: "static/passwd".into(), destination: "/p".into() },
+            FileMount::Placement { source: "elsewhere".into(), destination: "/e".into() },
+        ];
+        for mount in cases {
+            let err = resolve_files(root, "c", std::slice::from_ref(&mount), &[]).unwrap_err();
+            assert!(format!("{err:#}").contains("outside the app directory"), "{mount:?}: {err:#}");
+        }
+        // A directory walked for exclude_files meets the link inside it.
+        let err = resolve_files(root, "c", &[FileMount::Pattern("static".into())], &["*.bak".into()]).unwrap_err();
+        assert!(format!("{err:#}").contains("outside the app directory"), "{err:#}");
+        // Links that stay inside are fine.
+        std::os::unix::fs::symlink(root.join("data.json"), root.join("assets/data-link.json")).unwrap();
+        resolve_files(root, "c", &[FileMount::Pattern("assets/data-link.json".into())], &[]).unwrap();
+    }
 
     fn tree() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

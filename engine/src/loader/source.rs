@@ -83,9 +83,13 @@ pub fn load_with(source: &AppSource, opts: &LoadOptions) -> anyhow::Result<Loade
     }
 }
 
+/// `\0asm`, or an ELF file (a precompiled artifact, loaded as wasm only to be
+/// refused with the message that says what it is).
 fn has_wasm_magic(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok_and(|()| &magic == b"\0asm")
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"\0asm" || &magic == b"\x7fELF")
 }
 
 #[cfg(test)]

@@ -135,6 +135,9 @@ fn reset_dir(dir: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create staging directory {}", dir.display()))
 }
 
+/// Largest single file staged for a guest.
+pub const MAX_STAGED_FILE: u64 = 1 << 30;
+
 fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
@@ -145,6 +148,14 @@ fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
     match located {
         Located::Bytes(bytes) => fs::write(dest, bytes)?,
         Located::Path(src) => {
+            // Only regular files: a FIFO would hang the start, a device would expose the host.
+            let meta = fs::metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+            if !meta.is_file() {
+                bail!("{} is not a regular file", src.display());
+            }
+            if meta.len() > MAX_STAGED_FILE {
+                bail!("{} is {} bytes, over the {MAX_STAGED_FILE}-byte limit for one file", src.display(), meta.len());
+            }
             if fs::hard_link(src, dest).is_err() {
                 fs::copy(src, dest).with_context(|| format!("cannot link or copy {}", src.display()))?;
             }
@@ -165,6 +176,17 @@ mod tests {
 
     fn file_ref(path: &Path) -> ContentRef {
         ContentRef::from_path(path).unwrap()
+    }
+
+    #[test]
+    fn only_regular_files_are_staged() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = materialise(&Located::Path(fifo), &dir.path().join("out/pipe")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err:#}");
     }
 
     #[test]

@@ -230,8 +230,9 @@ mod tests {
         let wasm = wat::parse_str(WAT).unwrap();
         cache.load(&engine, &wasm, "app.wasm").unwrap();
         let entry = entries(dir.path(), &engine).remove(0);
-        let evil =
-            engine.precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap()).unwrap();
+        let evil = engine
+            .precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap())
+            .unwrap();
 
         let mut forged = ENTRY_MAGIC.to_vec();
         forged.extend_from_slice(&[0u8; TAG_LEN]);
@@ -239,8 +240,7 @@ mod tests {
         for planted in [forged, evil.clone()] {
             std::fs::write(&entry, &planted).unwrap();
             let loaded = cache.load(&engine, &wasm, "app.wasm").unwrap();
-            let exports: Vec<String> =
-                loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
+            let exports: Vec<String> = loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
             assert!(exports.is_empty(), "the planted artifact was loaded: {exports:?}");
             let rewritten = std::fs::read(&entry).unwrap();
             assert_ne!(rewritten, planted, "the entry is rewritten from our own compilation");

@@ -14,12 +14,12 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 use super::compile_cache::CompileCache;
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
-use crate::limits::GuestLimits;
 use crate::host::key_value::KeyValueStores;
 use crate::host::sqlite::SqliteDatabases;
 use crate::host::{
     build_linker, linker_for, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
 };
+use crate::limits::GuestLimits;
 use crate::loader::staging::prepare_mounts;
 use crate::locked::{ContentRef, LockedApp, LockedComponent};
 use crate::variables::{Provider, VariableResolver};
@@ -77,7 +77,7 @@ impl Runtime {
         resolver.validate()?;
         let staging = match &opts.staging_dir {
             Some(d) => d.clone(),
-            None => std::env::temp_dir().join(format!("spin-staging-{}", std::process::id())),
+            None => tempfile::Builder::new().prefix("spin-staging-").tempdir()?.keep(),
         };
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
@@ -196,7 +196,11 @@ struct WasmBudget {
 
 impl WasmBudget {
     fn new(limits: &GuestLimits) -> Self {
-        Self { per_component: limits.max_component_size, left: limits.max_app_wasm_size, total: limits.max_app_wasm_size }
+        Self {
+            per_component: limits.max_component_size,
+            left: limits.max_app_wasm_size,
+            total: limits.max_app_wasm_size,
+        }
     }
 
     fn take(&mut self, size: u64, origin: &str) -> anyhow::Result<()> {

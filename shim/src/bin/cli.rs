@@ -3,7 +3,7 @@
 use clap::Parser as _;
 
 fn main() {
-    containerd_shim_spin::logging::init();
+    containerd_shim_spin::logging::init(std::env::var("RUST_LOG").ok().as_deref());
     let code = match containerd_shim_spin::cli::Cli::parse().run() {
         Ok(code) => code,
         Err(e) => {

@@ -70,7 +70,8 @@ impl UpArgs {
             env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
         }
         let limits = GuestLimits::from_env(&env, None)?;
-        let staging = std::env::temp_dir().join(format!("spin-shim-{}", std::process::id()));
+        // Private (0700, random name): another local user cannot swap staged files.
+        let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {
             http_listen: self.listen,
             guest_args: self.guest_args,
@@ -79,7 +80,7 @@ impl UpArgs {
             runtime_config,
             stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
             compile_cache: cache,
-            staging_dir: Some(staging.clone()),
+            staging_dir: Some(staging.path().to_path_buf()),
             content_dir: None,
             trusted_artifacts: Default::default(),
             limits,
@@ -87,7 +88,9 @@ impl UpArgs {
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         let result = rt.block_on(async { launch(loaded.locked, opts, Signals::install()?).await });
-        let _ = std::fs::remove_dir_all(&staging);
+        // Do not wait for a compilation a signal interrupted: it has nothing left to give.
+        rt.shutdown_background();
+        drop(staging);
         result
     }
 }

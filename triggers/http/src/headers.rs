@@ -2,9 +2,30 @@
 
 use std::net::SocketAddr;
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::uri::Authority;
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::routes::{Route, RouteMatch};
+
+/// The URL the guest sees, as text and parsed: `http://`, the request's authority
+/// (its target's, else the `Host` header, else `localhost`), then the request's
+/// own path and query, which the router matched. `None` (a 400) unless the
+/// authority is a plain `host[:port]`: a `Host` such as `x/admin` or `user@x`
+/// must neither change the guest's path nor reach it unvalidated.
+pub fn guest_url(target: Option<&str>, host_header: Option<&[u8]>, path_and_query: &str) -> Option<(String, Uri)> {
+    let authority: Authority = match (target, host_header) {
+        (Some(a), _) => a.parse().ok()?,
+        (None, Some(h)) => Authority::try_from(h).ok()?,
+        (None, None) => Authority::from_static("localhost"),
+    };
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return None;
+    }
+    let url = format!("http://{authority}{path_and_query}");
+    let uri: Uri = url.parse().ok()?;
+    let routed = path_and_query.split_once('?').map_or(path_and_query, |(p, _)| p);
+    (uri.path() == routed).then_some((url, uri))
+}
 
 /// Sets Spin's routing headers on `headers`, each with exactly one value: any
 /// `spin-*` header the client sent is removed first, so a client can neither
@@ -60,6 +81,17 @@ mod tests {
         assert_eq!(h["spin-component-route"], "/static");
         assert_eq!(h["spin-base-path"], "/");
         assert_eq!(h["spin-client-addr"], "127.0.0.1:5555");
+    }
+
+    #[test]
+    fn guest_urls_keep_the_routed_path_and_refuse_odd_authorities() {
+        let url = |t: Option<&str>, h: Option<&str>, p: &str| guest_url(t, h.map(str::as_bytes), p).map(|(s, _)| s);
+        assert_eq!(url(None, Some("example.com:8080"), "/a?b=1").as_deref(), Some("http://example.com:8080/a?b=1"));
+        assert_eq!(url(None, None, "/a").as_deref(), Some("http://localhost/a"));
+        assert_eq!(url(Some("t.example"), Some("h.example"), "/a").as_deref(), Some("http://t.example/a"));
+        for host in ["x/admin", "user@x", "x y", "", "x?y", "x#y", "[::1"] {
+            assert_eq!(url(None, Some(host), "/a"), None, "Host: {host:?}");
+        }
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl Route {
 
     /// Precedence key: per segment 0 = exact, 1 = param, then 2 for the wildcard.
     /// Lower sorts first; a route that ends earlier beats one that continues.
-    fn rank(&self) -> Vec<u8> {
+    pub fn rank(&self) -> Vec<u8> {
         let mut r: Vec<u8> = self
             .segments
             .iter()
@@ -69,7 +69,7 @@ impl Route {
     }
 
     /// Matches a request path (no query), returning the captures.
-    fn matches(&self, path: &str) -> Option<RouteMatch> {
+    pub fn matches(&self, path: &str) -> Option<RouteMatch> {
         let mut rest = path;
         let mut params = Vec::new();
         for seg in &self.segments {

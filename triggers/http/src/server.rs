@@ -19,7 +19,7 @@ use spin_engine::trigger::Shutdown;
 use crate::body::{full, status_only, Body};
 use crate::config::{StaticResponse, Target};
 use crate::executor::Executor;
-use crate::headers::add_spin_headers;
+use crate::headers::{add_spin_headers, guest_url};
 use crate::routes::Router;
 use crate::well_known;
 use crate::ConnectionLimits;
@@ -77,6 +77,8 @@ impl Server {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         let header_timeout = self.connections.header_read_timeout;
         builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        // h2: a peer that stops answering pings is dropped.
+        builder.http2().timer(TokioTimer::new()).keep_alive_interval(header_timeout).keep_alive_timeout(header_timeout);
         let slots = Arc::new(Semaphore::new(self.connections.max_connections));
         loop {
             // At the connection cap, new clients wait in the listen backlog.
@@ -106,8 +108,8 @@ impl Server {
             tokio::spawn(async move {
                 let _slot = slot;
                 // hyper's header timer starts once it knows the protocol; a client
-                // that sends nothing at all is closed here.
-                if !matches!(tokio::time::timeout(header_timeout, stream.readable()).await, Ok(Ok(()))) {
+                // that sends nothing, or half of the h2c preface, is closed here.
+                if !protocol_sniffable(&stream, header_timeout).await {
                     return;
                 }
                 let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
@@ -135,16 +137,13 @@ impl Server {
         let Some((route, &index, matched)) = self.router.find(&path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
-        let Some(host) = request_authority(&req) else {
+        let host_header = req.headers().get(http::header::HOST).map(|h| h.as_bytes());
+        let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let Some((full_url, uri)) = guest_url(req.uri().authority().map(|a| a.as_str()), host_header, path_and_query)
+        else {
             return status_only(StatusCode::BAD_REQUEST);
         };
-        // The guest's URL is the authority and the very path the router matched.
-        let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let full_url = format!("http://{host}{path_and_query}");
-        match full_url.parse::<http::Uri>() {
-            Ok(uri) if uri.path() == path => *req.uri_mut() = uri,
-            _ => return status_only(StatusCode::BAD_REQUEST),
-        }
+        *req.uri_mut() = uri;
         add_spin_headers(req.headers_mut(), &full_url, route, &matched, peer);
         match &self.handlers[index] {
             Handler::Static(s) => static_response(s),
@@ -165,6 +164,29 @@ impl Server {
     }
 }
 
+/// Waits up to `limit` until the client has sent enough to tell HTTP/1.1 from
+/// the h2c preface (what hyper's protocol detection reads before any of its own
+/// timers run); `false` when it does not, or closes.
+async fn protocol_sniffable(stream: &tokio::net::TcpStream, limit: Duration) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut buf = [0u8; PREFACE.len()];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        if n == PREFACE.len() || buf[..n] != PREFACE[..n] {
+            return true;
+        }
+        // A partial preface: peek returns at once with the same bytes, so pace it.
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 impl Server {
     /// A free instance slot, waiting up to [`QUEUE_WAIT`] for one.
     async fn instance_slot(&self) -> Option<OwnedSemaphorePermit> {
@@ -173,21 +195,6 @@ impl Server {
         }
         tokio::time::timeout(QUEUE_WAIT, self.instances.clone().acquire_owned()).await.ok()?.ok()
     }
-}
-
-/// The authority the guest sees: the request target's, else the `Host` header,
-/// else `localhost`. `None` (400) unless it is a plain `host[:port]`: a `Host`
-/// such as `x/admin` or `user@x` must not reach the guest's URL.
-fn request_authority(req: &Request<Incoming>) -> Option<String> {
-    let raw = match req.uri().authority() {
-        Some(a) => a.as_str(),
-        None => match req.headers().get(http::header::HOST) {
-            Some(h) => h.to_str().ok()?,
-            None => return Some("localhost".to_string()),
-        },
-    };
-    let authority: http::uri::Authority = raw.parse().ok()?;
-    (!authority.as_str().contains('@') && !authority.host().is_empty()).then(|| authority.as_str().to_string())
 }
 
 /// 503 for a request that found every instance slot busy.

@@ -10,13 +10,37 @@
 //! * `files` / `globbed`: 200 with the contents of the guest file named by the
 //!   query `path=` (read through the WASI preopens), or 404 `error=<io error>`.
 //! * `slow`: sleeps for `ms` milliseconds from the query (default 2000) with
-//!   `std::thread::sleep`, then 200 `slept` (text/plain).
+//!   `std::thread::sleep` (a host wait on a wasi:clocks pollable, not wasm
+//!   execution), then 200 `slept` (text/plain).
+//! * any component, query `hostile=busy`: spins forever in wasm.
+//! * any component, query `hostile=grow`: allocates and touches 8 MiB blocks
+//!   until allocation fails (a memory bomb), then traps.
 use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let component = std::env::var("COMPONENT").unwrap_or_else(|_| "unknown".to_string());
+
+    match query_param(req.query(), "hostile") {
+        Some("busy") => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        Some("grow") => {
+            let mut blocks: Vec<Vec<u8>> = Vec::new();
+            loop {
+                let mut block = vec![0u8; 8 << 20];
+                for i in (0..block.len()).step_by(4096) {
+                    block[i] = 1;
+                }
+                blocks.push(std::hint::black_box(block));
+            }
+        }
+        _ => {}
+    }
 
     if component == "files" || component == "globbed" {
         let path = query_param(req.query(), "path").unwrap_or("/");

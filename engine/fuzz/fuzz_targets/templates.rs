@@ -1,0 +1,3 @@
+#![no_main]
+//! `cargo fuzz run templates`: see `spin_fuzz::templates`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| spin_fuzz::templates(data));

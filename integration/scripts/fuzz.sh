@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of engine/fuzz with libFuzzer (cargo fuzz) for a time
+# budget each, and prints each target's executions, coverage and crashes.
+#
+# Usage: bash integration/scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# New inputs go to a scratch corpus (/var/tmp/css-fuzz/<target>); the committed
+# corpus (engine/fuzz/corpus/<target>, replayed by `cargo test`) is read, not
+# written: add an input there by hand when it is worth keeping, and turn every
+# crash (engine/fuzz/artifacts/<target>/) into a unit test before fixing it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_TARGET=${1:-600}
+shift || true
+TARGETS=("$@")
+if [ ${#TARGETS[@]} -eq 0 ]; then
+  mapfile -t TARGETS < <(ls engine/fuzz/fuzz_targets | sed 's/\.rs$//')
+fi
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+SCRATCH=${CSS_FUZZ_DIR:-/var/tmp/css-fuzz}
+# cargo fuzz passes nightly-only -Z flags; the stable toolchain accepts them with this.
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR=${CSS_FUZZ_TARGET_DIR:-/var/tmp/css-fuzz-target}
+failed=0
+summary=()
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$SCRATCH/$t"
+  log="$SCRATCH/$t.log"
+  echo "== $t for ${SECONDS_PER_TARGET}s (log: $log)"
+  if cargo fuzz run --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none "$t" \
+      "$SCRATCH/$t" "engine/fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
+      >"$log" 2>&1; then
+    status=ok
+  else
+    status=CRASH
+    failed=$((failed + 1))
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
+  summary+=("$t: $status, $execs executions, coverage $cov")
+done
+printf '%s\n' "${summary[@]}"
+echo "$(( ${#TARGETS[@]} - failed )) passed, $failed failed"
+[ "$failed" -eq 0 ]
