@@ -3,7 +3,9 @@
 //! component's allowed hosts (scheme `mqtt`, default port 1883) and answers
 //! `connection-failed("address ... is not permitted")` when it is not allowed.
 //! As in Spin, `open` only prepares the client; the broker is reached on the first
-//! `publish`, which returns once the broker has taken the message at its QoS.
+//! `publish`, which returns once the broker has taken the message at its QoS. Each
+//! open connection counts against the instance's outbound connection budget
+//! (`too-many-connections` beyond it).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
+use super::connections::ConnectionPermit;
 use super::destination::Destination;
 use super::state::HostState;
 
@@ -44,6 +47,7 @@ static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
 pub struct MqttConnection {
     options: MqttOptions,
     session: Option<(AsyncClient, EventLoop)>,
+    _slot: ConnectionPermit,
 }
 
 /// Adds the outbound MQTT interface to `linker`.
@@ -175,7 +179,11 @@ impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(Ok(self.table.push(MqttConnection { options, session: None })?))
+        let Some(slot) = self.connections.try_open() else {
+            tracing::warn!("component `{}`: outbound MQTT refused: {}", self.component_id, self.connections.refusal());
+            return Ok(Err(Error::TooManyConnections));
+        };
+        Ok(Ok(self.table.push(MqttConnection { options, session: None, _slot: slot })?))
     }
 
     async fn publish(
@@ -215,5 +223,19 @@ mod tests {
         assert!(generated.starts_with("spin-comp-"), "{generated}");
         assert_ne!(generated, options("mqtt://broker").client_id());
         assert_eq!(options("mqtt://broker").broker_address().1, 1883);
+    }
+
+    #[tokio::test]
+    async fn open_connections_are_capped_per_instance() {
+        use bindings::fermyon::spin::mqtt::HostConnection as _;
+        let template = crate::host::InstanceTemplate::for_tests(&["mqtt://127.0.0.1:1883"], 2);
+        let mut state = template.instantiate_state(&[]).unwrap();
+        let address = || "mqtt://127.0.0.1:1883".to_string();
+        let a = state.open(address(), String::new(), String::new(), 30).await.unwrap().ok().unwrap();
+        let _b = state.open(address(), String::new(), String::new(), 30).await.unwrap().ok().unwrap();
+        let third = state.open(address(), String::new(), String::new(), 30).await.unwrap();
+        assert!(matches!(third, Err(Error::TooManyConnections)));
+        bindings::fermyon::spin::mqtt::HostConnection::drop(&mut state, a).await.unwrap();
+        assert!(state.open(address(), String::new(), String::new(), 30).await.unwrap().is_ok());
     }
 }

@@ -1,8 +1,10 @@
 //! Outbound redis for guests (`fermyon:spin/redis@2.0.0`), gated by
 //! `allowed_outbound_hosts`: `connection.open` checks the address against the
 //! component's allowed hosts (its URL scheme, default port 6379) and answers
-//! `invalid-address` when it is not allowed. Open connections live in the
-//! instance's resource table and close with it.
+//! `invalid-address` when it is not allowed. Only TCP addresses (`redis://`,
+//! `rediss://`) are accepted; a Unix socket address is refused before anything is
+//! opened. Open connections live in the instance's resource table, count against
+//! the instance's outbound connection budget, and close with it.
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue, RedisError, Value};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
+use super::connections::ConnectionPermit;
 use super::destination::Destination;
 use super::state::HostState;
 
@@ -32,6 +35,18 @@ const V1_REDIS_TYPES: &str = "fermyon:spin/redis-types";
 /// One open connection of a guest (the `connection` resource).
 pub struct RedisConnection {
     conn: MultiplexedConnection,
+    _slot: ConnectionPermit,
+}
+
+/// Refuses a Redis address that is not TCP (`redis://` or `rediss://`), such as a
+/// Unix socket (`redis+unix://`, `unix://`); shared with the Redis key-value stores.
+pub(crate) fn check_tcp_scheme(address: &str) -> Result<(), String> {
+    let scheme = address.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("redis" | "rediss") => Ok(()),
+        Some(other) => Err(format!("redis address scheme `{other}` is not supported; use redis:// or rediss://")),
+        None => Err("redis address is not a redis:// or rediss:// URL".into()),
+    }
 }
 
 /// Adds the outbound redis interface to `linker`, plus the function-less
@@ -107,6 +122,9 @@ impl bindings::fermyon::spin::redis::Host for HostState {}
 
 impl bindings::fermyon::spin::redis::HostConnection for HostState {
     async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<RedisConnection>, Error>> {
+        if let Err(e) = check_tcp_scheme(&address) {
+            return Ok(Err(Error::Other(e)));
+        }
         let Some(dest) = Destination::parse(&address) else {
             return Ok(Err(Error::InvalidAddress));
         };
@@ -117,9 +135,13 @@ impl bindings::fermyon::spin::redis::HostConnection for HostState {
             Ok(c) => c,
             Err(_) => return Ok(Err(Error::InvalidAddress)),
         };
+        let Some(slot) = self.connections.try_open() else {
+            tracing::warn!("component `{}`: outbound redis refused: {}", self.component_id, self.connections.refusal());
+            return Ok(Err(Error::TooManyConnections));
+        };
         let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
         match client.get_multiplexed_async_connection_with_config(&config).await {
-            Ok(conn) => Ok(Ok(self.table.push(RedisConnection { conn })?)),
+            Ok(conn) => Ok(Ok(self.table.push(RedisConnection { conn, _slot: slot })?)),
             Err(e) => Ok(Err(guest_error(e))),
         }
     }
@@ -225,5 +247,33 @@ mod tests {
         assert!(matches!(out[3], RedisResult::Binary(ref b) if b == b"x"));
         assert!(matches!(out[4], RedisResult::Status(ref s) if s == "PONG"));
         assert!(Flattened::from_redis_value(&Value::Map(vec![])).is_err());
+    }
+
+    #[test]
+    fn only_tcp_addresses_are_accepted() {
+        assert!(check_tcp_scheme("redis://127.0.0.1:6379").is_ok());
+        assert!(check_tcp_scheme("REDISS://cache.example.com").is_ok());
+        for address in ["redis+unix:///run/redis.sock", "unix:///run/redis.sock", "valkey://h", "127.0.0.1:6379"] {
+            let e = check_tcp_scheme(address).unwrap_err();
+            assert!(e.contains("redis://"), "{address}: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unix_sockets_are_refused_and_connections_are_capped() {
+        use bindings::fermyon::spin::redis::HostConnection as _;
+        let server = crate::host::test_redis::TestRedis::start();
+        let template = crate::host::InstanceTemplate::for_tests(&["*://*:*"], 2);
+        let mut state = template.instantiate_state(&[]).unwrap();
+
+        let unix = state.open("redis+unix://localhost/tmp/redis.sock".into()).await.unwrap();
+        assert!(matches!(unix, Err(Error::Other(ref e)) if e.contains("redis+unix")));
+
+        let a = state.open(server.url()).await.unwrap().ok().unwrap();
+        let _b = state.open(server.url()).await.unwrap().ok().unwrap();
+        assert!(matches!(state.open(server.url()).await.unwrap(), Err(Error::TooManyConnections)));
+        bindings::fermyon::spin::redis::HostConnection::drop(&mut state, a).await.unwrap();
+        let c = state.open(server.url()).await.unwrap().ok().unwrap();
+        state.set(c, "k".into(), b"v".to_vec()).await.unwrap().ok().unwrap();
     }
 }

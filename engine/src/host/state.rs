@@ -7,6 +7,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::connections::ConnectionBudget;
 use super::key_value::{KeyValueAccess, KeyValueInstance};
 use super::memory::InstanceMemory;
 use super::outbound_http::OutboundHttp;
@@ -34,18 +35,22 @@ pub struct InstanceTemplate {
     pub sqlite: Arc<SqliteAccess>,
     /// Cap on the linear memory and table storage of one instance, in bytes.
     pub max_instance_memory: u64,
+    /// Outbound connections (Redis, MQTT, in-flight HTTP) one instance may hold at once.
+    pub max_outbound_connections: usize,
 }
 
 impl InstanceTemplate {
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
     pub fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
+        let connections = ConnectionBudget::new(self.max_outbound_connections);
         Ok(HostState {
             wasi: self.wasi.build(args)?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             component_id: self.component_id.clone().into(),
             allowed_hosts: self.allowed_hosts.clone(),
-            outbound_http: self.outbound_http.clone(),
+            outbound_http: self.outbound_http.for_instance(connections.clone()),
+            connections,
             variables: self.variables.clone(),
             key_value: KeyValueInstance::new(self.key_value.clone()),
             sqlite: SqliteInstance::new(self.sqlite.clone()),
@@ -62,6 +67,7 @@ pub struct HostState {
     pub(crate) http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
     pub(crate) outbound_http: OutboundHttp,
+    pub(crate) connections: ConnectionBudget,
     pub(crate) variables: Arc<ComponentVariables>,
     pub(crate) key_value: KeyValueInstance,
     pub(crate) sqlite: SqliteInstance,
@@ -99,5 +105,25 @@ impl WasiView for HostState {
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound_http }
+    }
+}
+
+#[cfg(test)]
+impl InstanceTemplate {
+    /// A template for host tests: outbound `allowed` hosts and `max_outbound_connections`.
+    pub(crate) fn for_tests(allowed: &[&str], max_outbound_connections: usize) -> Self {
+        let entries: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+        let allowed_hosts = Arc::new(AllowedHosts::parse(&entries, |t| Ok(t.to_string())).unwrap());
+        Self {
+            component_id: "test".into(),
+            wasi: WasiTemplate::default(),
+            variables: Arc::new(ComponentVariables::new(Default::default())),
+            allowed_hosts: allowed_hosts.clone(),
+            outbound_http: OutboundHttp::new("test", allowed_hosts),
+            key_value: Arc::default(),
+            sqlite: Arc::default(),
+            max_instance_memory: 64 << 20,
+            max_outbound_connections,
+        }
     }
 }

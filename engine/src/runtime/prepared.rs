@@ -115,6 +115,7 @@ impl Runtime {
                 key_value: Arc::new(opts.key_value.access_for(&c.id, &c.key_value_stores())?),
                 sqlite: Arc::new(opts.sqlite.access_for(&c.id, &c.sqlite_databases())?),
                 max_instance_memory: opts.limits.max_instance_memory,
+                max_outbound_connections: opts.limits.max_outbound_connections,
             };
             let source = ComponentSource { content_dir: opts.content_dir.as_deref(), trusted: &opts.trusted_artifacts };
             let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;

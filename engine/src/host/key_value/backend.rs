@@ -220,8 +220,13 @@ redis.call('SET', KEYS[1], ARGV[3])
 return 1
 "#;
 
+/// Keys one `SCAN` step asks the server for.
+const SCAN_COUNT: usize = 1_000;
+
 /// A Redis-backed store. Connects on first use and reconnects after an outage;
 /// while the server is unreachable, operations fail with the client's error.
+/// Listing keys walks them with `SCAN`, never `KEYS`, so a large database is not
+/// blocked while a guest lists it.
 pub struct RedisStore {
     url: String,
     display_url: String,
@@ -229,8 +234,10 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// A store on the Redis server at `url` (validated now, connected later).
+    /// A store on the Redis server at `url` (validated now, connected later);
+    /// only TCP addresses (`redis://`, `rediss://`) are accepted.
     pub fn new(url: &str) -> anyhow::Result<Self> {
+        crate::host::outbound_redis::check_tcp_scheme(url).map_err(anyhow::Error::msg)?;
         let info: redis::ConnectionInfo =
             redis::IntoConnectionInfo::into_connection_info(url).map_err(|e| anyhow::anyhow!("invalid url: {e}"))?;
         let display_url = format!("{}", info.addr);
@@ -264,7 +271,25 @@ impl RedisStore {
     }
 
     async fn keys(&self) -> KvResult<Vec<String>> {
-        self.conn().await?.keys("*").await.map_err(|e| e.to_string())
+        let mut conn = self.conn().await?;
+        let mut keys = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(SCAN_COUNT)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            // SCAN may return a key twice while the server rehashes.
+            keys.extend(batch.into_iter().filter(|k| seen.insert(k.clone())));
+            if next == 0 {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
     }
 
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
@@ -282,5 +307,38 @@ impl RedisStore {
             .await
             .map_err(|e| e.to_string())?;
         Ok(swapped == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::test_redis::TestRedis;
+
+    #[tokio::test]
+    async fn redis_keys_are_listed_with_scan() {
+        // Without KEYS on the server the listing can only work through SCAN.
+        let server = TestRedis::start_with(&["--rename-command", "KEYS", ""]);
+        let store = RedisStore::new(&server.url()).unwrap();
+        let mut expected: Vec<String> = (0..2_500).map(|i| format!("key-{i}")).collect();
+        let mut conn = store.conn().await.unwrap();
+        let mut pipe = redis::pipe();
+        for k in &expected {
+            pipe.set(k, b"v".as_slice()).ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await.unwrap();
+        let mut keys = store.keys().await.unwrap();
+        keys.sort();
+        expected.sort();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn redis_stores_refuse_unix_sockets() {
+        for url in ["redis+unix:///run/redis.sock", "unix:///run/redis.sock"] {
+            let e = RedisStore::new(url).err().unwrap().to_string();
+            assert!(e.contains("not supported") && e.contains("redis://"), "{url}: {e}");
+        }
+        assert!(RedisStore::new("redis://127.0.0.1:6379/2").is_ok());
     }
 }

@@ -2,8 +2,10 @@
 //! do not depend on which interface version the guest imports.
 
 use rusqlite::types::ValueRef;
+use rusqlite::ErrorCode;
 
 use super::connection::SharedConnection;
+use super::guard::{self, Deadline, Denials, SqlLimits};
 
 /// A SQLite value as guests see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,12 +43,22 @@ pub enum ExecuteError {
 /// A database labelled in the app (`default`, or `[sqlite_database.<label>]`).
 pub struct SqliteDatabase {
     conn: SharedConnection,
+    limits: SqlLimits,
+    denials: Denials,
 }
 
 impl SqliteDatabase {
-    /// Wraps an open connection.
-    pub fn new(conn: SharedConnection) -> Self {
-        Self { conn }
+    /// Puts an open connection under the guest rules (`guard.rs`) with the default limits.
+    pub fn new(conn: SharedConnection) -> anyhow::Result<Self> {
+        Self::with_limits(conn, SqlLimits::default())
+    }
+
+    /// Puts an open connection under the guest rules with `limits`.
+    pub fn with_limits(conn: SharedConnection, limits: SqlLimits) -> anyhow::Result<Self> {
+        let denials = conn
+            .run_now(|c| guard::install(c, &limits))
+            .map_err(|e| anyhow::anyhow!("cannot restrict the database {} for guests: {e}", conn.describe()))?;
+        Ok(Self { conn, limits, denials })
     }
 
     /// Where the data lives, for start-up messages.
@@ -55,22 +67,72 @@ impl SqliteDatabase {
     }
 
     /// Runs the first statement in `statement` with `params` bound, returning its rows.
+    /// Refusals, runaway statements and oversize results are the guest's `io` error.
     pub async fn execute(&self, statement: String, params: Vec<SqlValue>) -> Result<QueryOutput, ExecuteError> {
-        self.conn.run(move |c| run_statement(c, &statement, &params)).await.map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DiskFull) => ExecuteError::DatabaseFull,
+        let (limits, denials) = (self.limits, self.denials.clone());
+        let outcome = self
+            .conn
+            .run(move |c| {
+                denials.take();
+                run_statement(c, &statement, &params, &limits)
+            })
+            .await;
+        outcome.map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => ExecuteError::DatabaseFull,
+            Some(ErrorCode::AuthorizationForStatementDenied) => match self.denials.take() {
+                Some(reason) => ExecuteError::Io(format!("not authorized: {reason}")),
+                None => ExecuteError::Io(e.to_string()),
+            },
+            Some(ErrorCode::OperationInterrupted) => ExecuteError::Io(format!(
+                "the statement ran longer than {:?} and was stopped",
+                self.limits.statement_timeout
+            )),
+            Some(ErrorCode::TooBig) => ExecuteError::Io(too_big(self.limits.max_result_bytes)),
             _ => ExecuteError::Io(e.to_string()),
         })
     }
 }
 
-fn run_statement(c: &rusqlite::Connection, statement: &str, params: &[SqlValue]) -> rusqlite::Result<QueryOutput> {
+fn too_big(max: usize) -> String {
+    format!("the result is larger than the {max}-byte limit on one statement's result; select fewer rows or columns")
+}
+
+fn run_statement(
+    c: &rusqlite::Connection,
+    statement: &str,
+    params: &[SqlValue],
+    limits: &SqlLimits,
+) -> rusqlite::Result<QueryOutput> {
+    let _deadline = Deadline::arm(c, limits.statement_timeout);
     let mut stmt = c.prepare_cached(statement)?;
     let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let mut size = columns.iter().map(|c| c.len()).sum::<usize>();
     let bound = rusqlite::params_from_iter(params.iter().map(to_sql));
-    let rows = stmt
-        .query_map(bound, |row| (0..columns.len()).map(|i| row.get_ref(i).map(from_sql)).collect())?
-        .collect::<rusqlite::Result<Vec<Vec<SqlValue>>>>()?;
+    let mut query = stmt.query(bound)?;
+    let mut rows = Vec::new();
+    while let Some(row) = query.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            let value = row.get_ref(i)?;
+            size = size.saturating_add(value_size(value));
+            if size > limits.max_result_bytes {
+                let toobig = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG);
+                return Err(rusqlite::Error::SqliteFailure(toobig, Some(too_big(limits.max_result_bytes))));
+            }
+            values.push(from_sql(value));
+        }
+        rows.push(values);
+    }
     Ok(QueryOutput { columns, rows })
+}
+
+/// The bytes a value takes in the result: its slot, plus its text or blob.
+fn value_size(v: ValueRef<'_>) -> usize {
+    let payload = match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.len(),
+        ValueRef::Integer(_) | ValueRef::Real(_) | ValueRef::Null => 0,
+    };
+    std::mem::size_of::<SqlValue>() + payload
 }
 
 fn to_sql(v: &SqlValue) -> rusqlite::types::Value {
@@ -100,7 +162,7 @@ mod tests {
 
     #[tokio::test]
     async fn values_round_trip_and_errors_are_described() {
-        let db = SqliteDatabase::new(SharedConnection::open(None).unwrap());
+        let db = SqliteDatabase::new(SharedConnection::open(None).unwrap()).unwrap();
         let create = "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)";
         assert_eq!(db.execute(create.into(), vec![]).await.unwrap(), QueryOutput::default());
         let row = vec![
@@ -116,5 +178,86 @@ mod tests {
         assert_eq!(out.rows, vec![row]);
         let Err(ExecuteError::Io(e)) = db.execute("SELEKT".into(), vec![]).await else { panic!() };
         assert!(e.contains("SELEKT"), "{e}");
+    }
+
+    fn io_error(r: Result<QueryOutput, ExecuteError>) -> String {
+        match r {
+            Err(ExecuteError::Io(m)) => m,
+            other => panic!("expected an io error, got {other:?}"),
+        }
+    }
+
+    fn database_in(dir: &std::path::Path, limits: SqlLimits) -> SqliteDatabase {
+        SqliteDatabase::with_limits(SharedConnection::open(Some(&dir.join("db.sqlite"))).unwrap(), limits).unwrap()
+    }
+
+    #[tokio::test]
+    async fn attach_of_a_file_is_refused_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database_in(dir.path(), SqlLimits::default());
+        let target = dir.path().join("elsewhere.db");
+        let sql = format!("ATTACH DATABASE '{}' AS other", target.display());
+        let e = io_error(db.execute(sql, vec![]).await);
+        assert!(e.starts_with("not authorized"), "{e}");
+        // A filename bound as a parameter reaches the authorizer without its text.
+        let bound = vec![SqlValue::Text(target.display().to_string())];
+        let e = io_error(db.execute("ATTACH ?1 AS other".into(), bound).await);
+        assert!(e.starts_with("not authorized"), "{e}");
+        assert!(io_error(db.execute("DETACH DATABASE main".into(), vec![]).await).starts_with("not authorized"));
+        assert!(!target.exists());
+    }
+
+    #[tokio::test]
+    async fn vacuum_into_is_refused_before_the_file_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database_in(dir.path(), SqlLimits::default());
+        db.execute("CREATE TABLE t (x)".into(), vec![]).await.unwrap();
+        let target = dir.path().join("copy.db");
+        let e = io_error(db.execute(format!("VACUUM INTO '{}'", target.display()), vec![]).await);
+        assert!(e.starts_with("not authorized"), "{e}");
+        assert!(!target.exists());
+    }
+
+    #[tokio::test]
+    async fn pragmas_outside_the_read_only_list_are_refused() {
+        let db = SqliteDatabase::new(SharedConnection::open(None).unwrap()).unwrap();
+        db.execute("CREATE TABLE t (x INTEGER)".into(), vec![]).await.unwrap();
+        for pragma in ["PRAGMA journal_mode=OFF", "PRAGMA writable_schema=ON", "PRAGMA main.synchronous = 0"] {
+            let e = io_error(db.execute(pragma.into(), vec![]).await);
+            assert!(e.starts_with("not authorized") && e.contains("PRAGMA"), "{pragma}: {e}");
+        }
+        assert!(io_error(db.execute("SELECT load_extension('x')".into(), vec![]).await).starts_with("not authorized"));
+        let info = db.execute("PRAGMA table_info(t)".into(), vec![]).await.unwrap();
+        assert_eq!(info.rows.len(), 1);
+        let version = db.execute("PRAGMA user_version".into(), vec![]).await.unwrap();
+        assert_eq!(version.rows, vec![vec![SqlValue::Integer(0)]]);
+    }
+
+    #[tokio::test]
+    async fn a_runaway_statement_is_stopped_and_the_database_stays_usable() {
+        let limits = SqlLimits { statement_timeout: std::time::Duration::from_millis(200), ..SqlLimits::default() };
+        let db = SqliteDatabase::with_limits(SharedConnection::open(None).unwrap(), limits).unwrap();
+        let busy = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+        let started = std::time::Instant::now();
+        let e = io_error(db.execute(busy.into(), vec![]).await);
+        assert!(e.contains("ran longer than 200ms"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        let one = db.execute("SELECT 1".into(), vec![]).await.unwrap();
+        assert_eq!(one.rows, vec![vec![SqlValue::Integer(1)]]);
+    }
+
+    #[tokio::test]
+    async fn an_oversize_result_is_an_error() {
+        let limits = SqlLimits { max_result_bytes: 64 << 10, ..SqlLimits::default() };
+        let db = SqliteDatabase::with_limits(SharedConnection::open(None).unwrap(), limits).unwrap();
+        // Many small rows add up...
+        let rows = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100000) SELECT x FROM c";
+        let e = io_error(db.execute(rows.into(), vec![]).await);
+        assert!(e.contains("larger than the 65536-byte limit"), "{e}");
+        // ...and one value alone may not exceed the limit either.
+        let e = io_error(db.execute("SELECT zeroblob(1000000)".into(), vec![]).await);
+        assert!(e.contains("65536-byte limit"), "{e}");
+        let small = db.execute("SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2)".into(), vec![]).await.unwrap();
+        assert_eq!(small.rows.len(), 2);
     }
 }

@@ -36,7 +36,7 @@ impl Labelled<SqliteDatabase> {
                 (None, DEFAULT_LABEL) => state_dir.map(|d| d.join(DEFAULT_FILE)),
                 (None, _) => return None,
             };
-            Some(SharedConnection::open(path.as_deref()).map(SqliteDatabase::new))
+            Some(SharedConnection::open(path.as_deref()).and_then(SqliteDatabase::new))
         })
     }
 }

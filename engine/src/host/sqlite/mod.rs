@@ -2,11 +2,13 @@
 //! `fermyon:spin/sqlite`. Configuration: the component's `sqlite_databases` and
 //! the runtime config's `[sqlite_database.<label>]`; the `default` label lives in
 //! the state directory unless configured. The connection type is shared with the
-//! SQLite key-value stores.
+//! SQLite key-value stores. Guest SQL runs under `guard`: no other files, no
+//! storage-changing PRAGMAs, a deadline per statement and a cap on results.
 
 pub(crate) mod connection;
 mod database;
 mod databases;
+mod guard;
 mod v1;
 mod v2;
 
@@ -15,6 +17,7 @@ use wasmtime::component::Linker;
 pub use super::labelled::DEFAULT_LABEL;
 pub use database::{ExecuteError, QueryOutput, SqlValue, SqliteDatabase};
 pub use databases::{SqliteAccess, SqliteDatabases, SqliteInstance, DEFAULT_FILE};
+pub use guard::{SqlLimits, DEFAULT_MAX_RESULT_BYTES, DEFAULT_STATEMENT_TIMEOUT};
 
 use super::state::HostState;
 
