@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR
 SPIN_TEST_GUESTS ?= /var/tmp/css-guests
 export SPIN_TEST_GUESTS
 
-.PHONY: setup guests build test variant-tests demo bench fuzz fmt clippy variants
+.PHONY: setup guests build test variant-tests demo bench soak fuzz fmt clippy variants
 
 setup:
 	bash integration/scripts/setup-host.sh
@@ -41,6 +41,12 @@ demo: guests build
 ## Requests/s and p99 against `wasmtime serve` and a native hyper server (release build).
 bench: guests
 	bash integration/scripts/bench.sh
+
+## Lifecycle soak (not part of `make test`): SOAK_PODS (100) Pods created and deleted
+## through the CRI must leave no shim, mount or cgroup behind; SIGTERM under 64
+## clients must answer every request written before the signal.
+soak: guests build
+	cargo run -p integration --bin soak
 
 ## Every fuzz target (engine/fuzz) with libFuzzer for FUZZ_SECONDS each (not part of
 ## `make test`, which replays the committed corpus instead).

@@ -25,6 +25,8 @@ pub struct TaskSpec<'a> {
     pub mounts: &'a [(&'a Path, &'a str)],
     /// The command (for a Spin image, `/` and container args).
     pub command: &'a [&'a str],
+    /// `readOnlyRootFilesystem`: the image's rootfs mounted read-only.
+    pub read_only: bool,
 }
 
 /// A running private containerd; stopped (with its tasks) on drop.
@@ -181,12 +183,23 @@ impl Containerd {
         extra: &[&str],
     ) -> anyhow::Result<Running> {
         let command: Vec<&str> = std::iter::once("/").chain(extra.iter().copied()).collect();
-        self.run_task_on(&TaskSpec { runtime: RUNTIME, image, id, env, mounts: &[], command: &command })
+        self.run_task_on(&TaskSpec {
+            runtime: RUNTIME,
+            image,
+            id,
+            env,
+            mounts: &[],
+            command: &command,
+            read_only: false,
+        })
     }
 
     /// Starts `ctr run --rm --net-host` for `spec` in the foreground.
     pub fn run_task_on(&self, spec: &TaskSpec<'_>) -> anyhow::Result<Running> {
         let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", spec.runtime].map(String::from).to_vec();
+        if spec.read_only {
+            args.push("--read-only".into());
+        }
         for (k, v) in spec.env {
             args.push("--env".into());
             args.push(format!("{k}={v}"));

@@ -1,10 +1,11 @@
 //! Node-grade isolation under a private containerd: an image that ships native
 //! code instead of wasm is refused, and a Pod deleted while its app compiles
-//! goes at once instead of after its grace period.
+//! goes at once instead of after its grace period; `readOnlyRootFilesystem`
+//! works with the documented emptyDir and fails with one line without it.
 
 use std::time::{Duration, Instant};
 
-use integration::containerd::Containerd;
+use integration::containerd::{Containerd, TaskSpec, RUNTIME};
 use integration::fixtures::{assert_refused, copy_of};
 use integration::{guests, paths};
 
@@ -42,4 +43,30 @@ fn native_code_and_sigterm_while_compiling_under_containerd() {
     assert!(!out.contains("Serving"), "it finished compiling before the signal; the test proves nothing:\n{out}");
     assert_eq!(code, 143, "{out}");
     eprintln!("task exited {:?} after SIGTERM", signalled.elapsed());
+
+    // readOnlyRootFilesystem: rust-echo stages files, so it needs the emptyDir at /tmp.
+    containerd.import_app(&guests::app("rust-echo"), "test.local/rust-echo:latest", false).unwrap();
+    let listen = format!("127.0.0.1:{}", integration::process::free_port());
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
+    let spec = |id, mounts| TaskSpec {
+        runtime: RUNTIME,
+        image: "test.local/rust-echo:latest",
+        id,
+        env: &env,
+        mounts,
+        command: &["/"],
+        read_only: true,
+    };
+    let (code, out) = containerd.run_task_on(&spec("read-only", &[])).unwrap().wait(Duration::from_secs(60)).unwrap();
+    assert_refused("read-only without emptyDir", code, &out, &["read-only", "mount an emptyDir at /tmp"]);
+    let empty_dir = tempfile::tempdir().unwrap();
+    let mounts = [(empty_dir.path(), "/tmp")];
+    let mut task = containerd.run_task_on(&spec("read-only-tmp", &mounts)).unwrap();
+    let base = format!("http://{listen}");
+    integration::http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", task.output()));
+    let r = integration::http::get(&format!("{base}/files?path=/hello.txt")).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    containerd.kill_task("read-only-tmp", "SIGTERM").unwrap();
+    task.wait(Duration::from_secs(10)).unwrap();
 }

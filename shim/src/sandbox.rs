@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use containerd_shim_wasm::sandbox::context::RuntimeContext;
+use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
 use containerd_shim_wasm::sandbox::Sandbox;
 
 use spin_engine::host::StdioMode;
@@ -60,13 +60,21 @@ async fn run(
     env: std::collections::BTreeMap<String, String>,
     signals: Signals,
 ) -> anyhow::Result<i32> {
-    let work_dir = writable_dir();
-    let app = resolve(ctx.entrypoint().source, Path::new("/"), &work_dir)?;
+    let scratch = scratch_dir(&env);
+    let source = ctx.entrypoint().source;
+    // OCI content is always written out; a rootfs app needs a writable folder only
+    // to stage files, so `readOnlyRootFilesystem` works without one otherwise.
+    let work_dir = match source {
+        Source::Oci(_) => scratch.clone().map_err(anyhow::Error::msg)?,
+        Source::File(_) => scratch.clone().unwrap_or_else(|_| PathBuf::from("/")),
+    };
+    let app = resolve(source, Path::new("/"), &work_dir)?;
     let mut locked = app.locked;
     if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {
         retain_components(&mut locked, ids)?;
     }
     let env = container_env::with_variable_aliases(&locked, env);
+    let locked_has_files = locked.components.iter().any(|c| !c.files.is_empty());
     let runtime_config = Path::new(RUNTIME_CONFIG_PATH)
         .is_file()
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
@@ -91,7 +99,11 @@ async fn run(
             runtime_config,
             stdio: StdioMode::Inherit,
             compile_cache,
-            staging_dir: Some(work_dir.join("files")),
+            staging_dir: match (&scratch, locked_has_files) {
+                (Ok(dir), _) => Some(dir.join("files")),
+                (Err(why), true) => anyhow::bail!("{why}"),
+                (Err(_), false) => None,
+            },
             content_dir: app.content_dir,
             trusted_artifacts: app.trusted_artifacts,
             limits,
@@ -104,14 +116,18 @@ async fn run(
     .await
 }
 
-/// A writable scratch directory inside the container: `$TMPDIR`, `/tmp`, or `/.spin`.
-fn writable_dir() -> PathBuf {
-    let candidates = [std::env::var_os("TMPDIR").map(PathBuf::from), Some("/tmp".into()), Some("/.spin".into())];
+/// A writable scratch directory inside the container: the container's `$TMPDIR`,
+/// `/tmp`, or `/.spin`; or, with `readOnlyRootFilesystem` and none of them
+/// mounted, the one line that says what to mount.
+fn scratch_dir(env: &std::collections::BTreeMap<String, String>) -> Result<PathBuf, String> {
+    let candidates = [env.get("TMPDIR").map(PathBuf::from), Some("/tmp".into()), Some(STATE_DIR.into())];
     for dir in candidates.into_iter().flatten() {
         let d = dir.join("spin-shim");
-        if std::fs::create_dir_all(&d).is_ok() {
-            return d;
+        if std::fs::create_dir_all(&d).is_ok() && tempfile::tempfile_in(&d).is_ok() {
+            return Ok(d);
         }
     }
-    PathBuf::from("/")
+    Err("no writable folder for the app's files: the root filesystem is read-only (readOnlyRootFilesystem); \
+         mount an emptyDir at /tmp"
+        .to_string())
 }

@@ -77,7 +77,9 @@ impl Runtime {
         resolver.validate()?;
         let staging = match &opts.staging_dir {
             Some(d) => d.clone(),
-            None => tempfile::Builder::new().prefix("spin-staging-").tempdir()?.keep(),
+            // Created only if a component has files to stage; a random name, so
+            // nobody can prepare the folder in advance.
+            None => std::env::temp_dir().join(format!("spin-staging-{}", random_suffix())),
         };
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
@@ -177,6 +179,13 @@ impl Runtime {
             .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
         Ok(PreparedComponent { id: c.id.clone(), component, pre, template })
     }
+}
+
+/// 16 hex digits from the kernel's random source.
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    hex::encode(bytes)
 }
 
 /// Where a component's bytes may come from.

@@ -97,7 +97,8 @@ fn start_shim(containerd: &Containerd, id: &str, cache: Option<&Path>) -> anyhow
         mounts.push((dir, CACHE_MOUNT));
     }
     let begin = Instant::now();
-    let spec = TaskSpec { runtime: RUNTIME, image: HELLO, id, env: &env, mounts: &mounts, command: &["/"] };
+    let spec =
+        TaskSpec { runtime: RUNTIME, image: HELLO, id, env: &env, mounts: &mounts, command: &["/"], read_only: false };
     let task = containerd.run_task_on(&spec)?;
     wait_first_200(task, &format!("http://{listen}/"), begin)
 }
@@ -106,8 +107,15 @@ fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
     let listen = format!("127.0.0.1:{}", free_port());
     let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
     let begin = Instant::now();
-    let spec =
-        TaskSpec { runtime: "io.containerd.runc.v2", image: BUSYBOX, id, env: &[], mounts: &[], command: &command };
+    let spec = TaskSpec {
+        runtime: "io.containerd.runc.v2",
+        image: BUSYBOX,
+        id,
+        env: &[],
+        mounts: &[],
+        command: &command,
+        read_only: false,
+    };
     let task = containerd.run_task_on(&spec)?;
     wait_first_200(task, &format!("http://{listen}/"), begin)
 }
