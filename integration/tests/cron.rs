@@ -66,6 +66,21 @@ fn handler_errors_are_logged_and_the_schedule_goes_on() {
     assert_eq!(app.process.try_status(), None, "the app stopped after a handler error:\n{}", app.output());
 }
 
+#[test]
+fn a_handler_past_the_event_deadline_is_cut_off_and_logged() {
+    // The guest sleeps in a host call (no wasm runs), 6 s against a 1 s deadline.
+    let env = "environment = { CRON_SLEEP_MS = \"6000\" }\n";
+    let (_tmp, dir) = with_manifest(GUEST, &manifest("*/3 * * * * *", env, ""));
+    let mut app = start(&dir, &[("SPIN_REQUEST_TIMEOUT", "1s")], &[]).unwrap();
+    app.wait_for_line("cron tick ", START_TIMEOUT).unwrap();
+    let line = app.wait_for_line("event deadline", Duration::from_secs(5)).unwrap();
+    assert!(line.contains("`tick`") && line.contains("rust-cron"), "{line}");
+    std::thread::sleep(Duration::from_secs(6));
+    let out = app.output();
+    assert!(!out.contains("cron done"), "a handler ran past its deadline:\n{out}");
+    assert_eq!(app.process.try_status(), None, "a deadline must not stop the schedule:\n{out}");
+}
+
 fn refused(manifest: &str, expect: &[&str]) {
     let (_tmp, dir) = with_manifest(GUEST, manifest);
     let (code, out) = run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();

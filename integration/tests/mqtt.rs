@@ -146,6 +146,35 @@ fn bad_settings_are_refused_with_one_line_naming_trigger_and_field() {
 }
 
 #[test]
+fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() {
+    let broker = Mosquitto::start().unwrap();
+    // The handler publishes to a port that accepts and never answers: it waits in
+    // a host call (up to outbound MQTT's own 30 s), where no epoch deadline reaches.
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"mqtt-stuck\"\n\
+         [application.trigger.mqtt]\n{ADDRESS}\n[variables]\nmqtt_address = {{ required = true }}\n\
+         sink_address = {{ required = true }}\n\
+         [[trigger.mqtt]]\nid = \"mqtt-in\"\ncomponent = \"rust-mqtt\"\ntopic = \"{IN_TOPIC}\"\nqos = \"1\"\n\
+         [component.rust-mqtt]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"mqtt://127.0.0.1:*\"]\n\
+         [component.rust-mqtt.variables]\nmqtt_address = \"{{{{ sink_address }}}}\"\n"
+    );
+    let (_tmp, dir) = with_manifest("rust-mqtt", &manifest);
+    let (address, sink_address) = (broker.address(), format!("mqtt://127.0.0.1:{}", sink.local_addr().unwrap().port()));
+    let env = [
+        ("SPIN_VARIABLE_MQTT_ADDRESS", address.as_str()),
+        ("SPIN_VARIABLE_SINK_ADDRESS", sink_address.as_str()),
+        ("SPIN_REQUEST_TIMEOUT", "2s"),
+    ];
+    let mut app = event_app::start(&dir, &env, &[]).unwrap();
+    let seen = format!("mqtt: {IN_TOPIC} stuck-");
+    probe_until(&broker, &mut app, "stuck", START_TIMEOUT, |app| !app.lines_containing(&seen).is_empty());
+    let line = app.wait_for_line("event deadline", Duration::from_secs(8)).unwrap();
+    assert!(line.contains("`mqtt-in`") && line.contains("failed on a message"), "{line}");
+    assert!(app.process.try_status().is_none(), "a deadline must not end the app:\n{}", app.output());
+}
+
+#[test]
 fn outbound_mqtt_is_denied_without_allowed_outbound_hosts() {
     let broker = Mosquitto::start().unwrap();
     let out = broker.subscribe(OUT_TOPIC).unwrap();

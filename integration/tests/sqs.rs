@@ -22,9 +22,15 @@ fn manifest(queue_url: &str, extra: &str) -> String {
 
 /// Serves `manifest` with the environment that points it at `moto`.
 fn start(moto: &Moto, manifest: &str) -> (tempfile::TempDir, EventApp) {
+    start_with(moto, manifest, &[])
+}
+
+/// Like [`start`], with `extra` variables (limits) in the app's environment.
+fn start_with(moto: &Moto, manifest: &str, extra: &[(&str, &str)]) -> (tempfile::TempDir, EventApp) {
     let (tmp, dir) = with_manifest("rust-sqs", manifest);
     let env = moto.app_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
     let app = event_app::start(&dir, &env, &[]).unwrap();
     (tmp, app)
 }
@@ -94,6 +100,40 @@ fn two_hundred_messages_none_lost_none_left() {
         .collect();
     let missing: Vec<&String> = sent.iter().filter(|b| !seen.contains(*b)).collect();
     assert!(missing.is_empty(), "never handled: {missing:?}");
+}
+
+#[test]
+fn a_handler_past_the_event_deadline_is_cut_off_and_its_message_stays() {
+    let moto = Moto::start().unwrap();
+    let url = moto.create_queue("deadline", 30).unwrap();
+    // The guest sleeps in a host call (no wasm runs), 20 s against a 2 s deadline.
+    moto.send(&url, &["sleep 20000".to_string()]).unwrap();
+    let (_tmp, mut app) = start_with(&moto, &manifest(&url, ""), &[("SPIN_REQUEST_TIMEOUT", "2s")]);
+    app.wait_for_line("sqs: sleep 20000", START_TIMEOUT).unwrap();
+    let cut = app.wait_for_line("event deadline", Duration::from_secs(8)).unwrap();
+    assert!(cut.contains("`jobs`") && cut.contains("stays on the queue"), "{cut}");
+    let (visible, in_flight) = moto.counts(&url).unwrap();
+    assert_eq!(visible + in_flight, 1, "the cut-off message must stay; output:\n{}", app.output());
+    let out = app.output();
+    assert!(!out.contains("sqs: done sleep 20000"), "the handler ran past its deadline:\n{out}");
+    assert!(app.process.try_status().is_none(), "a deadline must not end the trigger:\n{out}");
+}
+
+#[test]
+fn no_more_handlers_run_at_once_than_the_concurrency_limit() {
+    let moto = Moto::start().unwrap();
+    let url = moto.create_queue("capped", 30).unwrap();
+    moto.send(&url, &vec!["sleep 2000".to_string(); 6]).unwrap();
+    let limit = [("SPIN_MAX_CONCURRENT_REQUESTS", "2")];
+    let (_tmp, mut app) = start_with(&moto, &manifest(&url, "max_messages = 10\n"), &limit);
+    app.wait_for_lines("sqs: done sleep 2000", 6, START_TIMEOUT + Duration::from_secs(60)).unwrap();
+    // Before the first handler finished, no more than two had started.
+    let out = app.output();
+    let before_first_done = out.split("sqs: done sleep 2000").next().unwrap();
+    let started = before_first_done.matches("sqs: sleep 2000").count();
+    assert_eq!(started, 2, "handlers started before the first ended:\n{out}");
+    let counts = moto.wait_for_total(&url, 0, Duration::from_secs(30)).unwrap();
+    assert_eq!(counts, (0, 0), "output:\n{out}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::CronTriggerConfig;
@@ -28,6 +29,8 @@ impl TriggerPlugin for CronTrigger {
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let mut jobs = Vec::new();
+        // Calls running at once, across every schedule of the app.
+        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
         for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "cron") {
             let cfg = CronTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
             let schedule = cfg.schedule(&trigger.id)?;
@@ -37,7 +40,8 @@ impl TriggerPlugin for CronTrigger {
             jobs.push(CronJob {
                 trigger_id: trigger.id.clone(),
                 schedule,
-                executor: Arc::new(CronExecutor::new(component.clone())?),
+                executor: Arc::new(CronExecutor::new(component.clone(), app.limits().event_timeout)?),
+                limiter: limiter.clone(),
             });
         }
         Ok(Box::new(PreparedCron { jobs }))
@@ -49,12 +53,14 @@ struct CronJob {
     trigger_id: String,
     schedule: cron::Schedule,
     executor: Arc<CronExecutor>,
+    limiter: Arc<Semaphore>,
 }
 
 impl CronJob {
     /// Sleeps until each tick and calls the guest in its own task (a slow handler
-    /// does not delay the next tick); stops on shutdown, dropping calls in flight,
-    /// or when the schedule has no more ticks.
+    /// does not delay the next tick; a tick that finds every slot taken is skipped);
+    /// stops on shutdown, dropping calls in flight, or when the schedule has no
+    /// more ticks.
     async fn run(self, shutdown: Shutdown) {
         let mut calls = JoinSet::new();
         let mut last: Option<DateTime<Utc>> = None;
@@ -68,9 +74,17 @@ impl CronJob {
                 _ = shutdown.cancelled() => break,
             }
             last = Some(tick);
+            let Ok(permit) = self.limiter.clone().try_acquire_owned() else {
+                tracing::warn!(
+                    "trigger `{}`: tick {tick} skipped: the limit of calls running at once is reached",
+                    self.trigger_id
+                );
+                continue;
+            };
             let executor = self.executor.clone();
             let trigger_id = self.trigger_id.clone();
             calls.spawn(async move {
+                let _permit = permit;
                 let timestamp = u64::try_from(tick.timestamp()).unwrap_or_default();
                 if let Err(msg) = executor.call(timestamp).await {
                     tracing::error!("trigger `{trigger_id}`: component `{}`: {msg}", executor.id());

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::sync::Semaphore;
 
 use crate::config::{RawAppConfig, RawTriggerConfig};
 use crate::executor::MqttExecutor;
@@ -39,6 +40,8 @@ impl TriggerPlugin for MqttTrigger {
         let broker = Arc::new(RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?);
         let shared = triggers.len() > 1;
         let mut listeners = Vec::new();
+        // Handlers running at once, across every subscription of the app.
+        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
         for trigger in &triggers {
             let subscription = RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?
                 .resolve(&trigger.id, |t| app.render(t))?;
@@ -46,7 +49,7 @@ impl TriggerPlugin for MqttTrigger {
                 .component(&subscription.component)
                 .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?;
             let executor = Arc::new(
-                MqttExecutor::new(component.clone())
+                MqttExecutor::new(component.clone(), app.limits().event_timeout)
                     .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?,
             );
             listeners.push(Listener {
@@ -54,6 +57,7 @@ impl TriggerPlugin for MqttTrigger {
                 client_id: session::client_id(&broker, &trigger.id, shared),
                 subscription,
                 executor,
+                limiter: limiter.clone(),
             });
         }
         Ok(Box::new(PreparedMqtt { listeners }))

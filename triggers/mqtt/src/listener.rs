@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, Outgoing, Publish, SubscribeReasonCode};
 use spin_engine::trigger::{Backoff, Shutdown};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{BrokerConfig, Subscription};
 use crate::executor::MqttExecutor;
@@ -35,6 +35,8 @@ pub struct Listener {
     pub client_id: String,
     /// The component's handler.
     pub executor: Arc<MqttExecutor>,
+    /// Slots for handlers running at once (shared by every MQTT trigger of the app).
+    pub limiter: Arc<Semaphore>,
 }
 
 /// How the connection loop ended.
@@ -51,7 +53,12 @@ impl Listener {
         let (client, mut events) =
             AsyncClient::new(session::options(&self.broker, self.client_id.clone()), session::REQUEST_CAPACITY);
         let (tx, rx) = mpsc::unbounded_channel();
-        let handler = tokio::spawn(handle_in_order(self.executor.clone(), self.subscription.trigger_id.clone(), rx));
+        let handler = tokio::spawn(handle_in_order(
+            self.executor.clone(),
+            self.limiter.clone(),
+            self.subscription.trigger_id.clone(),
+            rx,
+        ));
         let ended = self.connection_loop(&client, &mut events, &tx, &shutdown).await;
         self.goodbye(&client, &mut events).await;
         drop(tx);
@@ -171,10 +178,17 @@ impl Listener {
     }
 }
 
-/// Calls the component for each message, one at a time in arrival order; failures
-/// are logged and the next message is handled.
-async fn handle_in_order(executor: Arc<MqttExecutor>, trigger_id: String, mut rx: mpsc::UnboundedReceiver<Publish>) {
+/// Calls the component for each message, one at a time in arrival order and each
+/// in a free slot of `limiter`; failures (a deadline too) are logged and the next
+/// message is handled.
+async fn handle_in_order(
+    executor: Arc<MqttExecutor>,
+    limiter: Arc<Semaphore>,
+    trigger_id: String,
+    mut rx: mpsc::UnboundedReceiver<Publish>,
+) {
     while let Some(msg) = rx.recv().await {
+        let Ok(_slot) = limiter.acquire().await else { return };
         if let Err(e) = executor.execute(&msg.topic, &msg.payload).await {
             tracing::error!(
                 "mqtt trigger `{trigger_id}`: component `{}` failed on a message from `{}`: {e:#}",

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use spin_engine::trigger::Shutdown;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::aws_error::describe;
@@ -41,11 +42,18 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
     );
     while !shutdown.is_cancelled() {
         reap(&mut in_flight);
+        // No receive while every handler slot is taken: what is not received stays
+        // on the queue for this or another replica.
+        let batch = usize::from(trigger.max_messages.min(SQS_MAX_BATCH));
+        let mut slots = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slots = free_slots(&queue.limiter, batch) => slots,
+        };
         let request = queue
             .client
             .receive_message()
             .queue_url(&trigger.queue_url)
-            .max_number_of_messages(i32::from(trigger.max_messages.min(SQS_MAX_BATCH)))
+            .max_number_of_messages(i32::try_from(slots.len()).unwrap_or(1))
             .wait_time_seconds(0)
             .set_message_system_attribute_names(non_empty(
                 trigger.system_attributes.iter().map(|s| MessageSystemAttributeName::from(s.as_str())).collect(),
@@ -61,7 +69,13 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
                 let secs = timeout.get(&queue.client, &trigger.queue_url).await;
                 for msg in out.messages.unwrap_or_default() {
                     let queue = queue.clone();
-                    in_flight.spawn(async move { queue.process(msg, secs).await });
+                    // SQS returns at most the number asked for; a surplus would be
+                    // handled without a slot rather than lost.
+                    let slot = slots.pop();
+                    in_flight.spawn(async move {
+                        let _slot = slot;
+                        queue.process(msg, secs).await
+                    });
                 }
                 continue;
             }
@@ -81,12 +95,26 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
                 pause
             }
         };
+        drop(slots);
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(pause) => {}
         }
     }
     finish(&trigger.trigger_id, in_flight, drain).await;
+}
+
+/// Waits for one free handler slot, then takes up to `batch` in all.
+async fn free_slots(limiter: &Arc<Semaphore>, batch: usize) -> Vec<OwnedSemaphorePermit> {
+    let Ok(first) = limiter.clone().acquire_owned().await else { return Vec::new() };
+    let mut slots = vec![first];
+    while slots.len() < batch {
+        match limiter.clone().try_acquire_owned() {
+            Ok(slot) => slots.push(slot),
+            Err(_) => break,
+        }
+    }
+    slots
 }
 
 /// Collects handler tasks that have ended, logging any that panicked.

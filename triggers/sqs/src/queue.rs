@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::Message as SqsMessage;
 use aws_sdk_sqs::Client;
+use tokio::sync::Semaphore;
 
 use crate::aws_error::describe;
 use crate::config::QueueTrigger;
@@ -20,6 +21,9 @@ pub struct Queue {
     pub client: Client,
     /// The handling component.
     pub executor: Arc<SqsExecutor>,
+    /// Slots for handlers running at once (shared by all queues); a message is
+    /// received only when a slot is free for it.
+    pub limiter: Arc<Semaphore>,
 }
 
 impl Queue {
