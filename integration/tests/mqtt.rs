@@ -1,14 +1,16 @@
 //! The MQTT trigger and outbound MQTT through `spin-shim up`, against a real
 //! mosquitto started per test: the SDK-built guest `rust-mqtt` receives what is
 //! published on `shim/in` and publishes `echo:<payload>` to `shim/out`; the trigger
-//! survives a broker outage; bad settings are refused at start; outbound MQTT is
-//! denied without `allowed_outbound_hosts`.
+//! survives a broker outage and a restart of the app (nothing published meanwhile
+//! is lost); bad settings are refused at start; outbound MQTT is denied without
+//! `allowed_outbound_hosts`.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use integration::event_app::{self, EventApp, START_TIMEOUT};
 use integration::fixtures::{refusal, with_manifest};
-use integration::services::mosquitto::{Mosquitto, Subscriber};
+use integration::services::mosquitto::{publish_at, Mosquitto, Subscriber};
 
 const IN_TOPIC: &str = "shim/in";
 const OUT_TOPIC: &str = "shim/out";
@@ -95,6 +97,49 @@ fn trigger_reconnects_and_resubscribes_after_a_broker_outage() {
     let output = app.output();
     assert!(output.contains("reconnect attempt 1 in"), "each attempt must be logged:\n{output}");
     assert!(app.process.try_status().is_none(), "the outage ended the app:\n{output}");
+}
+
+#[test]
+fn every_qos1_message_of_a_burst_is_handled_across_a_sigterm_and_restart() {
+    let broker = Mosquitto::start().unwrap();
+    let out = broker.subscribe(OUT_TOPIC).unwrap();
+    let dir = integration::guests::app("rust-mqtt");
+    let mut app = start(&broker, &dir);
+    wait_ready(&broker, &mut app, &out, "probe", START_TIMEOUT);
+    let burst: Vec<String> = (0..150).map(|i| format!("burst-{i:03}")).collect();
+    let mut echoed = BTreeSet::new();
+    let collect = |echoed: &mut BTreeSet<String>| {
+        echoed.extend(out.drain().into_iter().filter_map(|m| m.strip_prefix("echo:burst-").map(str::to_string)));
+    };
+    std::thread::scope(|s| {
+        // QoS 1 publishes, paced so that the burst runs across the restart.
+        let (port, burst) = (broker.port, &burst);
+        let publisher = s.spawn(move || {
+            for body in burst {
+                publish_at(port, IN_TOPIC, body).unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let end = Instant::now() + Duration::from_secs(60);
+        while echoed.len() < 10 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+            collect(&mut echoed);
+        }
+        assert!(echoed.len() >= 10, "too few echoes before the restart; output:\n{}", app.output());
+        let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
+        assert_eq!(code, 0, "{output}");
+        assert!(!publisher.is_finished(), "the burst ended before SIGTERM; make it longer");
+        app = start(&broker, &dir);
+        publisher.join().unwrap();
+    });
+    let end = Instant::now() + START_TIMEOUT;
+    while echoed.len() < burst.len() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        collect(&mut echoed);
+    }
+    let missing: Vec<&String> =
+        burst.iter().filter(|b| !echoed.contains(b.trim_start_matches("burst-"))).collect();
+    assert!(missing.is_empty(), "never handled: {missing:?}; output after the restart:\n{}", app.output());
 }
 
 /// A manifest for the `rust-mqtt` guest: `app_table` is the body of

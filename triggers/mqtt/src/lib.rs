@@ -2,8 +2,10 @@
 //!
 //! App settings come from `[application.trigger.mqtt]` (`address`, `username`,
 //! `password`, `keep_alive_interval`), each `[[trigger.mqtt]]` names a `component`,
-//! a `topic` and a `qos`. Every trigger has its own connection; every message is
-//! handled in a fresh instance of the component, in arrival order per trigger.
+//! a `topic` and a `qos`. Every trigger has its own connection and persistent
+//! session; every message is handled in a fresh instance of the component, in
+//! arrival order per trigger, and a QoS 1/2 message is acknowledged only once its
+//! handler succeeded.
 
 pub mod config;
 pub mod executor;
@@ -54,7 +56,7 @@ impl TriggerPlugin for MqttTrigger {
             );
             listeners.push(Listener {
                 broker: broker.clone(),
-                client_id: session::client_id(&broker, &trigger.id, shared),
+                client_id: session::client_id(&broker, locked.name().unwrap_or("app"), &trigger.id, shared),
                 subscription,
                 executor,
                 limiter: limiter.clone(),
