@@ -6,6 +6,7 @@ pub mod executor;
 pub mod schedule;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -17,6 +18,9 @@ use tokio::task::JoinSet;
 use crate::config::CronTriggerConfig;
 use crate::executor::CronExecutor;
 use crate::schedule::{next_tick, wait_until};
+
+/// How long calls in flight may finish after a shutdown request.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The `cron` trigger plugin.
 #[derive(Default)]
@@ -59,8 +63,8 @@ struct CronJob {
 impl CronJob {
     /// Sleeps until each tick and calls the guest in its own task (a slow handler
     /// does not delay the next tick; a tick that finds every slot taken is skipped);
-    /// stops on shutdown, dropping calls in flight, or when the schedule has no
-    /// more ticks.
+    /// stops on shutdown, letting calls in flight finish within [`DRAIN_TIMEOUT`],
+    /// or when the schedule has no more ticks.
     async fn run(self, shutdown: Shutdown) {
         let mut calls = JoinSet::new();
         let mut last: Option<DateTime<Utc>> = None;
@@ -93,10 +97,26 @@ impl CronJob {
             // Reap finished calls so the set does not grow.
             while calls.try_join_next().is_some() {}
         }
-        if shutdown.is_cancelled() {
-            calls.abort_all();
+        if !shutdown.is_cancelled() {
+            while calls.join_next().await.is_some() {}
+            return;
         }
-        while calls.join_next().await.is_some() {}
+        if !calls.is_empty() {
+            tracing::info!(
+                "trigger `{}`: waiting up to {DRAIN_TIMEOUT:?} for {} call(s) in flight",
+                self.trigger_id,
+                calls.len()
+            );
+        }
+        let drained = async { while calls.join_next().await.is_some() {} };
+        if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
+            tracing::warn!(
+                "trigger `{}`: {} call(s) still running {DRAIN_TIMEOUT:?} after shutdown were stopped",
+                self.trigger_id,
+                calls.len()
+            );
+            calls.shutdown().await;
+        }
     }
 }
 
