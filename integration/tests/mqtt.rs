@@ -137,8 +137,7 @@ fn every_qos1_message_of_a_burst_is_handled_across_a_sigterm_and_restart() {
         std::thread::sleep(Duration::from_millis(200));
         collect(&mut echoed);
     }
-    let missing: Vec<&String> =
-        burst.iter().filter(|b| !echoed.contains(b.trim_start_matches("burst-"))).collect();
+    let missing: Vec<&String> = burst.iter().filter(|b| !echoed.contains(b.trim_start_matches("burst-"))).collect();
     assert!(missing.is_empty(), "never handled: {missing:?}; output after the restart:\n{}", app.output());
 }
 

@@ -127,10 +127,8 @@ fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() 
     // it waits in a host call, where no epoch deadline reaches.
     let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let manifest = std::fs::read_to_string(guests::app("rust-redis").join("spin.toml")).unwrap();
-    let stuck = manifest.replace(
-        "redis_address = \"{{ redis_address }}\"\n",
-        "redis_address = \"{{ sink_address }}\"\n",
-    );
+    let stuck =
+        manifest.replace("redis_address = \"{{ redis_address }}\"\n", "redis_address = \"{{ sink_address }}\"\n");
     let stuck = stuck.replace("[variables]\n", "[variables]\nsink_address = { required = true }\n");
     assert_ne!(manifest, stuck, "the guest manifest no longer has the expected lines");
     let (_tmp, dir) = with_manifest("rust-redis", &stuck);
