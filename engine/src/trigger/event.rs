@@ -59,7 +59,7 @@ mod tests {
     #[tokio::test]
     async fn a_call_within_its_deadline_or_unbounded_returns_its_result() {
         assert_eq!(run_event(Some(Duration::from_secs(5)), |_| async { anyhow::Ok(7) }).await.unwrap(), 7);
-        let e = run_event(None, |d| async move {
+        let e = run_event::<(), _, _>(None, |d| async move {
             anyhow::ensure!(d.is_none(), "deadline");
             anyhow::bail!("own")
         })

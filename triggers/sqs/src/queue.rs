@@ -37,8 +37,9 @@ impl Queue {
         let id = display_id(&msg);
         let url = &self.trigger.queue_url;
         let lease = Lease::hold(&self.client, url, msg.receipt_handle(), id, timeout_secs);
+        let guest_msg = to_guest(&msg);
         let outcome = tokio::select! {
-            outcome = self.executor.handle(&to_guest(&msg)) => Some(outcome),
+            outcome = self.executor.handle(&guest_msg) => Some(outcome),
             _ = abort.cancelled() => None,
         };
         if let Some(lease) = lease {
