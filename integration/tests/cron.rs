@@ -1,5 +1,6 @@
 //! The cron trigger through `spin-shim up`: ticks on a seconds-first schedule,
-//! handler errors logged while the schedule goes on, SIGTERM, bad expressions.
+//! handler errors logged while the schedule goes on, calls in flight drained on
+//! SIGTERM, the event deadline, bad expressions and schedules that never fire.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,6 +67,36 @@ fn handler_errors_are_logged_and_the_schedule_goes_on() {
     assert_eq!(app.process.try_status(), None, "the app stopped after a handler error:\n{}", app.output());
 }
 
+#[test]
+fn sigterm_lets_calls_in_flight_finish_before_exiting() {
+    let env = "environment = { CRON_SLEEP_MS = \"3000\" }\n";
+    let (_tmp, dir) = with_manifest(GUEST, &manifest("*/2 * * * * *", env, ""));
+    let mut app = start(&dir, &[], &[]).unwrap();
+    app.wait_for_line("cron tick ", START_TIMEOUT).unwrap();
+    let (code, out) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{out}");
+    let started: Vec<&str> = out.lines().filter_map(|l| l.trim().strip_prefix("cron tick ")).collect();
+    assert!(!started.is_empty(), "{out}");
+    for ts in started {
+        assert!(out.contains(&format!("cron done {ts}")), "the call of tick {ts} was cut off:\n{out}");
+    }
+}
+
+#[test]
+fn a_handler_past_the_event_deadline_is_cut_off_and_logged() {
+    // The guest sleeps in a host call (no wasm runs), 6 s against a 1 s deadline.
+    let env = "environment = { CRON_SLEEP_MS = \"6000\" }\n";
+    let (_tmp, dir) = with_manifest(GUEST, &manifest("*/3 * * * * *", env, ""));
+    let mut app = start(&dir, &[("SPIN_REQUEST_TIMEOUT", "1s")], &[]).unwrap();
+    app.wait_for_line("cron tick ", START_TIMEOUT).unwrap();
+    let line = app.wait_for_line("event deadline", Duration::from_secs(5)).unwrap();
+    assert!(line.contains("`tick`") && line.contains("rust-cron"), "{line}");
+    std::thread::sleep(Duration::from_secs(6));
+    let out = app.output();
+    assert!(!out.contains("cron done"), "a handler ran past its deadline:\n{out}");
+    assert_eq!(app.process.try_status(), None, "a deadline must not stop the schedule:\n{out}");
+}
+
 fn refused(manifest: &str, expect: &[&str]) {
     let (_tmp, dir) = with_manifest(GUEST, manifest);
     let (code, out) = run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();
@@ -77,6 +108,11 @@ fn refused(manifest: &str, expect: &[&str]) {
 fn invalid_cron_expression_is_refused_naming_trigger_and_field() {
     refused(&manifest("every second", "", ""), &["`tick`", "cron_expression"]);
     refused(&manifest("* * * * *", "", ""), &["`tick`", "cron_expression"]);
+}
+
+#[test]
+fn a_schedule_that_never_fires_is_refused_naming_the_trigger() {
+    refused(&manifest("0 0 0 30 2 *", "", ""), &["`tick`", "cron_expression", "never fires"]);
 }
 
 #[test]

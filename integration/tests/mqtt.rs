@@ -1,14 +1,16 @@
 //! The MQTT trigger and outbound MQTT through `spin-shim up`, against a real
 //! mosquitto started per test: the SDK-built guest `rust-mqtt` receives what is
 //! published on `shim/in` and publishes `echo:<payload>` to `shim/out`; the trigger
-//! survives a broker outage; bad settings are refused at start; outbound MQTT is
-//! denied without `allowed_outbound_hosts`.
+//! survives a broker outage and a restart of the app (nothing published meanwhile
+//! is lost); bad settings are refused at start; outbound MQTT is denied without
+//! `allowed_outbound_hosts`.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use integration::event_app::{self, EventApp, START_TIMEOUT};
 use integration::fixtures::{refusal, with_manifest};
-use integration::services::mosquitto::{Mosquitto, Subscriber};
+use integration::services::mosquitto::{publish_at, Mosquitto, Subscriber};
 
 const IN_TOPIC: &str = "shim/in";
 const OUT_TOPIC: &str = "shim/out";
@@ -97,6 +99,48 @@ fn trigger_reconnects_and_resubscribes_after_a_broker_outage() {
     assert!(app.process.try_status().is_none(), "the outage ended the app:\n{output}");
 }
 
+#[test]
+fn every_qos1_message_of_a_burst_is_handled_across_a_sigterm_and_restart() {
+    let broker = Mosquitto::start().unwrap();
+    let out = broker.subscribe(OUT_TOPIC).unwrap();
+    let dir = integration::guests::app("rust-mqtt");
+    let mut app = start(&broker, &dir);
+    wait_ready(&broker, &mut app, &out, "probe", START_TIMEOUT);
+    let burst: Vec<String> = (0..150).map(|i| format!("burst-{i:03}")).collect();
+    let mut echoed = BTreeSet::new();
+    let collect = |echoed: &mut BTreeSet<String>| {
+        echoed.extend(out.drain().into_iter().filter_map(|m| m.strip_prefix("echo:burst-").map(str::to_string)));
+    };
+    std::thread::scope(|s| {
+        // QoS 1 publishes, paced so that the burst runs across the restart.
+        let (port, burst) = (broker.port, &burst);
+        let publisher = s.spawn(move || {
+            for body in burst {
+                publish_at(port, IN_TOPIC, body).unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let end = Instant::now() + Duration::from_secs(60);
+        while echoed.len() < 10 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+            collect(&mut echoed);
+        }
+        assert!(echoed.len() >= 10, "too few echoes before the restart; output:\n{}", app.output());
+        let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
+        assert_eq!(code, 0, "{output}");
+        assert!(!publisher.is_finished(), "the burst ended before SIGTERM; make it longer");
+        app = start(&broker, &dir);
+        publisher.join().unwrap();
+    });
+    let end = Instant::now() + START_TIMEOUT;
+    while echoed.len() < burst.len() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        collect(&mut echoed);
+    }
+    let missing: Vec<&String> = burst.iter().filter(|b| !echoed.contains(b.trim_start_matches("burst-"))).collect();
+    assert!(missing.is_empty(), "never handled: {missing:?}; output after the restart:\n{}", app.output());
+}
+
 /// A manifest for the `rust-mqtt` guest: `app_table` is the body of
 /// `[application.trigger.mqtt]` (omitted when `None`), `trigger` extra lines of the
 /// `mqtt-in` trigger. The component has no `allowed_outbound_hosts`.
@@ -143,6 +187,35 @@ fn bad_settings_are_refused_with_one_line_naming_trigger_and_field() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+#[test]
+fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() {
+    let broker = Mosquitto::start().unwrap();
+    // The handler publishes to a port that accepts and never answers: it waits in
+    // a host call (up to outbound MQTT's own 30 s), where no epoch deadline reaches.
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"mqtt-stuck\"\n\
+         [application.trigger.mqtt]\n{ADDRESS}\n[variables]\nmqtt_address = {{ required = true }}\n\
+         sink_address = {{ required = true }}\n\
+         [[trigger.mqtt]]\nid = \"mqtt-in\"\ncomponent = \"rust-mqtt\"\ntopic = \"{IN_TOPIC}\"\nqos = \"1\"\n\
+         [component.rust-mqtt]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"mqtt://127.0.0.1:*\"]\n\
+         [component.rust-mqtt.variables]\nmqtt_address = \"{{{{ sink_address }}}}\"\n"
+    );
+    let (_tmp, dir) = with_manifest("rust-mqtt", &manifest);
+    let (address, sink_address) = (broker.address(), format!("mqtt://127.0.0.1:{}", sink.local_addr().unwrap().port()));
+    let env = [
+        ("SPIN_VARIABLE_MQTT_ADDRESS", address.as_str()),
+        ("SPIN_VARIABLE_SINK_ADDRESS", sink_address.as_str()),
+        ("SPIN_REQUEST_TIMEOUT", "2s"),
+    ];
+    let mut app = event_app::start(&dir, &env, &[]).unwrap();
+    let seen = format!("mqtt: {IN_TOPIC} stuck-");
+    probe_until(&broker, &mut app, "stuck", START_TIMEOUT, |app| !app.lines_containing(&seen).is_empty());
+    let line = app.wait_for_line("event deadline", Duration::from_secs(8)).unwrap();
+    assert!(line.contains("`mqtt-in`") && line.contains("failed on a message"), "{line}");
+    assert!(app.process.try_status().is_none(), "a deadline must not end the app:\n{}", app.output());
 }
 
 #[test]

@@ -121,6 +121,33 @@ fn subscription_survives_a_broker_outage() {
 }
 
 #[test]
+fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() {
+    let redis = RedisServer::start().unwrap();
+    // The handler's outbound Redis goes to a port that accepts and never answers:
+    // it waits in a host call, where no epoch deadline reaches.
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let manifest = std::fs::read_to_string(guests::app("rust-redis").join("spin.toml")).unwrap();
+    let stuck =
+        manifest.replace("redis_address = \"{{ redis_address }}\"\n", "redis_address = \"{{ sink_address }}\"\n");
+    let stuck = stuck.replace("[variables]\n", "[variables]\nsink_address = { required = true }\n");
+    assert_ne!(manifest, stuck, "the guest manifest no longer has the expected lines");
+    let (_tmp, dir) = with_manifest("rust-redis", &stuck);
+    let sink_address = format!("redis://127.0.0.1:{}", sink.local_addr().unwrap().port());
+    let address = redis.address();
+    let env = [
+        ("SPIN_VARIABLE_REDIS_ADDRESS", address.as_str()),
+        ("SPIN_VARIABLE_SINK_ADDRESS", sink_address.as_str()),
+        ("SPIN_REQUEST_TIMEOUT", "2s"),
+    ];
+    let mut app = event_app::start(&dir, &env, &[]).unwrap();
+    app.wait_for_line(&format!("Active Channels on 127.0.0.1:{}:", redis.port()), START_TIMEOUT).unwrap();
+    redis.publish_until_received("messages", "stuck", HANDLED).unwrap();
+    let line = app.wait_for_line("event deadline", Duration::from_secs(8)).unwrap();
+    assert!(line.contains("failed to handle a message on channel `messages`"), "{line}");
+    assert_eq!(app.process.try_status(), None, "a deadline must not stop the trigger:\n{}", app.output());
+}
+
+#[test]
 fn outbound_redis_is_denied_without_allowed_hosts() {
     let manifest = std::fs::read_to_string(guests::app("rust-redis").join("spin.toml")).unwrap();
     let denied = manifest.replace("allowed_outbound_hosts = [\"redis://127.0.0.1:*\"]\n", "");

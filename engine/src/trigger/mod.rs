@@ -4,6 +4,7 @@
 
 mod backoff;
 mod dispatcher;
+mod event;
 mod known;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ pub use tokio_util::sync::CancellationToken as Shutdown;
 
 pub use backoff::Backoff;
 pub use dispatcher::{run_app, TriggerRegistry};
+pub use event::{is_deadline, run_event, DeadlineExceeded};
 pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
 
 use crate::runtime::PreparedApp;

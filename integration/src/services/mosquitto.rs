@@ -92,33 +92,12 @@ impl Mosquitto {
     }
 
     fn client_options(&self, role: &str) -> MqttOptions {
-        let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
-        let mut o = MqttOptions::new(format!("test-{role}-{}-{n}", std::process::id()), "127.0.0.1", self.port);
-        o.set_keep_alive(Duration::from_secs(5));
-        o
+        client_options(self.port, role)
     }
 
     /// Publishes `payload` to `topic` at QoS 1 and waits for the broker's PUBACK.
     pub fn publish(&self, topic: &str, payload: &str) -> anyhow::Result<()> {
-        let (client, mut connection) = Client::new(self.client_options("pub"), 10);
-        client.publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())?;
-        let end = Instant::now() + PUBLISH_TIMEOUT;
-        loop {
-            let left = end.checked_duration_since(Instant::now()).unwrap_or_default();
-            match connection.recv_timeout(left) {
-                Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => break,
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => anyhow::bail!("publishing to {topic}: {e}"),
-                Err(_) => anyhow::bail!("publishing to {topic}: no PUBACK within {PUBLISH_TIMEOUT:?}"),
-            }
-        }
-        let _ = client.disconnect();
-        for event in connection.iter() {
-            if matches!(event, Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_)) {
-                break;
-            }
-        }
-        Ok(())
+        publish_at(self.port, topic, payload)
     }
 
     /// Subscribes to `topic` (QoS 1) in the background, resubscribing after every
@@ -154,6 +133,38 @@ impl Mosquitto {
             .map_err(|_| anyhow::anyhow!("no SUBACK for the test subscriber within {START_TIMEOUT:?}"))?;
         Ok(Subscriber { client, messages: rx, stop })
     }
+}
+
+/// Settings of a test client of the broker on `port`, with a unique client id.
+fn client_options(port: u16, role: &str) -> MqttOptions {
+    let n = NEXT_CLIENT.fetch_add(1, Ordering::Relaxed);
+    let mut o = MqttOptions::new(format!("test-{role}-{}-{n}", std::process::id()), "127.0.0.1", port);
+    o.set_keep_alive(Duration::from_secs(5));
+    o
+}
+
+/// Publishes `payload` to `topic` at QoS 1 on the broker at `port` and waits for
+/// its PUBACK (usable from any thread: it needs only the port).
+pub fn publish_at(port: u16, topic: &str, payload: &str) -> anyhow::Result<()> {
+    let (client, mut connection) = Client::new(client_options(port, "pub"), 10);
+    client.publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())?;
+    let end = Instant::now() + PUBLISH_TIMEOUT;
+    loop {
+        let left = end.checked_duration_since(Instant::now()).unwrap_or_default();
+        match connection.recv_timeout(left) {
+            Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => anyhow::bail!("publishing to {topic}: {e}"),
+            Err(_) => anyhow::bail!("publishing to {topic}: no PUBACK within {PUBLISH_TIMEOUT:?}"),
+        }
+    }
+    let _ = client.disconnect();
+    for event in connection.iter() {
+        if matches!(event, Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_)) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Mosquitto {

@@ -39,7 +39,7 @@ fn moto_server() -> PathBuf {
 
 /// A running `moto_server`; killed when dropped.
 pub struct Moto {
-    _process: Running,
+    process: Running,
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
     // The client is declared before the runtime so that it is dropped first.
@@ -73,7 +73,24 @@ impl Moto {
             .endpoint_url(&endpoint)
             .build();
         let client = aws_sdk_sqs::Client::from_conf(config);
-        Ok(Self { _process: process, endpoint, client, runtime })
+        Ok(Self { process, endpoint, client, runtime })
+    }
+
+    /// Freezes the server (SIGSTOP): connections stay open and requests hang, as in
+    /// a network partition or an overloaded endpoint.
+    pub fn pause(&self) {
+        self.process.signal(libc::SIGSTOP);
+    }
+
+    /// Lets a paused server go on (SIGCONT), with its queues as they were.
+    pub fn resume(&self) {
+        self.process.signal(libc::SIGCONT);
+    }
+
+    /// Removes every message of the queue (PurgeQueue).
+    pub fn purge(&self, queue_url: &str) -> anyhow::Result<()> {
+        self.runtime.block_on(self.client.purge_queue().queue_url(queue_url).send())?;
+        Ok(())
     }
 
     /// The environment that points an app's AWS SDK at this moto.

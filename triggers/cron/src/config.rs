@@ -2,6 +2,7 @@
 
 use std::str::FromStr as _;
 
+use chrono::Utc;
 use cron::Schedule;
 use serde::Deserialize;
 
@@ -21,17 +22,25 @@ impl CronTriggerConfig {
         serde_json::from_value(value.clone()).map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (cron): {e}"))
     }
 
-    /// The parsed schedule; an invalid expression is one line naming the trigger id
-    /// and `cron_expression`.
+    /// The parsed schedule; an invalid expression, or one that never fires from now
+    /// on (February 30, a year gone by), is one line naming the trigger id and
+    /// `cron_expression`.
     pub fn schedule(&self, trigger_id: &str) -> anyhow::Result<Schedule> {
-        Schedule::from_str(&self.cron_expression).map_err(|e| {
+        let schedule = Schedule::from_str(&self.cron_expression).map_err(|e| {
             let reason = e.to_string().replace('\n', " ");
             anyhow::anyhow!(
                 "trigger `{trigger_id}` (cron): invalid `cron_expression` {:?}: {reason} \
                  (expected `sec min hour day-of-month month day-of-week [year]`)",
                 self.cron_expression
             )
-        })
+        })?;
+        if schedule.upcoming(Utc).next().is_none() {
+            anyhow::bail!(
+                "trigger `{trigger_id}` (cron): `cron_expression` {:?} never fires (no such date from now on)",
+                self.cron_expression
+            );
+        }
+        Ok(schedule)
     }
 }
 
@@ -72,6 +81,15 @@ mod tests {
             let c = CronTriggerConfig::parse("tick", &json!({"component": "c", "cron_expression": expr})).unwrap();
             let e = c.schedule("tick").unwrap_err().to_string();
             assert!(e.contains("`tick`") && e.contains("cron_expression") && !e.contains('\n'), "{expr}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_schedule_that_never_fires_is_refused_naming_trigger_and_field() {
+        for expr in ["0 0 0 30 2 *", "0 0 0 31 4 *", "0 0 0 1 1 * 2001"] {
+            let c = CronTriggerConfig::parse("feb", &json!({"component": "c", "cron_expression": expr})).unwrap();
+            let e = c.schedule("feb").unwrap_err().to_string();
+            assert!(e.contains("`feb`") && e.contains("never fires") && !e.contains('\n'), "{expr}: {e}");
         }
     }
 

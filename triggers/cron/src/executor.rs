@@ -2,9 +2,11 @@
 //! world `spin-cron`) in a fresh instance per tick.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::run_event;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -20,12 +22,13 @@ use bindings::fermyon::spin_cron::cron_types::{Error as GuestError, Metadata};
 pub struct CronExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinCronPre<HostState>,
+    timeout: Option<Duration>,
 }
 
 impl CronExecutor {
-    /// Binds the export; fails (naming the component) when it is missing or has
-    /// another signature.
-    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+    /// Binds the export, each call bounded by `timeout`; fails (naming the
+    /// component) when it is missing or has another signature.
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
         let pre = bindings::SpinCronPre::new(component.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!(
                 "component `{}` is not a cron component: it must export `handle-cron-event: func(metadata) -> result<_, error>` of fermyon:spin-cron@2.0.0 ({}; it exports {})",
@@ -34,7 +37,7 @@ impl CronExecutor {
                 component.describe_exports()
             )
         })?;
-        Ok(Self { component, pre })
+        Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
@@ -42,15 +45,15 @@ impl CronExecutor {
         self.component.id()
     }
 
-    /// Calls the guest once for the tick at `timestamp` (Unix seconds). A guest
-    /// error or a trap is returned as one line.
+    /// Calls the guest once for the tick at `timestamp` (Unix seconds), within the
+    /// event deadline. A guest error, a trap or the deadline is returned as one line.
     pub async fn call(&self, timestamp: u64) -> Result<(), String> {
-        let result = async {
-            let mut store = self.component.new_store(&[], None)?;
+        let result = run_event(self.timeout, |deadline| async move {
+            let mut store = self.component.new_store(&[], deadline)?;
             let guest = self.pre.instantiate_async(&mut store).await?;
             let metadata = Metadata { timestamp };
             anyhow::Ok(guest.call_handle_cron_event(&mut store, metadata).await?)
-        }
+        })
         .await;
         match result {
             Ok(Ok(())) => Ok(()),

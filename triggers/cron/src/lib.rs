@@ -6,16 +6,21 @@ pub mod executor;
 pub mod schedule;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::CronTriggerConfig;
 use crate::executor::CronExecutor;
 use crate::schedule::{next_tick, wait_until};
+
+/// How long calls in flight may finish after a shutdown request.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
 
 /// The `cron` trigger plugin.
 #[derive(Default)]
@@ -28,6 +33,8 @@ impl TriggerPlugin for CronTrigger {
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let mut jobs = Vec::new();
+        // Calls running at once, across every schedule of the app.
+        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
         for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "cron") {
             let cfg = CronTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
             let schedule = cfg.schedule(&trigger.id)?;
@@ -37,7 +44,8 @@ impl TriggerPlugin for CronTrigger {
             jobs.push(CronJob {
                 trigger_id: trigger.id.clone(),
                 schedule,
-                executor: Arc::new(CronExecutor::new(component.clone())?),
+                executor: Arc::new(CronExecutor::new(component.clone(), app.limits().event_timeout)?),
+                limiter: limiter.clone(),
             });
         }
         Ok(Box::new(PreparedCron { jobs }))
@@ -49,11 +57,13 @@ struct CronJob {
     trigger_id: String,
     schedule: cron::Schedule,
     executor: Arc<CronExecutor>,
+    limiter: Arc<Semaphore>,
 }
 
 impl CronJob {
     /// Sleeps until each tick and calls the guest in its own task (a slow handler
-    /// does not delay the next tick); stops on shutdown, dropping calls in flight,
+    /// does not delay the next tick; a tick that finds every slot taken is skipped);
+    /// stops on shutdown, letting calls in flight finish within [`DRAIN_TIMEOUT`],
     /// or when the schedule has no more ticks.
     async fn run(self, shutdown: Shutdown) {
         let mut calls = JoinSet::new();
@@ -68,9 +78,17 @@ impl CronJob {
                 _ = shutdown.cancelled() => break,
             }
             last = Some(tick);
+            let Ok(permit) = self.limiter.clone().try_acquire_owned() else {
+                tracing::warn!(
+                    "trigger `{}`: tick {tick} skipped: the limit of calls running at once is reached",
+                    self.trigger_id
+                );
+                continue;
+            };
             let executor = self.executor.clone();
             let trigger_id = self.trigger_id.clone();
             calls.spawn(async move {
+                let _permit = permit;
                 let timestamp = u64::try_from(tick.timestamp()).unwrap_or_default();
                 if let Err(msg) = executor.call(timestamp).await {
                     tracing::error!("trigger `{trigger_id}`: component `{}`: {msg}", executor.id());
@@ -79,10 +97,26 @@ impl CronJob {
             // Reap finished calls so the set does not grow.
             while calls.try_join_next().is_some() {}
         }
-        if shutdown.is_cancelled() {
-            calls.abort_all();
+        if !shutdown.is_cancelled() {
+            while calls.join_next().await.is_some() {}
+            return;
         }
-        while calls.join_next().await.is_some() {}
+        if !calls.is_empty() {
+            tracing::info!(
+                "trigger `{}`: waiting up to {DRAIN_TIMEOUT:?} for {} call(s) in flight",
+                self.trigger_id,
+                calls.len()
+            );
+        }
+        let drained = async { while calls.join_next().await.is_some() {} };
+        if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
+            tracing::warn!(
+                "trigger `{}`: {} call(s) still running {DRAIN_TIMEOUT:?} after shutdown were stopped",
+                self.trigger_id,
+                calls.len()
+            );
+            calls.shutdown().await;
+        }
     }
 }
 

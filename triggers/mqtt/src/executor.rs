@@ -2,10 +2,12 @@
 //! `spin:mqtt-trigger` world) for one message, in a fresh instance.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::run_event;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -24,12 +26,13 @@ const EXPORT: &str = "handle-message";
 pub struct MqttExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinMqttPre<HostState>,
+    timeout: Option<Duration>,
 }
 
 impl MqttExecutor {
-    /// Binds the component's `handle-message` export; the error names the component
-    /// and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+    /// Binds the component's `handle-message` export, each call bounded by
+    /// `timeout`; the error names the component and what it exports instead.
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
         let pre = bindings::SpinMqttPre::new(component.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!(
                 "component `{}`: Expected component to export `{EXPORT}` (spin:mqtt-trigger), but it exports {} ({e})",
@@ -37,7 +40,7 @@ impl MqttExecutor {
                 component.describe_exports()
             )
         })?;
-        Ok(Self { component, pre })
+        Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
@@ -45,21 +48,24 @@ impl MqttExecutor {
         self.component.id()
     }
 
-    /// Runs the handler for one message in a fresh instance. A guest error or a
-    /// trap comes back as an error.
+    /// Runs the handler for one message in a fresh instance, within the event
+    /// deadline. A guest error, a trap or the deadline comes back as an error.
     pub async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
-        let mut store = self.component.new_store(&[], None)?;
-        let guest = self
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(anyhow::Error::from)
-            .context("instantiating the component")?;
-        let metadata = Metadata { topic: topic.to_string() };
-        let payload = payload.to_vec();
-        match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {
-            Ok(()) => Ok(()),
-            Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
-        }
+        run_event(self.timeout, |deadline| async move {
+            let mut store = self.component.new_store(&[], deadline)?;
+            let guest = self
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(anyhow::Error::from)
+                .context("instantiating the component")?;
+            let metadata = Metadata { topic: topic.to_string() };
+            let payload = payload.to_vec();
+            match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {
+                Ok(()) => Ok(()),
+                Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
+            }
+        })
+        .await
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! App settings come from `[application.trigger.mqtt]` (`address`, `username`,
 //! `password`, `keep_alive_interval`), each `[[trigger.mqtt]]` names a `component`,
-//! a `topic` and a `qos`. Every trigger has its own connection; every message is
-//! handled in a fresh instance of the component, in arrival order per trigger.
+//! a `topic` and a `qos`. Every trigger has its own connection and persistent
+//! session; every message is handled in a fresh instance of the component, in
+//! arrival order per trigger, and a QoS 1/2 message is acknowledged only once its
+//! handler succeeded.
 
 pub mod config;
 pub mod executor;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::sync::Semaphore;
 
 use crate::config::{RawAppConfig, RawTriggerConfig};
 use crate::executor::MqttExecutor;
@@ -39,6 +42,8 @@ impl TriggerPlugin for MqttTrigger {
         let broker = Arc::new(RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?);
         let shared = triggers.len() > 1;
         let mut listeners = Vec::new();
+        // Handlers running at once, across every subscription of the app.
+        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
         for trigger in &triggers {
             let subscription = RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?
                 .resolve(&trigger.id, |t| app.render(t))?;
@@ -46,14 +51,15 @@ impl TriggerPlugin for MqttTrigger {
                 .component(&subscription.component)
                 .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?;
             let executor = Arc::new(
-                MqttExecutor::new(component.clone())
+                MqttExecutor::new(component.clone(), app.limits().event_timeout)
                     .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?,
             );
             listeners.push(Listener {
                 broker: broker.clone(),
-                client_id: session::client_id(&broker, &trigger.id, shared),
+                client_id: session::client_id(&broker, locked.name().unwrap_or("app"), &trigger.id, shared),
                 subscription,
                 executor,
+                limiter: limiter.clone(),
             });
         }
         Ok(Box::new(PreparedMqtt { listeners }))

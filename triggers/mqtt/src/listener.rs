@@ -1,16 +1,22 @@
-//! One trigger's connection: connect, subscribe, hand every message to the
-//! component in order, and survive broker outages. A lost connection is retried
-//! with capped exponential backoff (each attempt logged) and the subscription is
-//! renewed whenever the broker did not keep the session. On shutdown the
-//! subscription is dropped, the client disconnects, and messages already received
-//! are still handled (within a drain limit).
+//! One trigger's connection: connect, subscribe after every connect (whether or
+//! not the broker kept the session), queue every message for the component, and
+//! acknowledge a QoS 1/2 message only once its handler succeeded. The queue is
+//! bounded: while it is full the connection is not read, so the broker holds the
+//! rest back (with manual acknowledgements it sends no more than its in-flight
+//! window anyway). A message whose handler failed, was cut off at its deadline or
+//! never ran stays unacknowledged and the broker delivers it again on the next
+//! connection of the persistent session. A lost connection is retried with capped
+//! exponential backoff (each attempt logged). On shutdown the message being handled
+//! is finished (within a drain limit) and acknowledged, and the client disconnects
+//! without unsubscribing, so a restart under the same client id gets what arrived
+//! meanwhile.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Incoming, Outgoing, Publish, SubscribeReasonCode};
+use rumqttc::{AsyncClient, Event, EventLoop, Incoming, Outgoing, Publish, QoS, SubscribeReasonCode};
 use spin_engine::trigger::{Backoff, Shutdown};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{BrokerConfig, Subscription};
 use crate::executor::MqttExecutor;
@@ -20,10 +26,12 @@ use crate::session;
 const BACKOFF_INITIAL: Duration = Duration::from_millis(500);
 /// Longest delay between reconnection attempts.
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// How long the UNSUBSCRIBE/DISCONNECT exchange may take at shutdown.
+/// How long the DISCONNECT exchange may take at shutdown.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long messages received before shutdown may still be handled.
+/// How long the message being handled at shutdown may take to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
+/// Messages received and not yet handled, per trigger.
+pub const QUEUE_CAPACITY: usize = 32;
 
 /// A trigger's subscription, its broker, and the component it feeds.
 pub struct Listener {
@@ -35,40 +43,52 @@ pub struct Listener {
     pub client_id: String,
     /// The component's handler.
     pub executor: Arc<MqttExecutor>,
+    /// Slots for handlers running at once (shared by every MQTT trigger of the app).
+    pub limiter: Arc<Semaphore>,
 }
 
 /// How the connection loop ended.
 enum Ended {
     /// Shutdown was requested.
     Shutdown,
-    /// The broker refused the subscription: retrying cannot help.
+    /// The broker refused the subscription, or the handler task is gone: retrying
+    /// cannot help.
     Refused(String),
 }
 
 impl Listener {
     /// Runs until `shutdown` (Ok) or until the broker refuses the subscription (Err).
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let (client, mut events) =
-            AsyncClient::new(session::options(&self.broker, self.client_id.clone()), session::REQUEST_CAPACITY);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let handler = tokio::spawn(handle_in_order(self.executor.clone(), self.subscription.trigger_id.clone(), rx));
+        let options = session::options(&self.broker, self.client_id.clone());
+        let (client, mut events) = AsyncClient::new(options, session::REQUEST_CAPACITY);
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let stop = Shutdown::new();
+        let handler = tokio::spawn(handle_in_order(Handling {
+            executor: self.executor.clone(),
+            limiter: self.limiter.clone(),
+            client: client.clone(),
+            trigger_id: self.subscription.trigger_id.clone(),
+            queue: rx,
+            stop: stop.clone(),
+        }));
         let ended = self.connection_loop(&client, &mut events, &tx, &shutdown).await;
-        self.goodbye(&client, &mut events).await;
+        stop.cancel();
         drop(tx);
-        self.drain(handler).await;
+        self.drain(handler, &mut events).await;
+        self.goodbye(&client, &mut events).await;
         match ended {
             Ended::Shutdown => Ok(()),
             Ended::Refused(reason) => Err(anyhow::anyhow!("{reason}")),
         }
     }
 
-    /// Polls the event loop: subscribes after every connect without a kept session,
-    /// forwards messages, and backs off between reconnection attempts.
+    /// Polls the event loop: subscribes after every connect, queues messages
+    /// (waiting while the queue is full), and backs off between reconnection attempts.
     async fn connection_loop(
         &self,
         client: &AsyncClient,
         events: &mut EventLoop,
-        tx: &mpsc::UnboundedSender<Publish>,
+        tx: &mpsc::Sender<Publish>,
         shutdown: &Shutdown,
     ) -> Ended {
         let sub = &self.subscription;
@@ -90,11 +110,11 @@ impl Listener {
                     }
                     backoff.reset();
                     if ack.session_present {
-                        tracing::info!(
-                            "mqtt trigger `{}`: session kept by the broker; still subscribed",
-                            sub.trigger_id
-                        );
-                    } else if let Err(e) = client.try_subscribe(sub.topic.clone(), session::qos(sub.qos)) {
+                        tracing::debug!("mqtt trigger `{}`: the broker kept the session", sub.trigger_id);
+                    }
+                    // Subscribing again is harmless when the session was kept, and
+                    // needed when the broker lost it (a restart without persistence).
+                    if let Err(e) = client.try_subscribe(sub.topic.clone(), session::qos(sub.qos)) {
                         // The request queue is empty right after a connect; this only
                         // fails if the event loop is gone.
                         return Ended::Refused(format!("mqtt trigger `{}`: cannot subscribe: {e}", sub.trigger_id));
@@ -115,8 +135,16 @@ impl Listener {
                     );
                 }
                 Ok(Event::Incoming(Incoming::Publish(p))) => {
-                    // The receiver lives until this loop ends.
-                    let _ = tx.send(p);
+                    // A full queue stops reading here: backpressure to the broker.
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ended::Shutdown,
+                        sent = tx.send(p) => if sent.is_err() {
+                            return Ended::Refused(format!(
+                                "mqtt trigger `{}`: the message handler task ended",
+                                sub.trigger_id
+                            ));
+                        },
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -134,13 +162,42 @@ impl Listener {
         }
     }
 
-    /// Drops the subscription (so the broker keeps nothing for a session that will
-    /// not come back) and disconnects, if connected; bounded by a short timeout.
+    /// Waits up to [`DRAIN_TIMEOUT`] for the message being handled, polling the
+    /// connection meanwhile so that its acknowledgement goes out. Messages that
+    /// arrive now are not acknowledged: the broker delivers them again.
+    async fn drain(&self, handler: tokio::task::JoinHandle<()>, events: &mut EventLoop) {
+        let abort = handler.abort_handle();
+        let pump = async {
+            while events.network.is_some() {
+                if events.poll().await.is_err() {
+                    break;
+                }
+            }
+            std::future::pending::<()>().await
+        };
+        let finished = tokio::time::timeout(DRAIN_TIMEOUT, async {
+            tokio::select! {
+                _ = handler => {}
+                _ = pump => {}
+            }
+        })
+        .await;
+        if finished.is_err() {
+            abort.abort();
+            tracing::warn!(
+                "mqtt trigger `{}`: the message being handled was stopped after {DRAIN_TIMEOUT:?}; it was not acknowledged",
+                self.subscription.trigger_id
+            );
+        }
+    }
+
+    /// Sends the acknowledgements still queued and disconnects, if connected,
+    /// keeping the session (and its subscription) for the next start; bounded by a
+    /// short timeout.
     async fn goodbye(&self, client: &AsyncClient, events: &mut EventLoop) {
         if events.network.is_none() {
             return;
         }
-        let _ = client.try_unsubscribe(self.subscription.topic.clone());
         let _ = client.try_disconnect();
         let done = tokio::time::timeout(GOODBYE_TIMEOUT, async {
             while let Ok(event) = events.poll().await {
@@ -157,30 +214,65 @@ impl Listener {
             );
         }
     }
-
-    /// Waits for the messages already received to be handled, up to [`DRAIN_TIMEOUT`].
-    async fn drain(&self, handler: tokio::task::JoinHandle<()>) {
-        let abort = handler.abort_handle();
-        if tokio::time::timeout(DRAIN_TIMEOUT, handler).await.is_err() {
-            abort.abort();
-            tracing::warn!(
-                "mqtt trigger `{}`: stopped before every received message was handled ({DRAIN_TIMEOUT:?} drain limit)",
-                self.subscription.trigger_id
-            );
-        }
-    }
 }
 
-/// Calls the component for each message, one at a time in arrival order; failures
-/// are logged and the next message is handled.
-async fn handle_in_order(executor: Arc<MqttExecutor>, trigger_id: String, mut rx: mpsc::UnboundedReceiver<Publish>) {
-    while let Some(msg) = rx.recv().await {
-        if let Err(e) = executor.execute(&msg.topic, &msg.payload).await {
-            tracing::error!(
-                "mqtt trigger `{trigger_id}`: component `{}` failed on a message from `{}`: {e:#}",
-                executor.component_id(),
-                msg.topic
-            );
+/// What the handler task of one trigger works with.
+struct Handling {
+    executor: Arc<MqttExecutor>,
+    limiter: Arc<Semaphore>,
+    client: AsyncClient,
+    trigger_id: String,
+    queue: mpsc::Receiver<Publish>,
+    stop: Shutdown,
+}
+
+/// Calls the component for each queued message, one at a time in arrival order and
+/// each in a free slot of the limiter; acknowledges a message once its handler
+/// succeeded. Failures (a deadline too) are logged and the next message is handled.
+/// After `stop` no new message is taken.
+async fn handle_in_order(mut h: Handling) {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            _ = h.stop.cancelled() => return,
+            msg = h.queue.recv() => match msg {
+                Some(msg) => msg,
+                None => return,
+            },
+        };
+        let slot = tokio::select! {
+            biased;
+            _ = h.stop.cancelled() => return,
+            slot = h.limiter.acquire() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
+            },
+        };
+        let outcome = h.executor.execute(&msg.topic, &msg.payload).await;
+        drop(slot);
+        match outcome {
+            Ok(()) => {
+                if let Err(e) = h.client.ack(&msg).await {
+                    tracing::warn!(
+                        "mqtt trigger `{}`: cannot acknowledge a message from `{}` ({e}); it will be delivered again",
+                        h.trigger_id,
+                        msg.topic
+                    );
+                }
+            }
+            Err(e) => {
+                let redelivery = if msg.qos == QoS::AtMostOnce {
+                    ""
+                } else {
+                    " (not acknowledged: the broker delivers it again on the next connection)"
+                };
+                tracing::error!(
+                    "mqtt trigger `{}`: component `{}` failed on a message from `{}`{redelivery}: {e:#}",
+                    h.trigger_id,
+                    h.executor.component_id(),
+                    msg.topic
+                );
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The MQTT client settings of one trigger's connection: client id, credentials,
-//! keep-alive and a persistent session, so the broker keeps QoS 1/2 messages for
-//! the trigger while its connection is down.
+//! The MQTT client settings of one trigger's connection: a stable client id,
+//! credentials, keep-alive, manual acknowledgements and a persistent session, so the
+//! broker keeps QoS 1/2 messages for the trigger while its connection is down or
+//! its process restarts.
 
 use rumqttc::MqttOptions;
 
@@ -8,18 +9,21 @@ use crate::config::{BrokerConfig, Qos};
 
 /// Largest message accepted in either direction (the MQTT maximum).
 const MAX_PACKET_SIZE: usize = 256 * 1024 * 1024;
-/// Requests queued between the client handle and its event loop.
-pub const REQUEST_CAPACITY: usize = 16;
+/// Requests (mostly acknowledgements) queued between the client handle and its
+/// event loop: room for one per queued message and then some.
+pub const REQUEST_CAPACITY: usize = crate::listener::QUEUE_CAPACITY + 16;
 
 /// The client id of `trigger_id`'s connection. An explicit `client_id` in the address
 /// is used as given when `shared` is false (the app has one MQTT trigger) and with
-/// `-<trigger id>` appended otherwise; without one, the id is unique to this host
-/// and process, so replicas of an app never take over each other's sessions.
-pub fn client_id(broker: &BrokerConfig, trigger_id: &str, shared: bool) -> String {
+/// `-<trigger id>` appended otherwise; without one, it is made of the host name (the
+/// Pod name), the app name and the trigger id: stable across restarts of the app,
+/// so the broker's session (and what it queued meanwhile) is found again, and
+/// distinct between replicas, so they never take over each other's sessions.
+pub fn client_id(broker: &BrokerConfig, app_name: &str, trigger_id: &str, shared: bool) -> String {
     match &broker.client_id {
         Some(id) if !shared => id.clone(),
         Some(id) => format!("{id}-{trigger_id}"),
-        None => format!("spin-{}-{}-{trigger_id}", host_name(), std::process::id()),
+        None => format!("spin-{}-{app_name}-{trigger_id}", host_name()),
     }
 }
 
@@ -37,6 +41,7 @@ pub fn options(broker: &BrokerConfig, client_id: String) -> MqttOptions {
     let mut o = MqttOptions::new(client_id, broker.host.clone(), broker.port);
     o.set_keep_alive(broker.keep_alive);
     o.set_clean_session(false);
+    o.set_manual_acks(true);
     o.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
     o.set_request_channel_capacity(REQUEST_CAPACITY);
     if !broker.username.is_empty() || !broker.password.is_empty() {
@@ -73,18 +78,20 @@ mod tests {
     }
 
     #[test]
-    fn client_ids_are_explicit_or_unique() {
-        assert_eq!(client_id(&broker(Some("me")), "t", false), "me");
-        assert_eq!(client_id(&broker(Some("me")), "t", true), "me-t");
-        let generated = client_id(&broker(None), "t", false);
-        assert!(generated.starts_with("spin-") && generated.ends_with(&format!("-{}-t", std::process::id())));
+    fn client_ids_are_explicit_or_stable_per_host_app_and_trigger() {
+        assert_eq!(client_id(&broker(Some("me")), "app", "t", false), "me");
+        assert_eq!(client_id(&broker(Some("me")), "app", "t", true), "me-t");
+        let generated = client_id(&broker(None), "app", "t", false);
+        assert!(generated.starts_with("spin-") && generated.ends_with("-app-t"), "{generated}");
+        assert_eq!(client_id(&broker(None), "app", "t", false), generated, "the id must survive a restart");
+        assert!(!generated.contains(&std::process::id().to_string()), "{generated}");
     }
 
     #[test]
     fn options_keep_the_session_and_settings() {
         let o = options(&broker(None), "id".into());
         assert_eq!((o.client_id(), o.broker_address()), ("id".to_string(), ("127.0.0.1".to_string(), 1999)));
-        assert!(!o.clean_session());
+        assert!(!o.clean_session() && o.manual_acks());
         assert_eq!(o.keep_alive(), Duration::from_secs(7));
         assert!(o.credentials().is_none());
     }

@@ -1,9 +1,11 @@
 //! Calling a component's `fermyon:spin/inbound-redis` export, one fresh instance per message.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::run_event;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -20,12 +22,13 @@ pub const INBOUND_REDIS: &str = "fermyon:spin/inbound-redis";
 pub struct RedisExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::RedisTriggerPre<HostState>,
+    timeout: Option<Duration>,
 }
 
 impl RedisExecutor {
-    /// Binds `component`'s `inbound-redis` export; the error names the component
-    /// and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
+    /// Binds `component`'s `inbound-redis` export, each call bounded by `timeout`;
+    /// the error names the component and what it exports instead.
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
         let pre = match bindings::RedisTriggerPre::new(component.instance_pre().clone()) {
             Ok(pre) => pre,
             Err(e) if component.export_names().iter().any(|n| n == INBOUND_REDIS) => anyhow::bail!(
@@ -38,7 +41,7 @@ impl RedisExecutor {
                 component.describe_exports()
             ),
         };
-        Ok(Self { component, pre })
+        Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
@@ -46,15 +49,19 @@ impl RedisExecutor {
         self.component.id()
     }
 
-    /// Handles one message in a fresh instance; a trap or an `error` result is an `Err`.
+    /// Handles one message in a fresh instance within the event deadline; a trap,
+    /// an `error` result or the deadline is an `Err`.
     #[allow(clippy::ptr_arg)] // the generated binding takes `&Vec<u8>`
     pub async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
-        let mut store = self.component.new_store(&[], None)?;
-        let guest = self.pre.instantiate_async(&mut store).await?;
-        guest
-            .fermyon_spin_inbound_redis()
-            .call_handle_message(&mut store, payload)
-            .await?
-            .map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+        run_event(self.timeout, |deadline| async move {
+            let mut store = self.component.new_store(&[], deadline)?;
+            let guest = self.pre.instantiate_async(&mut store).await?;
+            guest
+                .fermyon_spin_inbound_redis()
+                .call_handle_message(&mut store, payload)
+                .await?
+                .map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+        })
+        .await
     }
 }

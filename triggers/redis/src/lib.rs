@@ -22,8 +22,6 @@ use crate::config::{RedisAppConfig, RedisTriggerConfig};
 use crate::executor::RedisExecutor;
 use crate::subscriber::Subscriber;
 
-/// The most handler calls running at once (across all servers and channels).
-const MAX_IN_FLIGHT: u32 = 256;
 /// How long running handlers may finish after shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -54,14 +52,18 @@ impl TriggerPlugin for RedisTrigger {
             let component = app
                 .component(&cfg.component)
                 .map_err(|e| anyhow::anyhow!("trigger `{id}` (redis): field `component`: {e}"))?;
-            executors.insert(cfg.component.clone(), Arc::new(RedisExecutor::new(component.clone())?));
+            let executor = RedisExecutor::new(component.clone(), app.limits().event_timeout)?;
+            executors.insert(cfg.component.clone(), Arc::new(executor));
         }
-        let limiter = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
+        // The most handler calls running at once, across all servers and channels.
+        let max_in_flight =
+            u32::try_from(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+        let limiter = Arc::new(Semaphore::new(max_in_flight as usize));
         let subscribers = plan
             .into_iter()
             .map(|server| Subscriber::new(server, &executors, limiter.clone()))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Box::new(PreparedRedis { subscribers, limiter }))
+        Ok(Box::new(PreparedRedis { subscribers, limiter, max_in_flight }))
     }
 }
 
@@ -69,6 +71,7 @@ impl TriggerPlugin for RedisTrigger {
 struct PreparedRedis {
     subscribers: Vec<Subscriber>,
     limiter: Arc<Semaphore>,
+    max_in_flight: u32,
 }
 
 impl PreparedTrigger for PreparedRedis {
@@ -77,7 +80,7 @@ impl PreparedTrigger for PreparedRedis {
             let runs: Vec<_> = self.subscribers.into_iter().map(|s| s.run(shutdown.clone())).collect();
             futures::future::join_all(runs).await;
             shutdown.cancelled().await;
-            if tokio::time::timeout(DRAIN_TIMEOUT, self.limiter.acquire_many(MAX_IN_FLIGHT)).await.is_err() {
+            if tokio::time::timeout(DRAIN_TIMEOUT, self.limiter.acquire_many(self.max_in_flight)).await.is_err() {
                 tracing::warn!("redis: handlers still running {DRAIN_TIMEOUT:?} after shutdown were abandoned");
             }
             Ok(0)

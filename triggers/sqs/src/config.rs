@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 /// Messages asked for per ReceiveMessage call when `max_messages` is not set.
 pub const DEFAULT_MAX_MESSAGES: u16 = 10;
-/// Pause after an empty receive when `idle_wait_seconds` is not set.
+/// Pause after an empty (long-polled) receive when `idle_wait_seconds` is not set.
 pub const DEFAULT_IDLE_WAIT_SECONDS: u64 = 2;
 
 /// The fields a `[[trigger.sqs]]` entry may hold, as Spin's plugin spells them.

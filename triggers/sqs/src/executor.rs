@@ -2,9 +2,11 @@
 //! one fresh instance per message.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::run_event;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -25,14 +27,15 @@ pub const EXPORT: &str = "handle-queue-message";
 pub struct SqsExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinSqsPre<HostState>,
+    timeout: Option<Duration>,
 }
 
 impl SqsExecutor {
-    /// Binds the component's `handle-queue-message` export; the error names the
-    /// component and what it exports instead.
-    pub fn new(component: &Arc<PreparedComponent>) -> anyhow::Result<Self> {
+    /// Binds the component's `handle-queue-message` export, each call bounded by
+    /// `timeout`; the error names the component and what it exports instead.
+    pub fn new(component: &Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
         match bindings::SpinSqsPre::new(component.instance_pre().clone()) {
-            Ok(pre) => Ok(Self { component: component.clone(), pre }),
+            Ok(pre) => Ok(Self { component: component.clone(), pre, timeout }),
             Err(_) => anyhow::bail!(
                 "component `{}` does not export `{EXPORT}` of fermyon:spin-sqs@2.0.0 (it exports {})",
                 component.id(),
@@ -46,14 +49,18 @@ impl SqsExecutor {
         self.component.id()
     }
 
-    /// Runs the handler for one message in a fresh instance. A guest `error` and a
-    /// trap both come back as `Err`.
+    /// Runs the handler for one message in a fresh instance, within the event
+    /// deadline. A guest `error`, a trap and a deadline
+    /// ([`spin_engine::trigger::DeadlineExceeded`]) all come back as `Err`.
     pub async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
-        let mut store = self.component.new_store(&[], None)?;
-        let guest = self.pre.instantiate_async(&mut store).await?;
-        match guest.call_handle_queue_message(&mut store, message).await? {
-            Ok(action) => Ok(action),
-            Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),
-        }
+        run_event(self.timeout, |deadline| async move {
+            let mut store = self.component.new_store(&[], deadline)?;
+            let guest = self.pre.instantiate_async(&mut store).await?;
+            match guest.call_handle_queue_message(&mut store, message).await? {
+                Ok(action) => Ok(action),
+                Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),
+            }
+        })
+        .await
     }
 }

@@ -1,6 +1,7 @@
 //! Holding a message while its handler runs: the queue's visibility timeout, and a
 //! task that renews it with ChangeMessageVisibility every half timeout.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -62,15 +63,46 @@ pub fn renewal_interval(timeout_secs: u32) -> Option<Duration> {
     (timeout_secs > 0).then(|| Duration::from_millis(u64::from(timeout_secs) * 500))
 }
 
+/// The renewals of one lease, counted: a failing queue is reported once per
+/// message (when its handler ends), not once per renewal.
+#[derive(Debug, Default)]
+pub struct Renewals {
+    attempts: u32,
+    failures: u32,
+    last_error: Option<String>,
+}
+
+impl Renewals {
+    /// Counts one renewal and its outcome.
+    pub fn record(&mut self, outcome: Result<(), String>) {
+        self.attempts += 1;
+        if let Err(e) = outcome {
+            self.failures += 1;
+            self.last_error = Some(e);
+        }
+    }
+
+    /// The one line to log for `msg_id` when some renewals failed.
+    pub fn summary(&self, msg_id: &str) -> Option<String> {
+        let last = self.last_error.as_deref()?;
+        Some(format!(
+            "message {msg_id}: {} of {} lease renewal(s) failed (last: {last}); it may have been delivered again",
+            self.failures, self.attempts
+        ))
+    }
+}
+
 /// A running lease renewal; dropping it stops the renewals.
 pub struct Lease {
     task: tokio::task::JoinHandle<()>,
+    renewals: Arc<Mutex<Renewals>>,
+    msg_id: String,
 }
 
 impl Lease {
     /// Starts renewing the lease on one received message (none without a receipt
-    /// handle or with a zero timeout). Failed renewals are logged and retried at
-    /// the next interval.
+    /// handle or with a zero timeout). Failed renewals are counted and retried at
+    /// the next interval; [`Lease::finish`] reports them.
     pub fn hold(
         client: &Client,
         queue_url: &str,
@@ -82,13 +114,14 @@ impl Lease {
         let receipt = receipt_handle?.to_string();
         let client = client.clone();
         let queue_url = queue_url.to_string();
-        let msg_id = msg_id.to_string();
+        let renewals = Arc::new(Mutex::new(Renewals::default()));
+        let (counted, id) = (renewals.clone(), msg_id.to_string());
         let timeout = i32::try_from(timeout_secs).unwrap_or(i32::MAX);
         let task = tokio::spawn(async move {
             let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
             loop {
                 ticker.tick().await;
-                tracing::debug!("message {msg_id}: renewing its lease for {timeout} s");
+                tracing::debug!("message {id}: renewing its lease for {timeout} s");
                 let renewed = client
                     .change_message_visibility()
                     .queue_url(&queue_url)
@@ -96,12 +129,22 @@ impl Lease {
                     .visibility_timeout(timeout)
                     .send()
                     .await;
-                if let Err(e) = renewed {
-                    tracing::warn!("message {msg_id}: failed to renew its lease: {}", describe(&e));
+                let outcome = renewed.map(|_| ()).map_err(|e| describe(&e));
+                if let Err(e) = &outcome {
+                    tracing::debug!("message {id}: failed to renew its lease: {e}");
                 }
+                counted.lock().unwrap_or_else(|p| p.into_inner()).record(outcome);
             }
         });
-        Some(Self { task })
+        Some(Self { task, renewals, msg_id: msg_id.to_string() })
+    }
+
+    /// Stops the renewals and logs, once, how many of them failed (if any did).
+    pub fn finish(self) {
+        self.task.abort();
+        if let Some(line) = self.renewals.lock().unwrap_or_else(|p| p.into_inner()).summary(&self.msg_id) {
+            tracing::warn!("{line}");
+        }
     }
 }
 
@@ -126,5 +169,20 @@ mod tests {
     #[test]
     fn zero_timeout_is_never_renewed() {
         assert_eq!(renewal_interval(0), None);
+    }
+
+    #[test]
+    fn failed_renewals_are_counted_into_one_line() {
+        let mut r = Renewals::default();
+        r.record(Ok(()));
+        assert_eq!(r.summary("m-1"), None);
+        r.record(Err("dispatch failure".into()));
+        r.record(Err("timeout".into()));
+        r.record(Ok(()));
+        let line = r.summary("m-1").unwrap();
+        assert_eq!(
+            line,
+            "message m-1: 2 of 4 lease renewal(s) failed (last: timeout); it may have been delivered again"
+        );
     }
 }

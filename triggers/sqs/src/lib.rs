@@ -21,6 +21,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use tokio::sync::Semaphore;
 
 use crate::config::QueueTrigger;
 use crate::executor::SqsExecutor;
@@ -57,10 +58,12 @@ impl TriggerPlugin for SqsTrigger {
             let trigger = QueueTrigger::parse(&t.id, &t.trigger_config)?;
             let fail = |e: anyhow::Error| anyhow::anyhow!("trigger `{}` (sqs): field `component`: {e}", t.id);
             let component = app.component(&trigger.component).map_err(fail)?;
-            let executor = SqsExecutor::new(component).map_err(fail)?;
+            let executor = SqsExecutor::new(component, app.limits().event_timeout).map_err(fail)?;
             queues.push((trigger, Arc::new(executor)));
         }
-        Ok(Box::new(PreparedSqs { queues, drain: self.drain }))
+        // Handlers running at once, across every queue of the app.
+        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
+        Ok(Box::new(PreparedSqs { queues, drain: self.drain, limiter }))
     }
 }
 
@@ -68,6 +71,7 @@ impl TriggerPlugin for SqsTrigger {
 struct PreparedSqs {
     queues: Vec<(QueueTrigger, Arc<SqsExecutor>)>,
     drain: Duration,
+    limiter: Arc<Semaphore>,
 }
 
 impl PreparedTrigger for PreparedSqs {
@@ -84,7 +88,8 @@ impl PreparedTrigger for PreparedSqs {
                 .queues
                 .into_iter()
                 .map(|(trigger, executor)| {
-                    let queue = Arc::new(queue::Queue { trigger, client: client.clone(), executor });
+                    let limiter = self.limiter.clone();
+                    let queue = Arc::new(queue::Queue { trigger, client: client.clone(), executor, limiter });
                     tokio::spawn(poll::poll(queue, shutdown.clone(), self.drain))
                 })
                 .collect();

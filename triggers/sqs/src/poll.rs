@@ -1,12 +1,14 @@
-//! The receive loop of one queue: ReceiveMessage without a long-poll wait, one
-//! task per message, a pause when the queue is empty, backoff while it fails,
-//! and a bounded drain of in-flight handlers on shutdown.
+//! The receive loop of one queue: long-polled ReceiveMessage (cancelled at once on
+//! shutdown), one task per message, a pause when the queue is empty, backoff while
+//! it fails, and a bounded drain of in-flight handlers on shutdown; handlers cut
+//! off by the drain limit hand their messages back to the queue.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use spin_engine::trigger::Shutdown;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::aws_error::describe;
@@ -17,6 +19,10 @@ use crate::queue::Queue;
 pub const SQS_MAX_BATCH: u16 = 10;
 /// The longest pause between retries while the queue cannot be reached.
 pub const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
+/// How long one ReceiveMessage waits for a message (`WaitTimeSeconds`, SQS's maximum).
+pub const LONG_POLL_WAIT_SECS: i32 = 20;
+/// How long handlers cut off by the drain limit may take to hand their messages back.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The pause after the `failures`-th failed receive in a row: the idle wait (at
 /// least one second) doubled per failure, capped at [`MAX_ERROR_BACKOFF`].
@@ -27,11 +33,13 @@ pub fn error_backoff(idle_wait: Duration, failures: u32) -> Duration {
 }
 
 /// Polls `queue` until `shutdown`, then waits up to `drain` for the handlers
-/// still running; those cut off leave their messages on the queue.
+/// still running; those cut off hand their messages back to the queue.
 pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
     let trigger = &queue.trigger;
     let mut timeout = VisibilityTimeout::default();
     let mut in_flight = JoinSet::new();
+    // Cancelled when the drain limit is reached: the handlers still running stop.
+    let abort = Shutdown::new();
     let mut failures = 0u32;
     tracing::info!(
         "trigger `{}`: polling {} for component `{}`",
@@ -41,12 +49,19 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
     );
     while !shutdown.is_cancelled() {
         reap(&mut in_flight);
+        // No receive while every handler slot is taken: what is not received stays
+        // on the queue for this or another replica.
+        let batch = usize::from(trigger.max_messages.min(SQS_MAX_BATCH));
+        let mut slots = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            slots = free_slots(&queue.limiter, batch) => slots,
+        };
         let request = queue
             .client
             .receive_message()
             .queue_url(&trigger.queue_url)
-            .max_number_of_messages(i32::from(trigger.max_messages.min(SQS_MAX_BATCH)))
-            .wait_time_seconds(0)
+            .max_number_of_messages(i32::try_from(slots.len()).unwrap_or(1))
+            .wait_time_seconds(LONG_POLL_WAIT_SECS)
             .set_message_system_attribute_names(non_empty(
                 trigger.system_attributes.iter().map(|s| MessageSystemAttributeName::from(s.as_str())).collect(),
             ))
@@ -61,7 +76,14 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
                 let secs = timeout.get(&queue.client, &trigger.queue_url).await;
                 for msg in out.messages.unwrap_or_default() {
                     let queue = queue.clone();
-                    in_flight.spawn(async move { queue.process(msg, secs).await });
+                    // SQS returns at most the number asked for; a surplus would be
+                    // handled without a slot rather than lost.
+                    let slot = slots.pop();
+                    let abort = abort.clone();
+                    in_flight.spawn(async move {
+                        let _slot = slot;
+                        queue.process(msg, secs, &abort).await
+                    });
                 }
                 continue;
             }
@@ -81,12 +103,26 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
                 pause
             }
         };
+        drop(slots);
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(pause) => {}
         }
     }
-    finish(&trigger.trigger_id, in_flight, drain).await;
+    finish(&trigger.trigger_id, in_flight, drain, &abort).await;
+}
+
+/// Waits for one free handler slot, then takes up to `batch` in all.
+async fn free_slots(limiter: &Arc<Semaphore>, batch: usize) -> Vec<OwnedSemaphorePermit> {
+    let Ok(first) = limiter.clone().acquire_owned().await else { return Vec::new() };
+    let mut slots = vec![first];
+    while slots.len() < batch {
+        match limiter.clone().try_acquire_owned() {
+            Ok(slot) => slots.push(slot),
+            Err(_) => break,
+        }
+    }
+    slots
 }
 
 /// Collects handler tasks that have ended, logging any that panicked.
@@ -98,8 +134,9 @@ fn reap(in_flight: &mut JoinSet<()>) {
     }
 }
 
-/// Lets running handlers finish within `drain`; aborts the rest.
-async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Duration) {
+/// Lets running handlers finish within `drain`; then stops the rest through
+/// `abort`, giving them a moment to hand their messages back.
+async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Duration, abort: &Shutdown) {
     if in_flight.is_empty() {
         return;
     }
@@ -108,10 +145,14 @@ async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Duration) {
     let all_done = async { while in_flight.join_next().await.is_some() {} };
     if tokio::time::timeout(drain, all_done).await.is_err() {
         tracing::warn!(
-            "trigger `{trigger_id}`: {} handler(s) still running after {drain:?} were stopped; their messages stay on the queue",
+            "trigger `{trigger_id}`: {} handler(s) still running after {drain:?} are stopped; their messages go back to the queue",
             in_flight.len()
         );
-        in_flight.shutdown().await;
+        abort.cancel();
+        let released = async { while in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(RELEASE_TIMEOUT, released).await.is_err() {
+            in_flight.shutdown().await;
+        }
     }
 }
 

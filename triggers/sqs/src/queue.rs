@@ -1,10 +1,13 @@
 //! One queue served by one component, and the life of one message in it: hold
-//! its lease, run the handler, delete it or leave it.
+//! its lease, run the handler, delete it or leave it, or hand it back at once
+//! (visibility 0) when its handler was cut off.
 
 use std::sync::Arc;
 
 use aws_sdk_sqs::types::Message as SqsMessage;
 use aws_sdk_sqs::Client;
+use spin_engine::trigger::{is_deadline, Shutdown};
+use tokio::sync::Semaphore;
 
 use crate::aws_error::describe;
 use crate::config::QueueTrigger;
@@ -20,18 +23,33 @@ pub struct Queue {
     pub client: Client,
     /// The handling component.
     pub executor: Arc<SqsExecutor>,
+    /// Slots for handlers running at once (shared by all queues); a message is
+    /// received only when a slot is free for it.
+    pub limiter: Arc<Semaphore>,
 }
 
 impl Queue {
     /// Handles one received message in a fresh instance while renewing its lease.
     /// `delete` deletes it; `leave`, a guest error or a trap leave it to reappear
-    /// after the visibility timeout.
-    pub async fn process(&self, msg: SqsMessage, timeout_secs: u32) {
+    /// after the visibility timeout; a handler cut off at its deadline or by `abort`
+    /// (shutdown) hands it back at once.
+    pub async fn process(&self, msg: SqsMessage, timeout_secs: u32, abort: &Shutdown) {
         let id = display_id(&msg);
         let url = &self.trigger.queue_url;
         let lease = Lease::hold(&self.client, url, msg.receipt_handle(), id, timeout_secs);
-        let outcome = self.executor.handle(&to_guest(&msg)).await;
-        drop(lease);
+        let guest_msg = to_guest(&msg);
+        let outcome = tokio::select! {
+            outcome = self.executor.handle(&guest_msg) => Some(outcome),
+            _ = abort.cancelled() => None,
+        };
+        if let Some(lease) = lease {
+            lease.finish();
+        }
+        let Some(outcome) = outcome else {
+            tracing::warn!("trigger `{}`: message {id}: its handler was stopped at shutdown", self.trigger.trigger_id);
+            self.release(&msg).await;
+            return;
+        };
         match outcome {
             Ok(MessageAction::Delete) => self.delete(&msg).await,
             Ok(MessageAction::Leave) => tracing::debug!("message {id}: the handler left it on the queue"),
@@ -44,7 +62,33 @@ impl Queue {
                     e.root_cause()
                 );
                 tracing::debug!("message {id}: {e:?}");
+                if is_deadline(&e) {
+                    self.release(&msg).await;
+                }
             }
+        }
+    }
+
+    /// Makes a message whose handler was cut off visible again at once
+    /// (ChangeMessageVisibility 0), so it is not held for the rest of its
+    /// visibility timeout; a failure is logged (it then reappears later).
+    async fn release(&self, msg: &SqsMessage) {
+        let id = display_id(msg);
+        let Some(receipt) = msg.receipt_handle() else { return };
+        let released = self
+            .client
+            .change_message_visibility()
+            .queue_url(&self.trigger.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(0)
+            .send()
+            .await;
+        match released {
+            Ok(_) => tracing::debug!("message {id}: handed back to the queue"),
+            Err(e) => tracing::warn!(
+                "message {id}: cannot hand it back ({}); it reappears after its visibility timeout",
+                describe(&e)
+            ),
         }
     }
 
