@@ -25,7 +25,7 @@ pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     #[cfg(feature = "redis")]
     registry.register(spin_trigger_redis::RedisTrigger);
     #[cfg(feature = "sqs")]
-    registry.register(spin_trigger_sqs::SqsTrigger::default());
+    registry.register(spin_trigger_sqs::SqsTrigger::new(settings.env.clone()));
     #[cfg(feature = "command")]
     registry.register(spin_trigger_command::CommandTrigger::new(settings.guest_args.clone()));
     #[cfg(feature = "cron")]

@@ -3,11 +3,13 @@
 //! (`fermyon:spin-sqs@2.0.0`), renews the message's lease while the handler runs,
 //! and deletes the message when the handler says `delete`.
 //!
-//! AWS settings come from the standard environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`,
-//! profiles, `AWS_ENDPOINT_URL[_SQS]`).
+//! AWS settings come from the standard variables of the container's (or the
+//! CLI's) environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`,
+//! `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ENDPOINT_URL[_SQS]`).
 
 pub mod aws_error;
+pub mod aws_settings;
 pub mod config;
 pub mod executor;
 pub mod lease;
@@ -15,6 +17,7 @@ pub mod message;
 pub mod poll;
 pub mod queue;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,18 +35,19 @@ pub const DEFAULT_DRAIN: Duration = Duration::from_secs(25);
 /// The `sqs` trigger plugin.
 pub struct SqsTrigger {
     drain: Duration,
-}
-
-impl Default for SqsTrigger {
-    fn default() -> Self {
-        Self { drain: DEFAULT_DRAIN }
-    }
+    env: BTreeMap<String, String>,
 }
 
 impl SqsTrigger {
-    /// A plugin whose in-flight handlers get `drain` to finish at shutdown.
-    pub fn with_drain(drain: Duration) -> Self {
-        Self { drain }
+    /// A plugin reading its AWS settings from `env`.
+    pub fn new(env: BTreeMap<String, String>) -> Self {
+        Self { drain: DEFAULT_DRAIN, env }
+    }
+
+    /// The same, with `drain` for in-flight handlers at shutdown.
+    pub fn with_drain(mut self, drain: Duration) -> Self {
+        self.drain = drain;
+        self
     }
 }
 
@@ -63,7 +67,7 @@ impl TriggerPlugin for SqsTrigger {
         }
         // Handlers running at once, across every queue of the app.
         let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
-        Ok(Box::new(PreparedSqs { queues, drain: self.drain, limiter }))
+        Ok(Box::new(PreparedSqs { queues, drain: self.drain, limiter, env: self.env.clone() }))
     }
 }
 
@@ -72,12 +76,13 @@ struct PreparedSqs {
     queues: Vec<(QueueTrigger, Arc<SqsExecutor>)>,
     drain: Duration,
     limiter: Arc<Semaphore>,
+    env: BTreeMap<String, String>,
 }
 
 impl PreparedTrigger for PreparedSqs {
     fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
         Box::pin(async move {
-            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let aws = aws_settings::load(&self.env).await;
             if aws.region().is_none() {
                 anyhow::bail!(
                     "the sqs trigger needs an AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a profile's region)"
