@@ -67,15 +67,20 @@ fn the_memory_cap_counts_the_whole_instance_and_the_process_survives() {
     assert!(app.process.try_status().is_none(), "the server died:\n{}", app.process.output());
 }
 
+/// `n` concurrent `GET url`s on their own threads; each yields its status.
+fn gets_in_background(n: usize, url: &str) -> Vec<std::thread::JoinHandle<anyhow::Result<u16>>> {
+    (0..n)
+        .map(|_| {
+            let url = url.to_string();
+            std::thread::spawn(move || http::get(&url).map(|r| r.status))
+        })
+        .collect()
+}
+
 #[test]
 fn forty_stuck_requests_do_not_block_a_quick_one() {
     let app = echo(&[("SPIN_HTTP_REQUEST_TIMEOUT", "20s")]);
-    let stuck: Vec<_> = (0..40)
-        .map(|_| {
-            let url = format!("{}/slow?ms=8000", app.base);
-            std::thread::spawn(move || http::get(&url).map(|r| r.status))
-        })
-        .collect();
+    let stuck = gets_in_background(40, &format!("{}/slow?ms=8000", app.base));
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
     let ok = http::get(&format!("{}/exact", app.base)).unwrap();
@@ -89,12 +94,7 @@ fn forty_stuck_requests_do_not_block_a_quick_one() {
 #[test]
 fn past_the_concurrency_cap_requests_get_503_with_retry_after_and_then_are_served() {
     let app = echo(&[("SPIN_MAX_CONCURRENT_REQUESTS", "4")]);
-    let busy: Vec<_> = (0..4)
-        .map(|_| {
-            let url = format!("{}/slow?ms=4000", app.base);
-            std::thread::spawn(move || http::get(&url).map(|r| r.status))
-        })
-        .collect();
+    let busy = gets_in_background(4, &format!("{}/slow?ms=4000", app.base));
     std::thread::sleep(Duration::from_millis(500));
     let started = Instant::now();
     let refused = http::get(&format!("{}/exact", app.base)).unwrap();
@@ -105,6 +105,21 @@ fn past_the_concurrency_cap_requests_get_503_with_retry_after_and_then_are_serve
         assert_eq!(b.join().unwrap().unwrap(), 200);
     }
     assert_eq!(http::get(&format!("{}/exact", app.base)).unwrap().status, 200);
+}
+
+#[test]
+fn a_guest_whose_client_hung_up_is_cancelled_and_frees_its_slot() {
+    // One slot: while the abandoned guest held it, the next request would wait 2 s and get 503.
+    let app = echo(&[("SPIN_MAX_CONCURRENT_REQUESTS", "1")]);
+    let mut s = TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    s.write_all(b"GET /slow?ms=10000 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let r = http::get(&format!("{}/exact", app.base)).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "waited {:?} for the slot", started.elapsed());
 }
 
 /// Sends `request` as raw bytes and returns the status line and body.
