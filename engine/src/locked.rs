@@ -308,6 +308,18 @@ impl ContentRef {
         Ok(Self { source: Some(file_url(path)?), ..Self::default() })
     }
 
+    /// Checks `bytes` against the `sha256:` digest, when one is given; `origin`
+    /// names the content in the error.
+    pub fn verify(&self, bytes: &[u8], origin: &str) -> anyhow::Result<()> {
+        use sha2::Digest as _;
+        let Some(expected) = &self.digest else { return Ok(()) };
+        let actual = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+        if !expected.eq_ignore_ascii_case(&actual) {
+            anyhow::bail!("{origin} does not match its digest {expected} (it is {actual})");
+        }
+        Ok(())
+    }
+
     /// The local path of a `file://` source, if this reference has one.
     pub fn local_path(&self) -> Option<PathBuf> {
         let url = url::Url::parse(self.source.as_deref()?).ok()?;

@@ -121,3 +121,24 @@ pub fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Result<()> {
     app.triggers.retain(|t| t.component_id().map(|c| keep.contains(&c)).unwrap_or(false));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shim::tests::layer;
+
+    #[test]
+    fn only_layers_runwasi_marks_precompiled_become_trusted_artifacts() {
+        let app = br#"{"spin_lock_version":1,"metadata":{"name":"a"},"triggers":[],"components":[]}"#;
+        let marked = layer(WASM_LAYER, b"artifact from our compiler", true);
+        let unmarked = layer(WASM_LAYER, b"\x7fELF from the image", false);
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = from_layers(&[layer(SPIN_APP_CONFIG, app, false), marked.clone(), unmarked.clone()], dir.path())
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let trusted: Vec<&String> = resolved.trusted_artifacts.keys().collect();
+        assert_eq!(trusted, [&marked.config.digest().to_string()]);
+        // The unmarked layer is content like any other: the engine compiles it as wasm, or refuses it.
+        assert!(dir.path().join("content").join(unmarked.config.digest().to_string()).is_file());
+        assert!(!dir.path().join("content").join(marked.config.digest().to_string()).exists());
+    }
+}

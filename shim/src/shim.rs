@@ -83,3 +83,53 @@ impl Compiler for SpinCompiler {
 fn log_error(msg: &str) {
     eprintln!("containerd-shim-spin: {msg}");
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use containerd_shim_wasm::shim::Compiler as _;
+
+    use super::*;
+    use crate::app_source::{PLAIN_WASM, WASM_LAYER};
+
+    /// The smallest component: `(component)`.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+
+    pub(crate) fn layer(media_type: &str, bytes: &[u8], precompiled: bool) -> WasmLayer {
+        use sha2::Digest as _;
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+        serde_json::from_value(serde_json::json!({
+            "config": { "mediaType": media_type, "digest": digest, "size": bytes.len() },
+            "precompiled": precompiled,
+            "layer": bytes,
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_image_supplied_artifact_is_refused_and_only_our_own_output_passes() {
+        let engine = build_engine(&EngineOptions { pooling: false, ..EngineOptions::default() }).unwrap();
+        let artifact = engine.precompile_component(EMPTY_COMPONENT).unwrap();
+        let compiler = SpinCompiler { engine };
+        let config = layer(SPIN_APP_CONFIG, b"{}", false);
+
+        let native = layer(WASM_LAYER, &artifact, false);
+        let err = compiler.compile(&[config.clone(), native.clone()]).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "layer {} is a precompiled native artifact, not WebAssembly; ship the .wasm",
+                native.config.digest()
+            )
+        );
+
+        // Read back from the content store, where only this compiler writes.
+        let ours = compiler.compile(&[config.clone(), layer(WASM_LAYER, &artifact, true)]).await.unwrap();
+        assert_eq!(ours[1].as_deref(), Some(&artifact[..]));
+
+        // A Spin app's wasm is compiled here; a plain wasm image compiles in its Pod.
+        let compiled = compiler.compile(&[config, layer(WASM_LAYER, EMPTY_COMPONENT, false)]).await.unwrap();
+        assert!(compiled[0].is_none() && compiled[1].is_some());
+        let plain = compiler.compile(&[layer(PLAIN_WASM, EMPTY_COMPONENT, false)]).await.unwrap();
+        assert!(plain[0].is_none());
+    }
+}

@@ -60,6 +60,13 @@ pub fn prepare_mounts(
             bail!("a file cannot be placed at the guest root `/`");
         }
         let dest = stage_dir.join(relative);
+        if entry.content.digest.is_some() {
+            let bytes = match &located {
+                Located::Bytes(b) => b.clone(),
+                Located::Path(p) => fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+            };
+            entry.content.verify(&bytes, &format!("guest file `{guest}`"))?;
+        }
         materialise(&located, &dest).with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
     }
     let mut mounts = Vec::new();
@@ -198,7 +205,17 @@ mod tests {
         fs::write(&file, "<h1>hi</h1>").unwrap();
         let dir = src.path().join("assets");
         fs::create_dir(&dir).unwrap();
-        fs::write(content.path().join("sha256:abc"), "by digest").unwrap();
+        let digest = {
+            use sha2::Digest as _;
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(b"by digest")))
+        };
+        fs::write(content.path().join(&digest), "by digest").unwrap();
+        // Content that does not match its digest is refused.
+        let forged =
+            ContentRef { digest: Some(digest.clone()), inline: Some(b"forged".to_vec()), ..Default::default() };
+        let tampered = LockedComponent { id: "t".into(), files: vec![entry(forged, "/f")], ..Default::default() };
+        let err = prepare_mounts(&tampered, staging.path(), None).unwrap_err();
+        assert!(format!("{err:#}").contains("does not match its digest"), "{err:#}");
 
         let component = LockedComponent {
             id: "web".into(),
@@ -206,7 +223,7 @@ mod tests {
                 entry(file_ref(&file), "/www/index.html"),
                 entry(file_ref(&dir), "/assets"),
                 entry(ContentRef { inline: Some(b"inline!".to_vec()), ..ContentRef::default() }, "/cfg/./a.txt"),
-                entry(ContentRef { digest: Some("sha256:abc".into()), ..ContentRef::default() }, "/d.txt"),
+                entry(ContentRef { digest: Some(digest.clone()), ..ContentRef::default() }, "/d.txt"),
             ],
             ..LockedComponent::default()
         };

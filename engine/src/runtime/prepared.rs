@@ -242,7 +242,7 @@ fn read_content(
 ) -> anyhow::Result<(Vec<u8>, String)> {
     if let Some(bytes) = &content.inline {
         budget.take(bytes.len() as u64, "the inline component")?;
-        verify_digest(content, bytes, "the inline component")?;
+        content.verify(bytes, "the inline component")?;
         return Ok((bytes.clone(), "inline content".into()));
     }
     let (path, origin) = if let Some(src) = &content.source {
@@ -270,18 +270,8 @@ fn read_content(
     budget.take(meta.len(), &origin)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(file, meta.len()), &mut bytes)?;
-    verify_digest(content, &bytes, &origin)?;
+    content.verify(&bytes, &origin)?;
     Ok((bytes, origin))
-}
-
-/// Checks `bytes` against the `sha256:` digest the locked app gives for them.
-fn verify_digest(content: &ContentRef, bytes: &[u8], origin: &str) -> anyhow::Result<()> {
-    let Some(expected) = &content.digest else { return Ok(()) };
-    let actual = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
-    if !expected.eq_ignore_ascii_case(&actual) {
-        anyhow::bail!("{origin} does not match its digest {expected} (it is {actual})");
-    }
-    Ok(())
 }
 
 /// A compiled, linked component and the template of its per-event host state.
