@@ -3,6 +3,8 @@
 # budget each, and prints each target's executions, coverage and crashes.
 #
 # Usage: bash integration/scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+# FUZZ_PARALLEL=1 runs the targets at the same time (each still for its budget,
+# sharing the cores; the executions in the summary say how much each got).
 #
 # New inputs go to a scratch corpus (/var/tmp/css-fuzz/<target>); the committed
 # corpus (engine/fuzz/corpus/<target>, replayed by `cargo test`) is read, not
@@ -21,20 +23,25 @@ SCRATCH=${CSS_FUZZ_DIR:-/var/tmp/css-fuzz}
 # cargo fuzz passes nightly-only -Z flags; the stable toolchain accepts them with this.
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${CSS_FUZZ_TARGET_DIR:-/var/tmp/css-fuzz-target}
+cargo fuzz build --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none
+run_one() {
+  local t=$1
+  mkdir -p "$SCRATCH/$t"
+  echo "== $t for ${SECONDS_PER_TARGET}s (log: $SCRATCH/$t.log)"
+  cargo fuzz run --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none "$t" \
+    "$SCRATCH/$t" "engine/fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
+    >"$SCRATCH/$t.log" 2>&1
+  echo $? >"$SCRATCH/$t.status"
+}
+for t in "${TARGETS[@]}"; do
+  if [ -n "${FUZZ_PARALLEL:-}" ]; then run_one "$t" & else run_one "$t"; fi
+done
+wait
 failed=0
 summary=()
 for t in "${TARGETS[@]}"; do
-  mkdir -p "$SCRATCH/$t"
   log="$SCRATCH/$t.log"
-  echo "== $t for ${SECONDS_PER_TARGET}s (log: $log)"
-  if cargo fuzz run --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none "$t" \
-      "$SCRATCH/$t" "engine/fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
-      >"$log" 2>&1; then
-    status=ok
-  else
-    status=CRASH
-    failed=$((failed + 1))
-  fi
+  if [ "$(cat "$SCRATCH/$t.status")" = 0 ]; then status=ok; else status=CRASH; failed=$((failed + 1)); fi
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
   summary+=("$t: $status, $execs executions, coverage $cov")

@@ -49,12 +49,22 @@ fn lifecycle(pods: usize) -> anyhow::Result<bool> {
     cri.wait_for_image(PAUSE)?;
     cri.wait_for_image(HELLO)?;
     let mut ids = Vec::new();
+    let mut live_cgroups = 0;
+    let mut live_mounts = 0;
+    let state = containerd.dir().to_string_lossy().into_owned();
+    let mounts_under_state =
+        || std::fs::read_to_string("/proc/self/mountinfo").map(|m| m.lines().filter(|l| l.contains(&state)).count());
     let started = Instant::now();
     for n in 0..pods {
         let pod = cri.run_pod(&format!("soak-{n}"), "spin", &containerd.dir().join("pods"))?;
         let listen = format!("127.0.0.1:{}", free_port());
         let container = cri.start_container(&pod, "app", HELLO, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
         http::wait_until_up(&format!("http://{listen}/"), Duration::from_secs(60))?;
+        if n == 0 {
+            // What a live Pod has, so that "0 left" below means something.
+            live_cgroups = cgroups_named(&[pod.id.clone(), container.clone()]).len();
+            live_mounts = mounts_under_state()?;
+        }
         cri.remove_pod(&pod)?;
         ids.push(pod.id);
         ids.push(container);
@@ -71,11 +81,11 @@ fn lifecycle(pods: usize) -> anyhow::Result<bool> {
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let state = containerd.dir().to_string_lossy().into_owned();
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo")?.lines().filter(|l| l.contains(&state)).count();
+    let mounts = mounts_under_state()?;
     let cgroups = cgroups_named(&ids);
     println!(
-        "lifecycle: {pods} Pods in {:.1} s ({:.0} ms each); left behind: {} shim processes, {mounts} mounts, {} cgroups",
+        "lifecycle: {pods} Pods in {:.1} s ({:.0} ms each; a live Pod has {live_mounts} mounts and {live_cgroups} cgroups); \
+         left behind: {} shim processes, {mounts} mounts, {} cgroups",
         took.as_secs_f64(),
         took.as_millis() as f64 / pods as f64,
         shims.len(),
@@ -84,7 +94,7 @@ fn lifecycle(pods: usize) -> anyhow::Result<bool> {
     for c in &cgroups {
         println!("  cgroup left: {c}");
     }
-    Ok(shims.is_empty() && mounts == 0 && cgroups.is_empty())
+    Ok(shims.is_empty() && mounts == 0 && cgroups.is_empty() && live_cgroups > 0 && live_mounts > 0)
 }
 
 /// Cgroup directories (any hierarchy) whose name contains one of `ids`.
