@@ -369,3 +369,52 @@ impl PreparedApp {
         self.components.get(id).with_context(|| format!("no component `{id}` in the app"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(path: &Path) -> ContentRef {
+        ContentRef { source: Some(path.display().to_string()), ..ContentRef::default() }
+    }
+
+    #[test]
+    fn a_200_mb_module_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.wasm");
+        // Sparse: the size is what counts, and nothing is read.
+        std::fs::File::create(&big).unwrap().set_len(200 << 20).unwrap();
+        let mut budget = WasmBudget::new(&GuestLimits::default());
+        let err = read_content(&source(&big), None, &mut budget).unwrap_err().to_string();
+        assert!(
+            err.contains("200.0 MiB, over the 100.0 MiB limit for one component (SPIN_MAX_COMPONENT_SIZE)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_app_total_is_capped_across_components() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = GuestLimits { max_component_size: 60 << 20, max_app_wasm_size: 100 << 20, ..Default::default() };
+        let mut budget = WasmBudget::new(&limits);
+        let part = dir.path().join("part.wasm");
+        std::fs::File::create(&part).unwrap().set_len(50 << 20).unwrap();
+        read_content(&source(&part), None, &mut budget).unwrap();
+        read_content(&source(&part), None, &mut budget).unwrap();
+        let err = read_content(&source(&part), None, &mut budget).unwrap_err().to_string();
+        assert!(err.contains("SPIN_MAX_APP_WASM_SIZE"), "{err}");
+    }
+
+    #[test]
+    fn content_that_does_not_match_its_digest_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = format!("sha256:{}", "0".repeat(64));
+        std::fs::write(dir.path().join(&digest), b"\0asm\x0d\0\x01\0").unwrap();
+        let content = ContentRef { digest: Some(digest), ..ContentRef::default() };
+        let mut budget = WasmBudget::new(&GuestLimits::default());
+        let err = read_content(&content, Some(dir.path()), &mut budget).unwrap_err().to_string();
+        assert!(err.contains("does not match its digest"), "{err}");
+        let escape = ContentRef { digest: Some("../../etc/passwd".into()), ..ContentRef::default() };
+        assert!(read_content(&escape, Some(dir.path()), &mut budget).is_err());
+    }
+}
