@@ -23,6 +23,9 @@ SCRATCH=${CSS_FUZZ_DIR:-/var/tmp/css-fuzz}
 # cargo fuzz passes nightly-only -Z flags; the stable toolchain accepts them with this.
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${CSS_FUZZ_TARGET_DIR:-/var/tmp/css-fuzz-target}
+# The release profile's thin LTO costs minutes per target binary (each links
+# wasmtime); fuzzing needs the optimisation, not the LTO. Symbols stay for reports.
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_STRIP=none
 cargo fuzz build --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none
 run_one() {
   local t=$1
