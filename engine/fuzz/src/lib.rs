@@ -8,8 +8,11 @@ use std::path::Path;
 
 use spin_engine::allowed_hosts::{AllowedHost, AllowedHosts};
 
+/// One fuzz target: takes any bytes, panics only on a broken property.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("allowed_hosts", allowed_hosts),
     ("guest_url", guest_url),
     ("router", router),
