@@ -4,7 +4,10 @@
 //! start-up error, never a panic or an overflow later.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 /// Wall-clock limit on one event unless `SPIN_REQUEST_TIMEOUT` says otherwise.
 pub const DEFAULT_EVENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -81,39 +84,70 @@ impl GuestLimits {
     /// Defaults overridden by the variables in `env`. `memory_ceiling` is the
     /// container's memory limit when known: the default instance cap is then at
     /// most half of it, so one request can never get the Pod OOM-killed.
-    pub fn from_env(env: &BTreeMap<String, String>, memory_ceiling: Option<u64>) -> anyhow::Result<Self> {
+    /// `configured_memory` (the runtime config's `max_instance_memory`) replaces
+    /// that default; `SPIN_MAX_INSTANCE_MEMORY` wins over both.
+    pub fn from_env(
+        env: &BTreeMap<String, String>,
+        memory_ceiling: Option<u64>,
+        configured_memory: Option<u64>,
+    ) -> anyhow::Result<Self> {
         let mut limits = Self::default();
         if let Some(ceiling) = memory_ceiling {
             limits.max_instance_memory = limits.max_instance_memory.min(ceiling / 2);
         }
-        let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-        if let Some(v) = get(vars::REQUEST_TIMEOUT) {
+        if let Some(configured) = configured_memory {
+            limits.max_instance_memory = configured;
+        }
+        if let Some(v) = env_value(env, vars::REQUEST_TIMEOUT) {
             limits.event_timeout = optional_duration(vars::REQUEST_TIMEOUT, v)?;
             limits.http_request_timeout = limits.event_timeout;
         }
-        if let Some(v) = get(vars::HTTP_REQUEST_TIMEOUT) {
+        if let Some(v) = env_value(env, vars::HTTP_REQUEST_TIMEOUT) {
             limits.http_request_timeout = optional_duration(vars::HTTP_REQUEST_TIMEOUT, v)?;
         }
-        if let Some(v) = get(vars::MAX_INSTANCE_MEMORY) {
-            limits.max_instance_memory = positive(vars::MAX_INSTANCE_MEMORY, parse_size(v), v)?;
-        }
-        if let Some(v) = get(vars::MAX_CONCURRENT_REQUESTS) {
-            limits.max_concurrent_events = positive(vars::MAX_CONCURRENT_REQUESTS, parse_count(v), v)?;
-        }
-        if let Some(v) = get(vars::MAX_COMPONENT_SIZE) {
-            limits.max_component_size = positive(vars::MAX_COMPONENT_SIZE, parse_size(v), v)?;
-        }
-        if let Some(v) = get(vars::MAX_APP_WASM_SIZE) {
-            limits.max_app_wasm_size = positive(vars::MAX_APP_WASM_SIZE, parse_size(v), v)?;
-        }
-        if let Some(v) = get(vars::MAX_BUFFERED_BODY) {
-            limits.max_buffered_body = positive(vars::MAX_BUFFERED_BODY, parse_size(v), v)?;
-        }
-        if let Some(v) = get(vars::MAX_OUTBOUND_CONNECTIONS) {
-            limits.max_outbound_connections = positive(vars::MAX_OUTBOUND_CONNECTIONS, parse_count(v), v)?;
-        }
+        override_with(&mut limits.max_instance_memory, env_size(env, vars::MAX_INSTANCE_MEMORY)?);
+        override_with(&mut limits.max_concurrent_events, env_count(env, vars::MAX_CONCURRENT_REQUESTS)?);
+        override_with(&mut limits.max_component_size, env_size(env, vars::MAX_COMPONENT_SIZE)?);
+        override_with(&mut limits.max_app_wasm_size, env_size(env, vars::MAX_APP_WASM_SIZE)?);
+        override_with(&mut limits.max_buffered_body, env_size(env, vars::MAX_BUFFERED_BODY)?);
+        override_with(&mut limits.max_outbound_connections, env_count(env, vars::MAX_OUTBOUND_CONNECTIONS)?);
         Ok(limits)
     }
+
+    /// Slots for one trigger's instances running at once, `max_concurrent_events` of them.
+    pub fn event_slots(&self) -> Arc<Semaphore> {
+        Arc::new(Semaphore::new(self.max_concurrent_events.min(Semaphore::MAX_PERMITS)))
+    }
+}
+
+/// What a duration variable holds.
+const DURATION: &str = "a duration such as 500ms, 30s, 2m or 1h";
+
+fn override_with<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
+/// The trimmed value of `name` in `env`; `None` when unset or blank.
+pub fn env_value<'a>(env: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// A positive duration (`500ms`, `30s`, `2m`, `1h`) from `env`; an error naming
+/// the variable when it is malformed, zero or beyond a day.
+pub fn env_duration(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<Duration>> {
+    env_value(env, name).map(|v| positive(name, parse_duration(v), v, DURATION)).transpose()
+}
+
+/// A positive byte size (`4096`, `128Mi`, `1G`) from `env`.
+pub fn env_size(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<u64>> {
+    env_value(env, name).map(|v| positive(name, parse_size(v), v, "a size such as 4096, 128Mi or 1G")).transpose()
+}
+
+/// A count from 1 to 1,000,000 from `env`.
+pub fn env_count(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<usize>> {
+    env_value(env, name).map(|v| positive(name, parse_count(v), v, "a number from 1 to 1000000")).transpose()
 }
 
 /// The memory limit of the cgroup this process runs in (v2 `memory.max`, or v1
@@ -126,10 +160,10 @@ pub fn cgroup_memory_limit() -> Option<u64> {
     })
 }
 
-fn positive<T: PartialEq + Default>(name: &str, parsed: Option<T>, raw: &str) -> anyhow::Result<T> {
+fn positive<T: PartialEq + Default>(name: &str, parsed: Option<T>, raw: &str, expected: &str) -> anyhow::Result<T> {
     match parsed {
         Some(v) if v != T::default() => Ok(v),
-        _ => anyhow::bail!("{name}={raw:?} is not a valid positive value (examples: 128Mi, 500ms, 16)"),
+        _ => anyhow::bail!("{name}={raw:?} is not {expected}"),
     }
 }
 
@@ -137,10 +171,7 @@ fn optional_duration(name: &str, v: &str) -> anyhow::Result<Option<Duration>> {
     if matches!(v, "none" | "off") {
         return Ok(None);
     }
-    match parse_duration(v) {
-        Some(d) if !d.is_zero() => Ok(Some(d)),
-        _ => anyhow::bail!("{name}={v:?} is not a duration such as 500ms, 30s, 2m or 1h (or `none`)"),
-    }
+    positive(name, parse_duration(v), v, &format!("{DURATION} (or `none`)")).map(Some)
 }
 
 /// Parses `500ms`, `30s`, `2m`, `1h` or a bare number of seconds; `None` when
@@ -190,7 +221,7 @@ mod tests {
 
     #[test]
     fn defaults_bound_every_guest() {
-        let l = GuestLimits::from_env(&env(&[]), None).unwrap();
+        let l = GuestLimits::from_env(&env(&[]), None, None).unwrap();
         assert_eq!(l.event_timeout, Some(Duration::from_secs(60)));
         assert_eq!(l.http_request_timeout, Some(Duration::from_secs(60)));
         assert_eq!(l.max_instance_memory, 256 << 20);
@@ -199,10 +230,18 @@ mod tests {
 
     #[test]
     fn memory_default_is_at_most_half_the_container_limit() {
-        assert_eq!(GuestLimits::from_env(&env(&[]), Some(128 << 20)).unwrap().max_instance_memory, 64 << 20);
-        assert_eq!(GuestLimits::from_env(&env(&[]), Some(8 << 30)).unwrap().max_instance_memory, 256 << 20);
+        assert_eq!(GuestLimits::from_env(&env(&[]), Some(128 << 20), None).unwrap().max_instance_memory, 64 << 20);
+        assert_eq!(GuestLimits::from_env(&env(&[]), Some(8 << 30), None).unwrap().max_instance_memory, 256 << 20);
+        // The runtime config's value replaces the default; the variable wins over both.
+        assert_eq!(
+            GuestLimits::from_env(&env(&[]), Some(128 << 20), Some(96 << 20)).unwrap().max_instance_memory,
+            96 << 20
+        );
         let explicit = env(&[("SPIN_MAX_INSTANCE_MEMORY", "100Mi")]);
-        assert_eq!(GuestLimits::from_env(&explicit, Some(128 << 20)).unwrap().max_instance_memory, 100 << 20);
+        assert_eq!(
+            GuestLimits::from_env(&explicit, Some(128 << 20), Some(32 << 20)).unwrap().max_instance_memory,
+            100 << 20
+        );
     }
 
     #[test]
@@ -210,11 +249,12 @@ mod tests {
         let l = GuestLimits::from_env(
             &env(&[("SPIN_REQUEST_TIMEOUT", "5s"), ("SPIN_HTTP_REQUEST_TIMEOUT", "250ms")]),
             None,
+            None,
         )
         .unwrap();
         assert_eq!(l.event_timeout, Some(Duration::from_secs(5)));
         assert_eq!(l.http_request_timeout, Some(Duration::from_millis(250)));
-        let off = GuestLimits::from_env(&env(&[("SPIN_REQUEST_TIMEOUT", "none")]), None).unwrap();
+        let off = GuestLimits::from_env(&env(&[("SPIN_REQUEST_TIMEOUT", "none")]), None, None).unwrap();
         assert_eq!((off.event_timeout, off.http_request_timeout), (None, None));
     }
 
@@ -232,7 +272,7 @@ mod tests {
             ("SPIN_MAX_CONCURRENT_REQUESTS", "99999999999999999999999"),
             ("SPIN_MAX_COMPONENT_SIZE", "5T"),
         ] {
-            let err = GuestLimits::from_env(&env(&[(name, value)]), None).unwrap_err().to_string();
+            let err = GuestLimits::from_env(&env(&[(name, value)]), None, None).unwrap_err().to_string();
             assert!(err.contains(name), "{name}={value}: {err}");
         }
     }
@@ -247,5 +287,16 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("2d"), None);
+    }
+
+    #[test]
+    fn env_helpers_name_the_variable_and_skip_blanks() {
+        let e = env(&[("A", " 250ms "), ("B", "99999999999999999999m"), ("C", "0"), ("D", "  ")]);
+        assert_eq!(env_duration(&e, "A").unwrap(), Some(Duration::from_millis(250)));
+        assert!(env_duration(&e, "B").unwrap_err().to_string().contains("B="));
+        assert!(env_duration(&e, "C").is_err());
+        assert_eq!(env_duration(&e, "D").unwrap(), None);
+        assert_eq!(env_count(&e, "Z").unwrap(), None);
+        assert!(env_count(&e, "C").unwrap_err().to_string().contains("C="));
     }
 }

@@ -312,8 +312,16 @@ impl ContentRef {
     /// names the content in the error.
     pub fn verify(&self, bytes: &[u8], origin: &str) -> anyhow::Result<()> {
         use sha2::Digest as _;
+        if self.digest.is_none() {
+            return Ok(());
+        }
+        self.verify_sha256(&sha2::Sha256::digest(bytes), origin)
+    }
+
+    /// [`Self::verify`] for content whose SHA-256 is already known.
+    pub fn verify_sha256(&self, sha256: &[u8], origin: &str) -> anyhow::Result<()> {
         let Some(expected) = &self.digest else { return Ok(()) };
-        let actual = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+        let actual = format!("sha256:{}", hex::encode(sha256));
         if !expected.eq_ignore_ascii_case(&actual) {
             anyhow::bail!("{origin} does not match its digest {expected} (it is {actual})");
         }

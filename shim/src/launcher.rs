@@ -8,7 +8,7 @@ use std::sync::Arc;
 use spin_engine::host::key_value::{KeyValueStores, DEFAULT_LABEL};
 use spin_engine::host::sqlite::SqliteDatabases;
 use spin_engine::host::StdioMode;
-use spin_engine::limits::{vars, GuestLimits};
+use spin_engine::limits::GuestLimits;
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
 use spin_engine::runtime_config::{RuntimeConfig, VariablesProvider};
@@ -39,9 +39,7 @@ pub struct LaunchOptions {
     pub content_dir: Option<PathBuf>,
     /// Artifacts runwasi delivered as precompiled by this shim, by wasm digest.
     pub trusted_artifacts: HashMap<String, Vec<u8>>,
-    /// The bounds of every guest, read from the environment or the CLI's flags
-    /// (the runtime config's `max_instance_memory` applies when the environment
-    /// does not set `SPIN_MAX_INSTANCE_MEMORY`).
+    /// The bounds of every guest (see [`GuestLimits::from_env`]).
     pub limits: GuestLimits,
     /// The state directory unless the runtime config sets `state_dir` (Spin's
     /// `<app dir>/.spin`; none for apps without a local directory).
@@ -100,13 +98,6 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
     })?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env(&opts.env)?, opts.compile_cache.clone())?;
-    let mut limits = opts.limits;
-    if let (false, Some(max)) = (
-        opts.env.contains_key(vars::MAX_INSTANCE_MEMORY),
-        opts.runtime_config.as_ref().and_then(|c| c.max_instance_memory),
-    ) {
-        limits.max_instance_memory = max as u64;
-    }
     let state_dir = match opts.runtime_config.as_ref().and_then(RuntimeConfig::state_dir) {
         Some(configured) => configured,
         None => opts.state_dir,
@@ -118,7 +109,7 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
             extra_env: opts.extra_env,
             variable_providers: providers(opts.runtime_config.as_ref(), &opts.env),
             stdio: opts.stdio,
-            limits,
+            limits: opts.limits,
             staging_dir: opts.staging_dir,
             content_dir: opts.content_dir,
             trusted_artifacts: opts.trusted_artifacts,

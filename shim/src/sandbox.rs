@@ -79,7 +79,8 @@ async fn run(
         .is_file()
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
-    let limits = GuestLimits::from_env(&env, cgroup_memory_limit())?;
+    let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
+    let limits = GuestLimits::from_env(&env, cgroup_memory_limit(), configured_memory)?;
     let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
         (Some(dir), Ok(key)) => CompileCache::at(dir, key),
         (Some(dir), Err(why)) => {

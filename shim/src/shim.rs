@@ -62,7 +62,6 @@ impl Compiler for SpinCompiler {
         layers
             .iter()
             .map(|layer| {
-                let digest = layer.config.digest().to_string();
                 if !is_wasm_layer(layer.config.media_type().as_ref()) {
                     return Ok(None);
                 }
@@ -70,11 +69,13 @@ impl Compiler for SpinCompiler {
                     // Read back from our own earlier output in the content store.
                     return Ok(Some(layer.layer.clone()));
                 }
-                refuse_native(&layer.layer, &format!("layer {digest}"))?;
+                let origin = format!("layer {}", layer.config.digest());
+                // Refused here too when the Pod would compile it: runwasi keeps what we accept.
+                refuse_native(&layer.layer, &origin)?;
                 if !has_config || layer.layer.len() as u64 > max {
                     return Ok(None);
                 }
-                precompile(&self.engine, &layer.layer, &format!("layer {digest}")).map(Some)
+                precompile(&self.engine, &layer.layer, &origin).map(Some)
             })
             .collect()
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use hmac::{Hmac, Mac as _};
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
@@ -54,12 +54,15 @@ impl CompileCache {
     /// component: from a sealed cache entry when one exists, otherwise by
     /// componentizing and compiling it and sealing the result. Precompiled bytes
     /// are refused: they did not come from this shim.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Component> {
+    /// `sha256` is the digest of `wasm`, which the caller has already computed.
+    pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
         refuse_native(wasm, origin)?;
-        let (Some(path), Some(key)) = (self.artifact_path(engine, wasm), self.key.as_deref()) else {
+        let (Some(dir), Some(key)) = (&self.dir, self.key.as_deref()) else {
             return compile(engine, wasm);
         };
-        let binding = binding(engine, wasm);
+        let engine_key = compatibility_key(engine);
+        let path = dir.join(&engine_key).join(format!("{}.cwasm", hex::encode(sha256)));
+        let binding = binding(&engine_key, sha256);
         match read_sealed(&path, key, &binding) {
             Ok(Some(artifact)) => {
                 // SAFETY: the artifact carries a valid HMAC under the shim's own key over
@@ -91,19 +94,29 @@ impl CompileCache {
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading {origin}, precompiled by this shim"))
     }
+}
 
-    fn artifact_path(&self, engine: &Engine, wasm: &[u8]) -> Option<PathBuf> {
-        let dir = self.dir.as_ref()?;
-        let digest = hex::encode(Sha256::digest(wasm));
-        Some(dir.join(compatibility_key(engine)).join(format!("{digest}.cwasm")))
+/// Bytes that are a native artifact where wasm was expected: the one line an
+/// operator sees, kept free of added context (find it with `downcast_ref`).
+#[derive(Debug)]
+pub struct NativeArtifact {
+    /// The file or layer digest the bytes came from.
+    pub origin: String,
+}
+
+impl std::fmt::Display for NativeArtifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} is a precompiled native artifact, not WebAssembly; ship the .wasm", self.origin)
     }
 }
 
-/// Refuses bytes that are a wasmtime artifact rather than WebAssembly, with the
-/// one line an operator sees.
+impl std::error::Error for NativeArtifact {}
+
+/// Refuses bytes that are a wasmtime artifact rather than WebAssembly with a
+/// [`NativeArtifact`] error.
 pub fn refuse_native(bytes: &[u8], origin: &str) -> anyhow::Result<()> {
     if Engine::detect_precompiled(bytes).is_some() || bytes.starts_with(b"\x7fELF") {
-        anyhow::bail!("{origin} is a precompiled native artifact, not WebAssembly; ship the .wasm");
+        return Err(NativeArtifact { origin: origin.to_string() }.into());
     }
     Ok(())
 }
@@ -123,9 +136,9 @@ pub fn precompile(engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<
 }
 
 /// What a tag vouches for besides the artifact: which engine and which wasm.
-fn binding(engine: &Engine, wasm: &[u8]) -> Vec<u8> {
-    let mut b = compatibility_key(engine).into_bytes();
-    b.extend_from_slice(&Sha256::digest(wasm));
+fn binding(engine_key: &str, sha256: &[u8; 32]) -> Vec<u8> {
+    let mut b = engine_key.as_bytes().to_vec();
+    b.extend_from_slice(sha256);
     b
 }
 
@@ -182,6 +195,11 @@ mod tests {
         Arc::new(CacheKey::from_bytes([7; 32]))
     }
 
+    fn sha256(wasm: &[u8]) -> [u8; 32] {
+        use sha2::Digest as _;
+        Sha256::digest(wasm).into()
+    }
+
     fn entries(dir: &Path, engine: &Engine) -> Vec<PathBuf> {
         let key_dir = dir.join(compatibility_key(engine));
         std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect()
@@ -195,12 +213,12 @@ mod tests {
         let cache = CompileCache::at(dir.path(), key());
         let engine = engine();
         let wasm = wat::parse_str(WAT).unwrap();
-        cache.load(&engine, &wasm, "app.wasm").unwrap();
+        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
         let files = entries(dir.path(), &engine);
         assert_eq!(files.len(), 1, "{files:?}");
         let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        cache.load(&engine, &wasm, "app.wasm").unwrap();
+        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
         assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
     }
 
@@ -209,12 +227,13 @@ mod tests {
         let engine = engine();
         let artifact = engine.precompile_component(&wat::parse_str("(component)").unwrap()).unwrap();
         for cache in [CompileCache::disabled(), CompileCache::at(tempfile::tempdir().unwrap().path(), key())] {
-            let err = cache.load(&engine, &artifact, "/app.wasm").unwrap_err().to_string();
+            let err = cache.load(&engine, &artifact, &sha256(&artifact), "/app.wasm").unwrap_err().to_string();
             assert_eq!(err, "/app.wasm is a precompiled native artifact, not WebAssembly; ship the .wasm");
         }
         let err = precompile(&engine, &artifact, "sha256:abc").unwrap_err().to_string();
         assert!(err.starts_with("sha256:abc is a precompiled native artifact"), "{err}");
-        let err = CompileCache::disabled().load(&engine, b"not wasm at all", "x").unwrap_err();
+        let err =
+            CompileCache::disabled().load(&engine, b"not wasm at all", &sha256(b"not wasm at all"), "x").unwrap_err();
         assert!(format!("{err:#}").contains("not a WebAssembly"), "{err:#}");
     }
 
@@ -228,7 +247,7 @@ mod tests {
         let engine = engine();
         let cache = CompileCache::at(dir.path(), key());
         let wasm = wat::parse_str(WAT).unwrap();
-        cache.load(&engine, &wasm, "app.wasm").unwrap();
+        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
         let entry = entries(dir.path(), &engine).remove(0);
         let evil = engine
             .precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap())
@@ -239,7 +258,7 @@ mod tests {
         forged.extend_from_slice(&evil);
         for planted in [forged, evil.clone()] {
             std::fs::write(&entry, &planted).unwrap();
-            let loaded = cache.load(&engine, &wasm, "app.wasm").unwrap();
+            let loaded = cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let exports: Vec<String> = loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
             assert!(exports.is_empty(), "the planted artifact was loaded: {exports:?}");
             let rewritten = std::fs::read(&entry).unwrap();
@@ -248,8 +267,13 @@ mod tests {
 
         // Sealed under another node's key: also refused.
         let other = CompileCache::at(dir.path(), Arc::new(CacheKey::from_bytes([9; 32])));
-        assert!(read_sealed(&entry, &CacheKey::from_bytes([9; 32]), &binding(&engine, &wasm)).is_err());
-        other.load(&engine, &wasm, "app.wasm").unwrap();
+        assert!(read_sealed(
+            &entry,
+            &CacheKey::from_bytes([9; 32]),
+            &binding(&compatibility_key(&engine), &sha256(&wasm))
+        )
+        .is_err());
+        other.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
     }
 
     #[test]
@@ -260,11 +284,11 @@ mod tests {
         let cache = CompileCache::at(dir.path(), k.clone());
         let a = wat::parse_str(WAT).unwrap();
         let b = wat::parse_str("(component)").unwrap();
-        cache.load(&engine, &a, "a").unwrap();
+        cache.load(&engine, &a, &sha256(&a), "a").unwrap();
         let entry_a = entries(dir.path(), &engine).remove(0);
         // Copy a's valid entry to where b's would be: its seal binds it to a's digest.
-        let path_b = cache.artifact_path(&engine, &b).unwrap();
+        let path_b = entry_a.with_file_name(format!("{}.cwasm", hex::encode(sha256(&b))));
         std::fs::copy(&entry_a, &path_b).unwrap();
-        assert!(read_sealed(&path_b, &k, &binding(&engine, &b)).is_err());
+        assert!(read_sealed(&path_b, &k, &binding(&compatibility_key(&engine), &sha256(&b))).is_err());
     }
 }

@@ -71,7 +71,7 @@ fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, name: &str) -
 where
     T::Err: std::fmt::Display,
 {
-    match env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match crate::limits::env_value(env, name) {
         Some(v) => {
             v.parse().map(Some).map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}"))
         }

@@ -11,7 +11,7 @@ use sha2::Digest as _;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, UpdateDeadline};
 
-use super::compile_cache::CompileCache;
+use super::compile_cache::{CompileCache, NativeArtifact};
 use super::engine_config::{build_engine, EngineOptions};
 use crate::allowed_hosts::AllowedHosts;
 use crate::host::key_value::KeyValueStores;
@@ -83,7 +83,7 @@ impl Runtime {
         };
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
-        let mut compiled: HashMap<Vec<u8>, Component> = HashMap::new();
+        let mut compiled: HashMap<[u8; 32], Component> = HashMap::new();
         let mut budget = WasmBudget::new(&opts.limits);
         for c in &app.components {
             let allowed_hosts = Arc::new(
@@ -132,7 +132,7 @@ impl Runtime {
         template: InstanceTemplate,
         source: ComponentSource<'_>,
         budget: &mut WasmBudget,
-        compiled: &mut HashMap<Vec<u8>, Component>,
+        compiled: &mut HashMap<[u8; 32], Component>,
     ) -> anyhow::Result<PreparedComponent> {
         let trusted = c.source.content.digest.as_ref().and_then(|d| Some((d, source.trusted.get(d)?)));
         let (component, origin) = if let Some((digest, artifact)) = trusted {
@@ -142,25 +142,25 @@ impl Runtime {
                 .with_context(|| format!("component `{}`", c.id))?;
             (component, digest.clone())
         } else {
-            let (bytes, origin) = read_content(&c.source.content, source.content_dir, budget)
+            let wasm = read_wasm(&c.source.content, source.content_dir, budget)
                 .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
-            let digest = sha2::Sha256::digest(&bytes).to_vec();
-            let component = match compiled.get(&digest) {
+            let component = match compiled.get(&wasm.sha256) {
                 Some(c) => c.clone(),
                 None => {
-                    let component = self.cache.load(&self.engine, &bytes, &origin).map_err(|e| {
-                        // The refusal of native code is one line for the operator, as is.
-                        if e.to_string().contains("precompiled native artifact") {
-                            e
-                        } else {
-                            e.context(format!("component `{}` ({origin})", c.id))
-                        }
-                    })?;
-                    compiled.insert(digest, component.clone());
+                    let component =
+                        self.cache.load(&self.engine, &wasm.bytes, &wasm.sha256, &wasm.origin).map_err(|e| {
+                            // The refusal of native code is one line for the operator, as is.
+                            if e.is::<NativeArtifact>() {
+                                e
+                            } else {
+                                e.context(format!("component `{}` ({})", c.id, wasm.origin))
+                            }
+                        })?;
+                    compiled.insert(wasm.sha256, component.clone());
                     component
                 }
             };
-            (component, origin)
+            (component, wasm.origin)
         };
         let (stubbed_linker, stubbed) =
             linker_for(&self.linker, &component).with_context(|| format!("component `{}` ({origin})", c.id))?;
@@ -232,9 +232,25 @@ fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / 1048576.0)
 }
 
+/// A component's wasm, hashed once: the digest checks the locked app's, keys
+/// the start-up deduplication and names the compile-cache entry.
+struct Wasm {
+    bytes: Vec<u8>,
+    sha256: [u8; 32],
+    origin: String,
+}
+
+/// Reads a component's wasm within `budget` and checks it against its digest.
+fn read_wasm(content: &ContentRef, content_dir: Option<&Path>, budget: &mut WasmBudget) -> anyhow::Result<Wasm> {
+    let (bytes, origin) = read_content(content, content_dir, budget)?;
+    let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+    content.verify_sha256(&sha256, &origin)?;
+    Ok(Wasm { bytes, sha256, origin })
+}
+
 /// Reads a component source within `budget`: inline bytes, a `file://` URL or
-/// path, or a digest looked up in `content_dir` (checked against the digest).
-/// Returns the bytes and a description for errors.
+/// path, or a digest looked up in `content_dir`. Returns the bytes and a
+/// description for errors.
 fn read_content(
     content: &ContentRef,
     content_dir: Option<&Path>,
@@ -242,7 +258,6 @@ fn read_content(
 ) -> anyhow::Result<(Vec<u8>, String)> {
     if let Some(bytes) = &content.inline {
         budget.take(bytes.len() as u64, "the inline component")?;
-        content.verify(bytes, "the inline component")?;
         return Ok((bytes.clone(), "inline content".into()));
     }
     let (path, origin) = if let Some(src) = &content.source {
@@ -270,7 +285,6 @@ fn read_content(
     budget.take(meta.len(), &origin)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(file, meta.len()), &mut bytes)?;
-    content.verify(&bytes, &origin)?;
     Ok((bytes, origin))
 }
 
@@ -412,9 +426,9 @@ mod tests {
         std::fs::write(dir.path().join(&digest), b"\0asm\x0d\0\x01\0").unwrap();
         let content = ContentRef { digest: Some(digest), ..ContentRef::default() };
         let mut budget = WasmBudget::new(&GuestLimits::default());
-        let err = read_content(&content, Some(dir.path()), &mut budget).unwrap_err().to_string();
+        let err = read_wasm(&content, Some(dir.path()), &mut budget).err().unwrap().to_string();
         assert!(err.contains("does not match its digest"), "{err}");
         let escape = ContentRef { digest: Some("../../etc/passwd".into()), ..ContentRef::default() };
-        assert!(read_content(&escape, Some(dir.path()), &mut budget).is_err());
+        assert!(read_wasm(&escape, Some(dir.path()), &mut budget).is_err());
     }
 }

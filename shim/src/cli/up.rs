@@ -69,7 +69,8 @@ impl UpArgs {
         if let Some(max) = self.max_instance_memory {
             env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
         }
-        let limits = GuestLimits::from_env(&env, None)?;
+        let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
+        let limits = GuestLimits::from_env(&env, None, configured_memory)?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {

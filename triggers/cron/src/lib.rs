@@ -34,7 +34,7 @@ impl TriggerPlugin for CronTrigger {
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let mut jobs = Vec::new();
         // Calls running at once, across every schedule of the app.
-        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
+        let limiter = app.limits().event_slots();
         for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "cron") {
             let cfg = CronTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
             let schedule = cfg.schedule(&trigger.id)?;

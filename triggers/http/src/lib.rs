@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use spin_engine::limits::{env_count, env_duration};
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
@@ -61,21 +61,15 @@ impl Default for ConnectionLimits {
 impl HttpOptions {
     /// Options with `listen` and the other values from their documented variables in `env`.
     pub fn from_env(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let mut connections = ConnectionLimits::default();
-        if let Some(d) = listen::env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")? {
-            connections.header_read_timeout = d;
-        }
-        if let Some(v) = env.get("SPIN_HTTP_MAX_CONNECTIONS").map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            connections.max_connections = v
-                .parse()
-                .ok()
-                .filter(|n| (1..=1_000_000).contains(n))
-                .with_context(|| format!("SPIN_HTTP_MAX_CONNECTIONS={v:?} is not a number from 1 to 1000000"))?;
-        }
+        let defaults = ConnectionLimits::default();
+        let connections = ConnectionLimits {
+            header_read_timeout: env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")?
+                .unwrap_or(defaults.header_read_timeout),
+            max_connections: env_count(env, "SPIN_HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.max_connections),
+        };
         Ok(Self {
             listen,
-            shutdown_timeout: listen::env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?
-                .unwrap_or(Duration::from_secs(25)),
+            shutdown_timeout: env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?.unwrap_or(Duration::from_secs(25)),
             connections,
         })
     }
@@ -141,7 +135,7 @@ impl TriggerPlugin for HttpTrigger {
             handlers,
             info: well_known::info_body(locked),
             request_timeout: limits.http_request_timeout,
-            instances: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_events)),
+            instances: limits.event_slots(),
             max_buffered_body: limits.max_buffered_body,
             connections: self.options.connections.clone(),
         };

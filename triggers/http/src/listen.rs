@@ -1,11 +1,8 @@
-//! The listen address (`SPIN_HTTP_LISTEN_ADDR`) and duration settings.
+//! The listen address (`SPIN_HTTP_LISTEN_ADDR`).
 
-use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
-use std::time::Duration;
 
 use anyhow::Context as _;
-use spin_engine::limits::parse_duration;
 
 /// Default listen address of `spin-shim up`, as `spin up`.
 pub const CLI_DEFAULT_LISTEN: &str = "127.0.0.1:3000";
@@ -37,31 +34,9 @@ pub(crate) fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Reads a duration variable from `env`: a number of seconds, or a number with
-/// `ms`/`s`/`m`/`h` (checked: an absurd value is an error, not an overflow).
-pub(crate) fn env_duration(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<Duration>> {
-    match env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        Some(v) => parse_duration(v)
-            .filter(|d| !d.is_zero())
-            .map(Some)
-            .with_context(|| format!("{name}={v:?}: expected a duration such as 500ms, 30s or 2m")),
-        None => Ok(None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_from_the_env_map() {
-        let env: BTreeMap<String, String> =
-            [("A", "250ms"), ("B", "99999999999999999999m"), ("C", "0")].map(|(k, v)| (k.into(), v.into())).into();
-        assert_eq!(env_duration(&env, "A").unwrap(), Some(Duration::from_millis(250)));
-        assert!(env_duration(&env, "B").unwrap_err().to_string().contains("B="));
-        assert!(env_duration(&env, "C").is_err());
-        assert_eq!(env_duration(&env, "D").unwrap(), None);
-    }
 
     #[test]
     fn listen_prefers_ipv4_and_rejects_garbage() {

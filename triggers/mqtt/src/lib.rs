@@ -17,7 +17,6 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
-use tokio::sync::Semaphore;
 
 use crate::config::{RawAppConfig, RawTriggerConfig};
 use crate::executor::MqttExecutor;
@@ -43,7 +42,7 @@ impl TriggerPlugin for MqttTrigger {
         let shared = triggers.len() > 1;
         let mut listeners = Vec::new();
         // Handlers running at once, across every subscription of the app.
-        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
+        let limiter = app.limits().event_slots();
         for trigger in &triggers {
             let subscription = RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?
                 .resolve(&trigger.id, |t| app.render(t))?;

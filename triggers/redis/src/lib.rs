@@ -56,9 +56,8 @@ impl TriggerPlugin for RedisTrigger {
             executors.insert(cfg.component.clone(), Arc::new(executor));
         }
         // The most handler calls running at once, across all servers and channels.
-        let max_in_flight =
-            u32::try_from(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
-        let limiter = Arc::new(Semaphore::new(max_in_flight as usize));
+        let limiter = app.limits().event_slots();
+        let max_in_flight = u32::try_from(limiter.available_permits()).unwrap_or(u32::MAX);
         let subscribers = plan
             .into_iter()
             .map(|server| Subscriber::new(server, &executors, limiter.clone()))

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use aws_config::web_identity_token::{StaticConfiguration, WebIdentityTokenCredentialsProvider};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
+use spin_engine::limits::env_value;
 
 /// Loads the SDK configuration for the variables in `env`.
 pub async fn load(env: &BTreeMap<String, String>) -> SdkConfig {
-    let get = |name: &str| env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    let get = |name: &str| env_value(env, name).map(str::to_string);
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
         loader = loader.region(Region::new(region));

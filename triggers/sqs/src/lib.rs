@@ -66,7 +66,7 @@ impl TriggerPlugin for SqsTrigger {
             queues.push((trigger, Arc::new(executor)));
         }
         // Handlers running at once, across every queue of the app.
-        let limiter = Arc::new(Semaphore::new(app.limits().max_concurrent_events.min(Semaphore::MAX_PERMITS)));
+        let limiter = app.limits().event_slots();
         Ok(Box::new(PreparedSqs { queues, drain: self.drain, limiter, env: self.env.clone() }))
     }
 }
