@@ -157,20 +157,62 @@ impl RuntimeConfig {
                 *p = cfg.base_dir.join(&*p);
             }
         }
-        for (what, present) in
-            [("sqlite_database", !cfg.sqlite_database.is_empty()), ("llm_compute", cfg.llm_compute.is_some())]
-        {
-            if present {
-                tracing::warn!("{}: `{what}` is not served by this runtime yet and is ignored", path.display());
-            }
+        for table in cfg.unserved_tables() {
+            tracing::warn!(
+                "{}: `{table}` is accepted but not served by this runtime yet; it has no effect",
+                path.display()
+            );
         }
         Ok(cfg)
     }
 
-    /// The `state_dir` setting: `Some(None)` when set to `""` (no state directory),
-    /// `None` when absent; relative paths are taken from the file's folder.
-    pub fn state_dir(&self) -> Option<Option<PathBuf>> {
-        self.state_dir.as_ref().map(|d| (!d.is_empty()).then(|| self.base_dir.join(d)))
+    /// The `state_dir` setting; relative paths are taken from the file's folder.
+    pub fn state_dir(&self) -> StateDir {
+        match self.state_dir.as_deref() {
+            None => StateDir::Default,
+            Some("") => StateDir::Disabled,
+            Some(dir) => StateDir::At(self.base_dir.join(dir)),
+        }
+    }
+
+    /// The tables and settings present in the file that this runtime accepts but
+    /// does not serve yet, by name (each is warned about at start).
+    pub fn unserved_tables(&self) -> Vec<&'static str> {
+        let tables = [
+            ("log_dir", self.log_dir.is_some()),
+            ("llm_compute", self.llm_compute.is_some()),
+            ("outbound_networking", self.outbound_networking.is_some()),
+            ("client_tls", !self.client_tls.is_empty()),
+            ("outbound_http", self.outbound_http.is_some()),
+            ("outbound_redis", self.outbound_redis.is_some()),
+            ("outbound_pg", self.outbound_pg.is_some()),
+            ("outbound_mysql", self.outbound_mysql.is_some()),
+            ("outbound_mqtt", self.outbound_mqtt.is_some()),
+        ];
+        tables.into_iter().filter_map(|(name, present)| present.then_some(name)).collect()
+    }
+}
+
+/// The runtime config's `state_dir` setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateDir {
+    /// Not set: the runner's default (Spin's `<app dir>/.spin`, the container's
+    /// state folder).
+    Default,
+    /// Set to `""`: no state directory (default stores live in memory).
+    Disabled,
+    /// Set to this folder.
+    At(PathBuf),
+}
+
+impl StateDir {
+    /// The folder to use, given the runner's `default`.
+    pub fn or(self, default: Option<PathBuf>) -> Option<PathBuf> {
+        match self {
+            StateDir::Default => default,
+            StateDir::Disabled => None,
+            StateDir::At(dir) => Some(dir),
+        }
     }
 }
 
@@ -196,6 +238,18 @@ mod tests {
     }
 
     #[test]
+    fn accepted_but_unserved_tables_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rc.toml");
+        std::fs::write(&p, "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\n")
+            .unwrap();
+        let c = RuntimeConfig::from_file(&p).unwrap();
+        assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking", "client_tls"]);
+        std::fs::write(&p, "[sqlite_database.a]\ntype = \"spin\"\n").unwrap();
+        assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
+    }
+
+    #[test]
     fn stores_and_databases_parse_with_spin_path_rules() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("rc.toml");
@@ -211,7 +265,7 @@ mod tests {
         );
         assert!(matches!(&c.key_value_store["b"], KeyValueStoreConfig::Redis { url } if url == "redis://127.0.0.1"));
         assert!(matches!(&c.key_value_store["c"], KeyValueStoreConfig::Spin { path: None }));
-        assert_eq!(c.state_dir(), Some(Some(dir.path().join("state"))));
+        assert_eq!(c.state_dir(), StateDir::At(dir.path().join("state")));
         std::fs::write(&p, "[key_value_store.x]\ntype = \"azure_cosmos\"\naccount = \"a\"\n").unwrap();
         let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("rc.toml") && e.contains("azure_cosmos"), "{e}");
@@ -229,6 +283,8 @@ mod tests {
         let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("rc.toml") && e.contains("libsql"), "{e}");
         std::fs::write(&p, "state_dir = \"\"\n").unwrap();
-        assert_eq!(RuntimeConfig::from_file(&p).unwrap().state_dir(), Some(None));
+        assert_eq!(RuntimeConfig::from_file(&p).unwrap().state_dir(), StateDir::Disabled);
+        assert_eq!(StateDir::Disabled.or(Some("x".into())), None);
+        assert_eq!(StateDir::Default.or(Some("x".into())), Some("x".into()));
     }
 }

@@ -2,18 +2,15 @@
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use spin_engine::host::key_value::{KeyValueStores, DEFAULT_LABEL};
-use spin_engine::host::sqlite::SqliteDatabases;
-use spin_engine::host::StdioMode;
+use spin_engine::host::{HostOptions, StdioMode};
 use spin_engine::limits::GuestLimits;
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
-use spin_engine::runtime_config::{RuntimeConfig, VariablesProvider};
+use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
-use spin_engine::variables::{EnvProvider, Provider, StaticProvider};
 
 use crate::triggers::{registry, TriggerSettings};
 
@@ -98,68 +95,23 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
     })?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env(&opts.env)?, opts.compile_cache.clone())?;
-    let state_dir = match opts.runtime_config.as_ref().and_then(RuntimeConfig::state_dir) {
-        Some(configured) => configured,
-        None => opts.state_dir,
-    };
-    let (key_value, sqlite) = labelled_stores(&app, opts.runtime_config.as_ref(), state_dir.as_deref())?;
     let prepared = runtime.prepare(
         app,
         PrepareOptions {
-            extra_env: opts.extra_env,
-            variable_providers: providers(opts.runtime_config.as_ref(), &opts.env),
-            stdio: opts.stdio,
+            host: HostOptions {
+                runtime_config: opts.runtime_config,
+                state_dir: opts.state_dir,
+                env: opts.env,
+                extra_env: opts.extra_env,
+                stdio: opts.stdio,
+                staging_dir: opts.staging_dir,
+                content_dir: opts.content_dir,
+            },
             limits: opts.limits,
-            staging_dir: opts.staging_dir,
-            content_dir: opts.content_dir,
             trusted_artifacts: opts.trusted_artifacts,
-            key_value,
-            sqlite,
         },
     )?;
     registry.prepare(&Arc::new(prepared))
-}
-
-/// The key-value stores and SQLite databases the app's components list, with
-/// Spin's start-up lines for the default ones.
-fn labelled_stores(
-    app: &LockedApp,
-    config: Option<&RuntimeConfig>,
-    state_dir: Option<&Path>,
-) -> anyhow::Result<(KeyValueStores, SqliteDatabases)> {
-    let empty = (BTreeMap::new(), BTreeMap::new());
-    let (kv_configs, db_configs) = config.map_or((&empty.0, &empty.1), |c| (&c.key_value_store, &c.sqlite_database));
-    let key_value =
-        KeyValueStores::key_value(kv_configs, state_dir, app.components.iter().flat_map(|c| c.key_value_stores()))?;
-    let sqlite =
-        SqliteDatabases::sqlite(db_configs, state_dir, app.components.iter().flat_map(|c| c.sqlite_databases()))?;
-    let defaults = [
-        ("key-value", kv_configs.contains_key(DEFAULT_LABEL), key_value.get(DEFAULT_LABEL).map(|s| s.describe())),
-        ("SQLite", db_configs.contains_key(DEFAULT_LABEL), sqlite.get(DEFAULT_LABEL).map(|d| d.describe())),
-    ];
-    for (what, configured, place) in defaults {
-        if let (false, Some(place)) = (configured, place) {
-            println!("Storing default {what} data to {place}.");
-        }
-    }
-    Ok((key_value, sqlite))
-}
-
-/// Runtime-config providers in order, then the environment provider.
-fn providers(config: Option<&RuntimeConfig>, env: &BTreeMap<String, String>) -> Vec<Box<dyn Provider>> {
-    let mut out: Vec<Box<dyn Provider>> = Vec::new();
-    for p in config.map(|c| c.variables_provider.as_slice()).unwrap_or_default() {
-        match p {
-            VariablesProvider::Static { values } => out.push(Box::new(StaticProvider(values.clone()))),
-            VariablesProvider::Env { prefix, .. } => out.push(Box::new(EnvProvider::with_prefix(
-                prefix.as_deref().unwrap_or("SPIN_VARIABLE"),
-                Some(env.clone().into_iter().collect()),
-            ))),
-            _ => {}
-        }
-    }
-    out.push(Box::new(EnvProvider::from_map(env.clone().into_iter().collect())));
-    out
 }
 
 /// Hands the heap that compiling and linking used back to the kernel: glibc

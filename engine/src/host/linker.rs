@@ -1,19 +1,54 @@
-//! The one linker every component is pre-instantiated against.
+//! The one linker every component is pre-instantiated against: WASI 0.2,
+//! `wasi:http` and every registered capability, and the test of whether an
+//! import is one of theirs.
 
 use wasmtime::component::Linker;
 use wasmtime::Engine;
 
-use super::state::HostState;
+use super::state::{add_capabilities_to_linker, HostState, CAPABILITY_INTERFACES};
 
-/// A linker with WASI 0.2, `wasi:http`, and the Spin host interfaces.
+/// The WASI 0.2 packages wasmtime links (any 0.2.x patch, no pre-releases).
+const WASI_02_PACKAGES: &[&str] =
+    &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
+
+/// A linker with WASI 0.2, `wasi:http`, and every capability's interfaces.
 pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    super::variables::add_to_linker(&mut linker)?;
-    super::outbound_redis::add_to_linker(&mut linker)?;
-    super::outbound_mqtt::add_to_linker(&mut linker)?;
-    super::key_value::add_to_linker(&mut linker)?;
-    super::sqlite::add_to_linker(&mut linker)?;
+    add_capabilities_to_linker(&mut linker)?;
     Ok(linker)
+}
+
+/// Whether `import` names an interface the linker provides.
+pub(crate) fn is_provided(import: &str) -> bool {
+    let wasi = is_wasi_02(import) && WASI_02_PACKAGES.iter().any(|p| import.starts_with(p));
+    wasi || CAPABILITY_INTERFACES.iter().flat_map(|names| names.iter()).any(|name| import.starts_with(name))
+}
+
+fn is_wasi_02(import: &str) -> bool {
+    import.rsplit_once('@').is_some_and(|(_, v)| v.starts_with("0.2.") && !v.contains('-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provided_interfaces() {
+        assert!(is_provided("wasi:http/types@0.2.0"));
+        assert!(is_provided("wasi:cli/environment@0.2.12"));
+        assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
+        assert!(!is_provided("wasi:http/types@0.3.0"));
+        assert!(is_provided("wasi:keyvalue/store@0.2.0-draft2"));
+        assert!(!is_provided("wasi:keyvalue/watcher@0.2.0-draft2"));
+        assert!(is_provided("fermyon:spin/variables@2.0.0"));
+        assert!(is_provided("fermyon:spin/key-value@2.0.0"));
+        assert!(is_provided("fermyon:spin/key-value"));
+        assert!(is_provided("fermyon:spin/sqlite@2.0.0"));
+        assert!(is_provided("fermyon:spin/redis-types"));
+        assert!(is_provided("fermyon:spin/mqtt@2.0.0"));
+        assert!(!is_provided("fermyon:spin/postgres@2.0.0"));
+        assert!(is_provided("wasi:config/store@0.2.0-draft-2024-09-27"));
+    }
 }

@@ -1,16 +1,17 @@
-//! Host capabilities a guest imports. Each module follows one shape: configuration
-//! (manifest permissions + runtime config) -> per-instance state -> linker registration.
+//! Host capabilities a guest imports. Each capability is one folder with four
+//! stages (app, component, instance, link; see `capability.rs`), registered with
+//! one line in `state.rs`; `app_host.rs` builds them all for an app.
 
-mod connections;
-mod destination;
-pub mod key_value;
-pub mod labelled;
+mod app_host;
+mod capability;
+mod key_value;
+mod labelled;
 mod linker;
 mod memory;
-mod outbound_http;
-mod outbound_mqtt;
-mod outbound_redis;
-pub mod sqlite;
+mod mqtt;
+mod outbound;
+mod redis;
+mod sqlite;
 mod state;
 #[cfg(test)]
 mod test_redis;
@@ -18,11 +19,9 @@ mod unsupported;
 mod variables;
 mod wasi;
 
-pub use connections::{ConnectionBudget, ConnectionPermit};
+pub use app_host::{AppHost, HostOptions};
 pub use linker::build_linker;
 pub use memory::InstanceMemory;
-pub use outbound_http::OutboundHttp;
 pub use state::{HostState, InstanceTemplate};
-pub use unsupported::linker_for;
-pub use variables::ComponentVariables;
-pub use wasi::{Mount, StdioMode, WasiTemplate};
+pub(crate) use unsupported::linker_for;
+pub use wasi::{Mount, StdioMode};

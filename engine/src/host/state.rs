@@ -1,38 +1,109 @@
-//! Per-instance host state (`Store<HostState>`) and the per-component template it is
-//! stamped from on every event.
+//! The capability registry (one line per capability), the per-instance host
+//! state every `Store<HostState>` holds, and the per-component template it is
+//! stamped from on every event. The only file with `impl ... for HostState`:
+//! the views WASI, wasi-http and each capability link over.
 
 use std::sync::Arc;
 
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::connections::ConnectionBudget;
-use super::key_value::{KeyValueAccess, KeyValueInstance};
+use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs};
+use super::key_value::KeyValue;
 use super::memory::InstanceMemory;
-use super::outbound_http::OutboundHttp;
-use super::sqlite::{SqliteAccess, SqliteInstance};
-use super::variables::ComponentVariables;
+use super::mqtt::OutboundMqtt;
+use super::outbound::{OutboundGate, OutboundHttp};
+use super::redis::OutboundRedis;
+use super::sqlite::Sqlite;
+use super::variables::Variables;
 use super::wasi::WasiTemplate;
 use crate::allowed_hosts::AllowedHosts;
 
-/// Everything needed to build a fresh [`HostState`] for one component, computed once
-/// at start-up.
+/// Generates, from the list of capabilities, their stages side by side
+/// (`AppCapabilities` -> `ComponentCapabilities` -> `InstanceCapabilities`), the
+/// view of each in `HostState`, the link step and the list of interfaces.
+macro_rules! capabilities {
+    ($($field:ident: $cap:ty),* $(,)?) => {
+        /// The app stage of every capability.
+        pub(crate) struct AppCapabilities {
+            $($field: <$cap as Capability>::App,)*
+        }
+
+        impl AppCapabilities {
+            /// Builds every capability's app stage.
+            pub(crate) fn new(inputs: &AppInputs<'_>) -> anyhow::Result<Self> {
+                Ok(Self { $($field: <$cap as Capability>::app(inputs)?,)* })
+            }
+
+            /// Builds every capability's stage for one component.
+            pub(crate) fn component(&self, inputs: &ComponentInputs<'_>) -> anyhow::Result<ComponentCapabilities> {
+                Ok(ComponentCapabilities { $($field: <$cap as Capability>::component(&self.$field, inputs)?,)* })
+            }
+        }
+
+        /// The component stage of every capability.
+        pub(crate) struct ComponentCapabilities {
+            $($field: <$cap as Capability>::Component,)*
+        }
+
+        impl ComponentCapabilities {
+            fn instance(&self, inputs: &InstanceInputs<'_>) -> InstanceCapabilities {
+                InstanceCapabilities { $($field: <$cap as Capability>::instance(&self.$field, inputs),)* }
+            }
+        }
+
+        /// The instance state of every capability.
+        struct InstanceCapabilities {
+            $($field: <$cap as Capability>::Instance,)*
+        }
+
+        $(
+            impl HasCapability<$cap> for HostState {
+                fn capability(&mut self) -> CapabilityView<'_, $cap> {
+                    CapabilityView { state: &mut self.capabilities.$field, table: &mut self.table }
+                }
+            }
+        )*
+
+        /// Adds every capability's interfaces to `linker`.
+        pub(crate) fn add_capabilities_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+            $(<$cap as Capability>::add_to_linker(linker)?;)*
+            Ok(())
+        }
+
+        /// The interfaces the capabilities provide (see [`Capability::INTERFACES`]).
+        pub(crate) const CAPABILITY_INTERFACES: &[&[&str]] = &[$(<$cap as Capability>::INTERFACES,)*];
+    };
+}
+
+capabilities! {
+    variables: Variables,
+    key_value: KeyValue,
+    sqlite: Sqlite,
+    redis: OutboundRedis,
+    mqtt: OutboundMqtt,
+}
+
+/// Everything needed to build a fresh [`HostState`] for one component, computed
+/// once at start-up.
 pub struct InstanceTemplate {
-    /// Component id, for logs and errors.
-    pub component_id: String,
+    component_id: Arc<str>,
+    allowed_hosts: Arc<AllowedHosts>,
+    wasi: WasiTemplate,
+    capabilities: ComponentCapabilities,
+    max_instance_memory: u64,
+    max_outbound_connections: usize,
+}
+
+/// The parts of an [`InstanceTemplate`] that are not capabilities.
+pub(crate) struct InstanceBasics {
+    /// The component id, for logs and errors.
+    pub component_id: Arc<str>,
+    /// Where the component may connect.
+    pub allowed_hosts: Arc<AllowedHosts>,
     /// WASI environment, mounts and stdio.
     pub wasi: WasiTemplate,
-    /// Resolved component variables.
-    pub variables: Arc<ComponentVariables>,
-    /// Where the component may connect (every outbound capability checks it).
-    pub allowed_hosts: Arc<AllowedHosts>,
-    /// Outbound HTTP policy.
-    pub outbound_http: OutboundHttp,
-    /// The key-value stores the component may open.
-    pub key_value: Arc<KeyValueAccess>,
-    /// The SQLite databases the component may open.
-    pub sqlite: Arc<SqliteAccess>,
     /// Cap on the linear memory and table storage of one instance, in bytes.
     pub max_instance_memory: u64,
     /// Outbound connections (Redis, MQTT, in-flight HTTP) one instance may hold at once.
@@ -40,58 +111,42 @@ pub struct InstanceTemplate {
 }
 
 impl InstanceTemplate {
+    /// The template of `basics` with the component's `capabilities`.
+    pub(crate) fn new(basics: InstanceBasics, capabilities: ComponentCapabilities) -> Self {
+        let InstanceBasics { component_id, allowed_hosts, wasi, max_instance_memory, max_outbound_connections } =
+            basics;
+        Self { component_id, allowed_hosts, wasi, capabilities, max_instance_memory, max_outbound_connections }
+    }
+
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
     pub fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
-        let connections = ConnectionBudget::new(self.max_outbound_connections);
+        let outbound =
+            OutboundGate::new(self.component_id.clone(), self.allowed_hosts.clone(), self.max_outbound_connections);
         Ok(HostState {
             wasi: self.wasi.build(args)?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            component_id: self.component_id.clone().into(),
-            allowed_hosts: self.allowed_hosts.clone(),
-            outbound_http: self.outbound_http.for_instance(connections.clone()),
-            connections,
-            variables: self.variables.clone(),
-            key_value: KeyValueInstance::new(self.key_value.clone()),
-            sqlite: SqliteInstance::new(self.sqlite.clone()),
+            capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
+            outbound_http: OutboundHttp(outbound),
             limits: InstanceMemory::capped_at(self.max_instance_memory),
         })
     }
 }
 
-/// The `T` of every `Store<T>`: WASI, wasi-http and Spin host state for one instance.
+/// The `T` of every `Store<T>`: WASI, wasi-http and every capability's state for
+/// one instance.
 pub struct HostState {
-    pub(crate) component_id: Arc<str>,
-    pub(crate) allowed_hosts: Arc<AllowedHosts>,
-    pub(crate) wasi: WasiCtx,
-    pub(crate) http: WasiHttpCtx,
-    pub(crate) table: ResourceTable,
-    pub(crate) outbound_http: OutboundHttp,
-    pub(crate) connections: ConnectionBudget,
-    pub(crate) variables: Arc<ComponentVariables>,
-    pub(crate) key_value: KeyValueInstance,
-    pub(crate) sqlite: SqliteInstance,
-    pub(crate) limits: InstanceMemory,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    outbound_http: OutboundHttp,
+    capabilities: InstanceCapabilities,
+    limits: InstanceMemory,
 }
 
 impl HostState {
-    /// The id of the component this instance runs.
-    pub fn component_id(&self) -> &str {
-        &self.component_id
-    }
-
-    /// Where this component may connect.
-    pub fn allowed_hosts(&self) -> &AllowedHosts {
-        &self.allowed_hosts
-    }
-
-    /// The instance's resource table (for host resources such as connections).
-    pub fn table(&mut self) -> &mut ResourceTable {
-        &mut self.table
-    }
-
     /// The store's resource limiter.
-    pub fn limits(&mut self) -> &mut InstanceMemory {
+    pub(crate) fn limits(&mut self) -> &mut InstanceMemory {
         &mut self.limits
     }
 }
@@ -110,20 +165,25 @@ impl WasiHttpView for HostState {
 
 #[cfg(test)]
 impl InstanceTemplate {
-    /// A template for host tests: outbound `allowed` hosts and `max_outbound_connections`.
+    /// A template for host tests: outbound `allowed` hosts and
+    /// `max_outbound_connections`, no stores, no variables.
     pub(crate) fn for_tests(allowed: &[&str], max_outbound_connections: usize) -> Self {
         let entries: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
         let allowed_hosts = Arc::new(AllowedHosts::parse(&entries, |t| Ok(t.to_string())).unwrap());
-        Self {
-            component_id: "test".into(),
-            wasi: WasiTemplate::default(),
-            variables: Arc::new(ComponentVariables::new(Default::default())),
+        let app = crate::locked::LockedApp::default();
+        let config = crate::runtime_config::RuntimeConfig::default();
+        let capabilities = AppCapabilities::new(&AppInputs { app: &app, config: &config, state_dir: None }).unwrap();
+        let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
+        let component_id: Arc<str> = "test".into();
+        let variables = crate::variables::VariableResolver::new(&Default::default(), vec![]);
+        let inputs = ComponentInputs { component: &component, component_id: &component_id, variables: &variables };
+        let basics = InstanceBasics {
+            component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),
-            outbound_http: OutboundHttp::new("test", allowed_hosts),
-            key_value: Arc::default(),
-            sqlite: Arc::default(),
+            wasi: WasiTemplate::default(),
             max_instance_memory: 64 << 20,
             max_outbound_connections,
-        }
+        };
+        Self::new(basics, capabilities.component(&inputs).unwrap())
     }
 }

@@ -13,16 +13,10 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 
 use super::compile_cache::{CompileCache, NativeArtifact};
 use super::engine_config::{build_engine, EngineOptions};
-use crate::allowed_hosts::AllowedHosts;
-use crate::host::key_value::KeyValueStores;
-use crate::host::sqlite::SqliteDatabases;
-use crate::host::{
-    build_linker, linker_for, ComponentVariables, HostState, InstanceTemplate, Mount, OutboundHttp, StdioMode,
-};
+use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate};
 use crate::limits::GuestLimits;
-use crate::loader::staging::prepare_mounts;
 use crate::locked::{ContentRef, LockedApp, LockedComponent};
-use crate::variables::{Provider, VariableResolver};
+use crate::variables::VariableResolver;
 
 /// The engine, the shared linker and the compile cache: one per process.
 pub struct Runtime {
@@ -34,22 +28,10 @@ pub struct Runtime {
 /// Per-app settings for [`Runtime::prepare`].
 #[derive(Default)]
 pub struct PrepareOptions {
-    /// `KEY=VALUE` pairs appended to every component's environment (`-e`).
-    pub extra_env: Vec<(String, String)>,
-    /// Variable providers, highest priority first (manifest defaults come last).
-    pub variable_providers: Vec<Box<dyn Provider>>,
-    /// Where guest stdout/stderr go.
-    pub stdio: StdioMode,
+    /// The host side: runtime config, state and staging folders, environment.
+    pub host: HostOptions,
     /// The bounds every instance and event of the app runs under.
     pub limits: GuestLimits,
-    /// Directory where file mounts that need it are staged (hard links).
-    pub staging_dir: Option<PathBuf>,
-    /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
-    pub content_dir: Option<PathBuf>,
-    /// The key-value stores components may open (see [`KeyValueStores::key_value`]).
-    pub key_value: KeyValueStores,
-    /// The SQLite databases components may open (see [`SqliteDatabases::sqlite`]).
-    pub sqlite: SqliteDatabases,
     /// Artifacts runwasi delivered as `precompiled` layers (this shim's own
     /// `Compiler` wrote them), by the content digest of the wasm they replace.
     /// Nothing else is ever deserialized from outside the compile cache.
@@ -71,58 +53,21 @@ impl Runtime {
         &self.engine
     }
 
-    /// Resolves variables, compiles and links every component of `app`.
+    /// Builds the app's host side, then compiles and links every component of `app`.
     pub fn prepare(self: &Arc<Self>, app: LockedApp, opts: PrepareOptions) -> anyhow::Result<PreparedApp> {
-        let resolver = VariableResolver::new(&app.variables, opts.variable_providers);
-        resolver.validate()?;
-        let staging = match &opts.staging_dir {
-            Some(d) => d.clone(),
-            // Created only if a component has files to stage; a random name, so
-            // nobody can prepare the folder in advance.
-            None => std::env::temp_dir().join(format!("spin-staging-{}", random_suffix())),
-        };
+        let host = AppHost::new(&app, opts.host, &opts.limits)?;
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
         let mut compiled: HashMap<[u8; 32], Component> = HashMap::new();
         let mut budget = WasmBudget::new(&opts.limits);
+        let content_dir = host.content_dir().map(Path::to_path_buf);
+        let source = ComponentSource { content_dir: content_dir.as_deref(), trusted: &opts.trusted_artifacts };
         for c in &app.components {
-            let allowed_hosts = Arc::new(
-                AllowedHosts::parse(&c.allowed_outbound_hosts(), |t| resolver.render(t))
-                    .with_context(|| format!("component `{}`: invalid allowed_outbound_hosts", c.id))?,
-            );
-            let template = InstanceTemplate {
-                component_id: c.id.clone(),
-                wasi: crate::host::WasiTemplate {
-                    env: c
-                        .env
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .chain(opts.extra_env.iter().cloned())
-                        .collect(),
-                    mounts: prepare_mounts(c, &staging, opts.content_dir.as_deref())
-                        .with_context(|| format!("component `{}`: preparing files", c.id))?
-                        .into_iter()
-                        .map(|m| Mount { host_dir: m.host_dir, guest_path: m.guest_path })
-                        .collect(),
-                    stdio: opts.stdio,
-                    allow_sockets: false,
-                },
-                variables: Arc::new(ComponentVariables::new(
-                    resolver
-                        .resolve_component(c)
-                        .with_context(|| format!("component `{}`: resolving variables", c.id))?,
-                )),
-                allowed_hosts: allowed_hosts.clone(),
-                outbound_http: OutboundHttp::new(&c.id, allowed_hosts),
-                key_value: Arc::new(opts.key_value.access_for(&c.id, &c.key_value_stores())?),
-                sqlite: Arc::new(opts.sqlite.access_for(&c.id, &c.sqlite_databases())?),
-                max_instance_memory: opts.limits.max_instance_memory,
-                max_outbound_connections: opts.limits.max_outbound_connections,
-            };
-            let source = ComponentSource { content_dir: opts.content_dir.as_deref(), trusted: &opts.trusted_artifacts };
+            let template = host.template(c)?;
             let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;
             components.insert(c.id.clone(), Arc::new(prepared));
         }
+        let resolver = host.into_variables();
         Ok(PreparedApp { locked: Arc::new(app), components, runtime: self.clone(), resolver, limits: opts.limits })
     }
 
@@ -179,13 +124,6 @@ impl Runtime {
             .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
         Ok(PreparedComponent { id: c.id.clone(), component, pre, template })
     }
-}
-
-/// 16 hex digits from the kernel's random source.
-fn random_suffix() -> String {
-    let mut bytes = [0u8; 8];
-    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
-    hex::encode(bytes)
 }
 
 /// Where a component's bytes may come from.

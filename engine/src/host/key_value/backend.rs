@@ -237,7 +237,7 @@ impl RedisStore {
     /// A store on the Redis server at `url` (validated now, connected later);
     /// only TCP addresses (`redis://`, `rediss://`) are accepted.
     pub fn new(url: &str) -> anyhow::Result<Self> {
-        crate::host::outbound_redis::check_tcp_scheme(url).map_err(anyhow::Error::msg)?;
+        crate::host::redis::check_tcp_scheme(url).map_err(anyhow::Error::msg)?;
         let info: redis::ConnectionInfo =
             redis::IntoConnectionInfo::into_connection_info(url).map_err(|e| anyhow::anyhow!("invalid url: {e}"))?;
         let display_url = format!("{}", info.addr);

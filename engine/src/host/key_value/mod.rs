@@ -1,7 +1,8 @@
 //! Key-value stores for guests: `fermyon:spin/key-value@2.0.0`, the Spin 1
-//! `fermyon:spin/key-value` and `wasi:keyvalue@0.2.0-draft2` (store, atomics, batch). Configuration: the component's `key_value_stores`
-//! and the runtime config's `[key_value_store.<label>]` (SQLite or Redis; the
-//! `default` label is SQLite in the state directory unless configured).
+//! `fermyon:spin/key-value` and `wasi:keyvalue@0.2.0-draft2` (store, atomics,
+//! batch). Configuration: the component's `key_value_stores` and the runtime
+//! config's `[key_value_store.<label>]` (SQLite or Redis; the `default` label is
+//! SQLite in the state directory unless configured).
 
 mod backend;
 mod stores;
@@ -13,21 +14,65 @@ use std::sync::Arc;
 
 use wasmtime::component::{Linker, Resource};
 
-pub use super::labelled::DEFAULT_LABEL;
-pub use backend::KeyValueStore;
-pub use stores::{KeyValueAccess, KeyValueInstance, KeyValueStores, DEFAULT_FILE};
+pub(crate) use backend::KeyValueStore;
+pub(crate) use stores::{KeyValueAccess, KeyValueInstance, KeyValueStores};
 
-use super::labelled::OpenError;
-use super::state::HostState;
+use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs};
+use super::labelled::{OpenError, DEFAULT_LABEL};
+
+/// The key-value capability.
+pub(crate) struct KeyValue;
+
+impl Capability for KeyValue {
+    type App = KeyValueStores;
+    type Component = Arc<KeyValueAccess>;
+    type Instance = KeyValueInstance;
+
+    const INTERFACES: &'static [&'static str] = &[
+        "fermyon:spin/key-value@2.0.0",
+        "fermyon:spin/key-value",
+        "wasi:keyvalue/store@0.2.0-draft2",
+        "wasi:keyvalue/atomics@0.2.0-draft2",
+        "wasi:keyvalue/batch@0.2.0-draft2",
+    ];
+
+    /// The stores some component lists, and Spin's start-up line for the default one.
+    fn app(inputs: &AppInputs<'_>) -> anyhow::Result<KeyValueStores> {
+        let configs = &inputs.config.key_value_store;
+        let used = inputs.app.components.iter().flat_map(|c| c.key_value_stores());
+        let stores = KeyValueStores::key_value(configs, inputs.state_dir, used)?;
+        if let (false, Some(store)) = (configs.contains_key(DEFAULT_LABEL), stores.get(DEFAULT_LABEL)) {
+            println!("Storing default key-value data to {}.", store.describe());
+        }
+        Ok(stores)
+    }
+
+    fn component(app: &KeyValueStores, inputs: &ComponentInputs<'_>) -> anyhow::Result<Self::Component> {
+        Ok(Arc::new(app.access_for(inputs.component_id, &inputs.component.key_value_stores())?))
+    }
+
+    fn instance(component: &Self::Component, _: &InstanceInputs<'_>) -> KeyValueInstance {
+        KeyValueInstance::new(component.clone())
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        v2::add_to_linker(linker)?;
+        v1::add_to_linker(linker)?;
+        wasi::add_to_linker(linker)
+    }
+}
+
+/// The instance's view of the key-value capability.
+type View<'a> = CapabilityView<'a, KeyValue>;
 
 /// An open store: the guest's `store` (Spin) or `bucket` (`wasi:keyvalue`) resource.
 pub struct OpenStore(Arc<KeyValueStore>);
 
 /// The resource side of both versions: opening a label into the instance's
 /// table, looking a resource up, dropping it.
-impl HostState {
+impl View<'_> {
     fn open_store(&mut self, label: &str) -> wasmtime::Result<Result<Resource<OpenStore>, OpenError>> {
-        match self.key_value.open(label) {
+        match self.state.open(label) {
             Ok(store) => Ok(Ok(self.table.push(OpenStore(store))?)),
             Err(e) => Ok(Err(e)),
         }
@@ -39,14 +84,7 @@ impl HostState {
 
     fn close_store(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<()> {
         self.table.delete(res)?;
-        self.key_value.close();
+        self.state.close();
         Ok(())
     }
-}
-
-/// Adds every key-value interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    v2::add_to_linker(linker)?;
-    v1::add_to_linker(linker)?;
-    wasi::add_to_linker(linker)
 }

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 use super::backend::KeyValueStore;
+use super::{KeyValue, View};
+use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;
-use crate::host::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -20,20 +21,20 @@ mod bindings {
 use bindings::fermyon::spin::key_value::{Error, Host, Store};
 
 /// Adds the interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::key_value::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<KeyValue>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::key_value::add_to_linker::<T, ViewOf<KeyValue>>(linker, T::capability)?;
     Ok(())
 }
 
-impl HostState {
+impl View<'_> {
     fn kv_handle(&self, store: Store) -> Result<Arc<KeyValueStore>, Error> {
-        self.key_value.by_handle(store).ok_or(Error::InvalidStore)
+        self.state.by_handle(store).ok_or(Error::InvalidStore)
     }
 }
 
-impl Host for HostState {
+impl Host for View<'_> {
     async fn open(&mut self, name: String) -> wasmtime::Result<Result<Store, Error>> {
-        Ok(self.key_value.open_handle(&name).map_err(|e| match e {
+        Ok(self.state.open_handle(&name).map_err(|e| match e {
             OpenError::AccessDenied => Error::AccessDenied,
             OpenError::TableFull => Error::StoreTableFull,
         }))
@@ -80,7 +81,7 @@ impl Host for HostState {
     }
 
     async fn close(&mut self, store: Store) -> wasmtime::Result<()> {
-        self.key_value.close_handle(store);
+        self.state.close_handle(store);
         Ok(())
     }
 }

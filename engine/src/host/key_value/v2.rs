@@ -1,10 +1,11 @@
 //! `fermyon:spin/key-value@2.0.0`: stores as resources in the instance's table.
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
 use super::OpenStore;
+use super::{KeyValue, View};
+use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;
-use crate::host::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -18,14 +19,14 @@ mod bindings {
 use bindings::fermyon::spin::key_value::{Error, Host, HostStore};
 
 /// Adds the interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::key_value::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<KeyValue>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::key_value::add_to_linker::<T, ViewOf<KeyValue>>(linker, T::capability)?;
     Ok(())
 }
 
-impl Host for HostState {}
+impl Host for View<'_> {}
 
-impl HostStore for HostState {
+impl HostStore for View<'_> {
     async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
         Ok(self.open_store(&label)?.map_err(|e| match e {
             OpenError::AccessDenied => Error::AccessDenied,

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
 use super::backend::KeyValueStore;
 use super::OpenStore;
+use super::{KeyValue, View};
+use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;
-use crate::host::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -34,14 +35,14 @@ pub struct Cas {
 }
 
 /// Adds the three interfaces to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    store::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
-    atomics::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
-    batch::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<KeyValue>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    store::add_to_linker::<T, ViewOf<KeyValue>>(linker, T::capability)?;
+    atomics::add_to_linker::<T, ViewOf<KeyValue>>(linker, T::capability)?;
+    batch::add_to_linker::<T, ViewOf<KeyValue>>(linker, T::capability)?;
     Ok(())
 }
 
-impl HostState {
+impl View<'_> {
     /// Reads `key` into a new `cas` resource.
     async fn new_cas(
         &mut self,
@@ -56,7 +57,7 @@ impl HostState {
     }
 }
 
-impl store::Host for HostState {
+impl store::Host for View<'_> {
     async fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
         Ok(self.open_store(&identifier)?.map_err(|e| match e {
             OpenError::AccessDenied => Error::AccessDenied,
@@ -65,7 +66,7 @@ impl store::Host for HostState {
     }
 }
 
-impl store::HostBucket for HostState {
+impl store::HostBucket for View<'_> {
     async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         Ok(self.store_of(&res)?.get(&key).await.map_err(Error::Other))
     }
@@ -102,7 +103,7 @@ impl store::HostBucket for HostState {
     }
 }
 
-impl atomics::Host for HostState {
+impl atomics::Host for View<'_> {
     async fn increment(
         &mut self,
         bucket: Resource<OpenStore>,
@@ -125,7 +126,7 @@ impl atomics::Host for HostState {
     }
 }
 
-impl atomics::HostCas for HostState {
+impl atomics::HostCas for View<'_> {
     async fn new(
         &mut self,
         bucket: Resource<OpenStore>,
@@ -145,7 +146,7 @@ impl atomics::HostCas for HostState {
     }
 }
 
-impl batch::Host for HostState {
+impl batch::Host for View<'_> {
     async fn get_many(
         &mut self,
         bucket: Resource<OpenStore>,

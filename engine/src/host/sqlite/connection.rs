@@ -28,11 +28,6 @@ impl SharedConnection {
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.map(Path::to_path_buf) })
     }
 
-    /// The database file; `None` in memory.
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
     /// Where the data lives, for start-up messages: the quoted path, or
     /// `a temporary in-memory store`.
     pub fn describe(&self) -> String {

@@ -12,20 +12,52 @@ mod guard;
 mod v1;
 mod v2;
 
+use std::sync::Arc;
+
 use wasmtime::component::Linker;
 
-pub use super::labelled::DEFAULT_LABEL;
-pub use database::{ExecuteError, QueryOutput, SqlValue, SqliteDatabase};
-pub use databases::{SqliteAccess, SqliteDatabases, SqliteInstance, DEFAULT_FILE};
-pub use guard::{SqlLimits, DEFAULT_MAX_RESULT_BYTES, DEFAULT_STATEMENT_TIMEOUT};
+pub(crate) use databases::{SqliteAccess, SqliteDatabases, SqliteInstance};
 
-use super::state::HostState;
+use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs};
+use super::labelled::DEFAULT_LABEL;
 
-/// Adds both SQLite interfaces to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    v2::add_to_linker(linker)?;
-    v1::add_to_linker(linker)
+/// The SQLite capability.
+pub(crate) struct Sqlite;
+
+impl Capability for Sqlite {
+    type App = SqliteDatabases;
+    type Component = Arc<SqliteAccess>;
+    type Instance = SqliteInstance;
+
+    const INTERFACES: &'static [&'static str] = &["fermyon:spin/sqlite@2.0.0", "fermyon:spin/sqlite"];
+
+    /// The databases some component lists, and Spin's start-up line for the default one.
+    fn app(inputs: &AppInputs<'_>) -> anyhow::Result<SqliteDatabases> {
+        let configs = &inputs.config.sqlite_database;
+        let used = inputs.app.components.iter().flat_map(|c| c.sqlite_databases());
+        let databases = SqliteDatabases::sqlite(configs, inputs.state_dir, used)?;
+        if let (false, Some(db)) = (configs.contains_key(DEFAULT_LABEL), databases.get(DEFAULT_LABEL)) {
+            println!("Storing default SQLite data to {}.", db.describe());
+        }
+        Ok(databases)
+    }
+
+    fn component(app: &SqliteDatabases, inputs: &ComponentInputs<'_>) -> anyhow::Result<Self::Component> {
+        Ok(Arc::new(app.access_for(inputs.component_id, &inputs.component.sqlite_databases())?))
+    }
+
+    fn instance(component: &Self::Component, _: &InstanceInputs<'_>) -> SqliteInstance {
+        SqliteInstance::new(component.clone())
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        v2::add_to_linker(linker)?;
+        v1::add_to_linker(linker)
+    }
 }
+
+/// The instance's view of the SQLite capability.
+type View<'a> = CapabilityView<'a, Sqlite>;
 
 /// Conversions between an interface version's `value`/`query-result` and
 /// [`SqlValue`]/[`QueryOutput`] (each version's bindings have their own types).

@@ -1,11 +1,12 @@
 //! The Spin 1 `fermyon:spin/sqlite` interface: the same databases, addressed by
 //! integer handles.
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 use super::database::ExecuteError;
+use super::{Sqlite, View};
+use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;
-use crate::host::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -18,14 +19,14 @@ mod bindings {
 use bindings::fermyon::spin::sqlite::{Connection, Error, Host, QueryResult, Value};
 
 /// Adds the interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::sqlite::add_to_linker::<T, ViewOf<Sqlite>>(linker, T::capability)?;
     Ok(())
 }
 
-impl Host for HostState {
+impl Host for View<'_> {
     async fn open(&mut self, database: String) -> wasmtime::Result<Result<Connection, Error>> {
-        Ok(self.sqlite.open_handle(&database).map_err(|e| match e {
+        Ok(self.state.open_handle(&database).map_err(|e| match e {
             OpenError::AccessDenied => Error::AccessDenied,
             OpenError::TableFull => Error::Io("too many open databases".into()),
         }))
@@ -37,7 +38,7 @@ impl Host for HostState {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let Some(db) = self.sqlite.by_handle(conn) else { return Ok(Err(Error::InvalidConnection)) };
+        let Some(db) = self.state.by_handle(conn) else { return Ok(Err(Error::InvalidConnection)) };
         let params = parameters.into_iter().map(to_sql).collect();
         Ok(db.execute(statement, params).await.map(from_output).map_err(|e| match e {
             ExecuteError::DatabaseFull => Error::DatabaseFull,
@@ -46,7 +47,7 @@ impl Host for HostState {
     }
 
     async fn close(&mut self, conn: Connection) -> wasmtime::Result<()> {
-        self.sqlite.close_handle(conn);
+        self.state.close_handle(conn);
         Ok(())
     }
 }

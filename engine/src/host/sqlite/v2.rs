@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
 use super::database::{ExecuteError, SqliteDatabase};
+use super::{Sqlite, View};
+use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;
-use crate::host::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -23,16 +24,16 @@ use bindings::fermyon::spin::sqlite::{Error, Host, HostConnection, QueryResult, 
 pub struct OpenDatabase(Arc<SqliteDatabase>);
 
 /// Adds the interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::sqlite::add_to_linker::<T, ViewOf<Sqlite>>(linker, T::capability)?;
     Ok(())
 }
 
-impl Host for HostState {}
+impl Host for View<'_> {}
 
-impl HostConnection for HostState {
+impl HostConnection for View<'_> {
     async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
-        match self.sqlite.open(&database) {
+        match self.state.open(&database) {
             Ok(db) => Ok(Ok(self.table.push(OpenDatabase(db))?)),
             Err(OpenError::AccessDenied) => Ok(Err(Error::AccessDenied)),
             Err(OpenError::TableFull) => Ok(Err(Error::Io("too many open databases".into()))),
@@ -55,7 +56,7 @@ impl HostConnection for HostState {
 
     async fn drop(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<()> {
         self.table.delete(res)?;
-        self.sqlite.close();
+        self.state.close();
         Ok(())
     }
 }

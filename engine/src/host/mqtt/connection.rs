@@ -1,5 +1,4 @@
-//! Outbound MQTT for guests (`fermyon:spin/mqtt@2.0.0`), gated by
-//! `allowed_outbound_hosts`: `connection.open` checks the address against the
+//! `fermyon:spin/mqtt@2.0.0` on the capability's view: `connection.open` checks the address against the
 //! component's allowed hosts (scheme `mqtt`, default port 1883) and answers
 //! `connection-failed("address ... is not permitted")` when it is not allowed.
 //! As in Spin, `open` only prepares the client; the broker is reached on the first
@@ -11,11 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use super::connections::ConnectionPermit;
-use super::destination::Destination;
-use super::state::HostState;
+use super::OutboundMqtt;
+use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
+use crate::host::outbound::{ConnectionPermit, Destination};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -51,8 +50,8 @@ pub struct MqttConnection {
 }
 
 /// Adds the outbound MQTT interface to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::mqtt::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<OutboundMqtt>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::mqtt::add_to_linker::<T, ViewOf<OutboundMqtt>>(linker, T::capability)?;
     Ok(())
 }
 
@@ -146,9 +145,11 @@ fn qos(q: Qos) -> QoS {
     }
 }
 
-impl bindings::fermyon::spin::mqtt::Host for HostState {}
+type View<'a> = CapabilityView<'a, OutboundMqtt>;
 
-impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
+impl bindings::fermyon::spin::mqtt::Host for View<'_> {}
+
+impl bindings::fermyon::spin::mqtt::HostConnection for View<'_> {
     async fn open(
         &mut self,
         address: String,
@@ -159,7 +160,7 @@ impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
         let Some(dest) = Destination::parse(&address) else {
             return Ok(Err(Error::InvalidAddress));
         };
-        if !dest.check(&self.allowed_hosts, &self.component_id) {
+        if !self.state.permits(&dest) {
             return Ok(Err(Error::ConnectionFailed(format!("address {address} is not permitted"))));
         }
         if !SCHEMES.contains(&dest.scheme.as_str()) {
@@ -171,7 +172,7 @@ impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
         let options = match client_options(
             &address,
             &dest,
-            &self.component_id,
+            self.state.component_id(),
             username,
             password,
             keep_alive_interval_in_secs,
@@ -179,8 +180,7 @@ impl bindings::fermyon::spin::mqtt::HostConnection for HostState {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
-        let Some(slot) = self.connections.try_open() else {
-            tracing::warn!("component `{}`: outbound MQTT refused: {}", self.component_id, self.connections.refusal());
+        let Some(slot) = self.state.open_slot("MQTT") else {
             return Ok(Err(Error::TooManyConnections));
         };
         Ok(Ok(self.table.push(MqttConnection { options, session: None, _slot: slot })?))
@@ -229,7 +229,8 @@ mod tests {
     async fn open_connections_are_capped_per_instance() {
         use bindings::fermyon::spin::mqtt::HostConnection as _;
         let template = crate::host::InstanceTemplate::for_tests(&["mqtt://127.0.0.1:1883"], 2);
-        let mut state = template.instantiate_state(&[]).unwrap();
+        let mut host = template.instantiate_state(&[]).unwrap();
+        let mut state = HasCapability::<OutboundMqtt>::capability(&mut host);
         let address = || "mqtt://127.0.0.1:1883".to_string();
         let a = state.open(address(), String::new(), String::new(), 30).await.unwrap().ok().unwrap();
         let _b = state.open(address(), String::new(), String::new(), 30).await.unwrap().ok().unwrap();

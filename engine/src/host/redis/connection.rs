@@ -1,20 +1,20 @@
-//! Outbound redis for guests (`fermyon:spin/redis@2.0.0`), gated by
-//! `allowed_outbound_hosts`: `connection.open` checks the address against the
-//! component's allowed hosts (its URL scheme, default port 6379) and answers
-//! `invalid-address` when it is not allowed. Only TCP addresses (`redis://`,
-//! `rediss://`) are accepted; a Unix socket address is refused before anything is
-//! opened. Open connections live in the instance's resource table, count against
-//! the instance's outbound connection budget, and close with it.
+//! `fermyon:spin/redis@2.0.0` on the capability's view: `connection.open` checks
+//! the address against the component's allowed hosts (its URL scheme, default
+//! port 6379) and answers `invalid-address` when it is not allowed. Only TCP
+//! addresses (`redis://`, `rediss://`) are accepted; a Unix socket address is
+//! refused before anything is opened. Open connections live in the instance's
+//! resource table, count against the instance's outbound connection budget, and
+//! close with it.
 
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue, RedisError, Value};
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use super::connections::ConnectionPermit;
-use super::destination::Destination;
-use super::state::HostState;
+use super::OutboundRedis;
+use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
+use crate::host::outbound::{ConnectionPermit, Destination};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -30,7 +30,7 @@ use bindings::fermyon::spin::redis::{Error, RedisParameter, RedisResult};
 /// How long `open` may take to reach the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The interface name of the Spin 1 Redis types, which hold no functions.
-const V1_REDIS_TYPES: &str = "fermyon:spin/redis-types";
+pub(super) const V1_REDIS_TYPES: &str = "fermyon:spin/redis-types";
 
 /// One open connection of a guest (the `connection` resource).
 pub struct RedisConnection {
@@ -51,8 +51,8 @@ pub(crate) fn check_tcp_scheme(address: &str) -> Result<(), String> {
 
 /// Adds the outbound redis interface to `linker`, plus the function-less
 /// `fermyon:spin/redis-types` that Spin 1 Redis handlers import.
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-    bindings::fermyon::spin::redis::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+pub(super) fn add_to_linker<T: HasCapability<OutboundRedis>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    bindings::fermyon::spin::redis::add_to_linker::<T, ViewOf<OutboundRedis>>(linker, T::capability)?;
     linker.instance(V1_REDIS_TYPES)?;
     Ok(())
 }
@@ -101,7 +101,9 @@ fn flatten(v: &Value, out: &mut Vec<RedisResult>) -> redis::RedisResult<()> {
     Ok(())
 }
 
-impl HostState {
+type View<'a> = CapabilityView<'a, OutboundRedis>;
+
+impl View<'_> {
     /// A handle on the connection `res` (multiplexed, so a clone shares the socket).
     fn redis(&self, res: &Resource<RedisConnection>) -> wasmtime::Result<MultiplexedConnection> {
         Ok(self.table.get(res)?.conn.clone())
@@ -118,9 +120,9 @@ impl HostState {
     }
 }
 
-impl bindings::fermyon::spin::redis::Host for HostState {}
+impl bindings::fermyon::spin::redis::Host for View<'_> {}
 
-impl bindings::fermyon::spin::redis::HostConnection for HostState {
+impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
     async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<RedisConnection>, Error>> {
         if let Err(e) = check_tcp_scheme(&address) {
             return Ok(Err(Error::Other(e)));
@@ -128,15 +130,14 @@ impl bindings::fermyon::spin::redis::HostConnection for HostState {
         let Some(dest) = Destination::parse(&address) else {
             return Ok(Err(Error::InvalidAddress));
         };
-        if !dest.check(&self.allowed_hosts, &self.component_id) {
+        if !self.state.permits(&dest) {
             return Ok(Err(Error::InvalidAddress));
         }
         let client = match redis::Client::open(address.as_str()) {
             Ok(c) => c,
             Err(_) => return Ok(Err(Error::InvalidAddress)),
         };
-        let Some(slot) = self.connections.try_open() else {
-            tracing::warn!("component `{}`: outbound redis refused: {}", self.component_id, self.connections.refusal());
+        let Some(slot) = self.state.open_slot("redis") else {
             return Ok(Err(Error::TooManyConnections));
         };
         let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
@@ -263,8 +264,8 @@ mod tests {
     async fn unix_sockets_are_refused_and_connections_are_capped() {
         use bindings::fermyon::spin::redis::HostConnection as _;
         let server = crate::host::test_redis::TestRedis::start();
-        let template = crate::host::InstanceTemplate::for_tests(&["*://*:*"], 2);
-        let mut state = template.instantiate_state(&[]).unwrap();
+        let mut host = crate::host::InstanceTemplate::for_tests(&["*://*:*"], 2).instantiate_state(&[]).unwrap();
+        let mut state = HasCapability::<OutboundRedis>::capability(&mut host);
 
         let unix = state.open("redis+unix://localhost/tmp/redis.sock".into()).await.unwrap();
         assert!(matches!(unix, Err(Error::Other(ref e)) if e.contains("redis+unix")));

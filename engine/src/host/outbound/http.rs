@@ -3,36 +3,15 @@
 //! instance's outbound connection budget while in flight
 //! (`ConnectionLimitReached` to the guest beyond it).
 
-use std::sync::Arc;
-
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::connections::ConnectionBudget;
-use super::destination::Destination;
-use crate::allowed_hosts::AllowedHosts;
-use crate::limits::DEFAULT_MAX_OUTBOUND_CONNECTIONS;
+use super::{Destination, OutboundGate};
 
-/// The outbound HTTP policy of one component; cheap to clone per instance.
-#[derive(Clone)]
-pub struct OutboundHttp {
-    component_id: Arc<str>,
-    allowed: Arc<AllowedHosts>,
-    connections: ConnectionBudget,
-}
+/// The outbound HTTP hooks of one instance (the instance's [`OutboundGate`]).
+#[derive(Clone, Debug)]
+pub struct OutboundHttp(pub(crate) OutboundGate);
 
 impl OutboundHttp {
-    /// A policy for `component_id` allowing exactly `allowed` (each instance gets
-    /// its own connection budget from [`OutboundHttp::for_instance`]).
-    pub fn new(component_id: &str, allowed: Arc<AllowedHosts>) -> Self {
-        let connections = ConnectionBudget::new(DEFAULT_MAX_OUTBOUND_CONNECTIONS);
-        Self { component_id: component_id.into(), allowed, connections }
-    }
-
-    /// The same policy for one instance, whose requests in flight count against `connections`.
-    pub fn for_instance(&self, connections: ConnectionBudget) -> Self {
-        Self { connections, ..self.clone() }
-    }
-
     /// Whether the request may go out; a denial is reported like every other
     /// outbound capability's (see [`Destination::check`]).
     fn permits(&self, uri: &http::Uri) -> bool {
@@ -40,7 +19,7 @@ impl OutboundHttp {
         let Some(host) = uri.host() else { return false };
         let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
         let dest = Destination { scheme: scheme.to_string(), host: host.trim_matches(['[', ']']).to_string(), port };
-        dest.check(&self.allowed, &self.component_id)
+        self.0.permits(&dest)
     }
 }
 
@@ -66,12 +45,7 @@ impl WasiHttpHooks for OutboundHttp {
         }
         // Taken now, so requests not yet polled count too; held until the
         // connection's I/O ends (the response body is read or dropped).
-        let Some(permit) = self.connections.try_open() else {
-            tracing::warn!(
-                "component `{}`: outbound HTTP request refused: {}",
-                self.component_id,
-                self.connections.refusal()
-            );
+        let Some(permit) = self.0.open_slot("HTTP request") else {
             return Box::new(async { Err(HttpError::ConnectionLimitReached) });
         };
         Box::new(async move {
@@ -94,9 +68,12 @@ mod tests {
     use std::pin::Pin;
     use std::time::Duration;
 
+    use std::sync::Arc;
+
     use http_body_util::BodyExt as _;
 
     use super::*;
+    use crate::allowed_hosts::AllowedHosts;
 
     fn request(port: u16) -> http::Request<WasiBody> {
         let body = http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed_unsync();
@@ -119,7 +96,7 @@ mod tests {
             }
         });
         let allowed = AllowedHosts::parse(&[format!("http://127.0.0.1:{port}")], |t| Ok(t.to_string())).unwrap();
-        let mut http = OutboundHttp::new("test", Arc::new(allowed)).for_instance(ConnectionBudget::new(1));
+        let mut http = OutboundHttp(OutboundGate::new("test".into(), Arc::new(allowed), 1));
 
         let first = tokio::spawn(send(&mut http, port));
         let second = tokio::time::timeout(Duration::from_secs(5), send(&mut http, port)).await;

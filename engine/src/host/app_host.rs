@@ -1,0 +1,151 @@
+//! The host side of one app, built once at start from the locked app, the
+//! runtime config and the runner's settings: the app's variables, every
+//! capability's app stage, and for each component the template its instances
+//! are stamped from.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use super::capability::{AppInputs, ComponentInputs};
+use super::state::{AppCapabilities, InstanceBasics, InstanceTemplate};
+use super::wasi::{Mount, StdioMode, WasiTemplate};
+use crate::allowed_hosts::AllowedHosts;
+use crate::limits::GuestLimits;
+use crate::loader::staging::prepare_mounts;
+use crate::locked::{LockedApp, LockedComponent};
+use crate::runtime_config::{RuntimeConfig, VariablesProvider};
+use crate::variables::{EnvProvider, Provider, StaticProvider, VariableResolver};
+
+/// The runner's settings for the host side of an app.
+#[derive(Default)]
+pub struct HostOptions {
+    /// The parsed runtime config, if the app has one.
+    pub runtime_config: Option<RuntimeConfig>,
+    /// The state directory unless the runtime config sets `state_dir` (Spin's
+    /// `<app dir>/.spin`; none for apps without a local directory).
+    pub state_dir: Option<PathBuf>,
+    /// The environment variable providers read (`SPIN_VARIABLE_*`, or a
+    /// runtime config's own prefix).
+    pub env: BTreeMap<String, String>,
+    /// `KEY=VALUE` pairs appended to every component's environment (`-e`).
+    pub extra_env: Vec<(String, String)>,
+    /// Where guest stdout/stderr go.
+    pub stdio: StdioMode,
+    /// Directory where file mounts that need it are staged (hard links); a
+    /// private folder under the system's temporary directory when unset.
+    pub staging_dir: Option<PathBuf>,
+    /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
+    pub content_dir: Option<PathBuf>,
+}
+
+/// The app's host side: variables, capabilities, and per-component templates.
+pub struct AppHost {
+    capabilities: AppCapabilities,
+    variables: VariableResolver,
+    options: HostOptions,
+    staging_dir: PathBuf,
+    max_instance_memory: u64,
+    max_outbound_connections: usize,
+}
+
+impl AppHost {
+    /// Resolves the app's variables and builds every capability's app stage
+    /// (stores are opened, Spin's "Storing default ..." lines printed).
+    pub fn new(app: &LockedApp, options: HostOptions, limits: &GuestLimits) -> anyhow::Result<Self> {
+        let empty = RuntimeConfig::default();
+        let config = options.runtime_config.as_ref().unwrap_or(&empty);
+        let variables = VariableResolver::new(&app.variables, providers(config, &options.env));
+        variables.validate()?;
+        let state_dir = config.state_dir().or(options.state_dir.clone());
+        let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
+        // Created only if a component has files to stage; a random name, so
+        // nobody can prepare the folder in advance.
+        let staging_dir = match &options.staging_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::temp_dir().join(format!("spin-staging-{}", random_suffix())),
+        };
+        Ok(Self {
+            capabilities,
+            variables,
+            options,
+            staging_dir,
+            max_instance_memory: limits.max_instance_memory,
+            max_outbound_connections: limits.max_outbound_connections,
+        })
+    }
+
+    /// The template every instance of `component` is stamped from.
+    pub(crate) fn template(&self, component: &LockedComponent) -> anyhow::Result<InstanceTemplate> {
+        let id = &component.id;
+        let allowed_hosts = Arc::new(
+            AllowedHosts::parse(&component.allowed_outbound_hosts(), |t| self.variables.render(t))
+                .with_context(|| format!("component `{id}`: invalid allowed_outbound_hosts"))?,
+        );
+        let component_id: Arc<str> = id.as_str().into();
+        let capabilities = self.capabilities.component(&ComponentInputs {
+            component,
+            component_id: &component_id,
+            variables: &self.variables,
+        })?;
+        let basics = InstanceBasics {
+            component_id,
+            allowed_hosts,
+            wasi: self.wasi(component).with_context(|| format!("component `{id}`: preparing files"))?,
+            max_instance_memory: self.max_instance_memory,
+            max_outbound_connections: self.max_outbound_connections,
+        };
+        Ok(InstanceTemplate::new(basics, capabilities))
+    }
+
+    /// The folder of content addressed by digest, for OCI apps.
+    pub(crate) fn content_dir(&self) -> Option<&std::path::Path> {
+        self.options.content_dir.as_deref()
+    }
+
+    /// The app's variables (for rendering trigger settings).
+    pub(crate) fn into_variables(self) -> VariableResolver {
+        self.variables
+    }
+
+    fn wasi(&self, component: &LockedComponent) -> anyhow::Result<WasiTemplate> {
+        let mounts = prepare_mounts(component, &self.staging_dir, self.options.content_dir.as_deref())?;
+        Ok(WasiTemplate {
+            env: component
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .chain(self.options.extra_env.iter().cloned())
+                .collect(),
+            mounts: mounts.into_iter().map(|m| Mount { host_dir: m.host_dir, guest_path: m.guest_path }).collect(),
+            stdio: self.options.stdio,
+            allow_sockets: false,
+        })
+    }
+}
+
+/// The runtime config's variable providers in order, then the environment provider.
+fn providers(config: &RuntimeConfig, env: &BTreeMap<String, String>) -> Vec<Box<dyn Provider>> {
+    let mut out: Vec<Box<dyn Provider>> = Vec::new();
+    for provider in &config.variables_provider {
+        match provider {
+            VariablesProvider::Static { values } => out.push(Box::new(StaticProvider(values.clone()))),
+            VariablesProvider::Env { prefix, .. } => out.push(Box::new(EnvProvider::with_prefix(
+                prefix.as_deref().unwrap_or("SPIN_VARIABLE"),
+                Some(env.clone().into_iter().collect()),
+            ))),
+            _ => {}
+        }
+    }
+    out.push(Box::new(EnvProvider::from_map(env.clone().into_iter().collect())));
+    out
+}
+
+/// 16 hex digits from the kernel's random source.
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    hex::encode(bytes)
+}

@@ -1,0 +1,96 @@
+//! What every outbound capability of an instance shares: the component's allowed
+//! hosts (deny by default, denials reported the way Spin reports them) and one
+//! budget of connections held at once (`SPIN_MAX_OUTBOUND_CONNECTIONS`).
+
+mod connections;
+mod destination;
+mod http;
+
+use std::sync::Arc;
+
+pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
+pub(crate) use destination::Destination;
+pub use http::OutboundHttp;
+
+use crate::allowed_hosts::AllowedHosts;
+
+/// One instance's outbound policy: where it may connect and how many connections
+/// it may hold; cheap to clone (clones share the budget).
+#[derive(Clone, Debug)]
+pub struct OutboundGate {
+    component_id: Arc<str>,
+    allowed: Arc<AllowedHosts>,
+    connections: ConnectionBudget,
+}
+
+impl OutboundGate {
+    /// A gate for one instance of `component_id`, allowing exactly `allowed` and
+    /// at most `max_connections` at once.
+    pub fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
+        Self { component_id, allowed, connections: ConnectionBudget::new(max_connections) }
+    }
+
+    /// The component the instance runs.
+    pub(crate) fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    /// Whether `dest` is allowed; a denial is logged (see [`Destination::check`]).
+    pub(crate) fn permits(&self, dest: &Destination) -> bool {
+        dest.check(&self.allowed, &self.component_id)
+    }
+
+    /// A slot for one more connection of kind `what` (`redis`, `MQTT`, ...);
+    /// `None`, with the refusal logged, when the instance holds its maximum.
+    pub(crate) fn open_slot(&self, what: &str) -> Option<ConnectionPermit> {
+        let slot = self.connections.try_open();
+        if slot.is_none() {
+            tracing::warn!(
+                "component `{}`: outbound {what} refused: {}",
+                self.component_id,
+                self.connections.refusal()
+            );
+        }
+        slot
+    }
+}
+
+/// Declares a capability that needs nothing but the instance's [`OutboundGate`]
+/// (no configuration, nothing per component): its name, the interfaces it
+/// provides and the function that links them.
+macro_rules! gate_only_capability {
+    ($(#[$doc:meta])* $name:ident, $interfaces:expr, $add_to_linker:path) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+
+        impl $crate::host::capability::Capability for $name {
+            type App = ();
+            type Component = ();
+            type Instance = $crate::host::outbound::OutboundGate;
+
+            const INTERFACES: &'static [&'static str] = $interfaces;
+
+            fn app(_: &$crate::host::capability::AppInputs<'_>) -> anyhow::Result<()> {
+                Ok(())
+            }
+
+            fn component(_: &(), _: &$crate::host::capability::ComponentInputs<'_>) -> anyhow::Result<()> {
+                Ok(())
+            }
+
+            fn instance(
+                _: &(),
+                inputs: &$crate::host::capability::InstanceInputs<'_>,
+            ) -> $crate::host::outbound::OutboundGate {
+                inputs.outbound.clone()
+            }
+
+            fn add_to_linker<T: $crate::host::capability::HasCapability<Self>>(
+                linker: &mut wasmtime::component::Linker<T>,
+            ) -> anyhow::Result<()> {
+                $add_to_linker(linker)
+            }
+        }
+    };
+}
+pub(crate) use gate_only_capability;
