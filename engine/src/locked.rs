@@ -142,6 +142,24 @@ pub struct ContentPath {
 }
 
 impl LockedApp {
+    /// Sets `metadata.trigger = { type, ...app-level config }` when the app has
+    /// exactly one trigger type (Spin's rule for single-trigger apps).
+    pub(crate) fn add_single_trigger_metadata(&mut self) {
+        let types = self.trigger_types();
+        let [trigger_type] = types.as_slice() else {
+            return;
+        };
+        let mut trigger = self
+            .metadata
+            .get("triggers")
+            .and_then(|t| t.get(trigger_type))
+            .and_then(serde_json::Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        trigger.insert("type".into(), trigger_type.clone().into());
+        self.metadata.insert("trigger".into(), trigger.into());
+    }
+
     /// Parses locked JSON, enforcing the version, `must_understand` and `host_requirements` rules.
     pub fn from_json(bytes: &[u8]) -> anyhow::Result<Self> {
         let app: LockedApp = serde_json::from_slice(bytes).context("invalid locked app JSON")?;

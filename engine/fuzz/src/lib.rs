@@ -136,7 +136,7 @@ pub fn trigger_configs(data: &[u8]) {
 
 /// Export sniffing and classification of bytes that claim to be wasm.
 pub fn wasm_sniffing(data: &[u8]) {
-    let _ = spin_engine::loader::from_wasm::is_command(data);
+    let _ = spin_engine::loader::is_command(data);
     let _ = spin_engine::runtime::wasm_kind(data);
     let _ = spin_engine::runtime::refuse_native(data, "fuzz");
 }

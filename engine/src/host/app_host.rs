@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
 use super::state::{AppCapabilities, InstanceBasics, InstanceTemplate};
-use super::wasi::{Mount, StdioMode, WasiTemplate};
+use super::wasi::{StdioMode, WasiTemplate};
 use crate::allowed_hosts::AllowedHosts;
 use crate::limits::GuestLimits;
 use crate::loader::staging::prepare_mounts;
@@ -111,7 +111,6 @@ impl AppHost {
     }
 
     fn wasi(&self, component: &LockedComponent) -> anyhow::Result<WasiTemplate> {
-        let mounts = prepare_mounts(component, &self.staging_dir, self.options.content_dir.as_deref())?;
         Ok(WasiTemplate {
             env: component
                 .env
@@ -119,7 +118,7 @@ impl AppHost {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .chain(self.options.extra_env.iter().cloned())
                 .collect(),
-            mounts: mounts.into_iter().map(|m| Mount { host_dir: m.host_dir, guest_path: m.guest_path }).collect(),
+            mounts: prepare_mounts(component, &self.staging_dir, self.options.content_dir.as_deref())?,
             stdio: self.options.stdio,
             allow_sockets: false,
         })

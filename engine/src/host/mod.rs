@@ -24,4 +24,4 @@ pub use linker::build_linker;
 pub use memory::InstanceMemory;
 pub use state::{HostState, InstanceTemplate};
 pub(crate) use unsupported::linker_for;
-pub use wasi::{Mount, StdioMode};
+pub use wasi::StdioMode;

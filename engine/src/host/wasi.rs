@@ -1,18 +1,9 @@
 //! WASI 0.2 context for one instance: the component's `environment`, its `files`
 //! preopened read-only, and stdio.
 
-use std::path::PathBuf;
-
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
-/// A host directory preopened at a guest path.
-#[derive(Clone, Debug)]
-pub struct Mount {
-    /// Directory on the host (or inside the container rootfs).
-    pub host_dir: PathBuf,
-    /// Absolute path the guest sees.
-    pub guest_path: String,
-}
+use crate::loader::Mount;
 
 /// Where guest stdout/stderr go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

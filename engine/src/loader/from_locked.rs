@@ -5,11 +5,11 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::files::normalize_lexically;
-use super::source::LoadedApp;
+use super::LoadedApp;
 use crate::locked::{ContentRef, LockedApp};
 
 /// Reads a locked app file; relative sources are resolved against the file's directory.
-pub fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
+pub(super) fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
     let path = path.canonicalize().with_context(|| format!("cannot open locked app {}", path.display()))?;
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read locked app {}", path.display()))?;
     let mut locked = LockedApp::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
@@ -20,7 +20,7 @@ pub fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
 
 /// Rewrites every source that is a plain relative or absolute path (not a URL) into a
 /// `file://` URL, resolving relative ones against `base`.
-pub fn resolve_sources(locked: &mut LockedApp, base: &Path) -> anyhow::Result<()> {
+fn resolve_sources(locked: &mut LockedApp, base: &Path) -> anyhow::Result<()> {
     for component in &mut locked.components {
         let refs =
             std::iter::once(&mut component.source.content).chain(component.files.iter_mut().map(|f| &mut f.content));

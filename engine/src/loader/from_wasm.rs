@@ -6,18 +6,17 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{json, Map};
 
-use super::from_dir::add_single_trigger_metadata;
-use super::source::LoadedApp;
+use super::LoadedApp;
 use crate::locked::{file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger};
 use crate::manifest::ids::kebab_from;
 
 /// Component id used when the file name cannot be turned into a valid id.
-pub const FALLBACK_COMPONENT_ID: &str = "main";
+const FALLBACK_COMPONENT_ID: &str = "main";
 
 /// Builds an app named after the file stem, with one component and one trigger: a
 /// `command` trigger when the wasm is a WASI command without an HTTP handler
 /// export (see [`is_command`]), else an HTTP trigger on `/...`.
-pub fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
+pub(super) fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
     let path = wasm_path.canonicalize().with_context(|| format!("cannot open Wasm file {}", wasm_path.display()))?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(FALLBACK_COMPONENT_ID);
     let id = kebab_from(stem).unwrap_or_else(|| FALLBACK_COMPONENT_ID.to_owned());
@@ -34,7 +33,7 @@ pub fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
         }],
         ..LockedApp::default()
     };
-    add_single_trigger_metadata(&mut locked);
+    locked.add_single_trigger_metadata();
     Ok(LoadedApp { locked, app_dir: path.parent().map(Path::to_path_buf) })
 }
 

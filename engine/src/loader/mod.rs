@@ -1,11 +1,47 @@
 //! Loading an app from a spin.toml, a directory, a bare Wasm file or a locked app JSON into
 //! the one [`LockedApp`](crate::locked::LockedApp) model, and staging its files.
 
-pub mod files;
-pub mod from_dir;
-pub mod from_locked;
-pub mod from_wasm;
+mod content;
+mod files;
+mod from_locked;
+mod from_manifest;
+mod from_wasm;
+mod loaded;
 mod source;
-pub mod staging;
+pub(crate) mod staging;
 
-pub use source::{load, load_with, AppSource, LoadOptions, LoadedApp, MANIFEST_FILE_NAME};
+use anyhow::bail;
+
+pub(crate) use content::Content;
+pub use from_wasm::is_command;
+pub use loaded::LoadedApp;
+pub use source::{AppSource, MANIFEST_FILE_NAME};
+pub use staging::Mount;
+
+/// Loads an app from any source.
+pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
+    match source {
+        AppSource::ManifestFile(path) => from_manifest::load_from_manifest(path),
+        AppSource::Directory(dir) => {
+            let manifest = dir.join(MANIFEST_FILE_NAME);
+            if !manifest.is_file() {
+                bail!("no {MANIFEST_FILE_NAME} in directory {}", dir.display());
+            }
+            from_manifest::load_from_manifest(&manifest)
+        }
+        AppSource::Wasm(path) => from_wasm::load_from_wasm(path),
+        AppSource::Locked(path) => from_locked::load_from_locked(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_without_manifest_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load(&AppSource::Directory(dir.path().into())).unwrap_err();
+        assert!(err.to_string().starts_with("no spin.toml in directory"), "{err}");
+    }
+}

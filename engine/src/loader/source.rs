@@ -1,12 +1,7 @@
-//! Where an app comes from, and the one entry point that loads any of them.
+//! Where an app comes from: a manifest, a directory, a bare wasm or a lock file.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use anyhow::bail;
-
-use super::{from_dir, from_locked, from_wasm};
-use crate::locked::LockedApp;
 
 /// The manifest file name looked up in an app directory.
 pub const MANIFEST_FILE_NAME: &str = "spin.toml";
@@ -22,19 +17,6 @@ pub enum AppSource {
     Wasm(PathBuf),
     /// A locked app JSON (`spin.lock`).
     Locked(PathBuf),
-}
-
-/// Settings for loading an app; currently there are none, the type reserves the place.
-#[derive(Debug, Clone, Default)]
-pub struct LoadOptions {}
-
-/// A loaded app: the locked model plus the directory relative paths were resolved against.
-#[derive(Debug, Clone)]
-pub struct LoadedApp {
-    /// The normalised app.
-    pub locked: LockedApp,
-    /// The app directory (manifest, Wasm or lock file directory), when the app is local.
-    pub app_dir: Option<PathBuf>,
 }
 
 impl AppSource {
@@ -59,27 +41,6 @@ impl AppSource {
         match self {
             Self::ManifestFile(p) | Self::Directory(p) | Self::Wasm(p) | Self::Locked(p) => p,
         }
-    }
-}
-
-/// Loads an app from any source with default options.
-pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
-    load_with(source, &LoadOptions::default())
-}
-
-/// Loads an app from any source.
-pub fn load_with(source: &AppSource, opts: &LoadOptions) -> anyhow::Result<LoadedApp> {
-    match source {
-        AppSource::ManifestFile(path) => from_dir::load_from_manifest(path, opts),
-        AppSource::Directory(dir) => {
-            let manifest = dir.join(MANIFEST_FILE_NAME);
-            if !manifest.is_file() {
-                bail!("no {MANIFEST_FILE_NAME} in directory {}", dir.display());
-            }
-            from_dir::load_from_manifest(&manifest, opts)
-        }
-        AppSource::Wasm(path) => from_wasm::load_from_wasm(path),
-        AppSource::Locked(path) => from_locked::load_from_locked(path),
     }
 }
 
@@ -108,12 +69,5 @@ mod tests {
         assert_eq!(AppSource::detect(root.join("spin.lock")), AppSource::Locked(root.join("spin.lock")));
         assert_eq!(AppSource::detect(root.join("a.json")), AppSource::Locked(root.join("a.json")));
         assert_eq!(AppSource::detect(root.join("spin.toml")), AppSource::ManifestFile(root.join("spin.toml")));
-    }
-
-    #[test]
-    fn directory_without_manifest_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = load(&AppSource::Directory(dir.path().into())).unwrap_err();
-        assert!(err.to_string().starts_with("no spin.toml in directory"), "{err}");
     }
 }

@@ -10,9 +10,10 @@
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 
-use crate::locked::{ContentRef, LockedComponent};
+use super::Content;
+use crate::locked::LockedComponent;
 
 /// A host directory to preopen at a guest path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,17 +24,11 @@ pub struct Mount {
     pub guest_path: String,
 }
 
-/// Where one entry's bytes come from.
-enum Located {
-    Bytes(Vec<u8>),
-    Path(PathBuf),
-}
-
 /// Prepares the mounts of `component`: direct directory mounts plus, when any file needs
 /// staging, one mount of `staging_root/<component-id>` at `/` (listed first).
 ///
 /// Digest-only references are looked up as `<content_dir>/<digest>`.
-pub fn prepare_mounts(
+pub(crate) fn prepare_mounts(
     component: &LockedComponent,
     staging_root: &Path,
     content_dir: Option<&Path>,
@@ -43,9 +38,9 @@ pub fn prepare_mounts(
     let mut dir_mounts = Vec::new();
     for entry in &component.files {
         let guest = guest_path(&entry.path)?;
-        let located =
-            locate(&entry.content, content_dir).with_context(|| format!("file entry for guest path `{guest}`"))?;
-        if let Located::Path(path) = &located {
+        let located = Content::locate(&entry.content, content_dir)
+            .with_context(|| format!("file entry for guest path `{guest}`"))?;
+        if let Content::File(path) = &located {
             if path.is_dir() {
                 dir_mounts.push(Mount { host_dir: path.clone(), guest_path: guest });
                 continue;
@@ -62,8 +57,8 @@ pub fn prepare_mounts(
         let dest = stage_dir.join(relative);
         if entry.content.digest.is_some() {
             let bytes = match &located {
-                Located::Bytes(b) => b.clone(),
-                Located::Path(p) => fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+                Content::Inline(b) => b.to_vec(),
+                Content::File(p) => fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
             };
             entry.content.verify(&bytes, &format!("guest file `{guest}`"))?;
         }
@@ -107,34 +102,6 @@ fn single_component(id: &str) -> anyhow::Result<&str> {
     }
 }
 
-fn locate(content: &ContentRef, content_dir: Option<&Path>) -> anyhow::Result<Located> {
-    if let Some(bytes) = &content.inline {
-        return Ok(Located::Bytes(bytes.clone()));
-    }
-    if let Some(source) = content.source.as_deref().filter(|s| !s.is_empty()) {
-        if let Some(path) = content.local_path() {
-            return Ok(Located::Path(path));
-        }
-        if Path::new(source).is_absolute() {
-            return Ok(Located::Path(PathBuf::from(source)));
-        }
-        bail!("unsupported content source `{source}` (expected a file:// URL)");
-    }
-    match (content.digest.as_deref(), content_dir) {
-        (Some(digest), Some(dir)) => {
-            let path = dir.join(single_component(digest)?);
-            if !path.exists() {
-                bail!("content {digest} not found in {}", dir.display());
-            }
-            Ok(Located::Path(path))
-        }
-        (Some(digest), None) => {
-            Err(anyhow!("content {digest} is referenced only by digest and no content directory was given"))
-        }
-        (None, _) => bail!("the entry has neither inline content, a source nor a digest"),
-    }
-}
-
 fn reset_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("cannot clear staging directory {}", dir.display()))?;
@@ -143,9 +110,9 @@ fn reset_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Largest single file staged for a guest.
-pub const MAX_STAGED_FILE: u64 = 1 << 30;
+const MAX_STAGED_FILE: u64 = 1 << 30;
 
-fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
+fn materialise(located: &Content<'_>, dest: &Path) -> anyhow::Result<()> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
     }
@@ -153,8 +120,8 @@ fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
         fs::remove_file(dest)?;
     }
     match located {
-        Located::Bytes(bytes) => fs::write(dest, bytes)?,
-        Located::Path(src) => {
+        Content::Inline(bytes) => fs::write(dest, bytes)?,
+        Content::File(src) => {
             // Only regular files: a FIFO would hang the start, a device would expose the host.
             let meta = fs::metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
             if !meta.is_file() {
@@ -174,7 +141,7 @@ fn materialise(located: &Located, dest: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::locked::ContentPath;
+    use crate::locked::{ContentPath, ContentRef};
     use std::os::unix::fs::MetadataExt;
 
     fn entry(content: ContentRef, path: &str) -> ContentPath {
@@ -192,7 +159,7 @@ mod tests {
         let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: mkfifo with a valid C string.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let err = materialise(&Located::Path(fifo), &dir.path().join("out/pipe")).unwrap_err();
+        let err = materialise(&Content::File(fifo), &dir.path().join("out/pipe")).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err:#}");
     }
 
@@ -274,7 +241,7 @@ mod tests {
         assert!(err(with("c", inline.clone(), "/a/../../etc/x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/")).contains("guest root"));
         assert!(err(with("../evil", inline.clone(), "/x")).contains("staging directory name"));
-        let digest_only = ContentRef { digest: Some("sha256:00".into()), ..ContentRef::default() };
+        let digest_only = ContentRef { digest: Some(format!("sha256:{}", "0".repeat(64))), ..ContentRef::default() };
         assert!(err(with("c", digest_only, "/x")).contains("no content directory"));
         let remote = ContentRef { source: Some("https://example.com/x".into()), ..ContentRef::default() };
         assert!(err(with("c", remote, "/x")).contains("unsupported content source"));

@@ -2,7 +2,7 @@
 //! into an `InstancePre`, and paired with the template of its per-event host state.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ use super::compile_cache::{CompileCache, NativeArtifact};
 use super::engine_config::{build_engine, EngineOptions};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate};
 use crate::limits::GuestLimits;
+use crate::loader::Content;
 use crate::locked::{ContentRef, LockedApp, LockedComponent};
 use crate::variables::VariableResolver;
 
@@ -186,34 +187,24 @@ fn read_wasm(content: &ContentRef, content_dir: Option<&Path>, budget: &mut Wasm
     Ok(Wasm { bytes, sha256, origin })
 }
 
-/// Reads a component source within `budget`: inline bytes, a `file://` URL or
-/// path, or a digest looked up in `content_dir`. Returns the bytes and a
-/// description for errors.
+/// Reads a component source within `budget` (see [`Content::locate`]). Returns
+/// the bytes and a description for errors.
 fn read_content(
     content: &ContentRef,
     content_dir: Option<&Path>,
     budget: &mut WasmBudget,
 ) -> anyhow::Result<(Vec<u8>, String)> {
-    if let Some(bytes) = &content.inline {
-        budget.take(bytes.len() as u64, "the inline component")?;
-        return Ok((bytes.clone(), "inline content".into()));
-    }
-    let (path, origin) = if let Some(src) = &content.source {
-        let path = match url::Url::parse(src) {
-            Ok(u) if u.scheme() == "file" => u.to_file_path().map_err(|_| anyhow::anyhow!("invalid file URL {src}"))?,
-            Ok(u) => anyhow::bail!("unsupported source URL scheme `{}` in {src}", u.scheme()),
-            Err(_) => PathBuf::from(src),
-        };
-        let origin = path.display().to_string();
-        (path, origin)
-    } else if let (Some(digest), Some(dir)) = (&content.digest, content_dir) {
-        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            anyhow::bail!("{digest:?} is not a sha256 content digest");
+    let located = Content::locate(content, content_dir)?;
+    let origin = match (&located, &content.digest) {
+        (Content::File(_), Some(digest)) if content.source.is_none() => digest.clone(),
+        _ => located.origin(),
+    };
+    let path = match located {
+        Content::Inline(bytes) => {
+            budget.take(bytes.len() as u64, "the inline component")?;
+            return Ok((bytes.to_vec(), origin));
         }
-        (dir.join(digest), digest.clone())
-    } else {
-        anyhow::bail!("the source has neither inline content, a source URL nor a resolvable digest")
+        Content::File(path) => path,
     };
     let file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let meta = file.metadata()?;

@@ -7,13 +7,13 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{Map, Value};
 
 use super::files::resolve_files;
-use super::source::{LoadOptions, LoadedApp};
+use super::LoadedApp;
 use crate::locked::{file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable};
 use crate::manifest::parse_manifest;
 use crate::manifest::v2::{AppManifest, Component, ComponentSource, ComponentSpec, Trigger};
 
 /// Loads the app described by `manifest_path`; every error names the manifest file.
-pub fn load_from_manifest(manifest_path: &Path, _opts: &LoadOptions) -> anyhow::Result<LoadedApp> {
+pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedApp> {
     let manifest_path =
         manifest_path.canonicalize().with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
     let text = std::fs::read_to_string(&manifest_path)
@@ -26,7 +26,7 @@ pub fn load_from_manifest(manifest_path: &Path, _opts: &LoadOptions) -> anyhow::
 }
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
-pub fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
+fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
     let mut locked = LockedApp {
         metadata: app_metadata(manifest, manifest_path)?,
         variables: manifest
@@ -50,25 +50,8 @@ pub fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Pat
             .collect::<anyhow::Result<_>>()?,
         ..LockedApp::default()
     };
-    add_single_trigger_metadata(&mut locked);
+    locked.add_single_trigger_metadata();
     Ok(locked)
-}
-
-/// Sets `metadata.trigger = { type, ...app-level config }` when the app has exactly one trigger type.
-pub(crate) fn add_single_trigger_metadata(locked: &mut LockedApp) {
-    let types = locked.trigger_types();
-    let [trigger_type] = types.as_slice() else {
-        return;
-    };
-    let mut trigger = locked
-        .metadata
-        .get("triggers")
-        .and_then(|t| t.get(trigger_type))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    trigger.insert("type".into(), trigger_type.clone().into());
-    locked.metadata.insert("trigger".into(), trigger.into());
 }
 
 fn app_metadata(manifest: &AppManifest, manifest_path: &Path) -> anyhow::Result<Map<String, Value>> {
@@ -252,7 +235,7 @@ workdir = "api"
     #[test]
     fn builds_the_locked_app() {
         let dir = app_dir();
-        let loaded = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        let loaded = load_from_manifest(&dir.path().join("spin.toml")).unwrap();
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(loaded.app_dir.as_deref(), Some(root.as_path()));
         let app = &loaded.locked;
@@ -299,7 +282,7 @@ workdir = "api"
         let dir = app_dir();
         let text = MANIFEST.replace("[[trigger.redis]]\nchannel = \"events\"\ncomponent = \"api\"\n", "");
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let loaded = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap();
+        let loaded = load_from_manifest(&dir.path().join("spin.toml")).unwrap();
         assert_eq!(loaded.locked.metadata["trigger"], json!({ "type": "http" }));
     }
 
@@ -307,7 +290,7 @@ workdir = "api"
     fn missing_wasm_names_component_and_path() {
         let dir = app_dir();
         fs::remove_file(dir.path().join("target/api.wasm")).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
+        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(err.contains("spin.toml: component `api`: source `target/api.wasm`"), "{err}");
         assert!(err.contains("does not exist"), "{err}");
     }
@@ -320,7 +303,7 @@ workdir = "api"
             "source = { url = \"https://example.com/api.wasm\", digest = \"sha256:00\" }",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
+        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(err.contains("component `api`: remote source"), "{err}");
         assert!(err.contains("not supported yet"), "{err}");
 
@@ -329,7 +312,7 @@ workdir = "api"
             "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml"), &LoadOptions::default()).unwrap_err().to_string();
+        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(err.contains("component `api`: `dependencies`"), "{err}");
     }
 
