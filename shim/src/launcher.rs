@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use spin_engine::host::{HostOptions, StdioMode};
-use spin_engine::limits::GuestLimits;
 use spin_engine::locked::LockedApp;
-use spin_engine::runtime::{CompileCache, EngineOptions, PrepareOptions, Runtime};
+use spin_engine::runtime::{CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
+use crate::settings::Settings;
 use crate::triggers::{registry, TriggerSettings};
 
 /// How to run an app.
@@ -36,8 +36,8 @@ pub struct LaunchOptions {
     pub content_dir: Option<PathBuf>,
     /// Artifacts runwasi delivered as precompiled by this shim, by wasm digest.
     pub trusted_artifacts: HashMap<String, Vec<u8>>,
-    /// The bounds of every guest (see [`GuestLimits::from_env`]).
-    pub limits: GuestLimits,
+    /// Guest limits and engine tunables, read at the edge.
+    pub settings: Settings,
     /// The state directory unless the runtime config sets `state_dir` (Spin's
     /// `<app dir>/.spin`; none for apps without a local directory).
     pub state_dir: Option<PathBuf>,
@@ -94,7 +94,7 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
         env: opts.env.clone(),
     })?;
     registry.check_supported(&app)?;
-    let runtime = Runtime::new(&EngineOptions::from_env(&opts.env)?, opts.compile_cache.clone())?;
+    let runtime = Runtime::new(&opts.settings.engine, opts.compile_cache.clone())?;
     let prepared = runtime.prepare(
         app,
         PrepareOptions {
@@ -107,7 +107,7 @@ fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
                 staging_dir: opts.staging_dir,
                 content_dir: opts.content_dir,
             },
-            limits: opts.limits,
+            limits: opts.settings.limits,
             trusted_artifacts: opts.trusted_artifacts,
         },
     )?;

@@ -12,5 +12,6 @@ pub mod node_key;
 pub mod oci_layout;
 pub mod package;
 pub mod sandbox;
+pub mod settings;
 pub mod shim;
 pub mod triggers;

@@ -7,7 +7,6 @@ use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
 use containerd_shim_wasm::sandbox::Sandbox;
 
 use spin_engine::host::StdioMode;
-use spin_engine::limits::{cgroup_memory_limit, GuestLimits};
 use spin_engine::runtime::CompileCache;
 use spin_engine::runtime_config::RuntimeConfig;
 
@@ -15,6 +14,7 @@ use crate::app_source::{resolve, retain_components};
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::node_key;
+use crate::settings::{cgroup_memory_limit, Settings};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -80,7 +80,7 @@ async fn run(
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
     let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
-    let limits = GuestLimits::from_env(&env, cgroup_memory_limit(), configured_memory)?;
+    let settings = Settings::from_env(&env, cgroup_memory_limit(), configured_memory)?;
     let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
         (Some(dir), Ok(key)) => CompileCache::at(dir, key),
         (Some(dir), Err(why)) => {
@@ -107,7 +107,7 @@ async fn run(
             },
             content_dir: app.content_dir,
             trusted_artifacts: app.trusted_artifacts,
-            limits,
+            settings,
             // As the existing shim: the app directory is `/`, so state lives in
             // the container's writable layer unless a volume is mounted there.
             state_dir: Some(PathBuf::from(STATE_DIR)),

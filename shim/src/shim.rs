@@ -27,7 +27,7 @@ impl Shim for SpinShim {
 
     async fn compiler() -> Option<impl Compiler> {
         // The shim's own process environment (containerd's), never a container's.
-        match EngineOptions::from_env(&std::env::vars().collect()).and_then(|o| build_engine(&o)) {
+        match crate::settings::engine_options(&std::env::vars().collect()).and_then(|o| build_engine(&o)) {
             Ok(engine) => Some(SpinCompiler { engine }),
             Err(e) => {
                 log_error(&format!("precompilation disabled: {e:#}"));

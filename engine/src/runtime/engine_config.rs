@@ -1,8 +1,6 @@
 //! The wasmtime `Engine` every component runs on: component model, async, epoch
 //! interruption and (when the host allows it) the pooling instance allocator.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context as _;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -46,36 +44,6 @@ impl Default for EngineOptions {
             pool_max_memory_size: 4 << 30,
             pool_keep_resident: default_keep_resident(),
         }
-    }
-}
-
-impl EngineOptions {
-    /// Defaults overridden by the documented `SPIN_WASMTIME_*` variables in `env`
-    /// (the container's environment, or the process's for the CLI and the shim).
-    pub fn from_env(env: &BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let mut opts = Self::default();
-        if let Some(v) = env_parse::<u32>(env, "SPIN_WASMTIME_INSTANCE_COUNT")? {
-            opts.pool_instances = v;
-        }
-        if let Some(v) = env_parse::<usize>(env, "SPIN_WASMTIME_KEEP_RESIDENT")? {
-            opts.pool_keep_resident = v;
-        }
-        if let Some(v) = env_parse::<String>(env, "SPIN_WASMTIME_POOLING")? {
-            opts.pooling = !matches!(v.as_str(), "0" | "false" | "off");
-        }
-        Ok(opts)
-    }
-}
-
-fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    match crate::limits::env_value(env, name) {
-        Some(v) => {
-            v.parse().map(Some).map_err(|e| anyhow::anyhow!("environment variable {name}={v:?} is invalid: {e}"))
-        }
-        None => Ok(None),
     }
 }
 

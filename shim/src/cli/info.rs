@@ -20,7 +20,8 @@ impl InfoArgs {
         let triggers = compiled_types();
         // Names the precompiled-artifact cache this build reads and writes: equal
         // keys mean artifacts compiled by one build (any variant) load in the other.
-        let precompile_key = compatibility_key(&build_engine(&EngineOptions::from_env(&std::env::vars().collect())?)?);
+        let precompile_key =
+            compatibility_key(&build_engine(&crate::settings::engine_options(&std::env::vars().collect())?)?);
         if self.json {
             let v = serde_json::json!({
                 "version": VERSION,

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use spin_engine::host::StdioMode;
-use spin_engine::limits::{vars, GuestLimits};
 use spin_engine::loader::{load, AppSource};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
+use crate::settings::{vars, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -70,7 +70,7 @@ impl UpArgs {
             env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
         }
         let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
-        let limits = GuestLimits::from_env(&env, None, configured_memory)?;
+        let settings = Settings::from_env(&env, None, configured_memory)?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {
@@ -84,7 +84,7 @@ impl UpArgs {
             staging_dir: Some(staging.path().to_path_buf()),
             content_dir: None,
             trusted_artifacts: Default::default(),
-            limits,
+            settings,
             state_dir: loaded.app_dir.as_ref().map(|d| d.join(".spin")),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
