@@ -112,12 +112,14 @@ pub enum VariablesProvider {
     },
     /// HashiCorp Vault (not supported by this runtime).
     Vault {
+        /// The provider's settings (accepted, refused at load).
         #[serde(flatten)]
         #[allow(dead_code)]
         rest: BTreeMap<String, toml::Value>,
     },
     /// Azure Key Vault (not supported by this runtime).
     AzureKeyVault {
+        /// The provider's settings (accepted, refused at load).
         #[serde(flatten)]
         #[allow(dead_code)]
         rest: BTreeMap<String, toml::Value>,

@@ -101,8 +101,8 @@ pub fn templates(data: &[u8]) {
 pub fn manifest(data: &[u8]) {
     let Some(t) = text(data) else { return };
     if let Ok(mut m) = spin_engine::manifest::parse_manifest(t, Path::new("spin.toml")) {
-        spin_engine::manifest::normalize::normalize(&mut m);
-        let _ = spin_engine::manifest::validate::validate(&m);
+        spin_engine::manifest::normalize(&mut m);
+        let _ = spin_engine::manifest::validate(&m);
     }
 }
 

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The label every app has without configuring it (Spin's default store and database).
-pub const DEFAULT_LABEL: &str = "default";
+pub(crate) const DEFAULT_LABEL: &str = "default";
 
 /// Most resources of one kind an instance may hold open at once.
-pub const MAX_OPEN: usize = 256;
+pub(crate) const MAX_OPEN: usize = 256;
 
 /// How a kind of labelled resource is named in errors.
-pub struct LabelKind {
+pub(crate) struct LabelKind {
     /// What one is (`key-value store`).
     pub noun: &'static str,
     /// The component field that lists labels (`key_value_stores`).
@@ -22,14 +22,14 @@ pub struct LabelKind {
 }
 
 /// The app's resources of one kind, by label.
-pub struct Labelled<T> {
+pub(crate) struct Labelled<T> {
     kind: LabelKind,
     items: BTreeMap<String, Arc<T>>,
 }
 
 impl<T> Labelled<T> {
     /// A set of `kind` holding `items`.
-    pub fn new(kind: LabelKind, items: BTreeMap<String, Arc<T>>) -> Self {
+    pub(crate) fn new(kind: LabelKind, items: BTreeMap<String, Arc<T>>) -> Self {
         Self { kind, items }
     }
 
@@ -37,7 +37,7 @@ impl<T> Labelled<T> {
     /// once): `open` returns `None` for a label the app has nothing under (the
     /// components listing it are refused by [`Self::access_for`]); its errors are
     /// reported with the noun and the label.
-    pub fn from_used(
+    pub(crate) fn from_used(
         kind: LabelKind,
         used: impl IntoIterator<Item = impl AsRef<str>>,
         mut open: impl FnMut(&str) -> Option<anyhow::Result<T>>,
@@ -57,13 +57,13 @@ impl<T> Labelled<T> {
     }
 
     /// The resource with `label`, if the app has it.
-    pub fn get(&self, label: &str) -> Option<&Arc<T>> {
+    pub(crate) fn get(&self, label: &str) -> Option<&Arc<T>> {
         self.items.get(label)
     }
 
     /// What `component`, which lists `labels`, may open; a listed label the app
     /// does not have is an error naming the component, label and config table.
-    pub fn access_for(&self, component: &str, labels: &[String]) -> anyhow::Result<Access<T>> {
+    pub(crate) fn access_for(&self, component: &str, labels: &[String]) -> anyhow::Result<Access<T>> {
         let mut allowed = HashMap::new();
         for label in labels {
             let item = self.items.get(label).ok_or_else(|| {
@@ -80,7 +80,7 @@ impl<T> Labelled<T> {
 }
 
 /// The resources of one kind a component may open.
-pub struct Access<T> {
+pub(crate) struct Access<T> {
     allowed: HashMap<String, Arc<T>>,
 }
 
@@ -92,7 +92,7 @@ impl<T> Default for Access<T> {
 
 /// Why an instance cannot open a resource.
 #[derive(Debug)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     /// The component does not list the label.
     AccessDenied,
     /// [`MAX_OPEN`] are open already.
@@ -101,7 +101,7 @@ pub enum OpenError {
 
 /// What one instance holds open, counted against [`MAX_OPEN`]. Spin 1 interfaces
 /// address resources by number; those handles live here too.
-pub struct OpenSet<T> {
+pub(crate) struct OpenSet<T> {
     access: Arc<Access<T>>,
     open: usize,
     handles: HashMap<u32, Arc<T>>,
@@ -110,12 +110,12 @@ pub struct OpenSet<T> {
 
 impl<T> OpenSet<T> {
     /// Nothing open yet.
-    pub fn new(access: Arc<Access<T>>) -> Self {
+    pub(crate) fn new(access: Arc<Access<T>>) -> Self {
         Self { access, open: 0, handles: HashMap::new(), next_handle: 0 }
     }
 
     /// Opens `label` and counts it as open.
-    pub fn open(&mut self, label: &str) -> Result<Arc<T>, OpenError> {
+    pub(crate) fn open(&mut self, label: &str) -> Result<Arc<T>, OpenError> {
         let item = self.access.allowed.get(label).ok_or(OpenError::AccessDenied)?;
         if self.open >= MAX_OPEN {
             return Err(OpenError::TableFull);
@@ -125,12 +125,12 @@ impl<T> OpenSet<T> {
     }
 
     /// Counts one as closed.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.open = self.open.saturating_sub(1);
     }
 
     /// Opens `label` under a new numeric handle.
-    pub fn open_handle(&mut self, label: &str) -> Result<u32, OpenError> {
+    pub(crate) fn open_handle(&mut self, label: &str) -> Result<u32, OpenError> {
         let item = self.open(label)?;
         let handle = self.next_handle;
         self.next_handle = self.next_handle.wrapping_add(1);
@@ -139,12 +139,12 @@ impl<T> OpenSet<T> {
     }
 
     /// The resource behind a numeric handle.
-    pub fn by_handle(&self, handle: u32) -> Option<Arc<T>> {
+    pub(crate) fn by_handle(&self, handle: u32) -> Option<Arc<T>> {
         self.handles.get(&handle).cloned()
     }
 
     /// Closes a numeric handle (unknown handles are ignored).
-    pub fn close_handle(&mut self, handle: u32) {
+    pub(crate) fn close_handle(&mut self, handle: u32) {
         if self.handles.remove(&handle).is_some() {
             self.close();
         }

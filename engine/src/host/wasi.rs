@@ -17,7 +17,7 @@ pub enum StdioMode {
 
 /// The WASI settings shared by every instance of one component.
 #[derive(Clone, Debug, Default)]
-pub struct WasiTemplate {
+pub(crate) struct WasiTemplate {
     /// `KEY=VALUE` pairs of the component's environment.
     pub env: Vec<(String, String)>,
     /// Read-only preopens.
@@ -30,7 +30,7 @@ pub struct WasiTemplate {
 
 impl WasiTemplate {
     /// Builds a fresh `WasiCtx` for one instance.
-    pub fn build(&self, args: &[String]) -> anyhow::Result<WasiCtx> {
+    pub(crate) fn build(&self, args: &[String]) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::new();
         b.envs(&self.env).args(args);
         if self.stdio == StdioMode::Inherit {

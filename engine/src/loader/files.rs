@@ -24,7 +24,7 @@ use crate::locked::{ContentPath, ContentRef};
 use crate::manifest::v2::FileMount;
 
 /// Resolves `files` (relative to the absolute `app_dir`) minus `exclude_files`.
-pub fn resolve_files(
+pub(crate) fn resolve_files(
     app_dir: &Path,
     component_id: &str,
     files: &[FileMount],

@@ -5,7 +5,7 @@
 /// `host[:port]` becomes `http://` and `https://` of it, `self` becomes `http://self`, and
 /// `insecure:allow-all` becomes `http://*:*`, `https://*:*` and `http://self`. An entry that
 /// already has a scheme is kept as it is.
-pub fn convert_allowed_http_hosts(entries: &[String]) -> Vec<String> {
+pub(crate) fn convert_allowed_http_hosts(entries: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for entry in entries.iter().map(|e| e.trim()) {
         match entry {
@@ -19,7 +19,7 @@ pub fn convert_allowed_http_hosts(entries: &[String]) -> Vec<String> {
 }
 
 /// Moves a component's `allowed_http_hosts` into its `allowed_outbound_hosts`, warning once.
-pub fn migrate_component(
+pub(crate) fn migrate_component(
     component_id: &str,
     allowed_http_hosts: &mut Vec<String>,
     allowed_outbound_hosts: &mut Vec<String>,

@@ -4,7 +4,7 @@
 /// Why a name was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{name}` is not a valid {kind}: {reason}")]
-pub struct InvalidId {
+pub(crate) struct InvalidId {
     /// The rejected name.
     pub name: String,
     /// What the name was meant to be ("component id", "variable name", ...).
@@ -15,7 +15,7 @@ pub struct InvalidId {
 
 /// Checks a kebab-case component id: `-`-separated words, each starting with an ASCII letter,
 /// alphanumeric, and either all lower case or all upper case.
-pub fn validate_component_id(id: &str) -> Result<(), InvalidId> {
+pub(crate) fn validate_component_id(id: &str) -> Result<(), InvalidId> {
     check_words(id, '-', "component id", |word| {
         let lower = word.chars().all(|c| !c.is_ascii_uppercase());
         let upper = word.chars().all(|c| !c.is_ascii_lowercase());
@@ -29,7 +29,7 @@ pub fn validate_component_id(id: &str) -> Result<(), InvalidId> {
 
 /// Checks a lower_snake variable name: `_`-separated words of lower-case letters and digits,
 /// each starting with a letter.
-pub fn validate_variable_name(name: &str) -> Result<(), InvalidId> {
+pub(crate) fn validate_variable_name(name: &str) -> Result<(), InvalidId> {
     check_words(name, '_', "variable name", |word| {
         if word.chars().any(|c| c.is_ascii_uppercase()) {
             Err(format!("word `{word}` must be lower case"))
@@ -40,7 +40,7 @@ pub fn validate_variable_name(name: &str) -> Result<(), InvalidId> {
 }
 
 /// Checks a key-value store / SQLite database label (kebab-case or lower_snake).
-pub fn validate_label(label: &str) -> Result<(), InvalidId> {
+pub(crate) fn validate_label(label: &str) -> Result<(), InvalidId> {
     let as_kebab = check_words(label, '-', "label", |_| Ok(()));
     let as_snake = check_words(label, '_', "label", |_| Ok(()));
     as_kebab.or(as_snake).map_err(|e| InvalidId {
@@ -50,12 +50,12 @@ pub fn validate_label(label: &str) -> Result<(), InvalidId> {
 }
 
 /// Repairs an id the way V1 conversion does: `_` becomes `-` and the result is lower-cased.
-pub fn repair_component_id(id: &str) -> String {
+pub(crate) fn repair_component_id(id: &str) -> String {
     id.replace('_', "-").to_ascii_lowercase()
 }
 
 /// Turns arbitrary text (e.g. a file stem) into a valid component id, if it can.
-pub fn kebab_from(text: &str) -> Option<String> {
+pub(crate) fn kebab_from(text: &str) -> Option<String> {
     let lowered = text.to_ascii_lowercase();
     let words: Vec<&str> = lowered.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let candidate = words.join("-");

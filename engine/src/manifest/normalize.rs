@@ -14,7 +14,7 @@ pub fn normalize(manifest: &mut AppManifest) {
 
 /// Gives each trigger without an id `<component-id>-<type>-trigger` (when it references a
 /// component and that id is free) or else the first free `<type>-trigger<N>`.
-pub fn normalize_trigger_ids(manifest: &mut AppManifest) {
+pub(crate) fn normalize_trigger_ids(manifest: &mut AppManifest) {
     let mut used: HashSet<String> =
         manifest.triggers.values().flatten().filter(|t| !t.id.is_empty()).map(|t| t.id.clone()).collect();
     for (trigger_type, triggers) in manifest.triggers.iter_mut() {
@@ -34,7 +34,7 @@ pub fn normalize_trigger_ids(manifest: &mut AppManifest) {
 
 /// Moves inline components into `[component]`: a lone one becomes `<trigger-id>-component`
 /// (when valid and free), otherwise each becomes the first free `inline-component<N>`.
-pub fn normalize_inline_components(manifest: &mut AppManifest) {
+pub(crate) fn normalize_inline_components(manifest: &mut AppManifest) {
     let mut used: HashSet<String> = manifest.components.keys().cloned().collect();
     let mut hoisted = Vec::new();
     for trigger in manifest.triggers.values_mut().flatten() {

@@ -9,15 +9,15 @@ use super::ids::{repair_component_id, validate_component_id};
 use super::v2::{AppDetails, AppManifest, Component, ComponentSource, ComponentSpec, FileMount, Trigger, Variable};
 
 /// Hosts a V1 component may reach when it does not declare `allowed_outbound_hosts`.
-pub const V1_IMPLICIT_OUTBOUND_HOSTS: [&str; 3] = ["redis://*:*", "mysql://*:*", "postgres://*:*"];
+pub(crate) const V1_IMPLICIT_OUTBOUND_HOSTS: [&str; 3] = ["redis://*:*", "mysql://*:*", "postgres://*:*"];
 
 /// A whole V1 manifest.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AppManifestV1 {
-    /// Always `"1"`.
-    #[serde(alias = "spin_version")]
-    pub spin_manifest_version: String,
+pub(crate) struct AppManifestV1 {
+    /// Always `"1"` (checked before this type is parsed; accepted here).
+    #[serde(alias = "spin_version", rename = "spin_manifest_version")]
+    _spin_manifest_version: String,
     /// App name.
     pub name: String,
     /// App version.
@@ -29,9 +29,9 @@ pub struct AppManifestV1 {
     /// Authors.
     #[serde(default)]
     pub authors: Vec<String>,
-    /// Legacy namespace (ignored).
-    #[serde(default)]
-    pub namespace: Option<String>,
+    /// Legacy namespace (accepted and ignored).
+    #[serde(default, rename = "namespace")]
+    _namespace: Option<String>,
     /// `trigger = { type = "...", <app-level trigger config> }`.
     pub trigger: toml::Table,
     /// App variables.
@@ -45,7 +45,7 @@ pub struct AppManifestV1 {
 /// One V1 `[[component]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ComponentV1 {
+pub(crate) struct ComponentV1 {
     /// Component id (repaired to kebab case on conversion).
     pub id: String,
     /// Wasm source.
@@ -90,7 +90,7 @@ pub struct ComponentV1 {
 
 impl AppManifestV1 {
     /// Converts to the V2 model: one trigger `trigger-<id>` per component, ids repaired.
-    pub fn into_v2(self) -> anyhow::Result<AppManifest> {
+    pub(crate) fn into_v2(self) -> anyhow::Result<AppManifest> {
         let mut global = self.trigger;
         let trigger_type = match global.remove("type") {
             Some(toml::Value::String(t)) if !t.is_empty() => t,

@@ -48,7 +48,7 @@ pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
 }
 
 /// Checks one `[variables.<name>]` entry: a valid name, and exactly one of `required`/`default`.
-pub fn validate_variable(name: &str, variable: &Variable) -> anyhow::Result<()> {
+pub(crate) fn validate_variable(name: &str, variable: &Variable) -> anyhow::Result<()> {
     validate_variable_name(name)?;
     if variable.required == variable.default.is_some() {
         bail!("must be `required` OR have a `default`");

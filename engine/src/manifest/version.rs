@@ -2,7 +2,7 @@
 
 /// The manifest format a spin.toml uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ManifestVersion {
+pub(crate) enum ManifestVersion {
     /// `spin_manifest_version = "1"`.
     V1,
     /// `spin_manifest_version = 2`.
@@ -11,7 +11,7 @@ pub enum ManifestVersion {
 
 /// Why the version could not be determined.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VersionError {
+pub(crate) enum VersionError {
     /// Neither `spin_manifest_version` nor `spin_version` is present.
     #[error("missing `spin_manifest_version` (expected `spin_manifest_version = 2`)")]
     Missing,
@@ -23,7 +23,7 @@ pub enum VersionError {
 }
 
 /// Reads the format version from an already-parsed manifest table.
-pub fn detect_version(table: &toml::Table) -> Result<ManifestVersion, VersionError> {
+pub(crate) fn detect_version(table: &toml::Table) -> Result<ManifestVersion, VersionError> {
     let version = table.get("spin_manifest_version").or_else(|| table.get("spin_version"));
     match version {
         None => Err(VersionError::Missing),

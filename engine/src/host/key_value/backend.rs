@@ -11,10 +11,10 @@ use tokio::sync::OnceCell;
 use crate::host::sqlite::connection::SharedConnection;
 
 /// Result of a store operation; the message becomes the guest's `other`/`io` error.
-pub type KvResult<T> = Result<T, String>;
+pub(crate) type KvResult<T> = Result<T, String>;
 
 /// A store's data, shared by every instance that opens it.
-pub enum KeyValueStore {
+pub(crate) enum KeyValueStore {
     /// Spin's default store type: rows of the `spin_key_value` table.
     Sqlite(SqliteStore),
     /// Keys and values of a Redis database.
@@ -23,7 +23,7 @@ pub enum KeyValueStore {
 
 impl KeyValueStore {
     /// The value at `key`, if any.
-    pub async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
+    pub(crate) async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
         match self {
             Self::Sqlite(s) => s.get(key).await,
             Self::Redis(r) => r.get(key).await,
@@ -31,7 +31,7 @@ impl KeyValueStore {
     }
 
     /// Stores `value` at `key`.
-    pub async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
+    pub(crate) async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
         match self {
             Self::Sqlite(s) => s.set(key, value).await,
             Self::Redis(r) => r.set(key, value).await,
@@ -39,7 +39,7 @@ impl KeyValueStore {
     }
 
     /// Removes `key` (no error when missing).
-    pub async fn delete(&self, key: &str) -> KvResult<()> {
+    pub(crate) async fn delete(&self, key: &str) -> KvResult<()> {
         match self {
             Self::Sqlite(s) => s.delete(key).await,
             Self::Redis(r) => r.delete(key).await,
@@ -47,7 +47,7 @@ impl KeyValueStore {
     }
 
     /// Whether `key` holds a value.
-    pub async fn exists(&self, key: &str) -> KvResult<bool> {
+    pub(crate) async fn exists(&self, key: &str) -> KvResult<bool> {
         match self {
             Self::Sqlite(s) => s.exists(key).await,
             Self::Redis(r) => r.exists(key).await,
@@ -55,7 +55,7 @@ impl KeyValueStore {
     }
 
     /// Every key.
-    pub async fn keys(&self) -> KvResult<Vec<String>> {
+    pub(crate) async fn keys(&self) -> KvResult<Vec<String>> {
         match self {
             Self::Sqlite(s) => s.keys().await,
             Self::Redis(r) => r.keys().await,
@@ -64,7 +64,7 @@ impl KeyValueStore {
 
     /// Adds `delta` to the number at `key` (0 when missing) and returns the sum.
     /// SQLite keeps the number as 8 little-endian bytes, Redis as `INCRBY` does.
-    pub async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
+    pub(crate) async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
         match self {
             Self::Sqlite(s) => s.increment(key, delta).await,
             Self::Redis(r) => r.increment(key, delta).await,
@@ -73,7 +73,7 @@ impl KeyValueStore {
 
     /// Stores `value` at `key` if the key still holds `expected` (`None`: no
     /// value); returns whether it did.
-    pub async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
+    pub(crate) async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
         match self {
             Self::Sqlite(s) => s.swap_if(key, expected, value).await,
             Self::Redis(r) => r.swap_if(key, expected, value).await,
@@ -81,7 +81,7 @@ impl KeyValueStore {
     }
 
     /// Where the data lives, for start-up messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Sqlite(s) => s.conn.describe(),
             Self::Redis(r) => format!("redis {}", r.display_url),
@@ -91,14 +91,14 @@ impl KeyValueStore {
 
 /// A SQLite-backed store: every store in one database file keeps its rows
 /// under its own name in `spin_key_value(store, key, value)`.
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     conn: SharedConnection,
     name: String,
 }
 
 impl SqliteStore {
     /// Opens (creating) the database at `path`, or an in-memory one, for store `name`.
-    pub fn open(path: Option<&Path>, name: &str) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: Option<&Path>, name: &str) -> anyhow::Result<Self> {
         let conn = SharedConnection::open(path)?;
         let store = Self { conn, name: name.to_string() };
         store
@@ -227,7 +227,7 @@ const SCAN_COUNT: usize = 1_000;
 /// while the server is unreachable, operations fail with the client's error.
 /// Listing keys walks them with `SCAN`, never `KEYS`, so a large database is not
 /// blocked while a guest lists it.
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     url: String,
     display_url: String,
     conn: OnceCell<ConnectionManager>,
@@ -236,7 +236,7 @@ pub struct RedisStore {
 impl RedisStore {
     /// A store on the Redis server at `url` (validated now, connected later);
     /// only TCP addresses (`redis://`, `rediss://`) are accepted.
-    pub fn new(url: &str) -> anyhow::Result<Self> {
+    pub(crate) fn new(url: &str) -> anyhow::Result<Self> {
         crate::host::redis::check_tcp_scheme(url).map_err(anyhow::Error::msg)?;
         let info: redis::ConnectionInfo =
             redis::IntoConnectionInfo::into_connection_info(url).map_err(|e| anyhow::anyhow!("invalid url: {e}"))?;

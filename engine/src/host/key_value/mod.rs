@@ -66,6 +66,7 @@ impl Capability for KeyValue {
 type View<'a> = CapabilityView<'a, KeyValue>;
 
 /// An open store: the guest's `store` (Spin) or `bucket` (`wasi:keyvalue`) resource.
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct OpenStore(Arc<KeyValueStore>);
 
 /// The resource side of both versions: opening a label into the instance's

@@ -9,14 +9,14 @@ use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL}
 use crate::runtime_config::KeyValueStoreConfig;
 
 /// The default store's file name under the state directory (as Spin names it).
-pub const DEFAULT_FILE: &str = "sqlite_key_value.db";
+pub(crate) const DEFAULT_FILE: &str = "sqlite_key_value.db";
 
 /// Every store the app's components can open, by label.
-pub type KeyValueStores = Labelled<KeyValueStore>;
+pub(crate) type KeyValueStores = Labelled<KeyValueStore>;
 /// The stores one component may open.
-pub type KeyValueAccess = Access<KeyValueStore>;
+pub(crate) type KeyValueAccess = Access<KeyValueStore>;
 /// The stores one instance holds open.
-pub type KeyValueInstance = OpenSet<KeyValueStore>;
+pub(crate) type KeyValueInstance = OpenSet<KeyValueStore>;
 
 const KIND: LabelKind =
     LabelKind { noun: "key-value store", manifest_field: "key_value_stores", config_table: "key_value_store" };
@@ -25,7 +25,7 @@ impl Labelled<KeyValueStore> {
     /// Builds the stores some component lists (`used`): those configured in
     /// `configs` (`[key_value_store.<label>]`), and `default` when not configured
     /// there. Unused stores are not opened; Redis stores connect on first use.
-    pub fn key_value(
+    pub(crate) fn key_value(
         configs: &BTreeMap<String, KeyValueStoreConfig>,
         state_dir: Option<&Path>,
         used: impl IntoIterator<Item = impl AsRef<str>>,

@@ -28,6 +28,7 @@ use bindings::wasi::keyvalue::batch;
 use bindings::wasi::keyvalue::store::{self, Error, KeyResponse};
 
 /// A key's value as read for a later `swap` (the guest's `cas` resource).
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct Cas {
     store: Arc<KeyValueStore>,
     key: String,

@@ -43,6 +43,7 @@ static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
 
 /// One guest connection (the `connection` resource): the client settings and, once
 /// a publish has run, the live client and its event loop.
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct MqttConnection {
     options: MqttOptions,
     session: Option<(AsyncClient, EventLoop)>,

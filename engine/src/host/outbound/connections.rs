@@ -7,29 +7,29 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One open connection's slot in the budget; released when dropped.
-pub type ConnectionPermit = OwnedSemaphorePermit;
+pub(crate) type ConnectionPermit = OwnedSemaphorePermit;
 
 /// The outbound connections one instance may still open.
 #[derive(Clone, Debug)]
-pub struct ConnectionBudget {
+pub(crate) struct ConnectionBudget {
     slots: Arc<Semaphore>,
     max: usize,
 }
 
 impl ConnectionBudget {
     /// A budget of `max` connections at once.
-    pub fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         let max = max.min(Semaphore::MAX_PERMITS);
         Self { slots: Arc::new(Semaphore::new(max)), max }
     }
 
     /// A slot for one more connection; `None` when the instance holds `max` already.
-    pub fn try_open(&self) -> Option<ConnectionPermit> {
+    pub(crate) fn try_open(&self) -> Option<ConnectionPermit> {
         self.slots.clone().try_acquire_owned().ok()
     }
 
     /// The guest-facing description of a refusal.
-    pub fn refusal(&self) -> String {
+    pub(crate) fn refusal(&self) -> String {
         format!("too many outbound connections: this instance already holds {}", self.max)
     }
 }

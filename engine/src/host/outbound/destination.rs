@@ -18,7 +18,7 @@ pub(crate) struct Destination {
 impl Destination {
     /// Parses `address` as a URL; `None` when it is not one, has no host, or names no
     /// port and its scheme has no well-known port.
-    pub fn parse(address: &str) -> Option<Self> {
+    pub(crate) fn parse(address: &str) -> Option<Self> {
         let url = url::Url::parse(address).ok()?;
         let host = url.host_str()?.trim_matches(['[', ']']).to_string();
         if host.is_empty() {
@@ -30,7 +30,7 @@ impl Destination {
 
     /// Whether `allowed` permits this destination; when it does not, logs the denial
     /// for `component_id` (an ERROR log line and Spin's warning on stderr).
-    pub fn check(&self, allowed: &AllowedHosts, component_id: &str) -> bool {
+    pub(crate) fn check(&self, allowed: &AllowedHosts, component_id: &str) -> bool {
         if allowed.allows(&self.scheme, &self.host, self.port) {
             return true;
         }

@@ -9,7 +9,7 @@ use super::{Destination, OutboundGate};
 
 /// The outbound HTTP hooks of one instance (the instance's [`OutboundGate`]).
 #[derive(Clone, Debug)]
-pub struct OutboundHttp(pub(crate) OutboundGate);
+pub(crate) struct OutboundHttp(pub(crate) OutboundGate);
 
 impl OutboundHttp {
     /// Whether the request may go out; a denial is reported like every other

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
 pub(crate) use destination::Destination;
-pub use http::OutboundHttp;
+pub(crate) use http::OutboundHttp;
 
 use crate::allowed_hosts::AllowedHosts;
 
 /// One instance's outbound policy: where it may connect and how many connections
 /// it may hold; cheap to clone (clones share the budget).
 #[derive(Clone, Debug)]
-pub struct OutboundGate {
+pub(crate) struct OutboundGate {
     component_id: Arc<str>,
     allowed: Arc<AllowedHosts>,
     connections: ConnectionBudget,
@@ -26,7 +26,7 @@ pub struct OutboundGate {
 impl OutboundGate {
     /// A gate for one instance of `component_id`, allowing exactly `allowed` and
     /// at most `max_connections` at once.
-    pub fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
         Self { component_id, allowed, connections: ConnectionBudget::new(max_connections) }
     }
 

@@ -33,6 +33,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) const V1_REDIS_TYPES: &str = "fermyon:spin/redis-types";
 
 /// One open connection of a guest (the `connection` resource).
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct RedisConnection {
     conn: MultiplexedConnection,
     _slot: ConnectionPermit,

@@ -6,14 +6,14 @@ use std::sync::{Arc, Mutex};
 
 /// One open SQLite database (a file, or memory).
 #[derive(Clone)]
-pub struct SharedConnection {
+pub(crate) struct SharedConnection {
     conn: Arc<Mutex<rusqlite::Connection>>,
     path: Option<PathBuf>,
 }
 
 impl SharedConnection {
     /// Opens (creating it and its folder) the database at `path`, or an in-memory one.
-    pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: Option<&Path>) -> anyhow::Result<Self> {
         let conn = match path {
             Some(p) => {
                 if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -30,7 +30,7 @@ impl SharedConnection {
 
     /// Where the data lives, for start-up messages: the quoted path, or
     /// `a temporary in-memory store`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.path {
             Some(p) => format!("{:?}", p.display().to_string()),
             None => "a temporary in-memory store".into(),
@@ -38,12 +38,15 @@ impl SharedConnection {
     }
 
     /// Runs `f` with the connection on this thread (for start-up work).
-    pub fn run_now<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    pub(crate) fn run_now<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
         f(&self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Runs `f` with the connection on a blocking thread.
-    pub async fn run<T: Send + 'static>(
+    pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, rusqlite::Error> {

@@ -9,7 +9,7 @@ use super::guard::{self, Deadline, Denials, SqlLimits};
 
 /// A SQLite value as guests see it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
+pub(crate) enum SqlValue {
     /// INTEGER.
     Integer(i64),
     /// REAL.
@@ -24,7 +24,7 @@ pub enum SqlValue {
 
 /// What a statement returned.
 #[derive(Debug, Default, PartialEq)]
-pub struct QueryOutput {
+pub(crate) struct QueryOutput {
     /// Column names, in order.
     pub columns: Vec<String>,
     /// One list of values per row.
@@ -33,7 +33,7 @@ pub struct QueryOutput {
 
 /// Why `execute` failed, as guests' error variants distinguish it.
 #[derive(Debug)]
-pub enum ExecuteError {
+pub(crate) enum ExecuteError {
     /// `SQLITE_FULL`.
     DatabaseFull,
     /// Any other error, described.
@@ -41,7 +41,7 @@ pub enum ExecuteError {
 }
 
 /// A database labelled in the app (`default`, or `[sqlite_database.<label>]`).
-pub struct SqliteDatabase {
+pub(crate) struct SqliteDatabase {
     conn: SharedConnection,
     limits: SqlLimits,
     denials: Denials,
@@ -49,12 +49,12 @@ pub struct SqliteDatabase {
 
 impl SqliteDatabase {
     /// Puts an open connection under the guest rules (`guard.rs`) with the default limits.
-    pub fn new(conn: SharedConnection) -> anyhow::Result<Self> {
+    pub(crate) fn new(conn: SharedConnection) -> anyhow::Result<Self> {
         Self::with_limits(conn, SqlLimits::default())
     }
 
     /// Puts an open connection under the guest rules with `limits`.
-    pub fn with_limits(conn: SharedConnection, limits: SqlLimits) -> anyhow::Result<Self> {
+    pub(crate) fn with_limits(conn: SharedConnection, limits: SqlLimits) -> anyhow::Result<Self> {
         let denials = conn
             .run_now(|c| guard::install(c, &limits))
             .map_err(|e| anyhow::anyhow!("cannot restrict the database {} for guests: {e}", conn.describe()))?;
@@ -62,13 +62,13 @@ impl SqliteDatabase {
     }
 
     /// Where the data lives, for start-up messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.conn.describe()
     }
 
     /// Runs the first statement in `statement` with `params` bound, returning its rows.
     /// Refusals, runaway statements and oversize results are the guest's `io` error.
-    pub async fn execute(&self, statement: String, params: Vec<SqlValue>) -> Result<QueryOutput, ExecuteError> {
+    pub(crate) async fn execute(&self, statement: String, params: Vec<SqlValue>) -> Result<QueryOutput, ExecuteError> {
         let (limits, denials) = (self.limits, self.denials.clone());
         let outcome = self
             .conn

@@ -10,14 +10,14 @@ use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL}
 use crate::runtime_config::SqliteDatabaseConfig;
 
 /// The default database's file name under the state directory (as Spin names it).
-pub const DEFAULT_FILE: &str = "sqlite_db.db";
+pub(crate) const DEFAULT_FILE: &str = "sqlite_db.db";
 
 /// Every database the app's components can open, by label.
-pub type SqliteDatabases = Labelled<SqliteDatabase>;
+pub(crate) type SqliteDatabases = Labelled<SqliteDatabase>;
 /// The databases one component may open.
-pub type SqliteAccess = Access<SqliteDatabase>;
+pub(crate) type SqliteAccess = Access<SqliteDatabase>;
 /// The databases one instance holds open.
-pub type SqliteInstance = OpenSet<SqliteDatabase>;
+pub(crate) type SqliteInstance = OpenSet<SqliteDatabase>;
 
 const KIND: LabelKind =
     LabelKind { noun: "SQLite database", manifest_field: "sqlite_databases", config_table: "sqlite_database" };
@@ -25,7 +25,7 @@ const KIND: LabelKind =
 impl Labelled<SqliteDatabase> {
     /// Opens the databases some component lists (`used`): those configured in
     /// `configs` (`[sqlite_database.<label>]`), and `default` when not configured there.
-    pub fn sqlite(
+    pub(crate) fn sqlite(
         configs: &BTreeMap<String, SqliteDatabaseConfig>,
         state_dir: Option<&Path>,
         used: impl IntoIterator<Item = impl AsRef<str>>,

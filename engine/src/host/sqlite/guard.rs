@@ -20,10 +20,10 @@ use rusqlite::limits::Limit;
 /// How long one guest statement may run before it is stopped (the guest gets an
 /// `io` error); long enough for any reasonable query, short enough that a
 /// runaway one cannot hold the database, which instances share, for long.
-pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest result one statement may return, counted as held in memory (each
 /// value plus its text or blob bytes); also the largest single text or blob.
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+pub(crate) const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
 /// Virtual-machine instructions between two checks of the deadline.
 const PROGRESS_INTERVAL: i32 = 1_000;
 
@@ -45,7 +45,7 @@ const PRAGMAS_READ_ONLY: &[&str] =
 
 /// The bounds on guest SQL of one database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SqlLimits {
+pub(crate) struct SqlLimits {
     /// Wall-clock limit on one statement.
     pub statement_timeout: Duration,
     /// Largest result of one statement, and largest single value, in bytes.

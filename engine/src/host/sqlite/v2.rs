@@ -21,6 +21,7 @@ mod bindings {
 use bindings::fermyon::spin::sqlite::{Error, Host, HostConnection, QueryResult, Value};
 
 /// An open database (the guest's `connection` resource).
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct OpenDatabase(Arc<SqliteDatabase>);
 
 /// Adds the interface to `linker`.
