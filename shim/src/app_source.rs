@@ -2,12 +2,12 @@
 //! `.wasm` entrypoint, or the layers of a Spin OCI artifact.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use containerd_shim_wasm::sandbox::context::{Source, WasmLayer};
 
-use spin_engine::loader::{load, AppSource};
+use spin_engine::loader::{load, AppSource, LoadedApp};
 use spin_engine::locked::LockedApp;
 
 /// Media type of the locked app layer of a `spin registry push` artifact.
@@ -29,27 +29,19 @@ pub fn is_wasm_layer(media_type: &str) -> bool {
     media_type == WASM_LAYER || media_type == PLAIN_WASM
 }
 
-/// A resolved app and, for OCI apps, the directory holding its content by digest.
-pub struct ContainerApp {
-    /// The app model.
-    pub locked: LockedApp,
-    /// `<dir>/<digest>` content for digest-only references.
-    pub content_dir: Option<PathBuf>,
-    /// Layers runwasi delivered as `precompiled` (this shim's `Compiler` wrote
-    /// them into containerd's content store), by the digest of their wasm layer.
-    pub trusted_artifacts: HashMap<String, Vec<u8>>,
+/// Resolves the app of a container. `rootfs` is `/` inside the container (the
+/// app directory, as for the existing shim); `work_dir` is a writable directory
+/// for OCI content.
+pub fn resolve(source: Source<'_>, rootfs: &Path, work_dir: &Path) -> anyhow::Result<LoadedApp> {
+    let mut app = match source {
+        Source::File(entry) => from_rootfs(&entry, rootfs)?,
+        Source::Oci(layers) => from_layers(layers, work_dir)?,
+    };
+    app.app_dir = Some(rootfs.to_path_buf());
+    Ok(app)
 }
 
-/// Resolves the app of a container. `rootfs` is `/` inside the container;
-/// `work_dir` is a writable directory for OCI content.
-pub fn resolve(source: Source<'_>, rootfs: &Path, work_dir: &Path) -> anyhow::Result<ContainerApp> {
-    match source {
-        Source::File(entry) => from_rootfs(&entry, rootfs),
-        Source::Oci(layers) => from_layers(layers, work_dir),
-    }
-}
-
-fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<ContainerApp> {
+fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<LoadedApp> {
     let manifest = rootfs.join("spin.toml");
     let source = if manifest.is_file() {
         AppSource::ManifestFile(manifest)
@@ -62,10 +54,10 @@ fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<ContainerApp> {
             entry
         );
     };
-    Ok(ContainerApp { locked: load(&source)?.locked, content_dir: None, trusted_artifacts: HashMap::new() })
+    load(&source)
 }
 
-fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<ContainerApp> {
+fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<LoadedApp> {
     let content_dir = work_dir.join("content");
     std::fs::create_dir_all(&content_dir).with_context(|| format!("cannot create {}", content_dir.display()))?;
     let mut locked = None;
@@ -105,7 +97,7 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<Containe
         (None, []) => anyhow::bail!("the image has no Spin app config layer and no wasm layer"),
         (None, _) => anyhow::bail!("the image has several wasm layers but no Spin app config layer"),
     };
-    Ok(ContainerApp { locked, content_dir: Some(content_dir), trusted_artifacts })
+    Ok(LoadedApp { locked, app_dir: None, content_dir: Some(content_dir), trusted_artifacts })
 }
 
 /// Keeps only the components named in `ids` (comma-separated, from

@@ -1,12 +1,12 @@
 //! The one path that runs an app, shared by the shim and the CLI: check triggers,
 //! compile, prepare triggers, run them until they end or a signal arrives.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use spin_engine::host::{HostOptions, StdioMode};
-use spin_engine::locked::LockedApp;
+use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
@@ -32,15 +32,8 @@ pub struct LaunchOptions {
     pub compile_cache: CompileCache,
     /// Where file mounts are staged.
     pub staging_dir: Option<PathBuf>,
-    /// Content addressed by digest (OCI apps).
-    pub content_dir: Option<PathBuf>,
-    /// Artifacts runwasi delivered as precompiled by this shim, by wasm digest.
-    pub trusted_artifacts: HashMap<String, Vec<u8>>,
     /// Guest limits and engine tunables, read at the edge.
     pub settings: Settings,
-    /// The state directory unless the runtime config sets `state_dir` (Spin's
-    /// `<app dir>/.spin`; none for apps without a local directory).
-    pub state_dir: Option<PathBuf>,
 }
 
 /// SIGTERM and SIGINT, watched from the first moment of a start: the app is PID 1
@@ -71,7 +64,7 @@ impl Signals {
 /// Runs `app` to completion; returns the exit status. A signal during start-up
 /// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
 /// start-up SIGTERM and SIGINT stop it gracefully.
-pub async fn launch(app: LockedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
+pub async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
     let start = tokio::task::spawn_blocking(move || start(app, opts));
     let triggers = tokio::select! {
         started = start => started??,
@@ -87,28 +80,29 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions, mut signals: Signals) -
 }
 
 /// Checks triggers, compiles and links the app, and prepares its triggers.
-fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
+fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&TriggerSettings {
         http_listen: opts.http_listen.clone(),
         guest_args: opts.guest_args.clone(),
         env: opts.env.clone(),
     })?;
-    registry.check_supported(&app)?;
+    registry.check_supported(&app.locked)?;
     let runtime = Runtime::new(&opts.settings.engine, opts.compile_cache.clone())?;
     let prepared = runtime.prepare(
-        app,
+        app.locked,
         PrepareOptions {
             host: HostOptions {
                 runtime_config: opts.runtime_config,
-                state_dir: opts.state_dir,
+                // Spin's default: `.spin` in the app directory.
+                state_dir: app.app_dir.map(|dir| dir.join(".spin")),
                 env: opts.env,
                 extra_env: opts.extra_env,
                 stdio: opts.stdio,
                 staging_dir: opts.staging_dir,
-                content_dir: opts.content_dir,
+                content_dir: app.content_dir,
             },
             limits: opts.settings.limits,
-            trusted_artifacts: opts.trusted_artifacts,
+            trusted_artifacts: app.trusted_artifacts,
         },
     )?;
     registry.prepare(&Arc::new(prepared))

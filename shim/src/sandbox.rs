@@ -68,13 +68,12 @@ async fn run(
         Source::Oci(_) => scratch.clone().map_err(anyhow::Error::msg)?,
         Source::File(_) => scratch.clone().unwrap_or_else(|_| PathBuf::from("/")),
     };
-    let app = resolve(source, Path::new("/"), &work_dir)?;
-    let mut locked = app.locked;
+    let mut app = resolve(source, Path::new("/"), &work_dir)?;
     if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {
-        retain_components(&mut locked, ids)?;
+        retain_components(&mut app.locked, ids)?;
     }
-    let env = container_env::with_variable_aliases(&locked, env);
-    let locked_has_files = locked.components.iter().any(|c| !c.files.is_empty());
+    let env = container_env::with_variable_aliases(&app.locked, env);
+    let locked_has_files = app.locked.components.iter().any(|c| !c.files.is_empty());
     let runtime_config = Path::new(RUNTIME_CONFIG_PATH)
         .is_file()
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
@@ -90,7 +89,7 @@ async fn run(
         (None, _) => CompileCache::disabled(),
     };
     launch(
-        locked,
+        app,
         LaunchOptions {
             // argv[0] is the entrypoint (`/`); the rest goes to a command component.
             guest_args: ctx.args().iter().skip(1).cloned().collect(),
@@ -105,12 +104,7 @@ async fn run(
                 (Err(why), true) => anyhow::bail!("{why}"),
                 (Err(_), false) => None,
             },
-            content_dir: app.content_dir,
-            trusted_artifacts: app.trusted_artifacts,
             settings,
-            // As the existing shim: the app directory is `/`, so state lives in
-            // the container's writable layer unless a volume is mounted there.
-            state_dir: Some(PathBuf::from(STATE_DIR)),
         },
         signals,
     )

@@ -15,7 +15,7 @@ pub(super) fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
     let mut locked = LockedApp::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
     let base = path.parent().context("the lock file has no parent directory")?;
     resolve_sources(&mut locked, base)?;
-    Ok(LoadedApp { locked, app_dir: Some(base.to_path_buf()) })
+    Ok(LoadedApp::local(locked, Some(base.to_path_buf())))
 }
 
 /// Rewrites every source that is a plain relative or absolute path (not a URL) into a

@@ -22,7 +22,7 @@ pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedA
     let app_dir = manifest_path.parent().context("the manifest path has no parent directory")?.to_path_buf();
     let locked = lock_manifest(&manifest, &manifest_path, &app_dir)
         .map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
-    Ok(LoadedApp { locked, app_dir: Some(app_dir) })
+    Ok(LoadedApp::local(locked, Some(app_dir)))
 }
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.

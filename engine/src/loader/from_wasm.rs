@@ -34,7 +34,7 @@ pub(super) fn load_from_wasm(wasm_path: &Path) -> anyhow::Result<LoadedApp> {
         ..LockedApp::default()
     };
     locked.add_single_trigger_metadata();
-    Ok(LoadedApp { locked, app_dir: path.parent().map(Path::to_path_buf) })
+    Ok(LoadedApp::local(locked, path.parent().map(Path::to_path_buf)))
 }
 
 /// The one trigger of a bare-wasm app whose component is `id`.

@@ -82,13 +82,10 @@ impl UpArgs {
             stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
             compile_cache: cache,
             staging_dir: Some(staging.path().to_path_buf()),
-            content_dir: None,
-            trusted_artifacts: Default::default(),
             settings,
-            state_dir: loaded.app_dir.as_ref().map(|d| d.join(".spin")),
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-        let result = rt.block_on(async { launch(loaded.locked, opts, Signals::install()?).await });
+        let result = rt.block_on(async { launch(loaded, opts, Signals::install()?).await });
         // Do not wait for a compilation a signal interrupted: it has nothing left to give.
         rt.shutdown_background();
         drop(staging);
