@@ -81,7 +81,7 @@ impl Up {
     }
 
     /// The command line, not started.
-    pub fn command(&self) -> Command {
+    fn command(&self) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.args(["up", "-f"]).arg(&self.app).args(["--listen", &self.listen]).args(&self.flags);
         if !self.guest_args.is_empty() {

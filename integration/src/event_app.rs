@@ -63,11 +63,6 @@ impl EventApp {
         self.process.output().lines().filter(|l| l.contains(needle)).map(str::to_string).collect()
     }
 
-    /// Waits up to `timeout` for the process to exit; returns its code and output.
-    pub fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<(i32, String)> {
-        self.process.wait(timeout)
-    }
-
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns code and output.
     pub fn terminate(&mut self, timeout: Duration) -> anyhow::Result<(i32, String)> {
         self.process.signal(libc::SIGTERM);
