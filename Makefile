@@ -1,28 +1,46 @@
-# Build, test, demo and benchmark containerd-shim-spin. Every target installs what it
-# needs (integration/scripts/setup-host.sh); see README.md.
+# Build, test, demo and benchmark containerd-shim-spin; see README.md and
+# integration/README.md. `make setup` installs what the other targets need on a
+# Debian 12 host (integration/scripts/setup-host.sh); no other target installs
+# anything: run `make setup test` on a fresh machine.
 
+## Where cargo builds (outside the clone, so repeated runs stay incremental).
 CARGO_TARGET_DIR ?= /var/tmp/css-target
-export CARGO_TARGET_DIR
+## Where integration/guests/build.sh keeps the built guest apps.
 SPIN_TEST_GUESTS ?= /var/tmp/css-guests
-export SPIN_TEST_GUESTS
+## The containerd 1.7 binary `make setup` unpacks (the tests run against 1.6 and 1.7).
+CONTAINERD17 ?= /var/tmp/css-containerd-1.7/usr/bin/containerd
+## The slim shim variants, one per trigger type.
+VARIANTS ?= http redis sqs command cron mqtt
+## libFuzzer time budget per fuzz target, in seconds.
+FUZZ_SECONDS ?= 600
+export CARGO_TARGET_DIR SPIN_TEST_GUESTS
 
-.PHONY: setup guests build test variant-tests demo bench soak fuzz fmt clippy variants
+.PHONY: setup setup-bench setup-fuzz guests build test variant-tests demo bench soak fuzz fmt clippy variants
 
+## What building, the guests, the tests and the demo need: system packages, the
+## pinned Rust toolchain and wasm targets, the guest SDK tools, moto, containerd 1.7.
 setup:
 	bash integration/scripts/setup-host.sh
 
-guests: setup
+## `setup` plus wasmtime-cli, the reference `make bench` measures against.
+setup-bench:
+	bash integration/scripts/setup-host.sh bench
+
+## `setup` plus cargo-fuzz.
+setup-fuzz:
+	bash integration/scripts/setup-host.sh fuzz
+
+guests:
 	bash integration/guests/build.sh $(SPIN_TEST_GUESTS)
 
 ## Debug binaries for the tests: the HTTP-only variant (kept under
 ## $(CARGO_TARGET_DIR)/variants/http) and the full shim.
-build: setup
+build:
 	bash integration/scripts/build-variant.sh http
 	cargo build -p containerd-shim-spin --bins
 
-## The README's test command: unit tests, then real-process tests (CLI, containerd, CRI),
-## then every slim variant against its trigger's tests.
-CONTAINERD17 ?= /var/tmp/css-containerd-1.7/usr/bin/containerd
+## The README's test command (after `make setup`): unit tests, then real-process
+## tests (CLI, containerd, CRI), then every slim variant against its trigger's tests.
 test: guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
 	@echo "== the containerd and CRI tests again, against containerd 1.7 =="
@@ -38,7 +56,8 @@ variant-tests: guests build
 demo: guests build
 	bash integration/scripts/demo.sh
 
-## Requests/s and p99 against `wasmtime serve` and a native hyper server (release build).
+## Requests/s and p99 against `wasmtime serve` and a native hyper server (release
+## build); needs `make setup-bench` once.
 bench: guests
 	bash integration/scripts/bench.sh
 
@@ -49,9 +68,8 @@ soak: guests build
 	cargo run -p integration --bin soak
 
 ## Every fuzz target (engine/fuzz) with libFuzzer for FUZZ_SECONDS each (not part of
-## `make test`, which replays the committed corpus instead).
-FUZZ_SECONDS ?= 600
-fuzz: setup
+## `make test`, which replays the committed corpus instead); needs `make setup-fuzz` once.
+fuzz:
 	bash integration/scripts/fuzz.sh $(FUZZ_SECONDS)
 
 fmt:
@@ -62,8 +80,7 @@ clippy:
 
 ## Builds the standard shim variants (release) into dist/ and prints their sizes:
 ## full (every trigger) and one slim build per trigger type.
-VARIANTS ?= http redis sqs command cron mqtt
-variants: setup
+variants:
 	mkdir -p dist
 	cargo build --release -p containerd-shim-spin --bins
 	cp $(CARGO_TARGET_DIR)/release/containerd-shim-spin-v2 dist/containerd-shim-spin-v2

@@ -18,10 +18,7 @@ threads=${BENCH_THREADS:-2}
 wasm=$guests/rust-hello/app.wasm
 
 [ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -p containerd-shim-spin --bins -p integration --bin native-hello --bin pod-bench
-if [ ! -x "$tools/bin/wasmtime" ]; then
-  echo "bench: installing wasmtime-cli 48.0.8 into $tools (one-time, several minutes)"
-  cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$tools"
-fi
+[ -x "$tools/bin/wasmtime" ] || { echo "bench: $tools/bin/wasmtime not found: run \`make setup-bench\` once" >&2; exit 1; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

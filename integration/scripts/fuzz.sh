@@ -18,7 +18,7 @@ TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
   mapfile -t TARGETS < <(ls engine/fuzz/fuzz_targets | sed 's/\.rs$//')
 fi
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo-fuzz not found: run \`make setup-fuzz\` once" >&2; exit 1; }
 SCRATCH=${CSS_FUZZ_DIR:-/var/tmp/css-fuzz}
 # cargo fuzz passes nightly-only -Z flags; the stable toolchain accepts them with this.
 export RUSTC_BOOTSTRAP=1

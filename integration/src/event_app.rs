@@ -3,14 +3,11 @@
 //! to exit, and collect its output and exit code.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use crate::paths;
+use crate::cli_app::Up;
+pub use crate::cli_app::START_TIMEOUT;
 use crate::process::Running;
-
-/// How long a start (including compiling the component) may take.
-pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A running `spin-shim up` process; killed when dropped.
 pub struct EventApp {
@@ -18,19 +15,10 @@ pub struct EventApp {
     pub process: Running,
 }
 
-/// Starts `spin-shim up -f <app> --listen 127.0.0.1:0 [-- guest_args...]` with `env`
-/// added to its environment. Does not wait for anything.
+/// Starts `spin-shim up -f <app> [-- guest_args...]` with `env` added to its
+/// environment (see [`Up`]). Does not wait for anything.
 pub fn start(app: &Path, env: &[(&str, &str)], guest_args: &[&str]) -> anyhow::Result<EventApp> {
-    let mut cmd = Command::new(paths::cli());
-    cmd.args(["up", "-f"]).arg(app).args(["--listen", "127.0.0.1:0"]);
-    cmd.env_remove("SPIN_HTTP_LISTEN_ADDR");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    if !guest_args.is_empty() {
-        cmd.arg("--").args(guest_args);
-    }
-    Ok(EventApp { process: Running::spawn(cmd)? })
+    Ok(EventApp { process: Up::new(app).env(env).guest_args(guest_args).spawn()? })
 }
 
 /// Runs `spin-shim up` on `app` until it exits by itself (within `timeout`); returns
@@ -41,7 +29,7 @@ pub fn run_to_exit(
     guest_args: &[&str],
     timeout: Duration,
 ) -> anyhow::Result<(i32, String)> {
-    start(app, env, guest_args)?.wait_exit(timeout)
+    Up::new(app).env(env).guest_args(guest_args).run(timeout)
 }
 
 impl EventApp {
@@ -73,11 +61,6 @@ impl EventApp {
     /// Every line printed so far that contains `needle`.
     pub fn lines_containing(&mut self, needle: &str) -> Vec<String> {
         self.process.output().lines().filter(|l| l.contains(needle)).map(str::to_string).collect()
-    }
-
-    /// Waits up to `timeout` for the process to exit; returns its code and output.
-    pub fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<(i32, String)> {
-        self.process.wait(timeout)
     }
 
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns code and output.

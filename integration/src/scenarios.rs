@@ -38,35 +38,120 @@ fn scenario(
     }
 }
 
-/// Every scenario; `upstream_port` is a real HTTP server for outbound requests.
-/// `variable_env` is how the required variable is passed: `SPIN_VARIABLE_SECRET_TOKEN`
-/// (CLI) or the plain upper-case `SECRET_TOKEN` (container env, as the existing shim).
-pub fn all(upstream_port: u16, variable_env: &'static str) -> Vec<Scenario> {
-    vec![
-        scenario("rust hello", "rust-hello", &[], |b| {
-            suite::hello(b, "Hello, Fermyon")?;
-            suite::well_known(b, "rust-hello")
-        }),
-        scenario("rust hello as a core module", "rust-hello-core", &[], |b| suite::hello(b, "Hello, Fermyon")),
-        scenario("python hello", "python-hello", &[], |b| suite::hello(b, "Hello from Python")),
-        scenario("js hello", "js-hello", &[], |b| suite::hello(b, "Hello from JavaScript")),
-        scenario("routes and spin headers", "rust-echo", &[], |b| {
-            suite::echo_routes(b)?;
-            suite::files(b)
-        }),
-        scenario("variables", "rust-variables", &[(variable_env, SECRET_TOKEN)], |b| suite::variables(b, SECRET_TOKEN)),
-        scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port)),
-        scenario("rust key-value (default store)", "rust-kv", &[], |b| {
-            suite::key_value(b, None)?;
-            suite::wasi_keyvalue(b, None)?;
-            suite::fresh_instances(b)
-        }),
-        scenario("python key-value (default store)", "python-kv", &[], |b| suite::key_value(b, None)),
-        scenario("rust sqlite (default database)", "rust-sqlite", &[], |b| suite::sqlite(b, None)),
-        Scenario {
-            // The guest's panic message goes to its stderr, which must reach the log.
-            expect_output: Some("boom"),
-            ..scenario("trap and 404", "rust-trap", &[], suite::trap)
-        },
-    ]
+/// What a scenario depends on that differs by entry point.
+pub struct Inputs {
+    /// The port of a real HTTP server for outbound requests ([`crate::upstream`]).
+    pub upstream_port: u16,
+    /// How the variables scenario passes its required variable.
+    pub variable_env: &'static str,
+}
+
+impl Inputs {
+    /// For `spin-shim up`: the variable as `SPIN_VARIABLE_SECRET_TOKEN`.
+    pub fn cli(upstream_port: u16) -> Self {
+        Self { upstream_port, variable_env: "SPIN_VARIABLE_SECRET_TOKEN" }
+    }
+
+    /// For a container: the variable as the plain upper-case `SECRET_TOKEN`, as
+    /// the existing shim reads the container env.
+    pub fn container(upstream_port: u16) -> Self {
+        Self { upstream_port, variable_env: "SECRET_TOKEN" }
+    }
+}
+
+/// Builds one scenario: one of the functions below.
+pub type Make = fn(&Inputs) -> Scenario;
+
+/// Every scenario, in the order the loops run them.
+pub const ALL: [Make; 11] = [
+    rust_hello,
+    rust_hello_core,
+    python_hello,
+    js_hello,
+    routes_and_spin_headers,
+    variables,
+    outbound_http,
+    rust_key_value,
+    python_key_value,
+    rust_sqlite,
+    trap_and_404,
+];
+
+/// Every scenario built for `inputs`.
+pub fn all(inputs: &Inputs) -> Vec<Scenario> {
+    ALL.iter().map(|make| make(inputs)).collect()
+}
+
+/// The Rust SDK's hello app, and the well-known health and info paths.
+pub fn rust_hello(_: &Inputs) -> Scenario {
+    scenario("rust hello", "rust-hello", &[], |b| {
+        suite::hello(b, "Hello, Fermyon")?;
+        suite::well_known(b, "rust-hello")
+    })
+}
+
+/// The Rust hello app built as a core module, componentized by the engine.
+pub fn rust_hello_core(_: &Inputs) -> Scenario {
+    scenario("rust hello as a core module", "rust-hello-core", &[], |b| suite::hello(b, "Hello, Fermyon"))
+}
+
+/// The Python SDK's hello app.
+pub fn python_hello(_: &Inputs) -> Scenario {
+    scenario("python hello", "python-hello", &[], |b| suite::hello(b, "Hello from Python"))
+}
+
+/// The JavaScript SDK's hello app.
+pub fn js_hello(_: &Inputs) -> Scenario {
+    scenario("js hello", "js-hello", &[], |b| suite::hello(b, "Hello from JavaScript"))
+}
+
+/// Exact, parameter and wildcard routes with every `spin-*` header, and mounted files.
+pub fn routes_and_spin_headers(_: &Inputs) -> Scenario {
+    scenario("routes and spin headers", "rust-echo", &[], |b| {
+        suite::echo_routes(b)?;
+        suite::files(b)
+    })
+}
+
+/// A default, a required variable from the environment, and a template.
+pub fn variables(inputs: &Inputs) -> Scenario {
+    scenario("variables", "rust-variables", &[(inputs.variable_env, SECRET_TOKEN)], |b| {
+        suite::variables(b, SECRET_TOKEN)
+    })
+}
+
+/// Outbound HTTP to the upstream: allowed where listed, denied elsewhere.
+pub fn outbound_http(inputs: &Inputs) -> Scenario {
+    let upstream_port = inputs.upstream_port;
+    scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port))
+}
+
+/// The Rust key-value app on the default store (Spin's and `wasi:keyvalue`), and
+/// a fresh instance per request.
+pub fn rust_key_value(_: &Inputs) -> Scenario {
+    scenario("rust key-value (default store)", "rust-kv", &[], |b| {
+        suite::key_value(b, None)?;
+        suite::wasi_keyvalue(b, None)?;
+        suite::fresh_instances(b)
+    })
+}
+
+/// The Python key-value app on the default store.
+pub fn python_key_value(_: &Inputs) -> Scenario {
+    scenario("python key-value (default store)", "python-kv", &[], |b| suite::key_value(b, None))
+}
+
+/// The Rust SQLite app on the default database.
+pub fn rust_sqlite(_: &Inputs) -> Scenario {
+    scenario("rust sqlite (default database)", "rust-sqlite", &[], |b| suite::sqlite(b, None))
+}
+
+/// A trapping guest answers 500 and its panic message reaches the output; an
+/// unrouted path answers 404.
+pub fn trap_and_404(_: &Inputs) -> Scenario {
+    Scenario {
+        // The guest's panic message goes to its stderr, which must reach the log.
+        expect_output: Some("boom"),
+        ..scenario("trap and 404", "rust-trap", &[], suite::trap)
+    }
 }

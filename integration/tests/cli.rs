@@ -4,17 +4,17 @@ use std::time::Duration;
 
 use integration::cli_app::{run_to_failure, serve};
 use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest};
-use integration::scenarios::{all, Scenario};
+use integration::scenarios::{self, Inputs, Make};
 use integration::{guests, suite, upstream};
 
-fn run(name: &str) {
-    let port = upstream::start("upstream");
-    let scenario: Scenario = all(port, "SPIN_VARIABLE_SECRET_TOKEN").into_iter().find(|s| s.name == name).unwrap();
+/// Serves the scenario `make` builds through `spin-shim up` and runs its checks.
+fn run(make: Make) {
+    let scenario = make(&Inputs::cli(upstream::start("upstream")));
     let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (_copy, dir) = copy_of(scenario.guest);
     let mut app = serve(&dir, &env, &[]).unwrap();
     if let Err(e) = (scenario.check)(&app.base) {
-        panic!("{name}: {e:#}\n--- output ---\n{}", app.process.output());
+        panic!("{}: {e:#}\n--- output ---\n{}", scenario.name, app.process.output());
     }
     if let Some(text) = scenario.expect_output {
         app.process.wait_for_line(text, Duration::from_secs(5)).unwrap();
@@ -22,58 +22,58 @@ fn run(name: &str) {
 }
 
 #[test]
-fn rust_hello() {
-    run("rust hello");
+fn rust_hello_answers_and_serves_the_well_known_paths() {
+    run(scenarios::rust_hello);
 }
 
 #[test]
-fn rust_hello_core_module() {
-    run("rust hello as a core module");
+fn a_rust_core_module_is_componentized_and_served() {
+    run(scenarios::rust_hello_core);
 }
 
 #[test]
-fn python_hello() {
-    run("python hello");
+fn python_hello_answers() {
+    run(scenarios::python_hello);
 }
 
 #[test]
-fn js_hello() {
-    run("js hello");
+fn js_hello_answers() {
+    run(scenarios::js_hello);
 }
 
 #[test]
-fn routes_and_spin_headers() {
-    run("routes and spin headers");
+fn routes_set_every_spin_header_and_files_are_mounted() {
+    run(scenarios::routes_and_spin_headers);
 }
 
 #[test]
-fn variables() {
-    run("variables");
+fn variables_resolve_defaults_the_environment_and_templates() {
+    run(scenarios::variables);
 }
 
 #[test]
-fn outbound_http() {
-    run("outbound http");
+fn outbound_http_reaches_listed_hosts_only() {
+    run(scenarios::outbound_http);
 }
 
 #[test]
-fn rust_key_value() {
-    run("rust key-value (default store)");
+fn rust_key_value_works_on_the_default_store() {
+    run(scenarios::rust_key_value);
 }
 
 #[test]
-fn python_key_value() {
-    run("python key-value (default store)");
+fn python_key_value_works_on_the_default_store() {
+    run(scenarios::python_key_value);
 }
 
 #[test]
-fn rust_sqlite() {
-    run("rust sqlite (default database)");
+fn rust_sqlite_works_on_the_default_database() {
+    run(scenarios::rust_sqlite);
 }
 
 #[test]
-fn trap_is_500() {
-    run("trap and 404");
+fn a_trap_is_a_500_and_an_unrouted_path_a_404() {
+    run(scenarios::trap_and_404);
 }
 
 #[test]

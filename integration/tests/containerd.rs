@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use integration::containerd::Containerd;
 use integration::fixtures::{bad_apps, check_refusal};
 use integration::process::free_port;
-use integration::scenarios::all;
+use integration::scenarios::{all, Inputs};
 use integration::{guests, http, paths, upstream};
 
 /// One containerd for the whole file; scenarios run one after another and every
@@ -18,7 +18,7 @@ fn shim_under_containerd() {
     let upstream_port = upstream::start("upstream");
     let mut failures = Vec::new();
 
-    for (n, s) in all(upstream_port, "SECRET_TOKEN").into_iter().enumerate() {
+    for (n, s) in all(&Inputs::container(upstream_port)).into_iter().enumerate() {
         let reference = format!("test.local/{}:latest", s.guest);
         containerd.import_app(&guests::app(s.guest), &reference, false).unwrap();
         let port = free_port();

@@ -5,10 +5,9 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use integration::cli_app::{run_to_failure, serve, ServedApp};
+use integration::cli_app::{run_to_failure, serve, ServedApp, Up};
 use integration::fixtures::{assert_refused, copy_of};
-use integration::process::Running;
-use integration::{guests, http, paths};
+use integration::{guests, http};
 
 const NATIVE_REFUSAL: &str = "is a precompiled native artifact, not WebAssembly; ship the .wasm";
 
@@ -193,9 +192,7 @@ fn slowloris_connections_neither_block_a_request_nor_stay_open() {
 #[test]
 fn sigterm_while_compiling_exits_within_two_seconds() {
     // A 40 MB Python component compiles for several seconds without a cache.
-    let mut cmd = std::process::Command::new(paths::cli());
-    cmd.args(["up", "--no-cache", "-f"]).arg(guests::app("python-hello")).args(["--listen", "127.0.0.1:0"]);
-    let mut process = Running::spawn(cmd).unwrap();
+    let mut process = Up::new(&guests::app("python-hello")).flags(&["--no-cache"]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(process.try_status().is_none(), "exited early:\n{}", process.output());
     let signalled = Instant::now();
@@ -214,9 +211,8 @@ fn absurd_limits_are_start_up_errors() {
         ("SPIN_HTTP_HEADER_READ_TIMEOUT", "1000000000000000m"),
         ("SPIN_MAX_CONCURRENT_REQUESTS", "0"),
     ] {
-        let mut cmd = std::process::Command::new(paths::cli());
-        cmd.args(["up", "-f"]).arg(guests::app("rust-hello")).args(["--listen", "127.0.0.1:0"]).env(name, value);
-        let (code, out) = Running::spawn(cmd).unwrap().wait(Duration::from_secs(60)).unwrap();
+        let (code, out) =
+            Up::new(&guests::app("rust-hello")).env(&[(name, value)]).run(Duration::from_secs(60)).unwrap();
         assert_refused(name, code, &out, &[name]);
     }
 }

@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use integration::fixtures::{redis_only_app, MISSING_REDIS_TRIGGER};
+use integration::cli_app::{Up, START_TIMEOUT};
+use integration::fixtures::{assert_refused, redis_only_app, MISSING_REDIS_TRIGGER};
 use integration::paths;
 
 fn http_variant(bin: &str) -> std::path::PathBuf {
@@ -34,10 +35,6 @@ fn http_variant_describes_itself() {
 #[test]
 fn http_variant_refuses_a_redis_app() {
     let (_tmp, dir) = redis_only_app();
-    let out = Command::new(http_variant("spin-shim")).args(["up", "-f"]).arg(&dir).output().unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("Error:")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains(MISSING_REDIS_TRIGGER) && errors[0].contains("compiled in: http"), "{stderr}");
+    let (code, out) = Up::with_binary(http_variant("spin-shim"), &dir).run(START_TIMEOUT).unwrap();
+    assert_refused("a redis app on the http variant", code, &out, &[MISSING_REDIS_TRIGGER, "compiled in: http"]);
 }

@@ -17,9 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use integration::cli_app::Up;
 use integration::containerd::Containerd;
 use integration::cri::Cri;
-use integration::process::{free_port, mentioning, Running};
+use integration::process::{free_port, mentioning};
 use integration::{guests, http, images, paths};
 
 const PAUSE: &str = "test.local/pause:1";
@@ -122,10 +123,7 @@ fn walkdir(root: &str, depth: usize) -> Vec<String> {
 
 fn sigterm_under_load() -> anyhow::Result<bool> {
     let port = free_port();
-    let mut cmd = std::process::Command::new(paths::cli());
-    cmd.args(["up", "-f"]).arg(guests::app("rust-echo")).args(["--listen", &format!("127.0.0.1:{port}")]);
-    let mut app = Running::spawn(cmd)?;
-    app.wait_for_line("Serving http://", Duration::from_secs(120))?;
+    let mut app = Up::new(&guests::app("rust-echo")).listen(&format!("127.0.0.1:{port}")).serve()?.process;
     let signalled = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..64)
         .map(|_| {
