@@ -15,7 +15,7 @@ VARIANTS ?= http redis sqs command cron mqtt
 FUZZ_SECONDS ?= 600
 export CARGO_TARGET_DIR SPIN_TEST_GUESTS
 
-.PHONY: setup setup-bench setup-fuzz guests build test variant-tests demo bench soak fuzz fmt clippy variants
+.PHONY: setup setup-bench setup-fuzz guests build lint test variant-tests demo bench soak fuzz fmt clippy variants
 
 ## What building, the guests, the tests and the demo need: system packages, the
 ## pinned Rust toolchain and wasm targets, the guest SDK tools, moto, containerd 1.7.
@@ -39,9 +39,10 @@ build:
 	bash integration/scripts/build-variant.sh http
 	cargo build -p containerd-shim-spin --bins
 
-## The README's test command (after `make setup`): unit tests, then real-process
-## tests (CLI, containerd, CRI), then every slim variant against its trigger's tests.
-test: guests build
+## The README's test command (after `make setup`): formatting, clippy with the
+## workspace lints as errors, unit tests, then real-process tests (CLI, containerd,
+## CRI), then every slim variant against its trigger's tests.
+test: lint guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
 	@echo "== the containerd and CRI tests again, against containerd 1.7 =="
 	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command --test containerd_isolation --test cri
@@ -76,6 +77,11 @@ fmt:
 	cargo fmt --all
 
 clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+## rustfmt and clippy as CI runs them: any warning (workspace lints included) fails.
+lint:
+	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
 ## Builds the standard shim variants (release) into dist/ and prints their sizes:
