@@ -10,8 +10,22 @@ use tokio::sync::OnceCell;
 
 use crate::host::sqlite::connection::SharedConnection;
 
-/// Result of a store operation; the message becomes the guest's `other`/`io` error.
-pub(crate) type KvResult<T> = Result<T, String>;
+/// Why a store operation failed; its message becomes the guest's `other`/`io` error.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum KeyValueError {
+    /// The store's server could not be reached (connecting to Redis failed).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The SQLite database failed the operation.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// The Redis server failed the operation.
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+}
+
+/// Result of a store operation.
+pub(crate) type KvResult<T> = Result<T, KeyValueError>;
 
 /// A store's data, shared by every instance that opens it.
 pub(crate) enum KeyValueStore {
@@ -119,7 +133,7 @@ impl SqliteStore {
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
     ) -> KvResult<T> {
         let name = self.name.clone();
-        self.conn.run(move |c| f(c, &name)).await.map_err(|e| e.to_string())
+        Ok(self.conn.run(move |c| f(c, &name)).await?)
     }
 
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
@@ -247,27 +261,29 @@ impl RedisStore {
     async fn conn(&self) -> KvResult<ConnectionManager> {
         self.conn
             .get_or_try_init(|| async {
-                let client = redis::Client::open(self.url.as_str()).map_err(|e| e.to_string())?;
-                ConnectionManager::new(client).await.map_err(|e| format!("cannot reach {}: {e}", self.display_url))
+                let client = redis::Client::open(self.url.as_str())?;
+                ConnectionManager::new(client)
+                    .await
+                    .map_err(|e| KeyValueError::Unreachable(format!("cannot reach {}: {e}", self.display_url)))
             })
             .await
             .cloned()
     }
 
     async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
-        self.conn().await?.get(key).await.map_err(|e| e.to_string())
+        self.conn().await?.get(key).await.map_err(KeyValueError::from)
     }
 
     async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
-        self.conn().await?.set(key, value).await.map_err(|e| e.to_string())
+        self.conn().await?.set(key, value).await.map_err(KeyValueError::from)
     }
 
     async fn delete(&self, key: &str) -> KvResult<()> {
-        self.conn().await?.del(key).await.map_err(|e| e.to_string())
+        self.conn().await?.del(key).await.map_err(KeyValueError::from)
     }
 
     async fn exists(&self, key: &str) -> KvResult<bool> {
-        self.conn().await?.exists(key).await.map_err(|e| e.to_string())
+        self.conn().await?.exists(key).await.map_err(KeyValueError::from)
     }
 
     async fn keys(&self) -> KvResult<Vec<String>> {
@@ -276,13 +292,8 @@ impl RedisStore {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0u64;
         loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("COUNT")
-                .arg(SCAN_COUNT)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (next, batch): (u64, Vec<String>) =
+                redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(SCAN_COUNT).query_async(&mut conn).await?;
             // SCAN may return a key twice while the server rehashes.
             keys.extend(batch.into_iter().filter(|k| seen.insert(k.clone())));
             if next == 0 {
@@ -293,7 +304,7 @@ impl RedisStore {
     }
 
     async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        self.conn().await?.incr(key, delta).await.map_err(|e| e.to_string())
+        self.conn().await?.incr(key, delta).await.map_err(KeyValueError::from)
     }
 
     async fn swap_if(&self, key: &str, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvResult<bool> {
@@ -304,8 +315,7 @@ impl RedisStore {
             .arg(expected.unwrap_or_default())
             .arg(value)
             .invoke_async(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         Ok(swapped == 1)
     }
 }

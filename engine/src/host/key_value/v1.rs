@@ -48,34 +48,34 @@ impl Host for View<'_> {
         Ok(match store.get(&key).await {
             Ok(Some(value)) => Ok(value),
             Ok(None) => Err(Error::NoSuchKey),
-            Err(e) => Err(Error::Io(e)),
+            Err(e) => Err(Error::Io(e.to_string())),
         })
     }
 
     async fn set(&mut self, store: Store, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
         Ok(match self.kv_handle(store) {
-            Ok(s) => s.set(&key, &value).await.map_err(Error::Io),
+            Ok(s) => s.set(&key, &value).await.map_err(|e| Error::Io(e.to_string())),
             Err(e) => Err(e),
         })
     }
 
     async fn delete(&mut self, store: Store, key: String) -> wasmtime::Result<Result<(), Error>> {
         Ok(match self.kv_handle(store) {
-            Ok(s) => s.delete(&key).await.map_err(Error::Io),
+            Ok(s) => s.delete(&key).await.map_err(|e| Error::Io(e.to_string())),
             Err(e) => Err(e),
         })
     }
 
     async fn exists(&mut self, store: Store, key: String) -> wasmtime::Result<Result<bool, Error>> {
         Ok(match self.kv_handle(store) {
-            Ok(s) => s.exists(&key).await.map_err(Error::Io),
+            Ok(s) => s.exists(&key).await.map_err(|e| Error::Io(e.to_string())),
             Err(e) => Err(e),
         })
     }
 
     async fn get_keys(&mut self, store: Store) -> wasmtime::Result<Result<Vec<String>, Error>> {
         Ok(match self.kv_handle(store) {
-            Ok(s) => s.keys().await.map_err(Error::Io),
+            Ok(s) => s.keys().await.map_err(|e| Error::Io(e.to_string())),
             Err(e) => Err(e),
         })
     }

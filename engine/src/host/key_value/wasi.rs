@@ -52,7 +52,7 @@ impl View<'_> {
     ) -> wasmtime::Result<Result<Resource<Cas>, Error>> {
         let current = match store.get(&key).await {
             Ok(v) => v,
-            Err(e) => return Ok(Err(Error::Other(e))),
+            Err(e) => return Ok(Err(Error::Other(e.to_string()))),
         };
         Ok(Ok(self.table.push(Cas { store, key, current })?))
     }
@@ -69,7 +69,7 @@ impl store::Host for View<'_> {
 
 impl store::HostBucket for View<'_> {
     async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.store_of(&res)?.get(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.get(&key).await.map_err(|e| Error::Other(e.to_string())))
     }
 
     async fn set(
@@ -78,15 +78,15 @@ impl store::HostBucket for View<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.store_of(&res)?.set(&key, &value).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.set(&key, &value).await.map_err(|e| Error::Other(e.to_string())))
     }
 
     async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.store_of(&res)?.delete(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.delete(&key).await.map_err(|e| Error::Other(e.to_string())))
     }
 
     async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.store_of(&res)?.exists(&key).await.map_err(Error::Other))
+        Ok(self.store_of(&res)?.exists(&key).await.map_err(|e| Error::Other(e.to_string())))
     }
 
     /// Every key on one page; the cursor is never needed.
@@ -95,7 +95,7 @@ impl store::HostBucket for View<'_> {
         res: Resource<OpenStore>,
         _cursor: Option<String>,
     ) -> wasmtime::Result<Result<KeyResponse, Error>> {
-        let keys = self.store_of(&res)?.keys().await.map_err(Error::Other);
+        let keys = self.store_of(&res)?.keys().await.map_err(|e| Error::Other(e.to_string()));
         Ok(keys.map(|keys| KeyResponse { keys, cursor: None }))
     }
 
@@ -111,7 +111,7 @@ impl atomics::Host for View<'_> {
         key: String,
         delta: i64,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        Ok(self.store_of(&bucket)?.increment(&key, delta).await.map_err(Error::Other))
+        Ok(self.store_of(&bucket)?.increment(&key, delta).await.map_err(|e| Error::Other(e.to_string())))
     }
 
     async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> wasmtime::Result<Result<(), CasError>> {
@@ -122,7 +122,7 @@ impl atomics::Host for View<'_> {
                 Ok(fresh) => CasError::CasFailed(fresh),
                 Err(e) => CasError::StoreError(e),
             })),
-            Err(e) => Ok(Err(CasError::StoreError(Error::Other(e)))),
+            Err(e) => Ok(Err(CasError::StoreError(Error::Other(e.to_string())))),
         }
     }
 }
@@ -158,7 +158,7 @@ impl batch::Host for View<'_> {
         for key in keys {
             match store.get(&key).await {
                 Ok(value) => out.push((key, value)),
-                Err(e) => return Ok(Err(Error::Other(e))),
+                Err(e) => return Ok(Err(Error::Other(e.to_string()))),
             }
         }
         Ok(Ok(out))
@@ -172,7 +172,7 @@ impl batch::Host for View<'_> {
         let store = self.store_of(&bucket)?;
         for (key, value) in key_values {
             if let Err(e) = store.set(&key, &value).await {
-                return Ok(Err(Error::Other(e)));
+                return Ok(Err(Error::Other(e.to_string())));
             }
         }
         Ok(Ok(()))
@@ -186,7 +186,7 @@ impl batch::Host for View<'_> {
         let store = self.store_of(&bucket)?;
         for key in keys {
             if let Err(e) = store.delete(&key).await {
-                return Ok(Err(Error::Other(e)));
+                return Ok(Err(Error::Other(e.to_string())));
             }
         }
         Ok(Ok(()))
