@@ -21,8 +21,15 @@ pub struct TriggerConfigError {
     pub id: String,
     /// The trigger type (`http`, `redis`, ...).
     pub trigger_type: &'static str,
-    /// What is wrong.
-    pub problem: ConfigProblem,
+    /// What is wrong (boxed: errors stay small on the happy path).
+    pub problem: Box<ConfigProblem>,
+}
+
+impl TriggerConfigError {
+    /// The error of trigger `id` of `trigger_type`.
+    pub fn new(id: impl Into<String>, trigger_type: &'static str, problem: impl Into<ConfigProblem>) -> Self {
+        Self { id: id.into(), trigger_type, problem: Box::new(problem.into()) }
+    }
 }
 
 /// What is wrong with one trigger entry.

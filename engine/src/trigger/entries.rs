@@ -37,7 +37,7 @@ pub struct TriggerEntry<C> {
 impl<C: TriggerConfig> TriggerEntry<C> {
     /// Deserializes and checks the `trigger_config` of trigger `id`.
     pub fn parse(id: &str, value: &Value) -> Result<Self, TriggerConfigError> {
-        let error = |problem| TriggerConfigError { id: id.to_string(), trigger_type: C::TYPE, problem };
+        let error = |problem| TriggerConfigError::new(id, C::TYPE, problem);
         let config: C = serde_path_to_error::deserialize(value).map_err(|e| error(ConfigProblem::Shape(e)))?;
         config.check().map_err(error)?;
         Ok(Self { id: id.to_string(), config })
@@ -45,7 +45,7 @@ impl<C: TriggerConfig> TriggerEntry<C> {
 
     /// `problem` as this entry's error.
     pub fn error(&self, problem: impl Into<ConfigProblem>) -> TriggerConfigError {
-        TriggerConfigError { id: self.id.clone(), trigger_type: C::TYPE, problem: problem.into() }
+        TriggerConfigError::new(self.id.clone(), C::TYPE, problem)
     }
 
     /// The prepared component the entry calls.
@@ -79,10 +79,9 @@ pub fn app_settings<A: DeserializeOwned + Default>(
             _ => return Ok(A::default()),
         },
     };
-    serde_path_to_error::deserialize(table).map_err(|error| TriggerConfigError {
-        id: app.triggers_of(trigger_type).next().map_or_else(String::new, |t| t.id.clone()),
-        trigger_type,
-        problem: ConfigProblem::AppTable { table: trigger_type, error },
+    serde_path_to_error::deserialize(table).map_err(|error| {
+        let first = app.triggers_of(trigger_type).next().map_or_else(String::new, |t| t.id.clone());
+        TriggerConfigError::new(first, trigger_type, ConfigProblem::AppTable { table: trigger_type, error })
     })
 }
 
