@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::Message as SqsMessage;
 use aws_sdk_sqs::Client;
-use spin_engine::trigger::{is_deadline, Shutdown};
+use spin_engine::trigger::{is_deadline, one_line, Shutdown};
 use tokio::sync::Semaphore;
 
 use crate::aws_error::describe;
@@ -59,7 +59,7 @@ impl Queue {
                     "trigger `{}`: component `{}` failed on message {id}; it stays on the queue: {}",
                     self.trigger.trigger_id,
                     self.executor.component_id(),
-                    e.root_cause()
+                    one_line(&e)
                 );
                 tracing::debug!("message {id}: {e:?}");
                 if is_deadline(&e) {
