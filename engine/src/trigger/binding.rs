@@ -28,11 +28,19 @@ impl Export {
     pub fn matches(&self, name: &str) -> bool {
         match self {
             Self::Interface(n) | Self::Func { name: n, .. } => name == *n,
-            Self::Release(line) => name
-                .strip_prefix(line)
-                .and_then(|rest| rest.strip_prefix('.'))
-                .is_some_and(|patch| !patch.is_empty() && !patch.contains('-')),
+            Self::Release(_) => self.patch(name).is_some_and(|patch| !patch.contains('-')),
         }
+    }
+
+    /// Whether `name` is a pre-release in this export's version line.
+    pub fn is_pre_release(&self, name: &str) -> bool {
+        self.patch(name).is_some_and(|patch| patch.contains('-'))
+    }
+
+    /// What follows `<line>.` in `name`, for a [`Export::Release`].
+    fn patch<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let Self::Release(line) = self else { return None };
+        name.strip_prefix(line)?.strip_prefix('.').filter(|patch| !patch.is_empty())
     }
 }
 
@@ -69,6 +77,14 @@ pub enum BindError {
         /// The first line of wasmtime's type error.
         reason: String,
     },
+    /// The component has only a pre-release of an export the executor accepts.
+    #[error("component `{component}` exports `{export}`, a pre-release this runtime does not serve; rebuild it with a current SDK")]
+    PreRelease {
+        /// The component id.
+        component: String,
+        /// The pre-release export.
+        export: String,
+    },
     /// The component has several of the exports, so which to call is ambiguous.
     #[error("component `{component}` exports multiple different handlers ({found})")]
     Several {
@@ -90,7 +106,12 @@ pub fn pick_export(component: &PreparedComponent, accepted: &[Export]) -> Result
         .collect();
     match found.as_slice() {
         [(index, _)] => Ok(*index),
-        [] => Err(missing(component, accepted)),
+        [] => match names.iter().find(|n| accepted.iter().any(|e| e.is_pre_release(n))) {
+            Some(export) => {
+                Err(BindError::PreRelease { component: component.id().to_string(), export: export.clone() })
+            }
+            None => Err(missing(component, accepted)),
+        },
         several => Err(BindError::Several {
             component: component.id().to_string(),
             found: several.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
@@ -134,6 +155,7 @@ mod tests {
         let run = Export::Release("wasi:cli/run@0.2");
         assert!(run.matches("wasi:cli/run@0.2.0") && run.matches("wasi:cli/run@0.2.6"));
         assert!(!run.matches("wasi:cli/run@0.2.0-rc-2023-11-10") && !run.matches("wasi:cli/run@0.2"));
+        assert!(run.is_pre_release("wasi:cli/run@0.2.0-rc-2023-11-10") && !run.is_pre_release("wasi:cli/run@0.2.1"));
         assert!(!run.matches("wasi:cli/run@0.20.1") && !run.matches("wasi:cli/run@0.3.0"));
         assert_eq!(run.to_string(), "`wasi:cli/run@0.2.x`");
         let func = Export::Func { name: "handle-message", world: "spin:mqtt-trigger" };
