@@ -91,11 +91,7 @@ pub async fn launch(app: LockedApp, opts: LaunchOptions, mut signals: Signals) -
 
 /// Checks triggers, compiles and links the app, and prepares its triggers.
 fn start(app: LockedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
-    let registry = registry(&TriggerSettings {
-        http_listen: opts.http_listen.clone(),
-        guest_args: opts.guest_args.clone(),
-        env: opts.env.clone(),
-    })?;
+    let registry = registry(&TriggerSettings::from_env(opts.http_listen.clone(), opts.guest_args.clone(), &opts.env)?)?;
     registry.check_supported(&app)?;
     let runtime = Runtime::new(&EngineOptions::from_env(&opts.env)?, opts.compile_cache.clone())?;
     let state_dir = match opts.runtime_config.as_ref().and_then(RuntimeConfig::state_dir) {

@@ -13,4 +13,5 @@ pub mod oci_layout;
 pub mod package;
 pub mod sandbox;
 pub mod shim;
+pub mod trigger_settings;
 pub mod triggers;
