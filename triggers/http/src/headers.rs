@@ -47,9 +47,9 @@ impl RouteHeaders {
 /// The URL the guest sees, as text (for `spin-full-url`) and as a `Uri` built from
 /// its parts: `http://`, the request's authority (its target's, else the `Host`
 /// header, else `localhost`), then the request's own path and query, which the
-/// router matched. `None` (a 400) unless the authority is a plain `host[:port]`:
-/// a `Host` such as `x/admin` or `user@x` must neither change the guest's path nor
-/// reach it unvalidated.
+/// router matched. `None` (a 400) unless the authority is a plain `host[:port]`
+/// and the target a path: a `Host` such as `x/admin` or `user@x` must neither
+/// change the guest's path nor reach it unvalidated, and `*` is no path.
 pub fn guest_url(
     target: Option<&Authority>,
     host_header: Option<&[u8]>,
@@ -60,7 +60,7 @@ pub fn guest_url(
         (None, Some(h)) => Authority::try_from(h).ok()?,
         (None, None) => Authority::from_static("localhost"),
     };
-    if authority.as_str().contains('@') || authority.host().is_empty() {
+    if authority.as_str().contains('@') || authority.host().is_empty() || !path_and_query.as_str().starts_with('/') {
         return None;
     }
     let text = format!("http://{authority}{path_and_query}");
@@ -156,6 +156,7 @@ mod tests {
         for host in ["x/admin", "user@x", "x y", "", "x?y", "x#y", "[::1"] {
             assert_eq!(url(None, Some(host), "/a"), None, "Host: {host:?}");
         }
+        assert_eq!(url(None, Some("[:::]"), "*"), None, "an asterisk target is no path");
     }
 
     #[test]

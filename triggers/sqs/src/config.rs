@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use spin_engine::trigger::{ConfigProblem, TriggerConfig, TriggerEntry};
+use spin_engine::trigger::{ConfigProblem, TriggerConfig};
 
 /// Messages asked for per ReceiveMessage call when `max_messages` is not set.
 pub const DEFAULT_MAX_MESSAGES: u16 = 10;
@@ -93,37 +93,10 @@ fn check_queue_url(raw: &str) -> Result<(), QueueUrlError> {
     Ok(())
 }
 
-/// A validated SQS trigger: which component handles which queue, and how to poll it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueTrigger {
-    /// The trigger id, for logs.
-    pub trigger_id: String,
-    /// The handling component's id.
-    pub component: String,
-    /// The queue URL, checked to be an absolute http(s) URL.
-    pub queue_url: String,
-    /// Messages asked for per receive.
-    pub max_messages: u16,
-    /// Pause after an empty receive.
-    pub idle_wait: Duration,
-    /// System attribute names to request.
-    pub system_attributes: Vec<String>,
-    /// User attribute names to request.
-    pub message_attributes: Vec<String>,
-}
-
-impl From<TriggerEntry<SqsTriggerConfig>> for QueueTrigger {
-    fn from(entry: TriggerEntry<SqsTriggerConfig>) -> Self {
-        let c = entry.config;
-        Self {
-            trigger_id: entry.id,
-            component: c.component,
-            queue_url: c.queue_url,
-            max_messages: c.max_messages,
-            idle_wait: Duration::from_secs(c.idle_wait_seconds),
-            system_attributes: c.system_attributes,
-            message_attributes: c.message_attributes,
-        }
+impl SqsTriggerConfig {
+    /// The pause after an empty receive.
+    pub fn idle_wait(&self) -> Duration {
+        Duration::from_secs(self.idle_wait_seconds)
     }
 }
 
@@ -131,18 +104,19 @@ impl From<TriggerEntry<SqsTriggerConfig>> for QueueTrigger {
 mod tests {
     use super::*;
     use serde_json::json;
+    use spin_engine::trigger::TriggerEntry;
 
     const URL: &str = "http://127.0.0.1:4566/000000000000/jobs";
 
-    fn parse(value: serde_json::Value) -> QueueTrigger {
-        TriggerEntry::<SqsTriggerConfig>::parse("t", &value).unwrap().into()
+    fn parse(value: serde_json::Value) -> SqsTriggerConfig {
+        TriggerEntry::parse("t", &value).unwrap().config
     }
 
     #[test]
     fn defaults_apply() {
         let t = parse(json!({"component": "c", "queue_url": URL}));
         assert_eq!(t.max_messages, 10);
-        assert_eq!(t.idle_wait, Duration::from_secs(2));
+        assert_eq!(t.idle_wait(), Duration::from_secs(2));
         assert!(t.system_attributes.is_empty() && t.message_attributes.is_empty());
         assert_eq!((t.component.as_str(), t.queue_url.as_str()), ("c", URL));
     }
@@ -152,7 +126,7 @@ mod tests {
         let t = parse(json!({"component": "c", "queue_url": URL, "max_messages": 3, "idle_wait_seconds": 7,
                              "system_attributes": ["All"], "message_attributes": ["colour", "size"]}));
         assert_eq!(t.max_messages, 3);
-        assert_eq!(t.idle_wait, Duration::from_secs(7));
+        assert_eq!(t.idle_wait(), Duration::from_secs(7));
         assert_eq!(t.system_attributes, vec!["All"]);
         assert_eq!(t.message_attributes, vec!["colour", "size"]);
     }

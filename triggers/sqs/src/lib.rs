@@ -19,11 +19,13 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
+use spin_engine::trigger::{
+    trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerEntry, TriggerPlugin,
+};
 use tokio::sync::Semaphore;
 
 pub use crate::aws_settings::{AwsSettings, StaticCredentials, WebIdentity};
-use crate::config::{QueueTrigger, SqsTriggerConfig};
+use crate::config::SqsTriggerConfig;
 use crate::executor::SqsExecutor;
 
 /// Settings of the SQS trigger that come from the host, not the manifest.
@@ -57,7 +59,7 @@ impl TriggerPlugin for SqsTrigger {
         for entry in trigger_entries::<SqsTriggerConfig>(app.locked())? {
             let component = entry.component(app)?.clone();
             let executor = SqsExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
-            queues.push((QueueTrigger::from(entry), Arc::new(executor)));
+            queues.push((entry, Arc::new(executor)));
         }
         // Handlers running at once, across every queue of the app.
         let limiter = app.limits().event_slots();
@@ -67,7 +69,7 @@ impl TriggerPlugin for SqsTrigger {
 
 /// Validated queues with their bound components, ready to poll.
 struct PreparedSqs {
-    queues: Vec<(QueueTrigger, Arc<SqsExecutor>)>,
+    queues: Vec<(TriggerEntry<SqsTriggerConfig>, Arc<SqsExecutor>)>,
     limiter: Arc<Semaphore>,
     options: SqsOptions,
 }

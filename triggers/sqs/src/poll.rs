@@ -35,18 +35,13 @@ pub fn error_backoff(idle_wait: Duration) -> Backoff {
 /// Polls `queue` until `shutdown`, then waits within `drain` for the handlers
 /// still running; those cut off hand their messages back to the queue.
 pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
-    let trigger = &queue.trigger;
+    let (id, trigger) = (&queue.trigger.id, &queue.trigger.config);
     let mut timeout = VisibilityTimeout::default();
     let mut in_flight = JoinSet::new();
     // Cancelled when the drain limit is reached: the handlers still running stop.
     let abort = Shutdown::new();
-    let mut backoff = error_backoff(trigger.idle_wait);
-    tracing::info!(
-        "trigger `{}`: polling {} for component `{}`",
-        trigger.trigger_id,
-        trigger.queue_url,
-        trigger.component
-    );
+    let mut backoff = error_backoff(trigger.idle_wait());
+    tracing::info!("trigger `{}`: polling {} for component `{}`", id, trigger.queue_url, trigger.component);
     while !shutdown.is_cancelled() {
         reap(&mut in_flight);
         // No receive while every handler slot is taken: what is not received stays
@@ -89,13 +84,13 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
             }
             Ok(_) => {
                 backoff.reset();
-                trigger.idle_wait
+                trigger.idle_wait()
             }
             Err(e) => {
                 let (pause, failures) = backoff.next_delay();
                 tracing::error!(
                     "trigger `{}`: receiving from {} failed (attempt {failures}, retrying in {pause:?}): {}",
-                    trigger.trigger_id,
+                    id,
                     trigger.queue_url,
                     describe(&e)
                 );
@@ -108,7 +103,7 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
             _ = tokio::time::sleep(pause) => {}
         }
     }
-    finish(&trigger.trigger_id, in_flight, drain, &abort).await;
+    finish(id, in_flight, drain, &abort).await;
 }
 
 /// Waits for one free handler slot, then takes up to `batch` in all.
