@@ -17,6 +17,14 @@ pub struct CronTriggerConfig {
     pub cron_expression: String,
 }
 
+impl TriggerConfig for CronTriggerConfig {
+    const TYPE: &'static str = "cron";
+
+    fn component(&self) -> Option<&str> {
+        Some(&self.component)
+    }
+}
+
 /// Why a `cron_expression` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -33,14 +41,6 @@ pub enum ScheduleError {
     /// It parses but has no tick from now on (February 30, a year gone by).
     #[error("{0:?} never fires (no such date from now on)")]
     NeverFires(String),
-}
-
-impl TriggerConfig for CronTriggerConfig {
-    const TYPE: &'static str = "cron";
-
-    fn component(&self) -> Option<&str> {
-        Some(&self.component)
-    }
 }
 
 impl CronTriggerConfig {
