@@ -12,14 +12,10 @@ use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
-use crate::triggers::{registry, TriggerSettings};
+use crate::triggers::registry;
 
 /// How to run an app.
 pub struct LaunchOptions {
-    /// HTTP listen address.
-    pub http_listen: String,
-    /// Arguments after the component id for a command component.
-    pub guest_args: Vec<String>,
     /// `KEY=VALUE` pairs added to every component's environment.
     pub extra_env: Vec<(String, String)>,
     /// The environment variable providers read (`SPIN_VARIABLE_*`).
@@ -32,7 +28,7 @@ pub struct LaunchOptions {
     pub compile_cache: CompileCache,
     /// Where file mounts are staged.
     pub staging_dir: Option<PathBuf>,
-    /// Guest limits and engine tunables, read at the edge.
+    /// Guest limits, engine tunables and trigger settings, read at the edge.
     pub settings: Settings,
 }
 
@@ -81,11 +77,7 @@ pub async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -
 
 /// Checks triggers, compiles and links the app, and prepares its triggers.
 fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
-    let registry = registry(&TriggerSettings {
-        http_listen: opts.http_listen.clone(),
-        guest_args: opts.guest_args.clone(),
-        env: opts.env.clone(),
-    })?;
+    let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
     let runtime = Runtime::new(&opts.settings.engine, opts.compile_cache.clone())?;
     let prepared = runtime.prepare(

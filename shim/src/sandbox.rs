@@ -14,7 +14,7 @@ use crate::app_source::{resolve, retain_components};
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::node_key;
-use crate::settings::{cgroup_memory_limit, Settings};
+use crate::settings::{cgroup_memory_limit, MemoryBounds, Settings};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -79,7 +79,11 @@ async fn run(
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
     let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
-    let settings = Settings::from_env(&env, cgroup_memory_limit(), configured_memory)?;
+    let http_listen = env.get("SPIN_HTTP_LISTEN_ADDR").cloned().unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string());
+    // argv[0] is the entrypoint (`/`); the rest goes to a command component.
+    let guest_args = ctx.args().iter().skip(1).cloned().collect();
+    let memory = MemoryBounds { ceiling: cgroup_memory_limit(), configured: configured_memory };
+    let settings = Settings::from_env(&env, http_listen, guest_args, memory)?;
     let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
         (Some(dir), Ok(key)) => CompileCache::at(dir, key),
         (Some(dir), Err(why)) => {
@@ -91,9 +95,6 @@ async fn run(
     launch(
         app,
         LaunchOptions {
-            // argv[0] is the entrypoint (`/`); the rest goes to a command component.
-            guest_args: ctx.args().iter().skip(1).cloned().collect(),
-            http_listen: env.get("SPIN_HTTP_LISTEN_ADDR").cloned().unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string()),
             extra_env: vec![],
             env,
             runtime_config,

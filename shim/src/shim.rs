@@ -6,7 +6,7 @@ use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use wasmtime::Engine;
 
 use spin_engine::limits::GuestLimits;
-use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
+use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native};
 
 use crate::app_source::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
 use crate::sandbox::SpinSandbox;
@@ -108,7 +108,8 @@ pub(crate) mod tests {
 
     #[tokio::test]
     async fn an_image_supplied_artifact_is_refused_and_only_our_own_output_passes() {
-        let engine = build_engine(&EngineOptions { pooling: false, ..EngineOptions::default() }).unwrap();
+        let engine =
+            build_engine(&spin_engine::runtime::EngineOptions { pooling: false, ..Default::default() }).unwrap();
         let artifact = engine.precompile_component(EMPTY_COMPONENT).unwrap();
         let compiler = SpinCompiler { engine };
         let config = layer(SPIN_APP_CONFIG, b"{}", false);

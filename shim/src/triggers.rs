@@ -2,30 +2,18 @@
 
 use spin_engine::trigger::TriggerRegistry;
 
-/// Host-side settings the trigger plugins need.
-#[derive(Clone, Debug)]
-pub struct TriggerSettings {
-    /// HTTP listen address.
-    pub http_listen: String,
-    /// Arguments passed to a command component after its id (argv[1..]).
-    pub guest_args: Vec<String>,
-    /// The environment settings are read from (the container's, or the CLI's).
-    pub env: std::collections::BTreeMap<String, String>,
-}
+pub use crate::settings::TriggerSettings;
 
 /// The registry of every trigger type this build includes.
 #[allow(unused_variables, unused_mut)]
 pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     let mut registry = TriggerRegistry::new();
     #[cfg(feature = "http")]
-    registry.register(spin_trigger_http::HttpTrigger::new(spin_trigger_http::HttpOptions::from_env(
-        settings.http_listen.clone(),
-        &settings.env,
-    )?));
+    registry.register(spin_trigger_http::HttpTrigger::new(settings.http.clone()));
     #[cfg(feature = "redis")]
     registry.register(spin_trigger_redis::RedisTrigger);
     #[cfg(feature = "sqs")]
-    registry.register(spin_trigger_sqs::SqsTrigger::new(settings.env.clone()));
+    registry.register(spin_trigger_sqs::SqsTrigger::new(settings.sqs.clone()));
     #[cfg(feature = "command")]
     registry.register(spin_trigger_command::CommandTrigger::new(settings.guest_args.clone()));
     #[cfg(feature = "cron")]

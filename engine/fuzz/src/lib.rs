@@ -60,7 +60,7 @@ pub fn guest_url(data: &[u8]) {
     let (host, rest) = data.split_at(split);
     let Some(path_and_query) = text(rest.get(1..).unwrap_or_default()) else { return };
     let Ok(pq) = path_and_query.parse::<http::uri::PathAndQuery>() else { return };
-    if let Some((url, uri)) = spin_trigger_http::headers::guest_url(None, Some(host), pq.as_str()) {
+    if let Some((url, uri)) = spin_trigger_http::headers::guest_url(None, Some(host), &pq) {
         assert_eq!(uri.path(), pq.path(), "{url}");
         assert!(url.starts_with("http://"), "{url}");
         assert_eq!(url.parse::<http::Uri>().ok().as_ref(), Some(&uri));
@@ -125,13 +125,14 @@ pub fn runtime_config(data: &[u8]) {
 /// JSON trigger configs of every type parse or fail with an error.
 pub fn trigger_configs(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let _ = spin_trigger_http::config::HttpTriggerConfig::parse("t", &value);
-    if let Ok(c) = spin_trigger_cron::config::CronTriggerConfig::parse("t", &value) {
-        let _ = c.schedule("t");
+    use spin_engine::trigger::TriggerEntry;
+    let _ = TriggerEntry::<spin_trigger_http::config::HttpTriggerConfig>::parse("t", &value);
+    if let Ok(c) = TriggerEntry::<spin_trigger_cron::config::CronTriggerConfig>::parse("t", &value) {
+        let _ = c.config.schedule();
     }
-    let _ = spin_trigger_command::config::CommandTriggerConfig::parse("t", &value);
-    let _ = spin_trigger_mqtt::config::RawTriggerConfig::parse("t", &value);
-    let _ = spin_trigger_mqtt::config::RawAppConfig::parse("t", Some(&value));
+    let _ = TriggerEntry::<spin_trigger_command::config::CommandTriggerConfig>::parse("t", &value);
+    let _ = TriggerEntry::<spin_trigger_mqtt::config::RawTriggerConfig>::parse("t", &value);
+    let _ = serde_json::from_value::<spin_trigger_mqtt::config::RawAppConfig>(value);
 }
 
 /// Export sniffing and classification of bytes that claim to be wasm.

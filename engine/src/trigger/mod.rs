@@ -1,11 +1,18 @@
 //! The trigger plugin model: a trigger type turns events into guest calls. The
 //! engine knows triggers only through this trait; the shim registers the plugins
-//! compiled into its binary.
+//! compiled into its binary. Beside it, the kit every trigger crate builds on:
+//! typed settings by type, one error format, executor binding, backoff, drain
+//! and one-line error messages.
 
 mod backoff;
+mod binding;
+mod config_error;
 mod dispatcher;
+mod drain;
+mod entries;
 mod event;
 mod known;
+mod one_line;
 
 use std::sync::Arc;
 
@@ -13,9 +20,14 @@ use futures::future::BoxFuture;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 
 pub use backoff::Backoff;
+pub use binding::{bind_export, pick_export, BindError, Export};
+pub use config_error::{ConfigProblem, Reason, ShapeError, TriggerConfigError};
 pub use dispatcher::{run_app, TriggerRegistry};
+pub use drain::{Drain, DEFAULT_DRAIN};
+pub use entries::{app_settings, trigger_entries, TriggerConfig, TriggerEntry};
 pub use event::{is_deadline, run_event, DeadlineExceeded};
 pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
+pub use one_line::one_line;
 
 use crate::runtime::PreparedApp;
 

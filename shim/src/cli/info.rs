@@ -1,7 +1,7 @@
 //! `spin-shim info`.
 
 use clap::Args;
-use spin_engine::runtime::{build_engine, compatibility_key, EngineOptions};
+use spin_engine::runtime::{build_engine, compatibility_key};
 
 use crate::build_info::{SPIN_COMPATIBILITY, VERSION, WASMTIME_VERSION};
 use crate::triggers::compiled_types;

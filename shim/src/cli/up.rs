@@ -10,7 +10,7 @@ use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
-use crate::settings::{vars, Settings};
+use crate::settings::{vars, MemoryBounds, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -70,12 +70,11 @@ impl UpArgs {
             env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
         }
         let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
-        let settings = Settings::from_env(&env, None, configured_memory)?;
+        let memory = MemoryBounds { ceiling: None, configured: configured_memory };
+        let settings = Settings::from_env(&env, self.listen, self.guest_args, memory)?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {
-            http_listen: self.listen,
-            guest_args: self.guest_args,
             extra_env: self.env,
             env,
             runtime_config,

@@ -5,6 +5,7 @@
 mod engine;
 mod env;
 mod limits;
+mod triggers;
 
 use std::collections::BTreeMap;
 
@@ -12,8 +13,8 @@ use spin_engine::limits::GuestLimits;
 use spin_engine::runtime::EngineOptions;
 
 pub(crate) use engine::engine_options;
-pub(crate) use env::{env_count, env_duration, env_size, env_value};
 pub(crate) use limits::{cgroup_memory_limit, vars};
+pub use triggers::TriggerSettings;
 
 /// The runner's settings for one app.
 #[derive(Clone, Debug)]
@@ -22,17 +23,33 @@ pub struct Settings {
     pub limits: GuestLimits,
     /// The wasmtime engine's tunables.
     pub engine: EngineOptions,
+    /// What the trigger plugins need (HTTP listener, SQS client, command args).
+    pub triggers: TriggerSettings,
+}
+
+/// What bounds the default per-instance memory cap besides the environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoryBounds {
+    /// The container's memory limit, when known: the default cap is at most half of it.
+    pub ceiling: Option<u64>,
+    /// The runtime config's `max_instance_memory`, which replaces the default.
+    pub configured: Option<u64>,
 }
 
 impl Settings {
-    /// Parses `env`. `memory_ceiling` is the container's memory limit when known
-    /// (the default instance cap is at most half of it); `configured_memory` is
-    /// the runtime config's `max_instance_memory`.
+    /// Parses `env` for an app whose HTTP trigger listens on `http_listen` and
+    /// whose command component gets `guest_args`; a malformed value is an error
+    /// naming its variable.
     pub fn from_env(
         env: &BTreeMap<String, String>,
-        memory_ceiling: Option<u64>,
-        configured_memory: Option<u64>,
+        http_listen: String,
+        guest_args: Vec<String>,
+        memory: MemoryBounds,
     ) -> anyhow::Result<Self> {
-        Ok(Self { limits: limits::guest_limits(env, memory_ceiling, configured_memory)?, engine: engine_options(env)? })
+        Ok(Self {
+            limits: limits::guest_limits(env, memory.ceiling, memory.configured)?,
+            engine: engine_options(env)?,
+            triggers: TriggerSettings::from_env(http_listen, guest_args, env)?,
+        })
     }
 }

@@ -1,19 +1,21 @@
 //! The `[[trigger.command]]` entry as it appears in the locked app's `trigger_config`.
 
 use serde::Deserialize;
+use spin_engine::trigger::TriggerConfig;
 
 /// One command trigger's configuration: only the component to run.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CommandTriggerConfig {
     /// The component whose `wasi:cli/run` export runs once.
     pub component: String,
 }
 
-impl CommandTriggerConfig {
-    /// Parses one trigger's `trigger_config`; errors name the trigger id.
-    pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
-        serde_json::from_value(value.clone()).map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (command): {e}"))
+impl TriggerConfig for CommandTriggerConfig {
+    const TYPE: &'static str = "command";
+
+    fn component(&self) -> Option<&str> {
+        Some(&self.component)
     }
 }
 
@@ -21,22 +23,26 @@ impl CommandTriggerConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+    use spin_engine::trigger::TriggerEntry;
+
+    fn parse(id: &str, value: serde_json::Value) -> Result<CommandTriggerConfig, String> {
+        TriggerEntry::parse(id, &value).map(|e| e.config).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn parses_component() {
-        let c = CommandTriggerConfig::parse("t", &json!({"component": "job"})).unwrap();
-        assert_eq!(c.component, "job");
+        assert_eq!(parse("t", json!({"component": "job"})).unwrap().component, "job");
     }
 
     #[test]
     fn rejects_unknown_field_naming_trigger_and_field() {
-        let e = CommandTriggerConfig::parse("t1", &json!({"component": "c", "args": ["x"]})).unwrap_err().to_string();
-        assert!(e.contains("t1") && e.contains("args") && !e.contains('\n'), "{e}");
+        let e = parse("t1", json!({"component": "c", "args": ["x"]})).unwrap_err();
+        assert!(e.contains("`t1` (command)") && e.contains("args") && !e.contains('\n'), "{e}");
     }
 
     #[test]
     fn requires_component() {
-        let e = CommandTriggerConfig::parse("t2", &json!({})).unwrap_err().to_string();
+        let e = parse("t2", json!({})).unwrap_err();
         assert!(e.contains("t2") && e.contains("component"), "{e}");
     }
 }

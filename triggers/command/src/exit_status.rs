@@ -1,5 +1,7 @@
 //! How the outcome of a `wasi:cli/run` call maps to the process exit status.
 
+use spin_engine::trigger::one_line;
+
 /// The exit status reported when the app is stopped by SIGTERM while the guest runs:
 /// 128 + 15, what a native container process killed by SIGTERM reports.
 pub const TERMINATED: i32 = 128 + 15;
@@ -21,28 +23,8 @@ pub fn outcome(result: wasmtime::Result<Result<(), ()>>) -> Outcome {
         Ok(Err(())) => Outcome::Exited(1),
         Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
             Some(exit) => Outcome::Exited(exit.0),
-            None => Outcome::Failed(one_line(&e)),
+            None => Outcome::Failed(one_line(&anyhow::Error::from(e))),
         },
-    }
-}
-
-/// A one-line description of a guest failure: the trap (without the wasm
-/// backtrace) or the error chain, each cause cut to its first line.
-pub fn one_line(e: &wasmtime::Error) -> String {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        return format!("guest trapped: {trap}");
-    }
-    let parts: Vec<String> = e
-        .chain()
-        .map(|c| c.to_string())
-        .filter(|s| !s.starts_with("error while executing at wasm backtrace"))
-        .map(|s| s.lines().next().unwrap_or_default().trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if parts.is_empty() {
-        "guest failed".to_string()
-    } else {
-        parts.join(": ")
     }
 }
 
@@ -75,11 +57,5 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn host_error_is_one_line() {
-        let e = wasmtime::Error::msg("first line\nsecond line").context("calling the guest");
-        assert_eq!(one_line(&e), "calling the guest: first line");
     }
 }

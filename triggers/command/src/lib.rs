@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use spin_engine::trigger::{trigger_entries, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
 
 use crate::config::CommandTriggerConfig;
 use crate::exit_status::{Outcome, TERMINATED};
@@ -30,25 +30,21 @@ impl CommandTrigger {
 
 impl TriggerPlugin for CommandTrigger {
     fn trigger_type(&self) -> &'static str {
-        "command"
+        CommandTriggerConfig::TYPE
     }
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
-        let mut entries = Vec::new();
-        for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "command") {
-            let cfg = CommandTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
-            entries.push((trigger.id.clone(), cfg));
-        }
-        if entries.len() > 1 {
-            let ignored: Vec<&str> = entries[1..].iter().map(|(id, _)| id.as_str()).collect();
-            tracing::warn!("only the first command trigger (`{}`) runs; ignoring {}", entries[0].0, ignored.join(", "));
+        let entries = trigger_entries::<CommandTriggerConfig>(app.locked())?;
+        if let [first, ignored @ ..] = entries.as_slice() {
+            if !ignored.is_empty() {
+                let ignored: Vec<&str> = ignored.iter().map(|e| e.id.as_str()).collect();
+                tracing::warn!("only the first command trigger (`{}`) runs; ignoring {}", first.id, ignored.join(", "));
+            }
         }
         let runner = match entries.first() {
-            Some((id, cfg)) => {
-                let component = app
-                    .component(&cfg.component)
-                    .map_err(|e| anyhow::anyhow!("trigger `{id}` (command): component: {e}"))?;
-                Some(CommandRunner::new(component.clone(), &self.guest_args)?)
+            Some(entry) => {
+                let component = entry.component(app)?.clone();
+                Some(CommandRunner::new(component, &self.guest_args).map_err(|e| entry.error(e))?)
             }
             None => None,
         };

@@ -7,11 +7,12 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::{bind_export, BindError, Export};
 
 use crate::exit_status::{outcome, Outcome};
 
 /// The export a command component must have (any 0.2.x patch).
-pub const RUN_EXPORT: &str = "wasi:cli/run@0.2";
+pub const RUN_EXPORT: Export = Export::Release("wasi:cli/run@0.2");
 
 /// A component bound to its `wasi:cli/run` export, with its argv.
 pub struct CommandRunner {
@@ -23,14 +24,8 @@ pub struct CommandRunner {
 impl CommandRunner {
     /// Binds the component's `wasi:cli/run` export; fails (naming the component and
     /// what it does export) when it is not a command component.
-    pub fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> anyhow::Result<Self> {
-        let pre = CommandPre::new(component.instance_pre().clone()).map_err(|_| {
-            anyhow::anyhow!(
-                "component `{}` is not a command component: it does not export `{RUN_EXPORT}.x` (it exports {})",
-                component.id(),
-                component.describe_exports()
-            )
-        })?;
+    pub fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> Result<Self, BindError> {
+        let pre = bind_export(&component, RUN_EXPORT, |c| CommandPre::new(c.instance_pre().clone()))?;
         let argv = std::iter::once(component.id().to_string()).chain(guest_args.iter().cloned()).collect();
         Ok(Self { component, pre, argv })
     }

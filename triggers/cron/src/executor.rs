@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::run_event;
+use spin_engine::trigger::{bind_export, one_line, run_event, BindError, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -18,6 +18,9 @@ mod bindings {
 
 use bindings::fermyon::spin_cron::cron_types::{Error as GuestError, Metadata};
 
+/// The export every cron component must have.
+pub const EXPORT: Export = Export::Func { name: "handle-cron-event", world: "fermyon:spin-cron@2.0.0" };
+
 /// A component bound to its `handle-cron-event` export.
 pub struct CronExecutor {
     component: Arc<PreparedComponent>,
@@ -28,15 +31,8 @@ pub struct CronExecutor {
 impl CronExecutor {
     /// Binds the export, each call bounded by `timeout`; fails (naming the
     /// component) when it is missing or has another signature.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
-        let pre = bindings::SpinCronPre::new(component.instance_pre().clone()).map_err(|e| {
-            anyhow::anyhow!(
-                "component `{}` is not a cron component: it must export `handle-cron-event: func(metadata) -> result<_, error>` of fermyon:spin-cron@2.0.0 ({}; it exports {})",
-                component.id(),
-                e.to_string().lines().next().unwrap_or_default(),
-                component.describe_exports()
-            )
-        })?;
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+        let pre = bind_export(&component, EXPORT, |c| bindings::SpinCronPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 
@@ -61,15 +57,4 @@ impl CronExecutor {
             Err(e) => Err(one_line(&e)),
         }
     }
-}
-
-/// The error chain without wasm backtraces, each cause cut to its first line.
-fn one_line(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| c.to_string())
-        .filter(|s| !s.starts_with("error while executing at wasm backtrace"))
-        .filter_map(|s| s.lines().next().map(|l| l.trim().to_string()))
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(": ")
 }

@@ -6,12 +6,11 @@ pub mod executor;
 pub mod schedule;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -19,33 +18,29 @@ use crate::config::CronTriggerConfig;
 use crate::executor::CronExecutor;
 use crate::schedule::{next_tick, wait_until};
 
-/// How long calls in flight may finish after a shutdown request.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
-
 /// The `cron` trigger plugin.
 #[derive(Default)]
 pub struct CronTrigger;
 
 impl TriggerPlugin for CronTrigger {
     fn trigger_type(&self) -> &'static str {
-        "cron"
+        CronTriggerConfig::TYPE
     }
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let mut jobs = Vec::new();
         // Calls running at once, across every schedule of the app.
         let limiter = app.limits().event_slots();
-        for trigger in app.locked().triggers.iter().filter(|t| t.trigger_type == "cron") {
-            let cfg = CronTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?;
-            let schedule = cfg.schedule(&trigger.id)?;
-            let component = app
-                .component(&cfg.component)
-                .map_err(|e| anyhow::anyhow!("trigger `{}` (cron): component: {e}", trigger.id))?;
+        for entry in trigger_entries::<CronTriggerConfig>(app.locked())? {
+            let schedule = entry.config.schedule().map_err(|e| entry.error(e))?;
+            let component = entry.component(app)?.clone();
+            let executor = CronExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
             jobs.push(CronJob {
-                trigger_id: trigger.id.clone(),
+                trigger_id: entry.id,
                 schedule,
-                executor: Arc::new(CronExecutor::new(component.clone(), app.limits().event_timeout)?),
+                executor: Arc::new(executor),
                 limiter: limiter.clone(),
+                drain: Drain::default(),
             });
         }
         Ok(Box::new(PreparedCron { jobs }))
@@ -58,12 +53,13 @@ struct CronJob {
     schedule: cron::Schedule,
     executor: Arc<CronExecutor>,
     limiter: Arc<Semaphore>,
+    drain: Drain,
 }
 
 impl CronJob {
     /// Sleeps until each tick and calls the guest in its own task (a slow handler
     /// does not delay the next tick; a tick that finds every slot taken is skipped);
-    /// stops on shutdown, letting calls in flight finish within [`DRAIN_TIMEOUT`],
+    /// stops on shutdown, letting calls in flight finish within the drain limit,
     /// or when the schedule has no more ticks.
     async fn run(self, shutdown: Shutdown) {
         let mut calls = JoinSet::new();
@@ -101,17 +97,17 @@ impl CronJob {
             while calls.join_next().await.is_some() {}
             return;
         }
+        let limit = self.drain.limit();
         if !calls.is_empty() {
             tracing::info!(
-                "trigger `{}`: waiting up to {DRAIN_TIMEOUT:?} for {} call(s) in flight",
+                "trigger `{}`: waiting up to {limit:?} for {} call(s) in flight",
                 self.trigger_id,
                 calls.len()
             );
         }
-        let drained = async { while calls.join_next().await.is_some() {} };
-        if tokio::time::timeout(DRAIN_TIMEOUT, drained).await.is_err() {
+        if !self.drain.join_all(&mut calls).await {
             tracing::warn!(
-                "trigger `{}`: {} call(s) still running {DRAIN_TIMEOUT:?} after shutdown were stopped",
+                "trigger `{}`: {} call(s) still running {limit:?} after shutdown were stopped",
                 self.trigger_id,
                 calls.len()
             );

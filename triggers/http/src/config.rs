@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use spin_engine::trigger::{ConfigProblem, TriggerConfig};
 
 /// One HTTP trigger's configuration (Spin's fields; unknown fields are rejected).
 #[derive(Debug, Deserialize)]
@@ -77,29 +78,28 @@ pub enum Target {
     Static(StaticResponse),
 }
 
-impl HttpTriggerConfig {
-    /// Parses one trigger's `trigger_config`; errors name the trigger id.
-    pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
-        let cfg: Self =
-            serde_json::from_value(value.clone()).map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (http): {e}"))?;
-        if let RouteSpec::Private { private: false } = cfg.route {
-            anyhow::bail!(
-                "trigger `{trigger_id}` (http): `route = {{ private = false }}` is not allowed; give a path instead"
-            );
-        }
-        if let Some(ExecutorSpec::Wagi { .. }) = cfg.executor {
-            anyhow::bail!(
-                "trigger `{trigger_id}` (http): the deprecated `wagi` executor is not supported by this runtime"
-            );
-        }
-        if cfg.component.is_some() == cfg.static_response.is_some() {
-            anyhow::bail!(
-                "trigger `{trigger_id}` (http): exactly one of `component` and `static_response` must be set"
-            );
-        }
-        Ok(cfg)
+impl TriggerConfig for HttpTriggerConfig {
+    const TYPE: &'static str = "http";
+
+    fn component(&self) -> Option<&str> {
+        self.component.as_deref()
     }
 
+    fn check(&self) -> Result<(), ConfigProblem> {
+        if let RouteSpec::Private { private: false } = self.route {
+            return Err(ConfigProblem::Rule("`route = { private = false }` is not allowed; give a path instead"));
+        }
+        if let Some(ExecutorSpec::Wagi { .. }) = self.executor {
+            return Err(ConfigProblem::Rule("the deprecated `wagi` executor is not supported by this runtime"));
+        }
+        if self.component.is_some() == self.static_response.is_some() {
+            return Err(ConfigProblem::Rule("exactly one of `component` and `static_response` must be set"));
+        }
+        Ok(())
+    }
+}
+
+impl HttpTriggerConfig {
     /// The route path, or `None` for a private endpoint.
     pub fn route(&self) -> Option<&str> {
         match &self.route {
@@ -113,7 +113,7 @@ impl HttpTriggerConfig {
         match (&self.component, &self.static_response) {
             (Some(c), _) => Target::Component(c.clone()),
             (None, Some(s)) => Target::Static(s.clone()),
-            (None, None) => unreachable!("validated in parse"),
+            (None, None) => unreachable!("validated in check"),
         }
     }
 }
@@ -122,26 +122,30 @@ impl HttpTriggerConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+    use spin_engine::trigger::TriggerEntry;
+
+    fn parse(id: &str, value: serde_json::Value) -> Result<HttpTriggerConfig, String> {
+        TriggerEntry::parse(id, &value).map(|e| e.config).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn parses_component_route() {
-        let c = HttpTriggerConfig::parse("t", &json!({"component": "hello", "route": "/hello/..."})).unwrap();
+        let c = parse("t", json!({"component": "hello", "route": "/hello/..."})).unwrap();
         assert_eq!(c.route(), Some("/hello/..."));
     }
 
     #[test]
     fn rejects_unknown_field_naming_trigger() {
-        let e = HttpTriggerConfig::parse("t1", &json!({"component": "c", "route": "/", "rout": 1}))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("t1") && e.contains("rout"), "{e}");
+        let e = parse("t1", json!({"component": "c", "route": "/", "rout": 1})).unwrap_err();
+        assert!(e.contains("`t1` (http)") && e.contains("rout"), "{e}");
     }
 
     #[test]
     fn rejects_private_false_and_missing_component() {
-        assert!(HttpTriggerConfig::parse("t", &json!({"component": "c", "route": {"private": false}})).is_err());
-        assert!(HttpTriggerConfig::parse("t", &json!({"route": "/"})).is_err());
-        let p = HttpTriggerConfig::parse("t", &json!({"component": "c", "route": {"private": true}})).unwrap();
-        assert_eq!(p.route(), None);
+        let e = parse("t", json!({"component": "c", "route": {"private": false}})).unwrap_err();
+        assert!(e.contains("private = false"), "{e}");
+        let e = parse("t", json!({"route": "/"})).unwrap_err();
+        assert_eq!(e, "trigger `t` (http): exactly one of `component` and `static_response` must be set");
+        assert_eq!(parse("t", json!({"component": "c", "route": {"private": true}})).unwrap().route(), None);
     }
 }

@@ -1,5 +1,7 @@
 //! Spin's routing: exact segments beat `:param` segments, which beat a trailing
 //! `/...` wildcard, compared segment by segment; the last duplicate route wins.
+//! Routes are ranked once when the table is built, so a request takes the first
+//! route that matches.
 
 /// One piece of a route pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +19,7 @@ pub struct Route {
     pub based: String,
     segments: Vec<Segment>,
     wildcard: bool,
+    rank: Vec<u8>,
 }
 
 impl Route {
@@ -30,7 +33,7 @@ impl Route {
             Some(p) => (p.to_string(), true),
             None => (based.clone(), false),
         };
-        let segments = prefix
+        let segments: Vec<Segment> = prefix
             .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| match s.strip_prefix(':') {
@@ -38,7 +41,12 @@ impl Route {
                 None => Segment::Exact(s.to_string()),
             })
             .collect();
-        Self { raw: raw.to_string(), based, segments, wildcard }
+        // Per segment 0 = exact, 1 = param, then 2 for the wildcard.
+        let mut rank: Vec<u8> = segments.iter().map(|s| u8::from(matches!(s, Segment::Param(_)))).collect();
+        if wildcard {
+            rank.push(2);
+        }
+        Self { raw: raw.to_string(), based, segments, wildcard, rank }
     }
 
     /// Whether the route ends in a wildcard.
@@ -51,25 +59,22 @@ impl Route {
         self.based.strip_suffix("/...").or_else(|| self.based.strip_suffix("/*")).unwrap_or(&self.based)
     }
 
+    /// The names of the `:param` segments, in route order.
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Param(name) => Some(name.as_str()),
+            Segment::Exact(_) => None,
+        })
+    }
+
     /// Precedence key: per segment 0 = exact, 1 = param, then 2 for the wildcard.
     /// Lower sorts first; a route that ends earlier beats one that continues.
-    pub fn rank(&self) -> Vec<u8> {
-        let mut r: Vec<u8> = self
-            .segments
-            .iter()
-            .map(|s| match s {
-                Segment::Exact(_) => 0,
-                Segment::Param(_) => 1,
-            })
-            .collect();
-        if self.wildcard {
-            r.push(2);
-        }
-        r
+    pub fn rank(&self) -> &[u8] {
+        &self.rank
     }
 
     /// Matches a request path (no query), returning the captures.
-    pub fn matches(&self, path: &str) -> Option<RouteMatch> {
+    pub fn matches<'p>(&self, path: &'p str) -> Option<RouteMatch<'p>> {
         let mut rest = path;
         let mut params = Vec::new();
         for seg in &self.segments {
@@ -79,40 +84,44 @@ impl Route {
                 _ if head.is_empty() => return None,
                 Segment::Exact(s) if s == head => {}
                 Segment::Exact(_) => return None,
-                Segment::Param(name) => params.push((name.clone(), head.to_string())),
+                Segment::Param(_) => params.push(head),
             }
             rest = tail;
         }
         // `rest` is now "" (path ended), "/" (trailing slash) or "/more/parts".
         if self.wildcard {
-            Some(RouteMatch { params, path_info: rest.to_string() })
+            Some(RouteMatch { params, path_info: rest })
         } else if rest.is_empty() || rest == "/" {
-            Some(RouteMatch { params, path_info: String::new() })
+            Some(RouteMatch { params, path_info: "" })
         } else {
             None
         }
     }
 }
 
-/// The captures of a matched route.
+/// The captures of a matched route, borrowed from the request path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RouteMatch {
-    /// `:name` captures in route order.
-    pub params: Vec<(String, String)>,
+pub struct RouteMatch<'p> {
+    /// The values of the `:name` segments, in route order (see [`Route::params`]).
+    pub params: Vec<&'p str>,
     /// The wildcard remainder (`spin-path-info`).
-    pub path_info: String,
+    pub path_info: &'p str,
 }
 
-/// A route table mapping paths to handler indices.
+/// A route table mapping paths to targets, best rank first.
 #[derive(Debug, Default)]
 pub struct Router<T> {
     routes: Vec<(Route, T)>,
 }
 
+/// A route shadowed by a later duplicate: `(shadowed, winner, shadowed route as written)`.
+pub type Duplicate<T> = (T, T, String);
+
 impl<T: Clone> Router<T> {
-    /// Builds a router; for duplicate raw routes the last entry wins and the
-    /// shadowed ones are returned as `(shadowed, winner)` pairs for a warning.
-    pub fn build(entries: impl IntoIterator<Item = (Route, T)>) -> (Self, Vec<(T, T, String)>) {
+    /// Builds a router; for duplicate routes the last entry wins and the shadowed
+    /// ones are returned for a warning. Routes are then ranked, keeping manifest
+    /// order among equals.
+    pub fn build(entries: impl IntoIterator<Item = (Route, T)>) -> (Self, Vec<Duplicate<T>>) {
         let mut routes: Vec<(Route, T)> = Vec::new();
         let mut duplicates = Vec::new();
         for (route, target) in entries {
@@ -122,20 +131,20 @@ impl<T: Clone> Router<T> {
             }
             routes.push((route, target));
         }
+        routes.sort_by(|a, b| a.0.rank.cmp(&b.0.rank));
         (Self { routes }, duplicates)
     }
+}
 
-    /// The routes in table order.
+impl<T> Router<T> {
+    /// The routes, best rank first.
     pub fn routes(&self) -> impl Iterator<Item = &(Route, T)> {
         self.routes.iter()
     }
 
-    /// Finds the best route for `path`.
-    pub fn find(&self, path: &str) -> Option<(&Route, &T, RouteMatch)> {
-        self.routes
-            .iter()
-            .filter_map(|(r, t)| r.matches(path).map(|m| (r, t, m)))
-            .min_by(|a, b| a.0.rank().cmp(&b.0.rank()))
+    /// Finds the best route for `path`: the first in rank order that matches.
+    pub fn find<'p>(&self, path: &'p str) -> Option<(&Route, &T, RouteMatch<'p>)> {
+        self.routes.iter().find_map(|(r, t)| r.matches(path).map(|m| (r, t, m)))
     }
 }
 
@@ -147,10 +156,12 @@ mod tests {
         Router::build(routes.iter().enumerate().map(|(i, r)| (Route::parse(r), i))).0
     }
 
-    type Found<'a> = (&'a str, String, Vec<(String, String)>);
+    type Found<'a> = (&'a str, String, Vec<String>);
 
     fn find<'a>(r: &'a Router<usize>, path: &str) -> Option<Found<'a>> {
-        r.find(path).map(|(route, _, m)| (route.raw.as_str(), m.path_info, m.params))
+        r.find(path).map(|(route, _, m)| {
+            (route.raw.as_str(), m.path_info.to_string(), m.params.iter().map(|p| p.to_string()).collect())
+        })
     }
 
     #[test]
@@ -158,12 +169,21 @@ mod tests {
         let r = router(&["/...", "/users/:id", "/users/...", "/static/...", "/exact", "/static/deep/..."]);
         assert_eq!(find(&r, "/exact").unwrap().0, "/exact");
         assert_eq!(find(&r, "/users/42").unwrap().0, "/users/:id");
-        assert_eq!(find(&r, "/users/42").unwrap().2, vec![("id".to_string(), "42".to_string())]);
+        assert_eq!(find(&r, "/users/42").unwrap().2, vec!["42".to_string()]);
         assert_eq!(find(&r, "/users/42/x").unwrap().0, "/users/...");
         assert_eq!(find(&r, "/static/deep/x").unwrap().0, "/static/deep/...");
         assert_eq!(find(&r, "/static/a").unwrap().0, "/static/...");
         assert_eq!(find(&r, "/other").unwrap().0, "/...");
         assert_eq!(find(&r, "/").unwrap().0, "/...");
+    }
+
+    #[test]
+    fn equal_ranks_keep_manifest_order() {
+        let r = router(&["/:a/x", "/:b/:c", "/:d/y"]);
+        assert_eq!(find(&r, "/1/x").unwrap().0, "/:a/x");
+        assert_eq!(find(&r, "/1/y").unwrap().0, "/:d/y");
+        let r = router(&["/:a", "/:b"]);
+        assert_eq!(find(&r, "/1").unwrap().0, "/:a");
     }
 
     #[test]
@@ -192,6 +212,7 @@ mod tests {
         assert_eq!(all.based, "/...");
         assert_eq!(all.component_route(), "");
         assert_eq!(Route::parse("/static/...").component_route(), "/static");
+        assert_eq!(Route::parse("/a/:x/b/:y_z").params().collect::<Vec<_>>(), ["x", "y_z"]);
     }
 
     #[test]

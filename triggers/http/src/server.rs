@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::uri::PathAndQuery;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -14,12 +15,13 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use spin_engine::trigger::Shutdown;
+use spin_engine::runtime::PreparedApp;
+use spin_engine::trigger::{Drain, Shutdown, TriggerConfigError, TriggerEntry};
 
 use crate::body::{full, status_only, Body};
-use crate::config::{StaticResponse, Target};
+use crate::config::{HttpTriggerConfig, StaticResponse, Target};
 use crate::executor::Executor;
-use crate::headers::{add_spin_headers, guest_url};
+use crate::headers::{add_spin_headers, guest_url, RouteHeaders};
 use crate::routes::Router;
 use crate::well_known;
 use crate::ConnectionLimits;
@@ -33,19 +35,30 @@ pub enum Handler {
 }
 
 impl Handler {
-    /// Builds the handler for a trigger target.
-    pub fn new(target: Target, app: &Arc<spin_engine::runtime::PreparedApp>) -> anyhow::Result<Self> {
-        Ok(match target {
-            Target::Component(id) => Handler::Component(Executor::for_component(app.component(&id)?)?),
+    /// Builds the handler of a trigger entry; errors name the trigger.
+    pub fn new(entry: &TriggerEntry<HttpTriggerConfig>, app: &PreparedApp) -> Result<Self, TriggerConfigError> {
+        Ok(match entry.config.target() {
+            Target::Component(_) => {
+                Handler::Component(Executor::for_component(entry.component(app)?).map_err(|e| entry.error(e))?)
+            }
             Target::Static(s) => Handler::Static(s),
         })
     }
 }
 
+/// Where a route leads: its handler and its headers, built once at start.
+#[derive(Clone, Debug)]
+pub struct RouteTarget {
+    /// Index in [`Server::handlers`].
+    pub handler: usize,
+    /// The route's `spin-*` header names and values.
+    pub headers: RouteHeaders,
+}
+
 /// Routing table, handlers and limits shared by every connection.
 pub struct Server {
-    /// Route table (values index `handlers`).
-    pub router: Router<usize>,
+    /// Route table.
+    pub router: Router<RouteTarget>,
     /// One handler per trigger entry.
     pub handlers: Vec<Handler>,
     /// Pre-rendered `/.well-known/spin/info` body.
@@ -66,12 +79,12 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 impl Server {
     /// Accepts connections until `shutdown`, then lets in-flight requests finish
-    /// for up to `drain` before returning.
+    /// within `drain` before returning.
     pub async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
         shutdown: Shutdown,
-        drain: Duration,
+        drain: Drain,
     ) -> anyhow::Result<i32> {
         let graceful = GracefulShutdown::new();
         let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -119,33 +132,33 @@ impl Server {
             });
         }
         drop(listener);
-        tokio::select! {
-            _ = graceful.shutdown() => {}
-            _ = tokio::time::sleep(drain) => {
-                tracing::warn!("shutdown: in-flight requests did not finish within {drain:?}; dropping them");
-            }
+        if drain.wait(graceful.shutdown()).await.is_none() {
+            let limit = drain.limit();
+            tracing::warn!("shutdown: in-flight requests did not finish within {limit:?}; dropping them");
         }
         Ok(0)
     }
 
     /// Handles one request end to end; never fails (errors become 500).
-    async fn handle(&self, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let path = req.uri().path().to_string();
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let (mut parts, body) = req.into_parts();
+        let path = parts.uri.path();
         if path.starts_with(well_known::PREFIX) {
-            return well_known::respond(&path, &self.info).map(full);
+            return well_known::respond(path, &self.info).map(full);
         }
-        let Some((route, &index, matched)) = self.router.find(&path) else {
+        let Some((_, target, matched)) = self.router.find(path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
-        let host_header = req.headers().get(http::header::HOST).map(|h| h.as_bytes());
-        let path_and_query = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let Some((full_url, uri)) = guest_url(req.uri().authority().map(|a| a.as_str()), host_header, path_and_query)
-        else {
+        let host_header = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
+        let root = PathAndQuery::from_static("/");
+        let path_and_query = parts.uri.path_and_query().unwrap_or(&root);
+        let Some((full_url, uri)) = guest_url(parts.uri.authority(), host_header, path_and_query) else {
             return status_only(StatusCode::BAD_REQUEST);
         };
-        *req.uri_mut() = uri;
-        add_spin_headers(req.headers_mut(), &full_url, route, &matched, peer);
-        match &self.handlers[index] {
+        add_spin_headers(&mut parts.headers, full_url, &target.headers, &matched, peer);
+        parts.uri = uri;
+        let req = Request::from_parts(parts, body);
+        match &self.handlers[target.handler] {
             Handler::Static(s) => static_response(s),
             Handler::Component(executor) => {
                 let Some(slot) = self.instance_slot().await else {

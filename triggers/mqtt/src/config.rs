@@ -1,70 +1,107 @@
 //! The MQTT trigger's settings: the app-level `[application.trigger.mqtt]` table
-//! (in the locked app's `metadata.triggers.mqtt`) and each `[[trigger.mqtt]]` entry.
-//! Parsing is strict (unknown fields are refused) and every error names the trigger
-//! id and the field.
+//! and each `[[trigger.mqtt]]` entry. Parsing is strict (unknown fields are
+//! refused) and every error names the trigger id and the field.
 
+use std::fmt;
 use std::time::Duration;
 
+use serde::de::{Deserializer, Visitor};
+use serde::Deserialize;
+use spin_engine::trigger::{ConfigProblem, TriggerConfig, TriggerConfigError, TriggerEntry};
+
 /// `[application.trigger.mqtt]` as written (strings, `{{ variable }}` templates allowed).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawAppConfig {
     /// Broker address, `mqtt://host[:port]`.
+    #[serde(default, deserialize_with = "optional_text")]
     pub address: Option<String>,
     /// User name; empty means no credentials.
+    #[serde(default, deserialize_with = "optional_text")]
     pub username: Option<String>,
     /// Password.
+    #[serde(default, deserialize_with = "optional_text")]
     pub password: Option<String>,
     /// Keep-alive interval in seconds.
+    #[serde(default, deserialize_with = "optional_text")]
     pub keep_alive_interval: Option<String>,
 }
 
 /// One `[[trigger.mqtt]]` entry as written.
-#[derive(Debug)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawTriggerConfig {
     /// The component that handles the messages.
+    #[serde(deserialize_with = "text")]
     pub component: String,
     /// Topic filter to subscribe to (template allowed).
+    #[serde(deserialize_with = "text")]
     pub topic: String,
     /// `"0"`, `"1"` or `"2"`.
+    #[serde(deserialize_with = "text")]
     pub qos: String,
 }
 
-/// The string fields of one settings table, checked against the fields it may have.
-struct Fields<'a> {
-    trigger_id: &'a str,
-    table: &'a str,
-    map: &'a serde_json::Map<String, serde_json::Value>,
+impl TriggerConfig for RawTriggerConfig {
+    const TYPE: &'static str = "mqtt";
+
+    fn component(&self) -> Option<&str> {
+        Some(&self.component)
+    }
 }
 
-impl<'a> Fields<'a> {
-    /// Checks that `value` is a table holding only `known` fields.
-    fn new(trigger_id: &'a str, table: &'a str, value: &'a serde_json::Value, known: &[&str]) -> anyhow::Result<Self> {
-        let map = value
-            .as_object()
-            .ok_or_else(|| anyhow::anyhow!("trigger `{trigger_id}` (mqtt): {table} must be a table"))?;
-        if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
-            anyhow::bail!(
-                "trigger `{trigger_id}` (mqtt): {table}: unknown field `{unknown}`, expected one of {}",
-                known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        Ok(Self { trigger_id, table, map })
+/// A string setting, where an integer is taken as its decimal text (`qos = 1`).
+struct Text;
+
+impl Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
     }
 
-    /// The string value of `field` (an integer is taken as its decimal text).
-    fn optional(&self, field: &str) -> anyhow::Result<Option<String>> {
-        match self.map.get(field) {
-            None => Ok(None),
-            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-            Some(serde_json::Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
-            Some(other) => Err(field_error(self.trigger_id, field, format!("expected a string, found `{other}`"))),
-        }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
     }
 
-    /// Like [`Fields::optional`], but the field must be present.
-    fn required(&self, field: &str) -> anyhow::Result<String> {
-        self.optional(field)?.ok_or_else(|| field_error(self.trigger_id, field, format!("missing in {}", self.table)))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
     }
+}
+
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(Text)
+}
+
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    text(d).map(Some)
+}
+
+/// Why a broker address cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    /// None is set (or it renders to nothing).
+    #[error("missing: set `address = \"mqtt://host:1883\"` in [application.trigger.mqtt]")]
+    Missing,
+    /// It does not parse as a URL.
+    #[error("`{address}` is not a URL ({source}); expected mqtt://host:port")]
+    NotUrl {
+        /// The rendered address.
+        address: String,
+        /// The parser's reason.
+        source: url::ParseError,
+    },
+    /// Its scheme is neither `mqtt` nor `tcp`.
+    #[error("scheme `{scheme}` in `{address}` is not supported; expected mqtt://host:port")]
+    Scheme {
+        /// The rendered address.
+        address: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// It names no host.
+    #[error("`{0}` names no host")]
+    NoHost(String),
 }
 
 /// Where the broker is and how to log in: the rendered, validated app-level table.
@@ -110,57 +147,35 @@ pub struct Subscription {
     pub qos: Qos,
 }
 
-/// Fields of `[application.trigger.mqtt]`.
-const APP_FIELDS: &[&str] = &["address", "username", "password", "keep_alive_interval"];
-/// Fields of one `[[trigger.mqtt]]`.
-const TRIGGER_FIELDS: &[&str] = &["component", "topic", "qos"];
-
 /// The default MQTT port.
 pub const DEFAULT_PORT: u16 = 1883;
 /// Keep-alive used when `keep_alive_interval` is not set.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
-/// A setting error: `trigger `<id>` (mqtt): <field>: <problem>`.
-fn field_error(trigger_id: &str, field: &str, problem: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("trigger `{trigger_id}` (mqtt): `{field}`: {problem}")
-}
-
 impl RawAppConfig {
-    /// Reads `metadata.triggers.mqtt` (absent: every field unset); errors name
-    /// `trigger_id` (the first MQTT trigger) and the offending field.
-    pub fn parse(trigger_id: &str, value: Option<&serde_json::Value>) -> anyhow::Result<Self> {
-        let Some(value) = value else { return Ok(Self::default()) };
-        let f = Fields::new(trigger_id, "[application.trigger.mqtt]", value, APP_FIELDS)?;
-        Ok(Self {
-            address: f.optional("address")?,
-            username: f.optional("username")?,
-            password: f.optional("password")?,
-            keep_alive_interval: f.optional("keep_alive_interval")?,
-        })
-    }
-
-    /// Renders the templates with `render` and validates the result.
+    /// Renders the templates with `render` and validates the result; errors are
+    /// reported on `first` (the app's first MQTT trigger).
     pub fn resolve(
         &self,
-        trigger_id: &str,
+        first: &TriggerEntry<RawTriggerConfig>,
         render: impl Fn(&str) -> anyhow::Result<String>,
-    ) -> anyhow::Result<BrokerConfig> {
-        let rendered = |field: &str, v: &Option<String>| -> anyhow::Result<Option<String>> {
-            v.as_deref().map(|t| render(t).map_err(|e| field_error(trigger_id, field, format!("{e:#}")))).transpose()
+    ) -> Result<BrokerConfig, TriggerConfigError> {
+        let fail = |field, reason: String| first.error(ConfigProblem::field(field, reason));
+        let rendered = |field, v: &Option<String>| {
+            v.as_deref().map(|t| render(t).map_err(|e| fail(field, format!("{e:#}")))).transpose()
         };
-        let address = rendered("address", &self.address)?.filter(|a| !a.trim().is_empty()).ok_or_else(|| {
-            field_error(
-                trigger_id,
-                "address",
-                "missing: set `address = \"mqtt://host:1883\"` in [application.trigger.mqtt]",
-            )
-        })?;
-        let (host, port, client_id) = parse_address(&address).map_err(|e| field_error(trigger_id, "address", e))?;
+        let address = rendered("address", &self.address)?
+            .filter(|a| !a.trim().is_empty())
+            .ok_or_else(|| first.error(ConfigProblem::field("address", AddressError::Missing)))?;
+        let (host, port, client_id) =
+            parse_address(&address).map_err(|e| first.error(ConfigProblem::field("address", e)))?;
         let keep_alive = match rendered("keep_alive_interval", &self.keep_alive_interval)? {
             None => DEFAULT_KEEP_ALIVE,
-            Some(s) => Duration::from_secs(s.trim().parse::<u64>().map_err(|_| {
-                field_error(trigger_id, "keep_alive_interval", format!("`{s}` is not a number of seconds"))
-            })?),
+            Some(s) => Duration::from_secs(
+                s.trim()
+                    .parse::<u64>()
+                    .map_err(|_| fail("keep_alive_interval", format!("`{s}` is not a number of seconds")))?,
+            ),
         };
         Ok(BrokerConfig {
             address: address.clone(),
@@ -175,16 +190,16 @@ impl RawAppConfig {
 }
 
 /// Splits `mqtt://host[:port][?client_id=...]` (scheme `tcp` is accepted too).
-fn parse_address(address: &str) -> Result<(String, u16, Option<String>), String> {
+fn parse_address(address: &str) -> Result<(String, u16, Option<String>), AddressError> {
     let url = url::Url::parse(address.trim())
-        .map_err(|e| format!("`{address}` is not a URL ({e}); expected mqtt://host:port"))?;
+        .map_err(|source| AddressError::NotUrl { address: address.to_string(), source })?;
     if !matches!(url.scheme(), "mqtt" | "tcp") {
-        return Err(format!("scheme `{}` in `{address}` is not supported; expected mqtt://host:port", url.scheme()));
+        return Err(AddressError::Scheme { address: address.to_string(), scheme: url.scheme().to_string() });
     }
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("`{address}` names no host"))?
+        .ok_or_else(|| AddressError::NoHost(address.to_string()))?
         .trim_matches(['[', ']'])
         .to_string();
     let client_id =
@@ -192,111 +207,98 @@ fn parse_address(address: &str) -> Result<(String, u16, Option<String>), String>
     Ok((host, url.port().unwrap_or(DEFAULT_PORT), client_id))
 }
 
-impl RawTriggerConfig {
-    /// Parses one trigger's `trigger_config`; errors name the trigger id.
-    pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
-        let f = Fields::new(trigger_id, "[[trigger.mqtt]]", value, TRIGGER_FIELDS)?;
-        Ok(Self { component: f.required("component")?, topic: f.required("topic")?, qos: f.required("qos")? })
+/// Renders an entry's topic and validates its QoS.
+pub fn subscription(
+    entry: &TriggerEntry<RawTriggerConfig>,
+    render: impl Fn(&str) -> anyhow::Result<String>,
+) -> Result<Subscription, TriggerConfigError> {
+    let fail = |field, reason: String| entry.error(ConfigProblem::field(field, reason));
+    let raw = &entry.config;
+    let topic = render(&raw.topic).map_err(|e| fail("topic", format!("{e:#}")))?;
+    if topic.is_empty() || !rumqttc::valid_filter(&topic) {
+        return Err(fail("topic", format!("`{topic}` is not a valid MQTT topic filter")));
     }
-
-    /// Renders the topic and validates the QoS.
-    pub fn resolve(
-        &self,
-        trigger_id: &str,
-        render: impl Fn(&str) -> anyhow::Result<String>,
-    ) -> anyhow::Result<Subscription> {
-        let topic = render(&self.topic).map_err(|e| field_error(trigger_id, "topic", format!("{e:#}")))?;
-        if topic.is_empty() || !rumqttc::valid_filter(&topic) {
-            return Err(field_error(trigger_id, "topic", format!("`{topic}` is not a valid MQTT topic filter")));
-        }
-        let qos = match self.qos.trim() {
-            "0" => Qos::AtMostOnce,
-            "1" => Qos::AtLeastOnce,
-            "2" => Qos::ExactlyOnce,
-            other => {
-                return Err(field_error(trigger_id, "qos", format!("`{other}` is not one of \"0\", \"1\", \"2\"")))
-            }
-        };
-        Ok(Subscription { trigger_id: trigger_id.to_string(), component: self.component.clone(), topic, qos })
-    }
+    let qos = match raw.qos.trim() {
+        "0" => Qos::AtMostOnce,
+        "1" => Qos::AtLeastOnce,
+        "2" => Qos::ExactlyOnce,
+        other => return Err(fail("qos", format!("`{other}` is not one of \"0\", \"1\", \"2\""))),
+    };
+    Ok(Subscription { trigger_id: entry.id.clone(), component: raw.component.clone(), topic, qos })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn plain(s: &str) -> anyhow::Result<String> {
         Ok(s.replace("{{ port }}", "1999"))
     }
 
+    fn entry(config: Value) -> Result<TriggerEntry<RawTriggerConfig>, String> {
+        TriggerEntry::parse("t1", &config).map_err(|e| e.to_string())
+    }
+
+    fn first() -> TriggerEntry<RawTriggerConfig> {
+        entry(json!({"component": "c", "topic": "a", "qos": "0"})).unwrap()
+    }
+
+    fn broker(table: Value) -> Result<BrokerConfig, String> {
+        let raw: RawAppConfig = serde_json::from_value(table).map_err(|e| e.to_string())?;
+        raw.resolve(&first(), plain).map_err(|e| e.to_string())
+    }
+
+    fn sub(config: Value) -> Result<Subscription, String> {
+        subscription(&entry(config)?, plain).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn app_config_renders_and_defaults() {
-        let raw = RawAppConfig::parse("t", Some(&json!({"address": "mqtt://127.0.0.1:{{ port }}"}))).unwrap();
-        let b = raw.resolve("t", plain).unwrap();
+        let b = broker(json!({"address": "mqtt://127.0.0.1:{{ port }}"})).unwrap();
         assert_eq!((b.host.as_str(), b.port), ("127.0.0.1", 1999));
         assert_eq!((b.username.as_str(), b.keep_alive), ("", DEFAULT_KEEP_ALIVE));
-        let raw = RawAppConfig::parse(
-            "t",
-            Some(&json!({"address": "mqtt://broker?client_id=me", "username": "u", "password": "p", "keep_alive_interval": "5"})),
+        let b = broker(
+            json!({"address": "mqtt://broker?client_id=me", "username": "u", "password": "p", "keep_alive_interval": 5}),
         )
         .unwrap();
-        let b = raw.resolve("t", plain).unwrap();
         assert_eq!((b.port, b.client_id.as_deref(), b.keep_alive), (1883, Some("me"), Duration::from_secs(5)));
     }
 
     #[test]
     fn missing_or_bad_address_names_trigger_and_field() {
-        for cfg in [None, Some(json!({"username": "u"})), Some(json!({"address": ""}))] {
-            let e = RawAppConfig::parse("t1", cfg.as_ref()).unwrap().resolve("t1", plain).unwrap_err().to_string();
+        for cfg in [json!({}), json!({"username": "u"}), json!({"address": ""})] {
+            let e = broker(cfg).unwrap_err();
             assert!(e.contains("`t1`") && e.contains("`address`") && e.contains("missing"), "{e}");
         }
         for bad in ["localhost:1883", "http://h:1883", "mqtt://"] {
-            let e = RawAppConfig::parse("t1", Some(&json!({"address": bad})))
-                .unwrap()
-                .resolve("t1", plain)
-                .unwrap_err()
-                .to_string();
+            let e = broker(json!({"address": bad})).unwrap_err();
             assert!(e.contains("`t1`") && e.contains("`address`"), "{bad}: {e}");
         }
     }
 
     #[test]
-    fn app_config_rejects_unknown_fields_and_bad_keep_alive() {
-        let e =
-            RawAppConfig::parse("t1", Some(&json!({"address": "mqtt://h", "adress": "x"}))).unwrap_err().to_string();
-        assert!(e.contains("`t1`") && e.contains("adress"), "{e}");
-        let e = RawAppConfig::parse("t1", Some(&json!({"address": "mqtt://h", "keep_alive_interval": "soon"})))
-            .unwrap()
-            .resolve("t1", plain)
-            .unwrap_err()
-            .to_string();
+    fn app_config_rejects_bad_keep_alive() {
+        let e = broker(json!({"address": "mqtt://h", "keep_alive_interval": "soon"})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("keep_alive_interval"), "{e}");
+        let e = broker(json!({"address": "mqtt://h", "adress": "x"})).unwrap_err();
+        assert!(e.contains("adress"), "{e}");
     }
 
     #[test]
     fn trigger_config_qos_topic_and_unknown_fields() {
-        let raw =
-            RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a/{{ port }}", "qos": "2"})).unwrap();
-        let s = raw.resolve("t1", plain).unwrap();
+        let s = sub(json!({"component": "c", "topic": "a/{{ port }}", "qos": "2"})).unwrap();
         assert_eq!((s.topic.as_str(), s.qos, s.component.as_str()), ("a/1999", Qos::ExactlyOnce, "c"));
-        let raw = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a", "qos": "3"})).unwrap();
-        let e = raw.resolve("t1", plain).unwrap_err().to_string();
+        let e = sub(json!({"component": "c", "topic": "a", "qos": "3"})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("`qos`") && e.contains("`3`"), "{e}");
-        let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a", "qos": "1", "retain": true}))
-            .unwrap_err()
-            .to_string();
+        let e = sub(json!({"component": "c", "topic": "a", "qos": "1", "retain": true})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("retain"), "{e}");
-        let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a"})).unwrap_err().to_string();
+        let e = sub(json!({"component": "c", "topic": "a"})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("`qos`") && e.contains("missing"), "{e}");
-        let e = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": ["a"], "qos": "0"}))
-            .unwrap_err()
-            .to_string();
+        let e = sub(json!({"component": "c", "topic": ["a"], "qos": "0"})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("`topic`"), "{e}");
-        let raw = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a/#/b", "qos": "0"})).unwrap();
-        let e = raw.resolve("t1", plain).unwrap_err().to_string();
+        let e = sub(json!({"component": "c", "topic": "a/#/b", "qos": "0"})).unwrap_err();
         assert!(e.contains("`t1`") && e.contains("`topic`"), "{e}");
-        let s = RawTriggerConfig::parse("t1", &json!({"component": "c", "topic": "a", "qos": 1})).unwrap();
-        assert_eq!(s.resolve("t1", plain).unwrap().qos, Qos::AtLeastOnce);
+        assert_eq!(sub(json!({"component": "c", "topic": "a", "qos": 1})).unwrap().qos, Qos::AtLeastOnce);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::run_event;
+use spin_engine::trigger::{bind_export, run_event, BindError, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -19,8 +19,8 @@ mod bindings {
 
 use bindings::spin::mqtt_trigger::spin_mqtt_types::{Error, Metadata};
 
-/// The name of the handler export.
-const EXPORT: &str = "handle-message";
+/// The handler export.
+pub const EXPORT: Export = Export::Func { name: "handle-message", world: "spin:mqtt-trigger" };
 
 /// A component bound to the MQTT handler export.
 pub struct MqttExecutor {
@@ -32,14 +32,8 @@ pub struct MqttExecutor {
 impl MqttExecutor {
     /// Binds the component's `handle-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
-        let pre = bindings::SpinMqttPre::new(component.instance_pre().clone()).map_err(|e| {
-            anyhow::anyhow!(
-                "component `{}`: Expected component to export `{EXPORT}` (spin:mqtt-trigger), but it exports {} ({e})",
-                component.id(),
-                component.describe_exports()
-            )
-        })?;
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+        let pre = bind_export(&component, EXPORT, |c| bindings::SpinMqttPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use spin_engine::trigger::{
+    app_settings, trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin,
+};
 
 use crate::config::{RawAppConfig, RawTriggerConfig};
 use crate::executor::MqttExecutor;
@@ -28,37 +30,32 @@ pub struct MqttTrigger;
 
 impl TriggerPlugin for MqttTrigger {
     fn trigger_type(&self) -> &'static str {
-        "mqtt"
+        RawTriggerConfig::TYPE
     }
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let locked = app.locked();
-        let triggers: Vec<_> = locked.triggers.iter().filter(|t| t.trigger_type == "mqtt").collect();
+        let triggers = trigger_entries::<RawTriggerConfig>(locked)?;
         let Some(first) = triggers.first() else {
             anyhow::bail!("no mqtt triggers in the app");
         };
-        let app_table = locked.metadata.get("triggers").and_then(|t| t.get("mqtt"));
-        let broker = Arc::new(RawAppConfig::parse(&first.id, app_table)?.resolve(&first.id, |t| app.render(t))?);
+        let app_config: RawAppConfig = app_settings(locked, RawTriggerConfig::TYPE)?;
+        let broker = Arc::new(app_config.resolve(first, |t| app.render(t))?);
         let shared = triggers.len() > 1;
         let mut listeners = Vec::new();
         // Handlers running at once, across every subscription of the app.
         let limiter = app.limits().event_slots();
-        for trigger in &triggers {
-            let subscription = RawTriggerConfig::parse(&trigger.id, &trigger.trigger_config)?
-                .resolve(&trigger.id, |t| app.render(t))?;
-            let component = app
-                .component(&subscription.component)
-                .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?;
-            let executor = Arc::new(
-                MqttExecutor::new(component.clone(), app.limits().event_timeout)
-                    .map_err(|e| anyhow::anyhow!("trigger `{}` (mqtt): `component`: {e}", trigger.id))?,
-            );
+        for entry in &triggers {
+            let subscription = config::subscription(entry, |t| app.render(t))?;
+            let component = entry.component(app)?.clone();
+            let executor = MqttExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
             listeners.push(Listener {
                 broker: broker.clone(),
-                client_id: session::client_id(&broker, locked.name().unwrap_or("app"), &trigger.id, shared),
+                client_id: session::client_id(&broker, locked.name().unwrap_or("app"), &entry.id, shared),
                 subscription,
-                executor,
+                executor: Arc::new(executor),
                 limiter: limiter.clone(),
+                drain: Drain::default(),
             });
         }
         Ok(Box::new(PreparedMqtt { listeners }))

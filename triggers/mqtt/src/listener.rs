@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, Outgoing, Publish, QoS, SubscribeReasonCode};
-use spin_engine::trigger::{Backoff, Shutdown};
+use spin_engine::trigger::{one_line, Backoff, Drain, Shutdown};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{BrokerConfig, Subscription};
@@ -28,8 +28,6 @@ const BACKOFF_INITIAL: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How long the DISCONNECT exchange may take at shutdown.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
-/// How long the message being handled at shutdown may take to finish.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(25);
 /// Messages received and not yet handled, per trigger.
 pub const QUEUE_CAPACITY: usize = 32;
 
@@ -45,6 +43,8 @@ pub struct Listener {
     pub executor: Arc<MqttExecutor>,
     /// Slots for handlers running at once (shared by every MQTT trigger of the app).
     pub limiter: Arc<Semaphore>,
+    /// How long the message being handled at shutdown may take to finish.
+    pub drain: Drain,
 }
 
 /// How the connection loop ended.
@@ -162,7 +162,7 @@ impl Listener {
         }
     }
 
-    /// Waits up to [`DRAIN_TIMEOUT`] for the message being handled, polling the
+    /// Waits within the drain limit for the message being handled, polling the
     /// connection meanwhile so that its acknowledgement goes out. Messages that
     /// arrive now are not acknowledged: the broker delivers them again.
     async fn drain(&self, handler: tokio::task::JoinHandle<()>, events: &mut EventLoop) {
@@ -175,18 +175,21 @@ impl Listener {
             }
             std::future::pending::<()>().await
         };
-        let finished = tokio::time::timeout(DRAIN_TIMEOUT, async {
-            tokio::select! {
-                _ = handler => {}
-                _ = pump => {}
-            }
-        })
-        .await;
-        if finished.is_err() {
+        let finished = self
+            .drain
+            .wait(async {
+                tokio::select! {
+                    _ = handler => {}
+                    _ = pump => {}
+                }
+            })
+            .await;
+        if finished.is_none() {
             abort.abort();
             tracing::warn!(
-                "mqtt trigger `{}`: the message being handled was stopped after {DRAIN_TIMEOUT:?}; it was not acknowledged",
-                self.subscription.trigger_id
+                "mqtt trigger `{}`: the message being handled was stopped after {:?}; it was not acknowledged",
+                self.subscription.trigger_id,
+                self.drain.limit()
             );
         }
     }
@@ -267,10 +270,11 @@ async fn handle_in_order(mut h: Handling) {
                     " (not acknowledged: the broker delivers it again on the next connection)"
                 };
                 tracing::error!(
-                    "mqtt trigger `{}`: component `{}` failed on a message from `{}`{redelivery}: {e:#}",
+                    "mqtt trigger `{}`: component `{}` failed on a message from `{}`{redelivery}: {}",
                     h.trigger_id,
                     h.executor.component_id(),
-                    msg.topic
+                    msg.topic,
+                    one_line(&e)
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! in the locked app.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use spin_engine::trigger::TriggerConfig;
 
 /// One Redis trigger's configuration (Spin's fields; unknown fields are rejected).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -26,73 +26,62 @@ pub struct RedisAppConfig {
     pub address: Option<String>,
 }
 
-impl RedisTriggerConfig {
-    /// Parses one trigger's `trigger_config`; errors name the trigger id and the field.
-    pub fn parse(trigger_id: &str, value: &Value) -> anyhow::Result<Self> {
-        serde_json::from_value(value.clone()).map_err(|e| anyhow::anyhow!("trigger `{trigger_id}` (redis): {e}"))
-    }
-}
+impl TriggerConfig for RedisTriggerConfig {
+    const TYPE: &'static str = "redis";
 
-impl RedisAppConfig {
-    /// Reads the app-level config from the locked app's metadata:
-    /// `triggers.redis`, or else the single-type `trigger` table when its type is `redis`.
-    pub fn from_metadata(metadata: &Map<String, Value>) -> anyhow::Result<Self> {
-        let table = match metadata.get("triggers").and_then(|t| t.get("redis")) {
-            Some(t) => t.clone(),
-            None => match metadata.get("trigger") {
-                Some(Value::Object(t)) if t.get("type").and_then(Value::as_str) == Some("redis") => {
-                    let mut t = t.clone();
-                    t.remove("type");
-                    Value::Object(t)
-                }
-                _ => return Ok(Self::default()),
-            },
-        };
-        serde_json::from_value(table).map_err(|e| anyhow::anyhow!("[application.trigger.redis]: {e}"))
+    fn component(&self) -> Option<&str> {
+        Some(&self.component)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+    use spin_engine::locked::LockedApp;
+    use spin_engine::trigger::{app_settings, TriggerEntry};
+
+    fn parse(id: &str, value: Value) -> Result<RedisTriggerConfig, String> {
+        TriggerEntry::parse(id, &value).map(|e| e.config).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn parses_channel_component_and_optional_address() {
-        let c = RedisTriggerConfig::parse("t", &json!({"component": "c", "channel": "messages"})).unwrap();
+        let c = parse("t", json!({"component": "c", "channel": "messages"})).unwrap();
         assert_eq!(c.channel, "messages");
         assert_eq!(c.address, None);
-        let c =
-            RedisTriggerConfig::parse("t", &json!({"component": "c", "channel": "m", "address": "redis://h"})).unwrap();
+        let c = parse("t", json!({"component": "c", "channel": "m", "address": "redis://h"})).unwrap();
         assert_eq!(c.address.as_deref(), Some("redis://h"));
     }
 
     #[test]
     fn missing_channel_names_trigger_and_field() {
-        let e = RedisTriggerConfig::parse("my-trigger", &json!({"component": "c"})).unwrap_err().to_string();
+        let e = parse("my-trigger", json!({"component": "c"})).unwrap_err();
         assert!(e.contains("my-trigger") && e.contains("`channel`"), "{e}");
     }
 
     #[test]
     fn unknown_field_names_trigger_and_field() {
-        let e = RedisTriggerConfig::parse("t7", &json!({"component": "c", "channel": "m", "chanel": "x"}))
-            .unwrap_err()
-            .to_string();
+        let e = parse("t7", json!({"component": "c", "channel": "m", "chanel": "x"})).unwrap_err();
         assert!(e.contains("t7") && e.contains("chanel"), "{e}");
     }
 
     #[test]
     fn app_config_from_triggers_or_single_trigger_metadata() {
-        let m = json!({"triggers": {"redis": {"address": "redis://a:1"}}});
-        let c = RedisAppConfig::from_metadata(m.as_object().unwrap()).unwrap();
+        let read = |metadata: Value| {
+            let app: LockedApp = serde_json::from_value(json!({
+                "spin_lock_version": 1, "metadata": metadata, "components": [],
+                "triggers": [{"id": "t", "trigger_type": "redis", "trigger_config": {}}],
+            }))
+            .unwrap();
+            app_settings::<RedisAppConfig>(&app, "redis").map_err(|e| e.to_string())
+        };
+        let c = read(json!({"triggers": {"redis": {"address": "redis://a:1"}}})).unwrap();
         assert_eq!(c.address.as_deref(), Some("redis://a:1"));
-        let m = json!({"trigger": {"type": "redis", "address": "redis://b"}});
-        let c = RedisAppConfig::from_metadata(m.as_object().unwrap()).unwrap();
+        let c = read(json!({"trigger": {"type": "redis", "address": "redis://b"}})).unwrap();
         assert_eq!(c.address.as_deref(), Some("redis://b"));
-        let m = json!({"trigger": {"type": "http", "base": "/"}});
-        assert_eq!(RedisAppConfig::from_metadata(m.as_object().unwrap()).unwrap(), RedisAppConfig::default());
-        let m = json!({"triggers": {"redis": {"adress": "x"}}});
-        let e = RedisAppConfig::from_metadata(m.as_object().unwrap()).unwrap_err().to_string();
+        assert_eq!(read(json!({"trigger": {"type": "http", "base": "/"}})).unwrap(), RedisAppConfig::default());
+        let e = read(json!({"triggers": {"redis": {"adress": "x"}}})).unwrap_err();
         assert!(e.contains("application.trigger.redis") && e.contains("adress"), "{e}");
     }
 }

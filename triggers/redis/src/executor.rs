@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::run_event;
+use spin_engine::trigger::{bind_export, run_event, BindError, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -16,7 +16,7 @@ mod bindings {
 }
 
 /// The export every Redis component must have.
-pub const INBOUND_REDIS: &str = "fermyon:spin/inbound-redis";
+pub const INBOUND_REDIS: Export = Export::Interface("fermyon:spin/inbound-redis");
 
 /// A component bound to its Redis handler export.
 pub struct RedisExecutor {
@@ -28,19 +28,8 @@ pub struct RedisExecutor {
 impl RedisExecutor {
     /// Binds `component`'s `inbound-redis` export, each call bounded by `timeout`;
     /// the error names the component and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
-        let pre = match bindings::RedisTriggerPre::new(component.instance_pre().clone()) {
-            Ok(pre) => pre,
-            Err(e) if component.export_names().iter().any(|n| n == INBOUND_REDIS) => anyhow::bail!(
-                "component `{}`: its `{INBOUND_REDIS}` export does not match the interface: {e}",
-                component.id()
-            ),
-            Err(_) => anyhow::bail!(
-                "component `{}`: Expected component to export `{INBOUND_REDIS}`, but it exports {}",
-                component.id(),
-                component.describe_exports()
-            ),
-        };
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+        let pre = bind_export(&component, INBOUND_REDIS, |c| bindings::RedisTriggerPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 

@@ -11,19 +11,17 @@ pub mod subscriber;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use spin_engine::trigger::{
+    app_settings, trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin,
+};
 use tokio::sync::Semaphore;
 
 use crate::config::{RedisAppConfig, RedisTriggerConfig};
 use crate::executor::RedisExecutor;
 use crate::subscriber::Subscriber;
-
-/// How long running handlers may finish after shutdown.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The `redis` trigger plugin.
 #[derive(Default)]
@@ -31,29 +29,22 @@ pub struct RedisTrigger;
 
 impl TriggerPlugin for RedisTrigger {
     fn trigger_type(&self) -> &'static str {
-        "redis"
+        RedisTriggerConfig::TYPE
     }
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let locked = app.locked();
-        let app_config = RedisAppConfig::from_metadata(&locked.metadata)?;
-        let triggers = locked
-            .triggers
-            .iter()
-            .filter(|t| t.trigger_type == "redis")
-            .map(|t| Ok((t.id.clone(), RedisTriggerConfig::parse(&t.id, &t.trigger_config)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let app_config: RedisAppConfig = app_settings(locked, RedisTriggerConfig::TYPE)?;
+        let triggers = trigger_entries::<RedisTriggerConfig>(locked)?;
         let plan = plan::build_plan(&app_config, &triggers, |s| app.render(s))?;
         let mut executors = HashMap::new();
-        for (id, cfg) in &triggers {
-            if executors.contains_key(&cfg.component) {
+        for entry in &triggers {
+            if executors.contains_key(&entry.config.component) {
                 continue;
             }
-            let component = app
-                .component(&cfg.component)
-                .map_err(|e| anyhow::anyhow!("trigger `{id}` (redis): field `component`: {e}"))?;
-            let executor = RedisExecutor::new(component.clone(), app.limits().event_timeout)?;
-            executors.insert(cfg.component.clone(), Arc::new(executor));
+            let component = entry.component(app)?.clone();
+            let executor = RedisExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            executors.insert(entry.config.component.clone(), Arc::new(executor));
         }
         // The most handler calls running at once, across all servers and channels.
         let limiter = app.limits().event_slots();
@@ -62,7 +53,7 @@ impl TriggerPlugin for RedisTrigger {
             .into_iter()
             .map(|server| Subscriber::new(server, &executors, limiter.clone()))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Box::new(PreparedRedis { subscribers, limiter, max_in_flight }))
+        Ok(Box::new(PreparedRedis { subscribers, limiter, max_in_flight, drain: Drain::default() }))
     }
 }
 
@@ -71,6 +62,7 @@ struct PreparedRedis {
     subscribers: Vec<Subscriber>,
     limiter: Arc<Semaphore>,
     max_in_flight: u32,
+    drain: Drain,
 }
 
 impl PreparedTrigger for PreparedRedis {
@@ -79,8 +71,9 @@ impl PreparedTrigger for PreparedRedis {
             let runs: Vec<_> = self.subscribers.into_iter().map(|s| s.run(shutdown.clone())).collect();
             futures::future::join_all(runs).await;
             shutdown.cancelled().await;
-            if tokio::time::timeout(DRAIN_TIMEOUT, self.limiter.acquire_many(self.max_in_flight)).await.is_err() {
-                tracing::warn!("redis: handlers still running {DRAIN_TIMEOUT:?} after shutdown were abandoned");
+            if self.drain.wait(self.limiter.acquire_many(self.max_in_flight)).await.is_none() {
+                let limit = self.drain.limit();
+                tracing::warn!("redis: handlers still running {limit:?} after shutdown were abandoned");
             }
             Ok(0)
         })

@@ -2,6 +2,7 @@
 //! (server address, channel), with templates rendered and addresses checked.
 
 use redis::IntoConnectionInfo as _;
+use spin_engine::trigger::{ConfigProblem, TriggerConfigError, TriggerEntry};
 
 use crate::config::{RedisAppConfig, RedisTriggerConfig};
 
@@ -25,26 +26,40 @@ pub struct ChannelPlan {
     pub components: Vec<String>,
 }
 
-/// Groups `triggers` (id and parsed config, in manifest order) by server and
-/// channel. `render` resolves `{{ var }}` templates; every error names the trigger
-/// id and the field.
+/// Why a Redis server address cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    /// Neither the trigger nor the app sets one.
+    #[error("missing; set it on the trigger or as [application.trigger.redis] address")]
+    Missing,
+    /// It renders to nothing.
+    #[error("is empty")]
+    Empty,
+    /// The redis client does not take it.
+    #[error("`{address}` is not a valid Redis address: {reason}")]
+    Invalid {
+        /// The rendered address.
+        address: String,
+        /// The client's reason.
+        reason: String,
+    },
+}
+
+/// Groups `triggers` (in manifest order) by server and channel. `render` resolves
+/// `{{ var }}` templates; every error names the trigger id and the field.
 pub fn build_plan(
     app: &RedisAppConfig,
-    triggers: &[(String, RedisTriggerConfig)],
+    triggers: &[TriggerEntry<RedisTriggerConfig>],
     render: impl Fn(&str) -> anyhow::Result<String>,
-) -> anyhow::Result<Vec<ServerPlan>> {
+) -> Result<Vec<ServerPlan>, TriggerConfigError> {
     let mut servers: Vec<ServerPlan> = Vec::new();
-    for (id, cfg) in triggers {
-        let fail = |field: &str, why: String| anyhow::anyhow!("trigger `{id}` (redis): field `{field}`: {why}");
+    for entry in triggers {
+        let cfg = &entry.config;
+        let fail = |field, why: String| entry.error(ConfigProblem::field(field, why));
         let (template, origin) = match (&cfg.address, &app.address) {
             (Some(a), _) => (a, ""),
             (None, Some(a)) => (a, " (from [application.trigger.redis])"),
-            (None, None) => {
-                return Err(fail(
-                    "address",
-                    "missing; set it on the trigger or as [application.trigger.redis] address".into(),
-                ))
-            }
+            (None, None) => return Err(entry.error(ConfigProblem::field("address", AddressError::Missing))),
         };
         let address = render(template).map_err(|e| fail("address", format!("{e:#}{origin}")))?.trim().to_string();
         let display = server_display(&address).map_err(|e| fail("address", format!("{e}{origin}")))?;
@@ -67,30 +82,28 @@ pub fn build_plan(
     Ok(servers)
 }
 
-/// `host:port` of a Redis address, or why it is not one.
-fn server_display(address: &str) -> Result<String, String> {
+/// `host:port` of a Redis address.
+fn server_display(address: &str) -> Result<String, AddressError> {
     if address.is_empty() {
-        return Err("is empty".into());
+        return Err(AddressError::Empty);
     }
     address
         .into_connection_info()
         .map(|info| info.addr.to_string())
-        .map_err(|e| format!("`{address}` is not a valid Redis address: {e}"))
+        .map_err(|e| AddressError::Invalid { address: address.to_string(), reason: e.to_string() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn trigger(id: &str, component: &str, channel: &str, address: Option<&str>) -> (String, RedisTriggerConfig) {
-        (
-            id.into(),
-            RedisTriggerConfig {
-                component: component.into(),
-                channel: channel.into(),
-                address: address.map(Into::into),
-            },
-        )
+    fn trigger(id: &str, component: &str, channel: &str, address: Option<&str>) -> TriggerEntry<RedisTriggerConfig> {
+        let config = RedisTriggerConfig {
+            component: component.into(),
+            channel: channel.into(),
+            address: address.map(Into::into),
+        };
+        TriggerEntry { id: id.into(), config }
     }
 
     fn no_templates(s: &str) -> anyhow::Result<String> {

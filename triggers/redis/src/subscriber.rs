@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use redis::aio::PubSub;
-use spin_engine::trigger::{Backoff, Shutdown};
+use spin_engine::trigger::{one_line, Backoff, Shutdown};
 use tokio::sync::Semaphore;
 
 use crate::banner;
@@ -173,8 +173,9 @@ impl Subscriber {
                 let _permit = permit;
                 if let Err(e) = exec.handle(&payload).await {
                     tracing::error!(
-                        "component `{}` failed to handle a message on channel `{channel}`: {e:#}",
-                        exec.id()
+                        "component `{}` failed to handle a message on channel `{channel}`: {}",
+                        exec.id(),
+                        one_line(&e)
                     );
                 }
             });

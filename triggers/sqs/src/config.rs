@@ -3,123 +3,138 @@
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use spin_engine::trigger::{ConfigProblem, TriggerConfig};
 
 /// Messages asked for per ReceiveMessage call when `max_messages` is not set.
 pub const DEFAULT_MAX_MESSAGES: u16 = 10;
 /// Pause after an empty (long-polled) receive when `idle_wait_seconds` is not set.
 pub const DEFAULT_IDLE_WAIT_SECONDS: u64 = 2;
 
-/// The fields a `[[trigger.sqs]]` entry may hold, as Spin's plugin spells them.
-pub const FIELDS: &[&str] =
-    &["component", "queue_url", "max_messages", "idle_wait_seconds", "system_attributes", "message_attributes"];
-
-/// A validated SQS trigger: which component handles which queue, and how to poll it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueueTrigger {
-    /// The trigger id, for logs.
-    pub trigger_id: String,
+/// One `[[trigger.sqs]]` entry, with the fields Spin's plugin spells.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SqsTriggerConfig {
     /// The handling component's id.
     pub component: String,
-    /// The queue URL, checked to be an absolute http(s) URL.
+    /// The queue URL: an absolute http(s) URL.
     pub queue_url: String,
-    /// Messages asked for per receive.
+    /// Messages asked for per receive (at least 1).
+    #[serde(default = "default_max_messages")]
     pub max_messages: u16,
-    /// Pause after an empty receive.
-    pub idle_wait: Duration,
+    /// Seconds to pause after an empty receive.
+    #[serde(default = "default_idle_wait_seconds")]
+    pub idle_wait_seconds: u64,
     /// System attribute names to request.
+    #[serde(default)]
     pub system_attributes: Vec<String>,
     /// User attribute names to request.
+    #[serde(default)]
     pub message_attributes: Vec<String>,
 }
 
-impl QueueTrigger {
-    /// Parses and checks one trigger's `trigger_config`; every error is one line
-    /// naming the trigger id and the offending field.
-    pub fn parse(trigger_id: &str, value: &serde_json::Value) -> anyhow::Result<Self> {
-        let fail = |msg: String| anyhow::anyhow!("trigger `{trigger_id}` (sqs): {msg}");
-        let table = value.as_object().ok_or_else(|| fail(format!("expected a table, found {value}")))?;
-        if let Some(unknown) = table.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(fail(format!("unknown field `{unknown}`, expected one of {}", FIELDS.join(", "))));
-        }
-        let component: String = field(table, "component").map_err(fail)?.ok_or_else(|| fail(missing("component")))?;
-        let queue_url: String = field(table, "queue_url").map_err(fail)?.ok_or_else(|| fail(missing("queue_url")))?;
-        check_queue_url(&queue_url).map_err(|e| fail(format!("field `queue_url` = {queue_url:?}: {e}")))?;
-        let max_messages = field::<u16>(table, "max_messages").map_err(fail)?.unwrap_or(DEFAULT_MAX_MESSAGES);
-        if max_messages == 0 {
-            return Err(fail("field `max_messages` must be at least 1".into()));
-        }
-        let idle_wait = field::<u64>(table, "idle_wait_seconds").map_err(fail)?.unwrap_or(DEFAULT_IDLE_WAIT_SECONDS);
-        Ok(Self {
-            trigger_id: trigger_id.to_string(),
-            component,
-            queue_url,
-            max_messages,
-            idle_wait: Duration::from_secs(idle_wait),
-            system_attributes: field(table, "system_attributes").map_err(fail)?.unwrap_or_default(),
-            message_attributes: field(table, "message_attributes").map_err(fail)?.unwrap_or_default(),
-        })
+fn default_max_messages() -> u16 {
+    DEFAULT_MAX_MESSAGES
+}
+
+fn default_idle_wait_seconds() -> u64 {
+    DEFAULT_IDLE_WAIT_SECONDS
+}
+
+/// Why a `queue_url` cannot be polled.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueUrlError {
+    /// It does not parse as a URL.
+    #[error("{url:?} is not a valid URL ({source})")]
+    NotUrl {
+        /// The value as written.
+        url: String,
+        /// The parser's reason.
+        source: url::ParseError,
+    },
+    /// Its scheme is neither http nor https.
+    #[error("{url:?}: scheme `{scheme}` is not http or https")]
+    Scheme {
+        /// The value as written.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// It names no host.
+    #[error("{0:?}: the URL has no host")]
+    NoHost(String),
+}
+
+impl TriggerConfig for SqsTriggerConfig {
+    const TYPE: &'static str = "sqs";
+
+    fn component(&self) -> Option<&str> {
+        Some(&self.component)
     }
-}
 
-/// Reads an optional field, naming it in the error when its value has the wrong type.
-fn field<T: DeserializeOwned>(
-    table: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<Option<T>, String> {
-    table.get(name).map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("field `{name}`: {e}"))).transpose()
-}
-
-fn missing(name: &str) -> String {
-    format!("missing required field `{name}`")
+    fn check(&self) -> Result<(), ConfigProblem> {
+        check_queue_url(&self.queue_url).map_err(|e| ConfigProblem::field("queue_url", e))?;
+        if self.max_messages == 0 {
+            return Err(ConfigProblem::field("max_messages", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
 /// A queue URL must be absolute, http or https, and name a host.
-fn check_queue_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e})"))?;
+fn check_queue_url(raw: &str) -> Result<(), QueueUrlError> {
+    let url = url::Url::parse(raw).map_err(|source| QueueUrlError::NotUrl { url: raw.to_string(), source })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme `{}` is not http or https", url.scheme()));
+        return Err(QueueUrlError::Scheme { url: raw.to_string(), scheme: url.scheme().to_string() });
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("the URL has no host".into());
+        return Err(QueueUrlError::NoHost(raw.to_string()));
     }
     Ok(())
+}
+
+impl SqsTriggerConfig {
+    /// The pause after an empty receive.
+    pub fn idle_wait(&self) -> Duration {
+        Duration::from_secs(self.idle_wait_seconds)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use spin_engine::trigger::TriggerEntry;
 
     const URL: &str = "http://127.0.0.1:4566/000000000000/jobs";
 
+    fn parse(value: serde_json::Value) -> SqsTriggerConfig {
+        TriggerEntry::parse("t", &value).unwrap().config
+    }
+
     #[test]
     fn defaults_apply() {
-        let t = QueueTrigger::parse("t", &json!({"component": "c", "queue_url": URL})).unwrap();
+        let t = parse(json!({"component": "c", "queue_url": URL}));
         assert_eq!(t.max_messages, 10);
-        assert_eq!(t.idle_wait, Duration::from_secs(2));
+        assert_eq!(t.idle_wait(), Duration::from_secs(2));
         assert!(t.system_attributes.is_empty() && t.message_attributes.is_empty());
         assert_eq!((t.component.as_str(), t.queue_url.as_str()), ("c", URL));
     }
 
     #[test]
     fn all_fields_parse() {
-        let t = QueueTrigger::parse(
-            "t",
-            &json!({"component": "c", "queue_url": URL, "max_messages": 3, "idle_wait_seconds": 7,
-                    "system_attributes": ["All"], "message_attributes": ["colour", "size"]}),
-        )
-        .unwrap();
+        let t = parse(json!({"component": "c", "queue_url": URL, "max_messages": 3, "idle_wait_seconds": 7,
+                             "system_attributes": ["All"], "message_attributes": ["colour", "size"]}));
         assert_eq!(t.max_messages, 3);
-        assert_eq!(t.idle_wait, Duration::from_secs(7));
+        assert_eq!(t.idle_wait(), Duration::from_secs(7));
         assert_eq!(t.system_attributes, vec!["All"]);
         assert_eq!(t.message_attributes, vec!["colour", "size"]);
     }
 
     fn error(value: serde_json::Value) -> String {
-        let e = QueueTrigger::parse("jobs-trigger", &value).unwrap_err().to_string();
+        let e = TriggerEntry::<SqsTriggerConfig>::parse("jobs-trigger", &value).unwrap_err().to_string();
         assert!(!e.contains('\n'), "one line expected: {e}");
-        assert!(e.contains("jobs-trigger"), "{e}");
+        assert!(e.starts_with("trigger `jobs-trigger` (sqs): "), "{e}");
         e
     }
 
@@ -137,7 +152,7 @@ mod tests {
     fn bad_queue_urls_are_refused() {
         for bad in ["not a url", "jobs", "ftp://host/q", "http://", "", "sqs://queue"] {
             let e = error(json!({"component": "c", "queue_url": bad}));
-            assert!(e.contains("queue_url"), "{bad}: {e}");
+            assert!(e.contains("field `queue_url`"), "{bad}: {e}");
         }
     }
 
@@ -146,8 +161,8 @@ mod tests {
         assert!(error(json!({"component": "c", "queue_url": URL, "max_messages": 70000})).contains("u16"));
         assert!(error(json!({"component": "c", "queue_url": URL, "max_messages": 0})).contains("max_messages"));
         assert!(error(json!({"component": "c", "queue_url": URL, "system_attributes": "All"}))
-            .contains("system_attributes"));
-        assert!(error(json!({"component": "c", "queue_url": 5})).contains("queue_url"));
+            .contains("field `system_attributes`"));
+        assert!(error(json!({"component": "c", "queue_url": 5})).contains("field `queue_url`"));
         assert!(error(json!({"queue_url": URL})).contains("component"));
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::run_event;
+use spin_engine::trigger::{bind_export, run_event, BindError, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -20,8 +20,8 @@ pub use bindings::fermyon::spin_sqs::sqs_types::{
     Error as GuestError, Message, MessageAction, MessageAttribute, MessageAttributeValue,
 };
 
-/// The name of the function a queue-handling component exports.
-pub const EXPORT: &str = "handle-queue-message";
+/// The function a queue-handling component exports.
+pub const EXPORT: Export = Export::Func { name: "handle-queue-message", world: "fermyon:spin-sqs@2.0.0" };
 
 /// A component bound to the SQS handler ABI.
 pub struct SqsExecutor {
@@ -33,15 +33,9 @@ pub struct SqsExecutor {
 impl SqsExecutor {
     /// Binds the component's `handle-queue-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
-    pub fn new(component: &Arc<PreparedComponent>, timeout: Option<Duration>) -> anyhow::Result<Self> {
-        match bindings::SpinSqsPre::new(component.instance_pre().clone()) {
-            Ok(pre) => Ok(Self { component: component.clone(), pre, timeout }),
-            Err(_) => anyhow::bail!(
-                "component `{}` does not export `{EXPORT}` of fermyon:spin-sqs@2.0.0 (it exports {})",
-                component.id(),
-                component.describe_exports()
-            ),
-        }
+    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+        let pre = bind_export(&component, EXPORT, |c| bindings::SpinSqsPre::new(c.instance_pre().clone()))?;
+        Ok(Self { component, pre, timeout })
     }
 
     /// The component id.

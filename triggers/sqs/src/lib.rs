@@ -3,10 +3,8 @@
 //! (`fermyon:spin-sqs@2.0.0`), renews the message's lease while the handler runs,
 //! and deletes the message when the handler says `delete`.
 //!
-//! AWS settings come from the standard variables of the container's (or the
-//! CLI's) environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-//! `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`,
-//! `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ENDPOINT_URL[_SQS]`).
+//! AWS settings come from the host as [`AwsSettings`] (the shim reads them from
+//! the standard `AWS_*` variables of the container's or the CLI's environment).
 
 pub mod aws_error;
 pub mod aws_settings;
@@ -17,72 +15,69 @@ pub mod message;
 pub mod poll;
 pub mod queue;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::trigger::{PreparedTrigger, Shutdown, TriggerPlugin};
+use spin_engine::trigger::{
+    trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerEntry, TriggerPlugin,
+};
 use tokio::sync::Semaphore;
 
-use crate::config::QueueTrigger;
+pub use crate::aws_settings::{AwsSettings, StaticCredentials, WebIdentity};
+use crate::config::SqsTriggerConfig;
 use crate::executor::SqsExecutor;
 
-/// How long in-flight handlers may run after a shutdown request by default.
-pub const DEFAULT_DRAIN: Duration = Duration::from_secs(25);
+/// Settings of the SQS trigger that come from the host, not the manifest.
+#[derive(Clone, Debug, Default)]
+pub struct SqsOptions {
+    /// How the client reaches AWS.
+    pub aws: AwsSettings,
+    /// How long in-flight handlers may run after a shutdown request.
+    pub drain: Drain,
+}
 
 /// The `sqs` trigger plugin.
 pub struct SqsTrigger {
-    drain: Duration,
-    env: BTreeMap<String, String>,
+    options: SqsOptions,
 }
 
 impl SqsTrigger {
-    /// A plugin reading its AWS settings from `env`.
-    pub fn new(env: BTreeMap<String, String>) -> Self {
-        Self { drain: DEFAULT_DRAIN, env }
-    }
-
-    /// The same, with `drain` for in-flight handlers at shutdown.
-    pub fn with_drain(mut self, drain: Duration) -> Self {
-        self.drain = drain;
-        self
+    /// A plugin with the given host options.
+    pub fn new(options: SqsOptions) -> Self {
+        Self { options }
     }
 }
 
 impl TriggerPlugin for SqsTrigger {
     fn trigger_type(&self) -> &'static str {
-        "sqs"
+        SqsTriggerConfig::TYPE
     }
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let mut queues = Vec::new();
-        for t in app.locked().triggers.iter().filter(|t| t.trigger_type == "sqs") {
-            let trigger = QueueTrigger::parse(&t.id, &t.trigger_config)?;
-            let fail = |e: anyhow::Error| anyhow::anyhow!("trigger `{}` (sqs): field `component`: {e}", t.id);
-            let component = app.component(&trigger.component).map_err(fail)?;
-            let executor = SqsExecutor::new(component, app.limits().event_timeout).map_err(fail)?;
-            queues.push((trigger, Arc::new(executor)));
+        for entry in trigger_entries::<SqsTriggerConfig>(app.locked())? {
+            let component = entry.component(app)?.clone();
+            let executor = SqsExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            queues.push((entry, Arc::new(executor)));
         }
         // Handlers running at once, across every queue of the app.
         let limiter = app.limits().event_slots();
-        Ok(Box::new(PreparedSqs { queues, drain: self.drain, limiter, env: self.env.clone() }))
+        Ok(Box::new(PreparedSqs { queues, limiter, options: self.options.clone() }))
     }
 }
 
 /// Validated queues with their bound components, ready to poll.
 struct PreparedSqs {
-    queues: Vec<(QueueTrigger, Arc<SqsExecutor>)>,
-    drain: Duration,
+    queues: Vec<(TriggerEntry<SqsTriggerConfig>, Arc<SqsExecutor>)>,
     limiter: Arc<Semaphore>,
-    env: BTreeMap<String, String>,
+    options: SqsOptions,
 }
 
 impl PreparedTrigger for PreparedSqs {
     fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
         Box::pin(async move {
-            let aws = aws_settings::load(&self.env).await;
+            let aws = aws_settings::load(&self.options.aws).await;
             if aws.region().is_none() {
                 anyhow::bail!(
                     "the sqs trigger needs an AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or a profile's region)"
@@ -95,7 +90,7 @@ impl PreparedTrigger for PreparedSqs {
                 .map(|(trigger, executor)| {
                     let limiter = self.limiter.clone();
                     let queue = Arc::new(queue::Queue { trigger, client: client.clone(), executor, limiter });
-                    tokio::spawn(poll::poll(queue, shutdown.clone(), self.drain))
+                    tokio::spawn(poll::poll(queue, shutdown.clone(), self.options.drain))
                 })
                 .collect();
             // The loops end only on shutdown; one that fails otherwise stops the rest.

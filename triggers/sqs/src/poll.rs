@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use spin_engine::trigger::Shutdown;
+use spin_engine::trigger::{Backoff, Drain, Shutdown};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
@@ -24,29 +24,24 @@ pub const LONG_POLL_WAIT_SECS: i32 = 20;
 /// How long handlers cut off by the drain limit may take to hand their messages back.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The pause after the `failures`-th failed receive in a row: the idle wait (at
-/// least one second) doubled per failure, capped at [`MAX_ERROR_BACKOFF`].
-pub fn error_backoff(idle_wait: Duration, failures: u32) -> Duration {
+/// The pauses between failed receives in a row: the idle wait (at least one
+/// second) doubled per failure, capped at [`MAX_ERROR_BACKOFF`] (or the idle wait
+/// when that is longer).
+pub fn error_backoff(idle_wait: Duration) -> Backoff {
     let base = idle_wait.max(Duration::from_secs(1));
-    let factor = 1u32 << failures.saturating_sub(1).min(16);
-    base.saturating_mul(factor).min(MAX_ERROR_BACKOFF.max(base))
+    Backoff::new(base, MAX_ERROR_BACKOFF.max(base))
 }
 
-/// Polls `queue` until `shutdown`, then waits up to `drain` for the handlers
+/// Polls `queue` until `shutdown`, then waits within `drain` for the handlers
 /// still running; those cut off hand their messages back to the queue.
-pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
-    let trigger = &queue.trigger;
+pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
+    let (id, trigger) = (&queue.trigger.id, &queue.trigger.config);
     let mut timeout = VisibilityTimeout::default();
     let mut in_flight = JoinSet::new();
     // Cancelled when the drain limit is reached: the handlers still running stop.
     let abort = Shutdown::new();
-    let mut failures = 0u32;
-    tracing::info!(
-        "trigger `{}`: polling {} for component `{}`",
-        trigger.trigger_id,
-        trigger.queue_url,
-        trigger.component
-    );
+    let mut backoff = error_backoff(trigger.idle_wait());
+    tracing::info!("trigger `{}`: polling {} for component `{}`", id, trigger.queue_url, trigger.component);
     while !shutdown.is_cancelled() {
         reap(&mut in_flight);
         // No receive while every handler slot is taken: what is not received stays
@@ -72,7 +67,7 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
         };
         let pause = match received {
             Ok(out) if !out.messages().is_empty() => {
-                failures = 0;
+                backoff.reset();
                 let secs = timeout.get(&queue.client, &trigger.queue_url).await;
                 for msg in out.messages.unwrap_or_default() {
                     let queue = queue.clone();
@@ -88,15 +83,14 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
                 continue;
             }
             Ok(_) => {
-                failures = 0;
-                trigger.idle_wait
+                backoff.reset();
+                trigger.idle_wait()
             }
             Err(e) => {
-                failures += 1;
-                let pause = error_backoff(trigger.idle_wait, failures);
+                let (pause, failures) = backoff.next_delay();
                 tracing::error!(
                     "trigger `{}`: receiving from {} failed (attempt {failures}, retrying in {pause:?}): {}",
-                    trigger.trigger_id,
+                    id,
                     trigger.queue_url,
                     describe(&e)
                 );
@@ -109,7 +103,7 @@ pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Duration) {
             _ = tokio::time::sleep(pause) => {}
         }
     }
-    finish(&trigger.trigger_id, in_flight, drain, &abort).await;
+    finish(id, in_flight, drain, &abort).await;
 }
 
 /// Waits for one free handler slot, then takes up to `batch` in all.
@@ -136,21 +130,19 @@ fn reap(in_flight: &mut JoinSet<()>) {
 
 /// Lets running handlers finish within `drain`; then stops the rest through
 /// `abort`, giving them a moment to hand their messages back.
-async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Duration, abort: &Shutdown) {
+async fn finish(trigger_id: &str, mut in_flight: JoinSet<()>, drain: Drain, abort: &Shutdown) {
     if in_flight.is_empty() {
         return;
     }
-    let running = in_flight.len();
-    tracing::info!("trigger `{trigger_id}`: waiting up to {drain:?} for {running} message handler(s)");
-    let all_done = async { while in_flight.join_next().await.is_some() {} };
-    if tokio::time::timeout(drain, all_done).await.is_err() {
+    let (running, limit) = (in_flight.len(), drain.limit());
+    tracing::info!("trigger `{trigger_id}`: waiting up to {limit:?} for {running} message handler(s)");
+    if !drain.join_all(&mut in_flight).await {
         tracing::warn!(
-            "trigger `{trigger_id}`: {} handler(s) still running after {drain:?} are stopped; their messages go back to the queue",
+            "trigger `{trigger_id}`: {} handler(s) still running after {limit:?} are stopped; their messages go back to the queue",
             in_flight.len()
         );
         abort.cancel();
-        let released = async { while in_flight.join_next().await.is_some() {} };
-        if tokio::time::timeout(RELEASE_TIMEOUT, released).await.is_err() {
+        if !Drain::new(RELEASE_TIMEOUT).join_all(&mut in_flight).await {
             in_flight.shutdown().await;
         }
     }
@@ -164,20 +156,22 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 mod tests {
     use super::*;
 
+    fn pauses(idle_wait: Duration, n: usize) -> Vec<Duration> {
+        let mut backoff = error_backoff(idle_wait);
+        (0..n).map(|_| backoff.next_delay().0).collect()
+    }
+
     #[test]
     fn backoff_doubles_from_idle_wait_and_caps() {
-        let two = Duration::from_secs(2);
-        assert_eq!(error_backoff(two, 1), two);
-        assert_eq!(error_backoff(two, 2), Duration::from_secs(4));
-        assert_eq!(error_backoff(two, 4), Duration::from_secs(16));
-        assert_eq!(error_backoff(two, 5), MAX_ERROR_BACKOFF);
-        assert_eq!(error_backoff(two, 500), MAX_ERROR_BACKOFF);
+        let secs = |s: &[u64]| s.iter().map(|&s| Duration::from_secs(s)).collect::<Vec<_>>();
+        assert_eq!(pauses(Duration::from_secs(2), 6), secs(&[2, 4, 8, 16, 30, 30]));
+        assert_eq!(*pauses(Duration::from_secs(2), 500).last().unwrap(), MAX_ERROR_BACKOFF);
     }
 
     #[test]
     fn backoff_never_spins_and_respects_a_long_idle_wait() {
-        assert_eq!(error_backoff(Duration::ZERO, 1), Duration::from_secs(1));
+        assert_eq!(pauses(Duration::ZERO, 1), [Duration::from_secs(1)]);
         let long = Duration::from_secs(120);
-        assert_eq!(error_backoff(long, 3), long);
+        assert_eq!(pauses(long, 3), [long; 3]);
     }
 }

@@ -6,19 +6,21 @@ use std::sync::Arc;
 
 use aws_sdk_sqs::types::Message as SqsMessage;
 use aws_sdk_sqs::Client;
-use spin_engine::trigger::{is_deadline, Shutdown};
+use spin_engine::trigger::{is_deadline, one_line, Shutdown};
 use tokio::sync::Semaphore;
 
 use crate::aws_error::describe;
-use crate::config::QueueTrigger;
+use spin_engine::trigger::TriggerEntry;
+
+use crate::config::SqsTriggerConfig;
 use crate::executor::{MessageAction, SqsExecutor};
 use crate::lease::Lease;
 use crate::message::{display_id, to_guest};
 
 /// A queue, the client that reaches it, and the component that handles it.
 pub struct Queue {
-    /// The trigger's validated settings.
-    pub trigger: QueueTrigger,
+    /// The trigger's id and validated settings.
+    pub trigger: TriggerEntry<SqsTriggerConfig>,
     /// The SQS client (shared by all queues).
     pub client: Client,
     /// The handling component.
@@ -35,7 +37,7 @@ impl Queue {
     /// (shutdown) hands it back at once.
     pub async fn process(&self, msg: SqsMessage, timeout_secs: u32, abort: &Shutdown) {
         let id = display_id(&msg);
-        let url = &self.trigger.queue_url;
+        let url = &self.trigger.config.queue_url;
         let lease = Lease::hold(&self.client, url, msg.receipt_handle(), id, timeout_secs);
         let guest_msg = to_guest(&msg);
         let outcome = tokio::select! {
@@ -46,7 +48,7 @@ impl Queue {
             lease.finish();
         }
         let Some(outcome) = outcome else {
-            tracing::warn!("trigger `{}`: message {id}: its handler was stopped at shutdown", self.trigger.trigger_id);
+            tracing::warn!("trigger `{}`: message {id}: its handler was stopped at shutdown", self.trigger.id);
             self.release(&msg).await;
             return;
         };
@@ -57,9 +59,9 @@ impl Queue {
                 // One line at error level; the wasm backtrace, if any, at debug.
                 tracing::error!(
                     "trigger `{}`: component `{}` failed on message {id}; it stays on the queue: {}",
-                    self.trigger.trigger_id,
+                    self.trigger.id,
                     self.executor.component_id(),
-                    e.root_cause()
+                    one_line(&e)
                 );
                 tracing::debug!("message {id}: {e:?}");
                 if is_deadline(&e) {
@@ -78,7 +80,7 @@ impl Queue {
         let released = self
             .client
             .change_message_visibility()
-            .queue_url(&self.trigger.queue_url)
+            .queue_url(&self.trigger.config.queue_url)
             .receipt_handle(receipt)
             .visibility_timeout(0)
             .send()
@@ -101,7 +103,7 @@ impl Queue {
             return;
         };
         let deleted =
-            self.client.delete_message().queue_url(&self.trigger.queue_url).receipt_handle(receipt).send().await;
+            self.client.delete_message().queue_url(&self.trigger.config.queue_url).receipt_handle(receipt).send().await;
         match deleted {
             Ok(_) => tracing::debug!("message {id}: deleted"),
             Err(e) => tracing::error!("message {id}: delete failed, it will be delivered again: {}", describe(&e)),

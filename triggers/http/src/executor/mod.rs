@@ -9,6 +9,7 @@ use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::{pick_export, BindError, Export};
 
 use crate::body::Body;
 
@@ -23,30 +24,18 @@ pub enum Executor {
     SpinInbound(SpinInboundExecutor),
 }
 
-const WASI_HTTP_02: &str = "wasi:http/incoming-handler@0.2.";
-const WASI_HTTP_RC: &str = "wasi:http/incoming-handler@0.2.0-rc-";
-const SPIN_INBOUND: &str = "fermyon:spin/inbound-http";
+/// `wasi:http/incoming-handler@0.2.x` (pre-releases are refused by name).
+pub const WASI_HTTP: Export = Export::Release("wasi:http/incoming-handler@0.2");
+/// `fermyon:spin/inbound-http`, the Spin 1 ABI.
+pub const SPIN_INBOUND: Export = Export::Interface("fermyon:spin/inbound-http");
 
 impl Executor {
-    /// Inspects the component's exports and binds the matching executor; errors
-    /// (naming the component) when it exports none or several handlers.
-    pub fn for_component(component: &Arc<PreparedComponent>) -> anyhow::Result<Self> {
-        let exports = component.export_names();
-        let wasi = exports.iter().find(|e| e.starts_with(WASI_HTTP_02) && !e.starts_with(WASI_HTTP_RC));
-        let rc = exports.iter().find(|e| e.starts_with(WASI_HTTP_RC));
-        let spin = exports.iter().find(|e| e.as_str() == SPIN_INBOUND);
-        let id = component.id();
-        match (wasi, spin, rc) {
-            (Some(_), None, None) => Ok(Self::WasiHttp(WasiHttpExecutor::new(component.clone())?)),
-            (None, Some(_), None) => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
-            (None, None, Some(rc)) => anyhow::bail!(
-                "component `{id}` exports `{rc}`, a pre-release wasi-http this runtime does not serve; rebuild it with a current SDK"
-            ),
-            (None, None, None) => anyhow::bail!(
-                "component `{id}`: Expected component to export one of `{WASI_HTTP_02}x`, `{SPIN_INBOUND}`, but it exports {}",
-                component.describe_exports()
-            ),
-            _ => anyhow::bail!("component `{id}` exports multiple different handlers ({})", exports.join(", ")),
+    /// Binds the executor of the one handler export the component has; errors
+    /// (naming the component and its exports) when it has none or several.
+    pub fn for_component(component: &Arc<PreparedComponent>) -> Result<Self, BindError> {
+        match pick_export(component, &[WASI_HTTP, SPIN_INBOUND])? {
+            0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component.clone())?)),
+            _ => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
         }
     }
 

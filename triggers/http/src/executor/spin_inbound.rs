@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::{bind_export, BindError};
 
 use crate::body::{full, status_only, Body};
-use crate::executor::within;
+use crate::executor::{within, SPIN_INBOUND};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -30,10 +30,10 @@ pub struct SpinInboundExecutor {
 
 impl SpinInboundExecutor {
     /// Binds the component's `inbound-http` export.
-    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
-        let pre = bindings::InboundHttpComponentPre::new(component.instance_pre().clone())
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("component `{}`: binding fermyon:spin/inbound-http", component.id()))?;
+    pub fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
+        let pre = bind_export(&component, SPIN_INBOUND, |c| {
+            bindings::InboundHttpComponentPre::new(c.instance_pre().clone())
+        })?;
         Ok(Self { component, pre })
     }
 

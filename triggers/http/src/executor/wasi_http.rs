@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -11,13 +10,14 @@ use wasmtime_wasi_http::WasiHttpView as _;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::trigger::{bind_export, BindError};
 
 use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::body::{Body, BoxError, CancelOnDrop};
-use crate::executor::{within, AbortOnDrop};
+use crate::executor::{within, AbortOnDrop, WASI_HTTP};
 
 /// Executor for wasi-http components.
 pub struct WasiHttpExecutor {
@@ -29,10 +29,8 @@ pub struct WasiHttpExecutor {
 
 impl WasiHttpExecutor {
     /// Binds the component's `incoming-handler` export.
-    pub fn new(component: Arc<PreparedComponent>) -> anyhow::Result<Self> {
-        let proxy = ProxyPre::new(component.instance_pre().clone())
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("component `{}`: binding wasi:http/incoming-handler", component.id()))?;
+    pub fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
+        let proxy = bind_export(&component, WASI_HTTP, |c| ProxyPre::new(c.instance_pre().clone()))?;
         let id = component.id().into();
         Ok(Self { component, id, proxy })
     }

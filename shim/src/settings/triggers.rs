@@ -1,0 +1,143 @@
+//! The host-side settings of the trigger plugins, read once from the container's
+//! (or the CLI's) environment: the HTTP listener's limits and drain
+//! (`SPIN_HTTP_*`), the SQS client's AWS settings (`AWS_*`), and a command's
+//! arguments. The trigger crates take these values and never read the environment.
+
+use std::collections::BTreeMap;
+
+#[cfg(feature = "sqs")]
+use super::env::env_value;
+#[cfg(feature = "http")]
+use super::env::{env_count, env_duration};
+
+/// What the trigger plugins of this build need from the host.
+#[derive(Clone, Debug, Default)]
+pub struct TriggerSettings {
+    /// The HTTP listener's address, limits and drain.
+    #[cfg(feature = "http")]
+    pub http: spin_trigger_http::HttpOptions,
+    /// How the SQS client reaches AWS.
+    #[cfg(feature = "sqs")]
+    pub sqs: spin_trigger_sqs::SqsOptions,
+    /// Arguments passed to a command component after its id (argv[1..]).
+    pub guest_args: Vec<String>,
+}
+
+impl TriggerSettings {
+    /// The settings for an HTTP listener on `http_listen` and a command run with
+    /// `guest_args`, the rest from their documented variables in `env`; a
+    /// malformed value is an error naming its variable.
+    #[cfg_attr(not(any(feature = "http", feature = "sqs")), allow(unused_variables))]
+    pub fn from_env(
+        http_listen: String,
+        guest_args: Vec<String>,
+        env: &BTreeMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            #[cfg(feature = "http")]
+            http: http_options(http_listen, env)?,
+            #[cfg(feature = "sqs")]
+            sqs: spin_trigger_sqs::SqsOptions { aws: aws_settings(env), ..Default::default() },
+            guest_args,
+        })
+    }
+}
+
+/// `SPIN_HTTP_HEADER_READ_TIMEOUT`, `SPIN_HTTP_MAX_CONNECTIONS` and
+/// `SPIN_HTTP_SHUTDOWN_TIMEOUT` over the HTTP defaults.
+#[cfg(feature = "http")]
+fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<spin_trigger_http::HttpOptions> {
+    use spin_engine::trigger::Drain;
+    use spin_trigger_http::{ConnectionLimits, HttpOptions};
+    let defaults = HttpOptions::default();
+    let connections = ConnectionLimits {
+        header_read_timeout: env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")?
+            .unwrap_or(defaults.connections.header_read_timeout),
+        max_connections: env_count(env, "SPIN_HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.connections.max_connections),
+    };
+    let drain = env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?.map_or(defaults.drain, Drain::new);
+    Ok(HttpOptions { listen, drain, connections })
+}
+
+/// The standard `AWS_*` variables: region, profile, static credentials or a web
+/// identity (IRSA), endpoint.
+#[cfg(feature = "sqs")]
+fn aws_settings(env: &BTreeMap<String, String>) -> spin_trigger_sqs::AwsSettings {
+    use spin_trigger_sqs::{AwsSettings, StaticCredentials, WebIdentity};
+    let get = |name: &str| env_value(env, name).map(str::to_string);
+    let credentials = match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Some(StaticCredentials { access_key_id, secret_access_key, session_token: get("AWS_SESSION_TOKEN") })
+        }
+        _ => None,
+    };
+    let web_identity = match (get("AWS_ROLE_ARN"), get("AWS_WEB_IDENTITY_TOKEN_FILE")) {
+        (Some(role_arn), Some(token_file)) => {
+            Some(WebIdentity { role_arn, token_file, session_name: get("AWS_ROLE_SESSION_NAME") })
+        }
+        _ => None,
+    };
+    AwsSettings {
+        region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+        profile: get("AWS_PROFILE"),
+        credentials,
+        web_identity,
+        endpoint_url: get("AWS_ENDPOINT_URL_SQS").or_else(|| get("AWS_ENDPOINT_URL")),
+    }
+}
+
+#[cfg(all(test, feature = "http", feature = "sqs"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn an_empty_environment_gives_the_defaults() {
+        let s = TriggerSettings::from_env("0.0.0.0:80".into(), vec!["a".into()], &env(&[])).unwrap();
+        assert_eq!((s.http.listen.as_str(), s.guest_args.as_slice()), ("0.0.0.0:80", ["a".to_string()].as_slice()));
+        assert_eq!(s.http.drain, spin_engine::trigger::Drain::default());
+        assert_eq!(s.http.connections.max_connections, 1024);
+        assert_eq!(s.sqs.aws, spin_trigger_sqs::AwsSettings::default());
+    }
+
+    #[test]
+    fn http_variables_are_read_and_malformed_ones_named() {
+        let vars = env(&[
+            ("SPIN_HTTP_HEADER_READ_TIMEOUT", "3s"),
+            ("SPIN_HTTP_MAX_CONNECTIONS", "7"),
+            ("SPIN_HTTP_SHUTDOWN_TIMEOUT", "1m"),
+        ]);
+        let http = TriggerSettings::from_env("h:1".into(), vec![], &vars).unwrap().http;
+        assert_eq!(http.connections.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(http.connections.max_connections, 7);
+        assert_eq!(http.drain.limit(), Duration::from_secs(60));
+        let e = TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP_MAX_CONNECTIONS", "many")]));
+        assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn aws_variables_fall_back_and_credentials_win_over_a_web_identity() {
+        let aws = aws_settings(&env(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://moto:5000"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ROLE_ARN", "arn"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+            ("AWS_PROFILE", " "),
+        ]));
+        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(aws.endpoint_url.as_deref(), Some("http://moto:5000"));
+        assert_eq!(aws.credentials.as_ref().map(|c| c.access_key_id.as_str()), Some("id"));
+        assert!(!format!("{aws:?}").contains("secret"), "{aws:?}");
+        assert_eq!(aws.profile, None);
+        let only_role = aws_settings(&env(&[("AWS_ROLE_ARN", "arn"), ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t")]));
+        assert_eq!(only_role.web_identity.map(|w| w.token_file), Some("/t".to_string()));
+        assert!(only_role.credentials.is_none());
+    }
+}
