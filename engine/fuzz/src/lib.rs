@@ -60,7 +60,7 @@ pub fn guest_url(data: &[u8]) {
     let (host, rest) = data.split_at(split);
     let Some(path_and_query) = text(rest.get(1..).unwrap_or_default()) else { return };
     let Ok(pq) = path_and_query.parse::<http::uri::PathAndQuery>() else { return };
-    if let Some((url, uri)) = spin_trigger_http::headers::guest_url(None, Some(host), &pq) {
+    if let Some((url, uri)) = spin_trigger_http::guest_url(None, Some(host), &pq) {
         assert_eq!(uri.path(), pq.path(), "{url}");
         assert!(url.starts_with("http://"), "{url}");
         assert_eq!(url.parse::<http::Uri>().ok().as_ref(), Some(&uri));
@@ -70,7 +70,7 @@ pub fn guest_url(data: &[u8]) {
 /// Lines: routes, then the last line is a request path. `find` returns a route
 /// that matches, and none of the matching routes ranks better.
 pub fn router(data: &[u8]) {
-    use spin_trigger_http::routes::{Route, Router};
+    use spin_trigger_http::{Route, Router};
     let Some(t) = text(data) else { return };
     let mut lines: Vec<&str> = t.lines().collect();
     let Some(path) = lines.pop() else { return };
@@ -126,13 +126,13 @@ pub fn runtime_config(data: &[u8]) {
 pub fn trigger_configs(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     use spin_engine::trigger::TriggerEntry;
-    let _ = TriggerEntry::<spin_trigger_http::config::HttpTriggerConfig>::parse("t", &value);
-    if let Ok(c) = TriggerEntry::<spin_trigger_cron::config::CronTriggerConfig>::parse("t", &value) {
+    let _ = TriggerEntry::<spin_trigger_http::HttpTriggerConfig>::parse("t", &value);
+    if let Ok(c) = TriggerEntry::<spin_trigger_cron::CronTriggerConfig>::parse("t", &value) {
         let _ = c.config.schedule();
     }
-    let _ = TriggerEntry::<spin_trigger_command::config::CommandTriggerConfig>::parse("t", &value);
-    let _ = TriggerEntry::<spin_trigger_mqtt::config::RawTriggerConfig>::parse("t", &value);
-    let _ = serde_json::from_value::<spin_trigger_mqtt::config::RawAppConfig>(value);
+    let _ = TriggerEntry::<spin_trigger_command::CommandTriggerConfig>::parse("t", &value);
+    let _ = TriggerEntry::<spin_trigger_mqtt::RawTriggerConfig>::parse("t", &value);
+    let _ = serde_json::from_value::<spin_trigger_mqtt::RawAppConfig>(value);
 }
 
 /// Export sniffing and classification of bytes that claim to be wasm.

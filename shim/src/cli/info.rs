@@ -8,7 +8,7 @@ use crate::triggers::compiled_types;
 
 /// Arguments of `info`.
 #[derive(Args, Debug)]
-pub struct InfoArgs {
+pub(crate) struct InfoArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -16,7 +16,7 @@ pub struct InfoArgs {
 
 impl InfoArgs {
     /// Prints the build description.
-    pub fn run(self) -> anyhow::Result<i32> {
+    pub(crate) fn run(self) -> anyhow::Result<i32> {
         let triggers = compiled_types();
         // Names the precompiled-artifact cache this build reads and writes: equal
         // keys mean artifacts compiled by one build (any variant) load in the other.

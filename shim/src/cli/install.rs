@@ -8,7 +8,7 @@ use crate::install::{install, manifests, Flavor, InstallOptions, Variant};
 
 /// Arguments of `install`.
 #[derive(Args, Debug)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     /// Variants to install: `full` and/or slim ones (`http`, `redis`, `sqs`, `command`, `cron`, `mqtt`).
     #[arg(long, value_delimiter = ',', default_value = "full")]
     variants: Vec<Variant>,
@@ -40,7 +40,7 @@ pub struct InstallArgs {
 
 impl InstallArgs {
     /// Installs and reports what changed.
-    pub fn run(self) -> anyhow::Result<i32> {
+    pub(crate) fn run(self) -> anyhow::Result<i32> {
         let source_dir = match self.from {
             Some(d) => d,
             None => std::env::current_exe()?.parent().map(PathBuf::from).unwrap_or_default(),

@@ -9,7 +9,7 @@ use crate::package::{package, PackageOptions};
 
 /// Arguments of `package`.
 #[derive(Args, Debug)]
-pub struct PackageArgs {
+pub(crate) struct PackageArgs {
     /// The app: a spin.toml, or a directory holding one.
     #[arg(short = 'f', long = "from", default_value = ".")]
     app: PathBuf,
@@ -29,7 +29,7 @@ pub struct PackageArgs {
 
 impl PackageArgs {
     /// Writes the image and prints its manifest digest.
-    pub fn run(self) -> anyhow::Result<i32> {
+    pub(crate) fn run(self) -> anyhow::Result<i32> {
         let digest = package(
             &PackageOptions {
                 app: self.app,

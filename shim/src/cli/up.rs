@@ -14,7 +14,7 @@ use crate::settings::{vars, MemoryBounds, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
-pub struct UpArgs {
+pub(crate) struct UpArgs {
     /// The app: a spin.toml, a directory holding one, a locked app JSON, or a bare .wasm
     /// (served on route /..., or run as a command when it exports only wasi:cli/run).
     #[arg(short = 'f', long = "from", default_value = ".")]
@@ -54,7 +54,7 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 
 impl UpArgs {
     /// Loads and runs the app until it ends or a signal arrives.
-    pub fn run(self) -> anyhow::Result<i32> {
+    pub(crate) fn run(self) -> anyhow::Result<i32> {
         let loaded = load(&AppSource::detect(&self.from))?;
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
         let cache = if self.no_cache {

@@ -4,11 +4,11 @@ use spin_engine::trigger::one_line;
 
 /// The exit status reported when the app is stopped by SIGTERM while the guest runs:
 /// 128 + 15, what a native container process killed by SIGTERM reports.
-pub const TERMINATED: i32 = 128 + 15;
+pub(crate) const TERMINATED: i32 = 128 + 15;
 
 /// What one run of the guest ended with, as the process exit status or an error.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The run finished (returned, or the guest called `exit`) with this status.
     Exited(i32),
     /// The guest trapped or the host failed; the message is one line.
@@ -17,7 +17,7 @@ pub enum Outcome {
 
 /// Maps the result of `call_run`: `Ok(Ok(()))` is 0, `Ok(Err(()))` is 1, the guest's
 /// own `exit(n)` (wasmtime-wasi's `I32Exit`) is `n`, anything else (a trap) fails.
-pub fn outcome(result: wasmtime::Result<Result<(), ()>>) -> Outcome {
+pub(crate) fn outcome(result: wasmtime::Result<Result<(), ()>>) -> Outcome {
     match result {
         Ok(Ok(())) => Outcome::Exited(0),
         Ok(Err(())) => Outcome::Exited(1),

@@ -1,9 +1,12 @@
 //! Spin command trigger: runs a component's `wasi:cli/run` export once, with the
 //! guest arguments as argv, and makes its result the process exit status.
 
-pub mod config;
-pub mod exit_status;
-pub mod runner;
+mod config;
+mod exit_status;
+mod runner;
+
+// The parsers, for the fuzz targets (engine/fuzz).
+pub use config::CommandTriggerConfig;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -12,7 +15,6 @@ use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{trigger_entries, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
 
-use crate::config::CommandTriggerConfig;
 use crate::exit_status::{Outcome, TERMINATED};
 use crate::runner::CommandRunner;
 

@@ -12,10 +12,10 @@ use spin_engine::trigger::{bind_export, BindError, Export};
 use crate::exit_status::{outcome, Outcome};
 
 /// The export a command component must have (any 0.2.x patch).
-pub const RUN_EXPORT: Export = Export::Release("wasi:cli/run@0.2");
+pub(crate) const RUN_EXPORT: Export = Export::Release("wasi:cli/run@0.2");
 
 /// A component bound to its `wasi:cli/run` export, with its argv.
-pub struct CommandRunner {
+pub(crate) struct CommandRunner {
     component: Arc<PreparedComponent>,
     pre: CommandPre<HostState>,
     argv: Vec<String>,
@@ -24,24 +24,24 @@ pub struct CommandRunner {
 impl CommandRunner {
     /// Binds the component's `wasi:cli/run` export; fails (naming the component and
     /// what it does export) when it is not a command component.
-    pub fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> Result<Self, BindError> {
         let pre = bind_export(&component, RUN_EXPORT, |c| CommandPre::new(c.instance_pre().clone()))?;
         let argv = std::iter::once(component.id().to_string()).chain(guest_args.iter().cloned()).collect();
         Ok(Self { component, pre, argv })
     }
 
     /// The component id.
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         self.component.id()
     }
 
     /// The guest's argv: the component id, then the guest arguments.
-    pub fn argv(&self) -> &[String] {
+    pub(crate) fn argv(&self) -> &[String] {
         &self.argv
     }
 
     /// Instantiates the component in a fresh store and calls `run` once.
-    pub async fn run(&self) -> Outcome {
+    pub(crate) async fn run(&self) -> Outcome {
         let mut store = match self.component.new_store(&self.argv, None) {
             Ok(store) => store,
             Err(e) => return Outcome::Failed(format!("{e:#}")),

@@ -27,7 +27,7 @@ impl TriggerConfig for CronTriggerConfig {
 
 /// Why a `cron_expression` cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum ScheduleError {
+pub(crate) enum ScheduleError {
     /// It does not parse.
     #[error(
         "invalid expression {expression:?}: {reason} (expected `sec min hour day-of-month month day-of-week [year]`)"

@@ -19,10 +19,10 @@ mod bindings {
 use bindings::fermyon::spin_cron::cron_types::{Error as GuestError, Metadata};
 
 /// The export every cron component must have.
-pub const EXPORT: Export = Export::Func { name: "handle-cron-event", world: "fermyon:spin-cron@2.0.0" };
+pub(crate) const EXPORT: Export = Export::Func { name: "handle-cron-event", world: "fermyon:spin-cron@2.0.0" };
 
 /// A component bound to its `handle-cron-event` export.
-pub struct CronExecutor {
+pub(crate) struct CronExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinCronPre<HostState>,
     timeout: Option<Duration>,
@@ -31,19 +31,19 @@ pub struct CronExecutor {
 impl CronExecutor {
     /// Binds the export, each call bounded by `timeout`; fails (naming the
     /// component) when it is missing or has another signature.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
         let pre = bind_export(&component, EXPORT, |c| bindings::SpinCronPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         self.component.id()
     }
 
     /// Calls the guest once for the tick at `timestamp` (Unix seconds), within the
     /// event deadline. A guest error, a trap or the deadline is returned as one line.
-    pub async fn call(&self, timestamp: u64) -> Result<(), String> {
+    pub(crate) async fn call(&self, timestamp: u64) -> Result<(), String> {
         let result = run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
             let guest = self.pre.instantiate_async(&mut store).await?;

@@ -1,9 +1,12 @@
 //! Spin cron trigger: calls a component's `handle-cron-event` export
 //! (`fermyon:spin-cron@2.0.0`) on a seconds-first cron schedule, in UTC.
 
-pub mod config;
-pub mod executor;
-pub mod schedule;
+mod config;
+mod executor;
+mod schedule;
+
+// The parsers, for the fuzz targets (engine/fuzz).
+pub use config::CronTriggerConfig;
 
 use std::sync::Arc;
 
@@ -14,7 +17,6 @@ use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, Tr
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::config::CronTriggerConfig;
 use crate::executor::CronExecutor;
 use crate::schedule::{next_tick, wait_until};
 

@@ -7,7 +7,7 @@ use cron::Schedule;
 
 /// The first tick strictly after both `last` (the previous tick, if any) and `now`,
 /// so a tick is never fired twice; `None` when the schedule has no more ticks.
-pub fn next_tick(schedule: &Schedule, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn next_tick(schedule: &Schedule, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let from = match last {
         Some(last) if last > now => last,
         _ => now,
@@ -16,7 +16,7 @@ pub fn next_tick(schedule: &Schedule, last: Option<DateTime<Utc>>, now: DateTime
 }
 
 /// How long to wait from `now` until `tick` (zero when it is already due).
-pub fn wait_until(tick: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+pub(crate) fn wait_until(tick: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
     (tick - now).to_std().unwrap_or(Duration::ZERO)
 }
 

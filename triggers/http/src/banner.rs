@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use crate::routes::Route;
 
 /// One printable route: component id, route, optional description.
-pub struct RouteLine<'a> {
+pub(crate) struct RouteLine<'a> {
     /// Component id (or trigger id for static responses).
     pub id: &'a str,
     /// The parsed route.
@@ -17,7 +17,7 @@ pub struct RouteLine<'a> {
 }
 
 /// Renders Spin's start-up banner for `addr`.
-pub fn render(addr: SocketAddr, routes: &[RouteLine<'_>]) -> String {
+pub(crate) fn render(addr: SocketAddr, routes: &[RouteLine<'_>]) -> String {
     let base = format!("http://{addr}");
     let mut out = format!("\nServing {base}\nAvailable Routes:\n");
     for line in routes {

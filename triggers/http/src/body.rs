@@ -4,23 +4,23 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 
 /// Errors a streamed body can end with.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A boxed, streamable response body.
-pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+pub(crate) type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
 
 /// A body holding `bytes`.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 /// An empty body.
-pub fn empty() -> Body {
+pub(crate) fn empty() -> Body {
     full(Bytes::new())
 }
 
 /// A bodiless response with `status`.
-pub fn status_only(status: http::StatusCode) -> http::Response<Body> {
+pub(crate) fn status_only(status: http::StatusCode) -> http::Response<Body> {
     let mut r = http::Response::new(empty());
     *r.status_mut() = status;
     r
@@ -28,14 +28,14 @@ pub fn status_only(status: http::StatusCode) -> http::Response<Body> {
 
 /// A response body that cancels the guest task still writing it when the
 /// client goes away first (the body is dropped before its end).
-pub struct CancelOnDrop {
+pub(crate) struct CancelOnDrop {
     inner: Body,
     guest: Option<tokio::task::AbortHandle>,
 }
 
 impl CancelOnDrop {
     /// Wraps `inner`, written by the task behind `guest`.
-    pub fn wrap(inner: Body, guest: tokio::task::AbortHandle) -> Body {
+    pub(crate) fn wrap(inner: Body, guest: tokio::task::AbortHandle) -> Body {
         Self { inner, guest: Some(guest) }.boxed_unsync()
     }
 }

@@ -21,7 +21,7 @@ const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
 /// `spin-path-match-<name>` name of each `:name` segment (`None` where a value or
 /// name is not valid in a header, which is then left out, as Spin does).
 #[derive(Clone, Debug)]
-pub struct RouteHeaders {
+pub(crate) struct RouteHeaders {
     matched_route: Option<HeaderValue>,
     raw_component_route: Option<HeaderValue>,
     component_route: Option<HeaderValue>,
@@ -30,7 +30,7 @@ pub struct RouteHeaders {
 
 impl RouteHeaders {
     /// The headers of `route`.
-    pub fn new(route: &Route) -> Self {
+    pub(crate) fn new(route: &Route) -> Self {
         let value = |v: &str| HeaderValue::from_str(v).ok();
         let param = |name: &str| {
             HeaderName::try_from(format!("spin-path-match-{}", name.to_ascii_lowercase().replace('_', "-"))).ok()
@@ -71,7 +71,7 @@ pub fn guest_url(
 /// Sets Spin's routing headers on `headers`, each with exactly one value: any
 /// `spin-*` header the client sent is removed first, so a client can neither
 /// spoof nor add to them (and drops hop-by-hop `connection`).
-pub fn add_spin_headers(
+pub(crate) fn add_spin_headers(
     headers: &mut HeaderMap,
     full_url: String,
     route: &RouteHeaders,

@@ -1,15 +1,20 @@
 //! Spin's HTTP trigger as a plugin of the engine: a hyper server with Spin's
 //! routing, `spin-*` headers, well-known endpoints and guest executors.
 
-pub mod banner;
-pub mod body;
-pub mod config;
-pub mod executor;
-pub mod headers;
+mod banner;
+mod body;
+mod config;
+mod executor;
+mod headers;
 mod listen;
-pub mod routes;
-pub mod server;
-pub mod well_known;
+mod routes;
+mod server;
+mod well_known;
+
+// The parsers, for the fuzz targets (engine/fuzz).
+pub use config::HttpTriggerConfig;
+pub use headers::guest_url;
+pub use routes::{Route, Router};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +24,8 @@ use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
 
 use crate::banner::RouteLine;
-use crate::config::{HttpTriggerConfig, Target};
+use crate::config::Target;
 use crate::headers::RouteHeaders;
-use crate::routes::{Route, Router};
 use crate::server::{Handler, RouteTarget, Server};
 
 pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};

@@ -115,7 +115,7 @@ pub struct Router<T> {
 }
 
 /// A route shadowed by a later duplicate: `(shadowed, winner, shadowed route as written)`.
-pub type Duplicate<T> = (T, T, String);
+pub(crate) type Duplicate<T> = (T, T, String);
 
 impl<T: Clone> Router<T> {
     /// Builds a router; for duplicate routes the last entry wins and the shadowed

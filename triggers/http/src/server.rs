@@ -27,7 +27,7 @@ use crate::well_known;
 use crate::ConnectionLimits;
 
 /// What a route dispatches to.
-pub enum Handler {
+pub(crate) enum Handler {
     /// A component, through its executor.
     Component(Executor),
     /// A fixed response.
@@ -36,7 +36,7 @@ pub enum Handler {
 
 impl Handler {
     /// Builds the handler of a trigger entry; errors name the trigger.
-    pub fn new(entry: &TriggerEntry<HttpTriggerConfig>, app: &PreparedApp) -> Result<Self, TriggerConfigError> {
+    pub(crate) fn new(entry: &TriggerEntry<HttpTriggerConfig>, app: &PreparedApp) -> Result<Self, TriggerConfigError> {
         Ok(match entry.config.target() {
             Target::Component(_) => {
                 Handler::Component(Executor::for_component(entry.component(app)?).map_err(|e| entry.error(e))?)
@@ -48,7 +48,7 @@ impl Handler {
 
 /// Where a route leads: its handler and its headers, built once at start.
 #[derive(Clone, Debug)]
-pub struct RouteTarget {
+pub(crate) struct RouteTarget {
     /// Index in [`Server::handlers`].
     pub handler: usize,
     /// The route's `spin-*` header names and values.
@@ -56,7 +56,7 @@ pub struct RouteTarget {
 }
 
 /// Routing table, handlers and limits shared by every connection.
-pub struct Server {
+pub(crate) struct Server {
     /// Route table.
     pub router: Router<RouteTarget>,
     /// One handler per trigger entry.
@@ -75,12 +75,12 @@ pub struct Server {
 }
 
 /// How long a request waits for a free instance slot before it is refused.
-pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 impl Server {
     /// Accepts connections until `shutdown`, then lets in-flight requests finish
     /// within `drain` before returning.
-    pub async fn serve(
+    pub(crate) async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
         shutdown: Shutdown,

@@ -6,10 +6,10 @@ use http::{Response, StatusCode};
 use spin_engine::locked::LockedApp;
 
 /// The reserved path prefix.
-pub const PREFIX: &str = "/.well-known/spin/";
+pub(crate) const PREFIX: &str = "/.well-known/spin/";
 
 /// The pre-rendered `info` body, computed once at start-up.
-pub fn info_body(app: &LockedApp) -> Bytes {
+pub(crate) fn info_body(app: &LockedApp) -> Bytes {
     let mut info = serde_json::Map::new();
     info.insert("name".into(), app.name().unwrap_or_default().into());
     if let Some(v) = app.version() {
@@ -22,7 +22,7 @@ pub fn info_body(app: &LockedApp) -> Bytes {
 }
 
 /// Answers a request under [`PREFIX`].
-pub fn respond(path: &str, info: &Bytes) -> Response<Bytes> {
+pub(crate) fn respond(path: &str, info: &Bytes) -> Response<Bytes> {
     let (status, ctype, body) = match path.strip_prefix(PREFIX) {
         Some("health") => (StatusCode::OK, "text/plain", Bytes::from_static(b"OK")),
         Some("info") => (StatusCode::OK, "application/json", info.clone()),

@@ -79,7 +79,7 @@ fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 
 /// Why a broker address cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum AddressError {
+pub(crate) enum AddressError {
     /// None is set (or it renders to nothing).
     #[error("missing: set `address = \"mqtt://host:1883\"` in [application.trigger.mqtt]")]
     Missing,
@@ -123,9 +123,10 @@ pub struct BrokerConfig {
     pub keep_alive: Duration,
 }
 
-/// Subscription quality of service.
+/// Subscription quality of service (named as MQTT names the levels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Qos {
+#[allow(clippy::enum_variant_names)]
+pub(crate) enum Qos {
     /// `"0"`: at most once.
     AtMostOnce,
     /// `"1"`: at least once.
@@ -136,7 +137,7 @@ pub enum Qos {
 
 /// One trigger ready to subscribe: rendered and validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     /// Trigger id (for logs).
     pub trigger_id: String,
     /// Component id.
@@ -148,9 +149,9 @@ pub struct Subscription {
 }
 
 /// The default MQTT port.
-pub const DEFAULT_PORT: u16 = 1883;
+pub(crate) const DEFAULT_PORT: u16 = 1883;
 /// Keep-alive used when `keep_alive_interval` is not set.
-pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 impl RawAppConfig {
     /// Renders the templates with `render` and validates the result; errors are
@@ -208,7 +209,7 @@ fn parse_address(address: &str) -> Result<(String, u16, Option<String>), Address
 }
 
 /// Renders an entry's topic and validates its QoS.
-pub fn subscription(
+pub(crate) fn subscription(
     entry: &TriggerEntry<RawTriggerConfig>,
     render: impl Fn(&str) -> anyhow::Result<String>,
 ) -> Result<Subscription, TriggerConfigError> {

@@ -20,10 +20,10 @@ mod bindings {
 use bindings::spin::mqtt_trigger::spin_mqtt_types::{Error, Metadata};
 
 /// The handler export.
-pub const EXPORT: Export = Export::Func { name: "handle-message", world: "spin:mqtt-trigger" };
+pub(crate) const EXPORT: Export = Export::Func { name: "handle-message", world: "spin:mqtt-trigger" };
 
 /// A component bound to the MQTT handler export.
-pub struct MqttExecutor {
+pub(crate) struct MqttExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinMqttPre<HostState>,
     timeout: Option<Duration>,
@@ -32,19 +32,19 @@ pub struct MqttExecutor {
 impl MqttExecutor {
     /// Binds the component's `handle-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
         let pre = bind_export(&component, EXPORT, |c| bindings::SpinMqttPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
-    pub fn component_id(&self) -> &str {
+    pub(crate) fn component_id(&self) -> &str {
         self.component.id()
     }
 
     /// Runs the handler for one message in a fresh instance, within the event
     /// deadline. A guest error, a trap or the deadline comes back as an error.
-    pub async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
+    pub(crate) async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
             let guest = self

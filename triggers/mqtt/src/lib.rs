@@ -7,10 +7,13 @@
 //! arrival order per trigger, and a QoS 1/2 message is acknowledged only once its
 //! handler succeeded.
 
-pub mod config;
-pub mod executor;
-pub mod listener;
-pub mod session;
+mod config;
+mod executor;
+mod listener;
+mod session;
+
+// The parsers, for the fuzz targets (engine/fuzz).
+pub use config::{RawAppConfig, RawTriggerConfig};
 
 use std::sync::Arc;
 
@@ -20,7 +23,6 @@ use spin_engine::trigger::{
     app_settings, trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin,
 };
 
-use crate::config::{RawAppConfig, RawTriggerConfig};
 use crate::executor::MqttExecutor;
 use crate::listener::Listener;
 

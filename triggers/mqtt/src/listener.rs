@@ -29,10 +29,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How long the DISCONNECT exchange may take at shutdown.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Messages received and not yet handled, per trigger.
-pub const QUEUE_CAPACITY: usize = 32;
+pub(crate) const QUEUE_CAPACITY: usize = 32;
 
 /// A trigger's subscription, its broker, and the component it feeds.
-pub struct Listener {
+pub(crate) struct Listener {
     /// The broker to connect to.
     pub broker: Arc<BrokerConfig>,
     /// What to subscribe to, for which trigger.
@@ -58,7 +58,7 @@ enum Ended {
 
 impl Listener {
     /// Runs until `shutdown` (Ok) or until the broker refuses the subscription (Err).
-    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+    pub(crate) async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let options = session::options(&self.broker, self.client_id.clone());
         let (client, mut events) = AsyncClient::new(options, session::REQUEST_CAPACITY);
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);

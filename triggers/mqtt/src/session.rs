@@ -11,7 +11,7 @@ use crate::config::{BrokerConfig, Qos};
 const MAX_PACKET_SIZE: usize = 256 * 1024 * 1024;
 /// Requests (mostly acknowledgements) queued between the client handle and its
 /// event loop: room for one per queued message and then some.
-pub const REQUEST_CAPACITY: usize = crate::listener::QUEUE_CAPACITY + 16;
+pub(crate) const REQUEST_CAPACITY: usize = crate::listener::QUEUE_CAPACITY + 16;
 
 /// The client id of `trigger_id`'s connection. An explicit `client_id` in the address
 /// is used as given when `shared` is false (the app has one MQTT trigger) and with
@@ -19,7 +19,7 @@ pub const REQUEST_CAPACITY: usize = crate::listener::QUEUE_CAPACITY + 16;
 /// Pod name), the app name and the trigger id: stable across restarts of the app,
 /// so the broker's session (and what it queued meanwhile) is found again, and
 /// distinct between replicas, so they never take over each other's sessions.
-pub fn client_id(broker: &BrokerConfig, app_name: &str, trigger_id: &str, shared: bool) -> String {
+pub(crate) fn client_id(broker: &BrokerConfig, app_name: &str, trigger_id: &str, shared: bool) -> String {
     match &broker.client_id {
         Some(id) if !shared => id.clone(),
         Some(id) => format!("{id}-{trigger_id}"),
@@ -37,7 +37,7 @@ fn host_name() -> String {
 }
 
 /// Client settings for one connection to `broker` under `client_id`.
-pub fn options(broker: &BrokerConfig, client_id: String) -> MqttOptions {
+pub(crate) fn options(broker: &BrokerConfig, client_id: String) -> MqttOptions {
     let mut o = MqttOptions::new(client_id, broker.host.clone(), broker.port);
     o.set_keep_alive(broker.keep_alive);
     o.set_clean_session(false);
@@ -51,7 +51,7 @@ pub fn options(broker: &BrokerConfig, client_id: String) -> MqttOptions {
 }
 
 /// The rumqttc QoS of a configured level.
-pub fn qos(q: Qos) -> rumqttc::QoS {
+pub(crate) fn qos(q: Qos) -> rumqttc::QoS {
     match q {
         Qos::AtMostOnce => rumqttc::QoS::AtMostOnce,
         Qos::AtLeastOnce => rumqttc::QoS::AtLeastOnce,

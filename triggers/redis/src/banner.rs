@@ -3,7 +3,7 @@
 use crate::plan::ServerPlan;
 
 /// `Active Channels on <host:port>:` and one `\t<host:port>/<channel>: [c1,c2]` line per channel.
-pub fn render(server: &ServerPlan) -> String {
+pub(crate) fn render(server: &ServerPlan) -> String {
     let mut out = format!("Active Channels on {}:\n", server.display);
     for c in &server.channels {
         out.push_str(&format!("\t{}/{}: [{}]\n", server.display, c.channel, c.components.join(",")));

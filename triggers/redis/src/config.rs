@@ -7,7 +7,7 @@ use spin_engine::trigger::TriggerConfig;
 /// One Redis trigger's configuration (Spin's fields; unknown fields are rejected).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct RedisTriggerConfig {
+pub(crate) struct RedisTriggerConfig {
     /// The component that handles the channel's messages.
     pub component: String,
     /// The channel to subscribe to (a `{{ var }}` template).
@@ -20,7 +20,7 @@ pub struct RedisTriggerConfig {
 /// `[application.trigger.redis]`: the app-wide defaults.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct RedisAppConfig {
+pub(crate) struct RedisAppConfig {
     /// The server every trigger without its own `address` uses (a `{{ var }}` template).
     #[serde(default)]
     pub address: Option<String>,

@@ -16,10 +16,10 @@ mod bindings {
 }
 
 /// The export every Redis component must have.
-pub const INBOUND_REDIS: Export = Export::Interface("fermyon:spin/inbound-redis");
+pub(crate) const INBOUND_REDIS: Export = Export::Interface("fermyon:spin/inbound-redis");
 
 /// A component bound to its Redis handler export.
-pub struct RedisExecutor {
+pub(crate) struct RedisExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::RedisTriggerPre<HostState>,
     timeout: Option<Duration>,
@@ -28,20 +28,20 @@ pub struct RedisExecutor {
 impl RedisExecutor {
     /// Binds `component`'s `inbound-redis` export, each call bounded by `timeout`;
     /// the error names the component and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
         let pre = bind_export(&component, INBOUND_REDIS, |c| bindings::RedisTriggerPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         self.component.id()
     }
 
     /// Handles one message in a fresh instance within the event deadline; a trap,
     /// an `error` result or the deadline is an `Err`.
     #[allow(clippy::ptr_arg)] // the generated binding takes `&Vec<u8>`
-    pub async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
+    pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
             let guest = self.pre.instantiate_async(&mut store).await?;

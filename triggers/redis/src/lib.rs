@@ -3,11 +3,11 @@
 //! handed to each component on its channel through `fermyon:spin/inbound-redis`,
 //! each call in a fresh instance. Lost connections are re-established with backoff.
 
-pub mod banner;
-pub mod config;
-pub mod executor;
-pub mod plan;
-pub mod subscriber;
+mod banner;
+mod config;
+mod executor;
+mod plan;
+mod subscriber;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use crate::config::{RedisAppConfig, RedisTriggerConfig};
 
 /// One Redis server and the channels to subscribe to on it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ServerPlan {
+pub(crate) struct ServerPlan {
     /// The rendered address, as given (`redis://[user:pass@]host[:port][/db]`).
     pub address: String,
     /// `host:port` of the server, for output (never the credentials).
@@ -19,7 +19,7 @@ pub struct ServerPlan {
 
 /// One channel on one server and the components its messages go to.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ChannelPlan {
+pub(crate) struct ChannelPlan {
     /// The rendered channel name.
     pub channel: String,
     /// Component ids, one per trigger entry, in manifest order.
@@ -28,7 +28,7 @@ pub struct ChannelPlan {
 
 /// Why a Redis server address cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum AddressError {
+pub(crate) enum AddressError {
     /// Neither the trigger nor the app sets one.
     #[error("missing; set it on the trigger or as [application.trigger.redis] address")]
     Missing,
@@ -47,7 +47,7 @@ pub enum AddressError {
 
 /// Groups `triggers` (in manifest order) by server and channel. `render` resolves
 /// `{{ var }}` templates; every error names the trigger id and the field.
-pub fn build_plan(
+pub(crate) fn build_plan(
     app: &RedisAppConfig,
     triggers: &[TriggerEntry<RedisTriggerConfig>],
     render: impl Fn(&str) -> anyhow::Result<String>,

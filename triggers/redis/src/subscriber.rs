@@ -27,7 +27,7 @@ const PING_INTERVAL: Duration = Duration::from_secs(15);
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The subscriptions on one server and where their messages go.
-pub struct Subscriber {
+pub(crate) struct Subscriber {
     plan: ServerPlan,
     client: redis::Client,
     routes: HashMap<String, Vec<Arc<RedisExecutor>>>,
@@ -43,7 +43,7 @@ enum Ended {
 impl Subscriber {
     /// A subscriber for `plan`, dispatching to `executors` (by component id) with at
     /// most as many handlers in flight as `limiter` has permits.
-    pub fn new(
+    pub(crate) fn new(
         plan: ServerPlan,
         executors: &HashMap<String, Arc<RedisExecutor>>,
         limiter: Arc<Semaphore>,
@@ -68,7 +68,7 @@ impl Subscriber {
     }
 
     /// Subscribes and dispatches until `shutdown`; never gives up on the server.
-    pub async fn run(self, shutdown: Shutdown) {
+    pub(crate) async fn run(self, shutdown: Shutdown) {
         let server = &self.plan.display;
         let mut backoff = Backoff::new(INITIAL_BACKOFF, MAX_BACKOFF);
         let mut announced = false;

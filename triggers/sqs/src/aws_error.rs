@@ -8,7 +8,7 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 
 /// `Code: message` for an error the queue service answered, else the error and
 /// its causes (connection refused, timeout, credentials, ...).
-pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+pub(crate) fn describe<E, R>(e: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + Error + 'static,
     R: Debug,

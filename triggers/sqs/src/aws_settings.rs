@@ -10,7 +10,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
 
 /// The session name of a web identity when none is given.
-pub const DEFAULT_SESSION_NAME: &str = "spin-sqs-trigger";
+pub(crate) const DEFAULT_SESSION_NAME: &str = "spin-sqs-trigger";
 
 /// How the SQS client reaches AWS.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct WebIdentity {
 }
 
 /// Loads the SDK configuration for `settings`.
-pub async fn load(settings: &AwsSettings) -> SdkConfig {
+pub(crate) async fn load(settings: &AwsSettings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));

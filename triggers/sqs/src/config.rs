@@ -7,14 +7,14 @@ use serde::Deserialize;
 use spin_engine::trigger::{ConfigProblem, TriggerConfig};
 
 /// Messages asked for per ReceiveMessage call when `max_messages` is not set.
-pub const DEFAULT_MAX_MESSAGES: u16 = 10;
+pub(crate) const DEFAULT_MAX_MESSAGES: u16 = 10;
 /// Pause after an empty (long-polled) receive when `idle_wait_seconds` is not set.
-pub const DEFAULT_IDLE_WAIT_SECONDS: u64 = 2;
+pub(crate) const DEFAULT_IDLE_WAIT_SECONDS: u64 = 2;
 
 /// One `[[trigger.sqs]]` entry, with the fields Spin's plugin spells.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SqsTriggerConfig {
+pub(crate) struct SqsTriggerConfig {
     /// The handling component's id.
     pub component: String,
     /// The queue URL: an absolute http(s) URL.
@@ -43,7 +43,7 @@ fn default_idle_wait_seconds() -> u64 {
 
 /// Why a `queue_url` cannot be polled.
 #[derive(Debug, thiserror::Error)]
-pub enum QueueUrlError {
+pub(crate) enum QueueUrlError {
     /// It does not parse as a URL.
     #[error("{url:?} is not a valid URL ({source})")]
     NotUrl {
@@ -95,7 +95,7 @@ fn check_queue_url(raw: &str) -> Result<(), QueueUrlError> {
 
 impl SqsTriggerConfig {
     /// The pause after an empty receive.
-    pub fn idle_wait(&self) -> Duration {
+    pub(crate) fn idle_wait(&self) -> Duration {
         Duration::from_secs(self.idle_wait_seconds)
     }
 }

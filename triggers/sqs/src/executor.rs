@@ -16,15 +16,15 @@ mod bindings {
     });
 }
 
-pub use bindings::fermyon::spin_sqs::sqs_types::{
+pub(crate) use bindings::fermyon::spin_sqs::sqs_types::{
     Error as GuestError, Message, MessageAction, MessageAttribute, MessageAttributeValue,
 };
 
 /// The function a queue-handling component exports.
-pub const EXPORT: Export = Export::Func { name: "handle-queue-message", world: "fermyon:spin-sqs@2.0.0" };
+pub(crate) const EXPORT: Export = Export::Func { name: "handle-queue-message", world: "fermyon:spin-sqs@2.0.0" };
 
 /// A component bound to the SQS handler ABI.
-pub struct SqsExecutor {
+pub(crate) struct SqsExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::SpinSqsPre<HostState>,
     timeout: Option<Duration>,
@@ -33,20 +33,20 @@ pub struct SqsExecutor {
 impl SqsExecutor {
     /// Binds the component's `handle-queue-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
-    pub fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
         let pre = bind_export(&component, EXPORT, |c| bindings::SpinSqsPre::new(c.instance_pre().clone()))?;
         Ok(Self { component, pre, timeout })
     }
 
     /// The component id.
-    pub fn component_id(&self) -> &str {
+    pub(crate) fn component_id(&self) -> &str {
         self.component.id()
     }
 
     /// Runs the handler for one message in a fresh instance, within the event
     /// deadline. A guest `error`, a trap and a deadline
     /// ([`spin_engine::trigger::DeadlineExceeded`]) all come back as `Err`.
-    pub async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
+    pub(crate) async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
         run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
             let guest = self.pre.instantiate_async(&mut store).await?;

@@ -10,10 +10,10 @@ use aws_sdk_sqs::Client;
 use crate::aws_error::describe;
 
 /// Visibility timeout assumed while the queue's own cannot be read (SQS's default).
-pub const DEFAULT_VISIBILITY_TIMEOUT_SECS: u32 = 30;
+pub(crate) const DEFAULT_VISIBILITY_TIMEOUT_SECS: u32 = 30;
 
 /// Reads the queue's `VisibilityTimeout` attribute, in seconds.
-pub async fn fetch_visibility_timeout(client: &Client, queue_url: &str) -> anyhow::Result<u32> {
+pub(crate) async fn fetch_visibility_timeout(client: &Client, queue_url: &str) -> anyhow::Result<u32> {
     let out = client
         .get_queue_attributes()
         .queue_url(queue_url)
@@ -32,13 +32,13 @@ pub async fn fetch_visibility_timeout(client: &Client, queue_url: &str) -> anyho
 /// The queue's visibility timeout, read once it can be; until then the default
 /// is used and reading is retried at the next batch.
 #[derive(Debug, Default)]
-pub struct VisibilityTimeout {
+pub(crate) struct VisibilityTimeout {
     known: Option<u32>,
 }
 
 impl VisibilityTimeout {
     /// The timeout in seconds, fetching it if it is not known yet.
-    pub async fn get(&mut self, client: &Client, queue_url: &str) -> u32 {
+    pub(crate) async fn get(&mut self, client: &Client, queue_url: &str) -> u32 {
         if let Some(secs) = self.known {
             return secs;
         }
@@ -59,14 +59,14 @@ impl VisibilityTimeout {
 
 /// How often a lease of `timeout_secs` is renewed: every half timeout, or never
 /// for a zero timeout (the message is visible again at once anyway).
-pub fn renewal_interval(timeout_secs: u32) -> Option<Duration> {
+pub(crate) fn renewal_interval(timeout_secs: u32) -> Option<Duration> {
     (timeout_secs > 0).then(|| Duration::from_millis(u64::from(timeout_secs) * 500))
 }
 
 /// The renewals of one lease, counted: a failing queue is reported once per
 /// message (when its handler ends), not once per renewal.
 #[derive(Debug, Default)]
-pub struct Renewals {
+pub(crate) struct Renewals {
     attempts: u32,
     failures: u32,
     last_error: Option<String>,
@@ -74,7 +74,7 @@ pub struct Renewals {
 
 impl Renewals {
     /// Counts one renewal and its outcome.
-    pub fn record(&mut self, outcome: Result<(), String>) {
+    pub(crate) fn record(&mut self, outcome: Result<(), String>) {
         self.attempts += 1;
         if let Err(e) = outcome {
             self.failures += 1;
@@ -83,7 +83,7 @@ impl Renewals {
     }
 
     /// The one line to log for `msg_id` when some renewals failed.
-    pub fn summary(&self, msg_id: &str) -> Option<String> {
+    pub(crate) fn summary(&self, msg_id: &str) -> Option<String> {
         let last = self.last_error.as_deref()?;
         Some(format!(
             "message {msg_id}: {} of {} lease renewal(s) failed (last: {last}); it may have been delivered again",
@@ -93,7 +93,7 @@ impl Renewals {
 }
 
 /// A running lease renewal; dropping it stops the renewals.
-pub struct Lease {
+pub(crate) struct Lease {
     task: tokio::task::JoinHandle<()>,
     renewals: Arc<Mutex<Renewals>>,
     msg_id: String,
@@ -103,7 +103,7 @@ impl Lease {
     /// Starts renewing the lease on one received message (none without a receipt
     /// handle or with a zero timeout). Failed renewals are counted and retried at
     /// the next interval; [`Lease::finish`] reports them.
-    pub fn hold(
+    pub(crate) fn hold(
         client: &Client,
         queue_url: &str,
         receipt_handle: Option<&str>,
@@ -140,7 +140,7 @@ impl Lease {
     }
 
     /// Stops the renewals and logs, once, how many of them failed (if any did).
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.task.abort();
         if let Some(line) = self.renewals.lock().unwrap_or_else(|p| p.into_inner()).summary(&self.msg_id) {
             tracing::warn!("{line}");

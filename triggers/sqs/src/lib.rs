@@ -6,14 +6,14 @@
 //! AWS settings come from the host as [`AwsSettings`] (the shim reads them from
 //! the standard `AWS_*` variables of the container's or the CLI's environment).
 
-pub mod aws_error;
-pub mod aws_settings;
-pub mod config;
-pub mod executor;
-pub mod lease;
-pub mod message;
-pub mod poll;
-pub mod queue;
+mod aws_error;
+mod aws_settings;
+mod config;
+mod executor;
+mod lease;
+mod message;
+mod poll;
+mod queue;
 
 use std::sync::Arc;
 

@@ -8,14 +8,14 @@ use crate::executor::{Message, MessageAttribute, MessageAttributeValue};
 const UNKNOWN_ID: &str = "[unknown id]";
 
 /// The message id for logs.
-pub fn display_id(msg: &SqsMessage) -> &str {
+pub(crate) fn display_id(msg: &SqsMessage) -> &str {
     msg.message_id().unwrap_or(UNKNOWN_ID)
 }
 
 /// The guest record for `msg`: system attributes first (no data type), then user
 /// attributes with their data type, each group sorted by name. A user attribute
 /// with neither a string nor a binary value is skipped with a warning.
-pub fn to_guest(msg: &SqsMessage) -> Message {
+pub(crate) fn to_guest(msg: &SqsMessage) -> Message {
     let mut system: Vec<MessageAttribute> = msg
         .attributes()
         .into_iter()

@@ -16,25 +16,25 @@ use crate::lease::VisibilityTimeout;
 use crate::queue::Queue;
 
 /// The most messages SQS returns from one ReceiveMessage call.
-pub const SQS_MAX_BATCH: u16 = 10;
+pub(crate) const SQS_MAX_BATCH: u16 = 10;
 /// The longest pause between retries while the queue cannot be reached.
-pub const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
+pub(crate) const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
 /// How long one ReceiveMessage waits for a message (`WaitTimeSeconds`, SQS's maximum).
-pub const LONG_POLL_WAIT_SECS: i32 = 20;
+pub(crate) const LONG_POLL_WAIT_SECS: i32 = 20;
 /// How long handlers cut off by the drain limit may take to hand their messages back.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The pauses between failed receives in a row: the idle wait (at least one
 /// second) doubled per failure, capped at [`MAX_ERROR_BACKOFF`] (or the idle wait
 /// when that is longer).
-pub fn error_backoff(idle_wait: Duration) -> Backoff {
+pub(crate) fn error_backoff(idle_wait: Duration) -> Backoff {
     let base = idle_wait.max(Duration::from_secs(1));
     Backoff::new(base, MAX_ERROR_BACKOFF.max(base))
 }
 
 /// Polls `queue` until `shutdown`, then waits within `drain` for the handlers
 /// still running; those cut off hand their messages back to the queue.
-pub async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
+pub(crate) async fn poll(queue: Arc<Queue>, shutdown: Shutdown, drain: Drain) {
     let (id, trigger) = (&queue.trigger.id, &queue.trigger.config);
     let mut timeout = VisibilityTimeout::default();
     let mut in_flight = JoinSet::new();

@@ -18,7 +18,7 @@ use crate::lease::Lease;
 use crate::message::{display_id, to_guest};
 
 /// A queue, the client that reaches it, and the component that handles it.
-pub struct Queue {
+pub(crate) struct Queue {
     /// The trigger's id and validated settings.
     pub trigger: TriggerEntry<SqsTriggerConfig>,
     /// The SQS client (shared by all queues).
@@ -35,7 +35,7 @@ impl Queue {
     /// `delete` deletes it; `leave`, a guest error or a trap leave it to reappear
     /// after the visibility timeout; a handler cut off at its deadline or by `abort`
     /// (shutdown) hands it back at once.
-    pub async fn process(&self, msg: SqsMessage, timeout_secs: u32, abort: &Shutdown) {
+    pub(crate) async fn process(&self, msg: SqsMessage, timeout_secs: u32, abort: &Shutdown) {
         let id = display_id(&msg);
         let url = &self.trigger.config.queue_url;
         let lease = Lease::hold(&self.client, url, msg.receipt_handle(), id, timeout_secs);

@@ -13,11 +13,11 @@ use spin_engine::trigger::{pick_export, BindError, Export};
 
 use crate::body::Body;
 
-pub use spin_inbound::SpinInboundExecutor;
-pub use wasi_http::WasiHttpExecutor;
+pub(crate) use spin_inbound::SpinInboundExecutor;
+pub(crate) use wasi_http::WasiHttpExecutor;
 
 /// A per-request call into one component, through whichever ABI it exports.
-pub enum Executor {
+pub(crate) enum Executor {
     /// `wasi:http/incoming-handler@0.2.x`.
     WasiHttp(WasiHttpExecutor),
     /// `fermyon:spin/inbound-http` (Spin 1 ABI).
@@ -25,14 +25,14 @@ pub enum Executor {
 }
 
 /// `wasi:http/incoming-handler@0.2.x` (pre-releases are refused by name).
-pub const WASI_HTTP: Export = Export::Release("wasi:http/incoming-handler@0.2");
+pub(crate) const WASI_HTTP: Export = Export::Release("wasi:http/incoming-handler@0.2");
 /// `fermyon:spin/inbound-http`, the Spin 1 ABI.
-pub const SPIN_INBOUND: Export = Export::Interface("fermyon:spin/inbound-http");
+pub(crate) const SPIN_INBOUND: Export = Export::Interface("fermyon:spin/inbound-http");
 
 impl Executor {
     /// Binds the executor of the one handler export the component has; errors
     /// (naming the component and its exports) when it has none or several.
-    pub fn for_component(component: &Arc<PreparedComponent>) -> Result<Self, BindError> {
+    pub(crate) fn for_component(component: &Arc<PreparedComponent>) -> Result<Self, BindError> {
         match pick_export(component, &[WASI_HTTP, SPIN_INBOUND])? {
             0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component.clone())?)),
             _ => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
@@ -40,7 +40,7 @@ impl Executor {
     }
 
     /// Calls the guest for one request; `slot` is held while its instance lives.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         req: http::Request<hyper::body::Incoming>,
         deadline: Option<Instant>,

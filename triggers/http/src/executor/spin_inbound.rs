@@ -23,14 +23,14 @@ mod bindings {
 use bindings::fermyon::spin::http_types::{Method, Request};
 
 /// Executor for Spin 1 inbound-http components.
-pub struct SpinInboundExecutor {
+pub(crate) struct SpinInboundExecutor {
     component: Arc<PreparedComponent>,
     pre: bindings::InboundHttpComponentPre<spin_engine::host::HostState>,
 }
 
 impl SpinInboundExecutor {
     /// Binds the component's `inbound-http` export.
-    pub fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
         let pre = bind_export(&component, SPIN_INBOUND, |c| {
             bindings::InboundHttpComponentPre::new(c.instance_pre().clone())
         })?;
@@ -39,7 +39,7 @@ impl SpinInboundExecutor {
 
     /// Handles one request (405 for methods the ABI cannot express, 413 for a
     /// body over `max_body` bytes: the ABI buffers it whole).
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         req: http::Request<Incoming>,
         deadline: Option<std::time::Instant>,

@@ -20,7 +20,7 @@ use crate::body::{Body, BoxError, CancelOnDrop};
 use crate::executor::{within, AbortOnDrop, WASI_HTTP};
 
 /// Executor for wasi-http components.
-pub struct WasiHttpExecutor {
+pub(crate) struct WasiHttpExecutor {
     component: Arc<PreparedComponent>,
     /// The component id, shared with each request's guest task for its error log.
     id: Arc<str>,
@@ -29,7 +29,7 @@ pub struct WasiHttpExecutor {
 
 impl WasiHttpExecutor {
     /// Binds the component's `incoming-handler` export.
-    pub fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
         let proxy = bind_export(&component, WASI_HTTP, |c| ProxyPre::new(c.instance_pre().clone()))?;
         let id = component.id().into();
         Ok(Self { component, id, proxy })
@@ -38,7 +38,7 @@ impl WasiHttpExecutor {
     /// Handles one request. The guest runs in its own task holding `slot` (its
     /// place among the concurrent instances) until it returns, is past
     /// `deadline` (host calls included), or its client goes away.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         req: http::Request<Incoming>,
         deadline: Option<Instant>,
