@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use containerd_shim_spin::oci_layout::{host_architecture, LayerFile, SingleLayerImage};
+use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 
 use crate::paths;
 

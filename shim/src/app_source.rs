@@ -11,28 +11,28 @@ use spin_engine::loader::{load, AppSource, LoadedApp};
 use spin_engine::locked::LockedApp;
 
 /// Media type of the locked app layer of a `spin registry push` artifact.
-pub const SPIN_APP_CONFIG: &str = "application/vnd.fermyon.spin.application.v1+config";
+pub(crate) const SPIN_APP_CONFIG: &str = "application/vnd.fermyon.spin.application.v1+config";
 /// Media type of component wasm layers.
-pub const WASM_LAYER: &str = "application/vnd.wasm.content.layer.v1+wasm";
+pub(crate) const WASM_LAYER: &str = "application/vnd.wasm.content.layer.v1+wasm";
 /// Media type of wasm pushed by `wkg`.
-pub const PLAIN_WASM: &str = "application/wasm";
+pub(crate) const PLAIN_WASM: &str = "application/wasm";
 /// Media type of static file layers.
-pub const DATA_LAYER: &str = "application/vnd.wasm.content.layer.v1+data";
+pub(crate) const DATA_LAYER: &str = "application/vnd.wasm.content.layer.v1+data";
 /// Media type of archived file-mount directories.
-pub const ARCHIVE_LAYER: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
+pub(crate) const ARCHIVE_LAYER: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
 
 /// Every layer type the shim asks containerd for.
-pub const LAYER_TYPES: &[&str] = &[WASM_LAYER, PLAIN_WASM, ARCHIVE_LAYER, DATA_LAYER, SPIN_APP_CONFIG];
+pub(crate) const LAYER_TYPES: &[&str] = &[WASM_LAYER, PLAIN_WASM, ARCHIVE_LAYER, DATA_LAYER, SPIN_APP_CONFIG];
 
 /// Whether a layer media type carries a wasm component or module.
-pub fn is_wasm_layer(media_type: &str) -> bool {
+pub(crate) fn is_wasm_layer(media_type: &str) -> bool {
     media_type == WASM_LAYER || media_type == PLAIN_WASM
 }
 
 /// Resolves the app of a container. `rootfs` is `/` inside the container (the
 /// app directory, as for the existing shim); `work_dir` is a writable directory
 /// for OCI content.
-pub fn resolve(source: Source<'_>, rootfs: &Path, work_dir: &Path) -> anyhow::Result<LoadedApp> {
+pub(crate) fn resolve(source: Source<'_>, rootfs: &Path, work_dir: &Path) -> anyhow::Result<LoadedApp> {
     let mut app = match source {
         Source::File(entry) => from_rootfs(&entry, rootfs)?,
         Source::Oci(layers) => from_layers(layers, work_dir)?,
@@ -102,7 +102,7 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<LoadedAp
 
 /// Keeps only the components named in `ids` (comma-separated, from
 /// `SPIN_COMPONENTS_TO_RETAIN`) and the triggers that use them.
-pub fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Result<()> {
+pub(crate) fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Result<()> {
     let keep: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     for id in &keep {
         if app.component(id).is_none() {

@@ -2,12 +2,12 @@
 //! compatibility.
 
 /// This crate's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The wasmtime version the runtime is built on.
-pub const WASMTIME_VERSION: &str = "48.0.8";
+pub(crate) const WASMTIME_VERSION: &str = "48.0.8";
 /// The Spin level this runtime matches (manifest v1/v2, `fermyon:spin@2.0.0`,
 /// wasi-http 0.2).
-pub const SPIN_COMPATIBILITY: &str =
+pub(crate) const SPIN_COMPATIBILITY: &str =
     "Spin 3.x apps (spin.toml v1 and v2, locked app v0/v1, fermyon:spin@2.0.0, wasi:http@0.2.x)";
 
 /// A one-line description for `--version`: version, triggers, wasmtime.

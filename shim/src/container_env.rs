@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use spin_engine::locked::LockedApp;
 
 /// Parses OCI `KEY=VALUE` strings (entries without `=` are ignored).
-pub fn parse(envs: &[String]) -> BTreeMap<String, String> {
+pub(crate) fn parse(envs: &[String]) -> BTreeMap<String, String> {
     envs.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// Adds `SPIN_VARIABLE_<NAME>` for each app variable that the container sets as
 /// `<NAME>` (upper case), unless `SPIN_VARIABLE_<NAME>` is set already.
-pub fn with_variable_aliases(app: &LockedApp, mut env: BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub(crate) fn with_variable_aliases(app: &LockedApp, mut env: BTreeMap<String, String>) -> BTreeMap<String, String> {
     for name in app.variables.keys() {
         let upper = name.to_ascii_uppercase();
         let key = format!("SPIN_VARIABLE_{upper}");

@@ -15,7 +15,7 @@ use crate::settings::Settings;
 use crate::triggers::registry;
 
 /// How to run an app.
-pub struct LaunchOptions {
+pub(crate) struct LaunchOptions {
     /// `KEY=VALUE` pairs added to every component's environment.
     pub extra_env: Vec<(String, String)>,
     /// The environment variable providers read (`SPIN_VARIABLE_*`).
@@ -34,17 +34,17 @@ pub struct LaunchOptions {
 
 /// SIGTERM and SIGINT, watched from the first moment of a start: the app is PID 1
 /// of its container, where a signal without a handler is ignored.
-pub struct Signals {
+pub(crate) struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
 }
 
 /// Exit status for a run stopped by a signal during start-up (128 + SIGTERM).
-pub const EXIT_TERMINATED: i32 = 143;
+pub(crate) const EXIT_TERMINATED: i32 = 143;
 
 impl Signals {
     /// Installs the handlers; call first thing, inside the tokio runtime.
-    pub fn install() -> anyhow::Result<Self> {
+    pub(crate) fn install() -> anyhow::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
         Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
     }
@@ -60,7 +60,7 @@ impl Signals {
 /// Runs `app` to completion; returns the exit status. A signal during start-up
 /// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
 /// start-up SIGTERM and SIGINT stop it gracefully.
-pub async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
+pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
     let start = tokio::task::spawn_blocking(move || start(app, opts));
     let triggers = tokio::select! {
         started = start => started??,

@@ -1,17 +1,27 @@
 //! containerd-shim-spin: runs Spin applications as containerd tasks (runwasi), and
 //! the companion CLI that runs, packages and inspects apps without containerd.
+//! Its face: the shim and the CLI the two binaries start, the node installer,
+//! and the OCI image writer the integration tests build images with.
 
-pub mod app_source;
-pub mod build_info;
-pub mod cli;
-pub mod container_env;
-pub mod install;
-pub mod launcher;
-pub mod logging;
-pub mod node_key;
-pub mod oci_layout;
-pub mod package;
-pub mod sandbox;
-pub mod settings;
-pub mod shim;
-pub mod triggers;
+mod app_source;
+mod build_info;
+mod cli;
+mod container_env;
+mod install;
+mod launcher;
+mod logging;
+mod node_key;
+mod oci_layout;
+mod package;
+mod sandbox;
+mod settings;
+mod shim;
+mod triggers;
+
+pub use build_info::version_line;
+pub use cli::Cli;
+pub use install::{install, Flavor, InstallOptions, Report, Target, Variant};
+pub use logging::init as init_logging;
+pub use node_key::load as load_node_key;
+pub use oci_layout::{host_architecture, LayerFile, SingleLayerImage};
+pub use shim::SpinShim;

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use spin_engine::runtime::{CacheKey, DEFAULT_NODE_KEY_FILE};
 
 /// containerd's environment variable naming another key file.
-pub const KEY_FILE_VAR: &str = "SPIN_SHIM_CACHE_KEY_FILE";
+pub(crate) const KEY_FILE_VAR: &str = "SPIN_SHIM_CACHE_KEY_FILE";
 
 static NODE_KEY: OnceLock<Result<Arc<CacheKey>, String>> = OnceLock::new();
 
@@ -22,6 +22,6 @@ pub fn load() {
 }
 
 /// The node key, or why there is none (the compile cache is then off).
-pub fn get() -> Result<Arc<CacheKey>, String> {
+pub(crate) fn get() -> Result<Arc<CacheKey>, String> {
     NODE_KEY.get().cloned().unwrap_or_else(|| Err("the shim did not load a node key".into()))
 }

@@ -11,7 +11,7 @@ use spin_engine::loader::{load, AppSource};
 use crate::oci_layout::{LayerFile, SingleLayerImage};
 
 /// What to package and how to name it.
-pub struct PackageOptions {
+pub(crate) struct PackageOptions {
     /// The app: a `spin.toml`, or a directory holding one.
     pub app: PathBuf,
     /// Image reference recorded in the layout (`io.containerd.image.name`).
@@ -23,7 +23,7 @@ pub struct PackageOptions {
 }
 
 /// Writes the image layout tar to `out` and returns the manifest digest.
-pub fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
+pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<String> {
     let manifest = if opts.app.is_dir() { opts.app.join("spin.toml") } else { opts.app.clone() };
     let app_dir = manifest.parent().context("manifest has no parent directory")?.to_path_buf();
     let mut files = BTreeSet::new();

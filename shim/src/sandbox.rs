@@ -17,14 +17,14 @@ use crate::node_key;
 use crate::settings::{cgroup_memory_limit, MemoryBounds, Settings};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
-pub const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
+pub(crate) const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
 
 /// Where an app's runtime config is mounted (usually a ConfigMap).
-pub const RUNTIME_CONFIG_PATH: &str = "/runtime-config.toml";
+pub(crate) const RUNTIME_CONFIG_PATH: &str = "/runtime-config.toml";
 
 /// The state directory in a container (the default key-value store lives there);
 /// mount a volume here to keep it across restarts.
-pub const STATE_DIR: &str = "/.spin";
+pub(crate) const STATE_DIR: &str = "/.spin";
 
 /// The per-container sandbox.
 #[derive(Default)]

@@ -42,7 +42,7 @@ impl Shim for SpinShim {
 }
 
 /// Precompiles wasm layers with the same engine configuration the sandbox runs.
-pub struct SpinCompiler {
+pub(crate) struct SpinCompiler {
     engine: Engine,
 }
 

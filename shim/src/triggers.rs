@@ -2,11 +2,11 @@
 
 use spin_engine::trigger::TriggerRegistry;
 
-pub use crate::settings::TriggerSettings;
+pub(crate) use crate::settings::TriggerSettings;
 
 /// The registry of every trigger type this build includes.
 #[allow(unused_variables, unused_mut)]
-pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
+pub(crate) fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
     let mut registry = TriggerRegistry::new();
     #[cfg(feature = "http")]
     registry.register(spin_trigger_http::HttpTrigger::new(settings.http.clone()));
@@ -24,7 +24,7 @@ pub fn registry(settings: &TriggerSettings) -> anyhow::Result<TriggerRegistry> {
 }
 
 /// The trigger types compiled into this binary.
-pub fn compiled_types() -> Vec<&'static str> {
+pub(crate) fn compiled_types() -> Vec<&'static str> {
     [
         ("http", cfg!(feature = "http")),
         ("redis", cfg!(feature = "redis")),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use containerd_shim_spin::install::{install, Flavor, InstallOptions, Variant};
+use containerd_shim_spin::{install, Flavor, InstallOptions, Variant};
 
 /// The fixture folder, found at run time (see integration::paths::workspace_root).
 fn fixtures() -> PathBuf {
@@ -40,7 +40,7 @@ fn variants() -> Vec<Variant> {
     ["full", "http", "redis"].iter().map(|v| v.parse().unwrap()).collect()
 }
 
-fn run(node: &Node, flavor: Flavor, dry_run: bool) -> containerd_shim_spin::install::Report {
+fn run(node: &Node, flavor: Flavor, dry_run: bool) -> containerd_shim_spin::Report {
     install(&InstallOptions {
         root: node.root.clone(),
         flavor,

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use containerd_shim_spin::oci_layout::{host_architecture, LayerFile, SingleLayerImage};
+use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
 use integration::process::{free_port, mentioning, Running};
 use integration::{guests, paths};

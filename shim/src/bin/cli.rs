@@ -3,8 +3,8 @@
 use clap::Parser as _;
 
 fn main() {
-    containerd_shim_spin::logging::init(std::env::var("RUST_LOG").ok().as_deref());
-    let code = match containerd_shim_spin::cli::Cli::parse().run() {
+    containerd_shim_spin::init_logging(std::env::var("RUST_LOG").ok().as_deref());
+    let code = match containerd_shim_spin::Cli::parse().run() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e:#}");

@@ -2,17 +2,17 @@
 //! `io.containerd.spin.v2` (slim variants are installed as
 //! `containerd-shim-spin-<variant>-v2`).
 
-use containerd_shim_spin::shim::SpinShim;
+use containerd_shim_spin::SpinShim;
 use containerd_shim_wasm::shim::{Cli as _, Config};
 
 fn main() {
     // containerd never passes `--version`; people do. runwasi's own `-v` still works.
     if std::env::args().nth(1).as_deref() == Some("--version") {
-        println!("containerd-shim-spin {}", containerd_shim_spin::build_info::version_line());
+        println!("containerd-shim-spin {}", containerd_shim_spin::version_line());
         return;
     }
     // Before runwasi forks anything: containers find the key in memory only.
-    containerd_shim_spin::node_key::load();
+    containerd_shim_spin::load_node_key();
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
     SpinShim::run(Config { default_log_level: "error".to_string(), ..Default::default() });
 }

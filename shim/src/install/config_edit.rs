@@ -8,7 +8,7 @@ use toml_edit::{value, DocumentMut, Item, Table};
 
 /// One runtime handler to add: `handler` -> `runtime_type`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuntimeEntry {
+pub(crate) struct RuntimeEntry {
     /// The CRI handler name a RuntimeClass uses (`spin`, `spin-http`, ...).
     pub handler: String,
     /// containerd's runtime name (`io.containerd.spin.v2`, ...).
@@ -16,7 +16,7 @@ pub struct RuntimeEntry {
 }
 
 /// The CRI plugin key for a config of `version`.
-pub fn cri_plugin_key(version: i64) -> &'static str {
+pub(crate) fn cri_plugin_key(version: i64) -> &'static str {
     if version >= 3 {
         "io.containerd.cri.v1.runtime"
     } else {
@@ -26,7 +26,7 @@ pub fn cri_plugin_key(version: i64) -> &'static str {
 
 /// Returns `text` with `entries` present (an existing handler is updated in place).
 /// An empty `text` becomes a minimal `version = 2` config.
-pub fn add_runtimes(text: &str, entries: &[RuntimeEntry]) -> anyhow::Result<String> {
+pub(crate) fn add_runtimes(text: &str, entries: &[RuntimeEntry]) -> anyhow::Result<String> {
     let mut doc: DocumentMut = if text.trim().is_empty() {
         "version = 2\n".parse()?
     } else {

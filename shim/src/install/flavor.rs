@@ -71,7 +71,7 @@ impl Flavor {
     }
 
     /// Guesses the flavor from which config files exist under `root`.
-    pub fn detect(root: &Path) -> Flavor {
+    pub(crate) fn detect(root: &Path) -> Flavor {
         let exists = |p: &str| root.join(p).exists();
         if exists("var/lib/rancher/k3s/agent/etc/containerd") {
             Flavor::K3s

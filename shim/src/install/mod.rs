@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-pub use config_edit::{add_runtimes, cri_plugin_key, RuntimeEntry};
+pub(crate) use config_edit::{add_runtimes, RuntimeEntry};
 pub use flavor::{Flavor, Target};
-pub use runtime_class::manifests;
+pub(crate) use runtime_class::manifests;
 pub use variant::Variant;
 
 /// What to install and where.

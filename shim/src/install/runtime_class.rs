@@ -4,7 +4,7 @@ use super::variant::Variant;
 
 /// One RuntimeClass per variant, as a multi-document YAML stream; with a node
 /// label, Pods are scheduled only onto nodes that carry it.
-pub fn manifests(variants: &[Variant], node_label: Option<(&str, &str)>) -> String {
+pub(crate) fn manifests(variants: &[Variant], node_label: Option<(&str, &str)>) -> String {
     variants
         .iter()
         .map(|v| {

@@ -10,7 +10,7 @@ pub struct Variant(Option<String>);
 
 impl Variant {
     /// The full shim.
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Self(None)
     }
 
@@ -23,7 +23,7 @@ impl Variant {
     }
 
     /// The containerd runtime name (`runtime_type`).
-    pub fn runtime_type(&self) -> String {
+    pub(crate) fn runtime_type(&self) -> String {
         match &self.0 {
             None => "io.containerd.spin.v2".into(),
             Some(v) => format!("io.containerd.spin-{v}.v2"),
@@ -31,7 +31,7 @@ impl Variant {
     }
 
     /// The CRI handler a RuntimeClass names.
-    pub fn handler(&self) -> String {
+    pub(crate) fn handler(&self) -> String {
         match &self.0 {
             None => "spin".into(),
             Some(v) => format!("spin-{v}"),
@@ -39,7 +39,7 @@ impl Variant {
     }
 
     /// The RuntimeClass name (`wasmtime-spin-v2` for the full shim, as users know it).
-    pub fn runtime_class(&self) -> String {
+    pub(crate) fn runtime_class(&self) -> String {
         match &self.0 {
             None => "wasmtime-spin-v2".into(),
             Some(v) => format!("wasmtime-spin-{v}"),

@@ -16,6 +16,7 @@ pub(crate) fn env_value<'a>(env: &'a BTreeMap<String, String>, name: &str) -> Op
 
 /// A positive duration (`500ms`, `30s`, `2m`, `1h`) from `env`; an error naming
 /// the variable when it is malformed, zero or beyond a day.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // only the HTTP settings read one
 pub(crate) fn env_duration(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<Duration>> {
     env_value(env, name).map(|v| positive(name, parse_duration(v), v, DURATION)).transpose()
 }

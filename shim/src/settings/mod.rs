@@ -14,11 +14,11 @@ use spin_engine::runtime::EngineOptions;
 
 pub(crate) use engine::engine_options;
 pub(crate) use limits::{cgroup_memory_limit, vars};
-pub use triggers::TriggerSettings;
+pub(crate) use triggers::TriggerSettings;
 
 /// The runner's settings for one app.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The bounds of every guest.
     pub limits: GuestLimits,
     /// The wasmtime engine's tunables.
@@ -29,7 +29,7 @@ pub struct Settings {
 
 /// What bounds the default per-instance memory cap besides the environment.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct MemoryBounds {
+pub(crate) struct MemoryBounds {
     /// The container's memory limit, when known: the default cap is at most half of it.
     pub ceiling: Option<u64>,
     /// The runtime config's `max_instance_memory`, which replaces the default.
@@ -40,7 +40,7 @@ impl Settings {
     /// Parses `env` for an app whose HTTP trigger listens on `http_listen` and
     /// whose command component gets `guest_args`; a malformed value is an error
     /// naming its variable.
-    pub fn from_env(
+    pub(crate) fn from_env(
         env: &BTreeMap<String, String>,
         http_listen: String,
         guest_args: Vec<String>,

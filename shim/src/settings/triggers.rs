@@ -12,7 +12,7 @@ use super::env::{env_count, env_duration};
 
 /// What the trigger plugins of this build need from the host.
 #[derive(Clone, Debug, Default)]
-pub struct TriggerSettings {
+pub(crate) struct TriggerSettings {
     /// The HTTP listener's address, limits and drain.
     #[cfg(feature = "http")]
     pub http: spin_trigger_http::HttpOptions,
@@ -20,6 +20,7 @@ pub struct TriggerSettings {
     #[cfg(feature = "sqs")]
     pub sqs: spin_trigger_sqs::SqsOptions,
     /// Arguments passed to a command component after its id (argv[1..]).
+    #[cfg_attr(not(feature = "command"), allow(dead_code))]
     pub guest_args: Vec<String>,
 }
 
@@ -27,8 +28,8 @@ impl TriggerSettings {
     /// The settings for an HTTP listener on `http_listen` and a command run with
     /// `guest_args`, the rest from their documented variables in `env`; a
     /// malformed value is an error naming its variable.
-    #[cfg_attr(not(any(feature = "http", feature = "sqs")), allow(unused_variables))]
-    pub fn from_env(
+    #[cfg_attr(not(feature = "http"), allow(unused_variables))]
+    pub(crate) fn from_env(
         http_listen: String,
         guest_args: Vec<String>,
         env: &BTreeMap<String, String>,
