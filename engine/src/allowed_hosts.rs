@@ -66,7 +66,7 @@ pub enum PortPattern {
 }
 
 /// The well-known port of a scheme, used when an entry omits its port.
-pub fn well_known_port(scheme: &str) -> Option<u16> {
+pub(crate) fn well_known_port(scheme: &str) -> Option<u16> {
     match scheme {
         "postgres" => Some(5432),
         "mysql" => Some(3306),

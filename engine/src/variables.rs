@@ -102,20 +102,6 @@ pub enum TemplateError {
     },
 }
 
-/// Errors returned to guests asking for a component variable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VariableError {
-    /// The name is not a valid lower_snake name.
-    #[error("invalid variable name: {0}")]
-    InvalidName(String),
-    /// The component does not declare the variable.
-    #[error("undefined variable: {0}")]
-    Undefined(String),
-    /// The value could not be produced (e.g. a referenced app variable has no value).
-    #[error("variable provider error: {0}")]
-    Provider(String),
-}
-
 impl Template {
     /// Parses `text`; `{{ name }}` (whitespace allowed inside the braces) references a variable.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
@@ -170,7 +156,6 @@ pub struct VariableResolver {
     declared: BTreeMap<String, LockedVariable>,
     values: BTreeMap<String, String>,
     unresolved: Vec<String>,
-    components: HashMap<String, BTreeMap<String, Template>>,
 }
 
 impl VariableResolver {
@@ -187,7 +172,7 @@ impl VariableResolver {
                 None => unresolved.push(name.clone()),
             }
         }
-        Self { declared: variables.clone(), values, unresolved, components: HashMap::new() }
+        Self { declared: variables.clone(), values, unresolved }
     }
 
     /// Fails when a required variable has no value from any provider.
@@ -197,22 +182,6 @@ impl VariableResolver {
         } else {
             bail!("no provider resolved required variable(s): {}", self.unresolved.join(", "))
         }
-    }
-
-    /// Parses and checks the `config` templates of `components`, enabling
-    /// [`Self::get_component_variable`] for them; fails on bad templates or undeclared variables.
-    pub fn add_components(&mut self, components: &[LockedComponent]) -> anyhow::Result<()> {
-        for component in components {
-            let mut templates = BTreeMap::new();
-            for (key, text) in &component.config {
-                let template = self
-                    .parse_checked(text)
-                    .with_context(|| format!("component `{}` variable `{key}`", component.id))?;
-                templates.insert(key.clone(), template);
-            }
-            self.components.insert(component.id.clone(), templates);
-        }
-        Ok(())
     }
 
     /// Renders a template over app variables (for allowed_outbound_hosts, trigger config, ...).
@@ -230,19 +199,6 @@ impl VariableResolver {
                 Ok((key.clone(), value))
             })
             .collect()
-    }
-
-    /// The value of component variable `name` for the guest API.
-    ///
-    /// `Ok(None)` means the component was never passed to [`Self::add_components`];
-    /// an undeclared name is `Undefined`, a malformed one `InvalidName`.
-    pub fn get_component_variable(&self, component_id: &str, name: &str) -> Result<Option<String>, VariableError> {
-        validate_variable_name(name).map_err(|e| VariableError::InvalidName(e.to_string()))?;
-        let Some(templates) = self.components.get(component_id) else {
-            return Ok(None);
-        };
-        let template = templates.get(name).ok_or_else(|| VariableError::Undefined(name.to_owned()))?;
-        self.render_template(template).map(Some).map_err(|e| VariableError::Provider(format!("{e:#}")))
     }
 
     fn parse_checked(&self, text: &str) -> anyhow::Result<Template> {
@@ -355,20 +311,17 @@ mod tests {
     }
 
     #[test]
-    fn component_variables_for_guests() {
-        let providers: Vec<Box<dyn Provider>> =
-            vec![Box::new(StaticProvider(BTreeMap::from([("host".into(), "h".into())])))];
-        let mut r = VariableResolver::new(&declared(), providers);
-        r.add_components(&[component()]).unwrap();
-        assert_eq!(r.get_component_variable("web", "message"), Ok(Some("hello, h!".into())));
-        assert!(matches!(r.get_component_variable("web", "Message"), Err(VariableError::InvalidName(_))));
-        assert!(matches!(r.get_component_variable("web", "greeting"), Err(VariableError::Undefined(_))));
-        assert!(matches!(r.get_component_variable("web", "key"), Err(VariableError::Provider(_))));
-        assert_eq!(r.get_component_variable("other", "message"), Ok(None));
-
+    fn component_variables_render_over_app_variables() {
+        let providers: Vec<Box<dyn Provider>> = vec![Box::new(StaticProvider(BTreeMap::from([
+            ("host".into(), "h".into()),
+            ("api_key".into(), "k".into()),
+        ])))];
+        let r = VariableResolver::new(&declared(), providers);
+        let values = r.resolve_component(&component()).unwrap();
+        assert_eq!(values["message"], "hello, h!");
         let mut bad = component();
         bad.config.insert("x".into(), "{{ undeclared }}".into());
-        let err = r.add_components(&[bad]).unwrap_err();
-        assert!(format!("{err:#}").starts_with("component `web` variable `x`"), "{err:#}");
+        let err = r.resolve_component(&bad).unwrap_err();
+        assert!(format!("{err:#}").starts_with("variable `x`"), "{err:#}");
     }
 }

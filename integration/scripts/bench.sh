@@ -5,7 +5,9 @@
 # benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
 # through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-# BENCH_NO_BUILD=1 to use release binaries already in $CARGO_TARGET_DIR/release.
+# BENCH_NO_BUILD=1 to use release binaries already in $CARGO_TARGET_DIR/release,
+# BENCH_BASELINE=<path of another spin-shim build> to measure it in the same run
+# (e.g. the build of the commit before a change) and print this / baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -29,7 +31,12 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 "$target/release/spin-shim" up -q -f "$wasm" --listen 127.0.0.1:3100 >/dev/null 2>&1 & pids+=($!)
 "$tools/bin/wasmtime" serve -Scli --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
 "$target/release/native-hello" 127.0.0.1:3102 >/dev/null 2>&1 & pids+=($!)
-for p in 3100 3101 3102; do wait_up $p; done
+ports=(3100 3101 3102)
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
+  ports+=(3103)
+fi
+for p in "${ports[@]}"; do wait_up $p; done
 
 measure() { # name port -> "rps p99_ms"
   wrk -t"$threads" -c"$conns" -d3s "http://127.0.0.1:$2/" >/dev/null  # warm-up
@@ -44,6 +51,12 @@ measure() { # name port -> "rps p99_ms"
 read -r shim_rps shim_p99 < <(measure "spin-shim (this)" 3100)
 read -r wt_rps wt_p99 < <(measure "wasmtime serve" 3101)
 read -r nat_rps nat_p99 < <(measure "native hyper" 3102)
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  read -r base_rps base_p99 < <(measure "spin-shim (baseline)" 3103)
+  awk -v a="$shim_rps" -v b="$base_rps" -v pa="$shim_p99" -v pb="$base_p99" 'BEGIN {
+    printf "ratio this / baseline: requests/s = %.3fx   p99 = %.3fx\n", a/b, pa/pb
+  }'
+fi
 
 awk -v a="$shim_rps" -v b="$wt_rps" -v c="$nat_rps" -v pa="$shim_p99" -v pb="$wt_p99" 'BEGIN {
   printf "ratio requests/s  this / wasmtime serve = %.2fx   this / native = %.3fx\n", a/b, a/c

@@ -42,7 +42,7 @@ pub struct HostOptions {
 }
 
 /// The app's host side: variables, capabilities, and per-component templates.
-pub struct AppHost {
+pub(crate) struct AppHost {
     capabilities: AppCapabilities,
     variables: VariableResolver,
     options: HostOptions,
@@ -54,7 +54,7 @@ pub struct AppHost {
 impl AppHost {
     /// Resolves the app's variables and builds every capability's app stage
     /// (stores are opened, Spin's "Storing default ..." lines printed).
-    pub fn new(app: &LockedApp, options: HostOptions, limits: &GuestLimits) -> anyhow::Result<Self> {
+    pub(crate) fn new(app: &LockedApp, options: HostOptions, limits: &GuestLimits) -> anyhow::Result<Self> {
         let empty = RuntimeConfig::default();
         let config = options.runtime_config.as_ref().unwrap_or(&empty);
         let variables = VariableResolver::new(&app.variables, providers(config, &options.env));

@@ -12,7 +12,7 @@ const WASI_02_PACKAGES: &[&str] =
     &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
 
 /// A linker with WASI 0.2, `wasi:http`, and every capability's interfaces.
-pub fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
+pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;

@@ -9,19 +9,20 @@ const TABLE_ELEMENT_BYTES: u64 = 8;
 
 /// A [`ResourceLimiter`] holding an instance's memories and tables under one cap.
 #[derive(Debug)]
-pub struct InstanceMemory {
+pub(crate) struct InstanceMemory {
     cap: u64,
     used: u64,
 }
 
 impl InstanceMemory {
     /// A limiter that refuses growth past `cap` bytes in total.
-    pub fn capped_at(cap: u64) -> Self {
+    pub(crate) fn capped_at(cap: u64) -> Self {
         Self { cap, used: 0 }
     }
 
     /// Bytes granted so far.
-    pub fn used(&self) -> u64 {
+    #[cfg(test)]
+    fn used(&self) -> u64 {
         self.used
     }
 

@@ -19,9 +19,10 @@ mod unsupported;
 mod variables;
 mod wasi;
 
-pub use app_host::{AppHost, HostOptions};
-pub use linker::build_linker;
-pub use memory::InstanceMemory;
-pub use state::{HostState, InstanceTemplate};
+pub(crate) use app_host::AppHost;
+pub use app_host::HostOptions;
+pub(crate) use linker::build_linker;
+pub use state::HostState;
+pub(crate) use state::InstanceTemplate;
 pub(crate) use unsupported::linker_for;
 pub use wasi::StdioMode;

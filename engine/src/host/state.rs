@@ -87,7 +87,7 @@ capabilities! {
 
 /// Everything needed to build a fresh [`HostState`] for one component, computed
 /// once at start-up.
-pub struct InstanceTemplate {
+pub(crate) struct InstanceTemplate {
     component_id: Arc<str>,
     allowed_hosts: Arc<AllowedHosts>,
     wasi: WasiTemplate,
@@ -119,7 +119,7 @@ impl InstanceTemplate {
     }
 
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
-    pub fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
+    pub(crate) fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
         let outbound =
             OutboundGate::new(self.component_id.clone(), self.allowed_hosts.clone(), self.max_outbound_connections);
         Ok(HostState {

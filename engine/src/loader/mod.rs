@@ -15,8 +15,9 @@ use anyhow::bail;
 pub(crate) use content::Content;
 pub use from_wasm::is_command;
 pub use loaded::LoadedApp;
-pub use source::{AppSource, MANIFEST_FILE_NAME};
-pub use staging::Mount;
+pub use source::AppSource;
+use source::MANIFEST_FILE_NAME;
+pub(crate) use staging::Mount;
 
 /// Loads an app from any source.
 pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The manifest file name looked up in an app directory.
-pub const MANIFEST_FILE_NAME: &str = "spin.toml";
+pub(crate) const MANIFEST_FILE_NAME: &str = "spin.toml";
 
 /// A source of an application.
 #[derive(Debug, Clone, PartialEq, Eq)]

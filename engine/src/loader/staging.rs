@@ -17,7 +17,7 @@ use crate::locked::LockedComponent;
 
 /// A host directory to preopen at a guest path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
+pub(crate) struct Mount {
     /// Directory on the host.
     pub host_dir: PathBuf,
     /// Absolute guest path.

@@ -99,7 +99,7 @@ impl CompileCache {
 /// Bytes that are a native artifact where wasm was expected: the one line an
 /// operator sees, kept free of added context (find it with `downcast_ref`).
 #[derive(Debug)]
-pub struct NativeArtifact {
+pub(crate) struct NativeArtifact {
     /// The file or layer digest the bytes came from.
     pub origin: String,
 }

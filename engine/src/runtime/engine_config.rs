@@ -28,7 +28,7 @@ pub struct EngineOptions {
 /// of the CPU of a hello request (2x requests/s measured; see README). 2 MiB
 /// covers a Rust guest's 1 MiB stack and its data. Without the scan every kept
 /// byte is reset on every instance, which costs more than it saves.
-pub fn default_keep_resident() -> usize {
+pub(crate) fn default_keep_resident() -> usize {
     if PoolingAllocationConfig::is_pagemap_scan_available() {
         2 << 20
     } else {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use wasmtime::Engine;
 
 /// How often the epoch advances; a guest yields to the scheduler at least this often.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Starts a ticker thread for `engine` that stops when `owner` is dropped.
 pub(crate) fn start_ticker<T: Send + Sync + 'static>(engine: Engine, owner: &Arc<T>) {

@@ -9,8 +9,7 @@ mod epoch;
 mod prepared;
 
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
-pub use compile_cache::{compile, precompile, refuse_native, CompileCache, NativeArtifact};
+pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
-pub use engine_config::{build_engine, compatibility_key, default_keep_resident, EngineOptions};
-pub use epoch::EPOCH_TICK;
+pub use engine_config::{build_engine, compatibility_key, EngineOptions};
 pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};

@@ -26,7 +26,7 @@ pub use dispatcher::{run_app, TriggerRegistry};
 pub use drain::{Drain, DEFAULT_DRAIN};
 pub use entries::{app_settings, trigger_entries, TriggerConfig, TriggerEntry};
 pub use event::{is_deadline, run_event, DeadlineExceeded};
-pub use known::{feature_for, KNOWN_TRIGGER_TYPES};
+pub(crate) use known::feature_for;
 pub use one_line::one_line;
 
 use crate::runtime::PreparedApp;

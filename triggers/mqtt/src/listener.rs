@@ -28,8 +28,6 @@ const BACKOFF_INITIAL: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How long the DISCONNECT exchange may take at shutdown.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Messages received and not yet handled, per trigger.
-pub(crate) const QUEUE_CAPACITY: usize = 32;
 
 /// A trigger's subscription, its broker, and the component it feeds.
 pub(crate) struct Listener {
@@ -61,7 +59,7 @@ impl Listener {
     pub(crate) async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let options = session::options(&self.broker, self.client_id.clone());
         let (client, mut events) = AsyncClient::new(options, session::REQUEST_CAPACITY);
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let (tx, rx) = mpsc::channel(session::QUEUE_CAPACITY);
         let stop = Shutdown::new();
         let handler = tokio::spawn(handle_in_order(Handling {
             executor: self.executor.clone(),

@@ -9,9 +9,11 @@ use crate::config::{BrokerConfig, Qos};
 
 /// Largest message accepted in either direction (the MQTT maximum).
 const MAX_PACKET_SIZE: usize = 256 * 1024 * 1024;
+/// Messages received and not yet handled, per trigger.
+pub(crate) const QUEUE_CAPACITY: usize = 32;
 /// Requests (mostly acknowledgements) queued between the client handle and its
 /// event loop: room for one per queued message and then some.
-pub(crate) const REQUEST_CAPACITY: usize = crate::listener::QUEUE_CAPACITY + 16;
+pub(crate) const REQUEST_CAPACITY: usize = QUEUE_CAPACITY + 16;
 
 /// The client id of `trigger_id`'s connection. An explicit `client_id` in the address
 /// is used as given when `shared` is false (the app has one MQTT trigger) and with

@@ -89,3 +89,36 @@ impl View<'_> {
         Ok(())
     }
 }
+
+/// The `get`, `set`, `delete` and `exists` methods that `fermyon:spin/key-value`'s
+/// `store` and `wasi:keyvalue`'s `bucket` share word for word (each interface has
+/// its own `Error` type with an `other` case), expanded inside each impl.
+macro_rules! shared_store_ops {
+    () => {
+        async fn get(
+            &mut self,
+            res: Resource<OpenStore>,
+            key: String,
+        ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+            Ok(self.store_of(&res)?.get(&key).await.map_err(|e| Error::Other(e.to_string())))
+        }
+
+        async fn set(
+            &mut self,
+            res: Resource<OpenStore>,
+            key: String,
+            value: Vec<u8>,
+        ) -> wasmtime::Result<Result<(), Error>> {
+            Ok(self.store_of(&res)?.set(&key, &value).await.map_err(|e| Error::Other(e.to_string())))
+        }
+
+        async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
+            Ok(self.store_of(&res)?.delete(&key).await.map_err(|e| Error::Other(e.to_string())))
+        }
+
+        async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+            Ok(self.store_of(&res)?.exists(&key).await.map_err(|e| Error::Other(e.to_string())))
+        }
+    };
+}
+pub(crate) use shared_store_ops;

@@ -34,26 +34,7 @@ impl HostStore for View<'_> {
         }))
     }
 
-    async fn get(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.store_of(&res)?.get(&key).await.map_err(|e| Error::Other(e.to_string())))
-    }
-
-    async fn set(
-        &mut self,
-        res: Resource<OpenStore>,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.store_of(&res)?.set(&key, &value).await.map_err(|e| Error::Other(e.to_string())))
-    }
-
-    async fn delete(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.store_of(&res)?.delete(&key).await.map_err(|e| Error::Other(e.to_string())))
-    }
-
-    async fn exists(&mut self, res: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.store_of(&res)?.exists(&key).await.map_err(|e| Error::Other(e.to_string())))
-    }
+    super::shared_store_ops!();
 
     async fn get_keys(&mut self, res: Resource<OpenStore>) -> wasmtime::Result<Result<Vec<String>, Error>> {
         Ok(self.store_of(&res)?.keys().await.map_err(|e| Error::Other(e.to_string())))
