@@ -68,7 +68,7 @@ bench: guests
 soak: guests build
 	cargo run -p integration --bin soak
 
-## Every fuzz target (engine/fuzz) with libFuzzer for FUZZ_SECONDS each (not part of
+## Every fuzz target (integration/fuzz) with libFuzzer for FUZZ_SECONDS each (not part of
 ## `make test`, which replays the committed corpus instead); needs `make setup-fuzz` once.
 fuzz:
 	bash integration/scripts/fuzz.sh $(FUZZ_SECONDS)

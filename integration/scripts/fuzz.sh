@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of engine/fuzz with libFuzzer (cargo fuzz) for a time
+# Runs every fuzz target of integration/fuzz with libFuzzer (cargo fuzz) for a time
 # budget each, and prints each target's executions, coverage and crashes.
 #
 # Usage: bash integration/scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
@@ -7,16 +7,16 @@
 # sharing the cores; the executions in the summary say how much each got).
 #
 # New inputs go to a scratch corpus (/var/tmp/css-fuzz/<target>); the committed
-# corpus (engine/fuzz/corpus/<target>, replayed by `cargo test`) is read, not
+# corpus (integration/fuzz/corpus/<target>, replayed by `cargo test`) is read, not
 # written: add an input there by hand when it is worth keeping, and turn every
-# crash (engine/fuzz/artifacts/<target>/) into a unit test before fixing it.
+# crash (integration/fuzz/artifacts/<target>/) into a unit test before fixing it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  mapfile -t TARGETS < <(ls engine/fuzz/fuzz_targets | sed 's/\.rs$//')
+  mapfile -t TARGETS < <(ls integration/fuzz/fuzz_targets | sed 's/\.rs$//')
 fi
 command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo-fuzz not found: run \`make setup-fuzz\` once" >&2; exit 1; }
 SCRATCH=${CSS_FUZZ_DIR:-/var/tmp/css-fuzz}
@@ -26,13 +26,13 @@ export CARGO_TARGET_DIR=${CSS_FUZZ_TARGET_DIR:-/var/tmp/css-fuzz-target}
 # The release profile's thin LTO costs minutes per target binary (each links
 # wasmtime); fuzzing needs the optimisation, not the LTO. Symbols stay for reports.
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_STRIP=none
-cargo fuzz build --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none
+cargo fuzz build --fuzz-dir integration/fuzz --features libfuzzer --sanitizer none
 run_one() {
   local t=$1
   mkdir -p "$SCRATCH/$t"
   echo "== $t for ${SECONDS_PER_TARGET}s (log: $SCRATCH/$t.log)"
-  cargo fuzz run --fuzz-dir engine/fuzz --features libfuzzer --sanitizer none "$t" \
-    "$SCRATCH/$t" "engine/fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
+  cargo fuzz run --fuzz-dir integration/fuzz --features libfuzzer --sanitizer none "$t" \
+    "$SCRATCH/$t" "integration/fuzz/corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
     >"$SCRATCH/$t.log" 2>&1
   echo $? >"$SCRATCH/$t.status"
 }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
-use super::state::{AppCapabilities, InstanceBasics, InstanceTemplate};
+use super::state::{InstanceBasics, InstanceTemplate};
+use super::AppCapabilities;
 use super::wasi::{StdioMode, WasiTemplate};
 use crate::allowed_hosts::AllowedHosts;
 use crate::limits::GuestLimits;

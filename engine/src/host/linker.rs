@@ -5,7 +5,8 @@
 use wasmtime::component::Linker;
 use wasmtime::Engine;
 
-use super::state::{add_capabilities_to_linker, HostState, CAPABILITY_INTERFACES};
+use super::state::HostState;
+use super::{add_capabilities_to_linker, CAPABILITY_INTERFACES};
 
 /// The WASI 0.2 packages wasmtime links (any 0.2.x patch, no pre-releases).
 const WASI_02_PACKAGES: &[&str] =

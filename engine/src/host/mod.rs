@@ -1,23 +1,28 @@
 //! Host capabilities a guest imports. Each capability is one folder with four
-//! stages (app, component, instance, link; see `capability.rs`), registered with
-//! one line in `state.rs`; `app_host.rs` builds them all for an app.
+//! stages (app, component, instance, link; see `capability.rs`), listed with one
+//! line below; `app_host.rs` builds them all for an app, `state.rs` holds them in
+//! the store.
 
 mod app_host;
 mod capability;
-mod key_value;
 mod labelled;
 mod linker;
 mod memory;
-mod mqtt;
 mod outbound;
-mod redis;
-mod sqlite;
 mod state;
 #[cfg(test)]
 mod test_redis;
 mod unsupported;
-mod variables;
 mod wasi;
+
+// The capabilities, one line each: `folder::Type` (its `Capability` impl).
+state::capabilities! {
+    variables::Variables,
+    key_value::KeyValue,
+    sqlite::Sqlite,
+    redis::OutboundRedis,
+    mqtt::OutboundMqtt,
+}
 
 pub(crate) use app_host::AppHost;
 pub use app_host::HostOptions;

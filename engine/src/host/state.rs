@@ -1,89 +1,96 @@
-//! The capability registry (one line per capability), the per-instance host
-//! state every `Store<HostState>` holds, and the per-component template it is
-//! stamped from on every event. The only file with `impl ... for HostState`:
-//! the views WASI, wasi-http and each capability link over.
+//! The per-instance host state every `Store<HostState>` holds, the
+//! per-component template it is stamped from on every event, and the macro that
+//! turns the capability list of `host/mod.rs` into the views each capability
+//! links over. The only file with `impl ... for HostState`.
 
 use std::sync::Arc;
 
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs};
-use super::key_value::KeyValue;
+use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::mqtt::OutboundMqtt;
 use super::outbound::{OutboundGate, OutboundHttp};
-use super::redis::OutboundRedis;
-use super::sqlite::Sqlite;
-use super::variables::Variables;
 use super::wasi::WasiTemplate;
+use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
 
-/// Generates, from the list of capabilities, their stages side by side
+/// Declares the capability folders listed in `host/mod.rs` (`module::Type`, one
+/// line each) and generates, from that list, their stages side by side
 /// (`AppCapabilities` -> `ComponentCapabilities` -> `InstanceCapabilities`), the
-/// view of each in `HostState`, the link step and the list of interfaces.
+/// view of each capability in [`HostState`], the link step and the list of
+/// interfaces the capabilities provide.
 macro_rules! capabilities {
-    ($($field:ident: $cap:ty),* $(,)?) => {
+    ($($module:ident::$cap:ident),* $(,)?) => {
+        $(mod $module;)*
+
         /// The app stage of every capability.
         pub(crate) struct AppCapabilities {
-            $($field: <$cap as Capability>::App,)*
+            $($module: <$module::$cap as $crate::host::capability::Capability>::App,)*
         }
 
         impl AppCapabilities {
             /// Builds every capability's app stage.
-            pub(crate) fn new(inputs: &AppInputs<'_>) -> anyhow::Result<Self> {
-                Ok(Self { $($field: <$cap as Capability>::app(inputs)?,)* })
+            pub(crate) fn new(inputs: &$crate::host::capability::AppInputs<'_>) -> anyhow::Result<Self> {
+                use $crate::host::capability::Capability as _;
+                Ok(Self { $($module: $module::$cap::app(inputs)?,)* })
             }
 
             /// Builds every capability's stage for one component.
-            pub(crate) fn component(&self, inputs: &ComponentInputs<'_>) -> anyhow::Result<ComponentCapabilities> {
-                Ok(ComponentCapabilities { $($field: <$cap as Capability>::component(&self.$field, inputs)?,)* })
+            pub(crate) fn component(
+                &self,
+                inputs: &$crate::host::capability::ComponentInputs<'_>,
+            ) -> anyhow::Result<ComponentCapabilities> {
+                use $crate::host::capability::Capability as _;
+                Ok(ComponentCapabilities { $($module: $module::$cap::component(&self.$module, inputs)?,)* })
             }
         }
 
         /// The component stage of every capability.
         pub(crate) struct ComponentCapabilities {
-            $($field: <$cap as Capability>::Component,)*
+            $($module: <$module::$cap as $crate::host::capability::Capability>::Component,)*
         }
 
         impl ComponentCapabilities {
-            fn instance(&self, inputs: &InstanceInputs<'_>) -> InstanceCapabilities {
-                InstanceCapabilities { $($field: <$cap as Capability>::instance(&self.$field, inputs),)* }
+            /// Builds every capability's instance stage.
+            fn instance(&self, inputs: &$crate::host::capability::InstanceInputs<'_>) -> InstanceCapabilities {
+                use $crate::host::capability::Capability as _;
+                InstanceCapabilities { $($module: $module::$cap::instance(&self.$module, inputs),)* }
             }
         }
 
         /// The instance state of every capability.
         struct InstanceCapabilities {
-            $($field: <$cap as Capability>::Instance,)*
+            $($module: <$module::$cap as $crate::host::capability::Capability>::Instance,)*
         }
 
         $(
-            impl HasCapability<$cap> for HostState {
-                fn capability(&mut self) -> CapabilityView<'_, $cap> {
-                    CapabilityView { state: &mut self.capabilities.$field, table: &mut self.table }
+            impl $crate::host::capability::HasCapability<$module::$cap> for $crate::host::state::HostState {
+                fn capability(&mut self) -> $crate::host::capability::CapabilityView<'_, $module::$cap> {
+                    $crate::host::capability::CapabilityView {
+                        state: &mut self.capabilities.$module,
+                        table: &mut self.table,
+                    }
                 }
             }
         )*
 
         /// Adds every capability's interfaces to `linker`.
-        pub(crate) fn add_capabilities_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
-            $(<$cap as Capability>::add_to_linker(linker)?;)*
+        pub(crate) fn add_capabilities_to_linker(
+            linker: &mut wasmtime::component::Linker<$crate::host::state::HostState>,
+        ) -> anyhow::Result<()> {
+            use $crate::host::capability::Capability as _;
+            $($module::$cap::add_to_linker(linker)?;)*
             Ok(())
         }
 
-        /// The interfaces the capabilities provide (see [`Capability::INTERFACES`]).
-        pub(crate) const CAPABILITY_INTERFACES: &[&[&str]] = &[$(<$cap as Capability>::INTERFACES,)*];
+        /// The interfaces the capabilities provide (see `Capability::INTERFACES`).
+        pub(crate) const CAPABILITY_INTERFACES: &[&[&str]] =
+            &[$(<$module::$cap as $crate::host::capability::Capability>::INTERFACES,)*];
     };
 }
-
-capabilities! {
-    variables: Variables,
-    key_value: KeyValue,
-    sqlite: Sqlite,
-    redis: OutboundRedis,
-    mqtt: OutboundMqtt,
-}
+pub(super) use capabilities;
 
 /// Everything needed to build a fresh [`HostState`] for one component, computed
 /// once at start-up.
@@ -138,9 +145,9 @@ impl InstanceTemplate {
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    table: ResourceTable,
+    pub(super) table: ResourceTable,
     outbound_http: OutboundHttp,
-    capabilities: InstanceCapabilities,
+    pub(super) capabilities: InstanceCapabilities,
     limits: InstanceMemory,
 }
 
@@ -172,11 +179,12 @@ impl InstanceTemplate {
         let allowed_hosts = Arc::new(AllowedHosts::parse(&entries, |t| Ok(t.to_string())).unwrap());
         let app = crate::locked::LockedApp::default();
         let config = crate::runtime_config::RuntimeConfig::default();
-        let capabilities = AppCapabilities::new(&AppInputs { app: &app, config: &config, state_dir: None }).unwrap();
+        let inputs = super::capability::AppInputs { app: &app, config: &config, state_dir: None };
+        let capabilities = super::AppCapabilities::new(&inputs).unwrap();
         let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
         let component_id: Arc<str> = "test".into();
         let variables = crate::variables::VariableResolver::new(&Default::default(), vec![]);
-        let inputs = ComponentInputs { component: &component, component_id: &component_id, variables: &variables };
+        let inputs = super::capability::ComponentInputs { component: &component, component_id: &component_id, variables: &variables };
         let basics = InstanceBasics {
             component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),

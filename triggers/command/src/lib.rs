@@ -5,7 +5,7 @@ mod config;
 mod exit_status;
 mod runner;
 
-// The parsers, for the fuzz targets (engine/fuzz).
+// The parsers, for the fuzz targets (integration/fuzz).
 pub use config::CommandTriggerConfig;
 
 use std::io::Write as _;

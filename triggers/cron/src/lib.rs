@@ -5,7 +5,7 @@ mod config;
 mod executor;
 mod schedule;
 
-// The parsers, for the fuzz targets (engine/fuzz).
+// The parsers, for the fuzz targets (integration/fuzz).
 pub use config::CronTriggerConfig;
 
 use std::sync::Arc;

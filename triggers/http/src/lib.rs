@@ -11,7 +11,7 @@ mod routes;
 mod server;
 mod well_known;
 
-// The parsers, for the fuzz targets (engine/fuzz).
+// The parsers, for the fuzz targets (integration/fuzz).
 pub use config::HttpTriggerConfig;
 pub use headers::guest_url;
 pub use routes::{Route, Router};

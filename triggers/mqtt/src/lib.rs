@@ -12,7 +12,7 @@ mod executor;
 mod listener;
 mod session;
 
-// The parsers, for the fuzz targets (engine/fuzz).
+// The parsers, for the fuzz targets (integration/fuzz).
 pub use config::{RawAppConfig, RawTriggerConfig};
 
 use std::sync::Arc;
