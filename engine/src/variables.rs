@@ -22,27 +22,23 @@ pub trait Provider: Send + Sync {
     fn get(&self, name: &str) -> Option<String>;
 }
 
-/// Reads `<PREFIX>_<UPPERCASE_NAME>` from a given map or from the process environment.
+/// Reads `<PREFIX>_<UPPERCASE_NAME>` from the environment map the runner read
+/// at its edge (never the process environment).
 #[derive(Debug, Clone)]
 pub struct EnvProvider {
     prefix: String,
-    env: Option<HashMap<String, String>>,
+    env: HashMap<String, String>,
 }
 
 impl EnvProvider {
-    /// Reads the process environment with the `SPIN_VARIABLE` prefix.
-    pub fn from_process_env() -> Self {
-        Self::with_prefix(DEFAULT_ENV_PREFIX, None)
-    }
-
-    /// Reads `env` (or the process environment when `None`) with a custom prefix.
-    pub fn with_prefix(prefix: impl Into<String>, env: Option<HashMap<String, String>>) -> Self {
+    /// Reads `env` with a custom prefix.
+    pub fn with_prefix(prefix: impl Into<String>, env: HashMap<String, String>) -> Self {
         Self { prefix: prefix.into(), env }
     }
 
-    /// Reads the given map with the `SPIN_VARIABLE` prefix.
+    /// Reads `env` with the `SPIN_VARIABLE` prefix.
     pub fn from_map(env: HashMap<String, String>) -> Self {
-        Self::with_prefix(DEFAULT_ENV_PREFIX, Some(env))
+        Self::with_prefix(DEFAULT_ENV_PREFIX, env)
     }
 
     /// The environment key holding variable `name`.
@@ -53,11 +49,7 @@ impl EnvProvider {
 
 impl Provider for EnvProvider {
     fn get(&self, name: &str) -> Option<String> {
-        let key = self.key_for(name);
-        match &self.env {
-            Some(env) => env.get(&key).cloned(),
-            None => std::env::var(&key).ok(),
-        }
+        self.env.get(&self.key_for(name)).cloned()
     }
 }
 
@@ -287,7 +279,7 @@ mod tests {
 
     #[test]
     fn env_provider_prefix() {
-        let p = EnvProvider::with_prefix("MY", Some(HashMap::from([("MY_API_KEY".to_string(), "v".to_string())])));
+        let p = EnvProvider::with_prefix("MY", HashMap::from([("MY_API_KEY".to_string(), "v".to_string())]));
         assert_eq!(p.key_for("api_key"), "MY_API_KEY");
         assert_eq!(p.get("api_key").as_deref(), Some("v"));
         assert_eq!(p.get("other"), None);

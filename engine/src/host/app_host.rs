@@ -11,14 +11,14 @@ use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
 use super::state::{InstanceBasics, InstanceTemplate};
-use super::AppCapabilities;
 use super::wasi::{StdioMode, WasiTemplate};
+use super::AppCapabilities;
 use crate::allowed_hosts::AllowedHosts;
 use crate::limits::GuestLimits;
 use crate::loader::staging::prepare_mounts;
 use crate::locked::{LockedApp, LockedComponent};
 use crate::runtime_config::{RuntimeConfig, VariablesProvider};
-use crate::variables::{EnvProvider, Provider, StaticProvider, VariableResolver};
+use crate::variables::{EnvProvider, Provider, StaticProvider, VariableResolver, DEFAULT_ENV_PREFIX};
 
 /// The runner's settings for the host side of an app.
 #[derive(Default)]
@@ -133,8 +133,8 @@ fn providers(config: &RuntimeConfig, env: &BTreeMap<String, String>) -> Vec<Box<
         match provider {
             VariablesProvider::Static { values } => out.push(Box::new(StaticProvider(values.clone()))),
             VariablesProvider::Env { prefix, .. } => out.push(Box::new(EnvProvider::with_prefix(
-                prefix.as_deref().unwrap_or("SPIN_VARIABLE"),
-                Some(env.clone().into_iter().collect()),
+                prefix.as_deref().unwrap_or(DEFAULT_ENV_PREFIX),
+                env.clone().into_iter().collect(),
             ))),
             _ => {}
         }

@@ -184,7 +184,11 @@ impl InstanceTemplate {
         let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
         let component_id: Arc<str> = "test".into();
         let variables = crate::variables::VariableResolver::new(&Default::default(), vec![]);
-        let inputs = super::capability::ComponentInputs { component: &component, component_id: &component_id, variables: &variables };
+        let inputs = super::capability::ComponentInputs {
+            component: &component,
+            component_id: &component_id,
+            variables: &variables,
+        };
         let basics = InstanceBasics {
             component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),
