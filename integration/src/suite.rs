@@ -137,6 +137,23 @@ pub fn echo_routes(base: &str) -> anyhow::Result<()> {
         ],
     )?;
 
+    // Route `/`: Spin strips only a trailing `/...` from the route, so the
+    // component route is `/`, while the matched route is empty.
+    let (_, v) = echo(base, "/")?;
+    check_spin_headers(
+        "/",
+        &v,
+        "root",
+        &[
+            ("spin-full-url", "http://spin.example:3000/"),
+            ("spin-path-info", ""),
+            ("spin-matched-route", ""),
+            ("spin-raw-component-route", "/"),
+            ("spin-component-route", "/"),
+            ("spin-base-path", "/"),
+        ],
+    )?;
+
     let r = request("POST", &format!("{base}/exact"), &[("content-type", "text/plain")], "payload")?;
     let v: Value = serde_json::from_str(&r.body)?;
     anyhow::ensure!(v["method"] == "POST" && v["body"] == "payload", "POST body echo: {v}");

@@ -54,9 +54,14 @@ impl Route {
         self.wildcard
     }
 
-    /// The based route without its trailing `/...` (`spin-component-route`).
-    pub fn component_route(&self) -> &str {
-        self.based.strip_suffix("/...").or_else(|| self.based.strip_suffix("/*")).unwrap_or(&self.based)
+    /// The based route without its trailing `/...` (`spin-component-route`):
+    /// Spin strips only that suffix, so route `/` stays `/` and `/...` becomes empty.
+    pub(crate) fn component_route(&self) -> &str {
+        match self.based.strip_suffix("/...").or_else(|| self.based.strip_suffix("/*")) {
+            Some(prefix) => prefix,
+            None if self.based.is_empty() => "/",
+            None => &self.based,
+        }
     }
 
     /// The names of the `:param` segments, in route order.
@@ -207,7 +212,7 @@ mod tests {
         assert!(find(&r, "/exact/more").is_none());
         let root = Route::parse("/");
         assert_eq!(root.based, "");
-        assert_eq!(root.component_route(), "");
+        assert_eq!(root.component_route(), "/", "Spin strips only a trailing `/...`");
         let all = Route::parse("/...");
         assert_eq!(all.based, "/...");
         assert_eq!(all.component_route(), "");
