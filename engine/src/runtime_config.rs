@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// Parsed runtime configuration.
@@ -27,13 +28,13 @@ pub struct RuntimeConfig {
     /// Legacy name of `[[variables_provider]]`.
     #[serde(default)]
     config_provider: Vec<VariablesProvider>,
-    /// `[key_value_store.<label>]` tables (relative paths resolved against the file's folder).
+    /// `[key_value_store.<label>]` tables, parsed by the key-value capability
+    /// (see [`RuntimeConfig::labelled_tables`]).
     #[serde(default)]
-    pub key_value_store: BTreeMap<String, KeyValueStoreConfig>,
-    /// `[sqlite_database.<label>]` tables (relative paths are taken from the
-    /// working directory, as Spin does).
+    pub key_value_store: BTreeMap<String, toml::Table>,
+    /// `[sqlite_database.<label>]` tables, parsed by the SQLite capability.
     #[serde(default)]
-    pub sqlite_database: BTreeMap<String, SqliteDatabaseConfig>,
+    pub sqlite_database: BTreeMap<String, toml::Table>,
     /// `[llm_compute]` (not served by this runtime).
     #[serde(default)]
     pub llm_compute: Option<toml::Value>,
@@ -61,35 +62,9 @@ pub struct RuntimeConfig {
     /// Directory of the file, for relative paths.
     #[serde(skip)]
     pub base_dir: PathBuf,
-}
-
-/// One `[key_value_store.<label>]` table.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum KeyValueStoreConfig {
-    /// SQLite at `path` (relative to the runtime config file), in memory without one.
-    Spin {
-        /// The database file.
-        #[serde(default)]
-        path: Option<PathBuf>,
-    },
-    /// A Redis server (`redis://host[:port][/db]`).
-    Redis {
-        /// The server's URL.
-        url: String,
-    },
-}
-
-/// One `[sqlite_database.<label>]` table.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum SqliteDatabaseConfig {
-    /// A local database file at `path`, in memory without one.
-    Spin {
-        /// The database file.
-        #[serde(default)]
-        path: Option<PathBuf>,
-    },
+    /// The file itself, for errors.
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 /// One `[[variables_provider]]` entry.
@@ -140,6 +115,7 @@ impl RuntimeConfig {
         let mut cfg: Self =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
         cfg.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.path = path.to_path_buf();
         let legacy = std::mem::take(&mut cfg.config_provider);
         cfg.variables_provider.extend(legacy);
         for p in &cfg.variables_provider {
@@ -154,11 +130,6 @@ impl RuntimeConfig {
                 _ => {}
             }
         }
-        for store in cfg.key_value_store.values_mut() {
-            if let KeyValueStoreConfig::Spin { path: Some(p) } = store {
-                *p = cfg.base_dir.join(&*p);
-            }
-        }
         for table in cfg.unserved_tables() {
             tracing::warn!(
                 "{}: `{table}` is accepted but not served by this runtime yet; it has no effect",
@@ -166,6 +137,24 @@ impl RuntimeConfig {
             );
         }
         Ok(cfg)
+    }
+
+    /// The `[<table>.<label>]` tables in `tables`, each parsed as `T` by the
+    /// capability that serves them; an error names the file, the table and the label.
+    pub fn labelled_tables<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        tables: &BTreeMap<String, toml::Table>,
+    ) -> anyhow::Result<BTreeMap<String, T>> {
+        tables
+            .iter()
+            .map(|(label, raw)| {
+                let parsed = toml::Value::Table(raw.clone()).try_into::<T>().map_err(|e| {
+                    anyhow::anyhow!("{}: [{table}.{label}]: {}", self.path.display(), e.to_string().trim())
+                })?;
+                Ok((label.clone(), parsed))
+            })
+            .collect()
     }
 
     /// The `state_dir` setting; relative paths are taken from the file's folder.
@@ -252,38 +241,13 @@ mod tests {
     }
 
     #[test]
-    fn stores_and_databases_parse_with_spin_path_rules() {
+    fn state_dir_is_relative_to_the_file_or_disabled() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("rc.toml");
-        std::fs::write(
-            &p,
-            "state_dir = \"state\"\n[key_value_store.a]\ntype = \"spin\"\npath = \"kv/a.db\"\n\
-             [key_value_store.b]\ntype = \"redis\"\nurl = \"redis://127.0.0.1\"\n[key_value_store.c]\ntype = \"spin\"\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "state_dir = \"state\"\n[key_value_store.a]\ntype = \"spin\"\n").unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
-        assert!(
-            matches!(&c.key_value_store["a"], KeyValueStoreConfig::Spin { path: Some(x) } if *x == dir.path().join("kv/a.db"))
-        );
-        assert!(matches!(&c.key_value_store["b"], KeyValueStoreConfig::Redis { url } if url == "redis://127.0.0.1"));
-        assert!(matches!(&c.key_value_store["c"], KeyValueStoreConfig::Spin { path: None }));
         assert_eq!(c.state_dir(), StateDir::At(dir.path().join("state")));
-        std::fs::write(&p, "[key_value_store.x]\ntype = \"azure_cosmos\"\naccount = \"a\"\n").unwrap();
-        let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
-        assert!(e.contains("rc.toml") && e.contains("azure_cosmos"), "{e}");
-        std::fs::write(
-            &p,
-            "[sqlite_database.a]\ntype = \"spin\"\npath = \"a.db\"\n[sqlite_database.m]\ntype = \"spin\"\n",
-        )
-        .unwrap();
-        let c = RuntimeConfig::from_file(&p).unwrap();
-        assert!(
-            matches!(&c.sqlite_database["a"], SqliteDatabaseConfig::Spin { path: Some(x) } if *x == Path::new("a.db"))
-        );
-        assert!(matches!(&c.sqlite_database["m"], SqliteDatabaseConfig::Spin { path: None }));
-        std::fs::write(&p, "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"u\"\ntoken = \"t\"\n").unwrap();
-        let e = RuntimeConfig::from_file(&p).unwrap_err().to_string();
-        assert!(e.contains("rc.toml") && e.contains("libsql"), "{e}");
+        assert_eq!(c.key_value_store["a"]["type"].as_str(), Some("spin"));
         std::fs::write(&p, "state_dir = \"\"\n").unwrap();
         assert_eq!(RuntimeConfig::from_file(&p).unwrap().state_dir(), StateDir::Disabled);
         assert_eq!(StateDir::Disabled.or(Some("x".into())), None);

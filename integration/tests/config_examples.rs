@@ -128,4 +128,10 @@ fn runtime_config_examples_parse() {
         spin_engine::runtime_config::RuntimeConfig::from_file(&copy.path().join("runtime-config.toml")).unwrap();
     assert_eq!(config.key_value_store.len(), 1);
     assert_eq!(config.sqlite_database.len(), 1);
+    // The store and database tables are parsed by their capabilities.
+    spin_engine::host::check_runtime_config(&config).unwrap();
+    let mut broken = config;
+    broken.key_value_store.get_mut("default").unwrap().insert("type".into(), "azure_cosmos".into());
+    let e = spin_engine::host::check_runtime_config(&broken).unwrap_err().to_string();
+    assert!(e.contains("[key_value_store.default]") && e.contains("azure_cosmos"), "{e}");
 }

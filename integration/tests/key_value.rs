@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use integration::cli_app::{run_to_failure, serve};
+use integration::cli_app::{run_to_failure, serve, Up};
 use integration::fixtures::{assert_refused, with_manifest};
 use integration::http::{get, request};
 use integration::services::redis::RedisServer;
@@ -107,4 +107,18 @@ fn a_listed_label_nobody_configured_fails_the_start() {
     let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\", \"sessions\""));
     let (code, output) = run_to_failure(&app).unwrap();
     assert_refused("unconfigured label", code, &output, &["unknown key_value_stores label `sessions`", "`kv`"]);
+}
+
+#[test]
+fn a_store_type_this_runtime_does_not_serve_fails_the_start_naming_file_and_table() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\""));
+    let config = runtime_config(&app, "[key_value_store.default]\ntype = \"azure_cosmos\"\naccount = \"a\"\n");
+    let (code, output) =
+        Up::new(&app).flags(&["--runtime-config-file", &config]).run(Duration::from_secs(120)).unwrap();
+    assert_refused(
+        "unserved store type",
+        code,
+        &output,
+        &["runtime-config.toml", "[key_value_store.default]", "azure_cosmos"],
+    );
 }

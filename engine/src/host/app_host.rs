@@ -126,6 +126,13 @@ impl AppHost {
     }
 }
 
+/// Checks every table of `config` that a capability serves (each capability
+/// parses its own), without opening anything.
+pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
+    let app = LockedApp::default();
+    AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None }).map(drop)
+}
+
 /// The runtime config's variable providers in order, then the environment provider.
 fn providers(config: &RuntimeConfig, env: &BTreeMap<String, String>) -> Vec<Box<dyn Provider>> {
     let mut out: Vec<Box<dyn Provider>> = Vec::new();

@@ -25,7 +25,7 @@ state::capabilities! {
 }
 
 pub(crate) use app_host::AppHost;
-pub use app_host::HostOptions;
+pub use app_host::{check_runtime_config, HostOptions};
 pub(crate) use linker::build_linker;
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;

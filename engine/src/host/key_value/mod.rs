@@ -5,6 +5,7 @@
 //! SQLite in the state directory unless configured).
 
 mod backend;
+mod config;
 mod stores;
 mod v1;
 mod v2;
@@ -38,9 +39,9 @@ impl Capability for KeyValue {
 
     /// The stores some component lists, and Spin's start-up line for the default one.
     fn app(inputs: &AppInputs<'_>) -> anyhow::Result<KeyValueStores> {
-        let configs = &inputs.config.key_value_store;
+        let configs = config::store_configs(inputs.config)?;
         let used = inputs.app.components.iter().flat_map(|c| c.key_value_stores());
-        let stores = KeyValueStores::key_value(configs, inputs.state_dir, used)?;
+        let stores = KeyValueStores::key_value(&configs, inputs.state_dir, used)?;
         if let (false, Some(store)) = (configs.contains_key(DEFAULT_LABEL), stores.get(DEFAULT_LABEL)) {
             println!("Storing default key-value data to {}.", store.describe());
         }

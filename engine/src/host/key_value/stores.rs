@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::backend::{KeyValueStore, RedisStore, SqliteStore};
 use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
-use crate::runtime_config::KeyValueStoreConfig;
+use super::config::KeyValueStoreConfig;
 
 /// The default store's file name under the state directory (as Spin names it).
 pub(crate) const DEFAULT_FILE: &str = "sqlite_key_value.db";

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::connection::SharedConnection;
 use super::database::SqliteDatabase;
 use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
-use crate::runtime_config::SqliteDatabaseConfig;
+use super::config::SqliteDatabaseConfig;
 
 /// The default database's file name under the state directory (as Spin names it).
 pub(crate) const DEFAULT_FILE: &str = "sqlite_db.db";

@@ -5,6 +5,7 @@
 //! SQLite key-value stores. Guest SQL runs under `guard`: no other files, no
 //! storage-changing PRAGMAs, a deadline per statement and a cap on results.
 
+mod config;
 pub(crate) mod connection;
 mod database;
 mod databases;
@@ -33,9 +34,9 @@ impl Capability for Sqlite {
 
     /// The databases some component lists, and Spin's start-up line for the default one.
     fn app(inputs: &AppInputs<'_>) -> anyhow::Result<SqliteDatabases> {
-        let configs = &inputs.config.sqlite_database;
+        let configs = config::database_configs(inputs.config)?;
         let used = inputs.app.components.iter().flat_map(|c| c.sqlite_databases());
-        let databases = SqliteDatabases::sqlite(configs, inputs.state_dir, used)?;
+        let databases = SqliteDatabases::sqlite(&configs, inputs.state_dir, used)?;
         if let (false, Some(db)) = (configs.contains_key(DEFAULT_LABEL), databases.get(DEFAULT_LABEL)) {
             println!("Storing default SQLite data to {}.", db.describe());
         }
