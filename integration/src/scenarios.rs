@@ -63,8 +63,9 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 11] = [
+pub const ALL: [Make; 12] = [
     rust_hello,
+    rust_sdk7_hello,
     rust_hello_core,
     python_hello,
     js_hello,
@@ -87,6 +88,22 @@ pub fn rust_hello(_: &Inputs) -> Scenario {
     scenario("rust hello", "rust-hello", &[], |b| {
         suite::hello(b, "Hello, Fermyon")?;
         suite::well_known(b, "rust-hello")
+    })
+}
+
+/// The Rust SDK 7 hello app: a WASI 0.3 `wasi:http/handler@0.3.0` component,
+/// its routed path as the guest saw it, and the well-known paths.
+pub fn rust_sdk7_hello(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 hello (wasi:http 0.3)", "rust-sdk7-hello", &[], |b| {
+        suite::hello(b, "Hello from spin-sdk 7 at /")?;
+        let r = crate::http::get(&format!("{b}/deep/path?q=1"))?;
+        anyhow::ensure!(
+            r.status == 200 && r.body == "Hello from spin-sdk 7 at /deep/path",
+            "GET /deep/path: {} {:?}",
+            r.status,
+            r.body
+        );
+        suite::well_known(b, "rust-sdk7-hello")
     })
 }
 

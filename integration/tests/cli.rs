@@ -27,6 +27,11 @@ fn rust_hello_answers_and_serves_the_well_known_paths() {
 }
 
 #[test]
+fn a_spin_sdk_7_wasi_http_0_3_component_answers_with_its_routed_path() {
+    run(scenarios::rust_sdk7_hello);
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }

@@ -12,18 +12,25 @@ use super::{add_capabilities_to_linker, CAPABILITY_INTERFACES};
 const WASI_02_PACKAGES: &[&str] =
     &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
 
-/// A linker with WASI 0.2, `wasi:http`, and every capability's interfaces.
+/// The WASI 0.3 packages wasmtime links (exactly 0.3.0).
+const WASI_03_PACKAGES: &[&str] =
+    &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
+
+/// A linker with WASI 0.2 and 0.3, `wasi:http` of both, and every capability's interfaces.
 pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     add_capabilities_to_linker(&mut linker)?;
     Ok(linker)
 }
 
 /// Whether `import` names an interface the linker provides.
 pub(crate) fn is_provided(import: &str) -> bool {
-    let wasi = is_wasi_02(import) && WASI_02_PACKAGES.iter().any(|p| import.starts_with(p));
+    let wasi = (is_wasi_02(import) && WASI_02_PACKAGES.iter().any(|p| import.starts_with(p)))
+        || (import.ends_with("@0.3.0") && WASI_03_PACKAGES.iter().any(|p| import.starts_with(p)));
     wasi || CAPABILITY_INTERFACES.iter().flat_map(|names| names.iter()).any(|name| import.starts_with(name))
 }
 
@@ -40,7 +47,8 @@ mod tests {
         assert!(is_provided("wasi:http/types@0.2.0"));
         assert!(is_provided("wasi:cli/environment@0.2.12"));
         assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
-        assert!(!is_provided("wasi:http/types@0.3.0"));
+        assert!(is_provided("wasi:http/types@0.3.0"));
+        assert!(!is_provided("wasi:http/types@0.3.0-rc-2026-03-15"));
         assert!(is_provided("wasi:keyvalue/store@0.2.0-draft2"));
         assert!(!is_provided("wasi:keyvalue/watcher@0.2.0-draft2"));
         assert!(is_provided("fermyon:spin/variables@2.0.0"));

@@ -52,6 +52,8 @@ impl Default for EngineOptions {
 fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // WASI 0.3 guests (async exports, streams and futures).
+    config.wasm_component_model_async(true);
     config.epoch_interruption(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.memory_init_cow(true);

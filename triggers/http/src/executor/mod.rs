@@ -2,6 +2,7 @@
 
 mod spin_inbound;
 mod wasi_http;
+mod wasi_http_p3;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +16,7 @@ use crate::body::Body;
 
 pub(crate) use spin_inbound::SpinInboundExecutor;
 pub(crate) use wasi_http::WasiHttpExecutor;
+pub(crate) use wasi_http_p3::WasiHttp3Executor;
 
 /// A per-request call into one component, through whichever ABI it exports.
 pub(crate) enum Executor {
@@ -22,20 +24,25 @@ pub(crate) enum Executor {
     WasiHttp(WasiHttpExecutor),
     /// `fermyon:spin/inbound-http` (Spin 1 ABI).
     SpinInbound(SpinInboundExecutor),
+    /// `wasi:http/handler@0.3.0` (WASI 0.3).
+    WasiHttp3(WasiHttp3Executor),
 }
 
 /// `wasi:http/incoming-handler@0.2.x` (pre-releases are refused by name).
 pub(crate) const WASI_HTTP: Export = Export::Release("wasi:http/incoming-handler@0.2");
 /// `fermyon:spin/inbound-http`, the Spin 1 ABI.
 pub(crate) const SPIN_INBOUND: Export = Export::Interface("fermyon:spin/inbound-http");
+/// `wasi:http/handler@0.3.0`, WASI 0.3's handler.
+pub(crate) const WASI_HTTP_03: Export = Export::Interface("wasi:http/handler@0.3.0");
 
 impl Executor {
     /// Binds the executor of the one handler export the component has; errors
     /// (naming the component and its exports) when it has none or several.
     pub(crate) fn for_component(component: &Arc<PreparedComponent>) -> Result<Self, BindError> {
-        match pick_export(component, &[WASI_HTTP, SPIN_INBOUND])? {
+        match pick_export(component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03])? {
             0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component.clone())?)),
-            _ => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
+            1 => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
+            _ => Ok(Self::WasiHttp3(WasiHttp3Executor::new(component.clone())?)),
         }
     }
 
@@ -49,6 +56,7 @@ impl Executor {
     ) -> anyhow::Result<http::Response<Body>> {
         match self {
             Self::WasiHttp(e) => e.execute(req, deadline, slot).await,
+            Self::WasiHttp3(e) => e.execute(req, deadline, slot).await,
             Self::SpinInbound(e) => {
                 let _slot = slot;
                 e.execute(req, deadline, max_buffered_body).await
