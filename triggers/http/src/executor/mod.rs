@@ -65,6 +65,48 @@ impl Executor {
     }
 }
 
+/// What a guest task hands the request side: the response, or why there is none.
+pub(crate) type Answer = anyhow::Result<http::Response<Body>>;
+
+/// Runs one guest call in a task of its own that holds `slot` (its place among
+/// the concurrent instances) until `call` ends, `deadline` passes (host calls
+/// included), or the client goes away. `call` gets the sender for its answer and
+/// sends it as soon as the guest has one; the response's body then cancels the
+/// guest if the client drops it early. Without an answer, the task's own outcome
+/// says why.
+pub(crate) async fn answer_from_guest<Call>(
+    id: Arc<str>,
+    deadline: Option<Instant>,
+    slot: OwnedSemaphorePermit,
+    call: impl FnOnce(tokio::sync::oneshot::Sender<Answer>) -> Call,
+) -> Answer
+where
+    Call: std::future::Future<Output = wasmtime::Result<()>> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let call = call(tx);
+    let mut guest = AbortOnDrop::new(tokio::spawn(async move {
+        let _slot = slot;
+        let result = within(deadline, call).await;
+        if let Err(e) = &result {
+            tracing::error!("component `{id}`: {e:?}");
+        }
+        result
+    }));
+    match within(deadline, async { Ok(rx.await) }).await? {
+        Ok(Ok(resp)) => {
+            let abort = guest.disarm();
+            Ok(resp.map(|b| crate::body::CancelOnDrop::wrap(b, abort)))
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => match guest.task().await {
+            Ok(Ok(())) => anyhow::bail!("the guest returned without setting a response"),
+            Ok(Err(e)) => Err(e.into()),
+            Err(e) => anyhow::bail!("guest task failed: {e}"),
+        },
+    }
+}
+
 /// Runs `work` until `deadline`: past it the work is dropped (which cancels any
 /// host call it waits in: a sleep, an outbound request, a database) and the
 /// result is the deadline error.

@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::body::{Body, BoxError, CancelOnDrop};
-use crate::executor::{within, AbortOnDrop, WASI_HTTP};
+use crate::body::BoxError;
+use crate::executor::{answer_from_guest, Answer, WASI_HTTP};
 
 /// Executor for wasi-http components.
 pub(crate) struct WasiHttpExecutor {
@@ -35,46 +35,57 @@ impl WasiHttpExecutor {
         Ok(Self { component, id, proxy })
     }
 
-    /// Handles one request. The guest runs in its own task holding `slot` (its
-    /// place among the concurrent instances) until it returns, is past
-    /// `deadline` (host calls included), or its client goes away.
+    /// Handles one request (see [`answer_from_guest`]): the response is
+    /// answered as soon as the guest sets its `response-outparam`.
     pub(crate) async fn execute(
         &self,
         req: http::Request<Incoming>,
         deadline: Option<Instant>,
         slot: OwnedSemaphorePermit,
-    ) -> anyhow::Result<http::Response<Body>> {
+    ) -> Answer {
         let mut store = self.component.new_store(&[], deadline)?;
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (out_tx, out_rx) = tokio::sync::oneshot::channel();
         let scheme = wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http;
         let req = store.data_mut().http().new_incoming_request(scheme, req)?;
-        let out = store.data_mut().http().new_response_outparam(tx)?;
+        let out = store.data_mut().http().new_response_outparam(out_tx)?;
         let proxy = self.proxy.instantiate_async(&mut store).await?;
-        let id = self.id.clone();
-        let mut guest = AbortOnDrop::new(tokio::spawn(async move {
-            let _slot = slot;
+        answer_from_guest(self.id.clone(), deadline, slot, |answer| async move {
             let call = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out);
-            let result = within(deadline, call).await;
-            if let Err(e) = &result {
-                tracing::error!("component `{id}`: {e:?}");
+            tokio::pin!(call);
+            let mut out_rx = out_rx;
+            let mut answer = Some(answer);
+            loop {
+                tokio::select! {
+                    biased;
+                    set = &mut out_rx, if answer.is_some() => {
+                        let tx = answer.take();
+                        if let (Some(tx), Ok(set)) = (tx, set) {
+                            let _ = tx.send(outparam_answer(set));
+                        }
+                    }
+                    result = &mut call => {
+                        // The guest may have set its response in the same poll it returned.
+                        if let (Some(tx), Ok(set)) = (answer.take(), out_rx.try_recv()) {
+                            let _ = tx.send(outparam_answer(set));
+                        }
+                        return result;
+                    }
+                }
             }
-            result
-        }));
-        let answered = match within(deadline, async { Ok(rx.await) }).await {
-            Ok(answered) => answered,
-            Err(e) => return Err(e.into()),
-        };
-        match answered {
-            Ok(Ok(resp)) => {
-                let abort = guest.disarm();
-                Ok(resp.map(|b| CancelOnDrop::wrap(b.map_err(|e| Box::new(e) as BoxError).boxed_unsync(), abort)))
-            }
-            Ok(Err(code)) => anyhow::bail!("the guest answered with error {code:?}"),
-            Err(_) => match guest.task().await {
-                Ok(Ok(())) => anyhow::bail!("the guest returned without setting a response"),
-                Ok(Err(e)) => Err(e.into()),
-                Err(e) => anyhow::bail!("guest task failed: {e}"),
-            },
-        }
+        })
+        .await
+    }
+}
+
+/// What the guest set as its `response-outparam`, as the request side's answer.
+fn outparam_answer(
+    set: Result<
+        http::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>,
+        wasmtime_wasi_http::p2::bindings::http::types::ErrorCode,
+    >,
+) -> Answer {
+    match set {
+        Ok(resp) => Ok(resp.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync())),
+        Err(code) => Err(anyhow::anyhow!("the guest answered with error {code:?}")),
     }
 }

@@ -17,8 +17,8 @@ use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{bind_export, BindError};
 
-use crate::body::{Body, BoxError, CancelOnDrop};
-use crate::executor::{within, AbortOnDrop, WASI_HTTP_03};
+use crate::body::{Body, BoxError};
+use crate::executor::{answer_from_guest, Answer, WASI_HTTP_03};
 
 /// Executor for WASI 0.3 HTTP components.
 pub(crate) struct WasiHttp3Executor {
@@ -31,9 +31,6 @@ pub(crate) struct WasiHttp3Executor {
 /// The host side of the request body's transfer, reporting its failure to the guest.
 type RequestIo = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>>;
 
-/// What the guest task hands the request side: the response, or why there is none.
-type Answer = Result<http::Response<Body>, anyhow::Error>;
-
 impl WasiHttp3Executor {
     /// Binds the component's `wasi:http/handler@0.3.0` export.
     pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
@@ -42,61 +39,45 @@ impl WasiHttp3Executor {
         Ok(Self { component, id, service })
     }
 
-    /// Handles one request: the guest runs in its own task holding `slot` until
-    /// its response body is done, it is past `deadline`, or its client goes away.
+    /// Handles one request (see [`answer_from_guest`]): the response is
+    /// answered when `handle` returns it, and the guest's event loop keeps
+    /// running until the body has been read.
     pub(crate) async fn execute(
         &self,
         req: http::Request<Incoming>,
         deadline: Option<Instant>,
         slot: OwnedSemaphorePermit,
-    ) -> anyhow::Result<http::Response<Body>> {
+    ) -> Answer {
         let mut store = self.component.new_store(&[], deadline)?;
         let service = self.service.instantiate_async(&mut store).await?;
-        let (answer_tx, answer_rx) = oneshot::channel::<Answer>();
-        let (done_tx, done_rx) = oneshot::channel::<()>();
-        let id = self.id.clone();
-        let mut guest = AbortOnDrop::new(tokio::spawn(async move {
-            let _slot = slot;
-            let run = store.run_concurrent(async move |accessor| {
-                let (request, request_io) = accessor.with(|mut access| {
-                    let hooks = access.data_mut().http().hooks;
-                    let (request, io) = Request::from_http(hooks, req);
-                    (request, Box::pin(io) as RequestIo)
-                });
-                match service.handle(accessor, request).await? {
-                    Ok(response) => {
-                        let response = accessor.with(|mut access| response.into_http(&mut access, request_io))?;
-                        let body = response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
-                        let body = body.map(|b| NotifyAtEnd::wrap(b, done_tx));
-                        let _ = answer_tx.send(Ok(body));
-                        // Keep the guest's event loop running while it writes the body.
-                        let _ = done_rx.await;
+        answer_from_guest(self.id.clone(), deadline, slot, |answer| async move {
+            let (done_tx, done_rx) = oneshot::channel::<()>();
+            store
+                .run_concurrent(async move |accessor| {
+                    let (request, request_io) = accessor.with(|mut access| {
+                        let hooks = access.data_mut().http().hooks;
+                        let (request, io) = Request::from_http(hooks, req);
+                        (request, Box::pin(io) as RequestIo)
+                    });
+                    match service.handle(accessor, request).await? {
+                        Ok(response) => {
+                            let response = accessor.with(|mut access| response.into_http(&mut access, request_io))?;
+                            let response = response.map(|b| {
+                                NotifyAtEnd::wrap(b.map_err(|e| Box::new(e) as BoxError).boxed_unsync(), done_tx)
+                            });
+                            let _ = answer.send(Ok(response));
+                            // Keep the guest's event loop running while it writes the body.
+                            let _ = done_rx.await;
+                        }
+                        Err(code) => {
+                            let _ = answer.send(Err(anyhow::anyhow!("the guest answered with error {code:?}")));
+                        }
                     }
-                    Err(code) => {
-                        let _ = answer_tx.send(Err(anyhow::anyhow!("the guest answered with error {code:?}")));
-                    }
-                }
-                wasmtime::Result::Ok(())
-            });
-            let result = within(deadline, async { run.await? }).await;
-            if let Err(e) = &result {
-                tracing::error!("component `{id}`: {e:?}");
-            }
-            result
-        }));
-        let answered = within(deadline, async { Ok(answer_rx.await) }).await?;
-        match answered {
-            Ok(Ok(resp)) => {
-                let abort = guest.disarm();
-                Ok(resp.map(|b| CancelOnDrop::wrap(b, abort)))
-            }
-            Ok(Err(e)) => Err(e),
-            Err(_) => match guest.task().await {
-                Ok(Ok(())) => anyhow::bail!("the guest returned without a response"),
-                Ok(Err(e)) => Err(e.into()),
-                Err(e) => anyhow::bail!("guest task failed: {e}"),
-            },
-        }
+                    wasmtime::Result::Ok(())
+                })
+                .await?
+        })
+        .await
     }
 }
 
