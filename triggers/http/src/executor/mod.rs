@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{pick_export, BindError, Export};
+use spin_engine::trigger::{bind_export, pick_export, BindError, Export};
 
 use crate::body::Body;
 
@@ -55,14 +56,50 @@ impl Executor {
         max_buffered_body: u64,
     ) -> anyhow::Result<http::Response<Body>> {
         match self {
-            Self::WasiHttp(e) => e.execute(req, deadline, slot).await,
-            Self::WasiHttp3(e) => e.execute(req, deadline, slot).await,
+            Self::WasiHttp(e) => e.execute(GuestRequest { req, deadline, slot }).await,
+            Self::WasiHttp3(e) => e.execute(GuestRequest { req, deadline, slot }).await,
             Self::SpinInbound(e) => {
                 let _slot = slot;
                 e.execute(req, deadline, max_buffered_body).await
             }
         }
     }
+}
+
+/// A component bound to one HTTP export: its pre-instantiated export `pre`, and
+/// its id for the guest task's error log.
+pub(crate) struct Bound<P> {
+    component: Arc<PreparedComponent>,
+    id: Arc<str>,
+    pre: P,
+}
+
+impl<P> Bound<P> {
+    /// Binds `export` of `component` with `pre` (see [`bind_export`]).
+    pub(crate) fn bind(
+        component: &Arc<PreparedComponent>,
+        export: Export,
+        pre: impl FnOnce(&PreparedComponent) -> wasmtime::Result<P>,
+    ) -> Result<Self, BindError> {
+        let pre = bind_export(component, export, pre)?;
+        Ok(Self { component: component.clone(), id: component.id().into(), pre })
+    }
+
+    /// A fresh store for one request, trapping past `deadline`.
+    pub(crate) fn new_store(&self, deadline: Option<Instant>) -> anyhow::Result<wasmtime::Store<HostState>> {
+        self.component.new_store(&[], deadline)
+    }
+}
+
+/// One request for a guest: the request, its deadline, and its place among the
+/// concurrent instances.
+pub(crate) struct GuestRequest {
+    /// The client's request.
+    pub(crate) req: http::Request<hyper::body::Incoming>,
+    /// When the guest is cut off (host calls included).
+    pub(crate) deadline: Option<Instant>,
+    /// Held while the guest's instance lives.
+    pub(crate) slot: OwnedSemaphorePermit,
 }
 
 /// What a guest task hands the request side: the response, or why there is none.
@@ -74,8 +111,8 @@ pub(crate) type Answer = anyhow::Result<http::Response<Body>>;
 /// sends it as soon as the guest has one; the response's body then cancels the
 /// guest if the client drops it early. Without an answer, the task's own outcome
 /// says why.
-pub(crate) async fn answer_from_guest<Call>(
-    id: Arc<str>,
+pub(crate) async fn answer_from_guest<P, Call>(
+    bound: &Bound<P>,
     deadline: Option<Instant>,
     slot: OwnedSemaphorePermit,
     call: impl FnOnce(tokio::sync::oneshot::Sender<Answer>) -> Call,
@@ -85,6 +122,7 @@ where
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let call = call(tx);
+    let id = bound.id.clone();
     let mut guest = AbortOnDrop::new(tokio::spawn(async move {
         let _slot = slot;
         let result = within(deadline, call).await;

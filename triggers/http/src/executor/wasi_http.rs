@@ -4,52 +4,35 @@
 use std::sync::Arc;
 
 use http_body_util::BodyExt as _;
-use hyper::body::Incoming;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView as _;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, BindError};
-
-use std::time::Instant;
-
-use tokio::sync::OwnedSemaphorePermit;
+use spin_engine::trigger::BindError;
 
 use crate::body::BoxError;
-use crate::executor::{answer_from_guest, Answer, WASI_HTTP};
+use crate::executor::{answer_from_guest, Answer, Bound, GuestRequest, WASI_HTTP};
 
 /// Executor for wasi-http components.
-pub(crate) struct WasiHttpExecutor {
-    component: Arc<PreparedComponent>,
-    /// The component id, shared with each request's guest task for its error log.
-    id: Arc<str>,
-    proxy: ProxyPre<HostState>,
-}
+pub(crate) struct WasiHttpExecutor(Bound<ProxyPre<HostState>>);
 
 impl WasiHttpExecutor {
     /// Binds the component's `incoming-handler` export.
     pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
-        let proxy = bind_export(&component, WASI_HTTP, |c| ProxyPre::new(c.instance_pre().clone()))?;
-        let id = component.id().into();
-        Ok(Self { component, id, proxy })
+        Bound::bind(&component, WASI_HTTP, |c| ProxyPre::new(c.instance_pre().clone())).map(Self)
     }
 
     /// Handles one request (see [`answer_from_guest`]): the response is
     /// answered as soon as the guest sets its `response-outparam`.
-    pub(crate) async fn execute(
-        &self,
-        req: http::Request<Incoming>,
-        deadline: Option<Instant>,
-        slot: OwnedSemaphorePermit,
-    ) -> Answer {
-        let mut store = self.component.new_store(&[], deadline)?;
+    pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
+        let mut store = self.0.new_store(deadline)?;
         let (out_tx, out_rx) = tokio::sync::oneshot::channel();
         let scheme = wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http;
         let req = store.data_mut().http().new_incoming_request(scheme, req)?;
         let out = store.data_mut().http().new_response_outparam(out_tx)?;
-        let proxy = self.proxy.instantiate_async(&mut store).await?;
-        answer_from_guest(self.id.clone(), deadline, slot, |answer| async move {
+        let proxy = self.0.pre.instantiate_async(&mut store).await?;
+        answer_from_guest(&self.0, deadline, slot, |answer| async move {
             let call = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out);
             tokio::pin!(call);
             let mut out_rx = out_rx;

@@ -4,29 +4,22 @@
 //! keeps writing its body after `handle` has returned the response.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use http_body_util::BodyExt as _;
-use hyper::body::Incoming;
-use tokio::sync::{oneshot, OwnedSemaphorePermit};
+use tokio::sync::oneshot;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::p3::Request;
 use wasmtime_wasi_http::WasiHttpView as _;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, BindError};
+use spin_engine::trigger::BindError;
 
 use crate::body::{Body, BoxError};
-use crate::executor::{answer_from_guest, Answer, WASI_HTTP_03};
+use crate::executor::{answer_from_guest, Answer, Bound, GuestRequest, WASI_HTTP_03};
 
 /// Executor for WASI 0.3 HTTP components.
-pub(crate) struct WasiHttp3Executor {
-    component: Arc<PreparedComponent>,
-    /// The component id, for the guest task's error log.
-    id: Arc<str>,
-    service: ServicePre<HostState>,
-}
+pub(crate) struct WasiHttp3Executor(Bound<ServicePre<HostState>>);
 
 /// The host side of the request body's transfer, reporting its failure to the guest.
 type RequestIo = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>>;
@@ -34,23 +27,16 @@ type RequestIo = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), w
 impl WasiHttp3Executor {
     /// Binds the component's `wasi:http/handler@0.3.0` export.
     pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
-        let service = bind_export(&component, WASI_HTTP_03, |c| ServicePre::new(c.instance_pre().clone()))?;
-        let id = component.id().into();
-        Ok(Self { component, id, service })
+        Bound::bind(&component, WASI_HTTP_03, |c| ServicePre::new(c.instance_pre().clone())).map(Self)
     }
 
     /// Handles one request (see [`answer_from_guest`]): the response is
     /// answered when `handle` returns it, and the guest's event loop keeps
     /// running until the body has been read.
-    pub(crate) async fn execute(
-        &self,
-        req: http::Request<Incoming>,
-        deadline: Option<Instant>,
-        slot: OwnedSemaphorePermit,
-    ) -> Answer {
-        let mut store = self.component.new_store(&[], deadline)?;
-        let service = self.service.instantiate_async(&mut store).await?;
-        answer_from_guest(self.id.clone(), deadline, slot, |answer| async move {
+    pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
+        let mut store = self.0.new_store(deadline)?;
+        let service = self.0.pre.instantiate_async(&mut store).await?;
+        answer_from_guest(&self.0, deadline, slot, |answer| async move {
             let (done_tx, done_rx) = oneshot::channel::<()>();
             store
                 .run_concurrent(async move |accessor| {
