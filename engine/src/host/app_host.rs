@@ -46,8 +46,10 @@ pub struct HostOptions {
 pub(crate) struct AppHost {
     capabilities: AppCapabilities,
     variables: VariableResolver,
-    options: HostOptions,
+    extra_env: Vec<(String, String)>,
+    stdio: StdioMode,
     staging_dir: PathBuf,
+    content_dir: Option<PathBuf>,
     max_instance_memory: u64,
     max_outbound_connections: usize,
 }
@@ -60,19 +62,21 @@ impl AppHost {
         let config = options.runtime_config.as_ref().unwrap_or(&empty);
         let variables = VariableResolver::new(&app.variables, providers(config, &options.env));
         variables.validate()?;
-        let state_dir = config.state_dir().or(options.state_dir.clone());
+        let state_dir = config.state_dir().or(options.state_dir);
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
         // Created only if a component has files to stage; a random name, so
         // nobody can prepare the folder in advance.
-        let staging_dir = match &options.staging_dir {
-            Some(dir) => dir.clone(),
+        let staging_dir = match options.staging_dir {
+            Some(dir) => dir,
             None => std::env::temp_dir().join(format!("spin-staging-{}", random_suffix())),
         };
         Ok(Self {
             capabilities,
             variables,
-            options,
+            extra_env: options.extra_env,
+            stdio: options.stdio,
             staging_dir,
+            content_dir: options.content_dir,
             max_instance_memory: limits.max_instance_memory,
             max_outbound_connections: limits.max_outbound_connections,
         })
@@ -103,7 +107,7 @@ impl AppHost {
 
     /// The folder of content addressed by digest, for OCI apps.
     pub(crate) fn content_dir(&self) -> Option<&std::path::Path> {
-        self.options.content_dir.as_deref()
+        self.content_dir.as_deref()
     }
 
     /// The app's variables (for rendering trigger settings).
@@ -117,10 +121,10 @@ impl AppHost {
                 .env
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
-                .chain(self.options.extra_env.iter().cloned())
+                .chain(self.extra_env.iter().cloned())
                 .collect(),
-            mounts: prepare_mounts(component, &self.staging_dir, self.options.content_dir.as_deref())?,
-            stdio: self.options.stdio,
+            mounts: prepare_mounts(component, &self.staging_dir, self.content_dir.as_deref())?,
+            stdio: self.stdio,
             allow_sockets: false,
         })
     }

@@ -95,12 +95,8 @@ pub(super) use capabilities;
 /// Everything needed to build a fresh [`HostState`] for one component, computed
 /// once at start-up.
 pub(crate) struct InstanceTemplate {
-    component_id: Arc<str>,
-    allowed_hosts: Arc<AllowedHosts>,
-    wasi: WasiTemplate,
+    basics: InstanceBasics,
     capabilities: ComponentCapabilities,
-    max_instance_memory: u64,
-    max_outbound_connections: usize,
 }
 
 /// The parts of an [`InstanceTemplate`] that are not capabilities.
@@ -120,22 +116,24 @@ pub(crate) struct InstanceBasics {
 impl InstanceTemplate {
     /// The template of `basics` with the component's `capabilities`.
     pub(crate) fn new(basics: InstanceBasics, capabilities: ComponentCapabilities) -> Self {
-        let InstanceBasics { component_id, allowed_hosts, wasi, max_instance_memory, max_outbound_connections } =
-            basics;
-        Self { component_id, allowed_hosts, wasi, capabilities, max_instance_memory, max_outbound_connections }
+        Self { basics, capabilities }
     }
 
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
     pub(crate) fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
-        let outbound =
-            OutboundGate::new(self.component_id.clone(), self.allowed_hosts.clone(), self.max_outbound_connections);
+        let basics = &self.basics;
+        let outbound = OutboundGate::new(
+            basics.component_id.clone(),
+            basics.allowed_hosts.clone(),
+            basics.max_outbound_connections,
+        );
         Ok(HostState {
-            wasi: self.wasi.build(args)?,
+            wasi: basics.wasi.build(args)?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
             outbound_http: OutboundHttp(outbound),
-            limits: InstanceMemory::capped_at(self.max_instance_memory),
+            limits: InstanceMemory::capped_at(basics.max_instance_memory),
         })
     }
 }
