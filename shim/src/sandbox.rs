@@ -14,7 +14,7 @@ use crate::app_source::{resolve, retain_components};
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::node_key;
-use crate::settings::{cgroup_memory_limit, MemoryBounds, Settings};
+use crate::settings::{cgroup_memory_limit, Settings};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub(crate) const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -78,12 +78,10 @@ async fn run(
         .is_file()
         .then(|| RuntimeConfig::from_file(Path::new(RUNTIME_CONFIG_PATH)))
         .transpose()?;
-    let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
     let http_listen = env.get("SPIN_HTTP_LISTEN_ADDR").cloned().unwrap_or_else(|| SHIM_DEFAULT_LISTEN.to_string());
     // argv[0] is the entrypoint (`/`); the rest goes to a command component.
     let guest_args = ctx.args().iter().skip(1).cloned().collect();
-    let memory = MemoryBounds { ceiling: cgroup_memory_limit(), configured: configured_memory };
-    let settings = Settings::from_env(&env, http_listen, guest_args, memory)?;
+    let settings = Settings::from_env(&env, http_listen, guest_args, cgroup_memory_limit(), runtime_config.as_ref())?;
     let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
         (Some(dir), Ok(key)) => CompileCache::at(dir, key),
         (Some(dir), Err(why)) => {

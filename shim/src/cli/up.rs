@@ -10,7 +10,7 @@ use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
-use crate::settings::{vars, MemoryBounds, Settings};
+use crate::settings::{vars, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -69,9 +69,7 @@ impl UpArgs {
         if let Some(max) = self.max_instance_memory {
             env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
         }
-        let configured_memory = runtime_config.as_ref().and_then(|c| c.max_instance_memory).map(|m| m as u64);
-        let memory = MemoryBounds { ceiling: None, configured: configured_memory };
-        let settings = Settings::from_env(&env, self.listen, self.guest_args, memory)?;
+        let settings = Settings::from_env(&env, self.listen, self.guest_args, None, runtime_config.as_ref())?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use spin_engine::limits::GuestLimits;
 use spin_engine::runtime::EngineOptions;
+use spin_engine::runtime_config::RuntimeConfig;
 
 pub(crate) use engine::engine_options;
 pub(crate) use limits::{cgroup_memory_limit, vars};
@@ -27,27 +28,22 @@ pub(crate) struct Settings {
     pub triggers: TriggerSettings,
 }
 
-/// What bounds the default per-instance memory cap besides the environment.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct MemoryBounds {
-    /// The container's memory limit, when known: the default cap is at most half of it.
-    pub ceiling: Option<u64>,
-    /// The runtime config's `max_instance_memory`, which replaces the default.
-    pub configured: Option<u64>,
-}
-
 impl Settings {
     /// Parses `env` for an app whose HTTP trigger listens on `http_listen` and
     /// whose command component gets `guest_args`; a malformed value is an error
-    /// naming its variable.
+    /// naming its variable. `memory_ceiling` is the container's memory limit when
+    /// known (the default instance cap is at most half of it); the runtime
+    /// config's `max_instance_memory` replaces that default.
     pub(crate) fn from_env(
         env: &BTreeMap<String, String>,
         http_listen: String,
         guest_args: Vec<String>,
-        memory: MemoryBounds,
+        memory_ceiling: Option<u64>,
+        runtime_config: Option<&RuntimeConfig>,
     ) -> anyhow::Result<Self> {
+        let configured_memory = runtime_config.and_then(|c| c.max_instance_memory).map(|m| m as u64);
         Ok(Self {
-            limits: limits::guest_limits(env, memory.ceiling, memory.configured)?,
+            limits: limits::guest_limits(env, memory_ceiling, configured_memory)?,
             engine: engine_options(env)?,
             triggers: TriggerSettings::from_env(http_listen, guest_args, env)?,
         })
