@@ -26,10 +26,11 @@ impl<'a> Content<'a> {
             return Ok(Self::Inline(bytes));
         }
         if let Some(source) = content.source.as_deref().filter(|s| !s.is_empty()) {
+            if let Some(path) = content.local_path() {
+                return Ok(Self::File(path));
+            }
             return match url::Url::parse(source) {
-                Ok(url) if url.scheme() == "file" => {
-                    url.to_file_path().map(Self::File).map_err(|()| anyhow::anyhow!("invalid file URL `{source}`"))
-                }
+                Ok(url) if url.scheme() == "file" => bail!("invalid file URL `{source}`"),
                 Ok(url) => {
                     bail!("unsupported content source `{source}` (scheme `{}`; expected a file:// URL)", url.scheme())
                 }
