@@ -11,10 +11,18 @@ pub(crate) const DEFAULT_LABEL: &str = "default";
 /// Most resources of one kind an instance may hold open at once.
 pub(crate) const MAX_OPEN: usize = 256;
 
-/// How a kind of labelled resource is named in errors.
+/// A labelled resource that can say where its data lives.
+pub(crate) trait DataPlace {
+    /// Where the data lives, for start-up messages.
+    fn describe(&self) -> String;
+}
+
+/// How a kind of labelled resource is named in errors and start-up messages.
 pub(crate) struct LabelKind {
     /// What one is (`key-value store`).
     pub noun: &'static str,
+    /// What its data is called in Spin's start-up line (`key-value`).
+    pub data: &'static str,
     /// The component field that lists labels (`key_value_stores`).
     pub manifest_field: &'static str,
     /// The runtime config table that configures one (`key_value_store`).
@@ -76,6 +84,16 @@ impl<T> Labelled<T> {
             allowed.insert(label.clone(), item.clone());
         }
         Ok(Access { allowed })
+    }
+}
+
+impl<T: DataPlace> Labelled<T> {
+    /// Spin's start-up line for the `default` resource, printed when the app has
+    /// one and the runtime config does not configure it (`configured`).
+    pub(crate) fn announce_default(&self, configured: bool) {
+        if let (false, Some(item)) = (configured, self.get(DEFAULT_LABEL)) {
+            println!("Storing default {} data to {}.", self.kind.data, item.describe());
+        }
     }
 }
 
@@ -155,7 +173,7 @@ impl<T> OpenSet<T> {
 mod tests {
     use super::*;
 
-    const KIND: LabelKind = LabelKind { noun: "thing", manifest_field: "things", config_table: "thing" };
+    const KIND: LabelKind = LabelKind { noun: "thing", data: "thing", manifest_field: "things", config_table: "thing" };
 
     fn set() -> Labelled<u8> {
         Labelled::new(KIND, [("a".to_string(), Arc::new(1)), ("b".to_string(), Arc::new(2))].into())

@@ -94,8 +94,10 @@ impl KeyValueStore {
         }
     }
 
-    /// Where the data lives, for start-up messages.
-    pub(crate) fn describe(&self) -> String {
+}
+
+impl crate::host::labelled::DataPlace for KeyValueStore {
+    fn describe(&self) -> String {
         match self {
             Self::Sqlite(s) => s.conn.describe(),
             Self::Redis(r) => format!("redis {}", r.display_url),

@@ -42,9 +42,7 @@ impl Capability for KeyValue {
         let configs = config::store_configs(inputs.config)?;
         let used = inputs.app.components.iter().flat_map(|c| c.key_value_stores());
         let stores = KeyValueStores::key_value(&configs, inputs.state_dir, used)?;
-        if let (false, Some(store)) = (configs.contains_key(DEFAULT_LABEL), stores.get(DEFAULT_LABEL)) {
-            println!("Storing default key-value data to {}.", store.describe());
-        }
+        stores.announce_default(configs.contains_key(DEFAULT_LABEL));
         Ok(stores)
     }
 

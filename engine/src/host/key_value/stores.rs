@@ -19,7 +19,12 @@ pub(crate) type KeyValueAccess = Access<KeyValueStore>;
 pub(crate) type KeyValueInstance = OpenSet<KeyValueStore>;
 
 const KIND: LabelKind =
-    LabelKind { noun: "key-value store", manifest_field: "key_value_stores", config_table: "key_value_store" };
+LabelKind {
+    noun: "key-value store",
+    data: "key-value",
+    manifest_field: "key_value_stores",
+    config_table: "key_value_store",
+};
 
 impl Labelled<KeyValueStore> {
     /// Builds the stores some component lists (`used`): those configured in

@@ -47,6 +47,12 @@ pub(crate) struct SqliteDatabase {
     denials: Denials,
 }
 
+impl crate::host::labelled::DataPlace for SqliteDatabase {
+    fn describe(&self) -> String {
+        self.conn.describe()
+    }
+}
+
 impl SqliteDatabase {
     /// Puts an open connection under the guest rules (`guard.rs`) with the default limits.
     pub(crate) fn new(conn: SharedConnection) -> anyhow::Result<Self> {
@@ -59,11 +65,6 @@ impl SqliteDatabase {
             .run_now(|c| guard::install(c, &limits))
             .map_err(|e| anyhow::anyhow!("cannot restrict the database {} for guests: {e}", conn.describe()))?;
         Ok(Self { conn, limits, denials })
-    }
-
-    /// Where the data lives, for start-up messages.
-    pub(crate) fn describe(&self) -> String {
-        self.conn.describe()
     }
 
     /// Runs the first statement in `statement` with `params` bound, returning its rows.

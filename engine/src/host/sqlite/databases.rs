@@ -20,7 +20,12 @@ pub(crate) type SqliteAccess = Access<SqliteDatabase>;
 pub(crate) type SqliteInstance = OpenSet<SqliteDatabase>;
 
 const KIND: LabelKind =
-    LabelKind { noun: "SQLite database", manifest_field: "sqlite_databases", config_table: "sqlite_database" };
+LabelKind {
+    noun: "SQLite database",
+    data: "SQLite",
+    manifest_field: "sqlite_databases",
+    config_table: "sqlite_database",
+};
 
 impl Labelled<SqliteDatabase> {
     /// Opens the databases some component lists (`used`): those configured in

@@ -37,9 +37,7 @@ impl Capability for Sqlite {
         let configs = config::database_configs(inputs.config)?;
         let used = inputs.app.components.iter().flat_map(|c| c.sqlite_databases());
         let databases = SqliteDatabases::sqlite(&configs, inputs.state_dir, used)?;
-        if let (false, Some(db)) = (configs.contains_key(DEFAULT_LABEL), databases.get(DEFAULT_LABEL)) {
-            println!("Storing default SQLite data to {}.", db.describe());
-        }
+        databases.announce_default(configs.contains_key(DEFAULT_LABEL));
         Ok(databases)
     }
 
