@@ -2,10 +2,14 @@
 //! once at its edge (the shim from the container's environment, the CLI from
 //! its flags) and passes them down.
 
+mod sampled;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+
+pub use sampled::{Sample, Sampled};
 
 /// Wall-clock limit on one event unless `SPIN_REQUEST_TIMEOUT` says otherwise.
 pub const DEFAULT_EVENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,8 +31,8 @@ pub const DEFAULT_MAX_OUTBOUND_CONNECTIONS: usize = 64;
 pub struct GuestLimits {
     /// Wall-clock limit on one event of a non-HTTP trigger (message, tick).
     pub event_timeout: Option<Duration>,
-    /// Wall-clock limit on one HTTP request.
-    pub http_request_timeout: Option<Duration>,
+    /// Wall-clock limit on one HTTP request (a range draws one per request).
+    pub http_request_timeout: Option<Sampled<Duration>>,
     /// Bytes of linear memory and table storage one instance may hold, all together.
     pub max_instance_memory: u64,
     /// Instances one trigger runs at the same time; more events wait or are refused.
@@ -47,7 +51,7 @@ impl Default for GuestLimits {
     fn default() -> Self {
         Self {
             event_timeout: Some(DEFAULT_EVENT_TIMEOUT),
-            http_request_timeout: Some(DEFAULT_EVENT_TIMEOUT),
+            http_request_timeout: Some(Sampled::Value(DEFAULT_EVENT_TIMEOUT)),
             max_instance_memory: DEFAULT_MAX_INSTANCE_MEMORY,
             max_concurrent_events: DEFAULT_MAX_CONCURRENT_EVENTS,
             max_component_size: DEFAULT_MAX_COMPONENT_SIZE,

@@ -11,6 +11,7 @@ pub mod http;
 pub mod images;
 pub mod paths;
 pub mod process;
+pub mod reuse;
 pub mod scenarios;
 pub mod services;
 pub mod suite;

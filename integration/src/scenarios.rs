@@ -63,9 +63,10 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 12] = [
+pub const ALL: [Make; 13] = [
     rust_hello,
     rust_sdk7_hello,
+    rust_sdk7_reuse,
     rust_hello_core,
     python_hello,
     js_hello,
@@ -104,6 +105,17 @@ pub fn rust_sdk7_hello(_: &Inputs) -> Scenario {
             r.body
         );
         suite::well_known(b, "rust-sdk7-hello")
+    })
+}
+
+/// A WASI 0.3 guest's instances reused as `SPIN_MAX_INSTANCE_REUSE_COUNT` says
+/// (from the process or container environment): two requests each.
+pub fn rust_sdk7_reuse(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 instance reuse", "rust-sdk7-reuse", &[("SPIN_MAX_INSTANCE_REUSE_COUNT", "2")], |b| {
+        let served = crate::reuse::sequential(b, 5)?;
+        let numbers = crate::reuse::request_numbers(&served);
+        anyhow::ensure!(numbers == [1, 2, 1, 2, 1], "request numbers {numbers:?}: {served:?}");
+        Ok(())
     })
 }
 

@@ -32,6 +32,11 @@ fn a_spin_sdk_7_wasi_http_0_3_component_answers_with_its_routed_path() {
 }
 
 #[test]
+fn a_wasi_0_3_component_is_reused_as_the_environment_says() {
+    run(scenarios::rust_sdk7_reuse);
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }

@@ -10,7 +10,7 @@ use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
-use crate::settings::{vars, Settings};
+use crate::settings::{reuse_vars, vars, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -41,6 +41,24 @@ pub(crate) struct UpArgs {
     /// default 256Mi). The other limits are read from their SPIN_* variables (README).
     #[arg(long)]
     max_instance_memory: Option<String>,
+    /// Requests one WASI 0.3 instance serves before a fresh one is made (default 128;
+    /// 1 turns reuse off). A value, or a range such as 1..8 drawn per instance.
+    /// WASI 0.2 and Spin 1 components always get a fresh instance per request.
+    /// Sets SPIN_MAX_INSTANCE_REUSE_COUNT.
+    #[arg(long)]
+    max_instance_reuse_count: Option<String>,
+    /// Requests one WASI 0.3 instance serves at the same time (default 16; a value or a range).
+    /// Sets SPIN_MAX_INSTANCE_CONCURRENT_REUSE_COUNT.
+    #[arg(long)]
+    max_instance_concurrent_reuse_count: Option<String>,
+    /// How long an idle WASI 0.3 instance waits for another request (default 1s; a value or a range).
+    /// Sets SPIN_IDLE_INSTANCE_TIMEOUT.
+    #[arg(long)]
+    idle_instance_timeout: Option<String>,
+    /// Longest time one HTTP request may run, host calls included (default 60s; `none`
+    /// removes it; a range such as 5s..10s draws one per request). Sets SPIN_HTTP_REQUEST_TIMEOUT.
+    #[arg(long)]
+    request_timeout: Option<String>,
     /// Arguments for a command component (after `--`).
     #[arg(last = true)]
     guest_args: Vec<String>,
@@ -66,8 +84,18 @@ impl UpArgs {
             CompileCache::at(dir, std::sync::Arc::new(key))
         };
         let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-        if let Some(max) = self.max_instance_memory {
-            env.insert(vars::MAX_INSTANCE_MEMORY.to_string(), max);
+        // Flags win over the variables they stand for; both are read (and
+        // checked) by the same settings code.
+        for (var, flag) in [
+            (vars::MAX_INSTANCE_MEMORY, self.max_instance_memory),
+            (reuse_vars::MAX_INSTANCE_REUSE_COUNT, self.max_instance_reuse_count),
+            (reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, self.max_instance_concurrent_reuse_count),
+            (reuse_vars::IDLE_INSTANCE_TIMEOUT, self.idle_instance_timeout),
+            (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout),
+        ] {
+            if let Some(value) = flag {
+                env.insert(var.to_string(), value);
+            }
         }
         let settings = Settings::from_env(&env, self.listen, self.guest_args, None, runtime_config.as_ref())?;
         // Private (0700, random name): another local user cannot swap staged files.

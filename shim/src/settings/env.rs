@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use spin_engine::limits::{Sample, Sampled};
+
 /// What a duration variable holds.
-const DURATION: &str = "a duration such as 500ms, 30s, 2m or 1h";
+pub(crate) const DURATION: &str = "a duration such as 500ms, 30s, 2m or 1h";
 
 /// The trimmed value of `name` in `env`; `None` when unset or blank.
 pub(crate) fn env_value<'a>(env: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
@@ -28,8 +30,34 @@ pub(crate) fn env_size(env: &BTreeMap<String, String>, name: &str) -> anyhow::Re
 
 /// A count from 1 to 1,000,000 from `env`.
 pub(crate) fn env_count(env: &BTreeMap<String, String>, name: &str) -> anyhow::Result<Option<usize>> {
-    env_value(env, name).map(|v| positive(name, parse_count(v), v, "a number from 1 to 1000000")).transpose()
+    env_value(env, name).map(|v| positive(name, parse_count(v), v, COUNT)).transpose()
 }
+
+/// A value or a half-open range `a..b` (each side as [`parse_duration`] or a
+/// count reads it, and positive) from `env`, as Spin's instance-reuse flags take it.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // only the HTTP settings read one
+pub(crate) fn env_sampled<T: Sample + Default>(
+    env: &BTreeMap<String, String>,
+    name: &str,
+    side: fn(&str) -> Option<T>,
+    expected: &str,
+) -> anyhow::Result<Option<Sampled<T>>> {
+    env_value(env, name).map(|v| sampled(name, v, side, expected)).transpose()
+}
+
+/// Parses `v` as [`env_sampled`] does; errors name `name`.
+pub(crate) fn sampled<T: Sample + Default>(
+    name: &str,
+    v: &str,
+    side: fn(&str) -> Option<T>,
+    expected: &str,
+) -> anyhow::Result<Sampled<T>> {
+    Sampled::parse(v, |s| side(s).filter(|x| *x != T::default()).ok_or("not valid"))
+        .map_err(|e| anyhow::anyhow!("{name}={v:?} is not {expected} or a range of them such as 1..8 ({e})"))
+}
+
+/// What a count variable holds.
+pub(crate) const COUNT: &str = "a number from 1 to 1000000";
 
 fn positive<T: PartialEq + Default>(name: &str, parsed: Option<T>, raw: &str, expected: &str) -> anyhow::Result<T> {
     match parsed {
@@ -79,7 +107,8 @@ pub(crate) fn parse_size(v: &str) -> Option<u64> {
     (bytes <= 1 << 40).then_some(bytes)
 }
 
-fn parse_count(v: &str) -> Option<usize> {
+/// Parses a count from 1 to 1,000,000 (0 is refused by the callers).
+pub(crate) fn parse_count(v: &str) -> Option<usize> {
     v.parse::<usize>().ok().filter(|&n| n <= 1_000_000)
 }
 
@@ -112,5 +141,19 @@ mod tests {
         assert_eq!(env_duration(&e, "D").unwrap(), None);
         assert_eq!(env_count(&e, "Z").unwrap(), None);
         assert!(env_count(&e, "C").unwrap_err().to_string().contains("C="));
+    }
+
+    #[test]
+    fn sampled_values_and_ranges() {
+        let e = env(&[("A", "8"), ("B", "1..4"), ("C", "250ms..2s"), ("D", "0..4"), ("E", "4..4"), ("F", "x")]);
+        assert_eq!(env_sampled(&e, "A", parse_count, COUNT).unwrap(), Some(Sampled::Value(8)));
+        assert_eq!(env_sampled(&e, "B", parse_count, COUNT).unwrap(), Some(Sampled::Range { low: 1, high: 4 }));
+        let c = env_sampled(&e, "C", parse_duration, DURATION).unwrap();
+        assert_eq!(c, Some(Sampled::Range { low: Duration::from_millis(250), high: Duration::from_secs(2) }));
+        for bad in ["D", "E", "F"] {
+            let err = env_sampled(&e, bad, parse_count, COUNT).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{bad}=")), "{err}");
+        }
+        assert_eq!(env_sampled(&e, "Z", parse_count, COUNT).unwrap(), None);
     }
 }

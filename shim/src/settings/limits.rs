@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 
 use spin_engine::limits::GuestLimits;
 
-use super::env::{env_count, env_size, env_value, optional_duration};
+use spin_engine::limits::Sampled;
+
+use super::env::{env_count, env_size, env_value, optional_duration, parse_duration, sampled, DURATION};
 
 /// The environment variables read here, for docs and error messages.
 pub(crate) mod vars {
     /// Wall-clock limit on one event, host calls included (`60s`; `none` disables).
     pub(crate) const REQUEST_TIMEOUT: &str = "SPIN_REQUEST_TIMEOUT";
-    /// The HTTP trigger's own limit; wins over `SPIN_REQUEST_TIMEOUT` for HTTP.
+    /// The HTTP trigger's own limit; wins over `SPIN_REQUEST_TIMEOUT` for HTTP
+    /// (a range `a..b` draws one per request).
     pub(crate) const HTTP_REQUEST_TIMEOUT: &str = "SPIN_HTTP_REQUEST_TIMEOUT";
     /// Memory cap per instance (`256Mi`).
     pub(crate) const MAX_INSTANCE_MEMORY: &str = "SPIN_MAX_INSTANCE_MEMORY";
@@ -46,10 +49,13 @@ pub(crate) fn guest_limits(
     }
     if let Some(v) = env_value(env, vars::REQUEST_TIMEOUT) {
         limits.event_timeout = optional_duration(vars::REQUEST_TIMEOUT, v)?;
-        limits.http_request_timeout = limits.event_timeout;
+        limits.http_request_timeout = limits.event_timeout.map(Sampled::Value);
     }
     if let Some(v) = env_value(env, vars::HTTP_REQUEST_TIMEOUT) {
-        limits.http_request_timeout = optional_duration(vars::HTTP_REQUEST_TIMEOUT, v)?;
+        limits.http_request_timeout = match v {
+            "none" | "off" => None,
+            v => Some(sampled(vars::HTTP_REQUEST_TIMEOUT, v, parse_duration, DURATION)?),
+        };
     }
     override_with(&mut limits.max_instance_memory, env_size(env, vars::MAX_INSTANCE_MEMORY)?);
     override_with(&mut limits.max_concurrent_events, env_count(env, vars::MAX_CONCURRENT_REQUESTS)?);
@@ -90,7 +96,7 @@ mod tests {
     fn defaults_bound_every_guest() {
         let l = guest_limits(&env(&[]), None, None).unwrap();
         assert_eq!(l.event_timeout, Some(Duration::from_secs(60)));
-        assert_eq!(l.http_request_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(l.http_request_timeout, Some(Sampled::Value(Duration::from_secs(60))));
         assert_eq!(l.max_instance_memory, 256 << 20);
         assert_eq!(l.max_concurrent_events, 100);
     }
@@ -111,7 +117,10 @@ mod tests {
             guest_limits(&env(&[("SPIN_REQUEST_TIMEOUT", "5s"), ("SPIN_HTTP_REQUEST_TIMEOUT", "250ms")]), None, None)
                 .unwrap();
         assert_eq!(l.event_timeout, Some(Duration::from_secs(5)));
-        assert_eq!(l.http_request_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(l.http_request_timeout, Some(Sampled::Value(Duration::from_millis(250))));
+        let range = guest_limits(&env(&[("SPIN_HTTP_REQUEST_TIMEOUT", "1s..3s")]), None, None).unwrap();
+        let (low, high) = (Duration::from_secs(1), Duration::from_secs(3));
+        assert_eq!(range.http_request_timeout, Some(Sampled::Range { low, high }));
         let off = guest_limits(&env(&[("SPIN_REQUEST_TIMEOUT", "none")]), None, None).unwrap();
         assert_eq!((off.event_timeout, off.http_request_timeout), (None, None));
     }
@@ -129,6 +138,8 @@ mod tests {
             ("SPIN_MAX_CONCURRENT_REQUESTS", "0"),
             ("SPIN_MAX_CONCURRENT_REQUESTS", "99999999999999999999999"),
             ("SPIN_MAX_COMPONENT_SIZE", "5T"),
+            ("SPIN_HTTP_REQUEST_TIMEOUT", "3s..1s"),
+            ("SPIN_HTTP_REQUEST_TIMEOUT", "0..1s"),
         ] {
             let err = guest_limits(&env(&[(name, value)]), None, None).unwrap_err().to_string();
             assert!(err.contains(name), "{name}={value}: {err}");

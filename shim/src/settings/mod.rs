@@ -15,7 +15,7 @@ use spin_engine::runtime_config::RuntimeConfig;
 
 pub(crate) use engine::engine_options;
 pub(crate) use limits::{cgroup_memory_limit, vars};
-pub(crate) use triggers::TriggerSettings;
+pub(crate) use triggers::{reuse_vars, TriggerSettings};
 
 /// The runner's settings for one app.
 #[derive(Clone, Debug)]

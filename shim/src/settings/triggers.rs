@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 #[cfg(feature = "sqs")]
 use super::env::env_value;
 #[cfg(feature = "http")]
-use super::env::{env_count, env_duration};
+use super::env::{env_count, env_duration, env_sampled, parse_count, parse_duration, COUNT, DURATION};
 
 /// What the trigger plugins of this build need from the host.
 #[derive(Clone, Debug, Default)]
@@ -44,12 +44,23 @@ impl TriggerSettings {
     }
 }
 
-/// `SPIN_HTTP_HEADER_READ_TIMEOUT`, `SPIN_HTTP_MAX_CONNECTIONS` and
-/// `SPIN_HTTP_SHUTDOWN_TIMEOUT` over the HTTP defaults.
+/// The variables of WASI 0.3 instance reuse, named after Spin's `spin up` flags.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) mod reuse_vars {
+    /// Requests one instance serves (`128`; a range `a..b` draws per instance).
+    pub(crate) const MAX_INSTANCE_REUSE_COUNT: &str = "SPIN_MAX_INSTANCE_REUSE_COUNT";
+    /// Requests one instance serves at once (`16`).
+    pub(crate) const MAX_INSTANCE_CONCURRENT_REUSE_COUNT: &str = "SPIN_MAX_INSTANCE_CONCURRENT_REUSE_COUNT";
+    /// How long an idle instance is kept (`1s`).
+    pub(crate) const IDLE_INSTANCE_TIMEOUT: &str = "SPIN_IDLE_INSTANCE_TIMEOUT";
+}
+
+/// `SPIN_HTTP_HEADER_READ_TIMEOUT`, `SPIN_HTTP_MAX_CONNECTIONS`,
+/// `SPIN_HTTP_SHUTDOWN_TIMEOUT` and the instance-reuse variables over the HTTP defaults.
 #[cfg(feature = "http")]
 fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<spin_trigger_http::HttpOptions> {
     use spin_engine::trigger::Drain;
-    use spin_trigger_http::{ConnectionLimits, HttpOptions};
+    use spin_trigger_http::{ConnectionLimits, HttpOptions, InstanceReuse};
     let defaults = HttpOptions::default();
     let connections = ConnectionLimits {
         header_read_timeout: env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")?
@@ -57,7 +68,15 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
         max_connections: env_count(env, "SPIN_HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.connections.max_connections),
     };
     let drain = env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?.map_or(defaults.drain, Drain::new);
-    Ok(HttpOptions { listen, drain, connections })
+    let reuse = InstanceReuse {
+        max_requests: env_sampled(env, reuse_vars::MAX_INSTANCE_REUSE_COUNT, parse_count, COUNT)?
+            .unwrap_or(defaults.reuse.max_requests),
+        max_concurrent: env_sampled(env, reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, parse_count, COUNT)?
+            .unwrap_or(defaults.reuse.max_concurrent),
+        idle_timeout: env_sampled(env, reuse_vars::IDLE_INSTANCE_TIMEOUT, parse_duration, DURATION)?
+            .unwrap_or(defaults.reuse.idle_timeout),
+    };
+    Ok(HttpOptions { listen, drain, connections, reuse })
 }
 
 /// The standard `AWS_*` variables: region, profile, static credentials or a web
@@ -91,6 +110,8 @@ fn aws_settings(env: &BTreeMap<String, String>) -> spin_trigger_sqs::AwsSettings
 mod tests {
     use std::time::Duration;
 
+    use spin_engine::limits::Sampled;
+
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -103,6 +124,7 @@ mod tests {
         assert_eq!((s.http.listen.as_str(), s.guest_args.as_slice()), ("0.0.0.0:80", ["a".to_string()].as_slice()));
         assert_eq!(s.http.drain, spin_engine::trigger::Drain::default());
         assert_eq!(s.http.connections.max_connections, 1024);
+        assert_eq!(s.http.reuse, spin_trigger_http::InstanceReuse::default());
         assert_eq!(s.sqs.aws, spin_trigger_sqs::AwsSettings::default());
     }
 
@@ -112,11 +134,20 @@ mod tests {
             ("SPIN_HTTP_HEADER_READ_TIMEOUT", "3s"),
             ("SPIN_HTTP_MAX_CONNECTIONS", "7"),
             ("SPIN_HTTP_SHUTDOWN_TIMEOUT", "1m"),
+            ("SPIN_MAX_INSTANCE_REUSE_COUNT", "1"),
+            ("SPIN_MAX_INSTANCE_CONCURRENT_REUSE_COUNT", "2..8"),
+            ("SPIN_IDLE_INSTANCE_TIMEOUT", "250ms"),
         ]);
         let http = TriggerSettings::from_env("h:1".into(), vec![], &vars).unwrap().http;
         assert_eq!(http.connections.header_read_timeout, Duration::from_secs(3));
         assert_eq!(http.connections.max_connections, 7);
         assert_eq!(http.drain.limit(), Duration::from_secs(60));
+        let reuse = spin_trigger_http::InstanceReuse {
+            max_requests: Sampled::Value(1),
+            max_concurrent: Sampled::Range { low: 2, high: 8 },
+            idle_timeout: Sampled::Value(Duration::from_millis(250)),
+        };
+        assert_eq!(http.reuse, reuse);
         let e = TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP_MAX_CONNECTIONS", "many")]));
         assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_MAX_CONNECTIONS"));
     }

@@ -26,6 +26,17 @@ pub(crate) fn status_only(status: http::StatusCode) -> http::Response<Body> {
     r
 }
 
+/// `body`, keeping `held` (a concurrency permit, say) alive until the body
+/// has been read to its end or dropped.
+pub(crate) fn holding<T: Send + 'static>(body: Body, held: T) -> Body {
+    // The closure owns `held`; it lives exactly as long as the body does.
+    body.map_frame(move |frame| {
+        let _ = &held;
+        frame
+    })
+    .boxed_unsync()
+}
+
 /// A response body that cancels the guest task still writing it when the
 /// client goes away first (the body is dropped before its end).
 pub(crate) struct CancelOnDrop {

@@ -7,6 +7,7 @@ mod config;
 mod executor;
 mod headers;
 mod listen;
+mod reuse;
 mod routes;
 mod server;
 mod well_known;
@@ -29,6 +30,10 @@ use crate::headers::RouteHeaders;
 use crate::server::{Handler, RouteTarget, Server};
 
 pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
+pub use reuse::{
+    InstanceReuse, DEFAULT_IDLE_INSTANCE_TIMEOUT, DEFAULT_MAX_INSTANCE_CONCURRENT_REUSE_COUNT,
+    DEFAULT_MAX_INSTANCE_REUSE_COUNT,
+};
 
 /// Settings of the HTTP trigger that come from the host, not the manifest (the
 /// shim reads them from `SPIN_HTTP_*` variables). The per-request deadline and
@@ -41,6 +46,8 @@ pub struct HttpOptions {
     pub drain: Drain,
     /// Limits on clients' connections.
     pub connections: ConnectionLimits,
+    /// Instance reuse for WASI 0.3 components.
+    pub reuse: InstanceReuse,
 }
 
 impl Default for HttpOptions {
@@ -49,6 +56,7 @@ impl Default for HttpOptions {
             listen: CLI_DEFAULT_LISTEN.to_string(),
             drain: Drain::default(),
             connections: ConnectionLimits::default(),
+            reuse: InstanceReuse::default(),
         }
     }
 }
@@ -95,7 +103,7 @@ impl TriggerPlugin for HttpTrigger {
         let mut lines = Vec::new();
         for entry in trigger_entries::<HttpTriggerConfig>(locked)? {
             let handler = handlers.len();
-            handlers.push(Handler::new(&entry, app)?);
+            handlers.push(Handler::new(&entry, app, &self.options.reuse)?);
             let (name, description) = match entry.config.target() {
                 Target::Component(c) => {
                     let description = locked.component(&c).and_then(|c| c.description().map(str::to_string));

@@ -15,6 +15,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use spin_engine::limits::Sampled;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{Drain, Shutdown, TriggerConfigError, TriggerEntry};
 
@@ -24,7 +25,7 @@ use crate::executor::Executor;
 use crate::headers::{add_spin_headers, guest_url, RouteHeaders};
 use crate::routes::Router;
 use crate::well_known;
-use crate::ConnectionLimits;
+use crate::{ConnectionLimits, InstanceReuse};
 
 /// What a route dispatches to.
 pub(crate) enum Handler {
@@ -36,11 +37,16 @@ pub(crate) enum Handler {
 
 impl Handler {
     /// Builds the handler of a trigger entry; errors name the trigger.
-    pub(crate) fn new(entry: &TriggerEntry<HttpTriggerConfig>, app: &PreparedApp) -> Result<Self, TriggerConfigError> {
+    pub(crate) fn new(
+        entry: &TriggerEntry<HttpTriggerConfig>,
+        app: &PreparedApp,
+        reuse: &InstanceReuse,
+    ) -> Result<Self, TriggerConfigError> {
+        let request_timeout = app.limits().http_request_timeout.map(|t| t.upper());
         Ok(match entry.config.target() {
-            Target::Component(_) => {
-                Handler::Component(Executor::for_component(entry.component(app)?).map_err(|e| entry.error(e))?)
-            }
+            Target::Component(_) => Handler::Component(
+                Executor::for_component(entry.component(app)?, reuse, request_timeout).map_err(|e| entry.error(e))?,
+            ),
             Target::Static(s) => Handler::Static(s),
         })
     }
@@ -63,8 +69,8 @@ pub(crate) struct Server {
     pub handlers: Vec<Handler>,
     /// Pre-rendered `/.well-known/spin/info` body.
     pub info: Bytes,
-    /// Per-request execution limit, host calls included.
-    pub request_timeout: Option<Duration>,
+    /// Per-request execution limit, host calls included (a range draws one per request).
+    pub request_timeout: Option<Sampled<Duration>>,
     /// Slots for concurrently running instances; a request that finds none free
     /// within [`QUEUE_WAIT`] gets 503 with `Retry-After`.
     pub instances: Arc<Semaphore>,
@@ -164,7 +170,7 @@ impl Server {
                 let Some(slot) = self.instance_slot().await else {
                     return busy();
                 };
-                let deadline = self.request_timeout.map(|t| Instant::now() + t);
+                let deadline = self.request_timeout.map(|t| Instant::now() + t.sample());
                 match executor.execute(req, deadline, slot, self.max_buffered_body).await {
                     Ok(resp) => resp,
                     Err(e) => {

@@ -1,11 +1,12 @@
 //! Guest ABIs an HTTP component can export, and picking the one it has.
 
+mod instance_pool;
 mod spin_inbound;
 mod wasi_http;
 mod wasi_http_p3;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -14,6 +15,7 @@ use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{bind_export, pick_export, BindError, Export};
 
 use crate::body::Body;
+use crate::InstanceReuse;
 
 pub(crate) use spin_inbound::SpinInboundExecutor;
 pub(crate) use wasi_http::WasiHttpExecutor;
@@ -39,11 +41,18 @@ pub(crate) const WASI_HTTP_03: Export = Export::Interface("wasi:http/handler@0.3
 impl Executor {
     /// Binds the executor of the one handler export the component has; errors
     /// (naming the component and its exports) when it has none or several.
-    pub(crate) fn for_component(component: &Arc<PreparedComponent>) -> Result<Self, BindError> {
-        match pick_export(component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03])? {
-            0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component.clone())?)),
-            1 => Ok(Self::SpinInbound(SpinInboundExecutor::new(component.clone())?)),
-            _ => Ok(Self::WasiHttp3(WasiHttp3Executor::new(component.clone())?)),
+    /// WASI 0.3 instances are reused as `reuse` says; `request_timeout` is the
+    /// longest any request may run.
+    pub(crate) fn for_component(
+        component: &Arc<PreparedComponent>,
+        reuse: &InstanceReuse,
+        request_timeout: Option<Duration>,
+    ) -> Result<Self, BindError> {
+        let component = component.clone();
+        match pick_export(&component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03])? {
+            0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component)?)),
+            1 => Ok(Self::SpinInbound(SpinInboundExecutor::new(component)?)),
+            _ => Ok(Self::WasiHttp3(WasiHttp3Executor::new(component, *reuse, request_timeout)?)),
         }
     }
 

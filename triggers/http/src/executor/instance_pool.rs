@@ -1,0 +1,133 @@
+//! The instances of one WASI 0.3 component, reused across requests as Spin 4
+//! does: wasmtime-wasi-http's `ProxyHandler` runs each instance as a worker
+//! and asks the policy here when it may take another request, when a request
+//! has run out of time, and when an idle or overdue instance must go. A
+//! guest's component-model backpressure is honoured by the worker itself, and a
+//! trap retires the instance (later requests get a fresh one).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::GuestTaskId;
+use wasmtime::{Store, StoreContextMut};
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, Proxy, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
+};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::WasiHttpView;
+
+use spin_engine::host::HostState;
+
+use super::Bound;
+use crate::InstanceReuse;
+
+/// Makes the instances of one component for the `ProxyHandler`.
+pub(crate) struct InstancePool {
+    /// The component's pre-instantiated `wasi:http/handler@0.3.0` export.
+    pub(crate) bound: Bound<ServicePre<HostState>>,
+    /// How long and how widely an instance is reused.
+    pub(crate) reuse: InstanceReuse,
+    /// The longest a request may run (the upper end of a range), for the
+    /// worker-level check of overdue requests.
+    pub(crate) request_timeout: Option<Duration>,
+}
+
+impl HandlerState for InstancePool {
+    type StoreData = HostState;
+    type WorkerExpiration = Expiry;
+    type WorkerState = Policy;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<HostState, Expiry, Policy>> {
+        // No per-store deadline: the instance outlives one request, so requests
+        // expire through `Policy::on_request_start` and `Expiry` instead, and
+        // the store yields at every epoch tick so those checks run even while
+        // the guest computes.
+        let mut store = self.bound.new_store(None).map_err(wasmtime::Error::from_anyhow)?;
+        let service = self.bound.pre.instantiate_async(&mut store).await?;
+        let request_timeout = self.request_timeout.unwrap_or(Duration::MAX);
+        Ok(Instance {
+            store,
+            proxy: Proxy::P3(service),
+            view: <HostState as WasiHttpView>::http,
+            expiration: Expiry {
+                idle_timeout: self.reuse.idle_timeout.sample(),
+                request_timeout,
+                timer: Box::pin(tokio::time::sleep(Duration::MAX)),
+            },
+            state: Policy {
+                component: self.bound.id.clone(),
+                max_requests: self.reuse.max_requests.sample(),
+                max_concurrent: self.reuse.max_concurrent.sample(),
+            },
+        })
+    }
+}
+
+/// One instance's limits on the requests it takes.
+pub(crate) struct Policy {
+    component: std::sync::Arc<str>,
+    max_requests: usize,
+    max_concurrent: usize,
+}
+
+impl WorkerState for Policy {
+    type StoreData = HostState;
+    /// The request's deadline, if it has one.
+    type RequestData = Option<Instant>;
+
+    fn should_accept_request(&self, concurrent: usize, served: usize) -> ShouldAccept {
+        if served >= self.max_requests {
+            ShouldAccept::Never
+        } else if concurrent >= self.max_concurrent {
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _: StoreContextMut<'_, HostState>,
+        deadline: Option<Instant>,
+        _: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        match deadline {
+            Some(at) => Box::pin(tokio::time::sleep_until(at.into())),
+            None => Box::pin(std::future::pending()),
+        }
+    }
+
+    fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
+        if let Err(e) = result {
+            tracing::error!("component `{}`: instance retired: {e:?}", self.component);
+        }
+        drop(store);
+    }
+}
+
+/// When an instance is dropped: idle past its idle timeout, or with requests
+/// (or work after its responses) running past the request timeout.
+pub(crate) struct Expiry {
+    idle_timeout: Duration,
+    request_timeout: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for Expiry {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, since: Instant) -> Poll<()> {
+        let limit = match status {
+            WorkerStatus::Idle => self.idle_timeout,
+            WorkerStatus::Requests | WorkerStatus::PostReturn => self.request_timeout,
+        };
+        let Some(at) = since.checked_add(limit) else {
+            return Poll::Pending;
+        };
+        let at = tokio::time::Instant::from_std(at);
+        if self.timer.deadline() != at {
+            self.timer.as_mut().reset(at);
+        }
+        self.timer.as_mut().poll(cx)
+    }
+}
