@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): requests/s and p99 latency of the same hello component
 # through this project's HTTP trigger (`spin-shim up`), `wasmtime serve` 48.0.8, and a
-# native hyper server, measured in one run with wrk; prints the ratios. Then the Pod
+# native hyper server, measured in one run with wrk; prints the ratios. The same hello
+# logic as a WASI 0.3 component (Rust spin-sdk 7) is measured with instance reuse on
+# (the default) and off (--max-instance-reuse-count 1), against the 0.2 one. Then the Pod
 # benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
 # through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
@@ -18,6 +20,7 @@ duration=${BENCH_DURATION:-10s}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 wasm=$guests/rust-hello/app.wasm
+wasm03=$guests/rust-sdk7-hello/app.wasm
 
 [ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release -p containerd-shim-spin --bins -p integration --bin native-hello --bin pod-bench
 [ -x "$tools/bin/wasmtime" ] || { echo "bench: $tools/bin/wasmtime not found: run \`make setup-bench\` once" >&2; exit 1; }
@@ -31,7 +34,9 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 "$target/release/spin-shim" up -q -f "$wasm" --listen 127.0.0.1:3100 >/dev/null 2>&1 & pids+=($!)
 "$tools/bin/wasmtime" serve -Scli --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
 "$target/release/native-hello" 127.0.0.1:3102 >/dev/null 2>&1 & pids+=($!)
-ports=(3100 3101 3102)
+"$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3104 >/dev/null 2>&1 & pids+=($!)
+"$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3105 --max-instance-reuse-count 1 >/dev/null 2>&1 & pids+=($!)
+ports=(3100 3101 3102 3104 3105)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
@@ -51,6 +56,8 @@ measure() { # name port -> "rps p99_ms"
 read -r shim_rps shim_p99 < <(measure "spin-shim (this)" 3100)
 read -r wt_rps wt_p99 < <(measure "wasmtime serve" 3101)
 read -r nat_rps nat_p99 < <(measure "native hyper" 3102)
+read -r p3_rps p3_p99 < <(measure "0.3 reuse on (this)" 3104)
+read -r p3off_rps p3off_p99 < <(measure "0.3 reuse off (this)" 3105)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   read -r base_rps base_p99 < <(measure "spin-shim (baseline)" 3103)
   awk -v a="$shim_rps" -v b="$base_rps" -v pa="$shim_p99" -v pb="$base_p99" 'BEGIN {
@@ -61,6 +68,10 @@ fi
 awk -v a="$shim_rps" -v b="$wt_rps" -v c="$nat_rps" -v pa="$shim_p99" -v pb="$wt_p99" 'BEGIN {
   printf "ratio requests/s  this / wasmtime serve = %.2fx   this / native = %.3fx\n", a/b, a/c
   printf "ratio p99         this / wasmtime serve = %.2fx\n", pa/pb
+}'
+awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v pon="$p3_p99" -v p2p="$shim_p99" 'BEGIN {
+  printf "ratio requests/s  0.3 reuse on / 0.2 = %.2fx (target >= 2)   0.3 reuse off / 0.2 = %.2fx   0.3 reuse on / wasmtime serve (0.2) = %.2fx\n", on/p2, off/p2, on/wt
+  printf "ratio p99         0.3 reuse on / 0.2 = %.2fx\n", pon/p2p
 }'
 
 echo "== Pod: start and memory through containerd, against a runc container =="
