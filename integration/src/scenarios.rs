@@ -63,7 +63,7 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 13] = [
+pub const ALL: [Make; 14] = [
     rust_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
@@ -73,6 +73,7 @@ pub const ALL: [Make; 13] = [
     routes_and_spin_headers,
     variables,
     outbound_http,
+    rust_sdk7_outbound_http,
     rust_key_value,
     python_key_value,
     rust_sqlite,
@@ -153,6 +154,13 @@ pub fn variables(inputs: &Inputs) -> Scenario {
 pub fn outbound_http(inputs: &Inputs) -> Scenario {
     let upstream_port = inputs.upstream_port;
     scenario("outbound http", "rust-outbound", &[], move |b| suite::outbound(b, upstream_port))
+}
+
+/// Outbound HTTP from a WASI 0.3 guest (`wasi:http/client@0.3.0`): the same
+/// allowed and denied requests as the 0.2 guest's.
+pub fn rust_sdk7_outbound_http(inputs: &Inputs) -> Scenario {
+    let upstream_port = inputs.upstream_port;
+    scenario("outbound http (wasi:http 0.3)", "rust-sdk7-outbound", &[], move |b| suite::outbound(b, upstream_port))
 }
 
 /// The Rust key-value app on the default store (Spin's and `wasi:keyvalue`), and

@@ -62,6 +62,11 @@ fn variables_resolve_defaults_the_environment_and_templates() {
 }
 
 #[test]
+fn outbound_http_of_a_wasi_0_3_guest_reaches_listed_hosts_only() {
+    run(scenarios::rust_sdk7_outbound_http);
+}
+
+#[test]
 fn outbound_http_reaches_listed_hosts_only() {
     run(scenarios::outbound_http);
 }
