@@ -16,6 +16,7 @@
 # Environment overrides:
 #   CSS_GUESTS_TARGET_DIR  cargo target dir for the Rust guests (default /var/tmp/css-guests-target)
 #   CSS_GUESTS_VENV        Python venv for componentize-py      (default /var/tmp/css-guests-venv)
+#   CSS_GUESTS_VENV_SDK5   the same for the Python SDK 5 guests (default /var/tmp/css-guests-venv-sdk5)
 #   CSS_GUESTS_ONLY        space-separated subset of guests to build (default: all)
 set -euo pipefail
 
@@ -24,11 +25,16 @@ SCRIPT="$GUESTS_DIR/$(basename "${BASH_SOURCE[0]}")"
 OUT_DIR=${1:-/var/tmp/css-guests}
 TARGET_DIR=${CSS_GUESTS_TARGET_DIR:-/var/tmp/css-guests-target}
 VENV=${CSS_GUESTS_VENV:-/var/tmp/css-guests-venv}
+VENV_SDK5=${CSS_GUESTS_VENV_SDK5:-/var/tmp/css-guests-venv-sdk5}
 
 # Pinned SDK/tool versions (Rust and JS pins live in Cargo.toml/Cargo.lock and
 # package.json/package-lock.json; this script is part of every guest's hash).
+# Two Python SDK lines: kind `python` (Spin 3 era, wasi:http 0.2) and kind
+# `python-sdk5` (Spin 4.1, wasi:http/handler@0.3.0), each in its own venv.
 COMPONENTIZE_PY_VERSION=0.17.2
 PY_SPIN_SDK_VERSION=3.4.1
+COMPONENTIZE_PY_SDK5_VERSION=0.25.1
+PY_SPIN_SDK5_VERSION=5.0.0
 
 # guest | kind | wasm target | cargo artifact | checks passed to wasm_inspect.py
 GUESTS=(
@@ -52,6 +58,8 @@ GUESTS=(
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "python-kv|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"
+  "python-sdk5-hello|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/types@0.3.0"
+  "python-sdk5-kv|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import spin:key-value/key-value@3.0.0"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"
 )
 
@@ -110,21 +118,19 @@ ensure_rust() {
   RUST_READY=1
 }
 
-PY_READY=0
+# Creates (or re-creates, when its pins changed) the venv $1 holding the pins $2.
 ensure_python() {
-  [ "$PY_READY" = 1 ] && return 0
-  local pins="componentize-py==$COMPONENTIZE_PY_VERSION spin-sdk==$PY_SPIN_SDK_VERSION"
-  if [ ! -x "$VENV/bin/componentize-py" ] || [ "$(cat "$VENV/.css-pins" 2>/dev/null)" != "$pins" ]; then
+  local venv=$1 pins=$2
+  if [ ! -x "$venv/bin/componentize-py" ] || [ "$(cat "$venv/.css-pins" 2>/dev/null)" != "$pins" ]; then
     local py
     py=$(command -v python3.11 || command -v python3) || die "python3 not found"
-    note "creating Python venv $VENV ($pins)"
-    rm -rf "$VENV"
-    "$py" -m venv "$VENV" >&2
+    note "creating Python venv $venv ($pins)"
+    rm -rf "$venv"
+    "$py" -m venv "$venv" >&2
     # shellcheck disable=SC2086
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check $pins >&2
-    echo "$pins" >"$VENV/.css-pins"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $pins >&2
+    echo "$pins" >"$venv/.css-pins"
   fi
-  PY_READY=1
 }
 
 JS_READY=0
@@ -152,13 +158,14 @@ build_rust() {
 }
 
 build_python() {
-  # A Python guest's third GUESTS column names its componentize-py world ("-": spin-http).
-  local guest=$1 stage=$2 world=${3:--}
+  # A Python guest's third GUESTS column names its componentize-py world ("-": spin-http);
+  # $4 is the venv, $5 its pins.
+  local guest=$1 stage=$2 world=$3 venv=$4 pins=$5
   [ "$world" = - ] && world=spin-http
-  ensure_python
+  ensure_python "$venv" "$pins"
   # componentize-py finds spin_sdk's WIT through the active venv.
   (cd "$GUESTS_DIR/$guest" &&
-    PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" PYTHONDONTWRITEBYTECODE=1 \
+    PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv" PYTHONDONTWRITEBYTECODE=1 \
       componentize-py -w "$world" componentize app -o "$stage/app.wasm")
 }
 
@@ -176,7 +183,10 @@ build_guest() {
   local guest=$1 kind=$2 target=$3 artifact=$4 checks=$5 stage=$6
   case "$kind" in
     rust) build_rust "$guest" "$stage" "$target" "$artifact" ;;
-    python) build_python "$guest" "$stage" "$target" ;;
+    python) build_python "$guest" "$stage" "$target" "$VENV" \
+      "componentize-py==$COMPONENTIZE_PY_VERSION spin-sdk==$PY_SPIN_SDK_VERSION" ;;
+    python-sdk5) build_python "$guest" "$stage" "$target" "$VENV_SDK5" \
+      "componentize-py==$COMPONENTIZE_PY_SDK5_VERSION spin-sdk==$PY_SPIN_SDK5_VERSION" ;;
     js) build_js "$guest" "$stage" ;;
   esac
   local src_dir="$GUESTS_DIR/$(guest_dir "$guest" "$kind")"

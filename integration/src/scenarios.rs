@@ -63,12 +63,13 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 14] = [
+pub const ALL: [Make; 15] = [
     rust_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
     rust_hello_core,
     python_hello,
+    python_sdk5_hello,
     js_hello,
     routes_and_spin_headers,
     variables,
@@ -128,6 +129,22 @@ pub fn rust_hello_core(_: &Inputs) -> Scenario {
 /// The Python SDK's hello app.
 pub fn python_hello(_: &Inputs) -> Scenario {
     scenario("python hello", "python-hello", &[], |b| suite::hello(b, "Hello from Python"))
+}
+
+/// The Python SDK 5 hello app (componentize-py 0.25.1, `wasi:http/handler@0.3.0`,
+/// importing the whole `spin:up@4.1.0` platform world).
+pub fn python_sdk5_hello(_: &Inputs) -> Scenario {
+    scenario("python sdk 5 hello (wasi:http 0.3)", "python-sdk5-hello", &[], |b| {
+        suite::hello(b, "Hello from Python SDK 5 at /")?;
+        let r = crate::http::get(&format!("{b}/a/b?c=d"))?;
+        anyhow::ensure!(
+            r.status == 200 && r.body == "Hello from Python SDK 5 at /a/b",
+            "GET /a/b: {} {:?}",
+            r.status,
+            r.body
+        );
+        Ok(())
+    })
 }
 
 /// The JavaScript SDK's hello app.

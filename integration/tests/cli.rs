@@ -47,6 +47,11 @@ fn python_hello_answers() {
 }
 
 #[test]
+fn python_sdk_5_hello_answers() {
+    run(scenarios::python_sdk5_hello);
+}
+
+#[test]
 fn js_hello_answers() {
     run(scenarios::js_hello);
 }

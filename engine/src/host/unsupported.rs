@@ -40,12 +40,18 @@ pub(crate) fn linker_for(
         let mut callable = false;
         for (export, export_item) in instance.exports(&engine) {
             match export_item.ty {
-                ComponentItem::ComponentFunc(_) => {
+                ComponentItem::ComponentFunc(func) => {
                     callable = true;
-                    let full = format!("{name}#{export}");
-                    inst.func_new(export, move |_, _, _, _| {
-                        Err(wasmtime::Error::msg(format!("`{full}` is not supported by this runtime")))
-                    })?;
+                    let message = format!("`{name}#{export}` is not supported by this runtime");
+                    // A WIT `async func` must be met by a concurrent host function.
+                    if func.async_() {
+                        inst.func_new_concurrent(export, move |_, _, _, _| {
+                            let message = message.clone();
+                            Box::pin(async move { Err(wasmtime::Error::msg(message)) })
+                        })?;
+                    } else {
+                        inst.func_new(export, move |_, _, _, _| Err(wasmtime::Error::msg(message.clone())))?;
+                    }
                 }
                 ComponentItem::Resource(_) => {
                     inst.resource(export, ResourceType::host::<Unsupported>(), |_, _| Ok(()))?;
