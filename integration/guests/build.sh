@@ -54,6 +54,7 @@ GUESTS=(
   "rust-sqlite|rust|wasm32-wasip2|rust_sqlite.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/sqlite@2.0.0"
   "rust-sdk7-hello|rust|wasm32-wasip2|rust_sdk7_hello.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/types@0.3.0"
   "rust-sdk7-outbound|rust|wasm32-wasip2|rust_sdk7_outbound.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/client@0.3.0"
+  "rust-sdk7-chain|rust|wasm32-wasip2|rust_sdk7_chain.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/client@0.3.0"
   "rust-sdk7-reuse|rust|wasm32-wasip2|rust_sdk7_reuse.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:random/random@0.3.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"

@@ -63,7 +63,7 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 15] = [
+pub const ALL: [Make; 16] = [
     rust_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
@@ -75,6 +75,7 @@ pub const ALL: [Make; 15] = [
     variables,
     outbound_http,
     rust_sdk7_outbound_http,
+    service_chaining,
     rust_key_value,
     python_key_value,
     rust_sqlite,
@@ -178,6 +179,11 @@ pub fn outbound_http(inputs: &Inputs) -> Scenario {
 pub fn rust_sdk7_outbound_http(inputs: &Inputs) -> Scenario {
     let upstream_port = inputs.upstream_port;
     scenario("outbound http (wasi:http 0.3)", "rust-sdk7-outbound", &[], move |b| suite::outbound(b, upstream_port))
+}
+
+/// Service chaining (`*.spin.internal`) and self requests between WASI 0.3 guests.
+pub fn service_chaining(_: &Inputs) -> Scenario {
+    scenario("service chaining and self requests (wasi:http 0.3)", "rust-sdk7-chain", &[], suite::service_chaining)
 }
 
 /// The Rust key-value app on the default store (Spin's and `wasi:keyvalue`), and

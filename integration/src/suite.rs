@@ -292,3 +292,60 @@ pub fn fresh_instances(base: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The chaining guest (`rust-sdk7-chain`): the frontend's answer for `urls`,
+/// one line per URL.
+fn chain(base: &str, frontend: &str, urls: &[&str]) -> anyhow::Result<Vec<String>> {
+    let query: Vec<String> =
+        urls.iter().map(|u| format!("url={}", u.replace('?', "%3F").replace('&', "%26"))).collect();
+    let r = get(&format!("{base}/{frontend}/?{}", query.join("&")))?;
+    ensure(r.status == 200, "frontend answer", &r)?;
+    Ok(r.body.lines().map(str::to_string).collect())
+}
+
+/// Service chaining and self requests: `*.spin.internal` reaches a component
+/// in-process with its route's `spin-*` headers (Spin's `/...` for a private
+/// one) and client `0.0.0.0:0`, without the internal `Host`; `http://self`
+/// reaches the app's routes; a host the manifest does not allow is denied.
+pub fn service_chaining(base: &str) -> anyhow::Result<()> {
+    let lines = chain(
+        base,
+        "front",
+        &[
+            "http://backend.spin.internal/back/x?q=1",
+            "http://hidden.spin.internal/deep/path",
+            "http://self/back/self-path",
+            "http://nothere.spin.internal/",
+        ],
+    )?;
+    let expect = |i: usize, parts: &[&str], absent: &[&str]| -> anyhow::Result<()> {
+        let line = lines.get(i).map(String::as_str).unwrap_or_default();
+        anyhow::ensure!(
+            parts.iter().all(|p| line.contains(p)) && !absent.iter().any(|a| line.contains(a)),
+            "line {i}: {line:?} should contain {parts:?} and none of {absent:?} (all: {lines:#?})"
+        );
+        Ok(())
+    };
+    expect(
+        0,
+        &[
+            "-> 200 backend",
+            "spin-component-route: /back |",
+            "spin-matched-route: /back/...",
+            "spin-path-info: /x",
+            "spin-client-addr: 0.0.0.0:0",
+            "spin-full-url: http://backend.spin.internal/back/x?q=1",
+        ],
+        &["host:"],
+    )?;
+    expect(1, &["-> 200 backend", "spin-matched-route: /...", "spin-path-info: /deep/path"], &[])?;
+    expect(2, &["-> 200 backend", "spin-component-route: /back |", "spin-path-info: /self-path"], &[])?;
+    expect(3, &["error=ErrorCode::HttpRequestDenied"], &[])?;
+    let denied = chain(base, "unchained", &["http://backend.spin.internal/back/x", "http://self/back/y"])?;
+    anyhow::ensure!(
+        denied.len() == 2 && denied.iter().all(|l| l.ends_with("error=ErrorCode::HttpRequestDenied")),
+        "a component the manifest allows nothing must be denied: {denied:#?}"
+    );
+    // A private component is reachable only through chaining.
+    not_found(base)
+}

@@ -72,6 +72,27 @@ fn outbound_http_of_a_wasi_0_3_guest_reaches_listed_hosts_only() {
 }
 
 #[test]
+fn service_chaining_and_self_requests_stay_in_process_and_follow_the_manifest() {
+    run(scenarios::service_chaining);
+}
+
+#[test]
+fn a_wasi_0_2_guest_chains_to_another_component_in_process() {
+    // The 0.2 outbound guest as frontend and, without a `url`, as backend (400).
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"chain02\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+                    [[trigger.http]]\nroute = { private = true }\ncomponent = \"back\"\n\
+                    [component.front]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"http://back.spin.internal\"]\n\
+                    [component.back]\nsource = \"app.wasm\"\n";
+    let (_copy, dir) = with_manifest("rust-outbound", manifest);
+    let app = integration::cli_app::serve(&dir, &[], &[]).unwrap();
+    let r = integration::http::get(&format!("{}/?url=http://back.spin.internal/", app.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "status=400;body=missing url query parameter"), "{r:?}");
+    let r = integration::http::get(&format!("{}/?url=http://other.spin.internal/", app.base)).unwrap();
+    assert!(r.status == 502 && r.body.contains("HttpRequestDenied"), "{r:?}");
+}
+
+#[test]
 fn outbound_http_reaches_listed_hosts_only() {
     run(scenarios::outbound_http);
 }

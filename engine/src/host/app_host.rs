@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
+use super::outbound::LocalRoutes;
 use super::state::{InstanceBasics, InstanceTemplate};
 use super::wasi::{StdioMode, WasiTemplate};
 use super::AppCapabilities;
@@ -52,6 +53,7 @@ pub(crate) struct AppHost {
     content_dir: Option<PathBuf>,
     max_instance_memory: u64,
     max_outbound_connections: usize,
+    local_routes: LocalRoutes,
 }
 
 impl AppHost {
@@ -79,6 +81,7 @@ impl AppHost {
             content_dir: options.content_dir,
             max_instance_memory: limits.max_instance_memory,
             max_outbound_connections: limits.max_outbound_connections,
+            local_routes: LocalRoutes::default(),
         })
     }
 
@@ -101,6 +104,7 @@ impl AppHost {
             wasi: self.wasi(component).with_context(|| format!("component `{id}`: preparing files"))?,
             max_instance_memory: self.max_instance_memory,
             max_outbound_connections: self.max_outbound_connections,
+            local_routes: self.local_routes.clone(),
         };
         Ok(InstanceTemplate::new(basics, capabilities))
     }
@@ -108,6 +112,12 @@ impl AppHost {
     /// The folder of content addressed by digest, for OCI apps.
     pub(crate) fn content_dir(&self) -> Option<&std::path::Path> {
         self.content_dir.as_deref()
+    }
+
+    /// Where the HTTP trigger registers the app's routes for requests that
+    /// stay inside the app.
+    pub(crate) fn local_routes(&self) -> &LocalRoutes {
+        &self.local_routes
     }
 
     /// The app's variables (for rendering trigger settings).

@@ -27,6 +27,7 @@ state::capabilities! {
 pub(crate) use app_host::AppHost;
 pub use app_host::{check_runtime_config, HostOptions};
 pub(crate) use linker::build_linker;
+pub use outbound::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
 pub(crate) use unsupported::linker_for;

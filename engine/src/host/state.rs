@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::outbound::{OutboundGate, OutboundHttp};
+use super::outbound::{LocalRoutes, OutboundGate, OutboundHttp};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
@@ -111,6 +111,8 @@ pub(crate) struct InstanceBasics {
     pub max_instance_memory: u64,
     /// Outbound connections (Redis, MQTT, in-flight HTTP) one instance may hold at once.
     pub max_outbound_connections: usize,
+    /// The app's own HTTP routes, for service chaining and self requests.
+    pub local_routes: LocalRoutes,
 }
 
 impl InstanceTemplate {
@@ -132,7 +134,7 @@ impl InstanceTemplate {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
-            outbound_http: OutboundHttp(outbound),
+            outbound_http: OutboundHttp { gate: outbound, local: basics.local_routes.clone() },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
         })
     }
@@ -193,6 +195,7 @@ impl InstanceTemplate {
             wasi: WasiTemplate::default(),
             max_instance_memory: 64 << 20,
             max_outbound_connections,
+            local_routes: LocalRoutes::default(),
         };
         Self::new(basics, capabilities.component(&inputs).unwrap())
     }

@@ -13,7 +13,7 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 
 use super::compile_cache::{CompileCache, NativeArtifact};
 use super::engine_config::{build_engine, EngineOptions};
-use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate};
+use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
 use crate::limits::GuestLimits;
 use crate::loader::Content;
 use crate::locked::{ContentRef, LockedApp, LockedComponent};
@@ -68,8 +68,16 @@ impl Runtime {
             let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;
             components.insert(c.id.clone(), Arc::new(prepared));
         }
+        let local_routes = host.local_routes().clone();
         let resolver = host.into_variables();
-        Ok(PreparedApp { locked: Arc::new(app), components, runtime: self.clone(), resolver, limits: opts.limits })
+        Ok(PreparedApp {
+            locked: Arc::new(app),
+            components,
+            runtime: self.clone(),
+            resolver,
+            limits: opts.limits,
+            local_routes,
+        })
     }
 
     fn prepare_component(
@@ -283,6 +291,7 @@ pub struct PreparedApp {
     runtime: Arc<Runtime>,
     resolver: VariableResolver,
     limits: GuestLimits,
+    local_routes: LocalRoutes,
 }
 
 impl PreparedApp {
@@ -294,6 +303,12 @@ impl PreparedApp {
     /// The bounds every instance and event of the app runs under.
     pub fn limits(&self) -> &GuestLimits {
         &self.limits
+    }
+
+    /// Where the HTTP trigger registers the app's routes, so that service
+    /// chaining and self requests of any component are served in-process.
+    pub fn local_routes(&self) -> &LocalRoutes {
+        &self.local_routes
     }
 
     /// The runtime the app runs on.

@@ -9,6 +9,21 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A boxed, streamable response body.
 pub(crate) type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
 
+/// A request body as the executors take it: a client's, or one a guest sent
+/// to the app itself (service chaining).
+pub(crate) type RequestBody = wasmtime_wasi_http::WasiBody;
+
+/// A client's request body as a [`RequestBody`].
+pub(crate) fn from_client(body: hyper::body::Incoming) -> RequestBody {
+    body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync()
+}
+
+/// A response body as a [`RequestBody`]-typed body for a guest that sent the
+/// request to the app itself.
+pub(crate) fn to_guest(body: Body) -> RequestBody {
+    body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))).boxed_unsync()
+}
+
 /// A body holding `bytes`.
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()

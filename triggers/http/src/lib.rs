@@ -7,6 +7,7 @@ mod config;
 mod executor;
 mod headers;
 mod listen;
+mod local;
 mod reuse;
 mod routes;
 mod server;
@@ -27,7 +28,8 @@ use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, Tr
 use crate::banner::RouteLine;
 use crate::config::Target;
 use crate::headers::RouteHeaders;
-use crate::server::{Handler, RouteTarget, Server};
+use crate::local::LocalServer;
+use crate::server::{ChainedTarget, Handler, RouteTarget, Server};
 
 pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
 pub use reuse::{
@@ -101,12 +103,14 @@ impl TriggerPlugin for HttpTrigger {
         // Per handler: the name the banner and warnings show.
         let mut names = Vec::new();
         let mut lines = Vec::new();
+        let mut chained = std::collections::HashMap::new();
         for entry in trigger_entries::<HttpTriggerConfig>(locked)? {
             let handler = handlers.len();
             handlers.push(Handler::new(&entry, app, &self.options.reuse)?);
             let (name, description) = match entry.config.target() {
                 Target::Component(c) => {
                     let description = locked.component(&c).and_then(|c| c.description().map(str::to_string));
+                    chained.entry(c.clone()).or_insert_with(|| chained_target(handler, entry.config.route()));
                     (c, description)
                 }
                 Target::Static(_) => (entry.id.clone(), None),
@@ -138,13 +142,28 @@ impl TriggerPlugin for HttpTrigger {
         let server = Server {
             router,
             handlers,
+            chained,
             info: well_known::info_body(locked),
             request_timeout: limits.http_request_timeout,
             instances: limits.event_slots(),
             max_buffered_body: limits.max_buffered_body,
             connections: self.options.connections.clone(),
         };
-        Ok(Box::new(PreparedHttp { server: Arc::new(server), listener, banner, drain: self.options.drain }))
+        let server = Arc::new(server);
+        app.local_routes().provide(Arc::new(LocalServer(Arc::downgrade(&server))));
+        Ok(Box::new(PreparedHttp { server, listener, banner, drain: self.options.drain }))
+    }
+}
+
+/// Where chained requests to the component of trigger entry `handler` go: its
+/// route (`raw`, or `/...` for a private component) and Spin's `/...`.
+fn chained_target(handler: usize, raw: Option<&str>) -> ChainedTarget {
+    let wildcard = Route::parse("/...");
+    let route = raw.map(Route::parse).unwrap_or_else(|| wildcard.clone());
+    ChainedTarget {
+        routed: RouteTarget { handler, headers: RouteHeaders::new(&route) },
+        wildcard: RouteTarget { handler, headers: RouteHeaders::new(&wildcard) },
+        route,
     }
 }
 

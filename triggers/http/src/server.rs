@@ -8,22 +8,22 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::uri::PathAndQuery;
 use http::{HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use spin_engine::host::SPIN_INTERNAL_SUFFIX;
 use spin_engine::limits::Sampled;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::trigger::{Drain, Shutdown, TriggerConfigError, TriggerEntry};
 
-use crate::body::{full, status_only, Body};
+use crate::body::{from_client, full, status_only, Body, RequestBody};
 use crate::config::{HttpTriggerConfig, StaticResponse, Target};
 use crate::executor::Executor;
 use crate::headers::{add_spin_headers, guest_url, RouteHeaders};
-use crate::routes::Router;
+use crate::routes::{Route, RouteMatch, Router};
 use crate::well_known;
 use crate::{ConnectionLimits, InstanceReuse};
 
@@ -61,12 +61,26 @@ pub(crate) struct RouteTarget {
     pub headers: RouteHeaders,
 }
 
+/// Where a chained request (`http://<component>.spin.internal/...`) for one
+/// component goes: its route and, for paths outside it, Spin's `/...`.
+#[derive(Clone, Debug)]
+pub(crate) struct ChainedTarget {
+    /// The component's route (`/...` for a private component).
+    pub route: Route,
+    /// The handler with the headers of `route`.
+    pub routed: RouteTarget,
+    /// The handler with the headers of `/...`.
+    pub wildcard: RouteTarget,
+}
+
 /// Routing table, handlers and limits shared by every connection.
 pub(crate) struct Server {
     /// Route table.
     pub router: Router<RouteTarget>,
     /// One handler per trigger entry.
     pub handlers: Vec<Handler>,
+    /// Service-chaining targets by component id.
+    pub chained: std::collections::HashMap<String, ChainedTarget>,
     /// Pre-rendered `/.well-known/spin/info` body.
     pub info: Bytes,
     /// Per-request execution limit, host calls included (a range draws one per request).
@@ -120,7 +134,7 @@ impl Server {
             let server = self.clone();
             let svc = hyper::service::service_fn(move |req| {
                 let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle(req, peer).await) }
+                async move { Ok::<_, std::convert::Infallible>(server.handle(req.map(from_client), peer).await) }
             });
             let builder = builder.clone();
             let watcher = graceful.watcher();
@@ -146,22 +160,58 @@ impl Server {
     }
 
     /// Handles one request end to end; never fails (errors become 500).
-    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let (mut parts, body) = req.into_parts();
-        let path = parts.uri.path();
+    pub(crate) async fn handle(&self, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
+        let path = req.uri().path();
         if path.starts_with(well_known::PREFIX) {
             return well_known::respond(path, &self.info).map(full);
         }
-        let Some((_, target, matched)) = self.router.find(path) else {
+        let path = path.to_owned();
+        let Some((_, target, matched)) = self.router.find(&path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
+        self.dispatch(req, target, &matched, peer).await
+    }
+
+    /// Serves a request another component sent to `component` through service
+    /// chaining, with the `spin-*` headers of the component's route (Spin's
+    /// `/...` when the path is outside it or the component is private); `None`
+    /// when no HTTP trigger serves that component.
+    pub(crate) async fn handle_chained(&self, component: &str, req: Request<RequestBody>) -> Option<Response<Body>> {
+        let chained = self.chained.get(component)?;
+        let path = req.uri().path().to_owned();
+        let (target, matched) = match chained.route.matches(&path) {
+            Some(matched) => (&chained.routed, matched),
+            None => (&chained.wildcard, WILDCARD.matches(&path).expect("`/...` matches every path")),
+        };
+        // Spin's address for a chained request's client.
+        let peer = SocketAddr::from(([0, 0, 0, 0], 0));
+        Some(self.dispatch(req, target, &matched, peer).await)
+    }
+
+    /// Calls the handler of `target` for a request whose path gave `matched`.
+    async fn dispatch(
+        &self,
+        req: Request<RequestBody>,
+        target: &RouteTarget,
+        matched: &RouteMatch<'_>,
+        peer: SocketAddr,
+    ) -> Response<Body> {
+        let (mut parts, body) = req.into_parts();
+        // A `*.spin.internal` name is no host the guest should see.
+        if parts
+            .headers
+            .get(http::header::HOST)
+            .is_some_and(|h| h.as_bytes().ends_with(SPIN_INTERNAL_SUFFIX.as_bytes()))
+        {
+            parts.headers.remove(http::header::HOST);
+        }
         let host_header = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
         let root = PathAndQuery::from_static("/");
         let path_and_query = parts.uri.path_and_query().unwrap_or(&root);
         let Some((full_url, uri)) = guest_url(parts.uri.authority(), host_header, path_and_query) else {
             return status_only(StatusCode::BAD_REQUEST);
         };
-        add_spin_headers(&mut parts.headers, full_url, &target.headers, &matched, peer);
+        add_spin_headers(&mut parts.headers, full_url, &target.headers, matched, peer);
         parts.uri = uri;
         let req = Request::from_parts(parts, body);
         match &self.handlers[target.handler] {
@@ -182,6 +232,9 @@ impl Server {
         }
     }
 }
+
+/// Spin's synthetic route of a chained request.
+static WILDCARD: std::sync::LazyLock<Route> = std::sync::LazyLock::new(|| Route::parse("/..."));
 
 /// Waits up to `limit` until the client has sent enough to tell HTTP/1.1 from
 /// the h2c preface (what hyper's protocol detection reads before any of its own

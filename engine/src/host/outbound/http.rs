@@ -1,25 +1,60 @@
-//! Outbound `wasi:http` gated by the component's `allowed_outbound_hosts`
-//! (deny by default, `HttpRequestDenied` to the guest), and counted against the
-//! instance's outbound connection budget while in flight
-//! (`ConnectionLimitReached` to the guest beyond it).
+//! Outbound `wasi:http` (0.2 and 0.3) gated by the component's
+//! `allowed_outbound_hosts` (deny by default, `HttpRequestDenied` to the
+//! guest), and counted against the instance's outbound connection budget while
+//! in flight (`ConnectionLimitReached` to the guest beyond it). Requests to the
+//! app itself (`*.spin.internal`, `self`) are served in-process by the app's
+//! [`LocalRoutes`].
 
+use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::{Destination, OutboundGate};
+use super::{ConnectionPermit, Destination, LocalRoutes, LocalTarget, OutboundGate};
 
-/// The outbound HTTP hooks of one instance (the instance's [`OutboundGate`]).
+/// The outbound HTTP hooks of one instance: its [`OutboundGate`] and the app's
+/// own routes.
 #[derive(Clone, Debug)]
-pub(crate) struct OutboundHttp(pub(crate) OutboundGate);
+pub(crate) struct OutboundHttp {
+    pub(crate) gate: OutboundGate,
+    pub(crate) local: LocalRoutes,
+}
 
 impl OutboundHttp {
-    /// Whether the request may go out; a denial is reported like every other
-    /// outbound capability's (see [`Destination::check`]).
-    fn permits(&self, uri: &http::Uri) -> bool {
+    /// Whether a request to `host` may go out; a denial is reported like every
+    /// other outbound capability's (see [`Destination::check`]).
+    fn permits(&self, uri: &http::Uri, host: &str) -> bool {
         let scheme = uri.scheme_str().unwrap_or("http");
-        let Some(host) = uri.host() else { return false };
         let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
         let dest = Destination { scheme: scheme.to_string(), host: host.trim_matches(['[', ']']).to_string(), port };
-        self.0.permits(&dest)
+        self.gate.permits(&dest)
+    }
+
+    /// Serves a request to the app itself through its routes, holding `permit`
+    /// until the response body has been read or dropped.
+    fn send_local(
+        &self,
+        target: LocalTarget,
+        request: http::Request<WasiBody>,
+        permit: ConnectionPermit,
+    ) -> SendFuture {
+        let Some(routes) = self.local.get().cloned() else {
+            tracing::warn!(
+                "component `{}`: {} has no HTTP routes in this app to serve it",
+                self.gate.component_id(),
+                request.uri()
+            );
+            return Box::new(async { Err(HttpError::DestinationNotFound) });
+        };
+        Box::new(async move {
+            let response = routes.serve(target, request).await?;
+            let response = response.map(|body| {
+                body.map_frame(move |frame| {
+                    let _ = &permit;
+                    frame
+                })
+                .boxed_unsync()
+            });
+            Ok((response, Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>))
+        })
     }
 }
 
@@ -40,14 +75,22 @@ impl WasiHttpHooks for OutboundHttp {
         fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         let _ = fut;
-        if !self.permits(request.uri()) {
+        let local = LocalTarget::of(request.uri());
+        let host = match &local {
+            Some(target) => target.allowed_host(),
+            None => request.uri().host().unwrap_or_default().to_string(),
+        };
+        if host.is_empty() || !self.permits(request.uri(), &host) {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         // Taken now, so requests not yet polled count too; held until the
         // connection's I/O ends (the response body is read or dropped).
-        let Some(permit) = self.0.open_slot("HTTP request") else {
+        let Some(permit) = self.gate.open_slot("HTTP request") else {
             return Box::new(async { Err(HttpError::ConnectionLimitReached) });
         };
+        if let Some(target) = local {
+            return self.send_local(target, request, permit);
+        }
         Box::new(async move {
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let io = async move {
@@ -96,7 +139,8 @@ mod tests {
             }
         });
         let allowed = AllowedHosts::parse(&[format!("http://127.0.0.1:{port}")], |t| Ok(t.to_string())).unwrap();
-        let mut http = OutboundHttp(OutboundGate::new("test".into(), Arc::new(allowed), 1));
+        let gate = OutboundGate::new("test".into(), Arc::new(allowed), 1);
+        let mut http = OutboundHttp { gate, local: LocalRoutes::default() };
 
         let first = tokio::spawn(send(&mut http, port));
         let second = tokio::time::timeout(Duration::from_secs(5), send(&mut http, port)).await;

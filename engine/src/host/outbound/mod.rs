@@ -5,12 +5,14 @@
 mod connections;
 mod destination;
 mod http;
+mod local;
 
 use std::sync::Arc;
 
 pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
+pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 
 use crate::allowed_hosts::AllowedHosts;
 

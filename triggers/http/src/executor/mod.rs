@@ -14,7 +14,7 @@ use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{bind_export, pick_export, BindError, Export};
 
-use crate::body::Body;
+use crate::body::{Body, RequestBody};
 use crate::InstanceReuse;
 
 pub(crate) use spin_inbound::SpinInboundExecutor;
@@ -59,7 +59,7 @@ impl Executor {
     /// Calls the guest for one request; `slot` is held while its instance lives.
     pub(crate) async fn execute(
         &self,
-        req: http::Request<hyper::body::Incoming>,
+        req: http::Request<RequestBody>,
         deadline: Option<Instant>,
         slot: OwnedSemaphorePermit,
         max_buffered_body: u64,
@@ -104,7 +104,7 @@ impl<P> Bound<P> {
 /// concurrent instances.
 pub(crate) struct GuestRequest {
     /// The client's request.
-    pub(crate) req: http::Request<hyper::body::Incoming>,
+    pub(crate) req: http::Request<RequestBody>,
     /// When the guest is cut off (host calls included).
     pub(crate) deadline: Option<Instant>,
     /// Held while the guest's instance lives.

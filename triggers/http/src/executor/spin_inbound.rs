@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use hyper::body::Incoming;
 
 use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{bind_export, BindError};
 
-use crate::body::{full, status_only, Body};
+use crate::body::{full, status_only, Body, RequestBody};
 use crate::executor::{within, SPIN_INBOUND};
 
 mod bindings {
@@ -41,7 +40,7 @@ impl SpinInboundExecutor {
     /// body over `max_body` bytes: the ABI buffers it whole).
     pub(crate) async fn execute(
         &self,
-        req: http::Request<Incoming>,
+        req: http::Request<RequestBody>,
         deadline: Option<std::time::Instant>,
         max_body: u64,
     ) -> anyhow::Result<http::Response<Body>> {

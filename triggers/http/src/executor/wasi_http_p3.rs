@@ -35,7 +35,6 @@ impl WasiHttp3Executor {
     /// Handles one request; `slot` (its place among the concurrent requests)
     /// is held until the response body has been read or dropped.
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
-        let req = req.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
         match self.0.handle(deadline, req).await {
             Ok(response) => {
                 Ok(response.map(|body| holding(body.map_err(|e| Box::new(e) as BoxError).boxed_unsync(), slot)))
