@@ -16,15 +16,15 @@ mod bindings {
         path: "wit/spin-v3",
         world: "css:host-v3/sqlite",
         imports: { default: async | trappable },
-        with: { "spin:sqlite/sqlite@3.1.0.connection": crate::host::sqlite::OpenDatabase },
+        with: { "spin:sqlite/sqlite.connection": crate::host::sqlite::OpenDatabase },
     });
 }
 
-use bindings::spin::sqlite3_1_0::sqlite::{Error, Host, HostConnection, HostConnectionWithStore, QueryResult, RowResult, Value};
+use bindings::spin::sqlite::sqlite::{Error, Host, HostConnection, HostConnectionWithStore, QueryResult, RowResult, Value};
 
 /// Adds the interface to `linker`.
 pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
-    bindings::spin::sqlite3_1_0::sqlite::add_to_linker::<T, ViewOf<Sqlite>>(linker, T::capability)?;
+    bindings::spin::sqlite::sqlite::add_to_linker::<T, ViewOf<Sqlite>>(linker, T::capability)?;
     Ok(())
 }
 
@@ -99,4 +99,4 @@ impl<T> HostConnectionWithStore<T> for ViewOf<Sqlite> {
     }
 }
 
-super::value_conversions!(bindings::spin::sqlite3_1_0::sqlite);
+super::value_conversions!(bindings::spin::sqlite::sqlite);

@@ -1,0 +1,83 @@
+//! Outbound PostgreSQL for guests (`spin:postgres/postgres@4.2.0`, which also
+//! serves 4.0 and 4.1 imports, and `@3.0.0`): the interfaces link so Spin 4 apps
+//! start, and every connection attempt fails with the interface's own
+//! `connection-failed`: Spin's "not permitted" for an address outside the
+//! component's `allowed_outbound_hosts`, else "not configured" until outbound
+//! databases are implemented. Queries need a connection, so none can run.
+
+mod v3;
+mod v4;
+
+use wasmtime::component::Linker;
+
+use super::capability::{CapabilityView, HasCapability};
+use super::outbound::{refuse_database, OutboundGate};
+
+super::outbound::gate_only_capability!(
+    /// The outbound PostgreSQL capability.
+    OutboundPostgres,
+    &[
+        "spin:postgres/postgres@4.2.0",
+        "spin:postgres/postgres@4.1.0",
+        "spin:postgres/postgres@4.0.0",
+        "spin:postgres/postgres@3.0.0",
+    ],
+    add_to_linker
+);
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v3",
+        world: "css:host-v3/postgres",
+        imports: { default: async | trappable },
+        with: {
+            "spin:postgres/postgres@3.0.0.connection": crate::host::postgres::NoConnection,
+            "spin:postgres/postgres@4.2.0.connection": crate::host::postgres::NoConnection,
+            "spin:postgres/postgres@4.2.0.connection-builder": crate::host::postgres::Builder,
+        },
+    });
+}
+
+/// The `connection` resource: never created, since every open fails.
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
+pub enum NoConnection {}
+
+/// A `connection-builder`: the address it will refuse to connect to.
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
+pub struct Builder(String);
+
+/// The instance's view of the capability.
+type View<'a> = CapabilityView<'a, OutboundPostgres>;
+
+/// The allow-list scheme of PostgreSQL addresses.
+const SCHEME: &str = "postgres";
+
+/// Why opening `address` fails (see [`refuse_database`]); `postgresql://` is
+/// checked as `postgres://`.
+fn refusal(gate: &OutboundGate, address: &str) -> String {
+    match address.strip_prefix("postgresql://") {
+        Some(rest) => refuse_database(gate, SCHEME, &format!("{SCHEME}://{rest}")),
+        None => refuse_database(gate, SCHEME, address),
+    }
+}
+
+/// Adds both major versions to `linker`.
+fn add_to_linker<T: HasCapability<OutboundPostgres>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+    type Data = super::capability::ViewOf<OutboundPostgres>;
+    bindings::spin::postgres4_2_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
+    bindings::spin::postgres3_0_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgresql_urls_are_checked_as_postgres() {
+        let allowed = crate::allowed_hosts::AllowedHosts::parse(&["postgres://db:5432".into()], |s| Ok(s.into()));
+        let gate = OutboundGate::new("c".into(), std::sync::Arc::new(allowed.unwrap()), 1);
+        assert!(refusal(&gate, "postgresql://db/app").contains("is not configured"), "{}", refusal(&gate, "postgresql://db/app"));
+        assert_eq!(refusal(&gate, "postgresql://elsewhere/app"), "address postgres://elsewhere:5432 is not permitted");
+    }
+}
