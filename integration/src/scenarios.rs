@@ -63,9 +63,12 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 12] = [
+pub const ALL: [Make; 15] = [
     rust_hello,
     rust_sdk7_hello,
+    rust_sdk7_key_value,
+    rust_sdk7_variables,
+    rust_sdk7_sqlite,
     rust_hello_core,
     python_hello,
     js_hello,
@@ -104,6 +107,30 @@ pub fn rust_sdk7_hello(_: &Inputs) -> Scenario {
             r.body
         );
         suite::well_known(b, "rust-sdk7-hello")
+    })
+}
+
+/// The Rust SDK 7 key-value counter (`spin:key-value@3.0.0`) on the default
+/// store, its key listing (a stream) and a store it may not open.
+pub fn rust_sdk7_key_value(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 key-value (spin:key-value@3.0.0)", "rust-sdk7-kv", &[], suite::key_value_counter)
+}
+
+/// The Rust SDK 7 variables app (`spin:variables@3.0.0`): what `variables`
+/// checks, and an undeclared variable's error.
+pub fn rust_sdk7_variables(inputs: &Inputs) -> Scenario {
+    scenario("rust sdk 7 variables (spin:variables@3.0.0)", "rust-sdk7-variables", &[(inputs.variable_env, SECRET_TOKEN)], |b| {
+        suite::variables(b, SECRET_TOKEN)?;
+        suite::undefined_variable(b)
+    })
+}
+
+/// The Rust SDK 7 SQLite app (`spin:sqlite@3.1.0`, async with streamed rows):
+/// what `rust_sqlite` checks, and a connection's own changes and last rowid.
+pub fn rust_sdk7_sqlite(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 sqlite (spin:sqlite@3.1.0)", "rust-sdk7-sqlite", &[], |b| {
+        suite::sqlite(b, None)?;
+        suite::sqlite_changes(b)
     })
 }
 

@@ -32,6 +32,21 @@ fn a_spin_sdk_7_wasi_http_0_3_component_answers_with_its_routed_path() {
 }
 
 #[test]
+fn a_spin_sdk_7_key_value_counter_counts_on_the_default_store() {
+    run(scenarios::rust_sdk7_key_value);
+}
+
+#[test]
+fn spin_sdk_7_variables_resolve_defaults_the_environment_and_templates() {
+    run(scenarios::rust_sdk7_variables);
+}
+
+#[test]
+fn spin_sdk_7_sqlite_streams_rows_and_counts_its_own_changes() {
+    run(scenarios::rust_sdk7_sqlite);
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }
