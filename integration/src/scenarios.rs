@@ -119,10 +119,15 @@ pub fn rust_sdk7_key_value(_: &Inputs) -> Scenario {
 /// The Rust SDK 7 variables app (`spin:variables@3.0.0`): what `variables`
 /// checks, and an undeclared variable's error.
 pub fn rust_sdk7_variables(inputs: &Inputs) -> Scenario {
-    scenario("rust sdk 7 variables (spin:variables@3.0.0)", "rust-sdk7-variables", &[(inputs.variable_env, SECRET_TOKEN)], |b| {
-        suite::variables(b, SECRET_TOKEN)?;
-        suite::undefined_variable(b)
-    })
+    scenario(
+        "rust sdk 7 variables (spin:variables@3.0.0)",
+        "rust-sdk7-variables",
+        &[(inputs.variable_env, SECRET_TOKEN)],
+        |b| {
+            suite::variables(b, SECRET_TOKEN)?;
+            suite::undefined_variable(b)
+        },
+    )
 }
 
 /// The Rust SDK 7 SQLite app (`spin:sqlite@3.1.0`, async with streamed rows):

@@ -64,9 +64,9 @@ impl OutboundGate {
 pub(crate) fn refuse_database(gate: &OutboundGate, scheme: &str, address: &str) -> String {
     let dest = Destination::parse(address).filter(|d| d.scheme == scheme);
     match dest {
-        Some(dest) if gate.permits(&dest) => format!(
-            "{dest} is not configured: outbound {scheme} connections are not supported by this runtime yet"
-        ),
+        Some(dest) if gate.permits(&dest) => {
+            format!("{dest} is not configured: outbound {scheme} connections are not supported by this runtime yet")
+        }
         Some(dest) => format!("address {dest} is not permitted"),
         None => format!("address {address:?} is not a {scheme}:// URL this component is permitted to reach"),
     }

@@ -61,6 +61,41 @@ fn refusal(gate: &OutboundGate, address: &str) -> String {
     }
 }
 
+/// The sync `open`, `query`, `execute` and `drop` of `connection`, which 3.0
+/// and 4.x share word for word (each version has its own `Error`,
+/// `ParameterValue` and `RowSet`), expanded inside each `HostConnection` impl.
+macro_rules! refused_connection_ops {
+    () => {
+        async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<NoConnection>, Error>> {
+            Ok(Err(Error::ConnectionFailed(refusal(self.state, &address))))
+        }
+
+        async fn query(
+            &mut self,
+            _: Resource<NoConnection>,
+            _: String,
+            _: Vec<ParameterValue>,
+        ) -> wasmtime::Result<Result<RowSet, Error>> {
+            Ok(Err(Error::ConnectionFailed("no connection found".into())))
+        }
+
+        async fn execute(
+            &mut self,
+            _: Resource<NoConnection>,
+            _: String,
+            _: Vec<ParameterValue>,
+        ) -> wasmtime::Result<Result<u64, Error>> {
+            Ok(Err(Error::ConnectionFailed("no connection found".into())))
+        }
+
+        async fn drop(&mut self, res: Resource<NoConnection>) -> wasmtime::Result<()> {
+            self.table.delete(res)?;
+            Ok(())
+        }
+    };
+}
+use refused_connection_ops;
+
 /// Adds both major versions to `linker`.
 fn add_to_linker<T: HasCapability<OutboundPostgres>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
     type Data = super::capability::ViewOf<OutboundPostgres>;

@@ -134,6 +134,32 @@ impl View<'_> {
     }
 }
 
+/// The `open`, `execute` and `drop` of the `connection` resource, which 2.0 and
+/// the sync side of 3.x share word for word (each version has its own `Error`,
+/// `Value` and `QueryResult`), expanded inside each `HostConnection` impl.
+macro_rules! shared_connection_ops {
+    () => {
+        async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
+            self.open_database(&database).map(|r| r.map_err(open_error))
+        }
+
+        async fn execute(
+            &mut self,
+            res: Resource<OpenDatabase>,
+            statement: String,
+            parameters: Vec<Value>,
+        ) -> wasmtime::Result<Result<QueryResult, Error>> {
+            let params = parameters.into_iter().map(to_sql).collect();
+            Ok(self.execute_on(&res, statement, params).await?.map(from_output).map_err(execute_error))
+        }
+
+        async fn drop(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<()> {
+            self.close_database(res)
+        }
+    };
+}
+pub(crate) use shared_connection_ops;
+
 /// Conversions between an interface version's `value`/`query-result`/`error`
 /// and [`SqlValue`]/[`QueryOutput`]/[`ExecuteError`]/[`OpenError`] (each
 /// version's bindings have their own types).

@@ -25,23 +25,7 @@ pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) ->
 impl Host for View<'_> {}
 
 impl HostConnection for View<'_> {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
-        self.open_database(&database).map(|r| r.map_err(open_error))
-    }
-
-    async fn execute(
-        &mut self,
-        res: Resource<OpenDatabase>,
-        statement: String,
-        parameters: Vec<Value>,
-    ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let params = parameters.into_iter().map(to_sql).collect();
-        Ok(self.execute_on(&res, statement, params).await?.map(from_output).map_err(execute_error))
-    }
-
-    async fn drop(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<()> {
-        self.close_database(res)
-    }
+    super::shared_connection_ops!();
 }
 
 super::value_conversions!(bindings::fermyon::spin::sqlite);

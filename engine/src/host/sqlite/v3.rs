@@ -31,19 +31,7 @@ pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) ->
 impl Host for View<'_> {}
 
 impl HostConnection for View<'_> {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<OpenDatabase>, Error>> {
-        self.open_database(&database).map(|r| r.map_err(open_error))
-    }
-
-    async fn execute(
-        &mut self,
-        res: Resource<OpenDatabase>,
-        statement: String,
-        parameters: Vec<Value>,
-    ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let params = parameters.into_iter().map(to_sql).collect();
-        Ok(self.execute_on(&res, statement, params).await?.map(from_output).map_err(execute_error))
-    }
+    super::shared_connection_ops!();
 
     async fn last_insert_rowid(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<i64> {
         Ok(self.connection(&res)?.last_insert_rowid)
@@ -51,10 +39,6 @@ impl HostConnection for View<'_> {
 
     async fn changes(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<u64> {
         Ok(self.connection(&res)?.changes)
-    }
-
-    async fn drop(&mut self, res: Resource<OpenDatabase>) -> wasmtime::Result<()> {
-        self.close_database(res)
     }
 }
 
