@@ -82,3 +82,25 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundMqtt> {
         Ok(session.publish(topic, payload, qos(q)).await.map_err(error))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::InstanceTemplate;
+
+    #[tokio::test]
+    async fn the_2_0_gate_and_budget_serve_3_0() {
+        let template = InstanceTemplate::for_tests(&["mqtt://127.0.0.1:1883"], 1);
+        template
+            .run_async::<OutboundMqtt, _>(async |accessor| {
+                type Data = ViewOf<OutboundMqtt>;
+                let open = |address: &str| Data::open(accessor, address.into(), String::new(), String::new(), 30);
+                let denied = open("mqtt://10.1.2.3:1883").await.unwrap();
+                assert!(matches!(denied, Err(Error::ConnectionFailed(ref m)) if m.contains("not permitted")), "{denied:?}");
+                assert!(matches!(open("not a url").await.unwrap(), Err(Error::InvalidAddress)));
+                let _first = open("mqtt://127.0.0.1:1883").await.unwrap().ok().unwrap();
+                assert!(matches!(open("mqtt://127.0.0.1:1883").await.unwrap(), Err(Error::TooManyConnections)));
+            })
+            .await;
+    }
+}

@@ -79,3 +79,27 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundMysql> {
         Ok(Err(no_connection()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::InstanceTemplate;
+
+    #[tokio::test]
+    async fn every_open_is_refused_with_the_interface_error() {
+        let template = InstanceTemplate::for_tests(&["mysql://db.local:3306"], 4);
+        template
+            .run_async::<OutboundMysql, _>(async |accessor| {
+                type Data = ViewOf<OutboundMysql>;
+                let Err(Error::ConnectionFailed(allowed)) = Data::open(accessor, "mysql://u:p@db.local/app".into()).await.unwrap() else {
+                    panic!("expected connection-failed")
+                };
+                assert!(allowed.starts_with("mysql://db.local:3306 is not configured"), "{allowed}");
+                let Err(Error::ConnectionFailed(denied)) = Data::open(accessor, "mysql://other/app".into()).await.unwrap() else {
+                    panic!("expected connection-failed")
+                };
+                assert_eq!(denied, "address mysql://other:3306 is not permitted");
+            })
+            .await;
+    }
+}

@@ -116,3 +116,36 @@ mod tests {
         assert_eq!(refusal(&gate, "postgresql://elsewhere/app"), "address postgres://elsewhere:5432 is not permitted");
     }
 }
+
+#[cfg(test)]
+mod interface_tests {
+    use super::bindings::spin::postgres4_2_0::postgres::{Error, HostConnectionBuilderWithStore, HostConnectionWithStore};
+    use super::*;
+    use crate::host::InstanceTemplate;
+
+    fn message(r: Result<wasmtime::component::Resource<NoConnection>, Error>) -> String {
+        match r {
+            Err(Error::ConnectionFailed(m)) => m,
+            Err(e) => panic!("expected connection-failed, got {e:?}"),
+            Ok(_) => panic!("an open succeeded"),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_open_and_build_is_refused_with_the_interface_error() {
+        let template = InstanceTemplate::for_tests(&["postgres://db.local:5432"], 4);
+        template
+            .run_async::<OutboundPostgres, _>(async |accessor| {
+                type Data = crate::host::capability::ViewOf<OutboundPostgres>;
+                let allowed = message(Data::open_async(accessor, "postgres://db.local/app".into()).await.unwrap());
+                assert!(allowed.contains("is not configured"), "{allowed}");
+                let denied = message(Data::open_async(accessor, "postgres://other/app".into()).await.unwrap());
+                assert_eq!(denied, "address postgres://other:5432 is not permitted");
+                let builder =
+                    accessor.with(|mut access| access.get().table.push(Builder("postgres://other/app".into())).unwrap());
+                let built = message(Data::build_async(accessor, builder).await.unwrap());
+                assert_eq!(built, "address postgres://other:5432 is not permitted");
+            })
+            .await;
+    }
+}

@@ -159,3 +159,36 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundRedis> {
         Ok(flattened.map(|f| f.0.into_iter().map(reply).collect()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::InstanceTemplate;
+
+    #[tokio::test]
+    async fn the_2_0_gate_budget_and_commands_serve_3_0() {
+        let server = crate::host::test_redis::TestRedis::start();
+        let template = InstanceTemplate::for_tests(&["redis://127.0.0.1:*"], 1);
+        template
+            .run_async::<OutboundRedis, _>(async |accessor| {
+                type Data = ViewOf<OutboundRedis>;
+                let unix = Data::open(accessor, "redis+unix:///tmp/redis.sock".into()).await.unwrap();
+                assert!(matches!(unix, Err(Error::Other(ref m)) if m.contains("redis+unix")), "{unix:?}");
+                let denied = Data::open(accessor, "redis://10.1.2.3:6379".into()).await.unwrap();
+                assert!(matches!(denied, Err(Error::InvalidAddress)), "{denied:?}");
+                let conn = Data::open(accessor, server.url()).await.unwrap().ok().unwrap();
+                let full = Data::open(accessor, server.url()).await.unwrap();
+                assert!(matches!(full, Err(Error::TooManyConnections)), "{full:?}");
+                let c = || Resource::<RedisConnection>::new_borrow(conn.rep());
+                Data::set(accessor, c(), "k".into(), b"v".to_vec()).await.unwrap().unwrap();
+                assert_eq!(Data::get(accessor, c(), "k".into()).await.unwrap().unwrap().as_deref(), Some(&b"v"[..]));
+                assert_eq!(Data::incr(accessor, c(), "n".into()).await.unwrap().unwrap(), 1);
+                let args = vec![RedisParameter::Binary(b"k".to_vec())];
+                let reply = Data::execute(accessor, c(), "GET".into(), args).await.unwrap().unwrap();
+                assert!(matches!(reply.as_slice(), [RedisResult::Binary(v)] if v == b"v"), "{reply:?}");
+                let wrong = Data::incr(accessor, c(), "k".into()).await.unwrap();
+                assert!(matches!(wrong, Err(Error::Other(_))), "{wrong:?}");
+            })
+            .await;
+    }
+}

@@ -32,3 +32,22 @@ impl<T> HostWithStore<T> for ViewOf<Variables> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::InstanceTemplate;
+
+    #[tokio::test]
+    async fn lookups_answer_the_interface_errors() {
+        InstanceTemplate::for_tests(&[], 1)
+            .run_async::<Variables, _>(async |accessor| {
+                type Data = ViewOf<Variables>;
+                let undefined = Data::get(accessor, "nope".into()).await.unwrap();
+                assert!(matches!(undefined, Err(Error::Undefined(ref m)) if m.contains("nope")), "{undefined:?}");
+                let invalid = Data::get(accessor, "No-pe".into()).await.unwrap();
+                assert!(matches!(invalid, Err(Error::InvalidName(_))), "{invalid:?}");
+            })
+            .await;
+    }
+}
