@@ -63,10 +63,13 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 16] = [
+pub const ALL: [Make; 20] = [
     rust_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
+    rust_sdk7_key_value,
+    rust_sdk7_variables,
+    rust_sdk7_sqlite,
     rust_hello_core,
     python_hello,
     python_sdk5_hello,
@@ -78,6 +81,7 @@ pub const ALL: [Make; 16] = [
     service_chaining,
     rust_key_value,
     python_key_value,
+    python_sdk5_key_value,
     rust_sqlite,
     trap_and_404,
 ];
@@ -119,6 +123,32 @@ pub fn rust_sdk7_reuse(_: &Inputs) -> Scenario {
         let numbers = crate::reuse::request_numbers(&served);
         anyhow::ensure!(numbers == [1, 2, 1, 2, 1], "request numbers {numbers:?}: {served:?}");
         Ok(())
+/// The Rust SDK 7 key-value counter (`spin:key-value@3.0.0`) on the default
+/// store, its key listing (a stream) and a store it may not open.
+pub fn rust_sdk7_key_value(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 key-value (spin:key-value@3.0.0)", "rust-sdk7-kv", &[], suite::key_value_counter)
+}
+
+/// The Rust SDK 7 variables app (`spin:variables@3.0.0`): what `variables`
+/// checks, and an undeclared variable's error.
+pub fn rust_sdk7_variables(inputs: &Inputs) -> Scenario {
+    scenario(
+        "rust sdk 7 variables (spin:variables@3.0.0)",
+        "rust-sdk7-variables",
+        &[(inputs.variable_env, SECRET_TOKEN)],
+        |b| {
+            suite::variables(b, SECRET_TOKEN)?;
+            suite::undefined_variable(b)
+        },
+    )
+}
+
+/// The Rust SDK 7 SQLite app (`spin:sqlite@3.1.0`, async with streamed rows):
+/// what `rust_sqlite` checks, and a connection's own changes and last rowid.
+pub fn rust_sdk7_sqlite(_: &Inputs) -> Scenario {
+    scenario("rust sdk 7 sqlite (spin:sqlite@3.1.0)", "rust-sdk7-sqlite", &[], |b| {
+        suite::sqlite(b, None)?;
+        suite::sqlite_changes(b)
     })
 }
 
@@ -199,6 +229,12 @@ pub fn rust_key_value(_: &Inputs) -> Scenario {
 /// The Python key-value app on the default store.
 pub fn python_key_value(_: &Inputs) -> Scenario {
     scenario("python key-value (default store)", "python-kv", &[], |b| suite::key_value(b, None))
+}
+
+/// The Python SDK 5 key-value app (`spin:key-value/key-value@3.0.0`, async) on
+/// the default store, with the same checks as the SDK 3 app.
+pub fn python_sdk5_key_value(_: &Inputs) -> Scenario {
+    scenario("python sdk 5 key-value (default store)", "python-sdk5-kv", &[], |b| suite::key_value(b, None))
 }
 
 /// The Rust SQLite app on the default database.

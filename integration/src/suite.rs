@@ -182,6 +182,17 @@ pub fn variables(base: &str, token: &str) -> anyhow::Result<()> {
     ensure(r.status == 200 && r.body == want, &format!("variables should be {want:?}"), &r)
 }
 
+/// An undeclared variable is the interface's `undefined` error (the
+/// variables guests built with spin-sdk 7 print it as `undefined:<message>`).
+pub fn undefined_variable(base: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/missing"))?;
+    ensure(
+        r.status == 200 && r.body.starts_with("error=undefined:") && r.body.contains("not_declared"),
+        "an undeclared variable should be undefined",
+        &r,
+    )
+}
+
 /// Outbound HTTP: allowed to the upstream, denied without permission.
 pub fn outbound(base: &str, upstream_port: u16) -> anyhow::Result<()> {
     let target = format!("http://127.0.0.1:{upstream_port}/hi");
@@ -261,6 +272,37 @@ pub fn sqlite(base: &str, db: Option<&str>) -> anyhow::Result<()> {
     ensure(r.body.starts_with("io:") && r.body.contains("SELEKT"), "malformed statement", &r)?;
     let r = get(&format!("{base}/open/not-listed"))?;
     ensure(r.body == "access-denied", "a database the component does not list", &r)
+}
+
+/// The spin-sdk 7 key-value counter: a fresh key counts 1, 2, 3, its neighbour
+/// counts on its own, both show in the streamed key listing, a deleted key is
+/// gone and starts again at 1, and a store the component does not list is the
+/// interface's `access-denied`.
+pub fn key_value_counter(base: &str) -> anyhow::Result<()> {
+    let prefix = unique("c");
+    let (a, b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    for n in 1..=3 {
+        let r = get(&format!("{base}/counter/{a}"))?;
+        ensure(r.status == 200 && r.body == n.to_string(), &format!("count {n}"), &r)?;
+    }
+    let r = get(&format!("{base}/counter/{b}"))?;
+    ensure(r.status == 200 && r.body == "1", "another key counts on its own", &r)?;
+    let r = get(&format!("{base}/keys/{prefix}"))?;
+    ensure(r.status == 200 && r.body == format!("{a}\n{b}"), "keys from the stream", &r)?;
+    let r = request("DELETE", &format!("{base}/counter/{a}"), &[], "")?;
+    ensure(r.status == 200 && r.body == "deleted;exists=false", "delete", &r)?;
+    let r = get(&format!("{base}/counter/{a}"))?;
+    ensure(r.status == 200 && r.body == "1", "a deleted key starts again", &r)?;
+    let r = get(&format!("{base}/open/not-listed"))?;
+    ensure(r.status == 200 && r.body == "error=access-denied", "a store the component does not list", &r)
+}
+
+/// The spin-sdk 7 SQLite guest's `/changes`: `changes` counts the rows of the
+/// connection's own last INSERT, UPDATE or DELETE (a SELECT leaves it), and
+/// `last-insert-rowid` is the newest row the connection inserted.
+pub fn sqlite_changes(base: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}/changes"))?;
+    ensure(r.status == 200 && r.body == "inserted=2;after-select=2;deleted=2;rowid=ok", "changes and rowid", &r)
 }
 
 /// The Rust key-value guest through `wasi:keyvalue@0.2.0-draft2` on store

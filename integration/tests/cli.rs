@@ -37,6 +37,21 @@ fn a_wasi_0_3_component_is_reused_as_the_environment_says() {
 }
 
 #[test]
+fn a_spin_sdk_7_key_value_counter_counts_on_the_default_store() {
+    run(scenarios::rust_sdk7_key_value);
+}
+
+#[test]
+fn spin_sdk_7_variables_resolve_defaults_the_environment_and_templates() {
+    run(scenarios::rust_sdk7_variables);
+}
+
+#[test]
+fn spin_sdk_7_sqlite_streams_rows_and_counts_its_own_changes() {
+    run(scenarios::rust_sdk7_sqlite);
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }
@@ -49,6 +64,11 @@ fn python_hello_answers() {
 #[test]
 fn python_sdk_5_hello_answers() {
     run(scenarios::python_sdk5_hello);
+}
+
+#[test]
+fn python_sdk_5_key_value_works_on_the_default_store() {
+    run(scenarios::python_sdk5_key_value);
 }
 
 #[test]

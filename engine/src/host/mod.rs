@@ -22,6 +22,9 @@ state::capabilities! {
     sqlite::Sqlite,
     redis::OutboundRedis,
     mqtt::OutboundMqtt,
+    postgres::OutboundPostgres,
+    mysql::OutboundMysql,
+    otel::Otel,
 }
 
 pub(crate) use app_host::AppHost;

@@ -200,3 +200,31 @@ impl InstanceTemplate {
         Self::new(basics, capabilities.component(&inputs).unwrap())
     }
 }
+
+#[cfg(test)]
+impl InstanceTemplate {
+    /// Runs `f` inside a fresh instance's store, with the accessor of capability
+    /// `C` its async host functions take (they need a store's concurrent loop).
+    pub(crate) async fn run_async<C, R>(
+        &self,
+        f: impl AsyncFnOnce(&wasmtime::component::Accessor<HostState, super::capability::ViewOf<C>>) -> R,
+    ) -> R
+    where
+        C: super::capability::Capability,
+        HostState: super::capability::HasCapability<C>,
+    {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model_async(true);
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        let mut store = wasmtime::Store::new(&engine, self.instantiate_state(&[]).unwrap());
+        store
+            .run_concurrent(async move |accessor| {
+                let view = accessor.with_getter::<super::capability::ViewOf<C>>(
+                    <HostState as super::capability::HasCapability<C>>::capability,
+                );
+                f(&view).await
+            })
+            .await
+            .unwrap()
+    }
+}

@@ -1,4 +1,5 @@
-//! Key-value stores for guests: `fermyon:spin/key-value@2.0.0`, the Spin 1
+//! Key-value stores for guests: `spin:key-value/key-value@3.0.0` (Spin 4, async),
+//! `fermyon:spin/key-value@2.0.0`, the Spin 1
 //! `fermyon:spin/key-value` and `wasi:keyvalue@0.2.0-draft2` (store, atomics,
 //! batch). Configuration: the component's `key_value_stores` and the runtime
 //! config's `[key_value_store.<label>]` (SQLite or Redis; the `default` label is
@@ -9,6 +10,7 @@ mod config;
 mod stores;
 mod v1;
 mod v2;
+mod v3;
 mod wasi;
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ impl Capability for KeyValue {
     type Instance = KeyValueInstance;
 
     const INTERFACES: &'static [&'static str] = &[
+        "spin:key-value/key-value@3.0.0",
         "fermyon:spin/key-value@2.0.0",
         "fermyon:spin/key-value",
         "wasi:keyvalue/store@0.2.0-draft2",
@@ -55,6 +58,7 @@ impl Capability for KeyValue {
     }
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        v3::add_to_linker(linker)?;
         v2::add_to_linker(linker)?;
         v1::add_to_linker(linker)?;
         wasi::add_to_linker(linker)

@@ -1,4 +1,5 @@
-//! `fermyon:spin/mqtt@2.0.0` on the capability's view: `connection.open` checks the address against the
+//! `fermyon:spin/mqtt@2.0.0` on the capability's view, and the steps
+//! `spin:mqtt/mqtt@3.0.0` (`v3.rs`) shares with it: `connection.open` checks the address against the
 //! component's allowed hosts (scheme `mqtt`, default port 1883) and answers
 //! `connection-failed("address ... is not permitted")` when it is not allowed.
 //! As in Spin, `open` only prepares the client; the broker is reached on the first
@@ -7,6 +8,7 @@
 //! (`too-many-connections` beyond it).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
@@ -14,7 +16,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundMqtt;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{ConnectionPermit, Destination};
+use crate::host::outbound::{ConnectionPermit, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -25,7 +27,7 @@ mod bindings {
     });
 }
 
-use bindings::fermyon::spin::mqtt::{Error, Qos};
+pub(super) use bindings::fermyon::spin::mqtt::{Error, Qos};
 
 /// How long one `publish` may wait for the broker (connect plus acknowledgement).
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,13 +43,18 @@ const SCHEMES: &[&str] = &["mqtt", "tcp"];
 /// Numbers client ids generated for addresses without `client_id`.
 static NEXT_CLIENT: AtomicU64 = AtomicU64::new(1);
 
-/// One guest connection (the `connection` resource): the client settings and, once
-/// a publish has run, the live client and its event loop.
+/// One guest connection (the `connection` resource of 2.0 and 3.0).
 #[allow(unreachable_pub)] // bindgen's `with` re-exports it
 pub struct MqttConnection {
-    options: MqttOptions,
-    session: Option<(AsyncClient, EventLoop)>,
+    session: Arc<Session>,
     _slot: ConnectionPermit,
+}
+
+/// The client settings and, once a publish has run, the live client and its
+/// event loop; publishes on one connection take turns.
+pub(super) struct Session {
+    options: MqttOptions,
+    live: tokio::sync::Mutex<Option<(AsyncClient, EventLoop)>>,
 }
 
 /// Adds the outbound MQTT interface to `linker`.
@@ -86,11 +93,46 @@ fn client_options(
 }
 
 impl MqttConnection {
+    /// The connection's session, to publish on without holding the instance's table.
+    pub(super) fn session(&self) -> Arc<Session> {
+        self.session.clone()
+    }
+}
+
+/// The checks and settings of `open`: an address allowed by the component's
+/// outbound hosts, a scheme this build speaks, a free connection slot.
+pub(super) fn prepare(
+    gate: &OutboundGate,
+    address: &str,
+    username: String,
+    password: String,
+    keep_alive_interval_in_secs: u64,
+) -> Result<MqttConnection, Error> {
+    let dest = Destination::parse(address).ok_or(Error::InvalidAddress)?;
+    if !gate.permits(&dest) {
+        return Err(Error::ConnectionFailed(format!("address {address} is not permitted")));
+    }
+    if !SCHEMES.contains(&dest.scheme.as_str()) {
+        return Err(Error::ConnectionFailed(format!(
+            "scheme `{}` is not supported; use mqtt://host:port",
+            dest.scheme
+        )));
+    }
+    let options =
+        client_options(address, &dest, gate.component_id(), username, password, keep_alive_interval_in_secs)?;
+    let slot = gate.open_slot("MQTT").ok_or(Error::TooManyConnections)?;
+    let session = Arc::new(Session { options, live: tokio::sync::Mutex::new(None) });
+    Ok(MqttConnection { session, _slot: slot })
+}
+
+impl Session {
     /// Publishes one message and waits for the broker's acknowledgement at `qos`. A
     /// failed session is dropped so the next publish starts on a new connection.
-    async fn publish(&mut self, topic: String, payload: Vec<u8>, qos: QoS) -> Result<(), Error> {
+    pub(super) async fn publish(&self, topic: String, payload: Vec<u8>, q: Qos) -> Result<(), Error> {
+        let qos = qos(q);
+        let mut live = self.live.lock().await;
         let options = &self.options;
-        let (client, events) = self.session.get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
+        let (client, events) = live.get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
         let sent = async {
             client.publish(topic, qos, false, payload).await.map_err(|e| Error::Other(e.to_string()))?;
             wait_delivered(events, qos).await
@@ -102,14 +144,14 @@ impl MqttConnection {
             }
         };
         if outcome.is_err() {
-            self.session = None;
+            *live = None;
         }
         outcome
     }
 
     /// Sends DISCONNECT if a session is open (best effort, briefly).
-    async fn close(&mut self) {
-        let Some((client, mut events)) = self.session.take() else { return };
+    pub(super) async fn close(&self) {
+        let Some((client, mut events)) = self.live.lock().await.take() else { return };
         if client.try_disconnect().is_err() {
             return;
         }
@@ -146,7 +188,8 @@ fn qos(q: Qos) -> QoS {
     }
 }
 
-type View<'a> = CapabilityView<'a, OutboundMqtt>;
+/// The instance's view of the capability.
+pub(super) type View<'a> = CapabilityView<'a, OutboundMqtt>;
 
 impl bindings::fermyon::spin::mqtt::Host for View<'_> {}
 
@@ -158,33 +201,10 @@ impl bindings::fermyon::spin::mqtt::HostConnection for View<'_> {
         password: String,
         keep_alive_interval_in_secs: u64,
     ) -> wasmtime::Result<Result<Resource<MqttConnection>, Error>> {
-        let Some(dest) = Destination::parse(&address) else {
-            return Ok(Err(Error::InvalidAddress));
-        };
-        if !self.state.permits(&dest) {
-            return Ok(Err(Error::ConnectionFailed(format!("address {address} is not permitted"))));
+        match prepare(self.state, &address, username, password, keep_alive_interval_in_secs) {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
         }
-        if !SCHEMES.contains(&dest.scheme.as_str()) {
-            return Ok(Err(Error::ConnectionFailed(format!(
-                "scheme `{}` is not supported; use mqtt://host:port",
-                dest.scheme
-            ))));
-        }
-        let options = match client_options(
-            &address,
-            &dest,
-            self.state.component_id(),
-            username,
-            password,
-            keep_alive_interval_in_secs,
-        ) {
-            Ok(o) => o,
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(slot) = self.state.open_slot("MQTT") else {
-            return Ok(Err(Error::TooManyConnections));
-        };
-        Ok(Ok(self.table.push(MqttConnection { options, session: None, _slot: slot })?))
     }
 
     async fn publish(
@@ -194,13 +214,12 @@ impl bindings::fermyon::spin::mqtt::HostConnection for View<'_> {
         payload: Vec<u8>,
         q: Qos,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let conn = self.table.get_mut(&res)?;
-        Ok(conn.publish(topic, payload, qos(q)).await)
+        let session = self.table.get(&res)?.session();
+        Ok(session.publish(topic, payload, q).await)
     }
 
     async fn drop(&mut self, res: Resource<MqttConnection>) -> wasmtime::Result<()> {
-        let mut conn = self.table.delete(res)?;
-        conn.close().await;
+        self.table.delete(res)?.session.close().await;
         Ok(())
     }
 }

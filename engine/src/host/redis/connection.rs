@@ -1,4 +1,5 @@
-//! `fermyon:spin/redis@2.0.0` on the capability's view: `connection.open` checks
+//! `fermyon:spin/redis@2.0.0` on the capability's view, and the steps
+//! `spin:redis/redis@3.0.0` (`v3.rs`) shares with it: `connection.open` checks
 //! the address against the component's allowed hosts (its URL scheme, default
 //! port 6379) and answers `invalid-address` when it is not allowed. Only TCP
 //! addresses (`redis://`, `rediss://`) are accepted; a Unix socket address is
@@ -14,7 +15,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundRedis;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{ConnectionPermit, Destination};
+use crate::host::outbound::{ConnectionPermit, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -25,7 +26,7 @@ mod bindings {
     });
 }
 
-use bindings::fermyon::spin::redis::{Error, RedisParameter, RedisResult};
+pub(super) use bindings::fermyon::spin::redis::{Error, RedisParameter, RedisResult};
 
 /// How long `open` may take to reach the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,7 +68,7 @@ fn guest_error(e: RedisError) -> Error {
 }
 
 /// The reply of `execute`, flattened into the guest's result list.
-struct Flattened(Vec<RedisResult>);
+pub(super) struct Flattened(pub(super) Vec<RedisResult>);
 
 impl FromRedisValue for Flattened {
     fn from_redis_value(v: &Value) -> redis::RedisResult<Self> {
@@ -102,11 +103,12 @@ fn flatten(v: &Value, out: &mut Vec<RedisResult>) -> redis::RedisResult<()> {
     Ok(())
 }
 
-type View<'a> = CapabilityView<'a, OutboundRedis>;
+/// The instance's view of the capability.
+pub(super) type View<'a> = CapabilityView<'a, OutboundRedis>;
 
 impl View<'_> {
     /// A handle on the connection `res` (multiplexed, so a clone shares the socket).
-    fn redis(&self, res: &Resource<RedisConnection>) -> wasmtime::Result<MultiplexedConnection> {
+    pub(super) fn redis(&self, res: &Resource<RedisConnection>) -> wasmtime::Result<MultiplexedConnection> {
         Ok(self.table.get(res)?.conn.clone())
     }
 
@@ -114,37 +116,100 @@ impl View<'_> {
     async fn redis_query<T: FromRedisValue>(
         &mut self,
         res: &Resource<RedisConnection>,
-        cmd: &redis::Cmd,
+        cmd: redis::Cmd,
     ) -> wasmtime::Result<Result<T, Error>> {
-        let mut conn = self.redis(res)?;
-        Ok(cmd.query_async::<T>(&mut conn).await.map_err(guest_error))
+        Ok(run(self.redis(res)?, &cmd).await)
     }
+}
+
+/// A connection the gate has allowed and the budget has room for, not yet made.
+pub(super) struct Pending {
+    client: redis::Client,
+    slot: ConnectionPermit,
+}
+
+/// The checks of `open`, in Spin's order: a TCP address, allowed by the
+/// component's outbound hosts, a valid client URL, a free connection slot.
+pub(super) fn prepare(gate: &OutboundGate, address: &str) -> Result<Pending, Error> {
+    check_tcp_scheme(address).map_err(Error::Other)?;
+    let dest = Destination::parse(address).ok_or(Error::InvalidAddress)?;
+    if !gate.permits(&dest) {
+        return Err(Error::InvalidAddress);
+    }
+    let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+    let slot = gate.open_slot("redis").ok_or(Error::TooManyConnections)?;
+    Ok(Pending { client, slot })
+}
+
+impl Pending {
+    /// Connects (within [`CONNECT_TIMEOUT`]).
+    pub(super) async fn connect(self) -> Result<RedisConnection, Error> {
+        let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
+        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(guest_error)?;
+        Ok(RedisConnection { conn, _slot: self.slot })
+    }
+}
+
+/// Runs `cmd` on `conn` and converts the reply.
+pub(super) async fn run<T: FromRedisValue>(mut conn: MultiplexedConnection, cmd: &redis::Cmd) -> Result<T, Error> {
+    cmd.query_async::<T>(&mut conn).await.map_err(guest_error)
+}
+
+/// The commands behind the interface's methods (both versions).
+pub(super) fn publish(channel: String, payload: Vec<u8>) -> redis::Cmd {
+    redis::cmd("PUBLISH").arg(channel).arg(payload).to_owned()
+}
+
+pub(super) fn get(key: String) -> redis::Cmd {
+    redis::cmd("GET").arg(key).to_owned()
+}
+
+pub(super) fn set(key: String, value: Vec<u8>) -> redis::Cmd {
+    redis::cmd("SET").arg(key).arg(value).to_owned()
+}
+
+pub(super) fn incr(key: String) -> redis::Cmd {
+    redis::cmd("INCR").arg(key).to_owned()
+}
+
+pub(super) fn del(keys: Vec<String>) -> redis::Cmd {
+    redis::cmd("DEL").arg(keys).to_owned()
+}
+
+pub(super) fn sadd(key: String, values: Vec<String>) -> redis::Cmd {
+    redis::cmd("SADD").arg(key).arg(values).to_owned()
+}
+
+pub(super) fn smembers(key: String) -> redis::Cmd {
+    redis::cmd("SMEMBERS").arg(key).to_owned()
+}
+
+pub(super) fn srem(key: String, values: Vec<String>) -> redis::Cmd {
+    redis::cmd("SREM").arg(key).arg(values).to_owned()
+}
+
+/// `command` with `arguments`, for `execute`.
+pub(super) fn execute(command: &str, arguments: Vec<RedisParameter>) -> redis::Cmd {
+    let mut cmd = redis::cmd(command);
+    for arg in arguments {
+        match arg {
+            RedisParameter::Int64(i) => cmd.arg(i),
+            RedisParameter::Binary(b) => cmd.arg(b),
+        };
+    }
+    cmd
 }
 
 impl bindings::fermyon::spin::redis::Host for View<'_> {}
 
 impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
     async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<RedisConnection>, Error>> {
-        if let Err(e) = check_tcp_scheme(&address) {
-            return Ok(Err(Error::Other(e)));
-        }
-        let Some(dest) = Destination::parse(&address) else {
-            return Ok(Err(Error::InvalidAddress));
-        };
-        if !self.state.permits(&dest) {
-            return Ok(Err(Error::InvalidAddress));
-        }
-        let client = match redis::Client::open(address.as_str()) {
-            Ok(c) => c,
-            Err(_) => return Ok(Err(Error::InvalidAddress)),
-        };
-        let Some(slot) = self.state.open_slot("redis") else {
-            return Ok(Err(Error::TooManyConnections));
-        };
-        let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
-        match client.get_multiplexed_async_connection_with_config(&config).await {
-            Ok(conn) => Ok(Ok(self.table.push(RedisConnection { conn, _slot: slot })?)),
-            Err(e) => Ok(Err(guest_error(e))),
+        match prepare(self.state, &address) {
+            Ok(pending) => match pending.connect().await {
+                Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+                Err(e) => Ok(Err(e)),
+            },
+            Err(e) => Ok(Err(e)),
         }
     }
 
@@ -154,7 +219,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         channel: String,
         payload: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.redis_query(&res, redis::cmd("PUBLISH").arg(channel).arg(payload)).await
+        self.redis_query(&res, publish(channel, payload)).await
     }
 
     async fn get(
@@ -162,7 +227,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         res: Resource<RedisConnection>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        self.redis_query(&res, redis::cmd("GET").arg(key)).await
+        self.redis_query(&res, get(key)).await
     }
 
     async fn set(
@@ -171,15 +236,15 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.redis_query(&res, redis::cmd("SET").arg(key).arg(value)).await
+        self.redis_query(&res, set(key, value)).await
     }
 
     async fn incr(&mut self, res: Resource<RedisConnection>, key: String) -> wasmtime::Result<Result<i64, Error>> {
-        self.redis_query(&res, redis::cmd("INCR").arg(key)).await
+        self.redis_query(&res, incr(key)).await
     }
 
     async fn del(&mut self, res: Resource<RedisConnection>, keys: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
-        self.redis_query(&res, redis::cmd("DEL").arg(keys)).await
+        self.redis_query(&res, del(keys)).await
     }
 
     async fn sadd(
@@ -188,7 +253,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        self.redis_query(&res, redis::cmd("SADD").arg(key).arg(values)).await
+        self.redis_query(&res, sadd(key, values)).await
     }
 
     async fn smembers(
@@ -196,7 +261,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         res: Resource<RedisConnection>,
         key: String,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        self.redis_query(&res, redis::cmd("SMEMBERS").arg(key)).await
+        self.redis_query(&res, smembers(key)).await
     }
 
     async fn srem(
@@ -205,7 +270,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        self.redis_query(&res, redis::cmd("SREM").arg(key).arg(values)).await
+        self.redis_query(&res, srem(key, values)).await
     }
 
     async fn execute(
@@ -214,14 +279,7 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
         command: String,
         arguments: Vec<RedisParameter>,
     ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
-        let mut cmd = redis::cmd(&command);
-        for arg in arguments {
-            match arg {
-                RedisParameter::Int64(i) => cmd.arg(i),
-                RedisParameter::Binary(b) => cmd.arg(b),
-            };
-        }
-        Ok(self.redis_query::<Flattened>(&res, &cmd).await?.map(|f| f.0))
+        Ok(self.redis_query::<Flattened>(&res, execute(&command, arguments)).await?.map(|f| f.0))
     }
 
     async fn drop(&mut self, res: Resource<RedisConnection>) -> wasmtime::Result<()> {

@@ -29,6 +29,20 @@ pub(crate) struct QueryOutput {
     pub columns: Vec<String>,
     /// One list of values per row.
     pub rows: Vec<Vec<SqlValue>>,
+    /// What the statement changed, for `changes` and `last-insert-rowid`.
+    pub effects: Effects,
+}
+
+/// What one statement changed, read while it still held the shared connection
+/// (so another instance's statement cannot interleave).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(crate) struct Effects {
+    /// Rows the statement inserted, updated or deleted; `None` for a read-only
+    /// statement, which leaves a connection's count as it was (as in SQLite).
+    /// A statement that writes nothing (DDL, an UPDATE matching no row) is 0.
+    pub changes: Option<u64>,
+    /// The rowid of the row the statement inserted, if it inserted one.
+    pub inserted_rowid: Option<i64>,
 }
 
 /// Why `execute` failed, as guests' error variants distinguish it.
@@ -106,6 +120,7 @@ fn run_statement(
 ) -> rusqlite::Result<QueryOutput> {
     let _deadline = Deadline::arm(c, limits.statement_timeout);
     let mut stmt = c.prepare_cached(statement)?;
+    let (changes_before, rowid_before) = (c.total_changes(), c.last_insert_rowid());
     let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
     let mut size = columns.iter().map(|c| c.len()).sum::<usize>();
     let bound = rusqlite::params_from_iter(params.iter().map(to_sql));
@@ -124,7 +139,16 @@ fn run_statement(
         }
         rows.push(values);
     }
-    Ok(QueryOutput { columns, rows })
+    drop(query);
+    let effects = Effects {
+        changes: match (stmt.readonly(), c.total_changes() != changes_before) {
+            (true, _) => None,
+            (false, true) => Some(c.changes()),
+            (false, false) => Some(0),
+        },
+        inserted_rowid: Some(c.last_insert_rowid()).filter(|r| *r != rowid_before),
+    };
+    Ok(QueryOutput { columns, rows, effects })
 }
 
 /// The bytes a value takes in the result: its slot, plus its text or blob.
@@ -165,7 +189,8 @@ mod tests {
     async fn values_round_trip_and_errors_are_described() {
         let db = SqliteDatabase::new(SharedConnection::open(None).unwrap()).unwrap();
         let create = "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)";
-        assert_eq!(db.execute(create.into(), vec![]).await.unwrap(), QueryOutput::default());
+        let created = db.execute(create.into(), vec![]).await.unwrap();
+        assert!(created.columns.is_empty() && created.rows.is_empty());
         let row = vec![
             SqlValue::Integer(-7),
             SqlValue::Real(2.5),
@@ -175,10 +200,28 @@ mod tests {
         ];
         db.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)".into(), row.clone()).await.unwrap();
         let out = db.execute("SELECT * FROM t".into(), vec![]).await.unwrap();
+        assert_eq!(out.effects, Effects::default(), "a SELECT changes nothing");
         assert_eq!(out.columns, ["i", "r", "s", "b", "n"]);
         assert_eq!(out.rows, vec![row]);
         let Err(ExecuteError::Io(e)) = db.execute("SELEKT".into(), vec![]).await else { panic!() };
         assert!(e.contains("SELEKT"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn effects_count_the_statement_own_changes_and_insert() {
+        let db = SqliteDatabase::new(SharedConnection::open(None).unwrap()).unwrap();
+        let run = |sql: &str| db.execute(sql.into(), vec![]);
+        let created = run("CREATE TABLE t (x INTEGER)").await.unwrap().effects;
+        assert_eq!(created, Effects { changes: Some(0), inserted_rowid: None });
+        let one = run("INSERT INTO t VALUES (1)").await.unwrap().effects;
+        assert_eq!(one, Effects { changes: Some(1), inserted_rowid: Some(1) });
+        let two = run("INSERT INTO t VALUES (2), (3)").await.unwrap().effects;
+        assert_eq!(two, Effects { changes: Some(2), inserted_rowid: Some(3) });
+        let updated = run("UPDATE t SET x = x + 1 WHERE x > 1").await.unwrap().effects;
+        assert_eq!(updated, Effects { changes: Some(2), inserted_rowid: None });
+        let none = run("DELETE FROM t WHERE x > 100").await.unwrap().effects;
+        assert_eq!(none, Effects { changes: Some(0), inserted_rowid: None });
+        assert_eq!(run("SELECT * FROM t").await.unwrap().effects, Effects::default());
     }
 
     fn io_error(r: Result<QueryOutput, ExecuteError>) -> String {

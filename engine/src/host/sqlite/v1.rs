@@ -3,10 +3,8 @@
 
 use wasmtime::component::Linker;
 
-use super::database::ExecuteError;
 use super::{Sqlite, View};
 use crate::host::capability::{HasCapability, ViewOf};
-use crate::host::labelled::OpenError;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -26,10 +24,7 @@ pub(super) fn add_to_linker<T: HasCapability<Sqlite>>(linker: &mut Linker<T>) ->
 
 impl Host for View<'_> {
     async fn open(&mut self, database: String) -> wasmtime::Result<Result<Connection, Error>> {
-        Ok(self.state.open_handle(&database).map_err(|e| match e {
-            OpenError::AccessDenied => Error::AccessDenied,
-            OpenError::TableFull => Error::Io("too many open databases".into()),
-        }))
+        Ok(self.state.open_handle(&database).map_err(open_error))
     }
 
     async fn execute(
@@ -40,10 +35,7 @@ impl Host for View<'_> {
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
         let Some(db) = self.state.by_handle(conn) else { return Ok(Err(Error::InvalidConnection)) };
         let params = parameters.into_iter().map(to_sql).collect();
-        Ok(db.execute(statement, params).await.map(from_output).map_err(|e| match e {
-            ExecuteError::DatabaseFull => Error::DatabaseFull,
-            ExecuteError::Io(m) => Error::Io(m),
-        }))
+        Ok(db.execute(statement, params).await.map(from_output).map_err(execute_error))
     }
 
     async fn close(&mut self, conn: Connection) -> wasmtime::Result<()> {

@@ -1,8 +1,10 @@
-//! Component variables for guests: `fermyon:spin/variables@2.0.0`, the Spin 1
+//! Component variables for guests: `spin:variables/variables@3.0.0` (Spin 4,
+//! async), `fermyon:spin/variables@2.0.0`, the Spin 1
 //! `config` interface and `wasi:config/store`. Each component's variables are
 //! resolved once at start (from the app's providers) and shared by its instances.
 
 mod interfaces;
+mod v3;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,8 +22,12 @@ impl Capability for Variables {
     type Component = Arc<ComponentVariables>;
     type Instance = Arc<ComponentVariables>;
 
-    const INTERFACES: &'static [&'static str] =
-        &["fermyon:spin/variables@2.0.0", "fermyon:spin/config", "wasi:config/store@0.2.0-draft-2024-09-27"];
+    const INTERFACES: &'static [&'static str] = &[
+        "spin:variables/variables@3.0.0",
+        "fermyon:spin/variables@2.0.0",
+        "fermyon:spin/config",
+        "wasi:config/store@0.2.0-draft-2024-09-27",
+    ];
 
     fn app(_: &AppInputs<'_>) -> anyhow::Result<()> {
         Ok(())
@@ -40,6 +46,7 @@ impl Capability for Variables {
     }
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        v3::add_to_linker(linker)?;
         interfaces::add_to_linker(linker)
     }
 }
