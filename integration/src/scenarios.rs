@@ -123,6 +123,9 @@ pub fn rust_sdk7_reuse(_: &Inputs) -> Scenario {
         let numbers = crate::reuse::request_numbers(&served);
         anyhow::ensure!(numbers == [1, 2, 1, 2, 1], "request numbers {numbers:?}: {served:?}");
         Ok(())
+    })
+}
+
 /// The Rust SDK 7 key-value counter (`spin:key-value@3.0.0`) on the default
 /// store, its key listing (a stream) and a store it may not open.
 pub fn rust_sdk7_key_value(_: &Inputs) -> Scenario {
