@@ -59,6 +59,7 @@ GUESTS=(
   "rust-sdk7-kv|rust|wasm32-wasip2|rust_sdk7_kv.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:key-value/key-value@3.0.0"
   "rust-sdk7-variables|rust|wasm32-wasip2|rust_sdk7_variables.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:variables/variables@3.0.0"
   "rust-sdk7-sqlite|rust|wasm32-wasip2|rust_sdk7_sqlite.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:sqlite/sqlite@3.1.0"
+  "rust-sdk7-redis|rust|wasm32-wasip2|rust_sdk7_redis.wasm|--kind component --export spin:redis/inbound-redis@3.0.0 --import spin:redis/redis@3.0.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "python-kv|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"

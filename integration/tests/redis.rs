@@ -50,6 +50,21 @@ fn rust_guest_handles_messages_with_outbound_redis_and_stops_cleanly() {
 }
 
 #[test]
+fn a_spin_4_async_handler_handles_messages_with_outbound_redis_3() {
+    let redis = RedisServer::start().unwrap();
+    let mut app = start_subscribed(&guests::app("rust-sdk7-redis"), &redis);
+    assert_channel_line(&mut app, &redis, "rust-sdk7-redis");
+    redis.publish_until_received("messages", "first", HANDLED).unwrap();
+    redis.wait_for_value("rust-sdk7-redis:last", "first", HANDLED).unwrap();
+    assert_eq!(redis.publish("messages", "second").unwrap(), 1);
+    redis.wait_for_value("rust-sdk7-redis:last", "second", HANDLED).unwrap();
+    redis.wait_for_value("rust-sdk7-redis:count", "2", HANDLED).unwrap();
+    app.wait_for_line("rust-sdk7-redis: handled 6 bytes", HANDLED).unwrap();
+    let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "exit after SIGTERM; output:\n{output}");
+}
+
+#[test]
 fn python_guest_handles_messages_with_outbound_redis() {
     let redis = RedisServer::start().unwrap();
     let mut app = start_subscribed(&guests::app("python-redis"), &redis);

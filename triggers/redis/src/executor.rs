@@ -1,13 +1,15 @@
-//! Calling a component's `fermyon:spin/inbound-redis` export, one fresh instance per message.
+//! Calling a component's Redis handler, one fresh instance per message: Spin
+//! 2/3's `fermyon:spin/inbound-redis`, or Spin 4's async
+//! `spin:redis/inbound-redis@3.0.0`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, run_event, BindError, Export};
+use spin_engine::trigger::{bind_export, pick_export, run_event, BindError, Export};
 
-mod bindings {
+mod v2 {
     wasmtime::component::bindgen!({
         path: "../../engine/wit/spin-v1",
         world: "fermyon:spin/redis-trigger",
@@ -15,22 +17,44 @@ mod bindings {
     });
 }
 
-/// The export every Redis component must have.
+mod v3 {
+    wasmtime::component::bindgen!({
+        path: "../../engine/wit/spin-v3",
+        world: "css:host-v3/redis-trigger",
+    });
+}
+
+/// The Spin 2/3 handler export.
 pub(crate) const INBOUND_REDIS: Export = Export::Interface("fermyon:spin/inbound-redis");
+/// The Spin 4 (async) handler export.
+pub(crate) const INBOUND_REDIS_V3: Export = Export::Interface("spin:redis/inbound-redis@3.0.0");
+
+/// The component's handler export, pre-instantiated.
+enum Handler {
+    V2(v2::RedisTriggerPre<HostState>),
+    V3(v3::RedisTriggerPre<HostState>),
+}
 
 /// A component bound to its Redis handler export.
 pub(crate) struct RedisExecutor {
     component: Arc<PreparedComponent>,
-    pre: bindings::RedisTriggerPre<HostState>,
+    handler: Handler,
     timeout: Option<Duration>,
 }
 
 impl RedisExecutor {
-    /// Binds `component`'s `inbound-redis` export, each call bounded by `timeout`;
-    /// the error names the component and what it exports instead.
+    /// Binds `component`'s one Redis handler export, each call bounded by
+    /// `timeout`; the error names the component and what it exports instead.
     pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
-        let pre = bind_export(&component, INBOUND_REDIS, |c| bindings::RedisTriggerPre::new(c.instance_pre().clone()))?;
-        Ok(Self { component, pre, timeout })
+        let handler = match pick_export(&component, &[INBOUND_REDIS, INBOUND_REDIS_V3])? {
+            0 => Handler::V2(bind_export(&component, INBOUND_REDIS, |c| {
+                v2::RedisTriggerPre::new(c.instance_pre().clone())
+            })?),
+            _ => Handler::V3(bind_export(&component, INBOUND_REDIS_V3, |c| {
+                v3::RedisTriggerPre::new(c.instance_pre().clone())
+            })?),
+        };
+        Ok(Self { component, handler, timeout })
     }
 
     /// The component id.
@@ -40,16 +64,27 @@ impl RedisExecutor {
 
     /// Handles one message in a fresh instance within the event deadline; a trap,
     /// an `error` result or the deadline is an `Err`.
-    #[allow(clippy::ptr_arg)] // the generated binding takes `&Vec<u8>`
-    pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
+    pub(crate) async fn handle(&self, payload: &[u8]) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
-            let guest = self.pre.instantiate_async(&mut store).await?;
-            guest
-                .fermyon_spin_inbound_redis()
-                .call_handle_message(&mut store, payload)
-                .await?
-                .map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+            match &self.handler {
+                Handler::V2(pre) => {
+                    let guest = pre.instantiate_async(&mut store).await?;
+                    let payload = payload.to_vec();
+                    let result = guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, &payload).await?;
+                    result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+                }
+                Handler::V3(pre) => {
+                    let guest = pre.instantiate_async(&mut store).await?;
+                    let payload = payload.to_vec();
+                    let result = store
+                        .run_concurrent(async move |accessor| {
+                            guest.spin_redis_inbound_redis().call_handle_message(accessor, payload).await
+                        })
+                        .await??;
+                    result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+                }
+            }
         })
         .await
     }
