@@ -214,3 +214,21 @@ fn keep_alive_serves_many_requests_on_one_connection() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1 0 0 ");
 }
+
+#[test]
+fn info_lists_the_guest_worlds_served_and_refused() {
+    let out = std::process::Command::new(integration::paths::cli()).args(["info", "--json"]).output().unwrap();
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let worlds = info["worlds"].as_array().expect("a worlds list");
+    let find = |name: &str| worlds.iter().find(|w| w["world"] == name).unwrap_or_else(|| panic!("{name}: {worlds:#?}"));
+    for served in [
+        "spin:up/http-trigger@4.1.0",
+        "spin:up/redis-trigger@4.1.0",
+        "spin:up/http-trigger@3.x",
+        "fermyon:spin/http-trigger@2.0.0",
+    ] {
+        assert_eq!(find(served)["served"], true, "{served}");
+    }
+    assert_eq!(find("spin:up/http-trigger@4.0.0")["served"], false);
+    assert_eq!(find("spin:up/http-trigger@4.1.0")["export"], "wasi:http/handler@0.3.0");
+}

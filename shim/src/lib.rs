@@ -17,6 +17,7 @@ mod sandbox;
 mod settings;
 mod shim;
 mod triggers;
+mod worlds;
 
 pub use build_info::version_line;
 pub use cli::Cli;
