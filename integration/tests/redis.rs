@@ -31,37 +31,33 @@ fn assert_channel_line(app: &mut EventApp, redis: &RedisServer, components: &str
     assert_eq!(line, expected);
 }
 
-#[test]
-fn rust_guest_handles_messages_with_outbound_redis_and_stops_cleanly() {
+/// The recording guest `guest` (keys `<guest>:last` and `<guest>:count`) handles
+/// two messages, then exits 0 on SIGTERM.
+fn records_messages_and_stops_cleanly(guest: &str) {
     let redis = RedisServer::start().unwrap();
-    let mut app = start_subscribed(&guests::app("rust-redis"), &redis);
-    assert_channel_line(&mut app, &redis, "rust-redis");
+    let mut app = start_subscribed(&guests::app(guest), &redis);
+    assert_channel_line(&mut app, &redis, guest);
 
     redis.publish_until_received("messages", "first", HANDLED).unwrap();
-    redis.wait_for_value("rust-redis:last", "first", HANDLED).unwrap();
-    redis.wait_for_value("rust-redis:count", "1", HANDLED).unwrap();
+    redis.wait_for_value(&format!("{guest}:last"), "first", HANDLED).unwrap();
+    redis.wait_for_value(&format!("{guest}:count"), "1", HANDLED).unwrap();
     assert_eq!(redis.publish("messages", "second").unwrap(), 1);
-    redis.wait_for_value("rust-redis:last", "second", HANDLED).unwrap();
-    redis.wait_for_value("rust-redis:count", "2", HANDLED).unwrap();
-    app.wait_for_line("rust-redis: handled 6 bytes", HANDLED).unwrap();
+    redis.wait_for_value(&format!("{guest}:last"), "second", HANDLED).unwrap();
+    redis.wait_for_value(&format!("{guest}:count"), "2", HANDLED).unwrap();
+    app.wait_for_line(&format!("{guest}: handled 6 bytes"), HANDLED).unwrap();
 
     let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
     assert_eq!(code, 0, "exit after SIGTERM; output:\n{output}");
 }
 
 #[test]
+fn rust_guest_handles_messages_with_outbound_redis_and_stops_cleanly() {
+    records_messages_and_stops_cleanly("rust-redis");
+}
+
+#[test]
 fn a_spin_4_async_handler_handles_messages_with_outbound_redis_3() {
-    let redis = RedisServer::start().unwrap();
-    let mut app = start_subscribed(&guests::app("rust-sdk7-redis"), &redis);
-    assert_channel_line(&mut app, &redis, "rust-sdk7-redis");
-    redis.publish_until_received("messages", "first", HANDLED).unwrap();
-    redis.wait_for_value("rust-sdk7-redis:last", "first", HANDLED).unwrap();
-    assert_eq!(redis.publish("messages", "second").unwrap(), 1);
-    redis.wait_for_value("rust-sdk7-redis:last", "second", HANDLED).unwrap();
-    redis.wait_for_value("rust-sdk7-redis:count", "2", HANDLED).unwrap();
-    app.wait_for_line("rust-sdk7-redis: handled 6 bytes", HANDLED).unwrap();
-    let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
-    assert_eq!(code, 0, "exit after SIGTERM; output:\n{output}");
+    records_messages_and_stops_cleanly("rust-sdk7-redis");
 }
 
 #[test]

@@ -23,8 +23,9 @@ const fn world(world: &'static str, trigger: &'static str, export: &'static str,
     World { world, trigger, export, served: true, sdks }
 }
 
-const fn refused(world: &'static str, trigger: &'static str, export: &'static str, sdks: &'static str) -> World {
-    World { world, trigger, export, served: false, sdks }
+/// `w`, known but not served.
+const fn refused(w: World) -> World {
+    World { served: false, ..w }
 }
 
 /// Every world this runtime knows, newest first.
@@ -41,7 +42,12 @@ const ALL: &[World] = &[
         "spin:redis/inbound-redis@3.0.0",
         "Rust spin-sdk 7, Python spin-sdk 5",
     ),
-    refused("spin:up/http-trigger@4.0.0", "http", "wasi:http/handler@0.3.0-rc-2026-03-15", "Spin 4.0 SDKs, Go SDK v3"),
+    refused(world(
+        "spin:up/http-trigger@4.0.0",
+        "http",
+        "wasi:http/handler@0.3.0-rc-2026-03-15",
+        "Spin 4.0 SDKs, Go SDK v3",
+    )),
     world(
         "spin:up/http-trigger@3.x",
         "http",
@@ -50,12 +56,12 @@ const ALL: &[World] = &[
     ),
     world("fermyon:spin/http-trigger@2.0.0", "http", "wasi:http/incoming-handler@0.2.0", "Spin 2.x and 3.x SDKs"),
     world("fermyon:spin/redis-trigger@2.0.0", "redis", "fermyon:spin/inbound-redis", "Spin 2.x and 3.x SDKs"),
-    refused(
+    refused(world(
         "fermyon:spin/http-trigger@2.0.0 (rc)",
         "http",
         "wasi:http/incoming-handler@0.2.0-rc-2023-11-10",
         "Spin 2.0-era SDKs",
-    ),
+    )),
     world("fermyon:spin/http-trigger (Spin 1)", "http", "fermyon:spin/inbound-http", "Spin 1 SDKs"),
     world("fermyon:spin-sqs@2.0.0", "sqs", "handle-queue-message", "spin-trigger-sqs SDKs"),
     world("spin:mqtt-trigger", "mqtt", "handle-message", "spin-trigger-mqtt SDKs"),
