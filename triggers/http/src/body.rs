@@ -41,15 +41,37 @@ pub(crate) fn status_only(status: http::StatusCode) -> http::Response<Body> {
     r
 }
 
-/// `body`, keeping `held` (a concurrency permit, say) alive until the body
-/// has been read to its end or dropped.
-pub(crate) fn holding<T: Send + 'static>(body: Body, held: T) -> Body {
-    // The closure owns `held`; it lives exactly as long as the body does.
-    body.map_frame(move |frame| {
-        let _ = &held;
-        frame
-    })
-    .boxed_unsync()
+/// A guest's response body as a [`Body`], keeping `held` (the request's
+/// concurrency permit) until the body has been read to its end or dropped: one
+/// layer, so the permit costs no extra boxing per response.
+pub(crate) fn holding<T: Send + Unpin + 'static>(body: RequestBody, held: T) -> Body {
+    Holding { body, _held: held }.boxed_unsync()
+}
+
+struct Holding<T> {
+    body: RequestBody,
+    _held: T,
+}
+
+impl<T: Unpin> http_body::Body for Holding<T> {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        std::pin::Pin::new(&mut this.body).poll_frame(cx).map_err(|e| Box::new(e) as BoxError)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A response body that cancels the guest task still writing it when the

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError, ProxyHandler, TrapOrPanicError};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
@@ -13,7 +12,7 @@ use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::BindError;
 
 use super::instance_pool::InstancePool;
-use crate::body::{holding, BoxError};
+use crate::body::holding;
 use crate::executor::{Answer, Bound, GuestRequest, WASI_HTTP_03};
 use crate::InstanceReuse;
 
@@ -37,7 +36,7 @@ impl WasiHttp3Executor {
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
         match self.0.handle(deadline, req).await {
             Ok(response) => {
-                Ok(response.map(|body| holding(body.map_err(|e| Box::new(e) as BoxError).boxed_unsync(), slot)))
+                Ok(response.map(|body| holding(body, slot)))
             }
             Err(e) => Err(explain(e, &self.0.state().bound.id)),
         }
