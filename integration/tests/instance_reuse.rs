@@ -104,6 +104,20 @@ fn the_request_timeout_cuts_off_a_slow_request_of_a_reused_instance() {
 }
 
 #[test]
+#[ignore = "open defect (issue 10 note): a WASI 0.3 guest computing without pause gets no epoch callback inside the store's event loop here, so it is not cut off yet; run with --ignored to see it"]
+fn a_runaway_guest_is_cut_off_at_the_request_timeout_and_its_instance_dropped() {
+    let (_copy, app) = serve_reuse(&["--request-timeout", "500ms"]);
+    let before = get(&app.base, "/count").unwrap();
+    let start = Instant::now();
+    let busy = integration::http::get(&format!("{}/busy", app.base)).unwrap();
+    assert_eq!(busy.status, 500, "{busy:?}");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    // The instance that ran away is gone; the app still serves.
+    let after = get(&app.base, "/count").unwrap();
+    assert_ne!(after.instance, before.instance, "{before:?} {after:?}");
+}
+
+#[test]
 fn malformed_reuse_flags_stop_the_start_with_the_setting_named() {
     for (flag, value) in [
         ("--max-instance-reuse-count", "8..8"),

@@ -7,6 +7,7 @@ mod componentize;
 mod engine_config;
 mod epoch;
 mod prepared;
+mod run_limit;
 
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};

@@ -264,6 +264,20 @@ impl PreparedComponent {
         &self.pre
     }
 
+    /// A store for an instance that serves many requests (WASI 0.3 reuse):
+    /// no deadline of its own, but the guest traps when it computes without a
+    /// pause for longer than `run_limit` (see `run_limit.rs`); it yields to
+    /// other tasks at every epoch tick.
+    pub fn new_reusable_store(&self, run_limit: Option<std::time::Duration>) -> anyhow::Result<Store<HostState>> {
+        let mut store = self.new_store(&[], None)?;
+        if let Some(limit) = run_limit {
+            let mut run = super::run_limit::RunLimit::new(limit);
+            store.epoch_deadline_callback(move |_| run.tick(Instant::now()));
+        }
+        store.set_epoch_deadline(1);
+        Ok(store)
+    }
+
     /// A fresh store for one event: new host state, memory limit, and an epoch
     /// deadline that yields every tick and traps past `deadline`.
     pub fn new_store(&self, args: &[String], deadline: Option<Instant>) -> anyhow::Result<Store<HostState>> {

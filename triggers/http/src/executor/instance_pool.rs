@@ -41,10 +41,9 @@ impl HandlerState for InstancePool {
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<HostState, Expiry, Policy>> {
         // No per-store deadline: the instance outlives one request, so requests
-        // expire through `Policy::on_request_start` and `Expiry` instead, and
-        // the store yields at every epoch tick so those checks run even while
-        // the guest computes.
-        let mut store = self.bound.new_store(None).map_err(wasmtime::Error::from_anyhow)?;
+        // expire through `Policy::on_request_start` and `Expiry`; a guest that
+        // computes without pause past the request timeout traps its instance.
+        let mut store = self.bound.new_reusable_store(self.request_timeout).map_err(wasmtime::Error::from_anyhow)?;
         let service = self.bound.pre.instantiate_async(&mut store).await?;
         let request_timeout = self.request_timeout.unwrap_or(Duration::MAX);
         Ok(Instance {

@@ -94,6 +94,12 @@ impl<P> Bound<P> {
         Ok(Self { component: component.clone(), id: component.id().into(), pre })
     }
 
+    /// A store for an instance serving many requests (see
+    /// [`PreparedComponent::new_reusable_store`]).
+    pub(crate) fn new_reusable_store(&self, run_limit: Option<Duration>) -> anyhow::Result<wasmtime::Store<HostState>> {
+        self.component.new_reusable_store(run_limit)
+    }
+
     /// A fresh store for one request, trapping past `deadline`.
     pub(crate) fn new_store(&self, deadline: Option<Instant>) -> anyhow::Result<wasmtime::Store<HostState>> {
         self.component.new_store(&[], deadline)

@@ -35,9 +35,7 @@ impl WasiHttp3Executor {
     /// is held until the response body has been read or dropped.
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
         match self.0.handle(deadline, req).await {
-            Ok(response) => {
-                Ok(response.map(|body| holding(body, slot)))
-            }
+            Ok(response) => Ok(response.map(|body| holding(body, slot))),
             Err(e) => Err(explain(e, &self.0.state().bound.id)),
         }
     }

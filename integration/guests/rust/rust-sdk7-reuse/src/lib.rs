@@ -5,7 +5,8 @@
 //!
 //! - `/count` answers at once;
 //! - `/sleep?ms=N` waits N ms first (so requests overlap);
-//! - `/trap` panics, which traps the instance.
+//! - `/trap` panics, which traps the instance;
+//! - `/busy` computes forever (a runaway guest).
 
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -37,6 +38,12 @@ async fn handle(req: Request) -> impl IntoResponse {
     PEAK.with(|p| p.set(p.get().max(in_flight)));
     match req.uri().path() {
         "/trap" => panic!("trap requested by the client"),
+        "/busy" => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
         "/sleep" => {
             let ms = req
                 .uri()
