@@ -33,5 +33,7 @@ pub(crate) use linker::build_linker;
 pub use outbound::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
+#[cfg(test)]
+pub(crate) use linker::is_provided;
 pub(crate) use unsupported::linker_for;
 pub use wasi::StdioMode;

@@ -8,9 +8,15 @@ use serde_json::{Map, Value};
 
 use super::files::resolve_files;
 use super::LoadedApp;
-use crate::locked::{file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable};
+use crate::locked::{
+    file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
+    LockedComponentSource, LockedTrigger, LockedVariable,
+};
 use crate::manifest::parse_manifest;
-use crate::manifest::v2::{AppManifest, Component, ComponentSource, ComponentSpec, Trigger};
+use crate::manifest::v2::{
+    AppManifest, Component, ComponentSource, ComponentSpec, InheritConfiguration, Trigger, TriggerDependency,
+    TriggerDependencySource,
+};
 
 /// Loads the app described by `manifest_path`; every error names the manifest file.
 pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedApp> {
@@ -27,6 +33,17 @@ pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedA
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
 fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
+    let components: Vec<LockedComponent> = manifest
+        .components
+        .iter()
+        .map(|(id, c)| lock_component(id, c, app_dir))
+        .collect::<anyhow::Result<_>>()?;
+    let triggers = manifest
+        .triggers
+        .iter()
+        .flat_map(|(ty, triggers)| triggers.iter().map(move |t| (ty, t)))
+        .map(|(ty, t)| lock_trigger(ty, t, &components, app_dir))
+        .collect::<anyhow::Result<_>>()?;
     let mut locked = LockedApp {
         metadata: app_metadata(manifest, manifest_path)?,
         variables: manifest
@@ -38,19 +55,12 @@ fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -
                 (name.clone(), variable)
             })
             .collect(),
-        triggers: manifest
-            .triggers
-            .iter()
-            .flat_map(|(ty, triggers)| triggers.iter().map(move |t| lock_trigger(ty, t)))
-            .collect(),
-        components: manifest
-            .components
-            .iter()
-            .map(|(id, c)| lock_component(id, c, app_dir))
-            .collect::<anyhow::Result<_>>()?,
+        triggers,
+        components,
         ..LockedApp::default()
     };
     locked.add_single_trigger_metadata();
+    super::trigger_deps::reassign_trigger_deps(&mut locked);
     Ok(locked)
 }
 
@@ -75,7 +85,12 @@ fn app_metadata(manifest: &AppManifest, manifest_path: &Path) -> anyhow::Result<
 
 /// The trigger table minus `id`, with `component` as an id string and each `components`
 /// entry as an array of id strings (inline components were hoisted by normalisation).
-fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
+fn lock_trigger(
+    trigger_type: &str,
+    trigger: &Trigger,
+    components: &[LockedComponent],
+    app_dir: &Path,
+) -> anyhow::Result<LockedTrigger> {
     let mut config = toml_table_to_json(&trigger.config);
     if let Some(spec) = &trigger.component {
         config.insert("component".into(), spec_id(spec).into());
@@ -91,7 +106,58 @@ fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
             .collect::<Map<_, _>>();
         config.insert("components".into(), components.into());
     }
-    LockedTrigger { id: trigger.id.clone(), trigger_type: trigger_type.to_owned(), trigger_config: config.into() }
+    let trigger_dependencies = trigger
+        .dependencies
+        .iter()
+        .map(|(role, deps)| {
+            let locked = deps
+                .iter()
+                .map(|d| lock_trigger_dependency(d, components, app_dir))
+                .collect::<anyhow::Result<_>>()
+                .with_context(|| format!("trigger `{}`: `dependencies.{role}`", trigger.id))?;
+            Ok((role.clone(), locked))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(LockedTrigger {
+        id: trigger.id.clone(),
+        trigger_type: trigger_type.to_owned(),
+        trigger_config: config.into(),
+        trigger_dependencies,
+    })
+}
+
+/// Locks one trigger dependency: an app component's Wasm source, or a local file.
+fn lock_trigger_dependency(
+    dep: &TriggerDependency,
+    components: &[LockedComponent],
+    app_dir: &Path,
+) -> anyhow::Result<LockedComponentDependency> {
+    let source = match &dep.source {
+        TriggerDependencySource::Component(id) => components
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| c.source.clone())
+            .with_context(|| format!("component `{id}` is not defined"))?,
+        TriggerDependencySource::Path(relative) => {
+            let path = app_dir.join(relative);
+            if !path.is_file() {
+                bail!("`{{ path = \"{relative}\" }}` ({}) does not exist", path.display());
+            }
+            LockedComponentSource::wasm_file(&path)?
+        }
+        TriggerDependencySource::Url { url, .. } => {
+            bail!("`{{ url = \"{url}\", ... }}` is not supported yet; download it and use `{{ path = ... }}`")
+        }
+        TriggerDependencySource::Registry { package, version } => {
+            bail!("registry dependency `{package}@{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
+        }
+    };
+    let inherit = match &dep.inherit_configuration {
+        InheritConfiguration::All(true) => LockedInherit::All,
+        InheritConfiguration::All(false) => LockedInherit::default(),
+        InheritConfiguration::Some(keys) => LockedInherit::Some(keys.clone()),
+    };
+    Ok(LockedComponentDependency { source, export: None, inherit })
 }
 
 fn spec_id(spec: &ComponentSpec) -> String {
@@ -139,7 +205,7 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
         files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
         config: c.variables.clone(),
         dependencies: BTreeMap::new(),
-        host_requirements: Map::new(),
+        ..LockedComponent::default()
     })
 }
 

@@ -9,6 +9,7 @@ mod from_wasm;
 mod loaded;
 mod source;
 pub(crate) mod staging;
+mod trigger_deps;
 
 use anyhow::bail;
 
@@ -16,6 +17,7 @@ pub(crate) use content::Content;
 pub use from_wasm::is_command;
 pub use loaded::LoadedApp;
 pub use source::AppSource;
+pub use trigger_deps::RESOLVE_USING_KEY;
 use source::MANIFEST_FILE_NAME;
 pub(crate) use staging::Mount;
 
