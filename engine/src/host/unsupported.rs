@@ -44,7 +44,9 @@ pub(crate) fn linker_for(
                 ComponentItem::ComponentFunc(func) => {
                     callable = true;
                     let message = if name.contains(crate::runtime::DENIED_SUFFIX) {
-                        format!("`{name}#{export}`: a middleware reaches this interface only with `inherit_configuration`")
+                        format!(
+                            "`{name}#{export}`: a middleware reaches this interface only with `inherit_configuration`"
+                        )
                     } else {
                         format!("`{name}#{export}` is not supported by this runtime")
                     };

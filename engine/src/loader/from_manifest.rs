@@ -33,11 +33,8 @@ pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedA
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
 fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
-    let components: Vec<LockedComponent> = manifest
-        .components
-        .iter()
-        .map(|(id, c)| lock_component(id, c, app_dir))
-        .collect::<anyhow::Result<_>>()?;
+    let components: Vec<LockedComponent> =
+        manifest.components.iter().map(|(id, c)| lock_component(id, c, app_dir)).collect::<anyhow::Result<_>>()?;
     let triggers = manifest
         .triggers
         .iter()

@@ -17,9 +17,9 @@ pub(crate) use content::Content;
 pub use from_wasm::is_command;
 pub use loaded::LoadedApp;
 pub use source::AppSource;
-pub use trigger_deps::RESOLVE_USING_KEY;
 use source::MANIFEST_FILE_NAME;
 pub(crate) use staging::Mount;
+pub use trigger_deps::RESOLVE_USING_KEY;
 
 /// Loads an app from any source.
 pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {

@@ -33,8 +33,7 @@ pub(crate) fn reassign_trigger_deps(locked: &mut LockedApp) {
             trigger.trigger_dependencies.clear();
             continue;
         }
-        let Some(component) =
-            trigger.component_id().and_then(|id| locked.components.iter_mut().find(|c| c.id == id))
+        let Some(component) = trigger.component_id().and_then(|id| locked.components.iter_mut().find(|c| c.id == id))
         else {
             continue;
         };
@@ -139,10 +138,7 @@ mod tests {
         reassign_trigger_deps(&mut app);
 
         let ids: Vec<_> = app.triggers.iter().map(|t| t.component_id().unwrap()).collect();
-        assert_eq!(
-            ids,
-            ["four-lights", "five-lights", "six-lights-for-six-a", "six-lights-for-six-b", "six-lights"]
-        );
+        assert_eq!(ids, ["four-lights", "five-lights", "six-lights-for-six-a", "six-lights-for-six-b", "six-lights"]);
         assert!(app.triggers.iter().all(|t| t.trigger_dependencies.is_empty()));
         let four = app.component("four-lights").unwrap();
         assert_eq!(four.trigger_dependencies[MIDDLEWARE_ROLE].len(), 2);

@@ -57,10 +57,7 @@ const CONFIGURATIONS: &[(&str, &[&str])] = &[
     ("files", &["wasi:filesystem/preopens"]),
     ("key_value_stores", &["fermyon:spin/key-value", "spin:key-value/key-value", "wasi:keyvalue/store"]),
     ("sqlite_databases", &["fermyon:spin/sqlite", "spin:sqlite/sqlite"]),
-    (
-        "variables",
-        &["fermyon:spin/config", "fermyon:spin/variables", "spin:variables/variables", "wasi:config/store"],
-    ),
+    ("variables", &["fermyon:spin/config", "fermyon:spin/variables", "spin:variables/variables", "wasi:config/store"]),
 ];
 
 /// One middleware to compose: its bytes, what it inherits, and how errors name it.
@@ -162,9 +159,7 @@ fn list(names: &[String]) -> String {
 /// Whether the import `name` belongs to a configuration `inherit` does not grant.
 fn is_denied(name: &str, inherit: &InheritConfiguration) -> bool {
     let unversioned = name.split('@').next().unwrap_or(name);
-    CONFIGURATIONS
-        .iter()
-        .any(|(key, interfaces)| interfaces.contains(&unversioned) && !inherit.inherits(key))
+    CONFIGURATIONS.iter().any(|(key, interfaces)| interfaces.contains(&unversioned) && !inherit.inherits(key))
 }
 
 /// `wasi:cli/environment@0.2.6` -> `wasi-denied:cli/environment@0.2.6`: a name no
@@ -289,15 +284,23 @@ mod tests {
     #[test]
     fn what_cannot_be_composed_is_named() {
         let err = |r: anyhow::Result<Vec<u8>>| format!("{:#}", r.unwrap_err());
-        let not_a_middleware = MiddlewareWasm { bytes: primary(), inherit: InheritConfiguration::All, origin: "p.wasm".into() };
+        let not_a_middleware =
+            MiddlewareWasm { bytes: primary(), inherit: InheritConfiguration::All, origin: "p.wasm".into() };
         let e = err(compose(&primary(), &[not_a_middleware]));
-        assert!(e.contains("middleware 1 (p.wasm): a middleware must import and export `wasi:http/handler@0.3.0`"), "{e}");
+        assert!(
+            e.contains("middleware 1 (p.wasm): a middleware must import and export `wasi:http/handler@0.3.0`"),
+            "{e}"
+        );
         let e = err(compose(b"not wasm", &[mw(InheritConfiguration::All)]));
         assert!(e.contains("not a WebAssembly component"), "{e}");
         let no_handler = wat::parse_str("(component)").unwrap();
         let e = err(compose(&no_handler, &[mw(InheritConfiguration::All)]));
         assert!(e.contains("middleware needs the component to export `wasi:http/handler@0.3.0`"), "{e}");
-        let core = MiddlewareWasm { bytes: wat::parse_str("(module)").unwrap(), inherit: InheritConfiguration::All, origin: "core.wasm".into() };
+        let core = MiddlewareWasm {
+            bytes: wat::parse_str("(module)").unwrap(),
+            inherit: InheritConfiguration::All,
+            origin: "core.wasm".into(),
+        };
         let e = err(compose(&primary(), &[core]));
         assert!(e.contains("middleware 1 (core.wasm): not a WebAssembly component"), "{e}");
     }
