@@ -379,6 +379,97 @@ workdir = "api"
         assert!(err.contains("component `api`: `dependencies`"), "{err}");
     }
 
+    const MIDDLEWARE_APP: &str = r#"spin_manifest_version = 2
+[application]
+name = "mw"
+
+[[trigger.http]]
+route = "/one/..."
+component = "handler"
+dependencies.middleware = [{ component = "mw" }, { path = "auth.wasm", inherit_configuration = ["environment"] }]
+
+[[trigger.http]]
+route = "/two/..."
+component = "handler"
+dependencies.middleware = [{ component = "mw", inherit_configuration = true }]
+
+[[trigger.http]]
+route = "/plain/..."
+component = "handler"
+
+[component.handler]
+source = "handler.wasm"
+
+[component.mw]
+source = "mw.wasm"
+"#;
+
+    fn middleware_app(text: &str) -> anyhow::Result<LockedApp> {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["handler.wasm", "mw.wasm", "auth.wasm"] {
+            fs::write(dir.path().join(file), b"\0asm").unwrap();
+        }
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        load_from_manifest(&dir.path().join("spin.toml")).map(|l| l.locked)
+    }
+
+    #[test]
+    fn middleware_is_locked_onto_a_component_per_trigger_as_spin_writes_it() {
+        let app = middleware_app(MIDDLEWARE_APP).unwrap();
+        let json: Value = serde_json::from_str(&app.to_json_pretty().unwrap()).unwrap();
+        assert_eq!(json["spin_lock_version"], 1);
+        assert_eq!(json["must_understand"], json!(["component_host_requirements"]));
+        let routes: Vec<(&str, &str)> = app
+            .triggers
+            .iter()
+            .map(|t| (t.trigger_config["route"].as_str().unwrap(), t.component_id().unwrap()))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("/one/...", "handler-for-handler-http-trigger"),
+                ("/two/...", "handler-for-http-trigger1"),
+                ("/plain/...", "handler")
+            ]
+        );
+        let one = json["components"].as_array().unwrap().iter().find(|c| c["id"] == "handler-for-handler-http-trigger");
+        let one = one.unwrap();
+        assert_eq!(one["host_requirements"], json!({ "middleware": "required" }));
+        assert_eq!(one["metadata"]["resolve-trigger-dependencies-using"], "http");
+        let deps = one["trigger_dependencies"]["middleware"].as_array().unwrap();
+        assert!(deps[0]["source"]["source"].as_str().unwrap().ends_with("/mw.wasm"), "{deps:?}");
+        assert!(deps[0].get("inherit").is_none(), "{deps:?}");
+        assert_eq!(deps[0]["export"], Value::Null);
+        assert!(deps[1]["source"]["source"].as_str().unwrap().ends_with("/auth.wasm"), "{deps:?}");
+        assert_eq!(deps[1]["inherit"], json!({ "Some": ["environment"] }));
+        let two = app.component("handler-for-http-trigger1").unwrap();
+        assert_eq!(two.trigger_dependencies["middleware"][0].inherit, crate::locked::InheritConfiguration::All);
+        assert!(app.component("handler").unwrap().trigger_dependencies.is_empty());
+    }
+
+    #[test]
+    fn middleware_errors_name_the_trigger_and_what_is_wrong() {
+        let err = |text: String| format!("{:#}", middleware_app(&text).unwrap_err());
+        let e = err(MIDDLEWARE_APP.replacen("{ component = \"mw\" }", "{ component = \"ghost\" }", 1));
+        assert!(
+            e.contains("trigger `handler-http-trigger`") && e.contains("middleware component `ghost` is not defined"),
+            "{e}"
+        );
+        let e = err(MIDDLEWARE_APP.replacen("dependencies.middleware", "dependencies.auth", 1));
+        assert!(e.contains("`dependencies.auth`: the HTTP trigger's only dependency role is `middleware`"), "{e}");
+        let e = err(MIDDLEWARE_APP.replace("path = \"auth.wasm\"", "path = \"gone.wasm\""));
+        assert!(
+            e.contains("`dependencies.middleware`") && e.contains("gone.wasm") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e =
+            err(MIDDLEWARE_APP.replace("path = \"auth.wasm\"", "url = \"https://x/a.wasm\", digest = \"sha256:00\""));
+        assert!(e.contains("not supported yet"), "{e}");
+        let e =
+            err(MIDDLEWARE_APP.replace("{ component = \"mw\", inherit", "{ component = \"mw\", path = \"x\", inherit"));
+        assert!(e.contains("invalid trigger dependency"), "{e}");
+    }
+
     #[test]
     fn toml_values_convert_to_json() {
         let table: toml::Table = "a = 1\nb = 1.5\nc = [true, \"x\"]\nd = { e = 1979-05-27 }".parse().unwrap();
