@@ -18,6 +18,12 @@ pub const MUST_UNDERSTAND_HOST_REQUIREMENTS: &str = "host_requirements";
 pub const MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS: &str = "component_host_requirements";
 /// Host requirement key for in-process service chaining (`*.spin.internal`).
 pub const HOST_REQ_LOCAL_SERVICE_CHAINING: &str = "local_service_chaining";
+/// Host requirement key for trigger dependencies (HTTP middleware, Spin 4.1).
+pub const HOST_REQ_MIDDLEWARE: &str = "middleware";
+/// The host requirement value that marks a feature as needed.
+pub const HOST_REQ_REQUIRED: &str = "required";
+/// The one trigger-dependency role (of the HTTP trigger) this runtime composes.
+pub const MIDDLEWARE_ROLE: &str = "middleware";
 /// The host requirement value that lets a runtime ignore an unsupported requirement.
 pub const HOST_REQ_OPTIONAL: &str = "optional";
 /// Content type of a component's Wasm source.
@@ -25,8 +31,8 @@ pub const WASM_CONTENT_TYPE: &str = "application/wasm";
 
 const SUPPORTED_MUST_UNDERSTAND: &[&str] =
     &[MUST_UNDERSTAND_HOST_REQUIREMENTS, MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS];
-const SUPPORTED_APP_HOST_REQUIREMENTS: &[&str] = &[HOST_REQ_LOCAL_SERVICE_CHAINING];
-const SUPPORTED_COMPONENT_HOST_REQUIREMENTS: &[&str] = &[];
+const SUPPORTED_APP_HOST_REQUIREMENTS: &[&str] = &[HOST_REQ_LOCAL_SERVICE_CHAINING, HOST_REQ_MIDDLEWARE];
+const SUPPORTED_COMPONENT_HOST_REQUIREMENTS: &[&str] = &[HOST_REQ_MIDDLEWARE];
 
 /// A whole locked application (the content of a `spin.lock` or an OCI config layer).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -78,6 +84,10 @@ pub struct LockedTrigger {
     /// Opaque trigger configuration; `component` holds the component id.
     #[serde(default)]
     pub trigger_config: Value,
+    /// Trigger dependencies by role (`middleware`), before the loader moves them
+    /// onto the trigger's component (see `loader::trigger_deps`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trigger_dependencies: BTreeMap<String, Vec<LockedComponentDependency>>,
 }
 
 /// One component: its Wasm source, files, environment, config templates and permissions.
@@ -102,9 +112,58 @@ pub struct LockedComponent {
     /// Component dependencies (kept opaque).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dependencies: BTreeMap<String, Value>,
+    /// Trigger dependencies by role: `middleware` is the list, outermost first,
+    /// composed in front of this component at load time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trigger_dependencies: BTreeMap<String, Vec<LockedComponentDependency>>,
     /// Host capabilities this component needs.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub host_requirements: Map<String, Value>,
+}
+
+/// One resolved dependency: its Wasm source, the export it supplies (always
+/// `null` for trigger dependencies) and what it inherits from its parent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockedComponentDependency {
+    /// Where the dependency's Wasm comes from.
+    pub source: LockedComponentSource,
+    /// The export of the dependency to use, if any.
+    #[serde(default)]
+    pub export: Option<String>,
+    /// Which of the parent component's configuration the dependency may use.
+    #[serde(default, skip_serializing_if = "InheritConfiguration::is_none")]
+    pub inherit: InheritConfiguration,
+}
+
+/// Spin's `inherit_configuration`, as locked: `"All"` or `{"Some": [keys]}`;
+/// `Some([])` (the default, omitted on write) inherits nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InheritConfiguration {
+    /// Every configuration of the parent.
+    All,
+    /// Only these configuration keys (`allowed_outbound_hosts`, `environment`, ...).
+    Some(Vec<String>),
+}
+
+impl Default for InheritConfiguration {
+    fn default() -> Self {
+        Self::Some(Vec::new())
+    }
+}
+
+impl InheritConfiguration {
+    /// Whether nothing is inherited.
+    pub fn is_none(&self) -> bool {
+        matches!(self, Self::Some(keys) if keys.is_empty())
+    }
+
+    /// Whether the configuration key `key` (e.g. `environment`) is inherited.
+    pub fn inherits(&self, key: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Some(keys) => keys.iter().any(|k| k == key),
+        }
+    }
 }
 
 /// A component's Wasm source: a content type plus a content reference.

@@ -60,6 +60,7 @@ GUESTS=(
   "rust-sdk7-variables|rust|wasm32-wasip2|rust_sdk7_variables.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:variables/variables@3.0.0"
   "rust-sdk7-sqlite|rust|wasm32-wasip2|rust_sdk7_sqlite.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:sqlite/sqlite@3.1.0"
   "rust-sdk7-redis|rust|wasm32-wasip2|rust_sdk7_redis.wasm|--kind component --export spin:redis/inbound-redis@3.0.0 --import spin:redis/redis@3.0.0"
+  "rust-sdk7-middleware|rust|wasm32-wasip2|rust_sdk7_middleware.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/handler@0.3.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "python-kv|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"
@@ -160,6 +161,16 @@ build_rust() {
   (cd "$GUESTS_DIR/rust" &&
     cargo build --locked --release --target "$target" -p "$guest" --target-dir "$TARGET_DIR")
   cp "$TARGET_DIR/$target/release/$artifact" "$stage/app.wasm"
+  # A guest may hold more packages in subfolders (a middleware's handler):
+  # each <guest>/<sub>/Cargo.toml is built too and lands as <sub>.wasm.
+  local sub pkg
+  for sub in "$GUESTS_DIR/rust/$guest"/*/Cargo.toml; do
+    [ -f "$sub" ] || continue
+    pkg=$(sed -n 's/^name = "\(.*\)"/\1/p' "$sub" | head -n1)
+    (cd "$GUESTS_DIR/rust" &&
+      cargo build --locked --release --target "$target" -p "$pkg" --target-dir "$TARGET_DIR")
+    cp "$TARGET_DIR/$target/release/${pkg//-/_}.wasm" "$stage/$(basename "$(dirname "$sub")").wasm"
+  done
 }
 
 build_python() {

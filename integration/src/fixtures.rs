@@ -33,9 +33,11 @@ fn http_app(component: &str, extra: &str) -> String {
 }
 
 /// Every broken app: malformed TOML, unknown field, missing wasm, not wasm, no
-/// handler export, unknown trigger type.
+/// handler export, unknown trigger type, and HTTP middleware of another role,
+/// naming a missing component, or not shaped like a middleware.
 pub fn bad_apps() -> Vec<BadApp> {
     let no_handler = std::fs::read(guests::app("rust-no-handler").join("app.wasm")).unwrap();
+    let hello7 = std::fs::read(guests::app("rust-sdk7-hello").join("app.wasm")).unwrap();
     vec![
         app("malformed toml", "spin_manifest_version = 2\n[application\nname = 1\n", &[], vec!["spin.toml"]),
         app("unknown field", &http_app("hello", "sorce = \"x\"\n"), &[("app.wasm", b"")], vec!["spin.toml", "sorce"]),
@@ -47,6 +49,30 @@ pub fn bad_apps() -> Vec<BadApp> {
             &format!("{HEADER}[[trigger.teleport]]\ncomponent = \"c\"\n[component.c]\nsource = \"app.wasm\"\n"),
             &[("app.wasm", &no_handler)],
             vec!["`teleport`"],
+        ),
+        app(
+            "trigger dependency of another role",
+            &format!(
+                "{HEADER}[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\ndependencies.auth = [{{ component = \"c\" }}]\n[component.c]\nsource = \"app.wasm\"\n"
+            ),
+            &[("app.wasm", &hello7)],
+            vec!["`dependencies.auth`", "`middleware`"],
+        ),
+        app(
+            "missing middleware component",
+            &format!(
+                "{HEADER}[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\ndependencies.middleware = [{{ component = \"ghost\" }}]\n[component.c]\nsource = \"app.wasm\"\n"
+            ),
+            &[("app.wasm", &hello7)],
+            vec!["middleware component `ghost` is not defined"],
+        ),
+        app(
+            "middleware that is not one",
+            &format!(
+                "{HEADER}[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\ndependencies.middleware = [{{ path = \"mw.wasm\" }}]\n[component.c]\nsource = \"app.wasm\"\n"
+            ),
+            &[("app.wasm", &hello7), ("mw.wasm", &no_handler)],
+            vec!["middleware 1", "must import and export `wasi:http/handler@0.3.0`"],
         ),
     ]
 }

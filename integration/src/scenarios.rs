@@ -63,7 +63,7 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 20] = [
+pub const ALL: [Make; 21] = [
     rust_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
@@ -79,6 +79,7 @@ pub const ALL: [Make; 20] = [
     outbound_http,
     rust_sdk7_outbound_http,
     service_chaining,
+    http_middleware,
     rust_key_value,
     python_key_value,
     python_sdk5_key_value,
@@ -217,6 +218,12 @@ pub fn rust_sdk7_outbound_http(inputs: &Inputs) -> Scenario {
 /// Service chaining (`*.spin.internal`) and self requests between WASI 0.3 guests.
 pub fn service_chaining(_: &Inputs) -> Scenario {
     scenario("service chaining and self requests (wasi:http 0.3)", "rust-sdk7-chain", &[], suite::service_chaining)
+}
+
+/// Spin 4.1 HTTP middleware (spin-sdk 7 `http-middleware`) composed in front of a
+/// handler: order, request rewriting, response headers and `inherit_configuration`.
+pub fn http_middleware(_: &Inputs) -> Scenario {
+    scenario("http middleware (spin-sdk 7)", "rust-sdk7-middleware", &[], suite::http_middleware)
 }
 
 /// The Rust key-value app on the default store (Spin's and `wasi:keyvalue`), and

@@ -391,3 +391,42 @@ pub fn service_chaining(base: &str) -> anyhow::Result<()> {
     // A private component is reachable only through chaining.
     not_found(base)
 }
+
+/// The `rust-sdk7-middleware` app: one middleware on `/one`, two on `/two`
+/// (outermost inheriting the handler's configuration), none on `/plain`.
+pub fn http_middleware(base: &str) -> anyhow::Result<()> {
+    let get = |path: &str, headers: &[(&str, &str)]| request("GET", &format!("{base}{path}"), headers, "");
+    let expect = |resp: &Response, body: &str, trail: Option<&str>| -> anyhow::Result<()> {
+        anyhow::ensure!(
+            resp.status == 200 && resp.body == body && resp.headers.get("x-mw-trail").map(String::as_str) == trail,
+            "expected 200 {body:?} with x-mw-trail {trail:?}, got {resp:?}"
+        );
+        Ok(())
+    };
+    // The handler alone: no middleware ran.
+    let plain = get("/plain/p", &[])?;
+    expect(&plain, "handler at /plain/p depth=- GREETING=hello from the handler", None)?;
+    // One middleware: it rewrote the request (depth 1) and stamped the response;
+    // the composed component's handler still has its own environment.
+    let one = get("/one/a?q=1", &[])?;
+    expect(&one, "handler at /one/a depth=1 GREETING=hello from the handler", Some("0"))?;
+    // Two: outermost first, so the inner one (depth 1) unwinds first.
+    let two = get("/two/b", &[])?;
+    expect(&two, "handler at /two/b depth=2 GREETING=hello from the handler", Some("1,0"))?;
+    // The outer one inherits the handler's configuration: it reads the handler's
+    // environment, not its own component's.
+    let inherited = get("/two/b", &[("x-mw-env", "GREETING")])?;
+    expect(&inherited, "handler at /two/b depth=2 GREETING=hello from the handler", Some("1,0"))?;
+    anyhow::ensure!(
+        inherited.headers.get("x-mw-env-0").map(String::as_str) == Some("hello from the handler"),
+        "the outer middleware inherits the handler's environment: {inherited:?}"
+    );
+    // A middleware without `inherit_configuration` is cut off from it (a trap: 500).
+    let denied = get("/one/c", &[("x-mw-env", "GREETING")])?;
+    anyhow::ensure!(
+        denied.status == 500,
+        "a middleware without inherit_configuration read the environment: {denied:?}"
+    );
+    // The app still serves after the trap.
+    expect(&get("/one/d", &[])?, "handler at /one/d depth=1 GREETING=hello from the handler", Some("0"))
+}

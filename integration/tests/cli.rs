@@ -52,6 +52,11 @@ fn spin_sdk_7_sqlite_streams_rows_and_counts_its_own_changes() {
 }
 
 #[test]
+fn spin_4_1_http_middleware_is_composed_in_front_of_the_handler_outermost_first() {
+    run(scenarios::http_middleware);
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }

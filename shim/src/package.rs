@@ -48,12 +48,19 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
     .write(out)
 }
 
-/// Adds the files a loaded app references: component sources and mounted files.
+/// Adds the files a loaded app references: component sources, middleware and mounted files.
 fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
     let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
     for c in &loaded.locked.components {
-        let paths =
-            c.source.content.local_path().into_iter().chain(c.files.iter().filter_map(|f| f.content.local_path()));
+        // Middleware given by `{ path = ... }` travels with the component it wraps.
+        let middleware = c.trigger_dependencies.values().flatten().filter_map(|d| d.source.content.local_path());
+        let paths = c
+            .source
+            .content
+            .local_path()
+            .into_iter()
+            .chain(c.files.iter().filter_map(|f| f.content.local_path()))
+            .chain(middleware);
         for p in paths {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }

@@ -30,6 +30,8 @@ state::capabilities! {
 pub(crate) use app_host::AppHost;
 pub use app_host::{check_runtime_config, HostOptions};
 pub(crate) use linker::build_linker;
+#[cfg(test)]
+pub(crate) use linker::is_provided;
 pub use outbound::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;

@@ -43,7 +43,13 @@ pub(crate) fn linker_for(
             match export_item.ty {
                 ComponentItem::ComponentFunc(func) => {
                     callable = true;
-                    let message = format!("`{name}#{export}` is not supported by this runtime");
+                    let message = if name.contains(crate::runtime::DENIED_SUFFIX) {
+                        format!(
+                            "`{name}#{export}`: a middleware reaches this interface only with `inherit_configuration`"
+                        )
+                    } else {
+                        format!("`{name}#{export}` is not supported by this runtime")
+                    };
                     // A WIT `async func` must be met by a concurrent host function.
                     if func.async_() {
                         inst.func_new_concurrent(export, move |_, _, _, _| {

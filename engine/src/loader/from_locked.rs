@@ -15,15 +15,23 @@ pub(super) fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
     let mut locked = LockedApp::from_json(&bytes).with_context(|| format!("{}", path.display()))?;
     let base = path.parent().context("the lock file has no parent directory")?;
     resolve_sources(&mut locked, base)?;
+    super::trigger_deps::reassign_trigger_deps(&mut locked);
     Ok(LoadedApp::local(locked, Some(base.to_path_buf())))
 }
 
 /// Rewrites every source that is a plain relative or absolute path (not a URL) into a
 /// `file://` URL, resolving relative ones against `base`.
 fn resolve_sources(locked: &mut LockedApp, base: &Path) -> anyhow::Result<()> {
+    for trigger in &mut locked.triggers {
+        for dep in trigger.trigger_dependencies.values_mut().flatten() {
+            resolve_ref(&mut dep.source.content, base).with_context(|| format!("trigger `{}`", trigger.id))?;
+        }
+    }
     for component in &mut locked.components {
         let refs =
             std::iter::once(&mut component.source.content).chain(component.files.iter_mut().map(|f| &mut f.content));
+        let deps = component.trigger_dependencies.values_mut().flatten().map(|d| &mut d.source.content);
+        let refs = refs.chain(deps);
         for content in refs {
             resolve_ref(content, base).with_context(|| format!("component `{}`", component.id))?;
         }

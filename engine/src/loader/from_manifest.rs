@@ -8,9 +8,15 @@ use serde_json::{Map, Value};
 
 use super::files::resolve_files;
 use super::LoadedApp;
-use crate::locked::{file_url, LockedApp, LockedComponent, LockedComponentSource, LockedTrigger, LockedVariable};
+use crate::locked::{
+    file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
+    LockedComponentSource, LockedTrigger, LockedVariable,
+};
 use crate::manifest::parse_manifest;
-use crate::manifest::v2::{AppManifest, Component, ComponentSource, ComponentSpec, Trigger};
+use crate::manifest::v2::{
+    AppManifest, Component, ComponentSource, ComponentSpec, InheritConfiguration, Trigger, TriggerDependency,
+    TriggerDependencySource,
+};
 
 /// Loads the app described by `manifest_path`; every error names the manifest file.
 pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedApp> {
@@ -27,6 +33,14 @@ pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedA
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
 fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
+    let components: Vec<LockedComponent> =
+        manifest.components.iter().map(|(id, c)| lock_component(id, c, app_dir)).collect::<anyhow::Result<_>>()?;
+    let triggers = manifest
+        .triggers
+        .iter()
+        .flat_map(|(ty, triggers)| triggers.iter().map(move |t| (ty, t)))
+        .map(|(ty, t)| lock_trigger(ty, t, &components, app_dir))
+        .collect::<anyhow::Result<_>>()?;
     let mut locked = LockedApp {
         metadata: app_metadata(manifest, manifest_path)?,
         variables: manifest
@@ -38,19 +52,12 @@ fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -
                 (name.clone(), variable)
             })
             .collect(),
-        triggers: manifest
-            .triggers
-            .iter()
-            .flat_map(|(ty, triggers)| triggers.iter().map(move |t| lock_trigger(ty, t)))
-            .collect(),
-        components: manifest
-            .components
-            .iter()
-            .map(|(id, c)| lock_component(id, c, app_dir))
-            .collect::<anyhow::Result<_>>()?,
+        triggers,
+        components,
         ..LockedApp::default()
     };
     locked.add_single_trigger_metadata();
+    super::trigger_deps::reassign_trigger_deps(&mut locked);
     Ok(locked)
 }
 
@@ -75,7 +82,12 @@ fn app_metadata(manifest: &AppManifest, manifest_path: &Path) -> anyhow::Result<
 
 /// The trigger table minus `id`, with `component` as an id string and each `components`
 /// entry as an array of id strings (inline components were hoisted by normalisation).
-fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
+fn lock_trigger(
+    trigger_type: &str,
+    trigger: &Trigger,
+    components: &[LockedComponent],
+    app_dir: &Path,
+) -> anyhow::Result<LockedTrigger> {
     let mut config = toml_table_to_json(&trigger.config);
     if let Some(spec) = &trigger.component {
         config.insert("component".into(), spec_id(spec).into());
@@ -91,7 +103,58 @@ fn lock_trigger(trigger_type: &str, trigger: &Trigger) -> LockedTrigger {
             .collect::<Map<_, _>>();
         config.insert("components".into(), components.into());
     }
-    LockedTrigger { id: trigger.id.clone(), trigger_type: trigger_type.to_owned(), trigger_config: config.into() }
+    let trigger_dependencies = trigger
+        .dependencies
+        .iter()
+        .map(|(role, deps)| {
+            let locked = deps
+                .iter()
+                .map(|d| lock_trigger_dependency(d, components, app_dir))
+                .collect::<anyhow::Result<_>>()
+                .with_context(|| format!("trigger `{}`: `dependencies.{role}`", trigger.id))?;
+            Ok((role.clone(), locked))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(LockedTrigger {
+        id: trigger.id.clone(),
+        trigger_type: trigger_type.to_owned(),
+        trigger_config: config.into(),
+        trigger_dependencies,
+    })
+}
+
+/// Locks one trigger dependency: an app component's Wasm source, or a local file.
+fn lock_trigger_dependency(
+    dep: &TriggerDependency,
+    components: &[LockedComponent],
+    app_dir: &Path,
+) -> anyhow::Result<LockedComponentDependency> {
+    let source = match &dep.source {
+        TriggerDependencySource::Component(id) => components
+            .iter()
+            .find(|c| &c.id == id)
+            .map(|c| c.source.clone())
+            .with_context(|| format!("component `{id}` is not defined"))?,
+        TriggerDependencySource::Path(relative) => {
+            let path = app_dir.join(relative);
+            if !path.is_file() {
+                bail!("`{{ path = \"{relative}\" }}` ({}) does not exist", path.display());
+            }
+            LockedComponentSource::wasm_file(&path)?
+        }
+        TriggerDependencySource::Url { url, .. } => {
+            bail!("`{{ url = \"{url}\", ... }}` is not supported yet; download it and use `{{ path = ... }}`")
+        }
+        TriggerDependencySource::Registry { package, version } => {
+            bail!("registry dependency `{package}@{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
+        }
+    };
+    let inherit = match &dep.inherit_configuration {
+        InheritConfiguration::All(true) => LockedInherit::All,
+        InheritConfiguration::All(false) => LockedInherit::default(),
+        InheritConfiguration::Some(keys) => LockedInherit::Some(keys.clone()),
+    };
+    Ok(LockedComponentDependency { source, export: None, inherit })
 }
 
 fn spec_id(spec: &ComponentSpec) -> String {
@@ -139,7 +202,7 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
         files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
         config: c.variables.clone(),
         dependencies: BTreeMap::new(),
-        host_requirements: Map::new(),
+        ..LockedComponent::default()
     })
 }
 
@@ -314,6 +377,97 @@ workdir = "api"
         fs::write(dir.path().join("spin.toml"), text).unwrap();
         let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(err.contains("component `api`: `dependencies`"), "{err}");
+    }
+
+    const MIDDLEWARE_APP: &str = r#"spin_manifest_version = 2
+[application]
+name = "mw"
+
+[[trigger.http]]
+route = "/one/..."
+component = "handler"
+dependencies.middleware = [{ component = "mw" }, { path = "auth.wasm", inherit_configuration = ["environment"] }]
+
+[[trigger.http]]
+route = "/two/..."
+component = "handler"
+dependencies.middleware = [{ component = "mw", inherit_configuration = true }]
+
+[[trigger.http]]
+route = "/plain/..."
+component = "handler"
+
+[component.handler]
+source = "handler.wasm"
+
+[component.mw]
+source = "mw.wasm"
+"#;
+
+    fn middleware_app(text: &str) -> anyhow::Result<LockedApp> {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["handler.wasm", "mw.wasm", "auth.wasm"] {
+            fs::write(dir.path().join(file), b"\0asm").unwrap();
+        }
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        load_from_manifest(&dir.path().join("spin.toml")).map(|l| l.locked)
+    }
+
+    #[test]
+    fn middleware_is_locked_onto_a_component_per_trigger_as_spin_writes_it() {
+        let app = middleware_app(MIDDLEWARE_APP).unwrap();
+        let json: Value = serde_json::from_str(&app.to_json_pretty().unwrap()).unwrap();
+        assert_eq!(json["spin_lock_version"], 1);
+        assert_eq!(json["must_understand"], json!(["component_host_requirements"]));
+        let routes: Vec<(&str, &str)> = app
+            .triggers
+            .iter()
+            .map(|t| (t.trigger_config["route"].as_str().unwrap(), t.component_id().unwrap()))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("/one/...", "handler-for-handler-http-trigger"),
+                ("/two/...", "handler-for-http-trigger1"),
+                ("/plain/...", "handler")
+            ]
+        );
+        let one = json["components"].as_array().unwrap().iter().find(|c| c["id"] == "handler-for-handler-http-trigger");
+        let one = one.unwrap();
+        assert_eq!(one["host_requirements"], json!({ "middleware": "required" }));
+        assert_eq!(one["metadata"]["resolve-trigger-dependencies-using"], "http");
+        let deps = one["trigger_dependencies"]["middleware"].as_array().unwrap();
+        assert!(deps[0]["source"]["source"].as_str().unwrap().ends_with("/mw.wasm"), "{deps:?}");
+        assert!(deps[0].get("inherit").is_none(), "{deps:?}");
+        assert_eq!(deps[0]["export"], Value::Null);
+        assert!(deps[1]["source"]["source"].as_str().unwrap().ends_with("/auth.wasm"), "{deps:?}");
+        assert_eq!(deps[1]["inherit"], json!({ "Some": ["environment"] }));
+        let two = app.component("handler-for-http-trigger1").unwrap();
+        assert_eq!(two.trigger_dependencies["middleware"][0].inherit, crate::locked::InheritConfiguration::All);
+        assert!(app.component("handler").unwrap().trigger_dependencies.is_empty());
+    }
+
+    #[test]
+    fn middleware_errors_name_the_trigger_and_what_is_wrong() {
+        let err = |text: String| format!("{:#}", middleware_app(&text).unwrap_err());
+        let e = err(MIDDLEWARE_APP.replacen("{ component = \"mw\" }", "{ component = \"ghost\" }", 1));
+        assert!(
+            e.contains("trigger `handler-http-trigger`") && e.contains("middleware component `ghost` is not defined"),
+            "{e}"
+        );
+        let e = err(MIDDLEWARE_APP.replacen("dependencies.middleware", "dependencies.auth", 1));
+        assert!(e.contains("`dependencies.auth`: the HTTP trigger's only dependency role is `middleware`"), "{e}");
+        let e = err(MIDDLEWARE_APP.replace("path = \"auth.wasm\"", "path = \"gone.wasm\""));
+        assert!(
+            e.contains("`dependencies.middleware`") && e.contains("gone.wasm") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e =
+            err(MIDDLEWARE_APP.replace("path = \"auth.wasm\"", "url = \"https://x/a.wasm\", digest = \"sha256:00\""));
+        assert!(e.contains("not supported yet"), "{e}");
+        let e =
+            err(MIDDLEWARE_APP.replace("{ component = \"mw\", inherit", "{ component = \"mw\", path = \"x\", inherit"));
+        assert!(e.contains("invalid trigger dependency"), "{e}");
     }
 
     #[test]

@@ -46,12 +46,14 @@ fn trigger_for(id: &str, path: &Path) -> LockedTrigger {
             id: format!("{id}-command-trigger"),
             trigger_type: "command".into(),
             trigger_config: json!({ "component": id }),
+            ..LockedTrigger::default()
         }
     } else {
         LockedTrigger {
             id: format!("{id}-http-trigger"),
             trigger_type: "http".into(),
             trigger_config: json!({ "component": id, "route": "/..." }),
+            ..LockedTrigger::default()
         }
     }
 }

@@ -9,6 +9,7 @@ mod from_wasm;
 mod loaded;
 mod source;
 pub(crate) mod staging;
+mod trigger_deps;
 
 use anyhow::bail;
 
@@ -18,6 +19,7 @@ pub use loaded::LoadedApp;
 pub use source::AppSource;
 use source::MANIFEST_FILE_NAME;
 pub(crate) use staging::Mount;
+pub use trigger_deps::RESOLVE_USING_KEY;
 
 /// Loads an app from any source.
 pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {

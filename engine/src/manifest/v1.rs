@@ -136,6 +136,7 @@ fn convert_component(c: ComponentV1) -> anyhow::Result<(String, Trigger, Compone
         id: format!("trigger-{id}"),
         component: Some(ComponentSpec::Reference(id.clone())),
         components: BTreeMap::new(),
+        dependencies: BTreeMap::new(),
         config: c.trigger,
     };
     let allowed_outbound_hosts =

@@ -85,6 +85,9 @@ pub struct Trigger {
     /// Trigger-specific named component sets.
     #[serde(default)]
     pub components: BTreeMap<String, ComponentSpecs>,
+    /// `dependencies = { <role> = [dep, ...] }` (Spin 4.1; `middleware` on http).
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, Vec<TriggerDependency>>,
     /// Every other key: opaque trigger configuration.
     #[serde(flatten)]
     pub config: toml::Table,
@@ -102,6 +105,122 @@ pub enum ComponentSpec {
 /// One or several [`ComponentSpec`]s (a value of a trigger's `components` table).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentSpecs(pub Vec<ComponentSpec>);
+
+/// One entry of a trigger's `dependencies.<role>` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerDependency {
+    /// Where the dependency's Wasm comes from.
+    pub source: TriggerDependencySource,
+    /// `inherit_configuration`: what it may use of the trigger component's configuration.
+    pub inherit_configuration: InheritConfiguration,
+}
+
+/// Where a trigger dependency's Wasm comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TriggerDependencySource {
+    /// `{ component = "<id>" }`: the Wasm of a component of the app (only its Wasm).
+    Component(String),
+    /// `{ path = "x.wasm" }`, relative to the manifest directory.
+    Path(String),
+    /// `{ url, digest }`.
+    Url {
+        /// Download URL.
+        url: String,
+        /// `sha256:<hex>`.
+        digest: String,
+    },
+    /// `{ version, registry?, package }`.
+    Registry {
+        /// `namespace:name`.
+        package: String,
+        /// Version requirement.
+        version: String,
+    },
+}
+
+/// `inherit_configuration = true | false | ["key", ...]` (absent: `false`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum InheritConfiguration {
+    /// `true`: everything; `false`: nothing.
+    All(bool),
+    /// Only these configuration keys.
+    Some(Vec<String>),
+}
+
+impl Default for InheritConfiguration {
+    fn default() -> Self {
+        Self::All(false)
+    }
+}
+
+/// The table form of a trigger dependency.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TriggerDependencyTable {
+    component: Option<String>,
+    path: Option<String>,
+    url: Option<String>,
+    digest: Option<String>,
+    registry: Option<String>,
+    package: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    inherit_configuration: InheritConfiguration,
+}
+
+impl<'de> Deserialize<'de> for TriggerDependency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = TriggerDependencyTable::deserialize(d)?;
+        let source = match t {
+            TriggerDependencyTable {
+                component: Some(id),
+                path: None,
+                url: None,
+                digest: None,
+                registry: None,
+                package: None,
+                version: None,
+                ..
+            } => TriggerDependencySource::Component(id),
+            TriggerDependencyTable {
+                path: Some(path),
+                component: None,
+                url: None,
+                digest: None,
+                registry: None,
+                package: None,
+                version: None,
+                ..
+            } => TriggerDependencySource::Path(path),
+            TriggerDependencyTable {
+                url: Some(url),
+                digest: Some(digest),
+                component: None,
+                path: None,
+                registry: None,
+                package: None,
+                version: None,
+                ..
+            } => TriggerDependencySource::Url { url, digest },
+            TriggerDependencyTable {
+                package: Some(package),
+                version: Some(version),
+                component: None,
+                path: None,
+                url: None,
+                digest: None,
+                ..
+            } => TriggerDependencySource::Registry { package, version },
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "invalid trigger dependency: expected `{ component }`, `{ path }`, `{ url, digest }` or `{ registry?, package, version }`, each with an optional `inherit_configuration`",
+                ))
+            }
+        };
+        Ok(TriggerDependency { source, inherit_configuration: t.inherit_configuration })
+    }
+}
 
 /// A `[component.<id>]` table.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

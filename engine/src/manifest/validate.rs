@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use anyhow::{bail, Context};
 
 use super::ids::{validate_component_id, validate_label, validate_variable_name};
-use super::v2::{AppManifest, ComponentSpec, Variable};
+use super::v2::{AppManifest, ComponentSpec, Trigger, TriggerDependencySource, Variable};
+use crate::locked::MIDDLEWARE_ROLE;
 
 /// Validates a normalised manifest.
 pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
@@ -40,6 +41,31 @@ pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
                             trigger.id
                         );
                     }
+                }
+            }
+            validate_trigger_dependencies(manifest, trigger_type, trigger)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a trigger's `dependencies`: only `middleware`, only on HTTP triggers
+/// (Spin 4.1's one trigger-dependency role), and every `component` defined.
+fn validate_trigger_dependencies(manifest: &AppManifest, trigger_type: &str, trigger: &Trigger) -> anyhow::Result<()> {
+    let id = &trigger.id;
+    for (role, deps) in &trigger.dependencies {
+        if trigger_type != "http" {
+            bail!("trigger `{id}` ([[trigger.{trigger_type}]]): `dependencies.{role}`: only HTTP triggers take dependencies");
+        }
+        if role != MIDDLEWARE_ROLE {
+            bail!("trigger `{id}` ([[trigger.http]]): `dependencies.{role}`: the HTTP trigger's only dependency role is `middleware`");
+        }
+        for dep in deps {
+            if let TriggerDependencySource::Component(component) = &dep.source {
+                if !manifest.components.contains_key(component) {
+                    bail!(
+                        "trigger `{id}` ([[trigger.http]]): middleware component `{component}` is not defined (expected a [component.{component}] table)"
+                    );
                 }
             }
         }

@@ -6,6 +6,7 @@ mod compile_cache;
 mod componentize;
 mod engine_config;
 mod epoch;
+mod middleware;
 mod prepared;
 mod run_limit;
 
@@ -13,4 +14,5 @@ pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
 pub use engine_config::{build_engine, compatibility_key, EngineOptions};
+pub(crate) use middleware::DENIED_SUFFIX;
 pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};

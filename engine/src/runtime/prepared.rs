@@ -13,10 +13,11 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 
 use super::compile_cache::{CompileCache, NativeArtifact};
 use super::engine_config::{build_engine, EngineOptions};
+use super::middleware::{compose, MiddlewareWasm};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
 use crate::limits::GuestLimits;
-use crate::loader::Content;
-use crate::locked::{ContentRef, LockedApp, LockedComponent};
+use crate::loader::{Content, RESOLVE_USING_KEY};
+use crate::locked::{ContentRef, LockedApp, LockedComponent, MIDDLEWARE_ROLE};
 use crate::variables::VariableResolver;
 
 /// The engine, the shared linker and the compile cache: one per process.
@@ -64,6 +65,12 @@ impl Runtime {
         let content_dir = host.content_dir().map(Path::to_path_buf);
         let source = ComponentSource { content_dir: content_dir.as_deref(), trusted: &opts.trusted_artifacts };
         for c in &app.components {
+            if !is_used_by_a_trigger(&app, &c.id) {
+                // As Spin: only the components triggers run are loaded (a middleware
+                // component on its own imports a handler nothing provides).
+                tracing::debug!("component `{}` is used by no trigger; not prepared", c.id);
+                continue;
+            }
             let template = host.template(c)?;
             let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;
             components.insert(c.id.clone(), Arc::new(prepared));
@@ -88,7 +95,14 @@ impl Runtime {
         budget: &mut WasmBudget,
         compiled: &mut HashMap<[u8; 32], Component>,
     ) -> anyhow::Result<PreparedComponent> {
-        let trusted = c.source.content.digest.as_ref().and_then(|d| Some((d, source.trusted.get(d)?)));
+        // A precompiled artifact is of the wasm alone, never of a composition.
+        let trusted = c
+            .source
+            .content
+            .digest
+            .as_ref()
+            .filter(|_| c.trigger_dependencies.is_empty())
+            .and_then(|d| Some((d, source.trusted.get(d)?)));
         let (component, origin) = if let Some((digest, artifact)) = trusted {
             let component = self
                 .cache
@@ -98,6 +112,8 @@ impl Runtime {
         } else {
             let wasm = read_wasm(&c.source.content, source.content_dir, budget)
                 .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
+            let wasm = compose_trigger_dependencies(c, wasm, source.content_dir, budget)
+                .with_context(|| format!("component `{}`", c.id))?;
             let component = match compiled.get(&wasm.sha256) {
                 Some(c) => c.clone(),
                 None => {
@@ -133,6 +149,55 @@ impl Runtime {
             .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
         Ok(PreparedComponent { id: c.id.clone(), component, pre, template })
     }
+}
+
+/// Whether a trigger runs component `id` (its `component`, or one of its `components`).
+fn is_used_by_a_trigger(app: &LockedApp, id: &str) -> bool {
+    app.triggers.iter().any(|t| {
+        t.component_id() == Some(id)
+            || t.trigger_config.get("components").and_then(serde_json::Value::as_object).is_some_and(|sets| {
+                sets.values().any(|ids| match ids {
+                    serde_json::Value::String(s) => s == id,
+                    serde_json::Value::Array(items) => items.iter().any(|i| i.as_str() == Some(id)),
+                    _ => false,
+                })
+            })
+    })
+}
+
+/// With `middleware` trigger dependencies, the composition of the middlewares in
+/// front of the component (hashed again: the compile cache is keyed by the bytes
+/// it compiles); otherwise the component's own wasm.
+fn compose_trigger_dependencies(
+    c: &LockedComponent,
+    wasm: Wasm,
+    content_dir: Option<&Path>,
+    budget: &mut WasmBudget,
+) -> anyhow::Result<Wasm> {
+    if c.trigger_dependencies.values().all(Vec::is_empty) {
+        return Ok(wasm);
+    }
+    let resolver = c.metadata.get(RESOLVE_USING_KEY).and_then(serde_json::Value::as_str).unwrap_or("http");
+    if resolver != "http" {
+        anyhow::bail!("has trigger dependencies of a `{resolver}` trigger; only HTTP triggers take dependencies");
+    }
+    if let Some(role) = c.trigger_dependencies.keys().find(|r| *r != MIDDLEWARE_ROLE) {
+        anyhow::bail!("trigger dependency role `{role}`: the HTTP trigger's only dependency role is `middleware`");
+    }
+    let mut middlewares = Vec::new();
+    for (index, dep) in c.trigger_dependencies[MIDDLEWARE_ROLE].iter().enumerate() {
+        let mw = read_wasm(&dep.source.content, content_dir, budget)
+            .with_context(|| format!("middleware {}: reading its wasm source", index + 1))?;
+        let bytes = super::componentize_if_needed(&mw.bytes)
+            .with_context(|| format!("middleware {} ({})", index + 1, mw.origin))?
+            .into_owned();
+        middlewares.push(MiddlewareWasm { bytes, inherit: dep.inherit.clone(), origin: mw.origin });
+    }
+    let primary = super::componentize_if_needed(&wasm.bytes).with_context(|| wasm.origin.clone())?;
+    let bytes = compose(&primary, &middlewares)?;
+    let sha256 = sha2::Sha256::digest(&bytes).into();
+    let origin = format!("{} with {} middleware", wasm.origin, middlewares.len());
+    Ok(Wasm { bytes, sha256, origin })
 }
 
 /// Where a component's bytes may come from.
