@@ -55,6 +55,25 @@ impl Running {
         Ok(Self { child: Some(child), lines: rx, seen: Vec::new() })
     }
 
+    /// The child's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// CPU time (user and system) the child has used so far, from /proc.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let pid = self.pid().ok_or_else(|| anyhow::anyhow!("the process has ended"))?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the parenthesised command: state is field 3; utime and stime are 14 and 15.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+            + fields.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        // SAFETY: sysconf only reads a system constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Ok(Duration::from_millis(ticks * 1000 / hz))
+    }
+
     /// Waits up to `timeout` for a line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> anyhow::Result<String> {
         let end = Instant::now() + timeout;

@@ -57,6 +57,25 @@ fn busy_loop_host_wait_and_memory_bomb_each_get_500_within_the_deadline() {
 }
 
 #[test]
+fn runaway_guests_are_interrupted_every_time_and_stop_using_the_cpu() {
+    // The epoch ticker that interrupts guests must outlive start-up: before it
+    // did, only a guest's first deadline was enforced by an epoch tick, later
+    // ones got their 500 but kept computing on a worker thread forever.
+    let app = echo(&[("SPIN_HTTP_REQUEST_TIMEOUT", "500ms")]);
+    for round in 0..3 {
+        let started = Instant::now();
+        let r = http::get(&format!("{}/exact?hostile=busy", app.base)).unwrap();
+        assert_eq!(r.status, 500, "round {round}: {r:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "round {round}: answered after {:?}", started.elapsed());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let before = app.process.cpu_time().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = app.process.cpu_time().unwrap() - before;
+    assert!(used < Duration::from_millis(300), "an idle app used {used:?} of CPU in 1 s: a guest is still running");
+}
+
+#[test]
 fn the_memory_cap_counts_the_whole_instance_and_the_process_survives() {
     // Default cap (256 MiB): a bomb ends in a 500, the next request is served.
     let mut app = echo(&[]);

@@ -88,7 +88,7 @@ impl Runtime {
     }
 
     fn prepare_component(
-        &self,
+        self: &Arc<Self>,
         c: &LockedComponent,
         template: InstanceTemplate,
         source: ComponentSource<'_>,
@@ -147,7 +147,7 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
-        Ok(PreparedComponent { id: c.id.clone(), component, pre, template })
+        Ok(PreparedComponent { id: c.id.clone(), component, pre, template, _runtime: self.clone() })
     }
 }
 
@@ -296,6 +296,10 @@ pub struct PreparedComponent {
     component: Component,
     pre: InstancePre<HostState>,
     template: InstanceTemplate,
+    /// Keeps the runtime, and with it the epoch ticker that interrupts guests,
+    /// alive while any component can run (the prepared app itself may be
+    /// dropped once the triggers hold their components).
+    _runtime: Arc<Runtime>,
 }
 
 impl PreparedComponent {
