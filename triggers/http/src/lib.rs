@@ -158,11 +158,11 @@ impl TriggerPlugin for HttpTrigger {
 /// Where chained requests to the component of trigger entry `handler` go: its
 /// route (`raw`, or `/...` for a private component) and Spin's `/...`.
 fn chained_target(handler: usize, raw: Option<&str>) -> ChainedTarget {
-    let wildcard = Route::parse("/...");
+    let wildcard = &*server::WILDCARD;
     let route = raw.map(Route::parse).unwrap_or_else(|| wildcard.clone());
     ChainedTarget {
         routed: RouteTarget { handler, headers: RouteHeaders::new(&route) },
-        wildcard: RouteTarget { handler, headers: RouteHeaders::new(&wildcard) },
+        wildcard: RouteTarget { handler, headers: RouteHeaders::new(wildcard) },
         route,
     }
 }

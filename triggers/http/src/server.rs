@@ -161,12 +161,14 @@ impl Server {
 
     /// Handles one request end to end; never fails (errors become 500).
     pub(crate) async fn handle(&self, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
-        let path = req.uri().path();
+        // A clone of the URI (reference-counted, no copy) lets the match borrow
+        // its path while the request moves on.
+        let uri = req.uri().clone();
+        let path = uri.path();
         if path.starts_with(well_known::PREFIX) {
             return well_known::respond(path, &self.info).map(full);
         }
-        let path = path.to_owned();
-        let Some((_, target, matched)) = self.router.find(&path) else {
+        let Some((_, target, matched)) = self.router.find(path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
         self.dispatch(req, target, &matched, peer).await
@@ -178,10 +180,11 @@ impl Server {
     /// when no HTTP trigger serves that component.
     pub(crate) async fn handle_chained(&self, component: &str, req: Request<RequestBody>) -> Option<Response<Body>> {
         let chained = self.chained.get(component)?;
-        let path = req.uri().path().to_owned();
-        let (target, matched) = match chained.route.matches(&path) {
+        let uri = req.uri().clone();
+        let path = uri.path();
+        let (target, matched) = match chained.route.matches(path) {
             Some(matched) => (&chained.routed, matched),
-            None => (&chained.wildcard, WILDCARD.matches(&path).expect("`/...` matches every path")),
+            None => (&chained.wildcard, WILDCARD.matches(path).expect("`/...` matches every path")),
         };
         // Spin's address for a chained request's client.
         let peer = SocketAddr::from(([0, 0, 0, 0], 0));
@@ -234,7 +237,7 @@ impl Server {
 }
 
 /// Spin's synthetic route of a chained request.
-static WILDCARD: std::sync::LazyLock<Route> = std::sync::LazyLock::new(|| Route::parse("/..."));
+pub(crate) static WILDCARD: std::sync::LazyLock<Route> = std::sync::LazyLock::new(|| Route::parse("/..."));
 
 /// Waits up to `limit` until the client has sent enough to tell HTTP/1.1 from
 /// the h2c preface (what hyper's protocol detection reads before any of its own

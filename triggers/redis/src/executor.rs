@@ -64,19 +64,19 @@ impl RedisExecutor {
 
     /// Handles one message in a fresh instance within the event deadline; a trap,
     /// an `error` result or the deadline is an `Err`.
-    pub(crate) async fn handle(&self, payload: &[u8]) -> anyhow::Result<()> {
+    #[allow(clippy::ptr_arg)] // the 2.0 binding takes `&Vec<u8>`: no copy for it
+    pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
             let mut store = self.component.new_store(&[], deadline)?;
             match &self.handler {
                 Handler::V2(pre) => {
                     let guest = pre.instantiate_async(&mut store).await?;
-                    let payload = payload.to_vec();
-                    let result = guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, &payload).await?;
+                    let result = guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await?;
                     result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
                 }
                 Handler::V3(pre) => {
                     let guest = pre.instantiate_async(&mut store).await?;
-                    let payload = payload.to_vec();
+                    let payload = payload.clone();
                     let result = store
                         .run_concurrent(async move |accessor| {
                             guest.spin_redis_inbound_redis().call_handle_message(accessor, payload).await
