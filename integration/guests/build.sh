@@ -52,6 +52,7 @@ GUESTS=(
   "rust-redis|rust|wasm32-wasip2|rust_redis.wasm|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "rust-kv|rust|wasm32-wasip2|rust_kv.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0 --import wasi:keyvalue/atomics@0.2.0-draft2"
   "rust-sqlite|rust|wasm32-wasip2|rust_sqlite.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/sqlite@2.0.0"
+  "rust-sdk6-hello|rust|wasm32-wasip2|rust_sdk6_hello.wasm|--kind component --export wasi:http/handler@0.3.0-rc-2026-03-15 --import spin:key-value/key-value@3.0.0"
   "rust-sdk7-hello|rust|wasm32-wasip2|rust_sdk7_hello.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/types@0.3.0"
   "rust-sdk7-outbound|rust|wasm32-wasip2|rust_sdk7_outbound.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/client@0.3.0"
   "rust-sdk7-chain|rust|wasm32-wasip2|rust_sdk7_chain.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/client@0.3.0"

@@ -63,8 +63,9 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 21] = [
+pub const ALL: [Make; 22] = [
     rust_hello,
+    rust_sdk6_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
     rust_sdk7_key_value,
@@ -97,6 +98,21 @@ pub fn rust_hello(_: &Inputs) -> Scenario {
     scenario("rust hello", "rust-hello", &[], |b| {
         suite::hello(b, "Hello, Fermyon")?;
         suite::well_known(b, "rust-hello")
+    })
+}
+
+/// The Rust SDK 6 (Spin 4.0) app: WASI 0.3's last release candidate
+/// (`wasi:http/handler@0.3.0-rc-2026-03-15`) served as 0.3.0, its key-value
+/// counter on `spin:key-value@3.0.0`, and the well-known paths.
+pub fn rust_sdk6_hello(_: &Inputs) -> Scenario {
+    scenario("rust sdk 6 hello (wasi:http 0.3.0-rc-2026-03-15)", "rust-sdk6-hello", &[], |b| {
+        suite::hello(b, "Hello from spin-sdk 6 at /")?;
+        let key = suite::unique("sdk6");
+        for n in 1..=2 {
+            let r = crate::http::get(&format!("{b}/counter/{key}"))?;
+            anyhow::ensure!(r.status == 200 && r.body == n.to_string(), "count {n}: {} {:?}", r.status, r.body);
+        }
+        suite::well_known(b, "rust-sdk6-hello")
     })
 }
 

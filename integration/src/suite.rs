@@ -222,7 +222,7 @@ pub fn not_found(base: &str) -> anyhow::Result<()> {
 
 /// `prefix` followed by this process's id and the time in nanoseconds: a key no
 /// earlier run or other test in the same store has used.
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{prefix}{}-{nanos}", std::process::id())
 }

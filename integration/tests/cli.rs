@@ -27,6 +27,11 @@ fn rust_hello_answers_and_serves_the_well_known_paths() {
 }
 
 #[test]
+fn a_spin_sdk_6_component_of_the_last_wasi_0_3_candidate_is_served_as_0_3() {
+    run(scenarios::rust_sdk6_hello);
+}
+
+#[test]
 fn a_spin_sdk_7_wasi_http_0_3_component_answers_with_its_routed_path() {
     run(scenarios::rust_sdk7_hello);
 }
@@ -226,13 +231,18 @@ fn info_lists_the_guest_worlds_served_and_refused() {
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let worlds = info["worlds"].as_array().expect("a worlds list");
     let find = |name: &str| worlds.iter().find(|w| w["world"] == name).unwrap_or_else(|| panic!("{name}: {worlds:#?}"));
-    for served in ["spin:up/http-trigger@4.1.0", "spin:up/http-trigger@3.x", "fermyon:spin/http-trigger@2.0.0"] {
+    for served in [
+        "spin:up/http-trigger@4.1.0",
+        "spin:up/http-trigger@4.0.0",
+        "spin:up/http-trigger@3.x",
+        "fermyon:spin/http-trigger@2.0.0",
+    ] {
         assert_eq!(find(served)["served"], true, "{served}");
     }
     // A slim variant (the variant tests run this file with the HTTP-only one)
     // lists only the worlds of its trigger types.
     let redis = info["triggers"].as_array().unwrap().iter().any(|t| t == "redis");
     assert_eq!(worlds.iter().any(|w| w["world"] == "spin:up/redis-trigger@4.1.0"), redis, "{worlds:#?}");
-    assert_eq!(find("spin:up/http-trigger@4.0.0")["served"], false);
+    assert_eq!(find("fermyon:spin/http-trigger@2.0.0 (rc)")["served"], false);
     assert_eq!(find("spin:up/http-trigger@4.1.0")["export"], "wasi:http/handler@0.3.0");
 }

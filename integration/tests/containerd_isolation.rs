@@ -16,7 +16,7 @@ fn native_code_and_sigterm_while_compiling_under_containerd() {
     // A rootfs image whose app.wasm is a valid precompiled artifact.
     let wasm = std::fs::read(guests::app("rust-hello").join("app.wasm")).unwrap();
     let engine = spin_engine::runtime::build_engine(&Default::default()).unwrap();
-    let artifact = engine.precompile_component(&spin_engine::runtime::componentize_if_needed(&wasm).unwrap()).unwrap();
+    let artifact = engine.precompile_component(&spin_engine::runtime::servable_component(&wasm).unwrap()).unwrap();
     let (_tmp, dir) = copy_of("rust-hello");
     std::fs::write(dir.join("app.wasm"), artifact).unwrap();
     containerd.import_app(&dir, "test.local/native:latest", true).unwrap();

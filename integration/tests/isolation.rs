@@ -18,10 +18,10 @@ fn echo(env: &[(&str, &str)]) -> ServedApp {
 /// rust-hello compiled by an engine configured as the shim's: a valid artifact
 /// that the shim would have run as native code.
 fn precompiled_hello() -> Vec<u8> {
-    use spin_engine::runtime::{build_engine, componentize_if_needed, EngineOptions};
+    use spin_engine::runtime::{build_engine, servable_component, EngineOptions};
     let wasm = std::fs::read(guests::app("rust-hello").join("app.wasm")).unwrap();
     let engine = build_engine(&EngineOptions { pooling: false, ..EngineOptions::default() }).unwrap();
-    engine.precompile_component(&componentize_if_needed(&wasm).unwrap()).unwrap()
+    engine.precompile_component(&servable_component(&wasm).unwrap()).unwrap()
 }
 
 #[test]

@@ -42,12 +42,12 @@ const ALL: &[World] = &[
         "spin:redis/inbound-redis@3.0.0",
         "Rust spin-sdk 7, Python spin-sdk 5",
     ),
-    refused(world(
+    world(
         "spin:up/http-trigger@4.0.0",
         "http",
         "wasi:http/handler@0.3.0-rc-2026-03-15",
-        "Spin 4.0 SDKs, Go SDK v3",
-    )),
+        "Rust spin-sdk 6, Go SDK v3 (served as 0.3.0: identical interfaces)",
+    ),
     world(
         "spin:up/http-trigger@3.x",
         "http",

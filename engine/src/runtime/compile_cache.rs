@@ -19,7 +19,7 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 use super::cache_key::CacheKey;
-use super::componentize::componentize_if_needed;
+use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
 
 /// First bytes of every cache entry: format version, then a 32-byte tag.
@@ -123,7 +123,7 @@ pub fn refuse_native(bytes: &[u8], origin: &str) -> anyhow::Result<()> {
 
 /// Componentizes (if needed) and compiles `wasm` in memory.
 pub fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
-    let component = componentize_if_needed(wasm)?;
+    let component = servable_component(wasm)?;
     Component::new(engine, &component).map_err(anyhow::Error::from).context("compiling the component")
 }
 
@@ -131,7 +131,7 @@ pub fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
 /// refuses input that is already an artifact.
 pub fn precompile(engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Vec<u8>> {
     refuse_native(wasm, origin)?;
-    let component = componentize_if_needed(wasm)?;
+    let component = servable_component(wasm)?;
     engine.precompile_component(&component).map_err(anyhow::Error::from).context("precompiling the component")
 }
 

@@ -1,5 +1,9 @@
-//! Turns core wasm modules (older SDKs, `wasm32-wasip1` builds) into components.
+//! Turns what a component source holds into a component this runtime links:
+//! core wasm modules (older SDKs, `wasm32-wasip1` builds) are wrapped into
+//! components, and components of a WASI pre-release identical to a release take
+//! the release's names (see [`super::pre_release`]).
 
+use super::pre_release::adopt_release_names;
 use anyhow::Context as _;
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
@@ -25,11 +29,15 @@ pub fn wasm_kind(bytes: &[u8]) -> anyhow::Result<WasmKind> {
     }
 }
 
-/// Returns a component: components unchanged, core modules wrapped with the WASI
-/// preview1 adapter (command adapter when the module exports `_start`).
-pub fn componentize_if_needed(bytes: &[u8]) -> anyhow::Result<std::borrow::Cow<'_, [u8]>> {
+/// Returns a component: components unchanged (or renamed from a pre-release, see
+/// [`adopt_release_names`]), core modules wrapped with the WASI preview1 adapter
+/// (command adapter when the module exports `_start`).
+pub fn servable_component(bytes: &[u8]) -> anyhow::Result<std::borrow::Cow<'_, [u8]>> {
     match wasm_kind(bytes)? {
-        WasmKind::Component => Ok(bytes.into()),
+        WasmKind::Component => Ok(match adopt_release_names(bytes)? {
+            Some(renamed) => renamed.into(),
+            None => bytes.into(),
+        }),
         WasmKind::Module => {
             let adapter = if exports_start(bytes)? {
                 WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER

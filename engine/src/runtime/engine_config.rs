@@ -97,7 +97,13 @@ pub fn build_engine(opts: &EngineOptions) -> anyhow::Result<Engine> {
     Engine::new(&base_config()).map_err(anyhow::Error::from).context("creating the wasmtime engine")
 }
 
-/// A stable hex key for "artifacts precompiled by this engine can be loaded by it".
+/// The revision of what is done to a component source's bytes before they are
+/// compiled ([`super::servable_component`]): artifacts are keyed by the source's
+/// digest, so a change there must change the key. 2: WASI 0.3 pre-release names.
+const SOURCE_TRANSFORM_REVISION: u32 = 2;
+
+/// A stable hex key for "artifacts precompiled by this engine, from sources
+/// transformed as this build does, can be loaded by it".
 pub fn compatibility_key(engine: &Engine) -> String {
     use sha2::Digest as _;
     use std::hash::Hash as _;
@@ -112,5 +118,6 @@ pub fn compatibility_key(engine: &Engine) -> String {
     }
     let mut h = Sha(sha2::Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut h);
+    SOURCE_TRANSFORM_REVISION.hash(&mut h);
     hex::encode(&h.0.finalize()[..16])
 }

@@ -7,12 +7,13 @@ mod componentize;
 mod engine_config;
 mod epoch;
 mod middleware;
+mod pre_release;
 mod prepared;
 mod run_limit;
 
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
-pub use componentize::{componentize_if_needed, wasm_kind, WasmKind};
+pub use componentize::{servable_component, wasm_kind, WasmKind};
 pub use engine_config::{build_engine, compatibility_key, EngineOptions};
 pub(crate) use middleware::DENIED_SUFFIX;
 pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};

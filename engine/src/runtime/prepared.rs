@@ -188,12 +188,12 @@ fn compose_trigger_dependencies(
     for (index, dep) in c.trigger_dependencies[MIDDLEWARE_ROLE].iter().enumerate() {
         let mw = read_wasm(&dep.source.content, content_dir, budget)
             .with_context(|| format!("middleware {}: reading its wasm source", index + 1))?;
-        let bytes = super::componentize_if_needed(&mw.bytes)
+        let bytes = super::servable_component(&mw.bytes)
             .with_context(|| format!("middleware {} ({})", index + 1, mw.origin))?
             .into_owned();
         middlewares.push(MiddlewareWasm { bytes, inherit: dep.inherit.clone(), origin: mw.origin });
     }
-    let primary = super::componentize_if_needed(&wasm.bytes).with_context(|| wasm.origin.clone())?;
+    let primary = super::servable_component(&wasm.bytes).with_context(|| wasm.origin.clone())?;
     let bytes = compose(&primary, &middlewares)?;
     let sha256 = sha2::Sha256::digest(&bytes).into();
     let origin = format!("{} with {} middleware", wasm.origin, middlewares.len());
