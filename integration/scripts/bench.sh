@@ -3,7 +3,8 @@
 # through this project's HTTP trigger (`spin-shim up`), `wasmtime serve` 48.0.8, and a
 # native hyper server, measured in one run with wrk; prints the ratios. The same hello
 # logic as a WASI 0.3 component (Rust spin-sdk 7) is measured with instance reuse on
-# (the default) and off (--max-instance-reuse-count 1), against the 0.2 one. Then the Pod
+# (the default) and off (--max-instance-reuse-count 1), against the 0.2 one and against
+# `wasmtime serve -Sp3` on the same 0.3 component (wasmtime's own reuse). Then the Pod
 # benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
 # through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
@@ -36,7 +37,8 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 "$target/release/native-hello" 127.0.0.1:3102 >/dev/null 2>&1 & pids+=($!)
 "$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3104 >/dev/null 2>&1 & pids+=($!)
 "$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3105 --max-instance-reuse-count 1 >/dev/null 2>&1 & pids+=($!)
-ports=(3100 3101 3102 3104 3105)
+"$tools/bin/wasmtime" serve -Scli -Sp3 -Wcomponent-model-async --addr 127.0.0.1:3106 "$wasm03" >/dev/null 2>&1 & pids+=($!)
+ports=(3100 3101 3102 3104 3105 3106)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
@@ -58,6 +60,7 @@ read -r wt_rps wt_p99 < <(measure "wasmtime serve" 3101)
 read -r nat_rps nat_p99 < <(measure "native hyper" 3102)
 read -r p3_rps p3_p99 < <(measure "0.3 reuse on (this)" 3104)
 read -r p3off_rps p3off_p99 < <(measure "0.3 reuse off (this)" 3105)
+read -r wt3_rps wt3_p99 < <(measure "wasmtime serve -Sp3" 3106)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   read -r base_rps base_p99 < <(measure "spin-shim (baseline)" 3103)
   awk -v a="$shim_rps" -v b="$base_rps" -v pa="$shim_p99" -v pb="$base_p99" 'BEGIN {
@@ -69,9 +72,10 @@ awk -v a="$shim_rps" -v b="$wt_rps" -v c="$nat_rps" -v pa="$shim_p99" -v pb="$wt
   printf "ratio requests/s  this / wasmtime serve = %.2fx   this / native = %.3fx\n", a/b, a/c
   printf "ratio p99         this / wasmtime serve = %.2fx\n", pa/pb
 }'
-awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v pon="$p3_p99" -v p2p="$shim_p99" 'BEGIN {
+awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v wt3="$wt3_rps" -v pon="$p3_p99" -v p2p="$shim_p99" -v pwt3="$wt3_p99" 'BEGIN {
   printf "ratio requests/s  0.3 reuse on / 0.2 = %.2fx (target >= 2)   0.3 reuse off / 0.2 = %.2fx   0.3 reuse on / wasmtime serve (0.2) = %.2fx\n", on/p2, off/p2, on/wt
-  printf "ratio p99         0.3 reuse on / 0.2 = %.2fx\n", pon/p2p
+  printf "ratio requests/s  0.3 reuse on / wasmtime serve -Sp3 (same 0.3 component, its own reuse) = %.2fx   wasmtime serve -Sp3 / 0.2 (this) = %.2fx\n", on/wt3, wt3/p2
+  printf "ratio p99         0.3 reuse on / 0.2 = %.2fx   0.3 reuse on / wasmtime serve -Sp3 = %.2fx\n", pon/p2p, pon/pwt3
 }'
 
 echo "== Pod: start and memory through containerd, against a runc container =="
