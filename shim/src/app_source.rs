@@ -1,33 +1,14 @@
 //! Where the app comes from inside a container: `/spin.toml` in the rootfs, a bare
 //! `.wasm` entrypoint, or the layers of a Spin OCI artifact.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context as _;
 use containerd_shim_wasm::sandbox::context::{Source, WasmLayer};
 
 use spin_engine::loader::{load, AppSource, LoadedApp};
 use spin_engine::locked::LockedApp;
 
-/// Media type of the locked app layer of a `spin registry push` artifact.
-pub(crate) const SPIN_APP_CONFIG: &str = "application/vnd.fermyon.spin.application.v1+config";
-/// Media type of component wasm layers.
-pub(crate) const WASM_LAYER: &str = "application/vnd.wasm.content.layer.v1+wasm";
-/// Media type of wasm pushed by `wkg`.
-pub(crate) const PLAIN_WASM: &str = "application/wasm";
-/// Media type of static file layers.
-pub(crate) const DATA_LAYER: &str = "application/vnd.wasm.content.layer.v1+data";
-/// Media type of archived file-mount directories.
-pub(crate) const ARCHIVE_LAYER: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
-
-/// Every layer type the shim asks containerd for.
-pub(crate) const LAYER_TYPES: &[&str] = &[WASM_LAYER, PLAIN_WASM, ARCHIVE_LAYER, DATA_LAYER, SPIN_APP_CONFIG];
-
-/// Whether a layer media type carries a wasm component or module.
-pub(crate) fn is_wasm_layer(media_type: &str) -> bool {
-    media_type == WASM_LAYER || media_type == PLAIN_WASM
-}
+use crate::registry::Unpacker;
 
 /// Resolves the app of a container. `rootfs` is `/` inside the container (the
 /// app directory, as for the existing shim); `work_dir` is a writable directory
@@ -58,46 +39,12 @@ fn from_rootfs(entry: &Path, rootfs: &Path) -> anyhow::Result<LoadedApp> {
 }
 
 fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<LoadedApp> {
-    let content_dir = work_dir.join("content");
-    std::fs::create_dir_all(&content_dir).with_context(|| format!("cannot create {}", content_dir.display()))?;
-    let mut locked = None;
-    let mut wasm_layers = Vec::new();
-    let mut trusted_artifacts = HashMap::new();
+    let mut unpacker = Unpacker::new(&work_dir.join("content"))?;
     for layer in layers {
-        let media_type = layer.config.media_type().to_string();
         let digest = layer.config.digest().to_string();
-        match media_type.as_str() {
-            SPIN_APP_CONFIG => {
-                locked = Some(LockedApp::from_json(&layer.layer).context("reading the app's locked config layer")?)
-            }
-            ARCHIVE_LAYER => anyhow::bail!(
-                "archive layers ({ARCHIVE_LAYER}) are not supported yet; push the app without SPIN_OCI_ARCHIVE_LAYERS"
-            ),
-            m if is_wasm_layer(m) && layer.precompiled => {
-                // Kept in memory: only these bytes may be deserialized, and only
-                // because runwasi read them from our own Compiler's output.
-                trusted_artifacts.insert(digest, layer.layer.clone());
-            }
-            m if is_wasm_layer(m) || m == DATA_LAYER => {
-                let path = content_dir.join(&digest);
-                std::fs::write(&path, &layer.layer).with_context(|| format!("cannot write {}", path.display()))?;
-                if is_wasm_layer(m) {
-                    wasm_layers.push(path);
-                }
-            }
-            other => tracing::debug!("ignoring layer {digest} of type {other}"),
-        }
+        unpacker.add(&layer.config.media_type().to_string(), &digest, &layer.layer, layer.precompiled)?;
     }
-    let locked = match (locked, wasm_layers.as_slice()) {
-        (Some(l), _) => l,
-        (None, [single]) => load(&AppSource::Wasm(single.clone()))?.locked,
-        (None, []) if !trusted_artifacts.is_empty() => {
-            anyhow::bail!("the image has a precompiled wasm layer but no Spin app config layer")
-        }
-        (None, []) => anyhow::bail!("the image has no Spin app config layer and no wasm layer"),
-        (None, _) => anyhow::bail!("the image has several wasm layers but no Spin app config layer"),
-    };
-    Ok(LoadedApp { locked, app_dir: None, content_dir: Some(content_dir), trusted_artifacts })
+    unpacker.finish()
 }
 
 /// Keeps only the components named in `ids` (comma-separated, from
@@ -117,6 +64,7 @@ pub(crate) fn retain_components(app: &mut LockedApp, ids: &str) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::media_types::{SPIN_APP_CONFIG, WASM_LAYER};
     use crate::shim::tests::layer;
 
     #[test]

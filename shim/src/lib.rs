@@ -13,6 +13,7 @@ mod logging;
 mod node_key;
 mod oci_layout;
 mod package;
+mod registry;
 mod sandbox;
 mod settings;
 mod shim;

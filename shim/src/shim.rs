@@ -8,7 +8,7 @@ use wasmtime::Engine;
 use spin_engine::limits::GuestLimits;
 use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native};
 
-use crate::app_source::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
+use crate::registry::media_types::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
 use crate::sandbox::SpinSandbox;
 
 /// The Spin shim.
@@ -90,7 +90,7 @@ pub(crate) mod tests {
     use containerd_shim_wasm::shim::Compiler as _;
 
     use super::*;
-    use crate::app_source::{PLAIN_WASM, WASM_LAYER};
+    use crate::registry::media_types::{PLAIN_WASM, WASM_LAYER};
 
     /// The smallest component: `(component)`.
     const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";

@@ -8,7 +8,12 @@ use super::files::normalize_lexically;
 use super::LoadedApp;
 use crate::locked::{ContentRef, LockedApp};
 
-/// Reads a locked app file; relative sources are resolved against the file's directory.
+/// Folder beside a lock file holding content by digest (`content/sha256:<hex>`),
+/// as `spin-shim registry pull` writes it.
+pub const CONTENT_DIR: &str = "content";
+
+/// Reads a locked app file; relative sources are resolved against the file's
+/// directory, and digest-only references are looked up in [`CONTENT_DIR`] beside it.
 pub(super) fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
     let path = path.canonicalize().with_context(|| format!("cannot open locked app {}", path.display()))?;
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read locked app {}", path.display()))?;
@@ -16,7 +21,9 @@ pub(super) fn load_from_locked(path: &Path) -> anyhow::Result<LoadedApp> {
     let base = path.parent().context("the lock file has no parent directory")?;
     resolve_sources(&mut locked, base)?;
     super::trigger_deps::reassign_trigger_deps(&mut locked);
-    Ok(LoadedApp::local(locked, Some(base.to_path_buf())))
+    let mut loaded = LoadedApp::local(locked, Some(base.to_path_buf()));
+    loaded.content_dir = Some(base.join(CONTENT_DIR)).filter(|dir| dir.is_dir());
+    Ok(loaded)
 }
 
 /// Rewrites every source that is a plain relative or absolute path (not a URL) into a

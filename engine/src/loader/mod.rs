@@ -14,6 +14,7 @@ mod trigger_deps;
 use anyhow::bail;
 
 pub(crate) use content::Content;
+pub use from_locked::CONTENT_DIR;
 pub use from_wasm::is_command;
 pub use loaded::LoadedApp;
 pub use source::AppSource;

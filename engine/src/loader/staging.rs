@@ -72,11 +72,11 @@ pub(crate) fn prepare_mounts(
     Ok(mounts)
 }
 
-/// Validates a guest path (absolute, no `..`) and returns it normalised as a string.
+/// Validates a guest path and returns it normalised as an absolute string. An
+/// absolute path is the guest path; a relative one (how `spin registry push`
+/// writes each file of an OCI artifact: `static/a.txt`) is taken from `/`.
+/// Neither may contain `..`.
 fn guest_path(path: &Path) -> anyhow::Result<String> {
-    if !path.is_absolute() {
-        bail!("guest path `{}` must be absolute", path.display());
-    }
     let mut out = String::new();
     for component in path.components() {
         match component {
@@ -191,6 +191,8 @@ mod tests {
                 entry(file_ref(&dir), "/assets"),
                 entry(ContentRef { inline: Some(b"inline!".to_vec()), ..ContentRef::default() }, "/cfg/./a.txt"),
                 entry(ContentRef { digest: Some(digest.clone()), ..ContentRef::default() }, "/d.txt"),
+                // As `spin registry push` writes a file's place: relative to `/`.
+                entry(ContentRef { inline: Some(b"pushed".to_vec()), ..ContentRef::default() }, "static/p.txt"),
             ],
             ..LockedComponent::default()
         };
@@ -216,6 +218,7 @@ mod tests {
         );
         assert_eq!(fs::read_to_string(stage.join("cfg/a.txt")).unwrap(), "inline!");
         assert_eq!(fs::read_to_string(stage.join("d.txt")).unwrap(), "by digest");
+        assert_eq!(fs::read_to_string(stage.join("static/p.txt")).unwrap(), "pushed");
         assert!(!stage.join("stale").exists());
     }
 
@@ -237,7 +240,7 @@ mod tests {
             ..LockedComponent::default()
         };
         let err = |c: LockedComponent| format!("{:#}", prepare_mounts(&c, staging.path(), None).unwrap_err());
-        assert!(err(with("c", inline.clone(), "relative.txt")).contains("must be absolute"));
+        assert!(err(with("c", inline.clone(), "../x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/a/../../etc/x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/")).contains("guest root"));
         assert!(err(with("../evil", inline.clone(), "/x")).contains("staging directory name"));

@@ -4,6 +4,7 @@
 mod info;
 mod install;
 mod package_cmd;
+mod registry_cmd;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -22,10 +23,19 @@ enum Command {
     Up(up::UpArgs),
     /// Pack an app directory into an OCI image layout tar for `ctr images import`.
     Package(package_cmd::PackageArgs),
+    /// Push or pull Spin OCI artifacts, as `spin registry push | pull`.
+    Registry(registry_cmd::RegistryArgs),
     /// Print what this build contains: trigger types, wasmtime version, Spin level.
     Info(info::InfoArgs),
     /// Install shim variants onto this node: binaries, containerd config, RuntimeClasses.
     Install(install::InstallArgs),
+}
+
+/// Parses `KEY=VALUE`.
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }
 
 impl Cli {
@@ -34,6 +44,7 @@ impl Cli {
         match self.command {
             Command::Up(a) => a.run(),
             Command::Package(a) => a.run(),
+            Command::Registry(a) => a.run(),
             Command::Info(a) => a.run(),
             Command::Install(a) => a.run(),
         }

@@ -10,20 +10,25 @@ use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
+use crate::registry::Registry;
 use crate::settings::{reuse_vars, vars, Settings};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
 pub(crate) struct UpArgs {
-    /// The app: a spin.toml, a directory holding one, a locked app JSON, or a bare .wasm
-    /// (served on route /..., or run as a command when it exports only wasi:cli/run).
+    /// The app: a spin.toml, a directory holding one, a locked app JSON, a bare .wasm
+    /// (served on route /..., or run as a command when it exports only wasi:cli/run),
+    /// or, when no such file exists, a registry reference to pull (`registry/app:v1`).
     #[arg(short = 'f', long = "from", default_value = ".")]
     from: PathBuf,
+    /// Pull a registry reference over plain HTTP (a local registry).
+    #[arg(short = 'k', long)]
+    insecure: bool,
     /// Address the HTTP trigger listens on; port 0 picks a free port.
     #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     listen: String,
     /// Environment variable for every component, KEY=VALUE (repeatable).
-    #[arg(short = 'e', long = "env", value_parser = parse_kv)]
+    #[arg(short = 'e', long = "env", value_parser = super::parse_kv)]
     env: Vec<(String, String)>,
     /// Spin runtime config file (variables providers, max_instance_memory, ...).
     #[arg(long, env = "RUNTIME_CONFIG_FILE")]
@@ -64,16 +69,18 @@ pub(crate) struct UpArgs {
     guest_args: Vec<String>,
 }
 
-fn parse_kv(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
-}
-
 impl UpArgs {
     /// Loads and runs the app until it ends or a signal arrives.
     pub(crate) fn run(self) -> anyhow::Result<i32> {
-        let loaded = load(&AppSource::detect(&self.from))?;
+        // A pulled app's content lives as long as the run.
+        let pulled = tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?;
+        let loaded = match self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)) {
+            Some(reference) => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(Registry::new(self.insecure).pull(reference, pulled.path()))?,
+            None => load(&AppSource::detect(&self.from))?,
+        };
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
         let cache = if self.no_cache {
             CompileCache::disabled()
@@ -114,8 +121,17 @@ impl UpArgs {
         // Do not wait for a compilation a signal interrupted: it has nothing left to give.
         rt.shutdown_background();
         drop(staging);
+        drop(pulled);
         result
     }
+}
+
+/// Whether `from` names an image in a registry: `host[:port]/repository[:tag]`,
+/// the host holding a `.` or a port, or being `localhost`.
+fn is_reference(from: &str) -> bool {
+    from.split_once('/').is_some_and(|(host, rest)| {
+        !rest.is_empty() && (host.contains('.') || host.contains(':') || host == "localhost")
+    })
 }
 
 fn default_cache_dir() -> PathBuf {

@@ -1,0 +1,97 @@
+//! Pushing an [`Artifact`] to a registry and pulling one into a folder, over
+//! `oci-client`. Credentials come from the Docker config (`~/.docker/config.json`
+//! or `$DOCKER_CONFIG`, credential helpers included), else the registry is used
+//! anonymously; `--insecure` speaks plain HTTP (a local registry).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use docker_credential::DockerCredential;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use spin_engine::loader::LoadedApp;
+
+use super::artifact::Artifact;
+use super::unpack::Unpacker;
+
+/// Largest artifact `pull` reads (all layers together).
+const MAX_PULL_BYTES: u64 = 4 << 30;
+
+/// A registry client.
+pub(crate) struct Registry {
+    client: Client,
+}
+
+impl Registry {
+    /// A client speaking HTTPS, or plain HTTP when `insecure`.
+    pub(crate) fn new(insecure: bool) -> Self {
+        let protocol = if insecure { ClientProtocol::Http } else { ClientProtocol::Https };
+        Self { client: Client::new(ClientConfig { protocol, ..Default::default() }) }
+    }
+
+    /// Pushes `artifact` as `reference`; returns the manifest digest.
+    pub(crate) async fn push(&self, reference: &str, artifact: &Artifact) -> anyhow::Result<String> {
+        let reference = parse(reference)?;
+        let auth = auth(&reference);
+        let pushed = self
+            .client
+            .push(&reference, &artifact.layers, artifact.config.clone(), &auth, Some(artifact.manifest.clone()))
+            .await
+            .with_context(|| format!("pushing {reference}"))?;
+        Ok(pushed.manifest_url.rsplit('/').next().unwrap_or_default().to_string())
+    }
+
+    /// Pulls `reference` and unpacks it into `dir/content`; returns the app.
+    pub(crate) async fn pull(&self, reference: &str, dir: &Path) -> anyhow::Result<LoadedApp> {
+        let reference = parse(reference)?;
+        let auth = auth(&reference);
+        let (manifest, digest) = self
+            .client
+            .pull_image_manifest(&reference, &auth)
+            .await
+            .with_context(|| format!("pulling the manifest of {reference}"))?;
+        let total: i64 = manifest.layers.iter().map(|l| l.size).sum::<i64>() + manifest.config.size;
+        if total < 0 || total as u64 > MAX_PULL_BYTES {
+            anyhow::bail!("{reference} declares {total} bytes of layers, over the {MAX_PULL_BYTES}-byte limit");
+        }
+        let mut unpacker = Unpacker::new(&dir.join("content"))?;
+        let mut config = Vec::new();
+        self.client.pull_blob(&reference, &manifest.config, &mut config).await.context("pulling the image config")?;
+        for layer in &manifest.layers {
+            let mut bytes = Vec::with_capacity(layer.size.max(0) as usize);
+            self.client
+                .pull_blob(&reference, layer, &mut bytes)
+                .await
+                .with_context(|| format!("pulling layer {}", layer.digest))?;
+            unpacker.add(&layer.media_type, &layer.digest, &bytes, false)?;
+        }
+        unpacker.add_config(&config);
+        tracing::info!("pulled {reference}@{digest}");
+        unpacker.finish()
+    }
+}
+
+fn parse(reference: &str) -> anyhow::Result<Reference> {
+    reference.parse().with_context(|| format!("`{reference}` is not an image reference"))
+}
+
+/// The Docker config's credentials for the reference's registry, else anonymous.
+fn auth(reference: &Reference) -> RegistryAuth {
+    let server = reference.resolve_registry();
+    let server = server.strip_suffix('/').unwrap_or(server);
+    match docker_credential::get_credential(server) {
+        Ok(DockerCredential::UsernamePassword(user, password)) => RegistryAuth::Basic(user, password),
+        Ok(DockerCredential::IdentityToken(_)) => {
+            tracing::warn!(
+                "the Docker config holds an identity token for {server}, which is not supported; pushing anonymously"
+            );
+            RegistryAuth::Anonymous
+        }
+        Err(e) => {
+            tracing::debug!("no Docker credentials for {server} ({e}); using the registry anonymously");
+            RegistryAuth::Anonymous
+        }
+    }
+}
