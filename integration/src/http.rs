@@ -44,6 +44,18 @@ pub fn get(url: &str) -> anyhow::Result<Response> {
     request("GET", url, &[], "")
 }
 
+/// `GET url`'s body as bytes; any status but 200 is an error.
+pub fn get_bytes(url: &str) -> anyhow::Result<Vec<u8>> {
+    let resp = match agent().get(url).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, _)) => anyhow::bail!("GET {url}: {code}"),
+        Err(e) => return Err(e.into()),
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes)?;
+    Ok(bytes)
+}
+
 /// Polls `url` until it answers at all (any status), for up to `timeout`.
 pub fn wait_until_up(url: &str, timeout: Duration) -> anyhow::Result<()> {
     let end = Instant::now() + timeout;

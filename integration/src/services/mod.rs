@@ -3,3 +3,4 @@
 pub mod mosquitto;
 pub mod moto;
 pub mod redis;
+pub mod registry;

@@ -1,0 +1,72 @@
+//! A real OCI registry (Debian's `docker-registry`, the CNCF distribution) on
+//! 127.0.0.1 with its storage in a temp folder; stopped when dropped.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::process::{free_port, Running};
+
+/// How long a start may take before `/v2/` must answer.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A `docker-registry serve` process on 127.0.0.1, plain HTTP.
+pub struct Registry {
+    port: u16,
+    _process: Running,
+    _storage: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry on a free port and waits until it answers.
+    pub fn start() -> anyhow::Result<Self> {
+        let storage = tempfile::Builder::new().prefix("css-registry-").tempdir_in("/var/tmp")?;
+        let port = free_port();
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
+                 http:\n  addr: 127.0.0.1:{port}\n",
+                storage.path().join("data").display()
+            ),
+        )?;
+        let mut cmd = Command::new("docker-registry");
+        cmd.arg("serve").arg(&config);
+        let mut process = Running::spawn(cmd).context("starting docker-registry (apt-get install docker-registry)")?;
+        let end = Instant::now() + START_TIMEOUT;
+        let base = format!("http://127.0.0.1:{port}/v2/");
+        loop {
+            if crate::http::get(&base).is_ok_and(|r| r.status == 200) {
+                return Ok(Self { port, _process: process, _storage: storage });
+            }
+            if let Some(code) = process.try_status() {
+                anyhow::bail!("docker-registry exited with {code}:\n{}", process.output());
+            }
+            if Instant::now() > end {
+                anyhow::bail!("docker-registry did not answer within {START_TIMEOUT:?}:\n{}", process.output());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `127.0.0.1:<port>`, the host part of references into this registry.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The manifest of `repository:tag` as JSON (OCI manifest media type).
+    pub fn manifest(&self, repository: &str, tag: &str) -> anyhow::Result<serde_json::Value> {
+        let url = format!("http://{}/v2/{repository}/manifests/{tag}", self.host());
+        let r = crate::http::request("GET", &url, &[("accept", "application/vnd.oci.image.manifest.v1+json")], "")?;
+        anyhow::ensure!(r.status == 200, "GET {url}: {} {}", r.status, r.body);
+        Ok(serde_json::from_str(&r.body)?)
+    }
+
+    /// A blob's bytes.
+    pub fn blob(&self, repository: &str, digest: &str) -> anyhow::Result<Vec<u8>> {
+        let url = format!("http://{}/v2/{repository}/blobs/{digest}", self.host());
+        crate::http::get_bytes(&url)
+    }
+}

@@ -1,0 +1,200 @@
+//! `spin-shim registry push | pull` and `up --from REF` against a real registry
+//! (Debian's docker-registry): the pushed manifest, config and locked app are
+//! checked against a description written from the spec
+//! (`golden/spin-oci-artifact.toml`), and the pulled app serves every file
+//! byte for byte, per-file layers, inlined files and archive layers alike.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use integration::cli_app::Up;
+use integration::services::registry::Registry;
+use integration::{guests, http, paths};
+use serde_json::Value;
+
+/// The fixture's files (guest path relative to `/`, bytes).
+fn files() -> Vec<(&'static str, Vec<u8>)> {
+    let pattern = |n: usize| (0..n).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>();
+    vec![
+        ("small.txt", b"small enough to be inlined".to_vec()),
+        ("edge-128.bin", pattern(128)),
+        ("edge-129.bin", pattern(129)),
+        ("big.bin", pattern(5000)),
+        ("sub/nested.txt", vec![b'n'; 200]),
+    ]
+}
+
+/// An app whose one component (the echo guest as `files`) reads the files it mounts.
+fn fixture_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(guests::app("rust-echo").join("app.wasm"), dir.path().join("app.wasm")).unwrap();
+    for (path, bytes) in files() {
+        let path = dir.path().join("assets").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        r#"spin_manifest_version = 2
+[application]
+name = "registry-fixture"
+version = "1.2.3"
+description = "the registry tests' app"
+authors = ["Ann", "Bob"]
+[[trigger.http]]
+route = "/files"
+component = "files"
+[component.files]
+source = "app.wasm"
+environment = { COMPONENT = "files" }
+files = [{ source = "assets", destination = "/" }]
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+fn golden() -> toml::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/spin-oci-artifact.toml");
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn strings(v: &toml::Value) -> Vec<String> {
+    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+}
+
+/// Runs `spin-shim registry ...`; panics with its output on failure.
+fn registry_cmd(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = Command::new(paths::cli()).arg("registry").args(args).envs(env.iter().copied()).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "spin-shim registry {args:?}: {text}");
+    text
+}
+
+fn push(registry: &Registry, app: &Path, tag: &str, archive: bool) -> String {
+    let reference = format!("{}/tests/fixture:{tag}", registry.host());
+    let env: &[(&str, &str)] = if archive { &[("SPIN_OCI_ARCHIVE_LAYERS", "1")] } else { &[] };
+    let out = registry_cmd(&["push", "--insecure", "-f", &app.to_string_lossy(), &reference], env);
+    assert!(out.contains("Pushed with digest sha256:"), "{out}");
+    reference
+}
+
+/// Checks the pushed artifact `tag` against the golden description's `mode` table.
+fn check_layout(registry: &Registry, tag: &str, mode: &str) {
+    let golden = golden();
+    let manifest = registry.manifest("tests/fixture", tag).unwrap();
+    let blob = |d: &Value| registry.blob("tests/fixture", d.as_str().unwrap()).unwrap();
+
+    // Config.
+    let expected = &golden["config"];
+    assert_eq!(manifest["config"]["mediaType"], expected["media_type"].as_str().unwrap());
+    let config: Value = serde_json::from_slice(&blob(&manifest["config"]["digest"])).unwrap();
+    assert_eq!(config["architecture"], expected["architecture"].as_str().unwrap());
+    assert_eq!(config["os"], expected["os"].as_str().unwrap());
+
+    // Layers, the locked app last and named by the config's label.
+    let layers = manifest["layers"].as_array().unwrap();
+    let mut media_types: Vec<String> = layers.iter().map(|l| l["mediaType"].as_str().unwrap().to_string()).collect();
+    let mut expected_types = strings(&golden[mode]["layers"]);
+    assert_eq!(media_types.last(), expected_types.last(), "{manifest:#}");
+    media_types.sort();
+    expected_types.sort();
+    assert_eq!(media_types, expected_types, "{manifest:#}");
+    let locked_layer = layers.last().unwrap();
+    let label = expected["locked_app_label"].as_str().unwrap();
+    assert_eq!(config["config"]["Labels"][label], locked_layer["digest"], "{config:#}");
+
+    // Annotations.
+    for (key, value) in golden["manifest"]["annotations"].as_table().unwrap() {
+        let got = manifest["annotations"][key].as_str().unwrap_or_else(|| panic!("annotation {key}: {manifest:#}"));
+        match value.as_str().unwrap() {
+            "<rfc3339>" => assert!(got.len() > 19 && got.as_bytes()[10] == b'T', "{key} = {got}"),
+            value => assert_eq!(got, value, "{key}"),
+        }
+    }
+
+    // The locked app: no origin, digests for the wasm and every file, inline as the rules say.
+    let locked: Value = serde_json::from_slice(&blob(&locked_layer["digest"])).unwrap();
+    for key in strings(&golden["locked"]["absent_metadata"]) {
+        assert!(locked["metadata"].get(&key).is_none(), "metadata.{key} was pushed: {:#}", locked["metadata"]);
+    }
+    let component = &locked["components"][0];
+    let wasm_layer = layers.iter().find(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm").unwrap();
+    assert_eq!(component["source"]["digest"], wasm_layer["digest"]);
+    assert!(component["source"].get("source").is_none(), "{component:#}");
+    let by_path: BTreeMap<String, &Value> =
+        component["files"].as_array().unwrap().iter().map(|f| (f["path"].as_str().unwrap().to_string(), f)).collect();
+    assert_eq!(by_path.keys().cloned().collect::<Vec<_>>(), {
+        let mut names: Vec<String> = files().iter().map(|(p, _)| p.to_string()).collect();
+        names.sort();
+        names
+    });
+    let inline = strings(&golden[mode]["inline"]);
+    for (path, bytes) in files() {
+        let entry = by_path[path];
+        let digest = format!("sha256:{}", sha256_hex(&bytes));
+        assert_eq!(entry["digest"], digest.as_str(), "{path}");
+        assert!(entry.get("source").is_none(), "{path}: {entry}");
+        assert_eq!(entry.get("inline").is_some(), inline.contains(&path.to_string()), "{path}: {entry}");
+    }
+    let data_digests: Vec<&Value> = layers
+        .iter()
+        .filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+data")
+        .map(|l| &l["digest"])
+        .collect();
+    let mut expected_data: Vec<String> =
+        strings(&golden[mode]["data_layers"]).iter().map(|p| by_path[p.as_str()]["digest"].to_string()).collect();
+    let mut got_data: Vec<String> = data_digests.iter().map(|d| d.to_string()).collect();
+    expected_data.sort();
+    got_data.sort();
+    assert_eq!(got_data, expected_data);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Every fixture file, read by the guest, is the same bytes.
+fn check_files(base: &str) {
+    for (path, bytes) in files() {
+        let got = http::get_bytes(&format!("{base}/files?path=/{path}")).unwrap();
+        assert_eq!(got, bytes, "/{path}");
+    }
+}
+
+#[test]
+fn a_pushed_app_has_the_layout_spin_registry_push_writes_and_serves_the_same_bytes() {
+    let registry = Registry::start().unwrap();
+    let app = fixture_app();
+    for (tag, mode, archive) in [("v1", "per_file", false), ("archive", "archive", true)] {
+        let reference = push(&registry, app.path(), tag, archive);
+        check_layout(&registry, tag, mode);
+        let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+        check_files(&served.base);
+    }
+}
+
+#[test]
+fn a_pulled_app_runs_from_its_lock_file() {
+    let registry = Registry::start().unwrap();
+    let app = fixture_app();
+    let reference = push(&registry, app.path(), "v1", false);
+    let out = tempfile::tempdir().unwrap();
+    registry_cmd(&["pull", "--insecure", "-o", &out.path().to_string_lossy(), &reference], &[]);
+    let served = Up::new(&out.path().join("spin.lock")).serve().unwrap();
+    check_files(&served.base);
+}
+
+#[test]
+fn an_unreachable_registry_or_unknown_tag_is_one_clear_error() {
+    let registry = Registry::start().unwrap();
+    let out = Command::new(paths::cli())
+        .args(["registry", "pull", "--insecure", &format!("{}/tests/missing:v9", registry.host())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("tests/missing:v9"), "{stderr}");
+}
