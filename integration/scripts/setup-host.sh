@@ -5,7 +5,7 @@
 #
 # usage: setup-host.sh [bench] [fuzz]
 #   (none)  system packages (protoc and libseccomp to build; containerd, runc,
-#           redis, mosquitto, curl, wrk for the tests and the demo), the Rust
+#           redis, mosquitto, docker-registry, curl, wrk for the tests and the demo), the Rust
 #           toolchain that rust-toolchain.toml pins with the wasm targets, the
 #           guests' SDK tools (componentize-py venv, npm packages of js-hello),
 #           moto for the SQS tests, and containerd 1.7 unpacked into a folder
@@ -25,6 +25,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -x /bin/busybox ] || need+=(busybox-static)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-host: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

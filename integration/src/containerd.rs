@@ -214,6 +214,16 @@ impl Containerd {
         Running::spawn(self.ctr_command(&refs))
     }
 
+    /// Lets the CRI plugin pull from `host` (`127.0.0.1:<port>`) over plain HTTP,
+    /// as a node's `certs.d/<host>/hosts.toml` does for an in-cluster registry.
+    pub fn allow_plain_http(&self, host: &str) -> anyhow::Result<()> {
+        let dir = self.dir().join("certs.d").join(host);
+        std::fs::create_dir_all(&dir)?;
+        let hosts =
+            format!("server = \"http://{host}\"\n[host.\"http://{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n");
+        Ok(std::fs::write(dir.join("hosts.toml"), hosts)?)
+    }
+
     /// `ctr task kill` (SIGTERM unless `signal` says otherwise).
     pub fn kill_task(&self, id: &str, signal: &str) -> anyhow::Result<()> {
         self.ctr(&["task", "kill", "--signal", signal, id]).map(|_| ())
@@ -245,6 +255,7 @@ pub fn cri_config(dir: &Path, sandbox_image: &str, runtimes: &[(&str, &str)]) ->
     let restrict_oom = !has_capability(CAP_SYS_RESOURCE);
     let mut text = format!(
         "{base}\n[{cri}]\n  sandbox_image = \"{sandbox_image}\"\n  disable_apparmor = true\n  restrict_oom_score_adj = {restrict_oom}\n\
+         [{cri}.registry]\n  config_path = \"{r}/certs.d\"\n\
          [{cri}.cni]\n  bin_dir = \"{r}/cni/bin\"\n  conf_dir = \"{r}/cni/conf\"\n\
          [{cri}.containerd]\n  default_runtime_name = \"runc\"\n\
          [{cri}.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n",

@@ -13,8 +13,8 @@ use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatus, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, ImageStatusRequest, KeyValue, LinuxContainerConfig,
     LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, NamespaceMode, NamespaceOption,
-    PodSandboxConfig, PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
-    StopPodSandboxRequest, VersionRequest,
+    PodSandboxConfig, PodSandboxMetadata, PullImageRequest, RemovePodSandboxRequest, RunPodSandboxRequest,
+    StartContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
 use tonic::transport::{Channel, Endpoint, Uri};
 
@@ -82,6 +82,12 @@ impl Cri {
             anyhow::ensure!(Instant::now() < end, "CRI does not list image {image}");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// PullImage, as the kubelet asks for a Pod's image; returns the image ref.
+    pub fn pull_image(&mut self, image: &str) -> anyhow::Result<String> {
+        let request = PullImageRequest { image: Some(image_spec(image)), auth: None, sandbox_config: None };
+        Ok(self.rt.block_on(self.images.pull_image(request))?.into_inner().image_ref)
     }
 
     /// RunPodSandbox on the host network with `handler` as the RuntimeClass

@@ -42,7 +42,7 @@ fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<LoadedAp
     let mut unpacker = Unpacker::new(&work_dir.join("content"))?;
     for layer in layers {
         let digest = layer.config.digest().to_string();
-        unpacker.add(&layer.config.media_type().to_string(), &digest, &layer.layer, layer.precompiled)?;
+        unpacker.add(layer.config.media_type().as_ref(), &digest, &layer.layer, layer.precompiled)?;
     }
     unpacker.finish()
 }
