@@ -126,10 +126,23 @@ impl Cri {
         image: &str,
         env: &[(&str, &str)],
     ) -> anyhow::Result<String> {
+        self.start_container_with_args(pod, name, image, env, &[])
+    }
+
+    /// [`Self::start_container`] with the Pod spec's `args` (a command component's argv).
+    pub fn start_container_with_args(
+        &mut self,
+        pod: &Pod,
+        name: &str,
+        image: &str,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> anyhow::Result<String> {
         let config = ContainerConfig {
             metadata: Some(ContainerMetadata { name: name.into(), attempt: 0 }),
             image: Some(image_spec(image)),
             command: vec!["/".into()],
+            args: args.iter().map(|a| a.to_string()).collect(),
             envs: env.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
             log_path: format!("{name}.log"),
             linux: Some(LinuxContainerConfig {

@@ -28,6 +28,20 @@ pub fn package_app(app: &Path, reference: &str, raw: bool, dir: &Path) -> anyhow
     Ok(tar)
 }
 
+/// A plain WASI image (no spin.toml): `wasm` at `/app.wasm`, the entrypoint, as a
+/// `FROM scratch` build with the wasm as its command writes it; into a tar under `dir`.
+pub fn plain_wasm_image(reference: &str, wasm: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+    let tar = dir.join(format!("{}.tar", reference.replace(['/', ':'], "_")));
+    SingleLayerImage {
+        reference: reference.to_string(),
+        architecture: host_architecture().to_string(),
+        entrypoint: vec!["/app.wasm".to_string()],
+        files: vec![LayerFile { path: "app.wasm".into(), bytes: std::fs::read(wasm)?, mode: 0o755 }],
+    }
+    .write(&tar)?;
+    Ok(tar)
+}
+
 /// Compiles `pause.c` statically and packs it as `reference` with entrypoint
 /// `/pause` into a tar under `dir`.
 pub fn pause_image(reference: &str, dir: &Path) -> anyhow::Result<PathBuf> {

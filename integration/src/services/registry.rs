@@ -64,6 +64,35 @@ impl Registry {
         Ok(serde_json::from_str(&r.body)?)
     }
 
+    /// Pushes an image made of `layers` (`(bytes, media type)`) and a config blob
+    /// of `config_media_type` as `repository:tag`, the way other tools (wkg, a
+    /// plain OCI build) shape theirs; returns the reference.
+    pub fn push_image(
+        &self,
+        repository_tag: &str,
+        config_media_type: &str,
+        config: &[u8],
+        layers: &[(&[u8], &str)],
+    ) -> anyhow::Result<String> {
+        use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+        let reference = format!("{}/{repository_tag}", self.host());
+        let client = oci_client::Client::new(ClientConfig { protocol: ClientProtocol::Http, ..Default::default() });
+        let layers: Vec<ImageLayer> = layers
+            .iter()
+            .map(|(bytes, media_type)| ImageLayer::new(bytes.to_vec(), media_type.to_string(), None))
+            .collect();
+        let config = Config::new(config.to_vec(), config_media_type.to_string(), None);
+        let parsed: oci_client::Reference = reference.parse()?;
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(client.push(
+            &parsed,
+            &layers,
+            config,
+            &oci_client::secrets::RegistryAuth::Anonymous,
+            None,
+        ))?;
+        Ok(reference)
+    }
+
     /// A blob's bytes.
     pub fn blob(&self, repository: &str, digest: &str) -> anyhow::Result<Vec<u8>> {
         let url = format!("http://{}/v2/{repository}/blobs/{digest}", self.host());
