@@ -100,6 +100,7 @@ impl Containerd {
         cmd.arg("--config").arg(&self.config).env("PATH", &self.path);
         // The shims it starts keep their compile-cache key with this test's state.
         cmd.env("SPIN_SHIM_CACHE_KEY_FILE", self.dir.path().join("shim-cache.key"));
+        cmd.env("SPIN_SHIM_NODE_CACHE_DIR", self.node_cache_dir());
         let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(20);
         while !self.socket().exists() {
@@ -212,6 +213,11 @@ impl Containerd {
         args.extend(spec.command.iter().map(|a| a.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         Running::spawn(self.ctr_command(&refs))
+    }
+
+    /// The node's compile cache this containerd's shims use (`SPIN_SHIM_NODE_CACHE_DIR`).
+    pub fn node_cache_dir(&self) -> PathBuf {
+        self.dir.path().join("node-cache")
     }
 
     /// Lets the CRI plugin pull from `host` (`127.0.0.1:<port>`) over plain HTTP,

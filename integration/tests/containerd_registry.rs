@@ -2,6 +2,9 @@
 //! registry, pulled by containerd's CRI plugin (PullImage, as the kubelet asks)
 //! and run in a Pod on handler `spin`: the HTTP app answers and every file it
 //! mounts (per-file layers, inlined files, archive layers) is byte-identical.
+//! The wasm is compiled once per node, by the shim's `Compiler` into containerd's
+//! content store: both Pods load that artifact and neither compiles (their logs,
+//! at `RUST_LOG=info`, say which).
 //! containerd 1.6 cannot unpack such artifacts: there the test checks the error
 //! a 1.6 user sees (the README's compatibility table quotes it).
 
@@ -85,11 +88,15 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
         eprintln!("containerd 1.6 refuses a Spin OCI artifact: {err}");
         return;
     }
-    for (n, reference) in [per_file, archive].iter().enumerate() {
+    // Each artifact twice: the second Pod of an image finds its artifact ready.
+    let runs = [&per_file, &per_file, &archive, &archive];
+    for (n, reference) in runs.into_iter().enumerate() {
         cri.pull_image(reference).unwrap_or_else(|e| panic!("PullImage {reference}: {e:#}\n{}", containerd.log()));
-        let pod = cri.run_pod(&format!("registry-{n}"), "spin", &containerd.dir().join("pods")).unwrap();
+        let logs = containerd.dir().join(format!("pods-{n}"));
+        let pod = cri.run_pod(&format!("registry-{n}"), "spin", &logs).unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
-        let container = cri.start_container(&pod, "app", reference, &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
+        let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
+        let container = cri.start_container(&pod, "app", reference, &env).unwrap();
         let base = format!("http://{listen}");
         if let Err(e) = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120)) {
             let status = cri.container_status(&container);
@@ -99,6 +106,19 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
             let got = http::get_bytes(&format!("{base}/files?path=/{path}")).unwrap();
             assert_eq!(got, bytes, "{reference}: /{path}");
         }
+        let log = pod.log("app");
+        assert!(log.contains("loaded its artifact precompiled by this shim"), "Pod {n} ({reference}):\n{log}");
+        assert!(!log.contains("compiled from wasm"), "Pod {n} ({reference}) compiled:\n{log}");
         cri.remove_pod(&pod).unwrap();
     }
+    // The wasm layer both images share names one artifact
+    // (`runwasi.io/precompiled/spin/<key>=<digest>`; the artifact names its
+    // original under `<key>/original`).
+    let content = containerd.ctr(&["content", "ls"]).unwrap();
+    let artifacts: std::collections::BTreeSet<&str> = content
+        .split([',', '\t', ' ', '\n'])
+        .filter(|label| label.starts_with("runwasi.io/precompiled/spin/") && !label.contains("/original="))
+        .filter_map(|label| label.split_once("=sha256:").map(|(_, digest)| digest))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "one artifact for the one wasm layer both images share:\n{content}");
 }

@@ -13,8 +13,8 @@ use spin_engine::runtime_config::RuntimeConfig;
 use crate::app_source::{resolve, retain_components};
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
-use crate::node_key;
 use crate::settings::{cgroup_memory_limit, Settings};
+use crate::{node_cache, node_key};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub(crate) const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -82,13 +82,21 @@ async fn run(
     // argv[0] is the entrypoint (`/`); the rest goes to a command component.
     let guest_args = ctx.args().iter().skip(1).cloned().collect();
     let settings = Settings::from_env(&env, http_listen, guest_args, cgroup_memory_limit(), runtime_config.as_ref())?;
-    let compile_cache = match (env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()), node_key::get()) {
-        (Some(dir), Ok(key)) => CompileCache::at(dir, key),
-        (Some(dir), Err(why)) => {
-            eprintln!("Warning: not using the compile cache {dir}: {why}");
+    // A Pod's own cache folder (SPIN_COMPILE_CACHE_DIR), else the node's.
+    let cache_dir = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Ok(std::path::PathBuf::from(dir)),
+        None => node_cache::path(),
+    };
+    let compile_cache = match (cache_dir, node_key::get()) {
+        (Ok(dir), Ok(key)) => CompileCache::at(dir, key),
+        (Ok(dir), Err(why)) => {
+            eprintln!("Warning: not using the compile cache {}: {why}", dir.display());
             CompileCache::disabled()
         }
-        (None, _) => CompileCache::disabled(),
+        (Err(why), _) => {
+            tracing::debug!("no compile cache: {why}");
+            CompileCache::disabled()
+        }
     };
     launch(
         app,

@@ -58,7 +58,7 @@ impl CompileCache {
     pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
         refuse_native(wasm, origin)?;
         let (Some(dir), Some(key)) = (&self.dir, self.key.as_deref()) else {
-            return compile(engine, wasm);
+            return compile_logged(engine, wasm, origin);
         };
         let engine_key = compatibility_key(engine);
         let path = dir.join(&engine_key).join(format!("{}.cwasm", hex::encode(sha256)));
@@ -70,14 +70,17 @@ impl CompileCache {
                 // wrote it from its own compilation; it is deserialized from memory, so
                 // the file can no longer change under the check.
                 match unsafe { Component::deserialize(engine, &artifact) } {
-                    Ok(c) => return Ok(c),
+                    Ok(c) => {
+                        tracing::info!("{origin}: loaded from the compile cache");
+                        return Ok(c);
+                    }
                     Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e:#}", path.display()),
                 }
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring cache entry {}: {e:#}", path.display()),
         }
-        let component = compile(engine, wasm)?;
+        let component = compile_logged(engine, wasm, origin)?;
         if let Err(e) = write_sealed(&component, &path, key, &binding) {
             tracing::warn!("could not write compile cache {}: {e:#}", path.display());
         }
@@ -93,6 +96,7 @@ impl CompileCache {
         unsafe { Component::deserialize(engine, artifact) }
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading {origin}, precompiled by this shim"))
+            .inspect(|_| tracing::info!("{origin}: loaded its artifact precompiled by this shim"))
     }
 }
 
@@ -119,6 +123,14 @@ pub fn refuse_native(bytes: &[u8], origin: &str) -> anyhow::Result<()> {
         return Err(NativeArtifact { origin: origin.to_string() }.into());
     }
     Ok(())
+}
+
+/// [`compile`], logging (at info, once per component and start) how long it took.
+fn compile_logged(engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Component> {
+    let started = std::time::Instant::now();
+    let component = compile(engine, wasm)?;
+    tracing::info!("{origin}: compiled from wasm in {} ms", started.elapsed().as_millis());
+    Ok(component)
 }
 
 /// Componentizes (if needed) and compiles `wasm` in memory.

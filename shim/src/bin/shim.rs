@@ -13,6 +13,7 @@ fn main() {
     }
     // Before runwasi forks anything: containers find the key in memory only.
     containerd_shim_spin::load_node_key();
+    containerd_shim_spin::open_node_cache();
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
     SpinShim::run(Config { default_log_level: "error".to_string(), ..Default::default() });
 }

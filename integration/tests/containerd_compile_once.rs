@@ -1,0 +1,44 @@
+//! Compile once per node for rootfs images, with no Pod-spec change: the first
+//! container of an image compiles its wasm and seals the result into the node's
+//! cache (a root-only directory outside every container, which the shim opened
+//! before any container existed); the next container of the image loads it.
+//! The containers' logs (`RUST_LOG=info`) say which happened.
+
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::time::Duration;
+
+use integration::containerd::Containerd;
+use integration::process::free_port;
+use integration::{guests, http, paths, suite};
+
+const IMAGE: &str = "test.local/rust-hello:latest";
+
+/// Runs the image once, until it answers; returns its output.
+fn run_once(containerd: &Containerd, id: &str) -> String {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
+    let mut task = containerd.run_task(IMAGE, id, &env).unwrap();
+    let base = format!("http://{listen}");
+    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
+        .unwrap_or_else(|e| panic!("{id}: {e:#}\n{}", task.output()));
+    containerd.kill_task(id, "SIGTERM").unwrap();
+    task.wait(Duration::from_secs(10)).unwrap().1
+}
+
+#[test]
+fn the_second_container_of_a_rootfs_image_loads_what_the_first_compiled() {
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    containerd.import_app(&guests::app("rust-hello"), IMAGE, false).unwrap();
+
+    let first = run_once(&containerd, "first");
+    assert!(first.contains("compiled from wasm"), "the first container should compile:\n{first}");
+    let second = run_once(&containerd, "second");
+    assert!(second.contains("loaded from the compile cache"), "{second}");
+    assert!(!second.contains("compiled from wasm"), "the second container compiled again:\n{second}");
+
+    // The cache is the shim's: root-owned, no one else may write it.
+    let meta = std::fs::metadata(containerd.node_cache_dir()).unwrap();
+    assert_eq!(meta.uid(), 0);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+}
