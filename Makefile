@@ -45,7 +45,7 @@ build:
 test: lint guests build
 	cargo test --workspace --lib --bins --tests --no-fail-fast
 	@echo "== the containerd and CRI tests again, against containerd 1.7 =="
-	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command --test containerd_isolation --test containerd_registry --test containerd_wasm_images --test containerd_compile_once --test cri
+	CONTAINERD_BIN=$(CONTAINERD17) cargo test -p integration --test containerd --test containerd_multi --test containerd_command --test containerd_isolation --test containerd_registry --test containerd_wasm_images --test containerd_compile_once --test containerd_app_settings --test cri
 	@echo "== each slim variant against the tests of its trigger =="
 	bash integration/scripts/variant-tests.sh $(VARIANTS)
 

@@ -2,6 +2,7 @@
 //! registry, pulled by containerd's CRI plugin (PullImage, as the kubelet asks)
 //! and run in a Pod on handler `spin`: the HTTP app answers and every file it
 //! mounts (per-file layers, inlined files, archive layers) is byte-identical.
+//! `SPIN_COMPONENTS_TO_RETAIN` in the Pod keeps one of the artifact's two components.
 //! The wasm is compiled once per node, by the shim's `Compiler` into containerd's
 //! content store: both Pods load that artifact and neither compiles (their logs,
 //! at `RUST_LOG=info`, say which).
@@ -33,6 +34,7 @@ fn files() -> Vec<(&'static str, Vec<u8>)> {
 fn fixture_app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(integration::guests::app("rust-echo").join("app.wasm"), dir.path().join("app.wasm")).unwrap();
+    std::fs::copy(integration::guests::app("rust-hello").join("app.wasm"), dir.path().join("hello.wasm")).unwrap();
     for (path, bytes) in files() {
         let path = dir.path().join("assets").join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -43,7 +45,9 @@ fn fixture_app() -> tempfile::TempDir {
         "spin_manifest_version = 2\n[application]\nname = \"pod-fixture\"\n\
          [[trigger.http]]\nroute = \"/files\"\ncomponent = \"files\"\n\
          [component.files]\nsource = \"app.wasm\"\nenvironment = { COMPONENT = \"files\" }\n\
-         files = [{ source = \"assets\", destination = \"/\" }]\n",
+         files = [{ source = \"assets\", destination = \"/\" }]\n\
+         [[trigger.http]]\nroute = \"/hello\"\ncomponent = \"hello\"\n\
+         [component.hello]\nsource = \"hello.wasm\"\n",
     )
     .unwrap();
     dir
@@ -106,12 +110,26 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
             let got = http::get_bytes(&format!("{base}/files?path=/{path}")).unwrap();
             assert_eq!(got, bytes, "{reference}: /{path}");
         }
+        let hello = http::get(&format!("{base}/hello")).unwrap();
+        assert_eq!((hello.status, hello.body.as_str()), (200, "Hello, Fermyon"), "{reference}");
         let log = pod.log("app");
         assert!(log.contains("loaded its artifact precompiled by this shim"), "Pod {n} ({reference}):\n{log}");
         assert!(!log.contains("compiled from wasm"), "Pod {n} ({reference}) compiled:\n{log}");
         cri.remove_pod(&pod).unwrap();
     }
-    // The wasm layer both images share names one artifact
+    // Selective deployment: only `files` is kept, so `/hello` is not routed.
+    let pod = cri.run_pod("registry-retain", "spin", &containerd.dir().join("pods-retain")).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_COMPONENTS_TO_RETAIN", "files")];
+    cri.start_container(&pod, "app", &per_file, &env).unwrap();
+    let base = format!("http://{listen}");
+    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("retain: {e:#}\n{}", pod.log("app")));
+    assert_eq!(http::get(&format!("{base}/hello")).unwrap().status, 404);
+    assert_eq!(http::get_bytes(&format!("{base}/files?path=/small.txt")).unwrap(), files()[0].1);
+    cri.remove_pod(&pod).unwrap();
+
+    // The wasm layers both images share name one artifact each
     // (`runwasi.io/precompiled/spin/<key>=<digest>`; the artifact names its
     // original under `<key>/original`).
     let content = containerd.ctr(&["content", "ls"]).unwrap();
@@ -120,5 +138,5 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
         .filter(|label| label.starts_with("runwasi.io/precompiled/spin/") && !label.contains("/original="))
         .filter_map(|label| label.split_once("=sha256:").map(|(_, digest)| digest))
         .collect();
-    assert_eq!(artifacts.len(), 1, "one artifact for the one wasm layer both images share:\n{content}");
+    assert_eq!(artifacts.len(), 2, "one artifact for each of the two wasm layers both images share:\n{content}");
 }

@@ -1,0 +1,74 @@
+//! App settings a Pod spec gives a rootfs Spin image, under a private containerd:
+//! `SPIN_COMPONENTS_TO_RETAIN` (selective deployment: the other routes answer
+//! 404) and a runtime config file mounted at `/runtime-config.toml` (it selects
+//! the key-value store: here Redis, where the value is then found).
+
+use std::time::Duration;
+
+use integration::containerd::{Containerd, TaskSpec, RUNTIME};
+use integration::process::free_port;
+use integration::services::redis::RedisServer;
+use integration::{guests, http, paths};
+
+/// Runs `image` with `env` and `mounts` until it answers; `check` gets its base URL.
+fn with_task(
+    containerd: &Containerd,
+    image: &str,
+    id: &str,
+    env: &[(&str, &str)],
+    mounts: &[(&std::path::Path, &str)],
+    check: impl FnOnce(&str),
+) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut env = env.to_vec();
+    env.push(("SPIN_HTTP_LISTEN_ADDR", &listen));
+    let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts, command: &["/"], read_only: false };
+    let mut task = containerd.run_task_on(&spec).unwrap();
+    let base = format!("http://{listen}");
+    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{id}: {e:#}\n{}", task.output()));
+    check(&base);
+    containerd.kill_task(id, "SIGTERM").unwrap();
+    task.wait(Duration::from_secs(10)).unwrap();
+}
+
+#[test]
+fn components_to_retain_and_a_mounted_runtime_config_apply_in_a_container() {
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    containerd.import_app(&guests::app("rust-echo"), "test.local/rust-echo:latest", false).unwrap();
+    containerd.import_app(&guests::app("rust-kv"), "test.local/rust-kv:latest", false).unwrap();
+
+    // rust-echo has a component per route; keep `exact` only.
+    with_task(
+        &containerd,
+        "test.local/rust-echo:latest",
+        "retain",
+        &[("SPIN_COMPONENTS_TO_RETAIN", "exact")],
+        &[],
+        |b| {
+            assert_eq!(http::get(&format!("{b}/exact")).unwrap().status, 200);
+            for dropped in ["/", "/users/7", "/files"] {
+                assert_eq!(http::get(&format!("{b}{dropped}")).unwrap().status, 404, "{dropped}");
+            }
+        },
+    );
+
+    // The runtime config puts the default key-value store in Redis.
+    let redis = RedisServer::start().unwrap();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("runtime-config.toml");
+    std::fs::write(&config, format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", redis.address()))
+        .unwrap();
+    with_task(
+        &containerd,
+        "test.local/rust-kv:latest",
+        "runtime-config",
+        &[],
+        &[(&config, "/runtime-config.toml")],
+        |b| {
+            let r = http::request("PUT", &format!("{b}/kv/from-pod"), &[], "in redis").unwrap();
+            assert_eq!((r.status, r.body.as_str()), (200, "stored"));
+        },
+    );
+    assert_eq!(redis.get("from-pod").unwrap().as_deref(), Some("in redis"));
+}
