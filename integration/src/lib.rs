@@ -1,6 +1,7 @@
 //! Test harness for real-process tests: locating the built binaries and guests,
 //! running apps through the CLI or a private containerd, and an HTTP client.
 
+pub mod bench_apps;
 pub mod cli_app;
 pub mod containerd;
 pub mod cri;

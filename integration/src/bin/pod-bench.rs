@@ -1,25 +1,32 @@
 //! Benchmark (not a test): what a Pod costs through the shim against a runc
 //! container in the same private containerd, measured in one run.
 //!
-//! * start: `ctr run` to the first 200 answer, median of `BENCH_RUNS` (default 5);
-//!   for the shim also with a warm `SPIN_COMPILE_CACHE_DIR` (a hostPath on a node).
+//! * start: `ctr run` to the first 200 answer, median of `BENCH_RUNS` (default 5),
+//!   for three apps (hello, a 5-route app of five distinct components, the 37 MB
+//!   Python hello), as a rootfs image (`spin-shim package`) and, on containerd 1.7
+//!   and later, as a Spin OCI artifact (`spin-shim registry push` to a local
+//!   registry, then `ctr images pull`; the pull is not timed). A first start is
+//!   one whose wasm no cache on the node has seen (each run's components carry
+//!   a new tag, see `bench_apps`); a second start runs an image that has started
+//!   once before (the node compile cache, or the artifact runwasi precompiled).
 //! * memory: RSS summed over every process of the task (shim, its helpers, the
-//!   app) after a 1 s idle, and again after `wrk -c16 -d3s`.
+//!   app) after a 1 s idle, and again after `wrk -c16 -d3s`, for the hello
+//!   rootfs image's second start and runc.
 //!
-//! The shim serves the Rust hello app (a plain image from `spin-shim package`);
-//! the reference is busybox `httpd` (Debian's busybox-static) in a one-layer image.
-//! Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
+//! The reference is busybox `httpd` (Debian's busybox-static) in a one-layer
+//! image. Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
+use integration::bench_apps::BenchApp;
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
+use integration::paths;
 use integration::process::{free_port, mentioning, Running};
-use integration::{guests, paths};
+use integration::services::registry::Registry;
 
-const HELLO: &str = "test.local/rust-hello:latest";
 const BUSYBOX: &str = "test.local/busybox-httpd:latest";
 const BUSYBOX_BIN: &str = "/bin/busybox";
 
@@ -30,33 +37,44 @@ struct Started {
     start: Duration,
 }
 
+/// How an app reaches containerd.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shipped {
+    /// A rootfs image imported with `ctr images import`.
+    Rootfs,
+    /// A Spin OCI artifact pulled from a registry.
+    Artifact,
+}
+
+impl Shipped {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Rootfs => "rootfs image",
+            Self::Artifact => "OCI artifact",
+        }
+    }
+}
+
+/// One line of the table.
+struct Row {
+    name: String,
+    first: Option<Duration>,
+    second: Duration,
+    memory: Option<(u64, u64)>,
+}
+
 fn main() -> anyhow::Result<()> {
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let containerd = Containerd::start(&paths::bin_dir())?;
-    containerd.import_app(&guests::app("rust-hello"), HELLO, false)?;
     containerd.import(&busybox_image(containerd.dir())?, BUSYBOX)?;
-    let cache = tempfile::tempdir()?;
+    let registry = if containerd.ctr(&["version"])?.contains(" 1.6.") {
+        println!("containerd 1.6 cannot run Spin OCI artifacts: their rows are left out (run with CONTAINERD_BIN set to 1.7)");
+        None
+    } else {
+        Some(Registry::start()?)
+    };
 
     let mut rows = Vec::new();
-    for (name, cached) in [("shim (plain image, compiles at start)", false), ("shim (warm compile cache)", true)] {
-        if cached {
-            // One start fills the cache.
-            let started = start_shim(&containerd, "warmup", Some(cache.path()))?;
-            stop(&containerd, "warmup", started)?;
-        }
-        let mut times = Vec::new();
-        let mut memory = None;
-        for n in 0..runs {
-            let id = format!("spin-{}-{n}", u8::from(cached));
-            let started = start_shim(&containerd, &id, cached.then_some(cache.path()))?;
-            times.push(started.start);
-            if n == 0 {
-                memory = Some(measure_memory(&containerd, &started.url)?);
-            }
-            stop(&containerd, &id, started)?;
-        }
-        rows.push((name, median(&mut times), memory.unwrap_or_default()));
-    }
     let mut times = Vec::new();
     let mut memory = None;
     for n in 0..runs {
@@ -68,37 +86,125 @@ fn main() -> anyhow::Result<()> {
         }
         stop(&containerd, &id, started)?;
     }
-    rows.push(("runc container (busybox httpd)", median(&mut times), memory.unwrap_or_default()));
+    rows.push(Row { name: "runc container (busybox httpd)".into(), first: None, second: median(&mut times), memory });
 
-    println!("{:<40} {:>12} {:>14} {:>16}", "", "start (ms)", "idle RSS (MiB)", "loaded RSS (MiB)");
-    for (name, start, (idle, loaded)) in &rows {
-        println!("{name:<40} {:>12.1} {:>14.1} {:>16.1}", ms(*start), mib(*idle), mib(*loaded));
+    let mut shipping = vec![Shipped::Rootfs];
+    if registry.is_some() {
+        shipping.push(Shipped::Artifact);
     }
-    let (_, runc_start, (runc_idle, _)) = rows[2];
-    for (name, start, (idle, _)) in &rows[..2] {
-        println!(
-            "ratio {name}: start {:.2}x runc, idle RSS {:.2}x runc",
-            ms(*start) / ms(runc_start),
-            *idle as f64 / runc_idle as f64
-        );
+    let mut id = 0;
+    for app in [BenchApp::Hello, BenchApp::FiveRoutes, BenchApp::PythonHello] {
+        for &shipped in &shipping {
+            let mut start = |tag: &str, measure: bool| -> anyhow::Result<(Duration, Option<(u64, u64)>)> {
+                let image = prepare(&containerd, registry.as_ref(), app, shipped, tag)?;
+                id += 1;
+                let task_id = format!("spin-{id}");
+                let started = start_shim(&containerd, &image, &task_id)?;
+                let memory = if measure { Some(measure_memory(&containerd, &started.url)?) } else { None };
+                let start = started.start;
+                stop(&containerd, &task_id, started)?;
+                Ok((start, memory))
+            };
+            let mut first = Vec::new();
+            for n in 0..runs {
+                first.push(start(&format!("first-{n}"), false)?.0);
+            }
+            start("warm", false)?;
+            let mut second = Vec::new();
+            let mut memory = None;
+            for n in 0..runs {
+                let measure = n == 0 && app.name() == "hello" && shipped == Shipped::Rootfs;
+                let (time, m) = start("warm", measure)?;
+                second.push(time);
+                memory = memory.or(m);
+            }
+            rows.push(Row {
+                name: format!("shim: {} ({})", app.name(), shipped.name()),
+                first: Some(median(&mut first)),
+                second: median(&mut second),
+                memory,
+            });
+        }
     }
+    report(&rows);
     Ok(())
 }
 
-/// Where the warm runs see the host's compile cache folder.
-const CACHE_MOUNT: &str = "/compile-cache";
-
-fn start_shim(containerd: &Containerd, id: &str, cache: Option<&Path>) -> anyhow::Result<Started> {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut env = vec![("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
-    let mut mounts = vec![];
-    if let Some(dir) = cache {
-        env.push(("SPIN_COMPILE_CACHE_DIR", CACHE_MOUNT));
-        mounts.push((dir, CACHE_MOUNT));
+/// Prints the table and the ratios the targets are stated in.
+fn report(rows: &[Row]) {
+    println!(
+        "{:<44} {:>16} {:>17} {:>14} {:>16}",
+        "", "first start (ms)", "second start (ms)", "idle RSS (MiB)", "loaded RSS (MiB)"
+    );
+    for row in rows {
+        let first = row.first.map(|d| format!("{:.1}", ms(d))).unwrap_or_else(|| "-".into());
+        let (idle, loaded) =
+            row.memory.map(|(i, l)| (format!("{:.1}", mib(i)), format!("{:.1}", mib(l)))).unwrap_or_default();
+        println!("{:<44} {first:>16} {:>17.1} {idle:>14} {loaded:>16}", row.name, ms(row.second));
     }
+    let runc = &rows[0];
+    for row in &rows[1..] {
+        let first = row.first.map(|d| format!("{:.2}x", ms(d) / ms(runc.second))).unwrap_or_default();
+        println!(
+            "ratio {}: first start {first} runc, second start {:.2}x runc (target <= 0.7)",
+            row.name,
+            ms(row.second) / ms(runc.second)
+        );
+    }
+    let find = |name: &str| rows.iter().find(|r| r.name == name);
+    if let Some(hello) = find("shim: hello (rootfs image)") {
+        if let Some(first) = hello.first {
+            println!("ratio hello rootfs first start / runc = {:.2}x (target <= 1.0)", ms(first) / ms(runc.second));
+        }
+        if let Some(python) = find("shim: python hello (rootfs image)") {
+            println!(
+                "python hello second start - hello second start = {:+.0} ms (target <= +100)",
+                ms(python.second) - ms(hello.second)
+            );
+        }
+        if let (Some(idle), Some(runc_idle)) = (hello.memory, runc.memory) {
+            println!("ratio hello idle RSS / runc = {:.2}x", idle.0 as f64 / runc_idle.0 as f64);
+        }
+    }
+}
+
+/// Lays `app` out with `tag` and gets it into containerd as `shipped`; returns
+/// the image reference.
+fn prepare(
+    containerd: &Containerd,
+    registry: Option<&Registry>,
+    app: BenchApp,
+    shipped: Shipped,
+    tag: &str,
+) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    app.write(dir.path(), tag)?;
+    let repository = format!("bench/{}", app.name().replace([' ', '-'], "_"));
+    match (shipped, registry) {
+        (Shipped::Artifact, Some(registry)) => {
+            let reference = format!("{}/{repository}:{tag}", registry.host());
+            let out = Command::new(paths::cli())
+                .args(["registry", "push", "--insecure", "-f"])
+                .arg(dir.path())
+                .arg(&reference)
+                .output()?;
+            anyhow::ensure!(out.status.success(), "push: {}", String::from_utf8_lossy(&out.stderr));
+            containerd.ctr(&["images", "pull", "--plain-http", &reference])?;
+            Ok(reference)
+        }
+        _ => {
+            let reference = format!("test.local/{repository}:{tag}");
+            containerd.import_app(dir.path(), &reference, false)?;
+            Ok(reference)
+        }
+    }
+}
+
+fn start_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result<Started> {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
     let begin = Instant::now();
-    let spec =
-        TaskSpec { runtime: RUNTIME, image: HELLO, id, env: &env, mounts: &mounts, command: &["/"], read_only: false };
+    let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts: &[], command: &["/"], read_only: false };
     let task = containerd.run_task_on(&spec)?;
     wait_first_200(task, &format!("http://{listen}/"), begin)
 }
