@@ -81,4 +81,7 @@ awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v wt3
 echo "== Pod: start and memory through containerd, against a runc container =="
 cleanup
 pids=()
+# containerd 1.7 (what `make setup` unpacks) runs the Spin OCI artifact rows too.
+c17=${CONTAINERD17:-/var/tmp/css-containerd-1.7/usr/bin/containerd}
+if [ -z "${CONTAINERD_BIN:-}" ] && [ -x "$c17" ]; then export CONTAINERD_BIN=$c17; fi
 SPIN_SHIM_BIN_DIR="$target/release" "$target/release/pod-bench"
