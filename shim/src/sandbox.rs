@@ -82,12 +82,14 @@ async fn run(
     // argv[0] is the entrypoint (`/`); the rest goes to a command component.
     let guest_args = ctx.args().iter().skip(1).cloned().collect();
     let settings = Settings::from_env(&env, http_listen, guest_args, cgroup_memory_limit(), runtime_config.as_ref())?;
-    // A Pod's own cache folder (SPIN_COMPILE_CACHE_DIR), else the node's.
-    let cache_dir = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => Ok(std::path::PathBuf::from(dir)),
-        None => node_cache::path(),
+    // A Pod's own cache folder (SPIN_COMPILE_CACHE_DIR: others may write it),
+    // else the node's (only the shim can).
+    let (cache_dir, private) = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => (Ok(std::path::PathBuf::from(dir)), false),
+        None => (node_cache::path(), true),
     };
     let compile_cache = match (cache_dir, node_key::get()) {
+        (Ok(dir), Ok(key)) if private => CompileCache::private(dir, key),
         (Ok(dir), Ok(key)) => CompileCache::at(dir, key),
         (Ok(dir), Err(why)) => {
             eprintln!("Warning: not using the compile cache {}: {why}", dir.display());

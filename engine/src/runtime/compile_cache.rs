@@ -22,27 +22,41 @@ use super::cache_key::CacheKey;
 use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
 
-/// First bytes of every cache entry: format version, then a 32-byte tag.
-const ENTRY_MAGIC: &[u8; 8] = b"SPINCC1\0";
+/// A seal file: format version, then the 32-byte tag.
+const SEAL_MAGIC: &[u8; 8] = b"SPINCC2\0";
 const TAG_LEN: usize = 32;
 
-/// A directory of sealed precompiled components (`<dir>/<engine key>/<sha256>.cwasm`);
-/// without a directory or a key, every start compiles in memory.
+/// A directory of sealed precompiled components: each entry is the artifact
+/// (`<dir>/<engine key>/<sha256>.cwasm`, as wasmtime serializes it) and its seal
+/// beside it (`<sha256>.seal`); without a directory or a key, every start
+/// compiles in memory.
 #[derive(Clone, Debug, Default)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
     key: Option<Arc<CacheKey>>,
+    /// Whether only this shim's user can write `dir`: then a verified artifact
+    /// is mapped from its file (no copy, and its pages are shared by every
+    /// process that maps it) instead of read into memory first.
+    private: bool,
 }
 
 impl CompileCache {
-    /// A cache rooted at `dir` (created on first write), its entries sealed with `key`.
+    /// A cache rooted at `dir` (created on first write), its entries sealed with
+    /// `key`. Others may be able to write `dir` (a Pod's volume): an entry is read
+    /// into memory, verified there, and deserialized from that copy.
     pub fn at(dir: impl Into<PathBuf>, key: Arc<CacheKey>) -> Self {
-        Self { dir: Some(dir.into()), key: Some(key) }
+        Self { dir: Some(dir.into()), key: Some(key), private: false }
+    }
+
+    /// A cache in a directory only this shim's user can write (the node's cache,
+    /// the CLI user's own): a verified entry is mapped from its file.
+    pub fn private(dir: impl Into<PathBuf>, key: Arc<CacheKey>) -> Self {
+        Self { dir: Some(dir.into()), key: Some(key), private: true }
     }
 
     /// No disk cache.
     pub fn disabled() -> Self {
-        Self { dir: None, key: None }
+        Self { dir: None, key: None, private: false }
     }
 
     /// The directory, if any.
@@ -63,19 +77,10 @@ impl CompileCache {
         let engine_key = compatibility_key(engine);
         let path = dir.join(&engine_key).join(format!("{}.cwasm", hex::encode(sha256)));
         let binding = binding(&engine_key, sha256);
-        match read_sealed(&path, key, &binding) {
-            Ok(Some(artifact)) => {
-                // SAFETY: the artifact carries a valid HMAC under the shim's own key over
-                // this engine's compatibility key and this wasm's digest, so this shim
-                // wrote it from its own compilation; it is deserialized from memory, so
-                // the file can no longer change under the check.
-                match unsafe { Component::deserialize(engine, &artifact) } {
-                    Ok(c) => {
-                        tracing::info!("{origin}: loaded from the compile cache");
-                        return Ok(c);
-                    }
-                    Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e:#}", path.display()),
-                }
+        match self.load_sealed(engine, &path, key, &binding) {
+            Ok(Some(c)) => {
+                tracing::info!("{origin}: loaded from the compile cache");
+                return Ok(c);
             }
             Ok(None) => {}
             Err(e) => tracing::warn!("ignoring cache entry {}: {e:#}", path.display()),
@@ -85,6 +90,43 @@ impl CompileCache {
             tracing::warn!("could not write compile cache {}: {e:#}", path.display());
         }
         Ok(component)
+    }
+
+    /// The entry at `path` if its seal verifies; `None` when there is none.
+    fn load_sealed(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        key: &CacheKey,
+        binding: &[u8],
+    ) -> anyhow::Result<Option<Component>> {
+        let Some(seal) = read_seal(&seal_path(path))? else { return Ok(None) };
+        if self.private {
+            let mut file = match std::fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let mut mac = tag_start(key, binding);
+            std::io::copy(&mut file, &mut MacWriter(&mut mac))?;
+            verify(mac, &seal)?;
+            // SAFETY: the artifact carries a valid HMAC under the shim's own key over
+            // this engine's compatibility key and this wasm's digest, so this shim
+            // wrote it from its own compilation; only this shim's user can write the
+            // directory, so the file mapped now is the file just verified.
+            return Ok(Some(unsafe { Component::deserialize_file(engine, path) }?));
+        }
+        let artifact = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut mac = tag_start(key, binding);
+        mac.update(&artifact);
+        verify(mac, &seal)?;
+        // SAFETY: as above, and the bytes are deserialized from memory, so the
+        // file can no longer change under the check.
+        Ok(Some(unsafe { Component::deserialize(engine, &artifact) }?))
     }
 
     /// Loads an artifact that runwasi delivered as a `precompiled` layer. Those
@@ -154,43 +196,64 @@ fn binding(engine_key: &str, sha256: &[u8; 32]) -> Vec<u8> {
     b
 }
 
-fn tag(key: &CacheKey, binding: &[u8], artifact: &[u8]) -> Hmac<Sha256> {
+/// The MAC over `binding` that an artifact's bytes are then fed into.
+fn tag_start(key: &CacheKey, binding: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).expect("HMAC takes keys of any length");
     mac.update(&(binding.len() as u64).to_le_bytes());
     mac.update(binding);
-    mac.update(artifact);
     mac
 }
 
-/// The artifact of a sealed entry if its tag verifies; `None` when absent.
-fn read_sealed(path: &Path, key: &CacheKey, binding: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut bytes = match std::fs::read(path) {
+/// Feeds what is written into a MAC.
+struct MacWriter<'a>(&'a mut Hmac<Sha256>);
+
+impl std::io::Write for MacWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn verify(mac: Hmac<Sha256>, seal: &[u8]) -> anyhow::Result<()> {
+    mac.verify_slice(seal).map_err(|_| anyhow::anyhow!("its seal does not verify; it was not written by this shim"))
+}
+
+/// Where the seal of the artifact at `path` lives.
+fn seal_path(path: &Path) -> PathBuf {
+    path.with_extension("seal")
+}
+
+/// The tag in the seal file at `path`; `None` when there is none.
+fn read_seal(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let header = ENTRY_MAGIC.len() + TAG_LEN;
-    if bytes.len() < header || &bytes[..ENTRY_MAGIC.len()] != ENTRY_MAGIC {
-        anyhow::bail!("not a sealed cache entry; it was not written by this shim");
+    match bytes.strip_prefix(SEAL_MAGIC.as_slice()) {
+        Some(tag) if tag.len() == TAG_LEN => Ok(Some(tag.to_vec())),
+        _ => anyhow::bail!("{} is not a seal written by this shim", path.display()),
     }
-    let artifact = bytes.split_off(header);
-    tag(key, binding, &artifact)
-        .verify_slice(&bytes[ENTRY_MAGIC.len()..])
-        .map_err(|_| anyhow::anyhow!("its seal does not verify; it was not written by this shim"))?;
-    Ok(Some(artifact))
 }
 
+/// Writes the artifact, then its seal (a reader never sees a seal before its artifact).
 fn write_sealed(component: &Component, path: &Path, key: &CacheKey, binding: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().context("cache path has no parent")?;
     std::fs::create_dir_all(dir)?;
     let artifact = component.serialize()?;
-    let mut out = Vec::with_capacity(ENTRY_MAGIC.len() + TAG_LEN + artifact.len());
-    out.extend_from_slice(ENTRY_MAGIC);
-    out.extend_from_slice(&tag(key, binding, &artifact).finalize().into_bytes());
-    out.extend_from_slice(&artifact);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &out)?;
-    tmp.persist(path)?;
+    let mut mac = tag_start(key, binding);
+    mac.update(&artifact);
+    let mut seal = SEAL_MAGIC.to_vec();
+    seal.extend_from_slice(&mac.finalize().into_bytes());
+    for (target, bytes) in [(path.to_path_buf(), &artifact), (seal_path(path), &seal)] {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, bytes)?;
+        tmp.persist(&target)?;
+    }
     Ok(())
 }
 
@@ -212,26 +275,35 @@ mod tests {
         Sha256::digest(wasm).into()
     }
 
+    /// The artifacts in the cache (each has its `.seal` beside it).
     fn entries(dir: &Path, engine: &Engine) -> Vec<PathBuf> {
         let key_dir = dir.join(compatibility_key(engine));
-        std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect()
+        let all: Vec<PathBuf> = std::fs::read_dir(&key_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let artifacts: Vec<PathBuf> = all.iter().filter(|p| p.extension().unwrap() == "cwasm").cloned().collect();
+        assert!(artifacts.iter().all(|a| all.contains(&seal_path(a))), "{all:?}");
+        assert_eq!(all.len(), 2 * artifacts.len(), "{all:?}");
+        artifacts
     }
 
     const WAT: &str = "(component (core module (func (export \"f\"))))";
 
     #[test]
     fn compiles_once_then_loads_from_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = CompileCache::at(dir.path(), key());
-        let engine = engine();
-        let wasm = wat::parse_str(WAT).unwrap();
-        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
-        let files = entries(dir.path(), &engine);
-        assert_eq!(files.len(), 1, "{files:?}");
-        let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
-        assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
+        for private in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache =
+                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let engine = engine();
+            let wasm = wat::parse_str(WAT).unwrap();
+            cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
+            let files = entries(dir.path(), &engine);
+            assert_eq!(files.len(), 1, "{files:?}");
+            let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let loaded = cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
+            assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
+            assert_eq!(loaded.component_type().exports(&engine).count(), 0);
+        }
     }
 
     #[test]
@@ -250,42 +322,42 @@ mod tests {
     }
 
     /// A tenant who can write the cache directory replaces an entry with an
-    /// artifact of their own (here: another component's, with the magic and a
-    /// made-up tag, and a raw unsealed artifact). Neither is loaded: the cache
-    /// recompiles the real wasm, and the component behaves as the wasm says.
+    /// artifact of their own (another component's, under the real seal; then
+    /// with a made-up seal too). Neither is loaded, from a shared or a private
+    /// directory: the cache recompiles the real wasm, and the component behaves
+    /// as the wasm says.
     #[test]
     fn a_poisoned_cache_entry_is_not_loaded() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = engine();
-        let cache = CompileCache::at(dir.path(), key());
-        let wasm = wat::parse_str(WAT).unwrap();
-        cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
-        let entry = entries(dir.path(), &engine).remove(0);
-        let evil = engine
-            .precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap())
-            .unwrap();
+        for private in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = engine();
+            let cache =
+                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let wasm = wat::parse_str(WAT).unwrap();
+            cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
+            let entry = entries(dir.path(), &engine).remove(0);
+            let evil = engine
+                .precompile_component(&wat::parse_str("(component (core module (func (export \"g\"))))").unwrap())
+                .unwrap();
+            let mut forged_seal = SEAL_MAGIC.to_vec();
+            forged_seal.extend_from_slice(&[0u8; TAG_LEN]);
+            let real_seal = std::fs::read(seal_path(&entry)).unwrap();
+            for seal in [real_seal, forged_seal] {
+                std::fs::write(&entry, &evil).unwrap();
+                std::fs::write(seal_path(&entry), &seal).unwrap();
+                let loaded = cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
+                let exports: Vec<String> =
+                    loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
+                assert!(exports.is_empty(), "the planted artifact was loaded: {exports:?}");
+                assert_ne!(std::fs::read(&entry).unwrap(), evil, "the entry is rewritten from our own compilation");
+            }
 
-        let mut forged = ENTRY_MAGIC.to_vec();
-        forged.extend_from_slice(&[0u8; TAG_LEN]);
-        forged.extend_from_slice(&evil);
-        for planted in [forged, evil.clone()] {
-            std::fs::write(&entry, &planted).unwrap();
-            let loaded = cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
-            let exports: Vec<String> = loaded.component_type().exports(&engine).map(|(n, _)| n.to_string()).collect();
-            assert!(exports.is_empty(), "the planted artifact was loaded: {exports:?}");
-            let rewritten = std::fs::read(&entry).unwrap();
-            assert_ne!(rewritten, planted, "the entry is rewritten from our own compilation");
+            // Sealed under another node's key: refused, and compiled again.
+            let other = CompileCache::at(dir.path(), Arc::new(CacheKey::from_bytes([9; 32])));
+            let binding = binding(&compatibility_key(&engine), &sha256(&wasm));
+            assert!(other.load_sealed(&engine, &entry, &CacheKey::from_bytes([9; 32]), &binding).is_err());
+            other.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
         }
-
-        // Sealed under another node's key: also refused.
-        let other = CompileCache::at(dir.path(), Arc::new(CacheKey::from_bytes([9; 32])));
-        assert!(read_sealed(
-            &entry,
-            &CacheKey::from_bytes([9; 32]),
-            &binding(&compatibility_key(&engine), &sha256(&wasm))
-        )
-        .is_err());
-        other.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
     }
 
     #[test]
@@ -301,6 +373,8 @@ mod tests {
         // Copy a's valid entry to where b's would be: its seal binds it to a's digest.
         let path_b = entry_a.with_file_name(format!("{}.cwasm", hex::encode(sha256(&b))));
         std::fs::copy(&entry_a, &path_b).unwrap();
-        assert!(read_sealed(&path_b, &k, &binding(&compatibility_key(&engine), &sha256(&b))).is_err());
+        std::fs::copy(seal_path(&entry_a), seal_path(&path_b)).unwrap();
+        let binding_b = binding(&compatibility_key(&engine), &sha256(&b));
+        assert!(cache.load_sealed(&engine, &path_b, &k, &binding_b).is_err());
     }
 }

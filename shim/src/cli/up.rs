@@ -88,7 +88,7 @@ impl UpArgs {
             // The CLI's cache is the user's own: its key sits beside it, private to the user.
             let dir = self.cache_dir.unwrap_or_else(default_cache_dir);
             let key = CacheKey::load_or_create(&dir.join(".cache.key"))?;
-            CompileCache::at(dir, std::sync::Arc::new(key))
+            CompileCache::private(dir, std::sync::Arc::new(key))
         };
         let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
         // Flags win over the variables they stand for; both are read (and
