@@ -215,6 +215,15 @@ impl Containerd {
         Running::spawn(self.ctr_command(&refs))
     }
 
+    /// Whether this is containerd 1.6 (which cannot unpack Spin OCI artifacts).
+    pub fn is_v1_6(&self) -> bool {
+        self.ctr(&["version"])
+            .unwrap_or_default()
+            .split("Server:")
+            .nth(1)
+            .is_some_and(|server| server.contains(" 1.6."))
+    }
+
     /// The node's compile cache this containerd's shims use (`SPIN_SHIM_NODE_CACHE_DIR`).
     pub fn node_cache_dir(&self) -> PathBuf {
         self.dir.path().join("node-cache")

@@ -18,6 +18,8 @@ use k8s_cri::v1::{
 };
 use tonic::transport::{Channel, Endpoint, Uri};
 
+use crate::containerd::Containerd;
+
 /// A blocking CRI client for tests.
 pub struct Cri {
     rt: tokio::runtime::Runtime,
@@ -43,6 +45,23 @@ fn host_network() -> NamespaceOption {
         ipc: NamespaceMode::Pod as i32,
         ..Default::default()
     }
+}
+
+/// The pause image [`spin_node`] imports.
+pub const PAUSE: &str = "test.local/pause:1";
+
+/// A private containerd with its CRI plugin and handler `spin` (the shim under
+/// test), the pause image imported, allowed to pull from `registry_host` over
+/// plain HTTP; and a CRI client to it.
+pub fn spin_node(registry_host: &str) -> anyhow::Result<(Containerd, Cri)> {
+    let containerd =
+        Containerd::start_cri(&[&crate::paths::bin_dir()], PAUSE, &[("spin", crate::containerd::RUNTIME)])?;
+    containerd.allow_plain_http(registry_host)?;
+    let mut cri = Cri::connect(&containerd.socket())?;
+    let pause = crate::images::pause_image(PAUSE, containerd.dir())?;
+    containerd.import(&pause, PAUSE)?;
+    cri.wait_for_image(PAUSE)?;
+    Ok((containerd, cri))
 }
 
 impl Cri {

@@ -151,3 +151,12 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Writes `files` (`(relative path, bytes)`) under `root`, creating folders.
+pub fn write_tree(root: &Path, files: &[(&str, Vec<u8>)]) {
+    for (path, bytes) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a relative path under root")).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}

@@ -13,13 +13,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use integration::containerd::Containerd;
-use integration::cri::Cri;
+use integration::cri::spin_node;
 use integration::process::free_port;
 use integration::services::registry::Registry;
-use integration::{http, images, paths};
-
-const PAUSE: &str = "test.local/pause:1";
+use integration::{http, paths};
 
 /// The app and files of the registry tests, smaller: an inlined file, a
 /// per-file layer and a nested one.
@@ -35,11 +32,7 @@ fn fixture_app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(integration::guests::app("rust-echo").join("app.wasm"), dir.path().join("app.wasm")).unwrap();
     std::fs::copy(integration::guests::app("rust-hello").join("app.wasm"), dir.path().join("hello.wasm")).unwrap();
-    for (path, bytes) in files() {
-        let path = dir.path().join("assets").join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    integration::fixtures::write_tree(&dir.path().join("assets"), &files());
     std::fs::write(
         dir.path().join("spin.toml"),
         "spin_manifest_version = 2\n[application]\nname = \"pod-fixture\"\n\
@@ -63,10 +56,6 @@ fn push(app: &Path, reference: &str, archive: bool) {
     assert!(out.status.success(), "push {reference}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-fn containerd_version(containerd: &Containerd) -> String {
-    containerd.ctr(&["version"]).unwrap_or_default()
-}
-
 #[test]
 fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     let registry = Registry::start().unwrap();
@@ -76,16 +65,8 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     push(app.path(), &per_file, false);
     push(app.path(), &archive, true);
 
-    let mut containerd =
-        Containerd::start_cri(&[&paths::bin_dir()], PAUSE, &[("spin", "io.containerd.spin.v2")]).unwrap();
-    containerd.allow_plain_http(&registry.host()).unwrap();
-    let mut cri = Cri::connect(&containerd.socket()).unwrap();
-    let pause = images::pause_image(PAUSE, containerd.dir()).unwrap();
-    containerd.import(&pause, PAUSE).unwrap();
-    cri.wait_for_image(PAUSE).unwrap();
-
-    let version = containerd_version(&containerd);
-    if version.contains("Version:  1.6.") || version.contains("Version: 1.6.") {
+    let (mut containerd, mut cri) = spin_node(&registry.host()).unwrap();
+    if containerd.is_v1_6() {
         // containerd 1.6 pulls, then fails to unpack the wasm layers.
         let err = format!("{:#}", cri.pull_image(&per_file).unwrap_err());
         assert!(err.contains("mismatched image rootfs and manifest layers"), "{err}");

@@ -9,12 +9,11 @@
 use std::time::Duration;
 
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
-use integration::cri::Cri;
+use integration::cri::spin_node;
 use integration::process::free_port;
 use integration::services::registry::Registry;
 use integration::{guests, http, images, paths, suite};
 
-const PAUSE: &str = "test.local/pause:1";
 /// wkg's config media type.
 const WKG_CONFIG: &str = "application/vnd.wasm.config.v0+json";
 
@@ -96,14 +95,8 @@ fn wkg_packages_are_pulled_and_run_by_their_exports() {
     let command = push_wkg(&registry, "wkg/command:1", &["rust-command"]);
     let two = push_wkg(&registry, "wkg/two:1", &["rust-hello", "rust-command"]);
 
-    let mut containerd =
-        Containerd::start_cri(&[&paths::bin_dir()], PAUSE, &[("spin", "io.containerd.spin.v2")]).unwrap();
-    containerd.allow_plain_http(&registry.host()).unwrap();
-    let mut cri = Cri::connect(&containerd.socket()).unwrap();
-    let pause = images::pause_image(PAUSE, containerd.dir()).unwrap();
-    containerd.import(&pause, PAUSE).unwrap();
-    cri.wait_for_image(PAUSE).unwrap();
-    if containerd.ctr(&["version"]).unwrap_or_default().contains(" 1.6.") {
+    let (mut containerd, mut cri) = spin_node(&registry.host()).unwrap();
+    if containerd.is_v1_6() {
         let err = format!("{:#}", cri.pull_image(&hello).unwrap_err());
         assert!(err.contains("mismatched image rootfs and manifest layers"), "{err}");
         return;

@@ -29,11 +29,7 @@ fn files() -> Vec<(&'static str, Vec<u8>)> {
 fn fixture_app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(guests::app("rust-echo").join("app.wasm"), dir.path().join("app.wasm")).unwrap();
-    for (path, bytes) in files() {
-        let path = dir.path().join("assets").join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
+    integration::fixtures::write_tree(&dir.path().join("assets"), &files());
     std::fs::write(
         dir.path().join("spin.toml"),
         r#"spin_manifest_version = 2

@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
     let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let containerd = Containerd::start(&paths::bin_dir())?;
     containerd.import(&busybox_image(containerd.dir())?, BUSYBOX)?;
-    let registry = if containerd.ctr(&["version"])?.contains(" 1.6.") {
+    let registry = if containerd.is_v1_6() {
         println!("containerd 1.6 cannot run Spin OCI artifacts: their rows are left out (run with CONTAINERD_BIN set to 1.7)");
         None
     } else {
