@@ -192,5 +192,14 @@ fn an_unreachable_registry_or_unknown_tag_is_one_clear_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("tests/missing:v9"), "{stderr}");
+    assert!(stderr.contains("tests/missing:v9") && stderr.contains("manifest unknown"), "{stderr}");
+
+    // HTTPS to a plain-HTTP registry: the error says what to do.
+    let out = Command::new(paths::cli())
+        .args(["registry", "pull", &format!("{}/tests/missing:v9", registry.host())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("pass --insecure"), "{stderr}");
 }

@@ -22,13 +22,14 @@ const MAX_PULL_BYTES: u64 = 4 << 30;
 /// A registry client.
 pub(crate) struct Registry {
     client: Client,
+    insecure: bool,
 }
 
 impl Registry {
     /// A client speaking HTTPS, or plain HTTP when `insecure`.
     pub(crate) fn new(insecure: bool) -> Self {
         let protocol = if insecure { ClientProtocol::Http } else { ClientProtocol::Https };
-        Self { client: Client::new(ClientConfig { protocol, ..Default::default() }) }
+        Self { client: Client::new(ClientConfig { protocol, ..Default::default() }), insecure }
     }
 
     /// Pushes `artifact` as `reference`; returns the manifest digest.
@@ -39,6 +40,7 @@ impl Registry {
             .client
             .push(&reference, &artifact.layers, artifact.config.clone(), &auth, Some(artifact.manifest.clone()))
             .await
+            .map_err(|e| self.explain(e.into()))
             .with_context(|| format!("pushing {reference}"))?;
         Ok(pushed.manifest_url.rsplit('/').next().unwrap_or_default().to_string())
     }
@@ -51,6 +53,7 @@ impl Registry {
             .client
             .pull_image_manifest(&reference, &auth)
             .await
+            .map_err(|e| self.explain(e.into()))
             .with_context(|| format!("pulling the manifest of {reference}"))?;
         let total: i64 = manifest.layers.iter().map(|l| l.size).sum::<i64>() + manifest.config.size;
         if total < 0 || total as u64 > MAX_PULL_BYTES {
@@ -70,6 +73,18 @@ impl Registry {
         unpacker.add_config(&config);
         tracing::info!("pulled {reference}@{digest}");
         unpacker.finish()
+    }
+}
+
+impl Registry {
+    /// `e`, with a hint when HTTPS met a registry that speaks plain HTTP.
+    fn explain(&self, e: anyhow::Error) -> anyhow::Error {
+        let text = format!("{e:#}");
+        if !self.insecure && (text.contains("InvalidContentType") || text.contains("corrupt message")) {
+            e.context("the registry does not speak HTTPS; for a plain-HTTP (local) registry pass --insecure")
+        } else {
+            e
+        }
     }
 }
 
