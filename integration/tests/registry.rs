@@ -172,6 +172,27 @@ fn a_pushed_app_has_the_layout_spin_registry_push_writes_and_serves_the_same_byt
     }
 }
 
+/// Middleware is composed before the push, as Spin does: the pushed app has no
+/// trigger dependencies left and answers as the local app does.
+#[test]
+fn middleware_is_composed_before_the_push() {
+    let registry = Registry::start().unwrap();
+    let reference = format!("{}/tests/middleware:v1", registry.host());
+    let app = guests::app("rust-sdk7-middleware");
+    let out = registry_cmd(&["push", "--insecure", "-f", &app.to_string_lossy(), &reference], &[]);
+    assert!(out.contains("Pushed with digest"), "{out}");
+    let manifest = registry.manifest("tests/middleware", "v1").unwrap();
+    let locked_layer = manifest["layers"].as_array().unwrap().last().unwrap();
+    let locked: Value =
+        serde_json::from_slice(&registry.blob("tests/middleware", locked_layer["digest"].as_str().unwrap()).unwrap())
+            .unwrap();
+    for c in locked["components"].as_array().unwrap() {
+        assert!(c.get("trigger_dependencies").is_none(), "{c:#}");
+    }
+    let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+    integration::suite::http_middleware(&served.base).unwrap();
+}
+
 #[test]
 fn a_pulled_app_runs_from_its_lock_file() {
     let registry = Registry::start().unwrap();

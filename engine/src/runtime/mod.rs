@@ -16,4 +16,4 @@ pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{servable_component, wasm_kind, WasmKind};
 pub use engine_config::{build_engine, compatibility_key, EngineOptions};
 pub(crate) use middleware::DENIED_SUFFIX;
-pub use prepared::{PrepareOptions, PreparedApp, PreparedComponent, Runtime};
+pub use prepared::{composed_wasm, PrepareOptions, PreparedApp, PreparedComponent, Runtime};

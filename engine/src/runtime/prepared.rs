@@ -165,6 +165,18 @@ fn is_used_by_a_trigger(app: &LockedApp, id: &str) -> bool {
     })
 }
 
+/// The wasm component `c` runs: its source, with its middleware composed in
+/// front when it has any (what `spin-shim registry push` uploads, as Spin's push
+/// precomposes trigger dependencies), within `limits`' size caps.
+pub fn composed_wasm(c: &LockedComponent, content_dir: Option<&Path>, limits: &GuestLimits) -> anyhow::Result<Vec<u8>> {
+    let mut budget = WasmBudget::new(limits);
+    let wasm = read_wasm(&c.source.content, content_dir, &mut budget)
+        .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
+    Ok(compose_trigger_dependencies(c, wasm, content_dir, &mut budget)
+        .with_context(|| format!("component `{}`", c.id))?
+        .bytes)
+}
+
 /// With `middleware` trigger dependencies, the composition of the middlewares in
 /// front of the component (hashed again: the compile cache is keyed by the bytes
 /// it compiles); otherwise the component's own wasm.

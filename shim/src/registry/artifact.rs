@@ -14,6 +14,9 @@
 //! - manifest annotations for title, version, description, authors and created,
 //!   under any given with `--annotation`.
 //!
+//! Middleware is composed in front of its component before the push, as Spin
+//! does, so the artifact holds no trigger dependencies.
+//!
 //! File references name each file's guest path relative to `/` (`static/a.txt`),
 //! as Spin writes them. Identical layers are pushed once.
 
@@ -24,8 +27,10 @@ use anyhow::{bail, Context as _};
 use oci_client::client::{Config, ImageLayer};
 use oci_client::manifest::OciImageManifest;
 
+use spin_engine::limits::GuestLimits;
 use spin_engine::loader::{load, AppSource};
 use spin_engine::locked::{ContentPath, ContentRef, LockedApp, LockedComponent};
+use spin_engine::runtime::composed_wasm;
 
 use super::archive::pack_files;
 use super::media_types::{ARCHIVE_LAYER, DATA_LAYER, LOCKED_APP_DIGEST_LABEL, SPIN_APP_CONFIG, WASM_LAYER};
@@ -102,16 +107,18 @@ fn assemble(
     };
     let mut out = Vec::with_capacity(components.len());
     for c in components {
-        if !c.trigger_dependencies.is_empty() || !c.dependencies.is_empty() {
+        if !c.dependencies.is_empty() {
             bail!(
-                "component `{}` has dependencies; `spin-shim registry push` does not compose them yet (use `spin registry push`)",
+                "component `{}` has component dependencies; `spin-shim registry push` does not compose them (use `spin registry push`)",
                 c.id
             );
         }
         let mut c = c.clone();
-        let wasm_path =
-            c.source.content.local_path().with_context(|| format!("component `{}`: no local wasm source", c.id))?;
-        let wasm = std::fs::read(&wasm_path).with_context(|| format!("cannot read {}", wasm_path.display()))?;
+        // Middleware is composed in front of its component before the push, as
+        // Spin does: the artifact's component is the composition, with no
+        // trigger dependencies left.
+        let wasm = composed_wasm(&c, None, &GuestLimits::default())?;
+        c.trigger_dependencies.clear();
         let layer = ImageLayer::new(wasm, WASM_LAYER.to_string(), None);
         c.source.content = content_ref(&layer, true);
         push(layer);
