@@ -51,12 +51,14 @@ fn host_network() -> NamespaceOption {
 pub const PAUSE: &str = "test.local/pause:1";
 
 /// A private containerd with its CRI plugin and handler `spin` (the shim under
-/// test), the pause image imported, allowed to pull from `registry_host` over
-/// plain HTTP; and a CRI client to it.
-pub fn spin_node(registry_host: &str) -> anyhow::Result<(Containerd, Cri)> {
+/// test), the pause image imported, allowed to pull from `registry_host` (if
+/// any) over plain HTTP; and a CRI client to it.
+pub fn spin_node(registry_host: Option<&str>) -> anyhow::Result<(Containerd, Cri)> {
     let containerd =
         Containerd::start_cri(&[&crate::paths::bin_dir()], PAUSE, &[("spin", crate::containerd::RUNTIME)])?;
-    containerd.allow_plain_http(registry_host)?;
+    if let Some(host) = registry_host {
+        containerd.allow_plain_http(host)?;
+    }
     let mut cri = Cri::connect(&containerd.socket())?;
     let pause = crate::images::pause_image(PAUSE, containerd.dir())?;
     containerd.import(&pause, PAUSE)?;
@@ -157,10 +159,23 @@ impl Cri {
         env: &[(&str, &str)],
         args: &[&str],
     ) -> anyhow::Result<String> {
+        self.start_container_with_command(pod, name, image, env, &["/"], args)
+    }
+
+    /// CreateContainer with the Pod spec's `command` and `args`, then StartContainer.
+    pub fn start_container_with_command(
+        &mut self,
+        pod: &Pod,
+        name: &str,
+        image: &str,
+        env: &[(&str, &str)],
+        command: &[&str],
+        args: &[&str],
+    ) -> anyhow::Result<String> {
         let config = ContainerConfig {
             metadata: Some(ContainerMetadata { name: name.into(), attempt: 0 }),
             image: Some(image_spec(image)),
-            command: vec!["/".into()],
+            command: command.iter().map(|a| a.to_string()).collect(),
             args: args.iter().map(|a| a.to_string()).collect(),
             envs: env.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
             log_path: format!("{name}.log"),

@@ -65,7 +65,7 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     push(app.path(), &per_file, false);
     push(app.path(), &archive, true);
 
-    let (mut containerd, mut cri) = spin_node(&registry.host()).unwrap();
+    let (mut containerd, mut cri) = spin_node(Some(&registry.host())).unwrap();
     if containerd.is_v1_6() {
         // containerd 1.6 pulls, then fails to unpack the wasm layers.
         let err = format!("{:#}", cri.pull_image(&per_file).unwrap_err());

@@ -95,7 +95,7 @@ fn wkg_packages_are_pulled_and_run_by_their_exports() {
     let command = push_wkg(&registry, "wkg/command:1", &["rust-command"]);
     let two = push_wkg(&registry, "wkg/two:1", &["rust-hello", "rust-command"]);
 
-    let (mut containerd, mut cri) = spin_node(&registry.host()).unwrap();
+    let (mut containerd, mut cri) = spin_node(Some(&registry.host())).unwrap();
     if containerd.is_v1_6() {
         let err = format!("{:#}", cri.pull_image(&hello).unwrap_err());
         assert!(err.contains("mismatched image rootfs and manifest layers"), "{err}");

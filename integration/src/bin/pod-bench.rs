@@ -13,6 +13,9 @@
 //!   app) after a 1 s idle, and again after `wrk -c16 -d3s`, for the hello
 //!   rootfs image's second start and runc.
 //!
+//! * the kubelet's path: RunPodSandbox + CreateContainer + StartContainer to the
+//!   first 200 through a CRI containerd, second starts of hello against runc.
+//!
 //! The reference is busybox `httpd` (Debian's busybox-static) in a one-layer
 //! image. Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
 
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant};
 use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 use integration::bench_apps::BenchApp;
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
+use integration::cri::spin_node;
 use integration::paths;
 use integration::process::{free_port, mentioning, Running};
 use integration::services::registry::Registry;
@@ -126,8 +130,53 @@ fn main() -> anyhow::Result<()> {
             });
         }
     }
+    rows.extend(cri_rows(runs, registry.as_ref())?);
     report(&rows);
     Ok(())
+}
+
+/// The kubelet's path, timed: RunPodSandbox + CreateContainer + StartContainer
+/// to the first 200, for runc busybox and the hello app's second start (rootfs
+/// image, and the OCI artifact when the registry is there), in a containerd of
+/// their own with its CRI plugin.
+fn cri_rows(runs: usize, registry: Option<&Registry>) -> anyhow::Result<Vec<Row>> {
+    let host = registry.map(Registry::host);
+    let (containerd, mut cri) = spin_node(host.as_deref())?;
+    containerd.import(&busybox_image(containerd.dir())?, BUSYBOX)?;
+    cri.wait_for_image(BUSYBOX)?;
+    let mut images = vec![("CRI: runc container (busybox httpd)", BUSYBOX.to_string(), "runc")];
+    let rootfs = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "cri")?;
+    cri.wait_for_image(&rootfs)?;
+    images.push(("CRI: shim: hello (rootfs image)", rootfs, "spin"));
+    if registry.is_some() {
+        let artifact = prepare(&containerd, registry, BenchApp::Hello, Shipped::Artifact, "cri")?;
+        cri.wait_for_image(&artifact)?;
+        images.push(("CRI: shim: hello (OCI artifact)", artifact, "spin"));
+    }
+    let logs = containerd.dir().join("pods");
+    let mut rows = Vec::new();
+    for (name, image, handler) in images {
+        let mut times = Vec::new();
+        // One start first, so every timed one is a second start.
+        for n in 0..=runs {
+            let listen = format!("127.0.0.1:{}", free_port());
+            let begin = Instant::now();
+            let pod = cri.run_pod(&format!("bench-{handler}-{n}"), handler, &logs)?;
+            if handler == "runc" {
+                let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
+                cri.start_container_with_command(&pod, "app", &image, &[], &command, &[])?;
+            } else {
+                cri.start_container(&pod, "app", &image, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
+            }
+            let start = until_200(&format!("http://{listen}/"), begin)?;
+            if n > 0 {
+                times.push(start);
+            }
+            cri.remove_pod(&pod)?;
+        }
+        rows.push(Row { name: name.to_string(), first: None, second: median(&mut times), memory: None });
+    }
+    Ok(rows)
 }
 
 /// Prints the table and the ratios the targets are stated in.
@@ -143,7 +192,7 @@ fn report(rows: &[Row]) {
         println!("{:<44} {first:>16} {:>17.1} {idle:>14} {loaded:>16}", row.name, ms(row.second));
     }
     let runc = &rows[0];
-    for row in &rows[1..] {
+    for row in rows[1..].iter().filter(|r| !r.name.starts_with("CRI: ")) {
         let first = row.first.map(|d| format!("{:.2}x", ms(d) / ms(runc.second))).unwrap_or_default();
         println!(
             "ratio {}: first start {first} runc, second start {:.2}x runc (target <= 0.7)",
@@ -152,6 +201,15 @@ fn report(rows: &[Row]) {
         );
     }
     let find = |name: &str| rows.iter().find(|r| r.name == name);
+    if let Some(cri_runc) = find("CRI: runc container (busybox httpd)") {
+        for row in rows.iter().filter(|r| r.name.starts_with("CRI: shim")) {
+            println!(
+                "ratio {}: second start {:.2}x CRI runc (target <= 0.7)",
+                row.name,
+                ms(row.second) / ms(cri_runc.second)
+            );
+        }
+    }
     if let Some(hello) = find("shim: hello (rootfs image)") {
         if let Some(first) = hello.first {
             println!("ratio hello rootfs first start / runc = {:.2}x (target <= 1.0)", ms(first) / ms(runc.second));
@@ -227,12 +285,20 @@ fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
 }
 
 fn wait_first_200(mut task: Running, url: &str, begin: Instant) -> anyhow::Result<Started> {
+    match until_200(url, begin) {
+        Ok(start) => Ok(Started { task, url: url.to_string(), start }),
+        Err(e) => Err(e.context(task.output())),
+    }
+}
+
+/// Polls `url` until it answers 200; returns the time since `begin`.
+fn until_200(url: &str, begin: Instant) -> anyhow::Result<Duration> {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_millis(500)).build();
     loop {
         if matches!(agent.get(url).call(), Ok(r) if r.status() == 200) {
-            return Ok(Started { task, url: url.to_string(), start: begin.elapsed() });
+            return Ok(begin.elapsed());
         }
-        anyhow::ensure!(begin.elapsed() < Duration::from_secs(60), "{url} never answered:\n{}", task.output());
+        anyhow::ensure!(begin.elapsed() < Duration::from_secs(60), "{url} never answered");
         std::thread::sleep(Duration::from_millis(2));
     }
 }
