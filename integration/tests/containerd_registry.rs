@@ -9,14 +9,12 @@
 //! containerd 1.6 cannot unpack such artifacts: there the test checks the error
 //! a 1.6 user sees (the README's compatibility table quotes it).
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use integration::cri::spin_node;
+use integration::http;
 use integration::process::free_port;
 use integration::services::registry::Registry;
-use integration::{http, paths};
 
 /// The app and files of the registry tests, smaller: an inlined file, a
 /// per-file layer and a nested one.
@@ -46,24 +44,12 @@ fn fixture_app() -> tempfile::TempDir {
     dir
 }
 
-fn push(app: &Path, reference: &str, archive: bool) {
-    let mut cmd = Command::new(paths::cli());
-    cmd.args(["registry", "push", "--insecure", "-f"]).arg(app).arg(reference);
-    if archive {
-        cmd.env("SPIN_OCI_ARCHIVE_LAYERS", "1");
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "push {reference}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     let registry = Registry::start().unwrap();
     let app = fixture_app();
-    let per_file = format!("{}/tests/pod-fixture:v1", registry.host());
-    let archive = format!("{}/tests/pod-fixture:archive", registry.host());
-    push(app.path(), &per_file, false);
-    push(app.path(), &archive, true);
+    let per_file = registry.push_app(app.path(), "tests/pod-fixture:v1", false).unwrap();
+    let archive = registry.push_app(app.path(), "tests/pod-fixture:archive", true).unwrap();
 
     let (mut containerd, mut cri) = spin_node(Some(&registry.host())).unwrap();
     if containerd.is_v1_6() {

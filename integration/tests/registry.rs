@@ -69,11 +69,7 @@ fn registry_cmd(args: &[&str], env: &[(&str, &str)]) -> String {
 }
 
 fn push(registry: &Registry, app: &Path, tag: &str, archive: bool) -> String {
-    let reference = format!("{}/tests/fixture:{tag}", registry.host());
-    let env: &[(&str, &str)] = if archive { &[("SPIN_OCI_ARCHIVE_LAYERS", "1")] } else { &[] };
-    let out = registry_cmd(&["push", "--insecure", "-f", &app.to_string_lossy(), &reference], env);
-    assert!(out.contains("Pushed with digest sha256:"), "{out}");
-    reference
+    registry.push_app(app, &format!("tests/fixture:{tag}"), archive).unwrap()
 }
 
 /// Checks the pushed artifact `tag` against the golden description's `mode` table.
@@ -177,10 +173,7 @@ fn a_pushed_app_has_the_layout_spin_registry_push_writes_and_serves_the_same_byt
 #[test]
 fn middleware_is_composed_before_the_push() {
     let registry = Registry::start().unwrap();
-    let reference = format!("{}/tests/middleware:v1", registry.host());
-    let app = guests::app("rust-sdk7-middleware");
-    let out = registry_cmd(&["push", "--insecure", "-f", &app.to_string_lossy(), &reference], &[]);
-    assert!(out.contains("Pushed with digest"), "{out}");
+    let reference = registry.push_app(&guests::app("rust-sdk7-middleware"), "tests/middleware:v1", false).unwrap();
     let manifest = registry.manifest("tests/middleware", "v1").unwrap();
     let locked_layer = manifest["layers"].as_array().unwrap().last().unwrap();
     let locked: Value =

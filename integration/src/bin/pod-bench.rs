@@ -240,13 +240,7 @@ fn prepare(
     let repository = format!("bench/{}", app.name().replace([' ', '-'], "_"));
     match (shipped, registry) {
         (Shipped::Artifact, Some(registry)) => {
-            let reference = format!("{}/{repository}:{tag}", registry.host());
-            let out = Command::new(paths::cli())
-                .args(["registry", "push", "--insecure", "-f"])
-                .arg(dir.path())
-                .arg(&reference)
-                .output()?;
-            anyhow::ensure!(out.status.success(), "push: {}", String::from_utf8_lossy(&out.stderr));
+            let reference = registry.push_app(dir.path(), &format!("{repository}:{tag}"), false)?;
             containerd.ctr(&["images", "pull", "--plain-http", &reference])?;
             Ok(reference)
         }

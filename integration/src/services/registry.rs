@@ -64,6 +64,26 @@ impl Registry {
         Ok(serde_json::from_str(&r.body)?)
     }
 
+    /// Pushes the app in `app` (a `spin.toml` or its folder) with `spin-shim
+    /// registry push --insecure` as `repository:tag`, in archive mode when
+    /// `archive` (`SPIN_OCI_ARCHIVE_LAYERS`); returns the reference.
+    pub fn push_app(&self, app: &std::path::Path, repository_tag: &str, archive: bool) -> anyhow::Result<String> {
+        let reference = format!("{}/{repository_tag}", self.host());
+        let mut cmd = Command::new(crate::paths::cli());
+        cmd.args(["registry", "push", "--insecure", "-f"]).arg(app).arg(&reference);
+        if archive {
+            cmd.env("SPIN_OCI_ARCHIVE_LAYERS", "1");
+        }
+        let out = cmd.output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        anyhow::ensure!(
+            out.status.success() && stdout.contains("Pushed with digest sha256:"),
+            "spin-shim registry push {reference}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(reference)
+    }
+
     /// Pushes an image made of `layers` (`(bytes, media type)`) and a config blob
     /// of `config_media_type` as `repository:tag`, the way other tools (wkg, a
     /// plain OCI build) shape theirs; returns the reference.

@@ -73,12 +73,15 @@ impl UpArgs {
     /// Loads and runs the app until it ends or a signal arrives.
     pub(crate) fn run(self) -> anyhow::Result<i32> {
         // A pulled app's content lives as long as the run.
-        let pulled = tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?;
+        let mut pulled = None;
         let loaded = match self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)) {
-            Some(reference) => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(Registry::new(self.insecure).pull(reference, pulled.path()))?,
+            Some(reference) => {
+                let dir = pulled.insert(tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?);
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(Registry::new(self.insecure).pull(reference, dir.path()))?
+            }
             None => load(&AppSource::detect(&self.from))?,
         };
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;

@@ -69,11 +69,16 @@ pub(crate) fn build(app: &Path, archive: bool, annotations: &BTreeMap<String, St
         _ => bail!("{} is not a spin.toml or a directory holding one", app.display()),
     };
     let mut locked = load(&source)?.locked;
-    let per_file = assemble(&locked.components, FilesMode::PerFile)?;
-    let (components, mut layers) = if archive || per_file.1.len() > MAX_LAYERS - 1 {
+    let (components, mut layers) = if archive {
         assemble(&locked.components, FilesMode::Archive)?
     } else {
-        per_file
+        // Archive mode also when a layer per file would pass the registry limit.
+        let per_file = assemble(&locked.components, FilesMode::PerFile)?;
+        if per_file.1.len() > MAX_LAYERS - 1 {
+            assemble(&locked.components, FilesMode::Archive)?
+        } else {
+            per_file
+        }
     };
     locked.components = components;
     locked.metadata.remove("origin");

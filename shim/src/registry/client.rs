@@ -11,7 +11,7 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use spin_engine::loader::LoadedApp;
+use spin_engine::loader::{LoadedApp, CONTENT_DIR};
 
 use super::artifact::Artifact;
 use super::unpack::Unpacker;
@@ -45,7 +45,8 @@ impl Registry {
         Ok(pushed.manifest_url.rsplit('/').next().unwrap_or_default().to_string())
     }
 
-    /// Pulls `reference` and unpacks it into `dir/content`; returns the app.
+    /// Pulls `reference` and unpacks it into `dir/content` (the folder a lock file
+    /// in `dir` finds its content in); returns the app.
     pub(crate) async fn pull(&self, reference: &str, dir: &Path) -> anyhow::Result<LoadedApp> {
         let reference = parse(reference)?;
         let auth = auth(&reference);
@@ -59,7 +60,7 @@ impl Registry {
         if total < 0 || total as u64 > MAX_PULL_BYTES {
             anyhow::bail!("{reference} declares {total} bytes of layers, over the {MAX_PULL_BYTES}-byte limit");
         }
-        let mut unpacker = Unpacker::new(&dir.join("content"))?;
+        let mut unpacker = Unpacker::new(&dir.join(CONTENT_DIR))?;
         let mut config = Vec::new();
         self.client.pull_blob(&reference, &manifest.config, &mut config).await.context("pulling the image config")?;
         for layer in &manifest.layers {
