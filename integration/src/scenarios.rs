@@ -133,9 +133,12 @@ pub fn rust_sdk7_hello(_: &Inputs) -> Scenario {
 }
 
 /// A WASI 0.3 guest's instances reused as `SPIN_MAX_INSTANCE_REUSE_COUNT` says
-/// (from the process or container environment): two requests each.
+/// (from the process or container environment): two requests each. One
+/// serving thread, so every request (each on a new connection) meets the same
+/// instances; with more, each thread keeps its own.
 pub fn rust_sdk7_reuse(_: &Inputs) -> Scenario {
-    scenario("rust sdk 7 instance reuse", "rust-sdk7-reuse", &[("SPIN_MAX_INSTANCE_REUSE_COUNT", "2")], |b| {
+    let env = [("SPIN_MAX_INSTANCE_REUSE_COUNT", "2"), ("SPIN_HTTP_THREADS", "1")];
+    scenario("rust sdk 7 instance reuse", "rust-sdk7-reuse", &env, |b| {
         let served = crate::reuse::sequential(b, 5)?;
         let numbers = crate::reuse::request_numbers(&served);
         anyhow::ensure!(numbers == [1, 2, 1, 2, 1], "request numbers {numbers:?}: {served:?}");

@@ -1,6 +1,9 @@
 //! Instance reuse of WASI 0.3 components through `spin-shim up`: the reuse
 //! guest (`rust-sdk7-reuse`) keeps per-instance state, so its answers show
-//! which instance served a request and how often it had been reused.
+//! which instance served a request and how often it had been reused. Each
+//! serving thread keeps its own instances, so these tests serve on one thread
+//! (`SPIN_HTTP_THREADS=1`) unless they look at threads: every request comes on
+//! a new connection, which could otherwise land on another thread.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -10,8 +13,12 @@ use integration::fixtures::copy_of;
 use integration::reuse::{concurrent, get, request_numbers, sequential, Served};
 
 fn serve_reuse(flags: &[&str]) -> (tempfile::TempDir, integration::cli_app::ServedApp) {
+    serve_reuse_on_threads(1, flags)
+}
+
+fn serve_reuse_on_threads(threads: usize, flags: &[&str]) -> (tempfile::TempDir, integration::cli_app::ServedApp) {
     let (copy, dir) = copy_of("rust-sdk7-reuse");
-    let app = serve(&dir, &[], flags).unwrap();
+    let app = serve(&dir, &[("SPIN_HTTP_THREADS", &threads.to_string())], flags).unwrap();
     (copy, app)
 }
 
@@ -68,6 +75,23 @@ fn concurrent_requests_share_an_instance_only_up_to_the_concurrency_limit() {
         assert!(peak >= 2, "limit {limit}: no instance served two requests at once: {served:?}");
         assert!(instances(&served).len() < served.len(), "limit {limit}: no instance was shared: {served:?}");
     }
+}
+
+#[test]
+fn each_serving_thread_keeps_its_own_instances() {
+    // Two requests at once come on two connections; with two threads each
+    // connection has its own, and an instance never serves another thread's.
+    let (_copy, app) = serve_reuse_on_threads(2, &[]);
+    get(&app.base, "/count").unwrap();
+    let served = concurrent(&app.base, "/sleep?ms=800", 2).unwrap();
+    assert_eq!(instances(&served).len(), 2, "{served:?}");
+    assert!(served.iter().all(|s| s.peak == 1), "{served:?}");
+    // On one thread, the same two requests share its instance.
+    let (_copy, app) = serve_reuse_on_threads(1, &[]);
+    get(&app.base, "/count").unwrap();
+    let served = concurrent(&app.base, "/sleep?ms=800", 2).unwrap();
+    assert_eq!(instances(&served).len(), 1, "{served:?}");
+    assert!(served.iter().all(|s| s.peak == 2), "{served:?}");
 }
 
 #[test]

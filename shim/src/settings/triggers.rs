@@ -56,7 +56,8 @@ pub(crate) mod reuse_vars {
 }
 
 /// `SPIN_HTTP_HEADER_READ_TIMEOUT`, `SPIN_HTTP_MAX_CONNECTIONS`,
-/// `SPIN_HTTP_SHUTDOWN_TIMEOUT` and the instance-reuse variables over the HTTP defaults.
+/// `SPIN_HTTP_SHUTDOWN_TIMEOUT`, `SPIN_HTTP_THREADS` and the instance-reuse
+/// variables over the HTTP defaults.
 #[cfg(feature = "http")]
 fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<spin_trigger_http::HttpOptions> {
     use spin_engine::trigger::Drain;
@@ -76,7 +77,8 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
         idle_timeout: env_sampled(env, reuse_vars::IDLE_INSTANCE_TIMEOUT, parse_duration, DURATION)?
             .unwrap_or(defaults.reuse.idle_timeout),
     };
-    Ok(HttpOptions { listen, drain, connections, reuse })
+    let threads = env_count(env, "SPIN_HTTP_THREADS")?;
+    Ok(HttpOptions { listen, drain, connections, reuse, threads })
 }
 
 /// The standard `AWS_*` variables: region, profile, static credentials or a web
@@ -125,6 +127,7 @@ mod tests {
         assert_eq!(s.http.drain, spin_engine::trigger::Drain::default());
         assert_eq!(s.http.connections.max_connections, 1024);
         assert_eq!(s.http.reuse, spin_trigger_http::InstanceReuse::default());
+        assert_eq!(s.http.threads, None);
         assert_eq!(s.sqs.aws, spin_trigger_sqs::AwsSettings::default());
     }
 
@@ -137,6 +140,7 @@ mod tests {
             ("SPIN_MAX_INSTANCE_REUSE_COUNT", "1"),
             ("SPIN_MAX_INSTANCE_CONCURRENT_REUSE_COUNT", "2..8"),
             ("SPIN_IDLE_INSTANCE_TIMEOUT", "250ms"),
+            ("SPIN_HTTP_THREADS", "3"),
         ]);
         let http = TriggerSettings::from_env("h:1".into(), vec![], &vars).unwrap().http;
         assert_eq!(http.connections.header_read_timeout, Duration::from_secs(3));
@@ -148,6 +152,9 @@ mod tests {
             idle_timeout: Sampled::Value(Duration::from_millis(250)),
         };
         assert_eq!(http.reuse, reuse);
+        assert_eq!(http.threads, Some(3));
+        let e = TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP_THREADS", "0")]));
+        assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_THREADS"));
         let e = TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP_MAX_CONNECTIONS", "many")]));
         assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_MAX_CONNECTIONS"));
     }

@@ -12,6 +12,7 @@ mod reuse;
 mod routes;
 mod server;
 mod well_known;
+mod workers;
 
 // The parsers, for the fuzz targets (integration/fuzz).
 pub use config::HttpTriggerConfig;
@@ -50,6 +51,9 @@ pub struct HttpOptions {
     pub connections: ConnectionLimits,
     /// Instance reuse for WASI 0.3 components.
     pub reuse: InstanceReuse,
+    /// Threads serving connections, each on its own single-threaded runtime;
+    /// `None` for one per CPU the process may use (its cgroup's CPU quota counts).
+    pub threads: Option<usize>,
 }
 
 impl Default for HttpOptions {
@@ -59,6 +63,7 @@ impl Default for HttpOptions {
             drain: Drain::default(),
             connections: ConnectionLimits::default(),
             reuse: InstanceReuse::default(),
+            threads: None,
         }
     }
 }
@@ -99,14 +104,16 @@ impl TriggerPlugin for HttpTrigger {
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let locked = app.locked();
         let mut routed = Vec::new();
-        let mut handlers = Vec::new();
         // Per handler: the name the banner and warnings show.
         let mut names = Vec::new();
         let mut lines = Vec::new();
         let mut chained = std::collections::HashMap::new();
-        for entry in trigger_entries::<HttpTriggerConfig>(locked)? {
-            let handler = handlers.len();
-            handlers.push(Handler::new(&entry, app, &self.options.reuse)?);
+        let entries = trigger_entries::<HttpTriggerConfig>(locked)?;
+        let threads = self.options.threads.unwrap_or_else(default_threads).max(1);
+        let handlers = (0..threads)
+            .map(|_| entries.iter().map(|entry| Handler::new(entry, app, &self.options.reuse)).collect())
+            .collect::<Result<Vec<Vec<Handler>>, _>>()?;
+        for (handler, entry) in entries.into_iter().enumerate() {
             let (name, description) = match entry.config.target() {
                 Target::Component(c) => {
                     let description = locked.component(&c).and_then(|c| c.description().map(str::to_string));
@@ -151,8 +158,13 @@ impl TriggerPlugin for HttpTrigger {
         };
         let server = Arc::new(server);
         app.local_routes().provide(Arc::new(LocalServer(Arc::downgrade(&server))));
-        Ok(Box::new(PreparedHttp { server, listener, banner, drain: self.options.drain }))
+        Ok(Box::new(PreparedHttp { server, listener, banner, drain: self.options.drain, threads }))
     }
+}
+
+/// One serving thread per CPU this process may use.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Where chained requests to the component of trigger entry `handler` go: its
@@ -172,16 +184,18 @@ struct PreparedHttp {
     listener: std::net::TcpListener,
     banner: String,
     drain: Drain,
+    threads: usize,
 }
 
 impl PreparedTrigger for PreparedHttp {
     fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
         Box::pin(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
+            let workers = workers::Workers::start(self.threads)?;
             print!("{}", self.banner);
             use std::io::Write as _;
             let _ = std::io::stdout().flush();
-            self.server.serve(listener, shutdown, self.drain).await
+            self.server.serve(listener, workers, shutdown, self.drain).await
         })
     }
 }

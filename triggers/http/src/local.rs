@@ -32,7 +32,7 @@ impl LocalHttp for LocalServer {
         Box::pin(async move {
             let server = server.upgrade().ok_or(HttpError::DestinationUnavailable)?;
             let response = match target {
-                LocalTarget::App => server.handle(request, SELF_CLIENT).await,
+                LocalTarget::App => server.handle(request, SELF_CLIENT, crate::workers::current()).await,
                 LocalTarget::Component(id) => {
                     server.handle_chained(&id, request).await.ok_or(HttpError::DestinationNotFound)?
                 }

@@ -25,6 +25,7 @@ use crate::executor::Executor;
 use crate::headers::{add_spin_headers, guest_url, RouteHeaders};
 use crate::routes::{Route, RouteMatch, Router};
 use crate::well_known;
+use crate::workers::{self, Workers};
 use crate::{ConnectionLimits, InstanceReuse};
 
 /// What a route dispatches to.
@@ -77,8 +78,9 @@ pub(crate) struct ChainedTarget {
 pub(crate) struct Server {
     /// Route table.
     pub router: Router<RouteTarget>,
-    /// One handler per trigger entry.
-    pub handlers: Vec<Handler>,
+    /// Per worker thread (see `workers.rs`), one handler per trigger entry: a
+    /// worker's requests go to its own handlers, so reused instances stay on it.
+    pub handlers: Vec<Vec<Handler>>,
     /// Service-chaining targets by component id.
     pub chained: std::collections::HashMap<String, ChainedTarget>,
     /// Pre-rendered `/.well-known/spin/info` body.
@@ -98,11 +100,13 @@ pub(crate) struct Server {
 pub(crate) const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 impl Server {
-    /// Accepts connections until `shutdown`, then lets in-flight requests finish
-    /// within `drain` before returning.
+    /// Accepts connections until `shutdown` and serves each on one of
+    /// `workers`, then lets in-flight requests finish within `drain` before
+    /// returning.
     pub(crate) async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
+        workers: Workers,
         shutdown: Shutdown,
         drain: Drain,
     ) -> anyhow::Result<i32> {
@@ -131,20 +135,31 @@ impl Server {
                 _ = shutdown.cancelled() => break,
             };
             let _ = stream.set_nodelay(true);
+            // The worker registers the socket with its own runtime.
+            let stream = match stream.into_std() {
+                Ok(stream) => stream,
+                Err(e) => {
+                    tracing::warn!("accepted connection from {peer} unusable: {e}");
+                    continue;
+                }
+            };
             let server = self.clone();
-            let svc = hyper::service::service_fn(move |req| {
-                let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle(req.map(from_client), peer).await) }
-            });
             let builder = builder.clone();
             let watcher = graceful.watcher();
-            tokio::spawn(async move {
+            workers.spawn(move |worker| async move {
                 let _slot = slot;
+                let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return };
                 // hyper's header timer starts once it knows the protocol; a client
                 // that sends nothing, or half of the h2c preface, is closed here.
                 if !protocol_sniffable(&stream, header_timeout).await {
                     return;
                 }
+                let svc = hyper::service::service_fn(move |req| {
+                    let server = server.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(server.handle(req.map(from_client), peer, worker).await)
+                    }
+                });
                 let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
                 if let Err(e) = conn.await {
                     tracing::debug!("connection from {peer} ended: {e}");
@@ -159,8 +174,9 @@ impl Server {
         Ok(0)
     }
 
-    /// Handles one request end to end; never fails (errors become 500).
-    pub(crate) async fn handle(&self, req: Request<RequestBody>, peer: SocketAddr) -> Response<Body> {
+    /// Handles one request end to end on worker `worker`'s handlers; never
+    /// fails (errors become 500).
+    pub(crate) async fn handle(&self, req: Request<RequestBody>, peer: SocketAddr, worker: usize) -> Response<Body> {
         // A clone of the URI (reference-counted, no copy) lets the match borrow
         // its path while the request moves on.
         let uri = req.uri().clone();
@@ -171,7 +187,7 @@ impl Server {
         let Some((_, target, matched)) = self.router.find(path) else {
             return status_only(StatusCode::NOT_FOUND);
         };
-        self.dispatch(req, target, &matched, peer).await
+        self.dispatch(req, target, &matched, peer, worker).await
     }
 
     /// Serves a request another component sent to `component` through service
@@ -188,7 +204,7 @@ impl Server {
         };
         // Spin's address for a chained request's client.
         let peer = SocketAddr::from(([0, 0, 0, 0], 0));
-        Some(self.dispatch(req, target, &matched, peer).await)
+        Some(self.dispatch(req, target, &matched, peer, workers::current()).await)
     }
 
     /// Calls the handler of `target` for a request whose path gave `matched`.
@@ -198,6 +214,7 @@ impl Server {
         target: &RouteTarget,
         matched: &RouteMatch<'_>,
         peer: SocketAddr,
+        worker: usize,
     ) -> Response<Body> {
         let (mut parts, body) = req.into_parts();
         // A `*.spin.internal` name is no host the guest should see.
@@ -217,7 +234,7 @@ impl Server {
         add_spin_headers(&mut parts.headers, full_url, &target.headers, matched, peer);
         parts.uri = uri;
         let req = Request::from_parts(parts, body);
-        match &self.handlers[target.handler] {
+        match &self.handlers[worker][target.handler] {
             Handler::Static(s) => static_response(s),
             Handler::Component(executor) => {
                 let Some(slot) = self.instance_slot().await else {
