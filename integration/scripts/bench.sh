@@ -4,7 +4,10 @@
 # native hyper server, measured in one run with wrk; prints the ratios. The same hello
 # logic as a WASI 0.3 component (Rust spin-sdk 7) is measured with instance reuse on
 # (the default) and off (--max-instance-reuse-count 1), against the 0.2 one and against
-# `wasmtime serve -Sp3` on the same 0.3 component (wasmtime's own reuse). Then the Pod
+# `wasmtime serve -Sp3` on the same 0.3 component (wasmtime's own reuse), and the JS
+# (j2w) and Python hello apps through this shim (wrk -c16). Then
+# instructions per request of the same servers under callgrind
+# (integration/scripts/instructions.sh). Then the Pod
 # benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
 # through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
@@ -38,7 +41,9 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 "$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3104 >/dev/null 2>&1 & pids+=($!)
 "$target/release/spin-shim" up -q -f "$wasm03" --listen 127.0.0.1:3105 --max-instance-reuse-count 1 >/dev/null 2>&1 & pids+=($!)
 "$tools/bin/wasmtime" serve -Scli -Sp3 -Wcomponent-model-async --addr 127.0.0.1:3106 "$wasm03" >/dev/null 2>&1 & pids+=($!)
-ports=(3100 3101 3102 3104 3105 3106)
+"$target/release/spin-shim" up -q -f "$guests/js-hello/app.wasm" --listen 127.0.0.1:3107 >/dev/null 2>&1 & pids+=($!)
+"$target/release/spin-shim" up -q -f "$guests/python-hello/app.wasm" --listen 127.0.0.1:3108 >/dev/null 2>&1 & pids+=($!)
+ports=(3100 3101 3102 3104 3105 3106 3107 3108)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
@@ -61,6 +66,9 @@ read -r nat_rps nat_p99 < <(measure "native hyper" 3102)
 read -r p3_rps p3_p99 < <(measure "0.3 reuse on (this)" 3104)
 read -r p3off_rps p3off_p99 < <(measure "0.3 reuse off (this)" 3105)
 read -r wt3_rps wt3_p99 < <(measure "wasmtime serve -Sp3" 3106)
+# The interpreted guests, at the concurrency of their earlier figures (README).
+conns=16 measure "JS hello (j2w)" 3107 >/dev/null
+conns=16 measure "Python hello" 3108 >/dev/null
 if [ -n "${BENCH_BASELINE:-}" ]; then
   read -r base_rps base_p99 < <(measure "spin-shim (baseline)" 3103)
   awk -v a="$shim_rps" -v b="$base_rps" -v pa="$shim_p99" -v pb="$base_p99" 'BEGIN {
@@ -78,9 +86,12 @@ awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v wt3
   printf "ratio p99         0.3 reuse on / 0.2 = %.2fx   0.3 reuse on / wasmtime serve -Sp3 = %.2fx\n", pon/p2p, pon/pwt3
 }'
 
-echo "== Pod: start and memory through containerd, against a runc container =="
 cleanup
 pids=()
+echo "== Instructions per request (callgrind), against wasmtime serve =="
+bash integration/scripts/instructions.sh
+
+echo "== Pod: start and memory through containerd, against a runc container =="
 # containerd 1.7 (what `make setup` unpacks) runs the Spin OCI artifact rows too.
 c17=${CONTAINERD17:-/var/tmp/css-containerd-1.7/usr/bin/containerd}
 if [ -z "${CONTAINERD_BIN:-}" ] && [ -x "$c17" ]; then export CONTAINERD_BIN=$c17; fi

@@ -9,7 +9,8 @@
 #           toolchain that rust-toolchain.toml pins with the wasm targets, the
 #           guests' SDK tools (componentize-py venv, npm packages of js-hello),
 #           moto for the SQS tests, and containerd 1.7 unpacked into a folder
-#   bench   also wasmtime-cli, the reference `make bench` measures against
+#   bench   also wasmtime-cli, the reference `make bench` measures against, and
+#           valgrind (its instructions-per-request counts)
 #   fuzz    also cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -140,6 +141,10 @@ for extra in "$@"; do
       if [ ! -x "$tools/bin/wasmtime" ]; then
         echo "setup-host: installing wasmtime-cli 48.0.8 into $tools (several minutes)"
         cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$tools"
+      fi
+      if ! command -v valgrind >/dev/null; then
+        echo "setup-host: installing valgrind"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
       fi
       ;;
     fuzz) command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked ;;
