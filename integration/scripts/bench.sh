@@ -8,7 +8,7 @@
 # (j2w) and Python hello apps through this shim (wrk -c16). Then
 # instructions per request of the same servers under callgrind
 # (integration/scripts/instructions.sh). Then the Pod
-# benchmark (integration/src/bin/pod-bench.rs): start time and memory of the app
+# benchmark (integration/src/bin/pod-bench/): start time and memory of the app
 # through the shim under a private containerd against a runc container.
 # Env: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 # BENCH_NO_BUILD=1 to use release binaries already in $CARGO_TARGET_DIR/release,

@@ -15,9 +15,14 @@
 //!
 //! * the kubelet's path: RunPodSandbox + CreateContainer + StartContainer to the
 //!   first 200 through a CRI containerd, second starts of hello against runc.
+//! * density: `BENCH_DENSITY` (10 and 50) replicas of the hello rootfs image
+//!   and of runc busybox side by side, all answering, PSS and RSS per replica
+//!   (`density.rs`).
 //!
 //! The reference is busybox `httpd` (Debian's busybox-static) in a one-layer
 //! image. Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
+
+mod density;
 
 use std::path::Path;
 use std::process::Command;
@@ -132,7 +137,27 @@ fn main() -> anyhow::Result<()> {
     }
     rows.extend(cri_rows(runs, registry.as_ref())?);
     report(&rows);
+
+    let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "warm")?;
+    for count in density_counts() {
+        let runc = density::measure(&containerd, "runc", count, |id| launch_busybox(&containerd, id))?;
+        let shim = density::measure(&containerd, "hello", count, |id| launch_shim(&containerd, &hello, id))?;
+        println!(
+            "density {count} replicas, all answering: hello rootfs PSS {:.1} MiB / RSS {:.1} MiB per replica, runc busybox {:.1} / {:.1}; ratio PSS {:.2}x (target <= 2)",
+            mib(shim.pss),
+            mib(shim.rss),
+            mib(runc.pss),
+            mib(runc.rss),
+            shim.pss as f64 / runc.pss as f64
+        );
+    }
     Ok(())
+}
+
+/// Replica counts of the density runs (`BENCH_DENSITY`, default `10,50`; empty for none).
+fn density_counts() -> Vec<usize> {
+    let spec = std::env::var("BENCH_DENSITY").unwrap_or_else(|_| "10,50".into());
+    spec.split(',').filter_map(|n| n.trim().parse().ok()).filter(|&n| n > 0).collect()
 }
 
 /// The kubelet's path, timed: RunPodSandbox + CreateContainer + StartContainer
@@ -253,18 +278,29 @@ fn prepare(
 }
 
 fn start_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result<Started> {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
     let begin = Instant::now();
-    let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts: &[], command: &["/"], read_only: false };
-    let task = containerd.run_task_on(&spec)?;
-    wait_first_200(task, &format!("http://{listen}/"), begin)
+    let (task, url) = launch_shim(containerd, image, id)?;
+    wait_first_200(task, &url, begin)
 }
 
 fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
+    let begin = Instant::now();
+    let (task, url) = launch_busybox(containerd, id)?;
+    wait_first_200(task, &url, begin)
+}
+
+/// Runs `image` through the shim as task `id`; returns it and its URL.
+fn launch_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result<(Running, String)> {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
+    let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts: &[], command: &["/"], read_only: false };
+    Ok((containerd.run_task_on(&spec)?, format!("http://{listen}/")))
+}
+
+/// Runs busybox `httpd` under runc as task `id`; returns it and its URL.
+fn launch_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<(Running, String)> {
     let listen = format!("127.0.0.1:{}", free_port());
     let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
-    let begin = Instant::now();
     let spec = TaskSpec {
         runtime: "io.containerd.runc.v2",
         image: BUSYBOX,
@@ -274,8 +310,7 @@ fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
         command: &command,
         read_only: false,
     };
-    let task = containerd.run_task_on(&spec)?;
-    wait_first_200(task, &format!("http://{listen}/"), begin)
+    Ok((containerd.run_task_on(&spec)?, format!("http://{listen}/")))
 }
 
 fn wait_first_200(mut task: Running, url: &str, begin: Instant) -> anyhow::Result<Started> {

@@ -1,0 +1,92 @@
+//! Density: N replicas of one app started through containerd side by side,
+//! every one answering, then the memory they hold: PSS (each shared page split
+//! among the processes mapping it, so replicas sharing the shim binary and the
+//! compiled code pay their share) and RSS, summed over the processes the
+//! replicas add and divided by N; against N runc busybox containers.
+
+use std::time::{Duration, Instant};
+
+use integration::containerd::Containerd;
+use integration::process::Running;
+
+use super::{mib, task_processes, until_200};
+
+/// Memory per replica of `count` replicas.
+pub(crate) struct Density {
+    /// PSS per replica, bytes.
+    pub pss: u64,
+    /// RSS per replica, bytes.
+    pub rss: u64,
+}
+
+/// Starts `count` replicas with `start(id)` (which returns the task and the
+/// URL it answers on), waits until every one answers 200, lets them idle for
+/// a second, measures, and stops them all.
+pub(crate) fn measure(
+    containerd: &Containerd,
+    name: &str,
+    count: usize,
+    mut start: impl FnMut(&str) -> anyhow::Result<(Running, String)>,
+) -> anyhow::Result<Density> {
+    let begin = Instant::now();
+    let mut replicas = Vec::with_capacity(count);
+    let result: anyhow::Result<Density> = (|| {
+        for n in 0..count {
+            let id = format!("dense-{name}-{n}");
+            let (task, url) = start(&id)?;
+            replicas.push((id, task, url));
+        }
+        for (id, _, url) in &replicas {
+            until_200(url, begin).map_err(|e| e.context(format!("replica {id} of {count}")))?;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        let processes = task_processes(containerd);
+        let pss: u64 = processes.iter().map(|&pid| rollup(pid, "Pss")).sum();
+        let rss: u64 = processes.iter().map(|&pid| super::rss(pid)).sum();
+        print_by_process(name, count, &processes);
+        let n = count as u64;
+        Ok(Density { pss: pss / n, rss: rss / n })
+    })();
+    for (id, mut task, _) in replicas {
+        let _ = containerd.kill_task(&id, "SIGKILL");
+        let _ = task.wait(Duration::from_secs(20));
+    }
+    let density = result?;
+    eprintln!(
+        "  density {name}: {count} replicas answering after {:.1} s; per replica PSS {:.1} MiB, RSS {:.1} MiB",
+        begin.elapsed().as_secs_f64(),
+        mib(density.pss),
+        mib(density.rss)
+    );
+    Ok(density)
+}
+
+/// Per kind of process (its name), per replica: PSS of anonymous memory and of
+/// file mappings (the binaries, compiled code), and RSS.
+fn print_by_process(name: &str, count: usize, processes: &[i32]) {
+    let mut kinds: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
+    for &pid in processes {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string();
+        let sums = kinds.entry(comm).or_default();
+        sums[0] += rollup(pid, "Pss_Anon");
+        sums[1] += rollup(pid, "Pss_File");
+        sums[2] += super::rss(pid);
+    }
+    for (comm, [anon, file, rss]) in kinds {
+        let n = count as u64;
+        eprintln!(
+            "    {name} per replica, {comm:<24} PSS anon {:>5.1} MiB, PSS file {:>5.1} MiB, RSS {:>5.1} MiB",
+            mib(anon / n),
+            mib(file / n),
+            mib(rss / n)
+        );
+    }
+}
+
+/// A field of `pid`'s `smaps_rollup` in bytes (0 once the process is gone).
+fn rollup(pid: i32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let kb =
+        text.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')).and_then(|v| v.split_whitespace().next());
+    kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+}
