@@ -16,13 +16,7 @@
 # (e.g. the build of the commit before a change) and print this / baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# What a container sees: with RUST_BACKTRACE set, wasmtime captures a backtrace for an
-# error it makes each time a store is dropped (15% of a 0.2 request here).
-unset RUST_BACKTRACE RUST_LIB_BACKTRACE
-
-target=${CARGO_TARGET_DIR:-target}
-guests=${SPIN_TEST_GUESTS:-/var/tmp/css-guests}
-tools=${BENCH_TOOLS_DIR:-/var/tmp/css-tools}
+source integration/scripts/bench-env.sh
 duration=${BENCH_DURATION:-10s}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}

@@ -8,13 +8,7 @@
 # Called by bench.sh; needs valgrind (`make setup-bench`). Env as bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# What a container sees: with RUST_BACKTRACE set, wasmtime captures a backtrace for an
-# error it makes each time a store is dropped (15% of a 0.2 request here).
-unset RUST_BACKTRACE RUST_LIB_BACKTRACE
-
-target=${CARGO_TARGET_DIR:-target}
-guests=${SPIN_TEST_GUESTS:-/var/tmp/css-guests}
-tools=${BENCH_TOOLS_DIR:-/var/tmp/css-tools}
+source integration/scripts/bench-env.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 command -v valgrind >/dev/null || { echo "instructions: valgrind not found: run \`make setup-bench\` once" >&2; exit 1; }

@@ -1,13 +1,13 @@
-//! Density: N replicas of one app started through containerd side by side,
-//! every one answering, then the memory they hold: PSS (each shared page split
-//! among the processes mapping it, so replicas sharing the shim binary and the
-//! compiled code pay their share) and RSS, summed over the processes the
-//! replicas add and divided by N; against N runc busybox containers.
+//! Density: N replicas of one app started through containerd side by side
+//! (`ctr run`, or Pods through the CRI with their pause containers), every one
+//! answering, then the memory they hold: PSS (each shared page split among the
+//! processes mapping it, so replicas sharing the shim binary and the compiled
+//! code pay their share) and RSS, summed over the processes the replicas add
+//! and divided by N; against N runc busybox containers.
 
 use std::time::{Duration, Instant};
 
 use integration::containerd::Containerd;
-use integration::process::Running;
 
 use super::{mib, task_processes, until_200};
 
@@ -19,22 +19,24 @@ pub(crate) struct Density {
     pub rss: u64,
 }
 
-/// Starts `count` replicas with `start(id)` (which returns the task and the
-/// URL it answers on), waits until every one answers 200, lets them idle for
-/// a second, measures, and stops them all.
-pub(crate) fn measure(
+/// Starts `count` replicas with `start(id)` (which returns the replica and
+/// the URL it answers on), waits until every one answers 200, lets them idle
+/// for a second, measures the processes of `containerd`'s shims, and stops
+/// every replica it started with `stop`.
+pub(crate) fn measure<R>(
     containerd: &Containerd,
     name: &str,
     count: usize,
-    mut start: impl FnMut(&str) -> anyhow::Result<(Running, String)>,
+    mut start: impl FnMut(&str) -> anyhow::Result<(R, String)>,
+    mut stop: impl FnMut(R),
 ) -> anyhow::Result<Density> {
     let begin = Instant::now();
     let mut replicas = Vec::with_capacity(count);
     let result: anyhow::Result<Density> = (|| {
         for n in 0..count {
-            let id = format!("dense-{name}-{n}");
-            let (task, url) = start(&id)?;
-            replicas.push((id, task, url));
+            let id = format!("dense-{}-{n}", name.to_lowercase().replace([' ', ':', '(', ')'], ""));
+            let (replica, url) = start(&id)?;
+            replicas.push((id, replica, url));
         }
         for (id, _, url) in &replicas {
             until_200(url, begin).map_err(|e| e.context(format!("replica {id} of {count}")))?;
@@ -47,9 +49,8 @@ pub(crate) fn measure(
         let n = count as u64;
         Ok(Density { pss: pss / n, rss: rss / n })
     })();
-    for (id, mut task, _) in replicas {
-        let _ = containerd.kill_task(&id, "SIGKILL");
-        let _ = task.wait(Duration::from_secs(20));
+    for (_, replica, _) in replicas {
+        stop(replica);
     }
     let density = result?;
     eprintln!(

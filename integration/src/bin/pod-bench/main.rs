@@ -16,8 +16,8 @@
 //! * the kubelet's path: RunPodSandbox + CreateContainer + StartContainer to the
 //!   first 200 through a CRI containerd, second starts of hello against runc.
 //! * density: `BENCH_DENSITY` (10 and 50) replicas of the hello rootfs image
-//!   and of runc busybox side by side, all answering, PSS and RSS per replica
-//!   (`density.rs`).
+//!   and of runc busybox side by side, through `ctr run` and as CRI Pods, all
+//!   answering, PSS and RSS per replica (`density.rs`).
 //!
 //! The reference is busybox `httpd` (Debian's busybox-static) in a one-layer
 //! image. Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 use integration::bench_apps::BenchApp;
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
-use integration::cri::spin_node;
+use integration::cri::{spin_node, Pod};
 use integration::paths;
 use integration::process::{free_port, mentioning, Running};
 use integration::services::registry::Registry;
@@ -139,19 +139,70 @@ fn main() -> anyhow::Result<()> {
     report(&rows);
 
     let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "warm")?;
+    let kill = |(id, mut task): (String, Running)| {
+        let _ = containerd.kill_task(&id, "SIGKILL");
+        let _ = task.wait(Duration::from_secs(20));
+    };
+    let by_ctr =
+        |launch: anyhow::Result<(Running, String)>, id: &str| launch.map(|(t, url)| ((id.to_string(), t), url));
     for count in density_counts() {
-        let runc = density::measure(&containerd, "runc", count, |id| launch_busybox(&containerd, id))?;
-        let shim = density::measure(&containerd, "hello", count, |id| launch_shim(&containerd, &hello, id))?;
-        println!(
-            "density {count} replicas, all answering: hello rootfs PSS {:.1} MiB / RSS {:.1} MiB per replica, runc busybox {:.1} / {:.1}; ratio PSS {:.2}x (target <= 2)",
-            mib(shim.pss),
-            mib(shim.rss),
-            mib(runc.pss),
-            mib(runc.rss),
-            shim.pss as f64 / runc.pss as f64
-        );
+        let runc =
+            density::measure(&containerd, "runc", count, |id| by_ctr(launch_busybox(&containerd, id), id), kill)?;
+        let shim =
+            density::measure(&containerd, "hello", count, |id| by_ctr(launch_shim(&containerd, &hello, id), id), kill)?;
+        print_density("ctr run", count, &shim, &runc);
+    }
+    drop(containerd);
+    cri_density()?;
+    Ok(())
+}
+
+/// The density runs through the CRI: each replica a Pod (its pause container
+/// included) on handler `spin` or `runc`.
+fn cri_density() -> anyhow::Result<()> {
+    let counts = density_counts();
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let (containerd, cri) = spin_node(None)?;
+    containerd.import(&busybox_image(containerd.dir())?, BUSYBOX)?;
+    let cri = std::cell::RefCell::new(cri);
+    cri.borrow_mut().wait_for_image(BUSYBOX)?;
+    let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "cri-density")?;
+    cri.borrow_mut().wait_for_image(&hello)?;
+    let logs = containerd.dir().join("pods");
+    let start = |id: &str, handler: &str| -> anyhow::Result<(Pod, String)> {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut cri = cri.borrow_mut();
+        let pod = cri.run_pod(id, handler, &logs)?;
+        if handler == "runc" {
+            let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
+            cri.start_container_with_command(&pod, "app", BUSYBOX, &[], &command, &[])?;
+        } else {
+            cri.start_container(&pod, "app", &hello, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
+        }
+        Ok((pod, format!("http://{listen}/")))
+    };
+    let remove = |pod: Pod| {
+        let _ = cri.borrow_mut().remove_pod(&pod);
+    };
+    for count in counts {
+        let runc = density::measure(&containerd, "CRI runc", count, |id| start(id, "runc"), remove)?;
+        let shim = density::measure(&containerd, "CRI hello", count, |id| start(id, "spin"), remove)?;
+        print_density("CRI Pods", count, &shim, &runc);
     }
     Ok(())
+}
+
+fn print_density(path: &str, count: usize, shim: &density::Density, runc: &density::Density) {
+    println!(
+        "density {count} replicas ({path}), all answering: hello rootfs PSS {:.1} MiB / RSS {:.1} MiB per replica, runc busybox {:.1} / {:.1}; ratio PSS {:.2}x (target <= 2)",
+        mib(shim.pss),
+        mib(shim.rss),
+        mib(runc.pss),
+        mib(runc.rss),
+        shim.pss as f64 / runc.pss as f64
+    );
 }
 
 /// Replica counts of the density runs (`BENCH_DENSITY`, default `10,50`; empty for none).
