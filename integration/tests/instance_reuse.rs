@@ -69,6 +69,9 @@ fn a_reuse_count_range_draws_each_instance_a_count_inside_it() {
 fn concurrent_requests_share_an_instance_only_up_to_the_concurrency_limit() {
     for (flags, limit) in [(vec![], 16u64), (vec!["--max-instance-concurrent-reuse-count", "3"], 3)] {
         let (_copy, app) = serve_reuse(&flags);
+        // An instance ready first: a burst that meets none starts one per request
+        // on the one serving thread before any of them can take a second.
+        get(&app.base, "/count").unwrap();
         let served = concurrent(&app.base, "/sleep?ms=800", 24).unwrap();
         let peak = served.iter().map(|s| s.peak).max().unwrap();
         assert!(peak <= limit, "limit {limit}: an instance had {peak} requests at once: {served:?}");
