@@ -102,11 +102,7 @@ impl CompileCache {
     ) -> anyhow::Result<Option<Component>> {
         let Some(seal) = read_seal(&seal_path(path))? else { return Ok(None) };
         if self.private {
-            let mut file = match std::fs::File::open(path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
+            let Some(mut file) = unless_missing(std::fs::File::open(path))? else { return Ok(None) };
             let mut mac = tag_start(key, binding);
             std::io::copy(&mut file, &mut MacWriter(&mut mac))?;
             verify(mac, &seal)?;
@@ -116,11 +112,7 @@ impl CompileCache {
             // directory, so the file mapped now is the file just verified.
             return Ok(Some(unsafe { Component::deserialize_file(engine, path) }?));
         }
-        let artifact = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
+        let Some(artifact) = unless_missing(std::fs::read(path))? else { return Ok(None) };
         let mut mac = tag_start(key, binding);
         mac.update(&artifact);
         verify(mac, &seal)?;
@@ -227,13 +219,18 @@ fn seal_path(path: &Path) -> PathBuf {
     path.with_extension("seal")
 }
 
+/// `None` for a file that is not there; any other failure stays an error.
+fn unless_missing<T>(result: std::io::Result<T>) -> anyhow::Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The tag in the seal file at `path`; `None` when there is none.
 fn read_seal(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let Some(bytes) = unless_missing(std::fs::read(path))? else { return Ok(None) };
     match bytes.strip_prefix(SEAL_MAGIC.as_slice()) {
         Some(tag) if tag.len() == TAG_LEN => Ok(Some(tag.to_vec())),
         _ => anyhow::bail!("{} is not a seal written by this shim", path.display()),

@@ -69,16 +69,12 @@ pub(crate) fn build(app: &Path, archive: bool, annotations: &BTreeMap<String, St
         _ => bail!("{} is not a spin.toml or a directory holding one", app.display()),
     };
     let mut locked = load(&source)?.locked;
-    let (components, mut layers) = if archive {
-        assemble(&locked.components, FilesMode::Archive)?
-    } else {
-        // Archive mode also when a layer per file would pass the registry limit.
-        let per_file = assemble(&locked.components, FilesMode::PerFile)?;
-        if per_file.1.len() > MAX_LAYERS - 1 {
-            assemble(&locked.components, FilesMode::Archive)?
-        } else {
-            per_file
-        }
+    // Archive mode when asked, and when a layer per file would pass the registry limit.
+    let per_file = if archive { None } else { Some(assemble(&locked.components, FilesMode::PerFile)?) };
+    let (components, mut layers) = match per_file {
+        // One more layer holds the locked app.
+        Some(per_file) if per_file.1.len() < MAX_LAYERS => per_file,
+        _ => assemble(&locked.components, FilesMode::Archive)?,
     };
     locked.components = components;
     locked.metadata.remove("origin");

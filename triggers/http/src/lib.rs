@@ -158,7 +158,7 @@ impl TriggerPlugin for HttpTrigger {
         };
         let server = Arc::new(server);
         app.local_routes().provide(Arc::new(LocalServer(Arc::downgrade(&server))));
-        Ok(Box::new(PreparedHttp { server, listener, banner, drain: self.options.drain, threads }))
+        Ok(Box::new(PreparedHttp { server, listener, banner, drain: self.options.drain }))
     }
 }
 
@@ -184,14 +184,14 @@ struct PreparedHttp {
     listener: std::net::TcpListener,
     banner: String,
     drain: Drain,
-    threads: usize,
 }
 
 impl PreparedTrigger for PreparedHttp {
     fn run(self: Box<Self>, shutdown: Shutdown) -> BoxFuture<'static, anyhow::Result<i32>> {
         Box::pin(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
-            let workers = workers::Workers::start(self.threads)?;
+            // One worker per set of handlers `prepare` built.
+            let workers = workers::Workers::start(self.server.handlers.len())?;
             print!("{}", self.banner);
             use std::io::Write as _;
             let _ = std::io::stdout().flush();

@@ -148,7 +148,10 @@ impl Server {
             let watcher = graceful.watcher();
             workers.spawn(move |worker| async move {
                 let _slot = slot;
-                let Ok(stream) = tokio::net::TcpStream::from_std(stream) else { return };
+                let stream = match tokio::net::TcpStream::from_std(stream) {
+                    Ok(stream) => stream,
+                    Err(e) => return tracing::warn!("accepted connection from {peer} unusable: {e}"),
+                };
                 // hyper's header timer starts once it knows the protocol; a client
                 // that sends nothing, or half of the h2c preface, is closed here.
                 if !protocol_sniffable(&stream, header_timeout).await {

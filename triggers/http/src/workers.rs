@@ -37,9 +37,10 @@ struct Worker {
 }
 
 impl Workers {
-    /// Starts `count` worker threads (at least one).
+    /// Starts `count` worker threads; `count` is at least one.
     pub(crate) fn start(count: usize) -> anyhow::Result<Self> {
-        (0..count.max(1)).map(Worker::start).collect::<anyhow::Result<Vec<_>>>().map(Self)
+        anyhow::ensure!(count > 0, "an HTTP server needs at least one worker thread");
+        (0..count).map(Worker::start).collect::<anyhow::Result<Vec<_>>>().map(Self)
     }
 
     /// Runs the connection `serve(worker)` makes on the worker with the fewest

@@ -42,10 +42,10 @@ pub(crate) fn measure<R>(
             until_200(url, begin).map_err(|e| e.context(format!("replica {id} of {count}")))?;
         }
         std::thread::sleep(Duration::from_secs(1));
-        let processes = task_processes(containerd);
-        let pss: u64 = processes.iter().map(|&pid| rollup(pid, "Pss")).sum();
-        let rss: u64 = processes.iter().map(|&pid| super::rss(pid)).sum();
-        print_by_process(name, count, &processes);
+        let usage: Vec<(String, Usage)> = task_processes(containerd).into_iter().filter_map(Usage::of).collect();
+        let pss: u64 = usage.iter().map(|(_, u)| u.pss).sum();
+        let rss: u64 = usage.iter().map(|(_, u)| u.rss).sum();
+        print_by_process(name, count, &usage);
         let n = count as u64;
         Ok(Density { pss: pss / n, rss: rss / n })
     })();
@@ -62,16 +62,42 @@ pub(crate) fn measure<R>(
     Ok(density)
 }
 
+/// What one process holds, bytes.
+struct Usage {
+    pss: u64,
+    pss_anon: u64,
+    pss_file: u64,
+    rss: u64,
+}
+
+impl Usage {
+    /// `pid`'s name and usage (from `smaps_rollup`, read once); `None` once it is gone.
+    fn of(pid: i32) -> Option<(String, Self)> {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?.trim().to_string();
+        let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+        let field = |name: &str| {
+            let kb = text
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next());
+            kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+        };
+        Some((
+            comm,
+            Self { pss: field("Pss"), pss_anon: field("Pss_Anon"), pss_file: field("Pss_File"), rss: super::rss(pid) },
+        ))
+    }
+}
+
 /// Per kind of process (its name), per replica: PSS of anonymous memory and of
 /// file mappings (the binaries, compiled code), and RSS.
-fn print_by_process(name: &str, count: usize, processes: &[i32]) {
-    let mut kinds: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
-    for &pid in processes {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string();
+fn print_by_process(name: &str, count: usize, usage: &[(String, Usage)]) {
+    let mut kinds: std::collections::BTreeMap<&str, [u64; 3]> = Default::default();
+    for (comm, u) in usage {
         let sums = kinds.entry(comm).or_default();
-        sums[0] += rollup(pid, "Pss_Anon");
-        sums[1] += rollup(pid, "Pss_File");
-        sums[2] += super::rss(pid);
+        sums[0] += u.pss_anon;
+        sums[1] += u.pss_file;
+        sums[2] += u.rss;
     }
     for (comm, [anon, file, rss]) in kinds {
         let n = count as u64;
@@ -82,12 +108,4 @@ fn print_by_process(name: &str, count: usize, processes: &[i32]) {
             mib(rss / n)
         );
     }
-}
-
-/// A field of `pid`'s `smaps_rollup` in bytes (0 once the process is gone).
-fn rollup(pid: i32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let kb =
-        text.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':')).and_then(|v| v.split_whitespace().next());
-    kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
 }

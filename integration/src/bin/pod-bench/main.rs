@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 use integration::bench_apps::BenchApp;
 use integration::containerd::{Containerd, TaskSpec, RUNTIME};
-use integration::cri::{spin_node, Pod};
+use integration::cri::{spin_node, Cri, Pod};
 use integration::paths;
 use integration::process::{free_port, mentioning, Running};
 use integration::services::registry::Registry;
@@ -171,24 +171,13 @@ fn cri_density() -> anyhow::Result<()> {
     let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "cri-density")?;
     cri.borrow_mut().wait_for_image(&hello)?;
     let logs = containerd.dir().join("pods");
-    let start = |id: &str, handler: &str| -> anyhow::Result<(Pod, String)> {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let mut cri = cri.borrow_mut();
-        let pod = cri.run_pod(id, handler, &logs)?;
-        if handler == "runc" {
-            let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
-            cri.start_container_with_command(&pod, "app", BUSYBOX, &[], &command, &[])?;
-        } else {
-            cri.start_container(&pod, "app", &hello, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
-        }
-        Ok((pod, format!("http://{listen}/")))
-    };
+    let start = |id: &str, handler: &str, image: &str| start_pod(&mut cri.borrow_mut(), &logs, id, handler, image);
     let remove = |pod: Pod| {
         let _ = cri.borrow_mut().remove_pod(&pod);
     };
     for count in counts {
-        let runc = density::measure(&containerd, "CRI runc", count, |id| start(id, "runc"), remove)?;
-        let shim = density::measure(&containerd, "CRI hello", count, |id| start(id, "spin"), remove)?;
+        let runc = density::measure(&containerd, "CRI runc", count, |id| start(id, "runc", BUSYBOX), remove)?;
+        let shim = density::measure(&containerd, "CRI hello", count, |id| start(id, "spin", &hello), remove)?;
         print_density("CRI Pods", count, &shim, &runc);
     }
     Ok(())
@@ -235,16 +224,9 @@ fn cri_rows(runs: usize, registry: Option<&Registry>) -> anyhow::Result<Vec<Row>
         let mut times = Vec::new();
         // One start first, so every timed one is a second start.
         for n in 0..=runs {
-            let listen = format!("127.0.0.1:{}", free_port());
             let begin = Instant::now();
-            let pod = cri.run_pod(&format!("bench-{handler}-{n}"), handler, &logs)?;
-            if handler == "runc" {
-                let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
-                cri.start_container_with_command(&pod, "app", &image, &[], &command, &[])?;
-            } else {
-                cri.start_container(&pod, "app", &image, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
-            }
-            let start = until_200(&format!("http://{listen}/"), begin)?;
+            let (pod, url) = start_pod(&mut cri, &logs, &format!("bench-{handler}-{n}"), handler, &image)?;
+            let start = until_200(&url, begin)?;
             if n > 0 {
                 times.push(start);
             }
@@ -351,7 +333,7 @@ fn launch_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result
 /// Runs busybox `httpd` under runc as task `id`; returns it and its URL.
 fn launch_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<(Running, String)> {
     let listen = format!("127.0.0.1:{}", free_port());
-    let command = [BUSYBOX_BIN, "httpd", "-f", "-p", listen.as_str(), "-h", "/www"];
+    let command = httpd_command(&listen);
     let spec = TaskSpec {
         runtime: "io.containerd.runc.v2",
         image: BUSYBOX,
@@ -362,6 +344,24 @@ fn launch_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<(Running,
         read_only: false,
     };
     Ok((containerd.run_task_on(&spec)?, format!("http://{listen}/")))
+}
+
+/// A Pod `name` on `handler` with one container of `image`: busybox `httpd` for
+/// `runc`, the app for the shim; returns it and the URL it answers on.
+fn start_pod(cri: &mut Cri, logs: &Path, name: &str, handler: &str, image: &str) -> anyhow::Result<(Pod, String)> {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let pod = cri.run_pod(name, handler, logs)?;
+    if handler == "runc" {
+        cri.start_container_with_command(&pod, "app", image, &[], &httpd_command(&listen), &[])?;
+    } else {
+        cri.start_container(&pod, "app", image, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
+    }
+    Ok((pod, format!("http://{listen}/")))
+}
+
+/// busybox `httpd` in the foreground on `listen`, serving `/www`.
+fn httpd_command(listen: &str) -> [&str; 7] {
+    [BUSYBOX_BIN, "httpd", "-f", "-p", listen, "-h", "/www"]
 }
 
 fn wait_first_200(mut task: Running, url: &str, begin: Instant) -> anyhow::Result<Started> {
