@@ -29,12 +29,12 @@ fn native_code_and_sigterm_while_compiling_under_containerd() {
         &["/app.wasm is a precompiled native artifact, not WebAssembly; ship the .wasm"],
     );
 
-    // A 40 MB Python component compiles for seconds; SIGTERM then ends the task within 2 s.
+    // A 40 MB Python component compiles for seconds with Cranelift; SIGTERM then
+    // ends the task within 2 s.
     containerd.import_app(&guests::app("python-hello"), "test.local/python-hello:latest", false).unwrap();
     let listen = format!("127.0.0.1:{}", integration::process::free_port());
-    let mut task = containerd
-        .run_task("test.local/python-hello:latest", "compiling", &[("SPIN_HTTP_LISTEN_ADDR", &listen)])
-        .unwrap();
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_WASMTIME_FIRST_START_COMPILER", "cranelift")];
+    let mut task = containerd.run_task("test.local/python-hello:latest", "compiling", &env).unwrap();
     std::thread::sleep(Duration::from_millis(2000));
     assert!(task.try_status().is_none(), "exited early:\n{}", task.output());
     let signalled = Instant::now();

@@ -210,8 +210,13 @@ fn slowloris_connections_neither_block_a_request_nor_stay_open() {
 
 #[test]
 fn sigterm_while_compiling_exits_within_two_seconds() {
-    // A 40 MB Python component compiles for several seconds without a cache.
-    let mut process = Up::new(&guests::app("python-hello")).flags(&["--no-cache"]).spawn().unwrap();
+    // A 40 MB Python component compiles for several seconds with Cranelift
+    // without a cache (Winch would serve sooner: see tiered_compilation.rs).
+    let mut process = Up::new(&guests::app("python-hello"))
+        .flags(&["--no-cache"])
+        .env(&[("SPIN_WASMTIME_FIRST_START_COMPILER", "cranelift")])
+        .spawn()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(process.try_status().is_none(), "exited early:\n{}", process.output());
     let signalled = Instant::now();

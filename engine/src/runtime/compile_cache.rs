@@ -71,25 +71,54 @@ impl CompileCache {
     /// `sha256` is the digest of `wasm`, which the caller has already computed.
     pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
         refuse_native(wasm, origin)?;
-        let (Some(dir), Some(key)) = (&self.dir, self.key.as_deref()) else {
-            return compile_logged(engine, wasm, origin);
-        };
-        let engine_key = compatibility_key(engine);
-        let path = dir.join(&engine_key).join(format!("{}.cwasm", hex::encode(sha256)));
-        let binding = binding(&engine_key, sha256);
+        match self.cached(engine, sha256, origin) {
+            Some(component) => Ok(component),
+            None => self.compile_and_store(engine, wasm, sha256, origin),
+        }
+    }
+
+    /// The sealed entry of the wasm with digest `sha256` for `engine`, if there is
+    /// one that verifies (an entry that does not is logged and ignored).
+    pub fn cached(&self, engine: &Engine, sha256: &[u8; 32], origin: &str) -> Option<Component> {
+        let (path, key, binding) = self.entry(engine, sha256)?;
         match self.load_sealed(engine, &path, key, &binding) {
             Ok(Some(c)) => {
                 tracing::info!("{origin}: loaded from the compile cache");
-                return Ok(c);
+                Some(c)
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("ignoring cache entry {}: {e:#}", path.display()),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("ignoring cache entry {}: {e:#}", path.display());
+                None
+            }
         }
+    }
+
+    /// Compiles `wasm` (digest `sha256`, checked by the caller not to be native
+    /// code) for `engine` and seals the result into the cache, if there is one.
+    pub fn compile_and_store(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+        origin: &str,
+    ) -> anyhow::Result<Component> {
         let component = compile_logged(engine, wasm, origin)?;
-        if let Err(e) = write_sealed(&component, &path, key, &binding) {
-            tracing::warn!("could not write compile cache {}: {e:#}", path.display());
+        if let Some((path, key, binding)) = self.entry(engine, sha256) {
+            if let Err(e) = write_sealed(&component, &path, key, &binding) {
+                tracing::warn!("could not write compile cache {}: {e:#}", path.display());
+            }
         }
         Ok(component)
+    }
+
+    /// Where the entry of `sha256` for `engine` lives, the key that seals it and
+    /// what its seal binds; `None` without a cache.
+    fn entry(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<(PathBuf, &CacheKey, Vec<u8>)> {
+        let (dir, key) = (self.dir.as_ref()?, self.key.as_deref()?);
+        let engine_key = compatibility_key(engine);
+        let path = dir.join(&engine_key).join(format!("{}.cwasm", hex::encode(sha256)));
+        Some((path, key, binding(&engine_key, sha256)))
     }
 
     /// The entry at `path` if its seal verifies; `None` when there is none.

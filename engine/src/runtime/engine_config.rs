@@ -2,7 +2,7 @@
 //! interruption and (when the host allows it) the pooling instance allocator.
 
 use anyhow::Context as _;
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
 
 /// Tunables for the wasmtime engine, with defaults suited to a Kubernetes node.
 #[derive(Clone, Debug)]
@@ -17,6 +17,33 @@ pub struct EngineOptions {
     /// Bytes of a freed memory slot kept mapped and reset by hand instead of
     /// released to the kernel (`SPIN_WASMTIME_KEEP_RESIDENT`); see [`default_keep_resident`].
     pub pool_keep_resident: usize,
+    /// Which compiler makes a component's code when no compiled artifact of it
+    /// exists (`SPIN_WASMTIME_FIRST_START_COMPILER`); see [`FirstStartCompiler`].
+    pub first_start_compiler: FirstStartCompiler,
+}
+
+/// The compiler of a start that finds no compiled artifact of a component.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FirstStartCompiler {
+    /// Winch, wasmtime's baseline compiler, makes code to serve from at once
+    /// while Cranelift compiles the component in the background; its code then
+    /// replaces Winch's and fills the compile cache (see `tiered.rs`).
+    #[default]
+    Winch,
+    /// Cranelift compiles before the app starts, as every later start loads.
+    Cranelift,
+}
+
+impl std::str::FromStr for FirstStartCompiler {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "winch" => Ok(Self::Winch),
+            "cranelift" => Ok(Self::Cranelift),
+            _ => anyhow::bail!("expected `winch` or `cranelift`"),
+        }
+    }
 }
 
 /// The default for [`EngineOptions::pool_keep_resident`]: 2 MiB where the kernel
@@ -43,6 +70,7 @@ impl Default for EngineOptions {
             pool_instances: 1000,
             pool_max_memory_size: 4 << 30,
             pool_keep_resident: default_keep_resident(),
+            first_start_compiler: FirstStartCompiler::default(),
         }
     }
 }
@@ -95,6 +123,15 @@ pub fn build_engine(opts: &EngineOptions) -> anyhow::Result<Engine> {
         }
     }
     Engine::new(&base_config()).map_err(anyhow::Error::from).context("creating the wasmtime engine")
+}
+
+/// The engine Winch compiles a first start's code for: the same features as
+/// [`build_engine`]'s, with instances allocated on demand (it serves only until
+/// Cranelift's code replaces its own, so it reserves no pool).
+pub(crate) fn build_baseline_engine() -> anyhow::Result<Engine> {
+    let mut config = base_config();
+    config.strategy(Strategy::Winch);
+    Engine::new(&config).map_err(anyhow::Error::from).context("creating the Winch engine")
 }
 
 /// The revision of what is done to a component source's bytes before they are

@@ -10,10 +10,11 @@ mod middleware;
 mod pre_release;
 mod prepared;
 mod run_limit;
+mod tiered;
 
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{servable_component, wasm_kind, WasmKind};
-pub use engine_config::{build_engine, compatibility_key, EngineOptions};
+pub use engine_config::{build_engine, compatibility_key, EngineOptions, FirstStartCompiler};
 pub(crate) use middleware::DENIED_SUFFIX;
-pub use prepared::{composed_wasm, PrepareOptions, PreparedApp, PreparedComponent, Runtime};
+pub use prepared::{composed_wasm, Code, PrepareOptions, PreparedApp, PreparedComponent, Runtime};

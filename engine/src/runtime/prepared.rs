@@ -3,17 +3,20 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use arc_swap::ArcSwap;
 use sha2::Digest as _;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, UpdateDeadline};
 
-use super::compile_cache::{CompileCache, NativeArtifact};
-use super::engine_config::{build_engine, EngineOptions};
+use super::compile_cache::{refuse_native, CompileCache, NativeArtifact};
+use super::engine_config::{build_engine, EngineOptions, FirstStartCompiler};
+use super::epoch::{start_ticker, Ticked};
 use super::middleware::{compose, MiddlewareWasm};
+use super::tiered::{Baseline, Pending};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
 use crate::limits::GuestLimits;
 use crate::loader::{Content, RESOLVE_USING_KEY};
@@ -25,6 +28,9 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     cache: CompileCache,
+    first_start_compiler: FirstStartCompiler,
+    /// Winch's engine, made when a start first compiles (see `tiered.rs`).
+    baseline: OnceLock<Option<Baseline>>,
 }
 
 /// Per-app settings for [`Runtime::prepare`].
@@ -45,8 +51,9 @@ impl Runtime {
     pub fn new(opts: &EngineOptions, cache: CompileCache) -> anyhow::Result<Arc<Self>> {
         let engine = build_engine(opts)?;
         let linker = build_linker(&engine)?;
-        let rt = Arc::new(Self { engine, linker, cache });
-        super::epoch::start_ticker(rt.engine.clone(), &rt);
+        let first_start_compiler = opts.first_start_compiler;
+        let rt = Arc::new(Self { engine, linker, cache, first_start_compiler, baseline: OnceLock::new() });
+        start_ticker(&rt);
         Ok(rt)
     }
 
@@ -60,7 +67,8 @@ impl Runtime {
         let host = AppHost::new(&app, opts.host, &opts.limits)?;
         let mut components = HashMap::new();
         // Components sharing the same wasm are compiled once.
-        let mut compiled: HashMap<[u8; 32], Component> = HashMap::new();
+        let mut compiled: HashMap<[u8; 32], Compiled> = HashMap::new();
+        let mut pending = Pending::default();
         let mut budget = WasmBudget::new(&opts.limits);
         let content_dir = host.content_dir().map(Path::to_path_buf);
         let source = ComponentSource { content_dir: content_dir.as_deref(), trusted: &opts.trusted_artifacts };
@@ -72,9 +80,15 @@ impl Runtime {
                 continue;
             }
             let template = host.template(c)?;
-            let prepared = self.prepare_component(c, template, source, &mut budget, &mut compiled)?;
-            components.insert(c.id.clone(), Arc::new(prepared));
+            let (prepared, wasm) =
+                self.prepare_component(c, template, source, &mut budget, &mut compiled, &mut pending)?;
+            let prepared = Arc::new(prepared);
+            if let Some(sha256) = wasm {
+                pending.add_user(&sha256, &prepared);
+            }
+            components.insert(c.id.clone(), prepared);
         }
+        pending.start(self.clone());
         let local_routes = host.local_routes().clone();
         let resolver = host.into_variables();
         Ok(PreparedApp {
@@ -87,14 +101,17 @@ impl Runtime {
         })
     }
 
+    /// Compiles (or loads) and links component `c`; also returns the digest of
+    /// its wasm when it runs Winch's code, for the Cranelift job in `pending`.
     fn prepare_component(
         self: &Arc<Self>,
         c: &LockedComponent,
         template: InstanceTemplate,
         source: ComponentSource<'_>,
         budget: &mut WasmBudget,
-        compiled: &mut HashMap<[u8; 32], Component>,
-    ) -> anyhow::Result<PreparedComponent> {
+        compiled: &mut HashMap<[u8; 32], Compiled>,
+        pending: &mut Pending,
+    ) -> anyhow::Result<(PreparedComponent, Option<[u8; 32]>)> {
         // A precompiled artifact is of the wasm alone, never of a composition.
         let trusted = c
             .source
@@ -103,37 +120,37 @@ impl Runtime {
             .as_ref()
             .filter(|_| c.trigger_dependencies.is_empty())
             .and_then(|d| Some((d, source.trusted.get(d)?)));
-        let (component, origin) = if let Some((digest, artifact)) = trusted {
+        let (code, origin, sha256) = if let Some((digest, artifact)) = trusted {
             let component = self
                 .cache
                 .load_trusted_artifact(&self.engine, artifact, digest)
                 .with_context(|| format!("component `{}`", c.id))?;
-            (component, digest.clone())
+            (Compiled { component, optimized: true }, digest.clone(), None)
         } else {
             let wasm = read_wasm(&c.source.content, source.content_dir, budget)
                 .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
             let wasm = compose_trigger_dependencies(c, wasm, source.content_dir, budget)
                 .with_context(|| format!("component `{}`", c.id))?;
-            let component = match compiled.get(&wasm.sha256) {
-                Some(c) => c.clone(),
+            let code = match compiled.get(&wasm.sha256) {
+                Some(code) => code.clone(),
                 None => {
-                    let component =
-                        self.cache.load(&self.engine, &wasm.bytes, &wasm.sha256, &wasm.origin).map_err(|e| {
-                            // The refusal of native code is one line for the operator, as is.
-                            if e.is::<NativeArtifact>() {
-                                e
-                            } else {
-                                e.context(format!("component `{}` ({})", c.id, wasm.origin))
-                            }
-                        })?;
-                    compiled.insert(wasm.sha256, component.clone());
-                    component
+                    let code = self.compile_for_start(&wasm, pending).map_err(|e| {
+                        // The refusal of native code is one line for the operator, as is.
+                        if e.is::<NativeArtifact>() {
+                            e
+                        } else {
+                            e.context(format!("component `{}` ({})", c.id, wasm.origin))
+                        }
+                    })?;
+                    compiled.insert(wasm.sha256, code.clone());
+                    code
                 }
             };
-            (component, wasm.origin)
+            let sha256 = (!code.optimized).then_some(wasm.sha256);
+            (code, wasm.origin, sha256)
         };
-        let (stubbed_linker, stubbed) =
-            linker_for(&self.linker, &component).with_context(|| format!("component `{}` ({origin})", c.id))?;
+        let base = if code.optimized { &self.linker } else { self.baseline().expect("Winch compiled it").linker() };
+        let (pre, stubbed) = link(base, &code.component).with_context(|| format!("component `{}` ({origin})", c.id))?;
         if !stubbed.is_empty() {
             tracing::info!(
                 "component `{}` imports interfaces this runtime does not provide; calling them traps: {}",
@@ -141,14 +158,76 @@ impl Runtime {
                 stubbed.join(", ")
             );
         }
-        let pre = stubbed_linker
-            .as_ref()
-            .unwrap_or(&self.linker)
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("component `{}` ({origin}): cannot be linked", c.id))?;
-        Ok(PreparedComponent { id: c.id.clone(), component, pre, template, _runtime: self.clone() })
+        let code = Code::new(code.component, pre, code.optimized);
+        let prepared =
+            PreparedComponent { id: c.id.clone(), code: ArcSwap::from_pointee(code), template, _runtime: self.clone() };
+        Ok((prepared, sha256))
     }
+
+    /// The code a start runs `wasm` from: the compile cache's when it has it;
+    /// otherwise Winch's, with Cranelift's queued in `pending` (see `tiered.rs`),
+    /// or Cranelift's compiled now.
+    fn compile_for_start(&self, wasm: &Wasm, pending: &mut Pending) -> anyhow::Result<Compiled> {
+        refuse_native(&wasm.bytes, &wasm.origin)?;
+        if let Some(component) = self.cache.cached(&self.engine, &wasm.sha256, &wasm.origin) {
+            return Ok(Compiled { component, optimized: true });
+        }
+        let baseline = match self.first_start_compiler {
+            FirstStartCompiler::Winch => self.baseline(),
+            FirstStartCompiler::Cranelift => None,
+        };
+        if let Some(component) = baseline.and_then(|b| b.compile(&wasm.bytes, &wasm.origin)) {
+            pending.add(wasm.bytes.clone(), wasm.sha256, wasm.origin.clone());
+            return Ok(Compiled { component, optimized: false });
+        }
+        let component = self.compile_optimized(&wasm.bytes, &wasm.sha256, &wasm.origin)?;
+        Ok(Compiled { component, optimized: true })
+    }
+
+    /// Winch's engine and linker, made on first use; `None` where Winch cannot run.
+    fn baseline(&self) -> Option<&Baseline> {
+        self.baseline.get_or_init(Baseline::new).as_ref()
+    }
+
+    /// Cranelift's code for `wasm`, sealed into the compile cache.
+    pub(crate) fn compile_optimized(&self, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
+        self.cache.compile_and_store(&self.engine, wasm, sha256, origin)
+    }
+
+    /// Cranelift's `component` linked as a start links it.
+    pub(crate) fn link_optimized(&self, component: &Component) -> anyhow::Result<InstancePre<HostState>> {
+        Ok(link(&self.linker, component)?.0)
+    }
+}
+
+impl Ticked for Runtime {
+    fn tick(&self) {
+        self.engine.increment_epoch();
+        if let Some(Some(baseline)) = self.baseline.get() {
+            baseline.engine().increment_epoch();
+        }
+    }
+}
+
+/// A component's code as a start got it, before linking.
+#[derive(Clone)]
+struct Compiled {
+    component: Component,
+    /// Cranelift's (loaded or compiled), not Winch's.
+    optimized: bool,
+}
+
+/// Links `component` against `base` (imports it lacks become traps); returns the
+/// instance pre and the stubbed imports.
+fn link(base: &Linker<HostState>, component: &Component) -> anyhow::Result<(InstancePre<HostState>, Vec<String>)> {
+    let (stubbed_linker, stubbed) = linker_for(base, component)?;
+    let pre = stubbed_linker
+        .as_ref()
+        .unwrap_or(base)
+        .instantiate_pre(component)
+        .map_err(anyhow::Error::from)
+        .context("cannot be linked")?;
+    Ok((pre, stubbed))
 }
 
 /// Whether a trigger runs component `id` (its `component`, or one of its `components`).
@@ -302,11 +381,35 @@ fn read_content(
     Ok((bytes, origin))
 }
 
+/// One compilation of a component, linked: what its instances are made from.
+pub struct Code {
+    component: Component,
+    pre: InstancePre<HostState>,
+    optimized: bool,
+}
+
+impl Code {
+    pub(crate) fn new(component: Component, pre: InstancePre<HostState>, optimized: bool) -> Self {
+        Self { component, pre, optimized }
+    }
+
+    /// The pre-linked instance every event instantiates.
+    pub fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.pre
+    }
+
+    /// Whether this is Cranelift's code (loaded or compiled), not Winch's.
+    pub fn is_optimized(&self) -> bool {
+        self.optimized
+    }
+}
+
 /// A compiled, linked component and the template of its per-event host state.
 pub struct PreparedComponent {
     id: String,
-    component: Component,
-    pre: InstancePre<HostState>,
+    /// Replaced once when a start served Winch's code and Cranelift's is ready;
+    /// executors follow through [`crate::trigger::Binding`].
+    code: ArcSwap<Code>,
     template: InstanceTemplate,
     /// Keeps the runtime, and with it the epoch ticker that interrupts guests,
     /// alive while any component can run (the prepared app itself may be
@@ -320,14 +423,25 @@ impl PreparedComponent {
         &self.id
     }
 
-    /// The compiled component (for export inspection).
-    pub fn component(&self) -> &Component {
-        &self.component
+    /// The code instances are made from now.
+    pub fn code(&self) -> Arc<Code> {
+        self.code.load_full()
+    }
+
+    /// Whether `code` is the code instances are made from now.
+    pub(crate) fn is_current(&self, code: &Arc<Code>) -> bool {
+        Arc::ptr_eq(&self.code.load(), code)
+    }
+
+    /// Makes `code` the code of every later instance.
+    pub(crate) fn replace_code(&self, code: Code) {
+        self.code.store(Arc::new(code));
     }
 
     /// The names of the component's exports (for executor selection and errors).
     pub fn export_names(&self) -> Vec<String> {
-        self.component.component_type().exports(self.pre.engine()).map(|(name, _)| name.to_string()).collect()
+        let code = self.code.load();
+        code.component.component_type().exports(code.pre.engine()).map(|(name, _)| name.to_string()).collect()
     }
 
     /// The exports as a readable list for error messages (`nothing` when none).
@@ -340,17 +454,16 @@ impl PreparedComponent {
         }
     }
 
-    /// The pre-linked instance every event instantiates.
-    pub fn instance_pre(&self) -> &InstancePre<HostState> {
-        &self.pre
-    }
-
-    /// A store for an instance that serves many requests (WASI 0.3 reuse):
-    /// no deadline of its own, but the guest traps when it computes without a
-    /// pause for longer than `run_limit` (see `run_limit.rs`); it yields to
-    /// other tasks at every epoch tick.
-    pub fn new_reusable_store(&self, run_limit: Option<std::time::Duration>) -> anyhow::Result<Store<HostState>> {
-        let mut store = self.new_store(&[], None)?;
+    /// A store on `code`'s engine for an instance that serves many requests
+    /// (WASI 0.3 reuse): no deadline of its own, but the guest traps when it
+    /// computes without a pause for longer than `run_limit` (see `run_limit.rs`);
+    /// it yields to other tasks at every epoch tick.
+    pub(crate) fn new_reusable_store(
+        &self,
+        code: &Code,
+        run_limit: Option<std::time::Duration>,
+    ) -> anyhow::Result<Store<HostState>> {
+        let mut store = self.new_store(code, &[], None)?;
         if let Some(limit) = run_limit {
             let mut run = super::run_limit::RunLimit::new(limit);
             store.epoch_deadline_callback(move |_| run.tick(Instant::now()));
@@ -359,11 +472,16 @@ impl PreparedComponent {
         Ok(store)
     }
 
-    /// A fresh store for one event: new host state, memory limit, and an epoch
-    /// deadline that yields every tick and traps past `deadline`.
-    pub fn new_store(&self, args: &[String], deadline: Option<Instant>) -> anyhow::Result<Store<HostState>> {
+    /// A fresh store on `code`'s engine for one event: new host state, memory
+    /// limit, and an epoch deadline that yields every tick and traps past `deadline`.
+    pub(crate) fn new_store(
+        &self,
+        code: &Code,
+        args: &[String],
+        deadline: Option<Instant>,
+    ) -> anyhow::Result<Store<HostState>> {
         let state = self.template.instantiate_state(args)?;
-        let mut store = Store::new(self.pre.engine(), state);
+        let mut store = Store::new(code.pre.engine(), state);
         store.limiter(|s| s.limits());
         match deadline {
             None => store.epoch_deadline_async_yield_and_update(1),

@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use wasmtime::component::InstancePre;
+
+use crate::host::HostState;
 use crate::runtime::PreparedComponent;
 
 /// An export an executor accepts.
@@ -119,15 +122,15 @@ pub fn pick_export(component: &PreparedComponent, accepted: &[Export]) -> Result
     }
 }
 
-/// Binds `component` to `export` with `bind` (a generated `*Pre::new` over its
-/// instance pre); a failure is [`BindError::Mismatch`] when the component has the
-/// export, else [`BindError::Missing`].
-pub fn bind_export<P>(
+/// Binds `component`'s current code to `export` with `bind` (a generated
+/// `*Pre::new` over its instance pre); a failure is [`BindError::Mismatch`] when
+/// the component has the export, else [`BindError::Missing`].
+pub(crate) fn bind_export<P>(
     component: &PreparedComponent,
     export: Export,
-    bind: impl FnOnce(&PreparedComponent) -> wasmtime::Result<P>,
+    bind: impl FnOnce(&InstancePre<HostState>) -> wasmtime::Result<P>,
 ) -> Result<P, BindError> {
-    bind(component).map_err(|e| {
+    bind(component.code().instance_pre()).map_err(|e| {
         if component.export_names().iter().any(|n| export.matches(n)) {
             let reason = e.to_string().lines().next().unwrap_or_default().to_string();
             BindError::Mismatch { component: component.id().to_string(), export, reason }

@@ -6,6 +6,7 @@
 
 mod backoff;
 mod binding;
+mod bound;
 mod config_error;
 mod dispatcher;
 mod drain;
@@ -20,7 +21,8 @@ use futures::future::BoxFuture;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 
 pub use backoff::Backoff;
-pub use binding::{bind_export, pick_export, BindError, Export};
+pub use binding::{pick_export, BindError, Export};
+pub use bound::{BindFn, Binding, Bound};
 pub use config_error::{ConfigProblem, Reason, ShapeError, TriggerConfigError};
 pub use dispatcher::{run_app, TriggerRegistry};
 pub use drain::{Drain, DEFAULT_DRAIN};

@@ -16,6 +16,9 @@ pub(crate) fn engine_options(env: &BTreeMap<String, String>) -> anyhow::Result<E
     if let Some(v) = parsed::<usize>(env, "SPIN_WASMTIME_KEEP_RESIDENT")? {
         opts.pool_keep_resident = v;
     }
+    if let Some(v) = parsed(env, "SPIN_WASMTIME_FIRST_START_COMPILER")? {
+        opts.first_start_compiler = v;
+    }
     if let Some(v) = env_value(env, "SPIN_WASMTIME_POOLING") {
         opts.pooling = !matches!(v, "0" | "false" | "off");
     }
@@ -34,6 +37,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spin_engine::runtime::FirstStartCompiler;
 
     #[test]
     fn wasmtime_variables_override_the_defaults_and_name_themselves_when_wrong() {
@@ -43,5 +47,13 @@ mod tests {
         assert_eq!((opts.pool_instances, opts.pooling), (7, false));
         let err = engine_options(&env(&[("SPIN_WASMTIME_KEEP_RESIDENT", "lots")])).unwrap_err().to_string();
         assert!(err.contains("SPIN_WASMTIME_KEEP_RESIDENT"), "{err}");
+        assert_eq!(engine_options(&env(&[])).unwrap().first_start_compiler, FirstStartCompiler::Winch);
+        let opts = engine_options(&env(&[("SPIN_WASMTIME_FIRST_START_COMPILER", "cranelift")])).unwrap();
+        assert_eq!(opts.first_start_compiler, FirstStartCompiler::Cranelift);
+        let err = engine_options(&env(&[("SPIN_WASMTIME_FIRST_START_COMPILER", "llvm")])).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "environment variable SPIN_WASMTIME_FIRST_START_COMPILER=\"llvm\" is invalid: expected `winch` or `cranelift`"
+        );
     }
 }

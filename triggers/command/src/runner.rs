@@ -7,7 +7,7 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, BindError, Export};
+use spin_engine::trigger::{BindError, Binding, Export};
 
 use crate::exit_status::{outcome, Outcome};
 
@@ -16,8 +16,7 @@ pub(crate) const RUN_EXPORT: Export = Export::Release("wasi:cli/run@0.2");
 
 /// A component bound to its `wasi:cli/run` export, with its argv.
 pub(crate) struct CommandRunner {
-    component: Arc<PreparedComponent>,
-    pre: CommandPre<HostState>,
+    binding: Binding<CommandPre<HostState>>,
     argv: Vec<String>,
 }
 
@@ -25,14 +24,14 @@ impl CommandRunner {
     /// Binds the component's `wasi:cli/run` export; fails (naming the component and
     /// what it does export) when it is not a command component.
     pub(crate) fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> Result<Self, BindError> {
-        let pre = bind_export(&component, RUN_EXPORT, |c| CommandPre::new(c.instance_pre().clone()))?;
+        let binding = Binding::new(&component, RUN_EXPORT, |pre| CommandPre::new(pre.clone()))?;
         let argv = std::iter::once(component.id().to_string()).chain(guest_args.iter().cloned()).collect();
-        Ok(Self { component, pre, argv })
+        Ok(Self { binding, argv })
     }
 
     /// The component id.
     pub(crate) fn id(&self) -> &str {
-        self.component.id()
+        self.binding.component().id()
     }
 
     /// The guest's argv: the component id, then the guest arguments.
@@ -42,12 +41,13 @@ impl CommandRunner {
 
     /// Instantiates the component in a fresh store and calls `run` once.
     pub(crate) async fn run(&self) -> Outcome {
-        let mut store = match self.component.new_store(&self.argv, None) {
+        let bound = self.binding.current();
+        let mut store = match bound.new_store(&self.argv, None) {
             Ok(store) => store,
             Err(e) => return Outcome::Failed(format!("{e:#}")),
         };
         let result = async {
-            let command = self.pre.instantiate_async(&mut store).await?;
+            let command = bound.pre().instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
         }
         .await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, one_line, run_event, BindError, Export};
+use spin_engine::trigger::{one_line, run_event, BindError, Binding, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -23,8 +23,7 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-cron-event", worl
 
 /// A component bound to its `handle-cron-event` export.
 pub(crate) struct CronExecutor {
-    component: Arc<PreparedComponent>,
-    pre: bindings::SpinCronPre<HostState>,
+    binding: Binding<bindings::SpinCronPre<HostState>>,
     timeout: Option<Duration>,
 }
 
@@ -32,21 +31,22 @@ impl CronExecutor {
     /// Binds the export, each call bounded by `timeout`; fails (naming the
     /// component) when it is missing or has another signature.
     pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
-        let pre = bind_export(&component, EXPORT, |c| bindings::SpinCronPre::new(c.instance_pre().clone()))?;
-        Ok(Self { component, pre, timeout })
+        let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinCronPre::new(pre.clone()))?;
+        Ok(Self { binding, timeout })
     }
 
     /// The component id.
     pub(crate) fn id(&self) -> &str {
-        self.component.id()
+        self.binding.component().id()
     }
 
     /// Calls the guest once for the tick at `timestamp` (Unix seconds), within the
     /// event deadline. A guest error, a trap or the deadline is returned as one line.
     pub(crate) async fn call(&self, timestamp: u64) -> Result<(), String> {
         let result = run_event(self.timeout, |deadline| async move {
-            let mut store = self.component.new_store(&[], deadline)?;
-            let guest = self.pre.instantiate_async(&mut store).await?;
+            let bound = self.binding.current();
+            let mut store = bound.new_store(&[], deadline)?;
+            let guest = bound.pre().instantiate_async(&mut store).await?;
             let metadata = Metadata { timestamp };
             anyhow::Ok(guest.call_handle_cron_event(&mut store, metadata).await?)
         })

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, run_event, BindError, Export};
+use spin_engine::trigger::{run_event, BindError, Binding, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -24,8 +24,7 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-message", world: 
 
 /// A component bound to the MQTT handler export.
 pub(crate) struct MqttExecutor {
-    component: Arc<PreparedComponent>,
-    pre: bindings::SpinMqttPre<HostState>,
+    binding: Binding<bindings::SpinMqttPre<HostState>>,
     timeout: Option<Duration>,
 }
 
@@ -33,22 +32,23 @@ impl MqttExecutor {
     /// Binds the component's `handle-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
     pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
-        let pre = bind_export(&component, EXPORT, |c| bindings::SpinMqttPre::new(c.instance_pre().clone()))?;
-        Ok(Self { component, pre, timeout })
+        let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinMqttPre::new(pre.clone()))?;
+        Ok(Self { binding, timeout })
     }
 
     /// The component id.
     pub(crate) fn component_id(&self) -> &str {
-        self.component.id()
+        self.binding.component().id()
     }
 
     /// Runs the handler for one message in a fresh instance, within the event
     /// deadline. A guest error, a trap or the deadline comes back as an error.
     pub(crate) async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
-            let mut store = self.component.new_store(&[], deadline)?;
-            let guest = self
-                .pre
+            let bound = self.binding.current();
+            let mut store = bound.new_store(&[], deadline)?;
+            let guest = bound
+                .pre()
                 .instantiate_async(&mut store)
                 .await
                 .map_err(anyhow::Error::from)

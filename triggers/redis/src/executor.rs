@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, pick_export, run_event, BindError, Export};
+use spin_engine::trigger::{pick_export, run_event, BindError, Binding, Export};
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -31,8 +31,8 @@ pub(crate) const INBOUND_REDIS_V3: Export = Export::Interface("spin:redis/inboun
 
 /// The component's handler export, pre-instantiated.
 enum Handler {
-    V2(v2::RedisTriggerPre<HostState>),
-    V3(v3::RedisTriggerPre<HostState>),
+    V2(Binding<v2::RedisTriggerPre<HostState>>),
+    V3(Binding<v3::RedisTriggerPre<HostState>>),
 }
 
 /// A component bound to its Redis handler export.
@@ -47,12 +47,8 @@ impl RedisExecutor {
     /// `timeout`; the error names the component and what it exports instead.
     pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
         let handler = match pick_export(&component, &[INBOUND_REDIS, INBOUND_REDIS_V3])? {
-            0 => Handler::V2(bind_export(&component, INBOUND_REDIS, |c| {
-                v2::RedisTriggerPre::new(c.instance_pre().clone())
-            })?),
-            _ => Handler::V3(bind_export(&component, INBOUND_REDIS_V3, |c| {
-                v3::RedisTriggerPre::new(c.instance_pre().clone())
-            })?),
+            0 => Handler::V2(Binding::new(&component, INBOUND_REDIS, |pre| v2::RedisTriggerPre::new(pre.clone()))?),
+            _ => Handler::V3(Binding::new(&component, INBOUND_REDIS_V3, |pre| v3::RedisTriggerPre::new(pre.clone()))?),
         };
         Ok(Self { component, handler, timeout })
     }
@@ -67,15 +63,18 @@ impl RedisExecutor {
     #[allow(clippy::ptr_arg)] // the 2.0 binding takes `&Vec<u8>`: no copy for it
     pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
         run_event(self.timeout, |deadline| async move {
-            let mut store = self.component.new_store(&[], deadline)?;
             match &self.handler {
-                Handler::V2(pre) => {
-                    let guest = pre.instantiate_async(&mut store).await?;
+                Handler::V2(binding) => {
+                    let bound = binding.current();
+                    let mut store = bound.new_store(&[], deadline)?;
+                    let guest = bound.pre().instantiate_async(&mut store).await?;
                     let result = guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await?;
                     result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
                 }
-                Handler::V3(pre) => {
-                    let guest = pre.instantiate_async(&mut store).await?;
+                Handler::V3(binding) => {
+                    let bound = binding.current();
+                    let mut store = bound.new_store(&[], deadline)?;
+                    let guest = bound.pre().instantiate_async(&mut store).await?;
                     let payload = payload.clone();
                     let result = store
                         .run_concurrent(async move |accessor| {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, run_event, BindError, Export};
+use spin_engine::trigger::{run_event, BindError, Binding, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -25,8 +25,7 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-queue-message", w
 
 /// A component bound to the SQS handler ABI.
 pub(crate) struct SqsExecutor {
-    component: Arc<PreparedComponent>,
-    pre: bindings::SpinSqsPre<HostState>,
+    binding: Binding<bindings::SpinSqsPre<HostState>>,
     timeout: Option<Duration>,
 }
 
@@ -34,13 +33,13 @@ impl SqsExecutor {
     /// Binds the component's `handle-queue-message` export, each call bounded by
     /// `timeout`; the error names the component and what it exports instead.
     pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
-        let pre = bind_export(&component, EXPORT, |c| bindings::SpinSqsPre::new(c.instance_pre().clone()))?;
-        Ok(Self { component, pre, timeout })
+        let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinSqsPre::new(pre.clone()))?;
+        Ok(Self { binding, timeout })
     }
 
     /// The component id.
     pub(crate) fn component_id(&self) -> &str {
-        self.component.id()
+        self.binding.component().id()
     }
 
     /// Runs the handler for one message in a fresh instance, within the event
@@ -48,8 +47,9 @@ impl SqsExecutor {
     /// ([`spin_engine::trigger::DeadlineExceeded`]) all come back as `Err`.
     pub(crate) async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
         run_event(self.timeout, |deadline| async move {
-            let mut store = self.component.new_store(&[], deadline)?;
-            let guest = self.pre.instantiate_async(&mut store).await?;
+            let bound = self.binding.current();
+            let mut store = bound.new_store(&[], deadline)?;
+            let guest = bound.pre().instantiate_async(&mut store).await?;
             match guest.call_handle_queue_message(&mut store, message).await? {
                 Ok(action) => Ok(action),
                 Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),

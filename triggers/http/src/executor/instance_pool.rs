@@ -20,13 +20,13 @@ use wasmtime_wasi_http::WasiHttpView;
 
 use spin_engine::host::HostState;
 
-use super::Bound;
+use super::Guest;
 use crate::InstanceReuse;
 
 /// Makes the instances of one component for the `ProxyHandler`.
 pub(crate) struct InstancePool {
     /// The component's pre-instantiated `wasi:http/handler@0.3.0` export.
-    pub(crate) bound: Bound<ServicePre<HostState>>,
+    pub(crate) guest: Guest<ServicePre<HostState>>,
     /// How long and how widely an instance is reused.
     pub(crate) reuse: InstanceReuse,
     /// The longest a request may run (the upper end of a range), for the
@@ -43,8 +43,9 @@ impl HandlerState for InstancePool {
         // No per-store deadline: the instance outlives one request, so requests
         // expire through `Policy::on_request_start` and `Expiry`; a guest that
         // computes without pause past the request timeout traps its instance.
-        let mut store = self.bound.new_reusable_store(self.request_timeout).map_err(wasmtime::Error::from_anyhow)?;
-        let service = self.bound.pre.instantiate_async(&mut store).await?;
+        let bound = self.guest.current();
+        let mut store = bound.new_reusable_store(self.request_timeout).map_err(wasmtime::Error::from_anyhow)?;
+        let service = bound.pre().instantiate_async(&mut store).await?;
         let request_timeout = self.request_timeout.unwrap_or(Duration::MAX);
         Ok(Instance {
             store,
@@ -56,7 +57,7 @@ impl HandlerState for InstancePool {
                 timer: Box::pin(tokio::time::sleep(Duration::MAX)),
             },
             state: Policy {
-                component: self.bound.id.clone(),
+                component: self.guest.id.clone(),
                 max_requests: self.reuse.max_requests.sample(),
                 max_concurrent: self.reuse.max_concurrent.sample(),
             },

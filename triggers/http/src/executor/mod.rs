@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, pick_export, BindError, Export};
+use spin_engine::trigger::{pick_export, BindError, BindFn, Binding, Bound, Export};
 
 use crate::body::{Body, RequestBody};
 use crate::InstanceReuse;
@@ -75,34 +74,22 @@ impl Executor {
     }
 }
 
-/// A component bound to one HTTP export: its pre-instantiated export `pre`, and
-/// its id for the guest task's error log.
-pub(crate) struct Bound<P> {
-    component: Arc<PreparedComponent>,
+/// A component bound to one HTTP export (see [`Binding`]), and its id for the
+/// guest task's error log.
+pub(crate) struct Guest<P> {
+    binding: Binding<P>,
     id: Arc<str>,
-    pre: P,
 }
 
-impl<P> Bound<P> {
-    /// Binds `export` of `component` with `pre` (see [`bind_export`]).
-    pub(crate) fn bind(
-        component: &Arc<PreparedComponent>,
-        export: Export,
-        pre: impl FnOnce(&PreparedComponent) -> wasmtime::Result<P>,
-    ) -> Result<Self, BindError> {
-        let pre = bind_export(component, export, pre)?;
-        Ok(Self { component: component.clone(), id: component.id().into(), pre })
+impl<P> Guest<P> {
+    /// Binds `export` of `component` with `bind`.
+    pub(crate) fn bind(component: &Arc<PreparedComponent>, export: Export, bind: BindFn<P>) -> Result<Self, BindError> {
+        Ok(Self { binding: Binding::new(component, export, bind)?, id: component.id().into() })
     }
 
-    /// A store for an instance serving many requests (see
-    /// [`PreparedComponent::new_reusable_store`]).
-    pub(crate) fn new_reusable_store(&self, run_limit: Option<Duration>) -> anyhow::Result<wasmtime::Store<HostState>> {
-        self.component.new_reusable_store(run_limit)
-    }
-
-    /// A fresh store for one request, trapping past `deadline`.
-    pub(crate) fn new_store(&self, deadline: Option<Instant>) -> anyhow::Result<wasmtime::Store<HostState>> {
-        self.component.new_store(&[], deadline)
+    /// The export over the component's current code, for one request or instance.
+    pub(crate) fn current(&self) -> Arc<Bound<P>> {
+        self.binding.current()
     }
 }
 
@@ -127,7 +114,7 @@ pub(crate) type Answer = anyhow::Result<http::Response<Body>>;
 /// guest if the client drops it early. Without an answer, the task's own outcome
 /// says why.
 pub(crate) async fn answer_from_guest<P, Call>(
-    bound: &Bound<P>,
+    guest: &Guest<P>,
     deadline: Option<Instant>,
     slot: OwnedSemaphorePermit,
     call: impl FnOnce(tokio::sync::oneshot::Sender<Answer>) -> Call,
@@ -137,7 +124,7 @@ where
 {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let call = call(tx);
-    let id = bound.id.clone();
+    let id = guest.id.clone();
     let mut guest = AbortOnDrop::new(tokio::spawn(async move {
         let _slot = slot;
         let result = within(deadline, call).await;

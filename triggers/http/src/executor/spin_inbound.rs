@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{bind_export, BindError};
+use spin_engine::trigger::{BindError, Binding};
 
 use crate::body::{full, status_only, Body, RequestBody};
 use crate::executor::{within, SPIN_INBOUND};
@@ -23,17 +23,15 @@ use bindings::fermyon::spin::http_types::{Method, Request};
 
 /// Executor for Spin 1 inbound-http components.
 pub(crate) struct SpinInboundExecutor {
-    component: Arc<PreparedComponent>,
-    pre: bindings::InboundHttpComponentPre<spin_engine::host::HostState>,
+    binding: Binding<bindings::InboundHttpComponentPre<spin_engine::host::HostState>>,
 }
 
 impl SpinInboundExecutor {
     /// Binds the component's `inbound-http` export.
     pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
-        let pre = bind_export(&component, SPIN_INBOUND, |c| {
-            bindings::InboundHttpComponentPre::new(c.instance_pre().clone())
-        })?;
-        Ok(Self { component, pre })
+        let binding =
+            Binding::new(&component, SPIN_INBOUND, |pre| bindings::InboundHttpComponentPre::new(pre.clone()))?;
+        Ok(Self { binding })
     }
 
     /// Handles one request (405 for methods the ABI cannot express, 413 for a
@@ -67,8 +65,9 @@ impl SpinInboundExecutor {
             params: vec![],
             body: (!body.is_empty()).then(|| body.to_vec()),
         };
-        let mut store = self.component.new_store(&[], deadline)?;
-        let guest = self.pre.instantiate_async(&mut store).await?;
+        let bound = self.binding.current();
+        let mut store = bound.new_store(&[], deadline)?;
+        let guest = bound.pre().instantiate_async(&mut store).await?;
         let call = guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request);
         let resp = within(deadline, call).await?;
         if !(100..=600).contains(&resp.status) {

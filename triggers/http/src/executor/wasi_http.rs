@@ -12,26 +12,27 @@ use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::BindError;
 
 use crate::body::BoxError;
-use crate::executor::{answer_from_guest, Answer, Bound, GuestRequest, WASI_HTTP};
+use crate::executor::{answer_from_guest, Answer, Guest, GuestRequest, WASI_HTTP};
 
 /// Executor for wasi-http components.
-pub(crate) struct WasiHttpExecutor(Bound<ProxyPre<HostState>>);
+pub(crate) struct WasiHttpExecutor(Guest<ProxyPre<HostState>>);
 
 impl WasiHttpExecutor {
     /// Binds the component's `incoming-handler` export.
     pub(crate) fn new(component: Arc<PreparedComponent>) -> Result<Self, BindError> {
-        Bound::bind(&component, WASI_HTTP, |c| ProxyPre::new(c.instance_pre().clone())).map(Self)
+        Guest::bind(&component, WASI_HTTP, |pre| ProxyPre::new(pre.clone())).map(Self)
     }
 
     /// Handles one request (see [`answer_from_guest`]): the response is
     /// answered as soon as the guest sets its `response-outparam`.
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
-        let mut store = self.0.new_store(deadline)?;
+        let bound = self.0.current();
+        let mut store = bound.new_store(&[], deadline)?;
         let (out_tx, out_rx) = tokio::sync::oneshot::channel();
         let scheme = wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http;
         let req = store.data_mut().http().new_incoming_request(scheme, req)?;
         let out = store.data_mut().http().new_response_outparam(out_tx)?;
-        let proxy = self.0.pre.instantiate_async(&mut store).await?;
+        let proxy = bound.pre().instantiate_async(&mut store).await?;
         answer_from_guest(&self.0, deadline, slot, |answer| async move {
             let call = proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out);
             tokio::pin!(call);

@@ -13,7 +13,7 @@ use spin_engine::trigger::BindError;
 
 use super::instance_pool::InstancePool;
 use crate::body::holding;
-use crate::executor::{Answer, Bound, GuestRequest, WASI_HTTP_03};
+use crate::executor::{Answer, Guest, GuestRequest, WASI_HTTP_03};
 use crate::InstanceReuse;
 
 /// Executor for WASI 0.3 HTTP components.
@@ -27,8 +27,8 @@ impl WasiHttp3Executor {
         reuse: InstanceReuse,
         request_timeout: Option<Duration>,
     ) -> Result<Self, BindError> {
-        let bound = Bound::bind(&component, WASI_HTTP_03, |c| ServicePre::new(c.instance_pre().clone()))?;
-        Ok(Self(ProxyHandler::new(InstancePool { bound, reuse, request_timeout })))
+        let guest = Guest::bind(&component, WASI_HTTP_03, |pre| ServicePre::new(pre.clone()))?;
+        Ok(Self(ProxyHandler::new(InstancePool { guest, reuse, request_timeout })))
     }
 
     /// Handles one request; `slot` (its place among the concurrent requests)
@@ -36,7 +36,7 @@ impl WasiHttp3Executor {
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
         match self.0.handle(deadline, req).await {
             Ok(response) => Ok(response.map(|body| holding(body, slot))),
-            Err(e) => Err(explain(e, &self.0.state().bound.id)),
+            Err(e) => Err(explain(e, &self.0.state().guest.id)),
         }
     }
 }
