@@ -151,3 +151,35 @@ fn idle_priority() {
         tracing::debug!("cannot lower the background compilation's priority: {}", std::io::Error::last_os_error());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component whose `spin` export loops forever.
+    const SPIN_FOREVER: &str = r#"(component
+        (core module $m (func (export "spin") (loop $again (br $again))))
+        (core instance $i (instantiate $m))
+        (func (export "spin") (canon lift (core func $i "spin"))))"#;
+
+    #[tokio::test]
+    async fn winch_code_is_interrupted_by_the_epoch_like_cranelift_code() {
+        // The deadline of every event rests on epoch interruption: Winch's code
+        // must check the epoch in loops as Cranelift's does.
+        let baseline = Baseline::new().expect("Winch runs on this machine");
+        let component = Component::new(baseline.engine(), wat::parse_str(SPIN_FOREVER).unwrap()).unwrap();
+        let mut store = wasmtime::Store::new(baseline.engine(), ());
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+        let linker = Linker::<()>::new(baseline.engine());
+        let instance = linker.instantiate_async(&mut store, &component).await.unwrap();
+        let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+        let engine = baseline.engine().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        });
+        let err = spin.call_async(&mut store, ()).await.unwrap_err();
+        assert_eq!(err.downcast_ref::<wasmtime::Trap>(), Some(&wasmtime::Trap::Interrupt), "{err:?}");
+    }
+}

@@ -68,6 +68,8 @@ impl Shipped {
 struct Row {
     name: String,
     first: Option<Duration>,
+    /// The first start with `SPIN_WASMTIME_FIRST_START_COMPILER=cranelift`.
+    first_cranelift: Option<Duration>,
     second: Duration,
     memory: Option<(u64, u64)>,
 }
@@ -95,7 +97,13 @@ fn main() -> anyhow::Result<()> {
         }
         stop(&containerd, &id, started)?;
     }
-    rows.push(Row { name: "runc container (busybox httpd)".into(), first: None, second: median(&mut times), memory });
+    rows.push(Row {
+        name: "runc container (busybox httpd)".into(),
+        first: None,
+        first_cranelift: None,
+        second: median(&mut times),
+        memory,
+    });
 
     let mut shipping = vec![Shipped::Rootfs];
     if registry.is_some() {
@@ -104,32 +112,44 @@ fn main() -> anyhow::Result<()> {
     let mut id = 0;
     for app in [BenchApp::Hello, BenchApp::FiveRoutes, BenchApp::PythonHello] {
         for &shipped in &shipping {
-            let mut start = |tag: &str, measure: bool| -> anyhow::Result<(Duration, Option<(u64, u64)>)> {
-                let image = prepare(&containerd, registry.as_ref(), app, shipped, tag)?;
-                id += 1;
-                let task_id = format!("spin-{id}");
-                let started = start_shim(&containerd, &image, &task_id)?;
-                let memory = if measure { Some(measure_memory(&containerd, &started.url)?) } else { None };
-                let start = started.start;
-                stop(&containerd, &task_id, started)?;
-                Ok((start, memory))
-            };
+            let mut start =
+                |tag: &str, compiler: &str, measure: bool| -> anyhow::Result<(Duration, Option<(u64, u64)>)> {
+                    let image = prepare(&containerd, registry.as_ref(), app, shipped, tag)?;
+                    id += 1;
+                    let task_id = format!("spin-{id}");
+                    let started = start_shim(&containerd, &image, &task_id, compiler)?;
+                    let memory = if measure { Some(measure_memory(&containerd, &started.url)?) } else { None };
+                    let start = started.start;
+                    stop(&containerd, &task_id, started)?;
+                    Ok((start, memory))
+                };
             let mut first = Vec::new();
             for n in 0..runs {
-                first.push(start(&format!("first-{n}"), false)?.0);
+                first.push(start(&format!("first-{n}"), "winch", false)?.0);
             }
-            start("warm", false)?;
+            // Winch's first start fills the cache only once Cranelift is done in the
+            // background (the task is stopped at once), so Cranelift's before serving
+            // makes the starts below second starts. Its time is a row of its own, for
+            // rootfs images: runwasi compiles an artifact before the container.
+            let mut first_cranelift = Vec::new();
+            for n in 0..runs {
+                if shipped == Shipped::Rootfs {
+                    first_cranelift.push(start(&format!("first-cranelift-{n}"), "cranelift", false)?.0);
+                }
+            }
+            start("warm", "cranelift", false)?;
             let mut second = Vec::new();
             let mut memory = None;
             for n in 0..runs {
                 let measure = n == 0 && app.name() == "hello" && shipped == Shipped::Rootfs;
-                let (time, m) = start("warm", measure)?;
+                let (time, m) = start("warm", "cranelift", measure)?;
                 second.push(time);
                 memory = memory.or(m);
             }
             rows.push(Row {
                 name: format!("shim: {} ({})", app.name(), shipped.name()),
                 first: Some(median(&mut first)),
+                first_cranelift: (!first_cranelift.is_empty()).then(|| median(&mut first_cranelift)),
                 second: median(&mut second),
                 memory,
             });
@@ -148,8 +168,13 @@ fn main() -> anyhow::Result<()> {
     for count in density_counts() {
         let runc =
             density::measure(&containerd, "runc", count, |id| by_ctr(launch_busybox(&containerd, id), id), kill)?;
-        let shim =
-            density::measure(&containerd, "hello", count, |id| by_ctr(launch_shim(&containerd, &hello, id), id), kill)?;
+        let shim = density::measure(
+            &containerd,
+            "hello",
+            count,
+            |id| by_ctr(launch_shim(&containerd, &hello, id, "cranelift"), id),
+            kill,
+        )?;
         print_density("ctr run", count, &shim, &runc);
     }
     drop(containerd);
@@ -232,7 +257,13 @@ fn cri_rows(runs: usize, registry: Option<&Registry>) -> anyhow::Result<Vec<Row>
             }
             cri.remove_pod(&pod)?;
         }
-        rows.push(Row { name: name.to_string(), first: None, second: median(&mut times), memory: None });
+        rows.push(Row {
+            name: name.to_string(),
+            first: None,
+            first_cranelift: None,
+            second: median(&mut times),
+            memory: None,
+        });
     }
     Ok(rows)
 }
@@ -240,14 +271,15 @@ fn cri_rows(runs: usize, registry: Option<&Registry>) -> anyhow::Result<Vec<Row>
 /// Prints the table and the ratios the targets are stated in.
 fn report(rows: &[Row]) {
     println!(
-        "{:<44} {:>16} {:>17} {:>14} {:>16}",
-        "", "first start (ms)", "second start (ms)", "idle RSS (MiB)", "loaded RSS (MiB)"
+        "{:<44} {:>16} {:>22} {:>17} {:>14} {:>16}",
+        "", "first start (ms)", "first, Cranelift (ms)", "second start (ms)", "idle RSS (MiB)", "loaded RSS (MiB)"
     );
+    let or_dash = |d: Option<Duration>| d.map(|d| format!("{:.1}", ms(d))).unwrap_or_else(|| "-".into());
     for row in rows {
-        let first = row.first.map(|d| format!("{:.1}", ms(d))).unwrap_or_else(|| "-".into());
+        let (first, cranelift) = (or_dash(row.first), or_dash(row.first_cranelift));
         let (idle, loaded) =
             row.memory.map(|(i, l)| (format!("{:.1}", mib(i)), format!("{:.1}", mib(l)))).unwrap_or_default();
-        println!("{:<44} {first:>16} {:>17.1} {idle:>14} {loaded:>16}", row.name, ms(row.second));
+        println!("{:<44} {first:>16} {cranelift:>22} {:>17.1} {idle:>14} {loaded:>16}", row.name, ms(row.second));
     }
     let runc = &rows[0];
     for row in rows[1..].iter().filter(|r| !r.name.starts_with("CRI: ")) {
@@ -271,6 +303,9 @@ fn report(rows: &[Row]) {
     if let Some(hello) = find("shim: hello (rootfs image)") {
         if let Some(first) = hello.first {
             println!("ratio hello rootfs first start / runc = {:.2}x (target <= 1.0)", ms(first) / ms(runc.second));
+        }
+        if let (Some(winch), Some(cranelift)) = (hello.first, hello.first_cranelift) {
+            println!("ratio hello rootfs first start, Winch / Cranelift = {:.2}x", ms(winch) / ms(cranelift));
         }
         if let Some(python) = find("shim: python hello (rootfs image)") {
             println!(
@@ -310,9 +345,10 @@ fn prepare(
     }
 }
 
-fn start_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result<Started> {
+/// Starts `image` as task `id`, with `compiler` for what is not compiled yet.
+fn start_shim(containerd: &Containerd, image: &str, id: &str, compiler: &str) -> anyhow::Result<Started> {
     let begin = Instant::now();
-    let (task, url) = launch_shim(containerd, image, id)?;
+    let (task, url) = launch_shim(containerd, image, id, compiler)?;
     wait_first_200(task, &url, begin)
 }
 
@@ -322,10 +358,11 @@ fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
     wait_first_200(task, &url, begin)
 }
 
-/// Runs `image` through the shim as task `id`; returns it and its URL.
-fn launch_shim(containerd: &Containerd, image: &str, id: &str) -> anyhow::Result<(Running, String)> {
+/// Runs `image` through the shim as task `id` (`compiler` as the first start
+/// compiler); returns it and its URL.
+fn launch_shim(containerd: &Containerd, image: &str, id: &str, compiler: &str) -> anyhow::Result<(Running, String)> {
     let listen = format!("127.0.0.1:{}", free_port());
-    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str())];
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_WASMTIME_FIRST_START_COMPILER", compiler)];
     let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts: &[], command: &["/"], read_only: false };
     Ok((containerd.run_task_on(&spec)?, format!("http://{listen}/")))
 }
@@ -354,7 +391,10 @@ fn start_pod(cri: &mut Cri, logs: &Path, name: &str, handler: &str, image: &str)
     if handler == "runc" {
         cri.start_container_with_command(&pod, "app", image, &[], &httpd_command(&listen), &[])?;
     } else {
-        cri.start_container(&pod, "app", image, &[("SPIN_HTTP_LISTEN_ADDR", &listen)])?;
+        // Cranelift at a first start fills the cache before serving, so a Pod
+        // removed at once leaves it filled for the next (second) start.
+        let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_WASMTIME_FIRST_START_COMPILER", "cranelift")];
+        cri.start_container(&pod, "app", image, &env)?;
     }
     Ok((pod, format!("http://{listen}/")))
 }
