@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use spin_engine::host::{HostOptions, StdioMode};
 use spin_engine::loader::LoadedApp;
-use spin_engine::runtime::{CompileCache, PrepareOptions, Runtime};
+use spin_engine::runtime::{release_free_heap, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
@@ -69,7 +69,8 @@ pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Sig
             return Ok(EXIT_TERMINATED);
         }
     };
-    release_startup_memory();
+    // The compiler's leftovers (Cranelift's in the background are released when it is done).
+    release_free_heap();
     let shutdown = Shutdown::new();
     watch_signals(signals, shutdown.clone());
     run_app(triggers, shutdown).await
@@ -98,17 +99,6 @@ fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
         },
     )?;
     registry.prepare(&Arc::new(prepared))
-}
-
-/// Hands the heap that compiling and linking used back to the kernel: glibc
-/// keeps freed memory for reuse, and an app compiled at start would otherwise
-/// carry the compiler's leftovers (6 MiB of a hello app's 38) for its whole life.
-fn release_startup_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn watch_signals(mut signals: Signals, shutdown: Shutdown) {

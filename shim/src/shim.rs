@@ -6,7 +6,7 @@ use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use wasmtime::Engine;
 
 use spin_engine::limits::GuestLimits;
-use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native};
+use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
 
 use crate::registry::media_types::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
 use crate::sandbox::SpinSandbox;
@@ -27,7 +27,12 @@ impl Shim for SpinShim {
 
     async fn compiler() -> Option<impl Compiler> {
         // The shim's own process environment (containerd's), never a container's.
-        match crate::settings::engine_options(&std::env::vars().collect()).and_then(|o| build_engine(&o)) {
+        // It only compiles, so it needs no instance pool, whose set-up every shim
+        // process would pay on its first container (the pool is not part of the
+        // compatibility key: see engine_config.rs).
+        let engine = crate::settings::engine_options(&std::env::vars().collect())
+            .and_then(|o| build_engine(&EngineOptions { pooling: false, ..o }));
+        match engine {
             Ok(engine) => Some(SpinCompiler { engine }),
             Err(e) => {
                 log_error(&format!("precompilation disabled: {e:#}"));

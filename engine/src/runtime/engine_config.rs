@@ -158,3 +158,20 @@ pub fn compatibility_key(engine: &Engine) -> String {
     SOURCE_TRANSFORM_REVISION.hash(&mut h);
     hex::encode(&h.0.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_instance_pool_is_not_part_of_the_compatibility_key() {
+        // runwasi's compiler precompiles with an engine without a pool, for apps
+        // that run on an engine with one.
+        let pooled = build_engine(&EngineOptions::default()).unwrap();
+        let on_demand = build_engine(&EngineOptions { pooling: false, ..Default::default() }).unwrap();
+        assert_eq!(compatibility_key(&pooled), compatibility_key(&on_demand));
+        let artifact = on_demand.precompile_component(b"\0asm\x0d\0\x01\0").unwrap();
+        // SAFETY: the bytes were just produced by this process's own engine.
+        unsafe { wasmtime::component::Component::deserialize(&pooled, &artifact) }.unwrap();
+    }
+}

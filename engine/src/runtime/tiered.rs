@@ -112,6 +112,8 @@ impl Pending {
                     Err(e) => tracing::warn!("{}: Cranelift failed ({e:#}); Winch's code keeps serving", job.origin),
                 }
             }
+            drop(pool);
+            super::release_free_heap();
         });
         if let Err(e) = spawned {
             tracing::warn!("cannot start the background compilation ({e}); Winch's code keeps serving");
