@@ -80,7 +80,11 @@ pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Sig
 fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
-    let runtime = Runtime::new(&opts.settings.engine, opts.compile_cache.clone())?;
+    let trigger_types: std::collections::BTreeSet<&str> =
+        app.locked.triggers.iter().map(|t| t.trigger_type.as_str()).collect();
+    let engine =
+        opts.settings.engine.clone().sized_for(trigger_types.len(), opts.settings.limits.max_concurrent_events);
+    let runtime = Runtime::new(&engine, opts.compile_cache.clone())?;
     let prepared = runtime.prepare(
         app.locked,
         PrepareOptions {

@@ -10,8 +10,10 @@ pub struct EngineOptions {
     /// Use the pooling allocator (fast instantiation); falls back to on-demand if it
     /// cannot reserve its address space.
     pub pooling: bool,
-    /// Concurrent instances the pool holds (`SPIN_WASMTIME_INSTANCE_COUNT`).
-    pub pool_instances: u32,
+    /// Concurrent instances the pool holds (`SPIN_WASMTIME_INSTANCE_COUNT`);
+    /// `None`: [`DEFAULT_POOL_INSTANCES`], unless the app's own count was filled
+    /// in with [`EngineOptions::sized_for`].
+    pub pool_instances: Option<u32>,
     /// Largest linear memory one pooled memory slot can grow to, in bytes.
     pub pool_max_memory_size: usize,
     /// Bytes of a freed memory slot kept mapped and reset by hand instead of
@@ -46,6 +48,28 @@ impl std::str::FromStr for FirstStartCompiler {
     }
 }
 
+/// The instance pool of an engine not sized to an app.
+pub const DEFAULT_POOL_INSTANCES: u32 = 1000;
+
+/// The largest pool an app is given by [`EngineOptions::sized_for`]: each
+/// instance reserves two memory slots of address space (4 GiB and guards each).
+const MAX_POOL_INSTANCES: u32 = 2000;
+
+impl EngineOptions {
+    /// These options with the pool sized to an app, unless it was set: each of
+    /// its `trigger_types` runs at most `max_concurrent_events` instances at once
+    /// (a reused WASI 0.3 instance holds one of them too), and twice that leaves
+    /// room for instances that are being torn down while their successors start.
+    /// A smaller pool costs less to set up at every start, in time (one guard page
+    /// to protect per stack) and in memory (its bookkeeping).
+    pub fn sized_for(mut self, trigger_types: usize, max_concurrent_events: usize) -> Self {
+        let needed = trigger_types.max(1).saturating_mul(max_concurrent_events).saturating_mul(2);
+        let sized = u32::try_from(needed).unwrap_or(u32::MAX).clamp(16, MAX_POOL_INSTANCES);
+        self.pool_instances.get_or_insert(sized);
+        self
+    }
+}
+
 /// The default for [`EngineOptions::pool_keep_resident`]: 2 MiB where the kernel
 /// has PAGEMAP_SCAN (Linux 6.7+), 0 elsewhere.
 ///
@@ -67,7 +91,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         Self {
             pooling: true,
-            pool_instances: 1000,
+            pool_instances: None,
             pool_max_memory_size: 4 << 30,
             pool_keep_resident: default_keep_resident(),
             first_start_compiler: FirstStartCompiler::default(),
@@ -90,7 +114,7 @@ fn base_config() -> Config {
 
 fn pooling_config(opts: &EngineOptions) -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
-    let n = opts.pool_instances;
+    let n = opts.pool_instances.unwrap_or(DEFAULT_POOL_INSTANCES);
     pool.total_component_instances(n)
         .total_core_instances(n.saturating_mul(4))
         .total_memories(n.saturating_mul(2))
@@ -162,6 +186,25 @@ pub fn compatibility_key(engine: &Engine) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pool_is_sized_to_the_app_unless_it_was_set() {
+        let sized = |set: Option<u32>, types, events| {
+            EngineOptions { pool_instances: set, ..Default::default() }.sized_for(types, events).pool_instances
+        };
+        // An HTTP app at the default 100 concurrent requests.
+        assert_eq!(sized(None, 1, 100), Some(200));
+        assert_eq!(sized(None, 3, 100), Some(600));
+        assert_eq!(sized(None, 1, 2), Some(16));
+        assert_eq!(sized(None, 4, 100_000), Some(2000));
+        assert_eq!(sized(Some(7), 1, 100), Some(7));
+        // Not sized to an app: the fixed default.
+        let pool = pooling_config(&EngineOptions::default());
+        assert!(
+            format!("{pool:?}").contains(&format!("total_component_instances: {DEFAULT_POOL_INSTANCES}")),
+            "{pool:?}"
+        );
+    }
 
     #[test]
     fn the_instance_pool_is_not_part_of_the_compatibility_key() {

@@ -16,7 +16,7 @@ mod tiered;
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{servable_component, wasm_kind, WasmKind};
-pub use engine_config::{build_engine, compatibility_key, EngineOptions, FirstStartCompiler};
+pub use engine_config::{build_engine, compatibility_key, EngineOptions, FirstStartCompiler, DEFAULT_POOL_INSTANCES};
 pub use heap::release_free_heap;
 pub(crate) use middleware::DENIED_SUFFIX;
 pub use prepared::{composed_wasm, Code, PrepareOptions, PreparedApp, PreparedComponent, Runtime};

@@ -11,7 +11,7 @@ use super::env::env_value;
 pub(crate) fn engine_options(env: &BTreeMap<String, String>) -> anyhow::Result<EngineOptions> {
     let mut opts = EngineOptions::default();
     if let Some(v) = parsed::<u32>(env, "SPIN_WASMTIME_INSTANCE_COUNT")? {
-        opts.pool_instances = v;
+        opts.pool_instances = Some(v);
     }
     if let Some(v) = parsed::<usize>(env, "SPIN_WASMTIME_KEEP_RESIDENT")? {
         opts.pool_keep_resident = v;
@@ -44,7 +44,7 @@ mod tests {
         let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let opts =
             engine_options(&env(&[("SPIN_WASMTIME_INSTANCE_COUNT", "7"), ("SPIN_WASMTIME_POOLING", "off")])).unwrap();
-        assert_eq!((opts.pool_instances, opts.pooling), (7, false));
+        assert_eq!((opts.pool_instances, opts.pooling), (Some(7), false));
         let err = engine_options(&env(&[("SPIN_WASMTIME_KEEP_RESIDENT", "lots")])).unwrap_err().to_string();
         assert!(err.contains("SPIN_WASMTIME_KEEP_RESIDENT"), "{err}");
         assert_eq!(engine_options(&env(&[])).unwrap().first_start_compiler, FirstStartCompiler::Winch);
