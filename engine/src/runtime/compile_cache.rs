@@ -104,12 +104,25 @@ impl CompileCache {
         origin: &str,
     ) -> anyhow::Result<Component> {
         let component = compile_logged(engine, wasm, origin)?;
-        if let Some((path, key, binding)) = self.entry(engine, sha256) {
-            if let Err(e) = write_sealed(&component, &path, key, &binding) {
-                tracing::warn!("could not write compile cache {}: {e:#}", path.display());
+        let Some((path, key, binding)) = self.entry(engine, sha256) else { return Ok(component) };
+        if let Err(e) = write_sealed(&component, &path, key, &binding) {
+            tracing::warn!("could not write compile cache {}: {e:#}", path.display());
+            return Ok(component);
+        }
+        if !self.private {
+            return Ok(component);
+        }
+        // Served from the entry's file, as later starts are: its pages are then shared
+        // with every replica of the app on the node instead of a private copy.
+        // SAFETY: this process wrote and sealed the file a moment ago from its own
+        // compilation, in a directory only this shim's user can write.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(mapped) => Ok(mapped),
+            Err(e) => {
+                tracing::warn!("could not map {} ({e:#}); serving the compiled copy", path.display());
+                Ok(component)
             }
         }
-        Ok(component)
     }
 
     /// Where the entry of `sha256` for `engine` lives, the key that seals it and
@@ -312,6 +325,29 @@ mod tests {
     }
 
     const WAT: &str = "(component (core module (func (export \"f\"))))";
+
+    /// Whether this process maps `path` (a loaded component's code).
+    fn maps(path: &Path) -> bool {
+        std::fs::read_to_string("/proc/self/maps").unwrap().contains(&path.display().to_string())
+    }
+
+    #[test]
+    fn what_a_start_compiles_into_a_private_cache_is_served_from_the_entry_file() {
+        // So the first replica on a node shares its code pages with the next ones.
+        for private in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let cache =
+                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let engine = engine();
+            let wasm = wat::parse_str(WAT).unwrap();
+            let component = cache.compile_and_store(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
+            let entry = &entries(dir.path(), &engine)[0];
+            // A Pod's own folder (others may write it) is never mapped.
+            assert_eq!(maps(entry), private, "private: {private}");
+            drop(component);
+            assert!(!maps(entry));
+        }
+    }
 
     #[test]
     fn compiles_once_then_loads_from_disk() {
