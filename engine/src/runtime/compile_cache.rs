@@ -326,6 +326,15 @@ mod tests {
 
     const WAT: &str = "(component (core module (func (export \"f\"))))";
 
+    /// A cache in `dir`, private to this user or not.
+    fn cache_in(dir: &Path, private: bool) -> CompileCache {
+        if private {
+            CompileCache::private(dir, key())
+        } else {
+            CompileCache::at(dir, key())
+        }
+    }
+
     /// Whether this process maps `path` (a loaded component's code).
     fn maps(path: &Path) -> bool {
         std::fs::read_to_string("/proc/self/maps").unwrap().contains(&path.display().to_string())
@@ -336,8 +345,7 @@ mod tests {
         // So the first replica on a node shares its code pages with the next ones.
         for private in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            let cache =
-                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let cache = cache_in(dir.path(), private);
             let engine = engine();
             let wasm = wat::parse_str(WAT).unwrap();
             let component = cache.compile_and_store(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
@@ -353,8 +361,7 @@ mod tests {
     fn compiles_once_then_loads_from_disk() {
         for private in [false, true] {
             let dir = tempfile::tempdir().unwrap();
-            let cache =
-                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let cache = cache_in(dir.path(), private);
             let engine = engine();
             let wasm = wat::parse_str(WAT).unwrap();
             cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
@@ -393,8 +400,7 @@ mod tests {
         for private in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             let engine = engine();
-            let cache =
-                if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+            let cache = cache_in(dir.path(), private);
             let wasm = wat::parse_str(WAT).unwrap();
             cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let entry = entries(dir.path(), &engine).remove(0);
