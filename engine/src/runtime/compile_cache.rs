@@ -69,7 +69,16 @@ impl CompileCache {
     /// componentizing and compiling it and sealing the result. Precompiled bytes
     /// are refused: they did not come from this shim.
     /// `sha256` is the digest of `wasm`, which the caller has already computed.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
+    /// What a start does with Cranelift as its first-start compiler
+    /// (`Runtime::compile_for_start`, which may put Winch between the two steps).
+    #[cfg(test)]
+    pub(crate) fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+        origin: &str,
+    ) -> anyhow::Result<Component> {
         refuse_native(wasm, origin)?;
         match self.cached(engine, sha256, origin) {
             Some(component) => Ok(component),

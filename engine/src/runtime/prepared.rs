@@ -131,23 +131,24 @@ impl Runtime {
                 .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
             let wasm = compose_trigger_dependencies(c, wasm, source.content_dir, budget)
                 .with_context(|| format!("component `{}`", c.id))?;
-            let code = match compiled.get(&wasm.sha256) {
+            let (sha256, origin) = (wasm.sha256, wasm.origin.clone());
+            let code = match compiled.get(&sha256) {
                 Some(code) => code.clone(),
                 None => {
-                    let code = self.compile_for_start(&wasm, pending).map_err(|e| {
+                    let code = self.compile_for_start(wasm, pending).map_err(|e| {
                         // The refusal of native code is one line for the operator, as is.
                         if e.is::<NativeArtifact>() {
                             e
                         } else {
-                            e.context(format!("component `{}` ({})", c.id, wasm.origin))
+                            e.context(format!("component `{}` ({origin})", c.id))
                         }
                     })?;
-                    compiled.insert(wasm.sha256, code.clone());
+                    compiled.insert(sha256, code.clone());
                     code
                 }
             };
-            let sha256 = (!code.optimized).then_some(wasm.sha256);
-            (code, wasm.origin, sha256)
+            let winch = (!code.optimized).then_some(sha256);
+            (code, origin, winch)
         };
         let base = if code.optimized { &self.linker } else { self.baseline().expect("Winch compiled it").linker() };
         let (pre, stubbed) = link(base, &code.component).with_context(|| format!("component `{}` ({origin})", c.id))?;
@@ -158,16 +159,16 @@ impl Runtime {
                 stubbed.join(", ")
             );
         }
-        let code = Code::new(code.component, pre, code.optimized);
+        let code = Code::new(code.component, pre);
         let prepared =
             PreparedComponent { id: c.id.clone(), code: ArcSwap::from_pointee(code), template, _runtime: self.clone() };
         Ok((prepared, sha256))
     }
 
     /// The code a start runs `wasm` from: the compile cache's when it has it;
-    /// otherwise Winch's, with Cranelift's queued in `pending` (see `tiered.rs`),
-    /// or Cranelift's compiled now.
-    fn compile_for_start(&self, wasm: &Wasm, pending: &mut Pending) -> anyhow::Result<Compiled> {
+    /// otherwise Winch's, with Cranelift's queued in `pending` (which then owns
+    /// the bytes; see `tiered.rs`), or Cranelift's compiled now.
+    fn compile_for_start(&self, wasm: Wasm, pending: &mut Pending) -> anyhow::Result<Compiled> {
         refuse_native(&wasm.bytes, &wasm.origin)?;
         if let Some(component) = self.cache.cached(&self.engine, &wasm.sha256, &wasm.origin) {
             return Ok(Compiled { component, optimized: true });
@@ -177,7 +178,7 @@ impl Runtime {
             FirstStartCompiler::Cranelift => None,
         };
         if let Some(component) = baseline.and_then(|b| b.compile(&wasm.bytes, &wasm.origin)) {
-            pending.add(wasm.bytes.clone(), wasm.sha256, wasm.origin.clone());
+            pending.add(wasm.bytes, wasm.sha256, wasm.origin);
             return Ok(Compiled { component, optimized: false });
         }
         let component = self.compile_optimized(&wasm.bytes, &wasm.sha256, &wasm.origin)?;
@@ -385,22 +386,16 @@ fn read_content(
 pub struct Code {
     component: Component,
     pre: InstancePre<HostState>,
-    optimized: bool,
 }
 
 impl Code {
-    pub(crate) fn new(component: Component, pre: InstancePre<HostState>, optimized: bool) -> Self {
-        Self { component, pre, optimized }
+    pub(crate) fn new(component: Component, pre: InstancePre<HostState>) -> Self {
+        Self { component, pre }
     }
 
     /// The pre-linked instance every event instantiates.
     pub fn instance_pre(&self) -> &InstancePre<HostState> {
         &self.pre
-    }
-
-    /// Whether this is Cranelift's code (loaded or compiled), not Winch's.
-    pub fn is_optimized(&self) -> bool {
-        self.optimized
     }
 }
 

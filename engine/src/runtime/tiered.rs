@@ -103,9 +103,10 @@ impl Pending {
                 .start_handler(|_| idle_priority())
                 .build();
             for job in self.jobs {
+                let compile = || runtime.compile_optimized(&job.wasm, &job.sha256, &job.origin);
                 let compiled = match &pool {
-                    Ok(pool) => pool.install(|| runtime.compile_optimized(&job.wasm, &job.sha256, &job.origin)),
-                    Err(_) => runtime.compile_optimized(&job.wasm, &job.sha256, &job.origin),
+                    Ok(pool) => pool.install(compile),
+                    Err(_) => compile(),
                 };
                 match compiled {
                     Ok(component) => job.replace_code(&runtime, &component),
@@ -132,7 +133,7 @@ impl Job {
         match runtime.link_optimized(component) {
             Ok(pre) => {
                 for user in &users {
-                    user.replace_code(Code::new(component.clone(), pre.clone(), true));
+                    user.replace_code(Code::new(component.clone(), pre.clone()));
                 }
                 tracing::info!("{}: now serving Cranelift's code", self.origin);
             }

@@ -122,15 +122,16 @@ pub fn pick_export(component: &PreparedComponent, accepted: &[Export]) -> Result
     }
 }
 
-/// Binds `component`'s current code to `export` with `bind` (a generated
-/// `*Pre::new` over its instance pre); a failure is [`BindError::Mismatch`] when
-/// the component has the export, else [`BindError::Missing`].
+/// Binds `pre`, an instance pre of `component`, to `export` with `bind` (a
+/// generated `*Pre::new`); a failure is [`BindError::Mismatch`] when the
+/// component has the export, else [`BindError::Missing`].
 pub(crate) fn bind_export<P>(
     component: &PreparedComponent,
+    pre: &InstancePre<HostState>,
     export: Export,
     bind: impl FnOnce(&InstancePre<HostState>) -> wasmtime::Result<P>,
 ) -> Result<P, BindError> {
-    bind(component.code().instance_pre()).map_err(|e| {
+    bind(pre).map_err(|e| {
         if component.export_names().iter().any(|n| export.matches(n)) {
             let reason = e.to_string().lines().next().unwrap_or_default().to_string();
             BindError::Mismatch { component: component.id().to_string(), export, reason }

@@ -38,8 +38,11 @@ impl<P> Binding<P> {
     /// Binds `export` of `component` with `bind`; the error names the component
     /// and what it exports (see [`BindError`]).
     pub fn new(component: &Arc<PreparedComponent>, export: Export, bind: BindFn<P>) -> Result<Self, BindError> {
+        // The export is bound over the very code recorded beside it: the code may
+        // be replaced at any moment, and a store must be made on the engine of
+        // the code it instantiates.
         let code = component.code();
-        let pre = bind_export(component, export, bind)?;
+        let pre = bind_export(component, code.instance_pre(), export, bind)?;
         let bound = Bound { component: component.clone(), code, pre };
         Ok(Self {
             component: component.clone(),
