@@ -217,3 +217,60 @@ fn an_unreachable_registry_or_unknown_tag_is_one_clear_error() {
     assert!(!out.status.success());
     assert!(stderr.contains("pass --insecure"), "{stderr}");
 }
+
+/// A `$DOCKER_CONFIG` folder whose `config.json` holds `user:password` for
+/// `server`, the way `docker login` writes it.
+fn docker_config(server: &str, user: &str, password: &str) -> tempfile::TempDir {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let config = serde_json::json!({ "auths": { server: { "auth": auth } } });
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    dir
+}
+
+/// `spin-shim registry ARGS` with `$DOCKER_CONFIG` set; (success, stdout and stderr).
+fn registry_with_config(args: &[&str], config: &Path) -> (bool, String) {
+    let out = Command::new(paths::cli()).arg("registry").args(args).env("DOCKER_CONFIG", config).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A registry behind a login: push, pull and `up --from` use the Docker
+/// config's credentials; with none, or the wrong ones, the command fails with
+/// an error that names the registry and says how to log in.
+#[test]
+fn a_registry_behind_a_login_takes_the_docker_config_credentials() {
+    let registry = Registry::start_with_login("ci-user", "right-password").unwrap();
+    let app = fixture_app();
+    let app_dir = app.path().to_string_lossy().to_string();
+    let reference = format!("{}/tests/private:v1", registry.host());
+    let push = ["push", "--insecure", "-f", &app_dir, &reference];
+
+    let nobody = tempfile::tempdir().unwrap();
+    let wrong = docker_config(&registry.host(), "ci-user", "wrong-password");
+    for (who, config) in [("no credentials", nobody.path()), ("a wrong password", wrong.path())] {
+        let (ok, text) = registry_with_config(&push, config);
+        assert!(!ok, "push with {who} succeeded: {text}");
+        assert!(
+            text.contains(&registry.host()) && text.contains("did not authorize") && text.contains("docker login"),
+            "push with {who}: {text}"
+        );
+    }
+
+    let right = docker_config(&registry.host(), "ci-user", "right-password");
+    let (ok, text) = registry_with_config(&push, right.path());
+    assert!(ok && text.contains("Pushed with digest sha256:"), "{text}");
+
+    let out = tempfile::tempdir().unwrap();
+    let pull = ["pull", "--insecure", "-o", &out.path().to_string_lossy(), &reference];
+    let (ok, text) = registry_with_config(&pull, nobody.path());
+    assert!(!ok && text.contains("docker login"), "anonymous pull: {text}");
+    let (ok, text) = registry_with_config(&pull, right.path());
+    assert!(ok, "{text}");
+    check_files(&Up::new(&out.path().join("spin.lock")).serve().unwrap().base);
+
+    let config = right.path().to_string_lossy().to_string();
+    let served =
+        Up::new(Path::new(&reference)).flags(&["--insecure"]).env(&[("DOCKER_CONFIG", &config)]).serve().unwrap();
+    check_files(&served.base);
+}

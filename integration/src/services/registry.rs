@@ -1,5 +1,6 @@
 //! A real OCI registry (Debian's `docker-registry`, the CNCF distribution) on
-//! 127.0.0.1 with its storage in a temp folder; stopped when dropped.
+//! 127.0.0.1 with its storage in a temp folder, open or behind a login
+//! (htpasswd, bcrypt); stopped when dropped.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -19,26 +20,44 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Starts a registry on a free port and waits until it answers.
+    /// Starts an open registry on a free port and waits until it answers.
     pub fn start() -> anyhow::Result<Self> {
+        Self::launch(None)
+    }
+
+    /// Starts a registry that lets only `user` with `password` in (HTTP basic
+    /// auth against an htpasswd file, the registry's own login).
+    pub fn start_with_login(user: &str, password: &str) -> anyhow::Result<Self> {
+        Self::launch(Some((user, password)))
+    }
+
+    fn launch(login: Option<(&str, &str)>) -> anyhow::Result<Self> {
         let storage = tempfile::Builder::new().prefix("css-registry-").tempdir_in("/var/tmp")?;
         let port = free_port();
+        let mut auth = String::new();
+        if let Some((user, password)) = login {
+            let htpasswd = storage.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{}\n", bcrypt::hash(password, 4)?))?;
+            auth = format!("auth:\n  htpasswd:\n    realm: css-tests\n    path: {}\n", htpasswd.display());
+        }
         let config = storage.path().join("config.yml");
         std::fs::write(
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
-                 http:\n  addr: 127.0.0.1:{port}\n",
+                 http:\n  addr: 127.0.0.1:{port}\n{auth}",
                 storage.path().join("data").display()
             ),
         )?;
+        // Behind a login, `/v2/` answers 401 once the registry is up.
+        let ready = if login.is_some() { 401 } else { 200 };
         let mut cmd = Command::new("docker-registry");
         cmd.arg("serve").arg(&config);
         let mut process = Running::spawn(cmd).context("starting docker-registry (apt-get install docker-registry)")?;
         let end = Instant::now() + START_TIMEOUT;
         let base = format!("http://127.0.0.1:{port}/v2/");
         loop {
-            if crate::http::get(&base).is_ok_and(|r| r.status == 200) {
+            if crate::http::get(&base).is_ok_and(|r| r.status == ready) {
                 return Ok(Self { port, _process: process, _storage: storage });
             }
             if let Some(code) = process.try_status() {

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use docker_credential::DockerCredential;
 use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
@@ -40,7 +41,7 @@ impl Registry {
             .client
             .push(&reference, &artifact.layers, artifact.config.clone(), &auth, Some(artifact.manifest.clone()))
             .await
-            .map_err(|e| self.explain(e.into()))
+            .map_err(|e| self.explain(e, &reference))
             .with_context(|| format!("pushing {reference}"))?;
         Ok(pushed.manifest_url.rsplit('/').next().unwrap_or_default().to_string())
     }
@@ -54,7 +55,7 @@ impl Registry {
             .client
             .pull_image_manifest(&reference, &auth)
             .await
-            .map_err(|e| self.explain(e.into()))
+            .map_err(|e| self.explain(e, &reference))
             .with_context(|| format!("pulling the manifest of {reference}"))?;
         let total: i64 = manifest.layers.iter().map(|l| l.size).sum::<i64>() + manifest.config.size;
         if total < 0 || total as u64 > MAX_PULL_BYTES {
@@ -78,14 +79,35 @@ impl Registry {
 }
 
 impl Registry {
-    /// `e`, with a hint when HTTPS met a registry that speaks plain HTTP.
-    fn explain(&self, e: anyhow::Error) -> anyhow::Error {
+    /// `e`, with a hint when the registry refused the credentials (or their
+    /// absence), or when HTTPS met a registry that speaks plain HTTP.
+    fn explain(&self, e: OciDistributionError, reference: &Reference) -> anyhow::Error {
+        let refused = is_refusal(&e);
+        let e = anyhow::Error::from(e);
         let text = format!("{e:#}");
-        if !self.insecure && (text.contains("InvalidContentType") || text.contains("corrupt message")) {
+        if refused {
+            let server = reference.resolve_registry();
+            e.context(format!(
+                "{server} did not authorize this request: log in with `docker login {server}` (or put credentials \
+                 for {server} in $DOCKER_CONFIG/config.json, default ~/.docker/config.json) and retry"
+            ))
+        } else if !self.insecure && (text.contains("InvalidContentType") || text.contains("corrupt message")) {
             e.context("the registry does not speak HTTPS; for a plain-HTTP (local) registry pass --insecure")
         } else {
             e
         }
+    }
+}
+
+/// Whether the registry refused the request for want of (valid) credentials.
+fn is_refusal(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::AuthenticationFailure(_) | OciDistributionError::UnauthorizedError { .. } => true,
+        OciDistributionError::RegistryError { envelope, .. } => {
+            envelope.errors.iter().any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+        }
+        OciDistributionError::ServerError { code, .. } => matches!(code, 401 | 403),
+        _ => false,
     }
 }
 
