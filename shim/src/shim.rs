@@ -1,6 +1,8 @@
 //! runwasi's `Shim` and `Compiler`: the shim's name, the OCI layer types it wants,
 //! and ahead-of-time compilation of wasm layers into containerd's content store.
 
+use std::sync::OnceLock;
+
 use containerd_shim_wasm::sandbox::context::WasmLayer;
 use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use wasmtime::Engine;
@@ -30,10 +32,8 @@ impl Shim for SpinShim {
         // It only compiles, so it needs no instance pool, whose set-up every shim
         // process would pay on its first container (the pool is not part of the
         // compatibility key: see engine_config.rs).
-        let engine = crate::settings::engine_options(&std::env::vars().collect())
-            .and_then(|o| build_engine(&EngineOptions { pooling: false, ..o }));
-        match engine {
-            Ok(engine) => Some(SpinCompiler { engine }),
+        match crate::settings::engine_options(&std::env::vars().collect()) {
+            Ok(options) => Some(SpinCompiler::new(EngineOptions { pooling: false, ..options })),
             Err(e) => {
                 log_error(&format!("precompilation disabled: {e:#}"));
                 None
@@ -47,13 +47,38 @@ impl Shim for SpinShim {
 }
 
 /// Precompiles wasm layers with the same engine configuration the sandbox runs.
+///
+/// runwasi asks for a compiler when the shim process creates its first
+/// container, but uses it only for images with wasm layers: the engine is made
+/// on that first use, so a rootfs image's start never pays for one.
 pub(crate) struct SpinCompiler {
-    engine: Engine,
+    options: EngineOptions,
+    engine: OnceLock<Result<Engine, String>>,
+}
+
+impl SpinCompiler {
+    fn new(options: EngineOptions) -> Self {
+        Self { options, engine: OnceLock::new() }
+    }
+
+    /// The compiling engine, made on the first call.
+    fn engine(&self) -> anyhow::Result<&Engine> {
+        let made = self.engine.get_or_init(|| {
+            build_engine(&self.options).map_err(|e| {
+                let msg = format!("precompilation unavailable: {e:#}");
+                log_error(&msg);
+                msg
+            })
+        });
+        made.as_ref().map_err(|msg| anyhow::anyhow!("{msg}"))
+    }
 }
 
 impl Compiler for SpinCompiler {
+    /// The engine's compatibility key; a fixed word when no engine can be made
+    /// (then `compile` fails and the Pod compiles its own wasm).
     fn cache_key(&self) -> impl std::hash::Hash {
-        compatibility_key(&self.engine)
+        self.engine().map(compatibility_key).unwrap_or_else(|_| "no-engine".to_string())
     }
 
     /// Precompiles the wasm layers of a Spin app (one with its locked-app config
@@ -80,7 +105,7 @@ impl Compiler for SpinCompiler {
                 if !has_config || layer.layer.len() as u64 > max {
                     return Ok(None);
                 }
-                precompile(&self.engine, &layer.layer, &origin).map(Some)
+                precompile(self.engine()?, &layer.layer, &origin).map(Some)
             })
             .collect()
     }
@@ -111,12 +136,19 @@ pub(crate) mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn the_compiling_engine_is_made_on_first_use_only() {
+        let compiler = SpinCompiler::new(EngineOptions { pooling: false, ..Default::default() });
+        assert!(compiler.engine.get().is_none(), "a rootfs image's start would pay for an engine");
+        // runwasi asks for the key only for an image with wasm layers.
+        let _key = compiler.cache_key();
+        assert!(compiler.engine.get().is_some_and(|made| made.is_ok()));
+    }
+
     #[tokio::test]
     async fn an_image_supplied_artifact_is_refused_and_only_our_own_output_passes() {
-        let engine =
-            build_engine(&spin_engine::runtime::EngineOptions { pooling: false, ..Default::default() }).unwrap();
-        let artifact = engine.precompile_component(EMPTY_COMPONENT).unwrap();
-        let compiler = SpinCompiler { engine };
+        let compiler = SpinCompiler::new(EngineOptions { pooling: false, ..Default::default() });
+        let artifact = compiler.engine().unwrap().precompile_component(EMPTY_COMPONENT).unwrap();
         let config = layer(SPIN_APP_CONFIG, b"{}", false);
 
         let native = layer(WASM_LAYER, &artifact, false);
