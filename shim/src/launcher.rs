@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use spin_engine::host::{HostOptions, StdioMode};
 use spin_engine::loader::LoadedApp;
-use spin_engine::runtime::{release_free_heap, CompileCache, PrepareOptions, Runtime};
+use spin_engine::runtime::{release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
@@ -69,8 +69,9 @@ pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Sig
             return Ok(EXIT_TERMINATED);
         }
     };
-    // The compiler's leftovers (Cranelift's in the background are released when it is done).
-    release_free_heap();
+    // What start-up alone used: the compiler's leftovers and the start-up code's pages
+    // (a background Cranelift compile releases its own when it is done).
+    release_start_up_memory();
     let shutdown = Shutdown::new();
     watch_signals(signals, shutdown.clone());
     run_app(triggers, shutdown).await

@@ -114,7 +114,7 @@ impl Pending {
                 }
             }
             drop(pool);
-            super::release_free_heap();
+            super::release_start_up_memory();
         });
         if let Err(e) = spawned {
             tracing::warn!("cannot start the background compilation ({e}); Winch's code keeps serving");
