@@ -19,57 +19,67 @@ fn release_free_heap() {
     }
 }
 
-/// Drops this executable's code pages from the process's page tables (they stay
-/// in the page cache). Start-up runs megabytes of code that serving never runs
-/// again (manifest and config parsing, linking every host interface, the
-/// container set-up): the next instructions fault back in, from the page cache,
-/// only the code that still runs, so the process stays resident for that alone.
+/// Drops this executable's read-only pages (its code, constants and symbol
+/// tables) from the process's page tables; they stay in the page cache. Start-up
+/// runs megabytes of code that serving never runs again (manifest and config
+/// parsing, linking every host interface, the container set-up): the next
+/// accesses fault back in, from the page cache, only what still runs, so the
+/// process stays resident for that alone.
 fn release_code_pages() {
     #[cfg(target_os = "linux")]
-    if let Some((start, len)) = own_code_segment() {
-        // SAFETY: the range is this executable's code segment: a private mapping of
-        // its file that is never written (no text relocations; the binary is linked
-        // with BIND_NOW), so dropping its pages changes no byte any later access
-        // reads, it only makes that access fault the page back in from the file.
+    for (start, len) in own_read_only_segments() {
+        // SAFETY: the range is a read-only segment of this executable: a private
+        // mapping of its file that is never written (no text relocations; the
+        // relocated data is in the writable segment), so dropping its pages
+        // changes no byte any later access reads, it only makes that access fault
+        // the page back in from the file.
         let rc = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
         if rc != 0 {
-            tracing::debug!("madvise of the code segment: {}", std::io::Error::last_os_error());
+            tracing::debug!("madvise of a read-only segment: {}", std::io::Error::last_os_error());
         }
     }
 }
 
-/// The page-aligned address range of the main executable's executable `PT_LOAD` segment.
+/// The whole pages of the main executable's `PT_LOAD` segments that are not
+/// writable (code first). A segment's first and last pages may be shared with a
+/// neighbour, so only the pages wholly inside one are given.
 #[cfg(target_os = "linux")]
-fn own_code_segment() -> Option<(usize, usize)> {
+fn own_read_only_segments() -> Vec<(usize, usize)> {
     unsafe extern "C" fn first_object(
         info: *mut libc::dl_phdr_info,
         _size: libc::size_t,
         out: *mut libc::c_void,
     ) -> libc::c_int {
         // SAFETY: the loader passes a valid `dl_phdr_info` whose program headers
-        // stay valid during the call; `out` is the `Option` given below.
-        let (info, out) = unsafe { (&*info, &mut *(out as *mut Option<(usize, usize)>)) };
+        // stay valid during the call; `out` is the `Vec` given below.
+        let (info, out) = unsafe { (&*info, &mut *(out as *mut Vec<(usize, usize)>)) };
         let headers: &[libc::Elf64_Phdr] = if info.dlpi_phdr.is_null() {
             &[]
         } else {
             // SAFETY: `dlpi_phnum` headers start at `dlpi_phdr`.
             unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) }
         };
-        *out = headers.iter().find(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_X != 0).map(|h| {
-            let page = 4096usize;
-            let start = info.dlpi_addr as usize + h.p_vaddr as usize;
-            let end = start + h.p_memsz as usize;
-            // Whole pages inside the segment only: its first and last pages may hold other sections.
-            let first = start.div_ceil(page) * page;
-            let last = end / page * page;
-            (first, last.saturating_sub(first))
-        });
+        let page = 4096usize;
+        let mut segments: Vec<(u32, usize, usize)> = headers
+            .iter()
+            .filter(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W == 0)
+            .map(|h| {
+                let start = info.dlpi_addr as usize + h.p_vaddr as usize;
+                let end = start + h.p_memsz as usize;
+                let first = start.div_ceil(page) * page;
+                let last = end / page * page;
+                (h.p_flags & libc::PF_X, first, last.saturating_sub(first))
+            })
+            .filter(|&(_, _, len)| len > 0)
+            .collect();
+        segments.sort_by_key(|&(exec, _, _)| std::cmp::Reverse(exec));
+        out.extend(segments.into_iter().map(|(_, start, len)| (start, len)));
         1 // The first object is the main program: stop here.
     }
-    let mut found: Option<(usize, usize)> = None;
+    let mut found: Vec<(usize, usize)> = Vec::new();
     // SAFETY: the callback only reads what the loader passes and writes `found`.
     unsafe { libc::dl_iterate_phdr(Some(first_object), &mut found as *mut _ as *mut libc::c_void) };
-    found.filter(|&(_, len)| len > 0)
+    found
 }
 
 #[cfg(test)]
@@ -77,9 +87,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_code_segment_is_found_and_holds_this_function() {
-        let (start, len) = own_code_segment().expect("the main program has an executable segment");
-        let here = own_code_segment as fn() -> Option<(usize, usize)> as usize;
+    fn the_code_segment_comes_first_and_holds_this_function() {
+        let (start, len) = own_read_only_segments()[0];
+        let here = own_read_only_segments as fn() -> Vec<(usize, usize)> as usize;
         assert!(start <= here && here < start + len, "{start:#x}+{len:#x} does not hold {here:#x}");
         assert_eq!(start % 4096, 0);
     }
@@ -102,7 +112,7 @@ mod tests {
 
     #[test]
     fn dropped_code_pages_leave_the_process_and_the_code_runs_on() {
-        let (start, _) = own_code_segment().unwrap();
+        let (start, _) = own_read_only_segments()[0];
         let before = resident_kb(start);
         release_start_up_memory();
         let after = resident_kb(start);
