@@ -5,7 +5,7 @@
 //! code pay their share) and RSS, summed over the processes the replicas add
 //! and divided by N; against N runc busybox containers.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use integration::containerd::Containerd;
 
@@ -21,7 +21,7 @@ pub(crate) struct Density {
 
 /// Starts `count` replicas with `start(id)` (which returns the replica and
 /// the URL it answers on), waits until every one answers 200, lets them idle
-/// for a second, measures the processes of `containerd`'s shims, and stops
+/// for [`super::IDLE`], measures the processes of `containerd`'s shims, and stops
 /// every replica it started with `stop`.
 pub(crate) fn measure<R>(
     containerd: &Containerd,
@@ -41,7 +41,7 @@ pub(crate) fn measure<R>(
         for (id, _, url) in &replicas {
             until_200(url, begin).map_err(|e| e.context(format!("replica {id} of {count}")))?;
         }
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(super::IDLE);
         let usage: Vec<(String, Usage)> = task_processes(containerd).into_iter().filter_map(Usage::of).collect();
         let pss: u64 = usage.iter().map(|(_, u)| u.pss).sum();
         let rss: u64 = usage.iter().map(|(_, u)| u.rss).sum();

@@ -10,7 +10,7 @@
 //!   a new tag, see `bench_apps`); a second start runs an image that has started
 //!   once before (the node compile cache, or the artifact runwasi precompiled).
 //! * memory: RSS summed over every process of the task (shim, its helpers, the
-//!   app) after a 1 s idle, and again after `wrk -c16 -d3s`, for the hello
+//!   app) after [`IDLE`], and again after `wrk -c16 -d3s`, for the hello
 //!   rootfs image's second start and runc.
 //!
 //! * the kubelet's path: RunPodSandbox + CreateContainer + StartContainer to the
@@ -429,10 +429,16 @@ fn stop(containerd: &Containerd, id: &str, mut started: Started) -> anyhow::Resu
     Ok(())
 }
 
-/// RSS in bytes of the task's processes after 1 s idle (printed per process),
+/// How long a task (or every replica) idles after its first answer before its
+/// memory is measured, this shim's and runc's alike. A Pod idles for minutes; 5 s
+/// covers the shim process's release of its start-up memory, 3 s after it starts
+/// its first container.
+pub(crate) const IDLE: Duration = Duration::from_secs(5);
+
+/// RSS in bytes of the task's processes after [`IDLE`] (printed per process),
 /// and after load.
 fn measure_memory(containerd: &Containerd, url: &str) -> anyhow::Result<(u64, u64)> {
-    std::thread::sleep(Duration::from_secs(1));
+    std::thread::sleep(IDLE);
     for pid in task_processes(containerd) {
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         eprintln!("  idle: pid {pid} {:<24} {:>7.1} MiB", name.trim(), mib(rss(pid)));
