@@ -50,15 +50,19 @@ fn a_started_shim_keeps_little_of_its_start_up_code() {
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
     containerd.import_app(&guests::app("rust-hello"), "test.local/memory-hello:latest", false).unwrap();
     let listen = format!("127.0.0.1:{}", integration::process::free_port());
+    // runwasi keeps container state under /run by id: a run stopped half-way must not block the next.
+    let id = format!("memory-{}", std::process::id());
     let mut task = containerd
-        .run_task("test.local/memory-hello:latest", "memory", &[("SPIN_HTTP_LISTEN_ADDR", listen.as_str())])
+        .run_task("test.local/memory-hello:latest", &id, &[("SPIN_HTTP_LISTEN_ADDR", listen.as_str())])
         .unwrap();
     let base = format!("http://{listen}");
-    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120)).unwrap();
+    if let Err(e) = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120)) {
+        panic!("{e:#}\n--- task output ---\n{}", task.output());
+    }
     assert_eq!(http::get(&format!("{base}/")).unwrap().status, 200);
 
     let binary = std::fs::canonicalize(paths::binary("containerd-shim-spin-v2")).unwrap();
-    let daemons = shim_daemons("memory", &binary);
+    let daemons = shim_daemons(&id, &binary);
     assert_eq!(daemons.len(), 1, "shim processes of the task: {daemons:?}");
     let daemon = daemons[0];
     // Start-up (ttrpc, runwasi's and youki's container set-up) runs megabytes of the
@@ -73,7 +77,7 @@ fn a_started_shim_keeps_little_of_its_start_up_code() {
     assert!(code <= 3072, "the shim process keeps {code} kB of its code resident");
     // And it still serves the task: a stop goes through it.
     assert_eq!(http::get(&format!("{base}/")).unwrap().status, 200);
-    containerd.kill_task("memory", "SIGTERM").unwrap();
+    containerd.kill_task(&id, "SIGTERM").unwrap();
     let (status, out) = task.wait(Duration::from_secs(10)).unwrap();
     assert_eq!(status, 0, "{out}");
 }
