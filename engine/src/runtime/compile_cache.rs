@@ -69,6 +69,7 @@ impl CompileCache {
     /// componentizing and compiling it and sealing the result. Precompiled bytes
     /// are refused: they did not come from this shim.
     /// `sha256` is the digest of `wasm`, which the caller has already computed.
+    ///
     /// What a start does with Cranelift as its first-start compiler
     /// (`Runtime::compile_for_start`, which may put Winch between the two steps).
     #[cfg(test)]
@@ -335,13 +336,13 @@ mod tests {
 
     const WAT: &str = "(component (core module (func (export \"f\"))))";
 
-    /// A cache in `dir`, private to this user or not.
-    fn cache_in(dir: &Path, private: bool) -> CompileCache {
-        if private {
-            CompileCache::private(dir, key())
-        } else {
-            CompileCache::at(dir, key())
-        }
+    /// A temp folder, a cache in it (private to this user or not), an engine and
+    /// the test component's wasm.
+    fn cache_setup(private: bool) -> (tempfile::TempDir, CompileCache, Engine, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache =
+            if private { CompileCache::private(dir.path(), key()) } else { CompileCache::at(dir.path(), key()) };
+        (dir, cache, engine(), wat::parse_str(WAT).unwrap())
     }
 
     /// Whether this process maps `path` (a loaded component's code).
@@ -353,10 +354,7 @@ mod tests {
     fn what_a_start_compiles_into_a_private_cache_is_served_from_the_entry_file() {
         // So the first replica on a node shares its code pages with the next ones.
         for private in [true, false] {
-            let dir = tempfile::tempdir().unwrap();
-            let cache = cache_in(dir.path(), private);
-            let engine = engine();
-            let wasm = wat::parse_str(WAT).unwrap();
+            let (dir, cache, engine, wasm) = cache_setup(private);
             let component = cache.compile_and_store(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let entry = &entries(dir.path(), &engine)[0];
             // A Pod's own folder (others may write it) is never mapped.
@@ -369,10 +367,7 @@ mod tests {
     #[test]
     fn compiles_once_then_loads_from_disk() {
         for private in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
-            let cache = cache_in(dir.path(), private);
-            let engine = engine();
-            let wasm = wat::parse_str(WAT).unwrap();
+            let (dir, cache, engine, wasm) = cache_setup(private);
             cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let files = entries(dir.path(), &engine);
             assert_eq!(files.len(), 1, "{files:?}");
@@ -407,10 +402,7 @@ mod tests {
     #[test]
     fn a_poisoned_cache_entry_is_not_loaded() {
         for private in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
-            let engine = engine();
-            let cache = cache_in(dir.path(), private);
-            let wasm = wat::parse_str(WAT).unwrap();
+            let (dir, cache, engine, wasm) = cache_setup(private);
             cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let entry = entries(dir.path(), &engine).remove(0);
             let evil = engine

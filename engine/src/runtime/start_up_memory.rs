@@ -41,8 +41,8 @@ fn release_code_pages() {
 }
 
 /// The whole pages of the main executable's `PT_LOAD` segments that are not
-/// writable (code first). A segment's first and last pages may be shared with a
-/// neighbour, so only the pages wholly inside one are given.
+/// writable. A segment's first and last pages may be shared with a neighbour, so
+/// only the pages wholly inside one are given.
 #[cfg(target_os = "linux")]
 fn own_read_only_segments() -> Vec<(usize, usize)> {
     unsafe extern "C" fn first_object(
@@ -60,20 +60,14 @@ fn own_read_only_segments() -> Vec<(usize, usize)> {
             unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) }
         };
         let page = 4096usize;
-        let mut segments: Vec<(u32, usize, usize)> = headers
-            .iter()
-            .filter(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W == 0)
-            .map(|h| {
-                let start = info.dlpi_addr as usize + h.p_vaddr as usize;
-                let end = start + h.p_memsz as usize;
-                let first = start.div_ceil(page) * page;
-                let last = end / page * page;
-                (h.p_flags & libc::PF_X, first, last.saturating_sub(first))
-            })
-            .filter(|&(_, _, len)| len > 0)
-            .collect();
-        segments.sort_by_key(|&(exec, _, _)| std::cmp::Reverse(exec));
-        out.extend(segments.into_iter().map(|(_, start, len)| (start, len)));
+        let segments = headers.iter().filter(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W == 0).map(|h| {
+            let start = info.dlpi_addr as usize + h.p_vaddr as usize;
+            let end = start + h.p_memsz as usize;
+            let first = start.div_ceil(page) * page;
+            let last = end / page * page;
+            (first, last.saturating_sub(first))
+        });
+        out.extend(segments.filter(|&(_, len)| len > 0));
         1 // The first object is the main program: stop here.
     }
     let mut found: Vec<(usize, usize)> = Vec::new();
@@ -86,12 +80,20 @@ fn own_read_only_segments() -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_code_segment_comes_first_and_holds_this_function() {
-        let (start, len) = own_read_only_segments()[0];
+    /// The read-only segment that holds this module's code.
+    fn code_segment() -> (usize, usize) {
         let here = own_read_only_segments as fn() -> Vec<(usize, usize)> as usize;
-        assert!(start <= here && here < start + len, "{start:#x}+{len:#x} does not hold {here:#x}");
-        assert_eq!(start % 4096, 0);
+        let segments = own_read_only_segments();
+        *segments
+            .iter()
+            .find(|&&(start, len)| start <= here && here < start + len)
+            .unwrap_or_else(|| panic!("no read-only segment of {segments:x?} holds {here:#x}"))
+    }
+
+    #[test]
+    fn the_read_only_segments_are_whole_pages_and_hold_the_code() {
+        let (start, len) = code_segment();
+        assert_eq!((start % 4096, len % 4096), (0, 0));
     }
 
     /// Resident kB of the mapping that holds `address` (`/proc/self/smaps`).
@@ -112,7 +114,7 @@ mod tests {
 
     #[test]
     fn dropped_code_pages_leave_the_process_and_the_code_runs_on() {
-        let (start, _) = own_read_only_segments()[0];
+        let (start, _) = code_segment();
         let before = resident_kb(start);
         release_start_up_memory();
         let after = resident_kb(start);
