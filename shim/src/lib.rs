@@ -18,6 +18,7 @@ mod registry;
 mod sandbox;
 mod settings;
 mod shim;
+mod start_up_memory;
 mod triggers;
 mod worlds;
 
@@ -29,3 +30,4 @@ pub use node_cache::open as open_node_cache;
 pub use node_key::load as load_node_key;
 pub use oci_layout::{host_architecture, LayerFile, SingleLayerImage};
 pub use shim::SpinShim;
+pub use start_up_memory::mark_shim_daemon;

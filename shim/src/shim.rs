@@ -18,6 +18,9 @@ pub struct SpinShim;
 
 impl Shim for SpinShim {
     fn name() -> &'static str {
+        // runwasi's one call into a container's parent process, as it sets the
+        // container up: the parent arms the release of its start-up memory there.
+        crate::start_up_memory::release_container_parent_later();
         "spin"
     }
 
@@ -30,7 +33,7 @@ impl Shim for SpinShim {
     async fn compiler() -> Option<impl Compiler> {
         // runwasi's one call into this process at its first container: the shim's
         // own start-up code (ttrpc, container set-up) is done with soon after.
-        release_start_up_memory_later();
+        crate::start_up_memory::release_daemon_later();
         // The shim's own process environment (containerd's), never a container's.
         // It only compiles, so it needs no instance pool, whose set-up every shim
         // process would pay on its first container (the pool is not part of the
@@ -112,26 +115,6 @@ impl Compiler for SpinCompiler {
             })
             .collect()
     }
-}
-
-/// How long after its first container the shim process lets go of its start-up memory.
-const START_UP_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// Releases the shim process's start-up memory (free heap, the executable's
-/// read-only pages) once its first container has had time to start; what the
-/// process runs later (state and stats requests, the next container) faults its
-/// code back in. Once per process.
-fn release_start_up_memory_later() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let spawned = std::thread::Builder::new().name("release-start-up".into()).spawn(|| {
-            std::thread::sleep(START_UP_SETTLE);
-            spin_engine::runtime::release_start_up_memory();
-        });
-        if let Err(e) = spawned {
-            log_error(&format!("cannot release start-up memory: {e}"));
-        }
-    });
 }
 
 fn log_error(msg: &str) {

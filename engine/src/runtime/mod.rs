@@ -19,4 +19,4 @@ pub use componentize::{servable_component, wasm_kind, WasmKind};
 pub use engine_config::{build_engine, compatibility_key, EngineOptions, FirstStartCompiler, DEFAULT_POOL_INSTANCES};
 pub(crate) use middleware::DENIED_SUFFIX;
 pub use prepared::{composed_wasm, Code, PrepareOptions, PreparedApp, PreparedComponent, Runtime};
-pub use start_up_memory::release_start_up_memory;
+pub use start_up_memory::{release_start_up_memory, CodePages};

@@ -26,16 +26,44 @@ fn release_free_heap() {
 /// accesses fault back in, from the page cache, only what still runs, so the
 /// process stays resident for that alone.
 fn release_code_pages() {
-    #[cfg(target_os = "linux")]
-    for (start, len) in own_read_only_segments() {
-        // SAFETY: the range is a read-only segment of this executable: a private
-        // mapping of its file that is never written (no text relocations; the
-        // relocated data is in the writable segment), so dropping its pages
-        // changes no byte any later access reads, it only makes that access fault
-        // the page back in from the file.
-        let rc = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
-        if rc != 0 {
-            tracing::debug!("madvise of a read-only segment: {}", std::io::Error::last_os_error());
+    CodePages::find().release();
+}
+
+/// The executable's read-only pages, found once, so that a thread which must
+/// neither allocate nor take the loader's lock (one in a process that forks
+/// right after) can drop them later with system calls alone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CodePages {
+    ranges: [(usize, usize); MAX_SEGMENTS],
+    count: usize,
+}
+
+/// More read-only `PT_LOAD` segments than linkers write (two or three).
+const MAX_SEGMENTS: usize = 8;
+
+impl CodePages {
+    /// This process's executable's read-only segments (none off Linux).
+    pub fn find() -> Self {
+        let mut pages = Self::default();
+        #[cfg(target_os = "linux")]
+        for range in own_read_only_segments().into_iter().take(MAX_SEGMENTS) {
+            pages.ranges[pages.count] = range;
+            pages.count += 1;
+        }
+        pages
+    }
+
+    /// Drops the pages from the page tables: `madvise` calls only, no allocation,
+    /// no lock.
+    pub fn release(&self) {
+        #[cfg(target_os = "linux")]
+        for &(start, len) in &self.ranges[..self.count] {
+            // SAFETY: the range is a read-only segment of this executable: a private
+            // mapping of its file that is never written (no text relocations; the
+            // relocated data is in the writable segment), so dropping its pages
+            // changes no byte any later access reads, it only makes that access fault
+            // the page back in from the file.
+            unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
         }
     }
 }

@@ -11,7 +11,9 @@ fn main() {
         println!("containerd-shim-spin {}", containerd_shim_spin::version_line());
         return;
     }
-    // Before runwasi forks anything: containers find the key in memory only.
+    // Before runwasi forks anything: its forks know they are not the daemon,
+    // containers find the key in memory only.
+    containerd_shim_spin::mark_shim_daemon();
     containerd_shim_spin::load_node_key();
     containerd_shim_spin::open_node_cache();
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
