@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use spin_engine::host::{HostOptions, StdioMode};
 use spin_engine::loader::LoadedApp;
-use spin_engine::runtime::{release_start_up_memory, CompileCache, PrepareOptions, Runtime};
+use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
@@ -72,6 +72,8 @@ pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Sig
     // What start-up alone used: the compiler's leftovers and the start-up code's pages
     // (a background Cranelift compile releases its own when it is done).
     release_start_up_memory();
+    // And what the first requests alone use, each time the app goes quiet.
+    tokio::spawn(release_memory_when_quiet());
     let shutdown = Shutdown::new();
     watch_signals(signals, shutdown.clone());
     run_app(triggers, shutdown).await
