@@ -117,7 +117,8 @@ impl Compiler for SpinCompiler {
     }
 }
 
-fn log_error(msg: &str) {
+/// Writes one line, prefixed with the shim's name, to its stderr.
+pub(crate) fn log_error(msg: &str) {
     eprintln!("containerd-shim-spin: {msg}");
 }
 

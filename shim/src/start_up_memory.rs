@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use spin_engine::runtime::{release_start_up_memory, CodePages};
 
+use crate::shim::log_error;
+
 /// How long after a container's set-up its shim processes let go.
 const SETTLE: Duration = Duration::from_secs(3);
 
@@ -112,8 +114,4 @@ fn check(rc: libc::c_int) -> std::io::Result<()> {
     } else {
         Err(std::io::Error::from_raw_os_error(rc))
     }
-}
-
-fn log_error(msg: &str) {
-    eprintln!("containerd-shim-spin: {msg}");
 }

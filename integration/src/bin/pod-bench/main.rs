@@ -431,8 +431,9 @@ fn stop(containerd: &Containerd, id: &str, mut started: Started) -> anyhow::Resu
 
 /// How long a task (or every replica) idles after its first answer before its
 /// memory is measured, this shim's and runc's alike. A Pod idles for minutes; 5 s
-/// covers the shim process's release of its start-up memory, 3 s after it starts
-/// its first container.
+/// covers the releases of start-up memory: the shim daemon's and the container
+/// parent's 3 s after the container's set-up, the app's about 2 s after it went
+/// quiet.
 pub(crate) const IDLE: Duration = Duration::from_secs(5);
 
 /// RSS in bytes of the task's processes after [`IDLE`] (printed per process),
