@@ -109,9 +109,10 @@ pub struct LockedComponent {
     /// Component variables: name -> template over app variables.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, String>,
-    /// Component dependencies (kept opaque).
+    /// Component dependencies by name (see `manifest::DependencyName`),
+    /// composed into this component at load time.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dependencies: BTreeMap<String, Value>,
+    pub dependencies: BTreeMap<String, LockedComponentDependency>,
     /// Trigger dependencies by role: `middleware` is the list, outermost first,
     /// composed in front of this component at load time.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

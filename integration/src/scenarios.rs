@@ -63,7 +63,7 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 22] = [
+pub const ALL: [Make; 23] = [
     rust_hello,
     rust_sdk6_hello,
     rust_sdk7_hello,
@@ -81,6 +81,7 @@ pub const ALL: [Make; 22] = [
     rust_sdk7_outbound_http,
     service_chaining,
     http_middleware,
+    component_dependencies,
     rust_key_value,
     python_key_value,
     python_sdk5_key_value,
@@ -243,6 +244,12 @@ pub fn service_chaining(_: &Inputs) -> Scenario {
 /// handler: order, request rewriting, response headers and `inherit_configuration`.
 pub fn http_middleware(_: &Inputs) -> Scenario {
     scenario("http middleware (spin-sdk 7)", "rust-sdk7-middleware", &[], suite::http_middleware)
+}
+
+/// Spin 3 component dependencies: a spin-sdk HTTP component whose import is
+/// filled by a wit-bindgen library component, composed at start.
+pub fn component_dependencies(_: &Inputs) -> Scenario {
+    scenario("component dependencies", "rust-deps", &[], suite::component_dependencies)
 }
 
 /// The Rust key-value app on the default store (Spin's and `wasi:keyvalue`), and

@@ -62,6 +62,83 @@ fn spin_4_1_http_middleware_is_composed_in_front_of_the_handler_outermost_first(
 }
 
 #[test]
+fn a_component_dependency_is_composed_into_its_component_without_its_configuration() {
+    run(scenarios::component_dependencies);
+}
+
+/// The `rust-deps` manifest with `extra` in the component's table and `value`
+/// as its one dependency's.
+fn deps_manifest(extra: &str, name: &str, value: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"deps\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+         [component.front]\nsource = \"app.wasm\"\nenvironment = {{ GREETING = \"Howdy\" }}\n{extra}\n\
+         [component.front.dependencies]\n\"{name}\" = {value}\n\
+         [component.lib]\nsource = \"greeter.wasm\"\n"
+    )
+}
+
+#[test]
+fn a_component_dependency_inherits_configuration_and_names_what_does_not_fit() {
+    let get = |manifest: String| {
+        let (_copy, dir) = with_manifest("rust-deps", &manifest);
+        let app = serve(&dir, &[], &[]).unwrap();
+        integration::http::get(&format!("{}/bob", app.base)).unwrap()
+    };
+    // Inheriting the component's configuration, the greeter reads its environment;
+    // the dependency may be another component's wasm, named by its package.
+    let all =
+        get(deps_manifest("dependencies_inherit_configuration = true", "demo:greeter", "{ component = \"lib\" }"));
+    assert_eq!((all.status, all.body.as_str()), (200, "Howdy, bob!; front GREETING=Howdy"), "{all:?}");
+    let env = get(deps_manifest(
+        "",
+        "demo:greeter/greet@0.1.0",
+        "{ path = \"greeter.wasm\", inherit_configuration = [\"environment\"] }",
+    ));
+    assert_eq!((env.status, env.body.as_str()), (200, "Howdy, bob!; front GREETING=Howdy"), "{env:?}");
+
+    // What cannot be composed stops the app with both names in one line.
+    let refused = |name: &str, value: &str, expect: &str| {
+        let (_copy, dir) = with_manifest("rust-deps", &deps_manifest("", name, value));
+        let (code, output) = run_to_failure(&dir).unwrap();
+        assert!(code != 0 && output.contains(expect), "{name} = {value}: exit {code}: {output}");
+    };
+    refused("demo:other", "{ path = \"greeter.wasm\" }", "dependency `demo:other` (");
+    refused(
+        "demo:greeter/greet",
+        "{ path = \"greeter.wasm\", export = \"demo:greeter/nope\" }",
+        "does not export `demo:greeter/nope` for the import `demo:greeter/greet@0.1.0`",
+    );
+    refused("demo:greeter/greet", "{ path = \"app.wasm\" }", "does not export `demo:greeter/greet@0.1.0`");
+    refused("demo:greeter/greet", "\"^0.1\"", "registry dependency version `^0.1` is not supported yet");
+}
+
+#[test]
+fn a_locked_app_with_dependencies_is_composed_at_start() {
+    let lock = serde_json::json!({
+        "spin_lock_version": 1,
+        "metadata": { "name": "deps-locked" },
+        "triggers": [ { "id": "t", "trigger_type": "http",
+                        "trigger_config": { "component": "front", "route": "/..." } } ],
+        "components": [ {
+            "id": "front",
+            "source": { "content_type": "application/wasm", "source": "app.wasm" },
+            "env": { "GREETING": "Howdy" },
+            "dependencies": { "demo:greeter/greet": {
+                "source": { "content_type": "application/wasm", "source": "greeter.wasm" },
+                "export": null,
+                "inherit": "All"
+            } }
+        } ]
+    });
+    let (_copy, dir) = copy_of("rust-deps");
+    std::fs::write(dir.join("spin.lock"), lock.to_string()).unwrap();
+    let app = serve(&dir.join("spin.lock"), &[], &[]).unwrap();
+    let r = integration::http::get(&format!("{}/carol", app.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "Howdy, carol!; front GREETING=Howdy"), "{r:?}");
+}
+
+#[test]
 fn a_rust_core_module_is_componentized_and_served() {
     run(scenarios::rust_hello_core);
 }

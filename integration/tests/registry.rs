@@ -186,6 +186,27 @@ fn middleware_is_composed_before_the_push() {
     integration::suite::http_middleware(&served.base).unwrap();
 }
 
+/// Component dependencies are composed before the push, as `spin registry push`
+/// does by default: one wasm layer, no dependencies in the locked app.
+#[test]
+fn component_dependencies_are_composed_before_the_push() {
+    let registry = Registry::start().unwrap();
+    let reference = registry.push_app(&guests::app("rust-deps"), "tests/deps:v1", false).unwrap();
+    let manifest = registry.manifest("tests/deps", "v1").unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    let wasm_layers = layers.iter().filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm").count();
+    assert_eq!(wasm_layers, 1, "{manifest:#}");
+    let locked: Value = serde_json::from_slice(
+        &registry.blob("tests/deps", layers.last().unwrap()["digest"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    for c in locked["components"].as_array().unwrap() {
+        assert!(c.get("dependencies").is_none(), "{c:#}");
+    }
+    let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+    integration::suite::component_dependencies(&served.base).unwrap();
+}
+
 #[test]
 fn a_pulled_app_runs_from_its_lock_file() {
     let registry = Registry::start().unwrap();

@@ -48,12 +48,19 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
     .write(out)
 }
 
-/// Adds the files a loaded app references: component sources, middleware and mounted files.
+/// Adds the files a loaded app references: component sources, middleware,
+/// component dependencies and mounted files.
 fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
     let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
     for c in &loaded.locked.components {
-        // Middleware given by `{ path = ... }` travels with the component it wraps.
-        let middleware = c.trigger_dependencies.values().flatten().filter_map(|d| d.source.content.local_path());
+        // Middleware and dependencies given by `{ path = ... }` travel with
+        // the component they are composed with.
+        let middleware = c
+            .trigger_dependencies
+            .values()
+            .flatten()
+            .chain(c.dependencies.values())
+            .filter_map(|d| d.source.content.local_path());
         let paths = c
             .source
             .content

@@ -3,9 +3,14 @@
 //! linked as functions that trap when called, so apps built against Spin's full
 //! world still start. Interfaces the linker does provide are never touched, so
 //! their resource types stay the host's.
+//!
+//! Interfaces cut off from a middleware or a dependency (`<namespace>-denied:`)
+//! trap the same way, except the environment and the preopened directories,
+//! which are empty: a library that reads its arguments or environment at start
+//! runs on as with none.
 
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker, ResourceType};
+use wasmtime::component::{Component, Linker, ResourceType, Val};
 
 use super::linker::is_provided;
 use super::state::HostState;
@@ -43,9 +48,16 @@ pub(crate) fn linker_for(
             match export_item.ty {
                 ComponentItem::ComponentFunc(func) => {
                     callable = true;
+                    if let Some(empty) = denied_and_empty(&name, export) {
+                        inst.func_new(export, move |_, _, _, results| {
+                            results[0] = empty.clone();
+                            Ok(())
+                        })?;
+                        continue;
+                    }
                     let message = if name.contains(crate::runtime::DENIED_SUFFIX) {
                         format!(
-                            "`{name}#{export}`: a middleware reaches this interface only with `inherit_configuration`"
+                            "`{name}#{export}`: a middleware or a dependency reaches this interface only with `inherit_configuration`"
                         )
                     } else {
                         format!("`{name}#{export}` is not supported by this runtime")
@@ -71,4 +83,15 @@ pub(crate) fn linker_for(
         }
     }
     Ok((Some(linker), names))
+}
+
+/// What a cut-off environment or preopens function answers: nothing.
+fn denied_and_empty(interface: &str, function: &str) -> Option<Val> {
+    let unversioned = interface.split('@').next().unwrap_or(interface);
+    match (unversioned, function) {
+        ("wasi-denied:cli/environment", "get-environment" | "get-arguments")
+        | ("wasi-denied:filesystem/preopens", "get-directories") => Some(Val::List(Vec::new())),
+        ("wasi-denied:cli/environment", "initial-cwd" | "get-initial-cwd") => Some(Val::Option(None)),
+        _ => None,
+    }
 }

@@ -37,7 +37,12 @@ fn resolve_sources(locked: &mut LockedApp, base: &Path) -> anyhow::Result<()> {
     for component in &mut locked.components {
         let refs =
             std::iter::once(&mut component.source.content).chain(component.files.iter_mut().map(|f| &mut f.content));
-        let deps = component.trigger_dependencies.values_mut().flatten().map(|d| &mut d.source.content);
+        let deps = component
+            .trigger_dependencies
+            .values_mut()
+            .flatten()
+            .chain(component.dependencies.values_mut())
+            .map(|d| &mut d.source.content);
         let refs = refs.chain(deps);
         for content in refs {
             resolve_ref(content, base).with_context(|| format!("component `{}`", component.id))?;

@@ -14,8 +14,7 @@ use crate::locked::{
 };
 use crate::manifest::parse_manifest;
 use crate::manifest::v2::{
-    AppManifest, Component, ComponentSource, ComponentSpec, InheritConfiguration, Trigger, TriggerDependency,
-    TriggerDependencySource,
+    AppManifest, Component, ComponentSource, ComponentSpec, Dependency, DependencySource, InheritConfiguration, Trigger,
 };
 
 /// Loads the app described by `manifest_path`; every error names the manifest file.
@@ -33,8 +32,18 @@ pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedA
 
 /// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
 fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
-    let components: Vec<LockedComponent> =
+    let mut components: Vec<LockedComponent> =
         manifest.components.iter().map(|(id, c)| lock_component(id, c, app_dir)).collect::<anyhow::Result<_>>()?;
+    // A component dependency may be another component's Wasm, so dependencies
+    // are locked once every component is.
+    let dependencies = manifest
+        .components
+        .iter()
+        .map(|(id, c)| lock_component_dependencies(id, c, &components, app_dir))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (component, dependencies) in components.iter_mut().zip(dependencies) {
+        component.dependencies = dependencies;
+    }
     let triggers = manifest
         .triggers
         .iter()
@@ -109,7 +118,7 @@ fn lock_trigger(
         .map(|(role, deps)| {
             let locked = deps
                 .iter()
-                .map(|d| lock_trigger_dependency(d, components, app_dir))
+                .map(|d| lock_dependency(d, LockedInherit::default(), components, app_dir))
                 .collect::<anyhow::Result<_>>()
                 .with_context(|| format!("trigger `{}`: `dependencies.{role}`", trigger.id))?;
             Ok((role.clone(), locked))
@@ -123,38 +132,61 @@ fn lock_trigger(
     })
 }
 
-/// Locks one trigger dependency: an app component's Wasm source, or a local file.
-fn lock_trigger_dependency(
-    dep: &TriggerDependency,
+/// Locks one dependency: an app component's Wasm source, or a local file;
+/// `inherit` applies when the dependency does not say what it inherits.
+fn lock_dependency(
+    dep: &Dependency,
+    inherit: LockedInherit,
     components: &[LockedComponent],
     app_dir: &Path,
 ) -> anyhow::Result<LockedComponentDependency> {
     let source = match &dep.source {
-        TriggerDependencySource::Component(id) => components
+        DependencySource::Component(id) => components
             .iter()
             .find(|c| &c.id == id)
             .map(|c| c.source.clone())
             .with_context(|| format!("component `{id}` is not defined"))?,
-        TriggerDependencySource::Path(relative) => {
+        DependencySource::Path(relative) => {
             let path = app_dir.join(relative);
             if !path.is_file() {
                 bail!("`{{ path = \"{relative}\" }}` ({}) does not exist", path.display());
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        TriggerDependencySource::Url { url, .. } => {
+        DependencySource::Url { url, .. } => {
             bail!("`{{ url = \"{url}\", ... }}` is not supported yet; download it and use `{{ path = ... }}`")
         }
-        TriggerDependencySource::Registry { package, version } => {
-            bail!("registry dependency `{package}@{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
+        DependencySource::Registry { package, version } => {
+            let package = package.as_deref().map(|p| format!("`{p}` ")).unwrap_or_default();
+            bail!("registry dependency {package}version `{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
         }
     };
     let inherit = match &dep.inherit_configuration {
-        InheritConfiguration::All(true) => LockedInherit::All,
-        InheritConfiguration::All(false) => LockedInherit::default(),
-        InheritConfiguration::Some(keys) => LockedInherit::Some(keys.clone()),
+        None => inherit,
+        Some(InheritConfiguration::All(true)) => LockedInherit::All,
+        Some(InheritConfiguration::All(false)) => LockedInherit::default(),
+        Some(InheritConfiguration::Some(keys)) => LockedInherit::Some(keys.clone()),
     };
-    Ok(LockedComponentDependency { source, export: None, inherit })
+    Ok(LockedComponentDependency { source, export: dep.export.clone(), inherit })
+}
+
+/// Locks component `id`'s dependencies; by default they inherit all of its
+/// configuration or none, as `dependencies_inherit_configuration` says.
+fn lock_component_dependencies(
+    id: &str,
+    c: &Component,
+    components: &[LockedComponent],
+    app_dir: &Path,
+) -> anyhow::Result<BTreeMap<String, LockedComponentDependency>> {
+    let inherit = if c.dependencies_inherit_configuration { LockedInherit::All } else { LockedInherit::default() };
+    c.dependencies
+        .iter()
+        .map(|(name, dep)| {
+            let locked = lock_dependency(dep, inherit.clone(), components, app_dir)
+                .with_context(|| format!("component `{id}`: dependency `{name}`"))?;
+            Ok((name.clone(), locked))
+        })
+        .collect()
 }
 
 fn spec_id(spec: &ComponentSpec) -> String {
@@ -183,11 +215,6 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
             "component `{id}`: registry source `{package}@{version}` is not supported yet; fetch it and use a file path"
         ),
     };
-    if !c.dependencies.is_empty() {
-        bail!(
-            "component `{id}`: `dependencies` (component composition) is not supported yet; compose the component before running it"
-        );
-    }
     let mut metadata = Map::new();
     insert_some(&mut metadata, "description", &c.description);
     insert_non_empty(&mut metadata, "allowed_outbound_hosts", &c.allowed_outbound_hosts);
@@ -201,7 +228,6 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
         env: c.environment.clone(),
         files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
         config: c.variables.clone(),
-        dependencies: BTreeMap::new(),
         ..LockedComponent::default()
     })
 }
@@ -359,7 +385,7 @@ workdir = "api"
     }
 
     #[test]
-    fn remote_sources_and_dependencies_are_not_supported_yet() {
+    fn remote_sources_and_registry_dependencies_are_not_supported_yet() {
         let dir = app_dir();
         let text = MANIFEST.replace(
             "source = \"target/api.wasm\"",
@@ -376,7 +402,10 @@ workdir = "api"
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
         let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
-        assert!(err.contains("component `api`: `dependencies`"), "{err}");
+        assert!(
+            err.contains("component `api`: dependency `ns:pkg/iface`: registry dependency version `1.0.0`"),
+            "{err}"
+        );
     }
 
     const MIDDLEWARE_APP: &str = r#"spin_manifest_version = 2
@@ -467,7 +496,82 @@ source = "mw.wasm"
         assert!(e.contains("not supported yet"), "{e}");
         let e =
             err(MIDDLEWARE_APP.replace("{ component = \"mw\", inherit", "{ component = \"mw\", path = \"x\", inherit"));
-        assert!(e.contains("invalid trigger dependency"), "{e}");
+        assert!(e.contains("invalid dependency"), "{e}");
+        let e = err(MIDDLEWARE_APP.replace("{ component = \"mw\" }", "{ component = \"mw\", export = \"x\" }"));
+        assert!(e.contains("a middleware takes no `export`"), "{e}");
+    }
+
+    const DEPENDENCIES_APP: &str = r#"spin_manifest_version = 2
+[application]
+name = "deps"
+
+[[trigger.http]]
+route = "/..."
+component = "front"
+
+[component.front]
+source = "front.wasm"
+dependencies_inherit_configuration = true
+[component.front.dependencies]
+"demo:greeter/greet" = { path = "lib/greeter.wasm", export = "demo:greeter/greet@0.2.0" }
+"demo:clock" = { component = "clock", inherit_configuration = ["environment"] }
+"demo:plain" = { path = "plain.wasm", inherit_configuration = false }
+
+[component.clock]
+source = "clock.wasm"
+"#;
+
+    fn dependencies_app(text: &str) -> anyhow::Result<(LockedApp, std::path::PathBuf)> {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("lib")).unwrap();
+        for file in ["front.wasm", "clock.wasm", "lib/greeter.wasm", "plain.wasm"] {
+            fs::write(dir.path().join(file), b"\0asm").unwrap();
+        }
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        load_from_manifest(&dir.path().join("spin.toml")).map(|l| (l.locked, root))
+    }
+
+    #[test]
+    fn component_dependencies_are_locked_as_spin_writes_them() {
+        let (app, root) = dependencies_app(DEPENDENCIES_APP).unwrap();
+        let front = app.component("front").unwrap();
+        let deps = &front.dependencies;
+        assert_eq!(deps.len(), 3);
+        let greeter = &deps["demo:greeter/greet"];
+        assert_eq!(greeter.source.content.source, Some(file_url(&root.join("lib/greeter.wasm")).unwrap()));
+        assert_eq!(greeter.export.as_deref(), Some("demo:greeter/greet@0.2.0"));
+        // `dependencies_inherit_configuration = true` unless the dependency says otherwise.
+        assert_eq!(greeter.inherit, LockedInherit::All);
+        let clock = &deps["demo:clock"];
+        assert_eq!(clock.source, app.component("clock").unwrap().source);
+        assert_eq!(clock.inherit, LockedInherit::Some(vec!["environment".into()]));
+        assert!(deps["demo:plain"].inherit.is_none());
+        let json: Value = serde_json::from_str(&app.to_json_pretty().unwrap()).unwrap();
+        let locked = &json["components"][1]["dependencies"]["demo:greeter/greet"];
+        assert_eq!(locked["export"], "demo:greeter/greet@0.2.0");
+        assert_eq!(locked["inherit"], "All");
+
+        // Without the component's flag, dependencies inherit nothing.
+        let (app, _) =
+            dependencies_app(&DEPENDENCIES_APP.replace("dependencies_inherit_configuration = true\n", "")).unwrap();
+        assert!(app.component("front").unwrap().dependencies["demo:greeter/greet"].inherit.is_none());
+    }
+
+    #[test]
+    fn component_dependency_errors_name_the_component_and_the_dependency() {
+        let err = |text: String| format!("{:#}", dependencies_app(&text).unwrap_err());
+        let e = err(DEPENDENCIES_APP.replace("lib/greeter.wasm\"", "lib/gone.wasm\""));
+        assert!(
+            e.contains("component `front`: dependency `demo:greeter/greet`") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = err(DEPENDENCIES_APP.replace("component = \"clock\"", "component = \"nope\""));
+        assert!(e.contains("dependency `demo:clock`: component `nope` is not defined"), "{e}");
+        let e = err(DEPENDENCIES_APP.replace("\"demo:plain\"", "\"Demo Plain\""));
+        assert!(e.contains("`Demo Plain` is not a dependency name"), "{e}");
+        let e = err(DEPENDENCIES_APP.replace("{ path = \"plain.wasm\", inherit_configuration = false }", "\"^1.0\""));
+        assert!(e.contains("dependency `demo:plain`: registry dependency version `^1.0` is not supported yet"), "{e}");
     }
 
     #[test]

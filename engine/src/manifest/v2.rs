@@ -87,7 +87,7 @@ pub struct Trigger {
     pub components: BTreeMap<String, ComponentSpecs>,
     /// `dependencies = { <role> = [dep, ...] }` (Spin 4.1; `middleware` on http).
     #[serde(default)]
-    pub dependencies: BTreeMap<String, Vec<TriggerDependency>>,
+    pub dependencies: BTreeMap<String, Vec<Dependency>>,
     /// Every other key: opaque trigger configuration.
     #[serde(flatten)]
     pub config: toml::Table,
@@ -106,18 +106,25 @@ pub enum ComponentSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentSpecs(pub Vec<ComponentSpec>);
 
-/// One entry of a trigger's `dependencies.<role>` list.
+/// A dependency: one entry of a trigger's `dependencies.<role>` list, or one
+/// value of a component's `dependencies` table (whose key names the imports it
+/// satisfies).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TriggerDependency {
+pub struct Dependency {
     /// Where the dependency's Wasm comes from.
-    pub source: TriggerDependencySource,
-    /// `inherit_configuration`: what it may use of the trigger component's configuration.
-    pub inherit_configuration: InheritConfiguration,
+    pub source: DependencySource,
+    /// `export`: the dependency's export that satisfies the imports (component
+    /// dependencies only; absent: the export named as each import).
+    pub export: Option<String>,
+    /// `inherit_configuration`: what it may use of its component's configuration
+    /// (absent: a trigger dependency inherits nothing, a component dependency
+    /// what the component's `dependencies_inherit_configuration` says).
+    pub inherit_configuration: Option<InheritConfiguration>,
 }
 
-/// Where a trigger dependency's Wasm comes from.
+/// Where a dependency's Wasm comes from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TriggerDependencySource {
+pub enum DependencySource {
     /// `{ component = "<id>" }`: the Wasm of a component of the app (only its Wasm).
     Component(String),
     /// `{ path = "x.wasm" }`, relative to the manifest directory.
@@ -129,10 +136,10 @@ pub enum TriggerDependencySource {
         /// `sha256:<hex>`.
         digest: String,
     },
-    /// `{ version, registry?, package }`.
+    /// `"<version>"` or `{ version, registry?, package? }`.
     Registry {
-        /// `namespace:name`.
-        package: String,
+        /// `namespace:name`; absent: the package the dependency's key names.
+        package: Option<String>,
         /// Version requirement.
         version: String,
     },
@@ -154,10 +161,10 @@ impl Default for InheritConfiguration {
     }
 }
 
-/// The table form of a trigger dependency.
+/// The table form of a dependency.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct TriggerDependencyTable {
+pub(crate) struct DependencyTable {
     component: Option<String>,
     path: Option<String>,
     url: Option<String>,
@@ -165,15 +172,25 @@ pub(crate) struct TriggerDependencyTable {
     registry: Option<String>,
     package: Option<String>,
     version: Option<String>,
-    #[serde(default)]
-    inherit_configuration: InheritConfiguration,
+    export: Option<String>,
+    inherit_configuration: Option<InheritConfiguration>,
 }
 
-impl<'de> Deserialize<'de> for TriggerDependency {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let t = TriggerDependencyTable::deserialize(d)?;
+impl StringOrTable for Dependency {
+    type Table = DependencyTable;
+    const EXPECTING: &'static str = "a version requirement, or a table `{ component }`, `{ path }`, `{ url, digest }` or `{ registry?, package?, version }`";
+
+    fn from_string(version: String) -> Self {
+        Self {
+            source: DependencySource::Registry { package: None, version },
+            export: None,
+            inherit_configuration: None,
+        }
+    }
+
+    fn from_table(t: DependencyTable) -> Result<Self, String> {
         let source = match t {
-            TriggerDependencyTable {
+            DependencyTable {
                 component: Some(id),
                 path: None,
                 url: None,
@@ -182,8 +199,8 @@ impl<'de> Deserialize<'de> for TriggerDependency {
                 package: None,
                 version: None,
                 ..
-            } => TriggerDependencySource::Component(id),
-            TriggerDependencyTable {
+            } => DependencySource::Component(id),
+            DependencyTable {
                 path: Some(path),
                 component: None,
                 url: None,
@@ -192,8 +209,8 @@ impl<'de> Deserialize<'de> for TriggerDependency {
                 package: None,
                 version: None,
                 ..
-            } => TriggerDependencySource::Path(path),
-            TriggerDependencyTable {
+            } => DependencySource::Path(path),
+            DependencyTable {
                 url: Some(url),
                 digest: Some(digest),
                 component: None,
@@ -202,23 +219,24 @@ impl<'de> Deserialize<'de> for TriggerDependency {
                 package: None,
                 version: None,
                 ..
-            } => TriggerDependencySource::Url { url, digest },
-            TriggerDependencyTable {
-                package: Some(package),
-                version: Some(version),
-                component: None,
-                path: None,
-                url: None,
-                digest: None,
-                ..
-            } => TriggerDependencySource::Registry { package, version },
+            } => DependencySource::Url { url, digest },
+            DependencyTable {
+                version: Some(version), component: None, path: None, url: None, digest: None, ..
+            } => DependencySource::Registry { package: t.package, version },
             _ => {
-                return Err(serde::de::Error::custom(
-                    "invalid trigger dependency: expected `{ component }`, `{ path }`, `{ url, digest }` or `{ registry?, package, version }`, each with an optional `inherit_configuration`",
+                return Err(format!(
+                    "invalid dependency: expected {}, each with an optional `export` and `inherit_configuration`",
+                    Self::EXPECTING
                 ))
             }
         };
-        Ok(TriggerDependency { source, inherit_configuration: t.inherit_configuration })
+        Ok(Self { source, export: t.export, inherit_configuration: t.inherit_configuration })
+    }
+}
+
+impl<'de> Deserialize<'de> for Dependency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_table(d)
     }
 }
 
@@ -270,9 +288,10 @@ pub struct Component {
     /// Whether dependencies inherit this component's configuration.
     #[serde(default)]
     pub dependencies_inherit_configuration: bool,
-    /// Component dependencies (composition).
+    /// Component dependencies (composed into the component at load time), by
+    /// the name of the import(s) each satisfies.
     #[serde(default)]
-    pub dependencies: BTreeMap<String, toml::Value>,
+    pub dependencies: BTreeMap<String, Dependency>,
     /// `[component.x.profile.<name>]` overrides (4.x; ignored).
     #[serde(default)]
     pub profile: BTreeMap<String, toml::Table>,

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use anyhow::{bail, Context};
 
+use super::dependency_name::DependencyName;
 use super::ids::{validate_component_id, validate_label, validate_variable_name};
-use super::v2::{AppManifest, ComponentSpec, Trigger, TriggerDependencySource, Variable};
+use super::v2::{AppManifest, ComponentSpec, DependencySource, Trigger, Variable};
 use crate::locked::MIDDLEWARE_ROLE;
 
 /// Validates a normalised manifest.
@@ -27,6 +28,7 @@ pub fn validate(manifest: &AppManifest) -> anyhow::Result<()> {
             validate_label(label).with_context(in_component)?;
         }
     }
+    validate_component_dependencies(manifest)?;
     let mut trigger_ids = HashSet::new();
     for (trigger_type, triggers) in &manifest.triggers {
         for trigger in triggers {
@@ -61,10 +63,32 @@ fn validate_trigger_dependencies(manifest: &AppManifest, trigger_type: &str, tri
             bail!("trigger `{id}` ([[trigger.http]]): `dependencies.{role}`: the HTTP trigger's only dependency role is `middleware`");
         }
         for dep in deps {
-            if let TriggerDependencySource::Component(component) = &dep.source {
+            if let Some(export) = &dep.export {
+                bail!("trigger `{id}` ([[trigger.http]]): `dependencies.{role}`: a middleware takes no `export` (found `{export}`)");
+            }
+            if let DependencySource::Component(component) = &dep.source {
                 if !manifest.components.contains_key(component) {
                     bail!(
                         "trigger `{id}` ([[trigger.http]]): middleware component `{component}` is not defined (expected a [component.{component}] table)"
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a component's `dependencies`: each key a dependency name (a plain
+/// kebab name, or `ns:pkg[/interface][@version]`) and each `component` defined.
+fn validate_component_dependencies(manifest: &AppManifest) -> anyhow::Result<()> {
+    for (id, component) in &manifest.components {
+        for (name, dep) in &component.dependencies {
+            name.parse::<DependencyName>()
+                .with_context(|| format!("component `{id}`: `dependencies`: `{name}` is not a dependency name"))?;
+            if let DependencySource::Component(other) = &dep.source {
+                if !manifest.components.contains_key(other) {
+                    bail!(
+                        "component `{id}`: dependency `{name}`: component `{other}` is not defined (expected a [component.{other}] table)"
                     );
                 }
             }

@@ -13,14 +13,16 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, UpdateDeadline};
 
 use super::compile_cache::{refuse_native, CompileCache, NativeArtifact};
+use super::compose::dependencies::{compose_dependencies, DependencyWasm};
+use super::compose::middleware::compose;
+use super::compose::ComposedIn;
 use super::engine_config::{build_engine, EngineOptions, FirstStartCompiler};
 use super::epoch::{start_ticker, Ticked};
-use super::middleware::{compose, MiddlewareWasm};
 use super::tiered::{Baseline, Pending};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
 use crate::limits::GuestLimits;
 use crate::loader::{Content, RESOLVE_USING_KEY};
-use crate::locked::{ContentRef, LockedApp, LockedComponent, MIDDLEWARE_ROLE};
+use crate::locked::{ContentRef, LockedApp, LockedComponent, LockedComponentDependency, MIDDLEWARE_ROLE};
 use crate::variables::VariableResolver;
 
 /// The engine, the shared linker and the compile cache: one per process.
@@ -118,7 +120,7 @@ impl Runtime {
             .content
             .digest
             .as_ref()
-            .filter(|_| c.trigger_dependencies.is_empty())
+            .filter(|_| c.trigger_dependencies.is_empty() && c.dependencies.is_empty())
             .and_then(|d| Some((d, source.trusted.get(d)?)));
         let (code, origin, sha256) = if let Some((digest, artifact)) = trusted {
             let component = self
@@ -129,7 +131,7 @@ impl Runtime {
         } else {
             let wasm = read_wasm(&c.source.content, source.content_dir, budget)
                 .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
-            let wasm = compose_trigger_dependencies(c, wasm, source.content_dir, budget)
+            let wasm = compose_component(c, wasm, source.content_dir, budget)
                 .with_context(|| format!("component `{}`", c.id))?;
             let (sha256, origin) = (wasm.sha256, wasm.origin.clone());
             let code = match compiled.get(&sha256) {
@@ -245,21 +247,50 @@ fn is_used_by_a_trigger(app: &LockedApp, id: &str) -> bool {
     })
 }
 
-/// The wasm component `c` runs: its source, with its middleware composed in
-/// front when it has any (what `spin-shim registry push` uploads, as Spin's push
-/// precomposes trigger dependencies), within `limits`' size caps.
+/// The wasm component `c` runs: its source with its dependencies composed in
+/// and its middleware in front (what `spin-shim registry push` uploads, as
+/// Spin's push precomposes both), within `limits`' size caps.
 pub fn composed_wasm(c: &LockedComponent, content_dir: Option<&Path>, limits: &GuestLimits) -> anyhow::Result<Vec<u8>> {
     let mut budget = WasmBudget::new(limits);
     let wasm = read_wasm(&c.source.content, content_dir, &mut budget)
         .with_context(|| format!("component `{}`: reading its wasm source", c.id))?;
-    Ok(compose_trigger_dependencies(c, wasm, content_dir, &mut budget)
-        .with_context(|| format!("component `{}`", c.id))?
-        .bytes)
+    Ok(compose_component(c, wasm, content_dir, &mut budget).with_context(|| format!("component `{}`", c.id))?.bytes)
+}
+
+/// `c`'s wasm with its dependencies composed in, then its middleware in front.
+fn compose_component(
+    c: &LockedComponent,
+    wasm: Wasm,
+    content_dir: Option<&Path>,
+    budget: &mut WasmBudget,
+) -> anyhow::Result<Wasm> {
+    let wasm = compose_component_dependencies(c, wasm, content_dir, budget)?;
+    compose_trigger_dependencies(c, wasm, content_dir, budget)
+}
+
+/// With component dependencies, the component composed with them; otherwise
+/// the component's own wasm.
+fn compose_component_dependencies(
+    c: &LockedComponent,
+    wasm: Wasm,
+    content_dir: Option<&Path>,
+    budget: &mut WasmBudget,
+) -> anyhow::Result<Wasm> {
+    if c.dependencies.is_empty() {
+        return Ok(wasm);
+    }
+    let mut dependencies = Vec::with_capacity(c.dependencies.len());
+    for (name, dep) in &c.dependencies {
+        let wasm = read_composed_in(dep, content_dir, budget, &format!("dependency `{name}`"))?;
+        dependencies.push(DependencyWasm { name: name.clone(), export: dep.export.clone(), wasm });
+    }
+    recompose(wasm, &format!("{} dependencies", dependencies.len()), |primary| {
+        compose_dependencies(primary, &dependencies)
+    })
 }
 
 /// With `middleware` trigger dependencies, the composition of the middlewares in
-/// front of the component (hashed again: the compile cache is keyed by the bytes
-/// it compiles); otherwise the component's own wasm.
+/// front of the component; otherwise the component's own wasm.
 fn compose_trigger_dependencies(
     c: &LockedComponent,
     wasm: Wasm,
@@ -278,18 +309,34 @@ fn compose_trigger_dependencies(
     }
     let mut middlewares = Vec::new();
     for (index, dep) in c.trigger_dependencies[MIDDLEWARE_ROLE].iter().enumerate() {
-        let mw = read_wasm(&dep.source.content, content_dir, budget)
-            .with_context(|| format!("middleware {}: reading its wasm source", index + 1))?;
-        let bytes = super::servable_component(&mw.bytes)
-            .with_context(|| format!("middleware {} ({})", index + 1, mw.origin))?
-            .into_owned();
-        middlewares.push(MiddlewareWasm { bytes, inherit: dep.inherit.clone(), origin: mw.origin });
+        middlewares.push(read_composed_in(dep, content_dir, budget, &format!("middleware {}", index + 1))?);
     }
+    recompose(wasm, &format!("{} middleware", middlewares.len()), |primary| compose(primary, &middlewares))
+}
+
+/// A dependency's or middleware's wasm (`what` in errors), read within
+/// `budget` and made a component.
+fn read_composed_in(
+    dep: &LockedComponentDependency,
+    content_dir: Option<&Path>,
+    budget: &mut WasmBudget,
+    what: &str,
+) -> anyhow::Result<ComposedIn> {
+    let wasm = read_wasm(&dep.source.content, content_dir, budget)
+        .with_context(|| format!("{what}: reading its wasm source"))?;
+    let bytes =
+        super::servable_component(&wasm.bytes).with_context(|| format!("{what} ({})", wasm.origin))?.into_owned();
+    Ok(ComposedIn { bytes, inherit: dep.inherit.clone(), origin: wasm.origin })
+}
+
+/// `wasm` made a component and composed by `compose`, hashed again (the
+/// compile cache is keyed by the bytes it compiles); `with` says what was
+/// composed in, for errors and logs.
+fn recompose(wasm: Wasm, with: &str, compose: impl FnOnce(&[u8]) -> anyhow::Result<Vec<u8>>) -> anyhow::Result<Wasm> {
     let primary = super::servable_component(&wasm.bytes).with_context(|| wasm.origin.clone())?;
-    let bytes = compose(&primary, &middlewares)?;
+    let bytes = compose(&primary)?;
     let sha256 = sha2::Sha256::digest(&bytes).into();
-    let origin = format!("{} with {} middleware", wasm.origin, middlewares.len());
-    Ok(Wasm { bytes, sha256, origin })
+    Ok(Wasm { bytes, sha256, origin: format!("{} with {with}", wasm.origin) })
 }
 
 /// Where a component's bytes may come from.

@@ -14,8 +14,9 @@
 //! - manifest annotations for title, version, description, authors and created,
 //!   under any given with `--annotation`.
 //!
-//! Middleware is composed in front of its component before the push, as Spin
-//! does, so the artifact holds no trigger dependencies.
+//! A component's dependencies are composed into it and its middleware in front
+//! of it before the push, as Spin's push does by default, so the artifact holds
+//! neither component nor trigger dependencies.
 //!
 //! File references name each file's guest path relative to `/` (`static/a.txt`),
 //! as Spin writes them. Identical layers are pushed once.
@@ -108,18 +109,13 @@ fn assemble(
     };
     let mut out = Vec::with_capacity(components.len());
     for c in components {
-        if !c.dependencies.is_empty() {
-            bail!(
-                "component `{}` has component dependencies; `spin-shim registry push` does not compose them (use `spin registry push`)",
-                c.id
-            );
-        }
         let mut c = c.clone();
-        // Middleware is composed in front of its component before the push, as
-        // Spin does: the artifact's component is the composition, with no
-        // trigger dependencies left.
+        // Dependencies and middleware are composed before the push, as Spin
+        // does: the artifact's component is the composition, with no
+        // dependencies left.
         let wasm = composed_wasm(&c, None, &GuestLimits::default())?;
         c.trigger_dependencies.clear();
+        c.dependencies.clear();
         let layer = ImageLayer::new(wasm, WASM_LAYER.to_string(), None);
         c.source.content = content_ref(&layer, true);
         push(layer);

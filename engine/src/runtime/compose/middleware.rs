@@ -9,67 +9,20 @@
 //! Configuration, as Spin: a middleware runs inside the trigger component's
 //! instance, so it has no configuration of its own (its component's environment,
 //! files and permissions are ignored). With `inherit_configuration = true` it
-//! uses the trigger component's; with a list of keys only those; by default none.
-//! An import of an interface of a configuration it does not inherit is cut off
-//! from the host: it is renamed `<namespace>-denied:...` in the composition, and
-//! the linker meets such imports with functions that trap (Spin composes a deny
-//! adapter that answers with the interface's own "not permitted" error instead).
-
-use std::collections::HashMap;
+//! uses the trigger component's; with a list of keys only those; by default none
+//! (what it does not inherit is cut off as `super` describes).
 
 use anyhow::{bail, Context as _};
-use wac_graph::types::{ItemKind, Package};
-use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
+use wac_graph::{CompositionGraph, EncodeOptions};
 
-use crate::locked::InheritConfiguration;
+use super::{exports, imports, list, register, ComposedIn, Denials};
 
 /// The interface a middleware exports and imports, and the trigger component exports.
 pub(crate) const HANDLER: &str = "wasi:http/handler@0.3.0";
 
-/// What a renamed (denied) import's namespace ends with.
-pub(crate) const DENIED_SUFFIX: &str = "-denied:";
-
-/// Spin's configuration keys and the interfaces (any version) each one governs.
-const CONFIGURATIONS: &[(&str, &[&str])] = &[
-    ("ai_models", &["fermyon:spin/llm"]),
-    (
-        "allowed_outbound_hosts",
-        &[
-            "fermyon:spin/http",
-            "fermyon:spin/mysql",
-            "fermyon:spin/postgres",
-            "fermyon:spin/redis",
-            "fermyon:spin/mqtt",
-            "spin:mqtt/mqtt",
-            "spin:mysql/mysql",
-            "spin:postgres/postgres",
-            "spin:redis/redis",
-            "wasi:http/client",
-            "wasi:http/outgoing-handler",
-            "wasi:sockets/ip-name-lookup",
-            "wasi:sockets/tcp-create-socket",
-            "wasi:sockets/tcp",
-            "wasi:sockets/udp-create-socket",
-            "wasi:sockets/udp",
-        ],
-    ),
-    ("environment", &["wasi:cli/environment"]),
-    ("files", &["wasi:filesystem/preopens"]),
-    ("key_value_stores", &["fermyon:spin/key-value", "spin:key-value/key-value", "wasi:keyvalue/store"]),
-    ("sqlite_databases", &["fermyon:spin/sqlite", "spin:sqlite/sqlite"]),
-    ("variables", &["fermyon:spin/config", "fermyon:spin/variables", "spin:variables/variables", "wasi:config/store"]),
-];
-
-/// One middleware to compose: its bytes, what it inherits, and how errors name it.
-pub(crate) struct MiddlewareWasm {
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) inherit: InheritConfiguration,
-    pub(crate) origin: String,
-}
-
 /// Composes `middlewares` (outermost first) in front of `primary`; the result
 /// exports only `wasi:http/handler@0.3.0`.
-pub(crate) fn compose(primary: &[u8], middlewares: &[MiddlewareWasm]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn compose(primary: &[u8], middlewares: &[ComposedIn]) -> anyhow::Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     let primary = register(&mut graph, "primary", primary)
         .context("the component is not a WebAssembly component, so middleware cannot be composed in front of it")?;
@@ -99,88 +52,33 @@ pub(crate) fn compose(primary: &[u8], middlewares: &[MiddlewareWasm]) -> anyhow:
     // Innermost first: each instance's handler import is the previous handler export.
     let instance = graph.instantiate(primary);
     let mut handler = graph.alias_instance_export(instance, HANDLER)?;
-    let mut denied: HashMap<String, NodeId> = HashMap::new();
+    let mut denials = Denials::default();
     for (index, (&package, mw)) in packages.iter().zip(middlewares).enumerate().rev() {
         let instance = graph.instantiate(package);
         graph
             .set_instantiation_argument(instance, HANDLER, handler)
             .with_context(|| format!("middleware {} ({}): its `{HANDLER}` import", index + 1, mw.origin))?;
-        for name in imports(&graph, package) {
-            if !is_denied(&name, &mw.inherit) {
-                continue;
-            }
-            let renamed = denied_name(&name);
-            let node = match denied.get(&renamed) {
-                Some(node) => *node,
-                None => {
-                    // A copy of the interface under the new name: wac-graph merges
-                    // imports of one interface id into one import.
-                    let kind = graph.types()[graph[package].ty()].imports[&name];
-                    let ItemKind::Instance(interface) = kind else {
-                        bail!("middleware {} ({}): imports `{name}`, which is not an interface", index + 1, mw.origin);
-                    };
-                    let mut copy = graph.types()[interface].clone();
-                    copy.id = Some(renamed.clone());
-                    let copy = graph.types_mut().add_interface(copy);
-                    let node = graph.import(renamed.clone(), ItemKind::Instance(copy))?;
-                    denied.insert(renamed, node);
-                    node
-                }
-            };
-            graph.set_instantiation_argument(instance, &name, node)?;
-        }
+        denials
+            .cut_off(&mut graph, package, instance, &mw.inherit)
+            .with_context(|| format!("middleware {} ({})", index + 1, mw.origin))?;
         handler = graph.alias_instance_export(instance, HANDLER)?;
     }
     graph.export(handler, HANDLER)?;
     graph.encode(EncodeOptions::default()).context("encoding the composed component")
 }
 
-fn register(graph: &mut CompositionGraph, name: &str, bytes: &[u8]) -> anyhow::Result<PackageId> {
-    let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())?;
-    Ok(graph.register_package(package)?)
-}
-
-fn imports(graph: &CompositionGraph, package: PackageId) -> Vec<String> {
-    graph.types()[graph[package].ty()].imports.keys().cloned().collect()
-}
-
-fn exports(graph: &CompositionGraph, package: PackageId) -> Vec<String> {
-    graph.types()[graph[package].ty()].exports.keys().cloned().collect()
-}
-
-fn list(names: &[String]) -> String {
-    if names.is_empty() {
-        "nothing".into()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Whether the import `name` belongs to a configuration `inherit` does not grant.
-fn is_denied(name: &str, inherit: &InheritConfiguration) -> bool {
-    let unversioned = name.split('@').next().unwrap_or(name);
-    CONFIGURATIONS.iter().any(|(key, interfaces)| interfaces.contains(&unversioned) && !inherit.inherits(key))
-}
-
-/// `wasi:cli/environment@0.2.6` -> `wasi-denied:cli/environment@0.2.6`: a name no
-/// host interface has, so the linker stubs it.
-fn denied_name(name: &str) -> String {
-    match name.split_once(':') {
-        Some((namespace, rest)) => format!("{namespace}{DENIED_SUFFIX}{rest}"),
-        None => format!("denied-{name}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locked::InheritConfiguration;
+    use crate::runtime::compose::DENIED_SUFFIX;
     use wasmtime::component::{Component, Linker};
     use wasmtime::{Engine, Store};
 
     /// A stand-in handler interface (`handle: func(x: u32) -> u32`) keeps these
     /// components small; composition only needs the names and types to agree.
     const HANDLER_TYPE: &str = r#"(export "handle" (func (param "x" u32) (result u32)))"#;
-    const ENV_TYPE: &str = r#"(export "get" (func (result u32)))"#;
+    use crate::runtime::compose::test_components::ENV_TYPE;
 
     /// A middleware answering `next(x + 1) * 2 + env.get()`.
     fn middleware() -> Vec<u8> {
@@ -209,24 +107,11 @@ mod tests {
 
     /// The trigger's component, answering `x * 10 + env.get()`.
     fn primary() -> Vec<u8> {
-        wat::parse_str(format!(
-            r#"(component
-                (import "wasi:cli/environment@0.2.6" (instance $env {ENV_TYPE}))
-                (core module $m
-                    (import "env" "get" (func $env (result i32)))
-                    (func (export "handle") (param i32) (result i32)
-                        (i32.add (i32.mul (local.get 0) (i32.const 10)) (call $env))))
-                (core func $env_get (canon lower (func $env "get")))
-                (core instance $i (instantiate $m (with "env" (instance (export "get" (func $env_get))))))
-                (func $handle (param "x" u32) (result u32) (canon lift (core func $i "handle")))
-                (instance $out (export "handle" (func $handle)))
-                (export "wasi:http/handler@0.3.0" (instance $out)))"#
-        ))
-        .unwrap()
+        crate::runtime::compose::test_components::scaling(HANDLER, "handle", 10)
     }
 
-    fn mw(inherit: InheritConfiguration) -> MiddlewareWasm {
-        MiddlewareWasm { bytes: middleware(), inherit, origin: "mw.wasm".into() }
+    fn mw(inherit: InheritConfiguration) -> ComposedIn {
+        ComposedIn { bytes: middleware(), inherit, origin: "mw.wasm".into() }
     }
 
     /// Runs `handle(x)` of `composed` with `get()` = 5 for the host's environment;
@@ -285,7 +170,7 @@ mod tests {
     fn what_cannot_be_composed_is_named() {
         let err = |r: anyhow::Result<Vec<u8>>| format!("{:#}", r.unwrap_err());
         let not_a_middleware =
-            MiddlewareWasm { bytes: primary(), inherit: InheritConfiguration::All, origin: "p.wasm".into() };
+            ComposedIn { bytes: primary(), inherit: InheritConfiguration::All, origin: "p.wasm".into() };
         let e = err(compose(&primary(), &[not_a_middleware]));
         assert!(
             e.contains("middleware 1 (p.wasm): a middleware must import and export `wasi:http/handler@0.3.0`"),
@@ -296,33 +181,12 @@ mod tests {
         let no_handler = wat::parse_str("(component)").unwrap();
         let e = err(compose(&no_handler, &[mw(InheritConfiguration::All)]));
         assert!(e.contains("middleware needs the component to export `wasi:http/handler@0.3.0`"), "{e}");
-        let core = MiddlewareWasm {
+        let core = ComposedIn {
             bytes: wat::parse_str("(module)").unwrap(),
             inherit: InheritConfiguration::All,
             origin: "core.wasm".into(),
         };
         let e = err(compose(&primary(), &[core]));
         assert!(e.contains("middleware 1 (core.wasm): not a WebAssembly component"), "{e}");
-    }
-
-    #[test]
-    fn what_a_middleware_may_reach_follows_inherit_configuration() {
-        let none = InheritConfiguration::default();
-        let all = InheritConfiguration::All;
-        let env = InheritConfiguration::Some(vec!["environment".into()]);
-        for name in ["wasi:cli/environment@0.2.6", "wasi:cli/environment@0.3.0"] {
-            assert!(is_denied(name, &none), "{name}");
-            assert!(!is_denied(name, &all), "{name}");
-            assert!(!is_denied(name, &env), "{name}");
-        }
-        assert!(is_denied("spin:key-value/key-value@3.0.0", &env));
-        assert!(is_denied("wasi:http/client@0.3.0", &none));
-        assert!(is_denied("fermyon:spin/key-value", &none));
-        // Interfaces no configuration governs stay the host's.
-        for name in ["wasi:http/types@0.3.0", "wasi:io/streams@0.2.6", "wasi:cli/stdout@0.2.6", HANDLER] {
-            assert!(!is_denied(name, &none), "{name}");
-        }
-        assert_eq!(denied_name("wasi:cli/environment@0.2.6"), "wasi-denied:cli/environment@0.2.6");
-        assert!(!crate::host::is_provided(&denied_name("wasi:cli/environment@0.2.6")));
     }
 }
