@@ -106,4 +106,19 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
         .filter_map(|label| label.split_once("=sha256:").map(|(_, digest)| digest))
         .collect();
     assert_eq!(artifacts.len(), 2, "one artifact for each of the two wasm layers both images share:\n{content}");
+
+    // An artifact whose component dependencies were pushed uncomposed: its
+    // wasm is left uncompiled for the Pod, which composes it at start.
+    let uncomposed = registry
+        .push_app_with(&integration::guests::app("rust-deps"), "tests/deps:uncomposed", false, &["--compose=false"])
+        .unwrap();
+    cri.pull_image(&uncomposed).unwrap_or_else(|e| panic!("PullImage {uncomposed}: {e:#}\n{}", containerd.log()));
+    let pod = cri.run_pod("registry-deps", "spin", &containerd.dir().join("pods-deps")).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    cri.start_container(&pod, "app", &uncomposed, &[("SPIN_HTTP_LISTEN_ADDR", listen.as_str())]).unwrap();
+    let base = format!("http://{listen}");
+    http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("uncomposed: {e:#}\n{}", pod.log("app")));
+    integration::suite::component_dependencies(&base).unwrap();
+    cri.remove_pod(&pod).unwrap();
 }

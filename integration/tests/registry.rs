@@ -207,6 +207,35 @@ fn component_dependencies_are_composed_before_the_push() {
     integration::suite::component_dependencies(&served.base).unwrap();
 }
 
+/// With `--compose=false` each dependency is a wasm layer of its own, named by
+/// digest in the locked app, and the app composes it at start.
+#[test]
+fn uncomposed_dependencies_travel_as_layers_and_compose_at_start() {
+    let registry = Registry::start().unwrap();
+    let reference = registry
+        .push_app_with(&guests::app("rust-deps"), "tests/deps:uncomposed", false, &["--compose=false"])
+        .unwrap();
+    let manifest = registry.manifest("tests/deps", "uncomposed").unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    let wasm_digests: Vec<&str> = layers
+        .iter()
+        .filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm")
+        .map(|l| l["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(wasm_digests.len(), 2, "{manifest:#}");
+    let locked: Value = serde_json::from_slice(
+        &registry.blob("tests/deps", layers.last().unwrap()["digest"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let dep = &locked["components"][0]["dependencies"]["demo:greeter/greet"];
+    let greeter = std::fs::read(guests::app("rust-deps").join("greeter.wasm")).unwrap();
+    let digest = format!("sha256:{}", sha256_hex(&greeter));
+    assert_eq!(dep["source"]["digest"], digest.as_str(), "{locked:#}");
+    assert!(wasm_digests.contains(&digest.as_str()), "{manifest:#}");
+    let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+    integration::suite::component_dependencies(&served.base).unwrap();
+}
+
 #[test]
 fn a_pulled_app_runs_from_its_lock_file() {
     let registry = Registry::start().unwrap();

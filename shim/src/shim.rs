@@ -1,6 +1,7 @@
 //! runwasi's `Shim` and `Compiler`: the shim's name, the OCI layer types it wants,
 //! and ahead-of-time compilation of wasm layers into containerd's content store.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use containerd_shim_wasm::sandbox::context::WasmLayer;
@@ -8,6 +9,7 @@ use containerd_shim_wasm::shim::{Compiler, Shim, Version};
 use wasmtime::Engine;
 
 use spin_engine::limits::GuestLimits;
+use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
 
 use crate::registry::media_types::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
@@ -91,9 +93,13 @@ impl Compiler for SpinCompiler {
     /// layer), each at most the default component size; larger ones and plain
     /// wasm images are left to the sandbox, which compiles inside the Pod's cgroup
     /// under the Pod's own limits. Bytes that are already a native artifact are
-    /// refused: runwasi would otherwise store them as ours.
+    /// refused: runwasi would otherwise store them as ours. Wasm that the app
+    /// composes at start (a component with dependencies or middleware, and those)
+    /// stays wasm: runwasi hands the sandbox a precompiled layer instead of its wasm.
     async fn compile(&self, layers: &[WasmLayer]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
-        let has_config = layers.iter().any(|l| l.config.media_type().as_ref() == SPIN_APP_CONFIG);
+        let config = layers.iter().find(|l| l.config.media_type().as_ref() == SPIN_APP_CONFIG);
+        let has_config = config.is_some();
+        let composed = config.map(|c| composed_at_start(&c.layer)).unwrap_or_default();
         let max = GuestLimits::default().max_component_size;
         layers
             .iter()
@@ -108,13 +114,37 @@ impl Compiler for SpinCompiler {
                 let origin = format!("layer {}", layer.config.digest());
                 // Refused here too when the Pod would compile it: runwasi keeps what we accept.
                 refuse_native(&layer.layer, &origin)?;
-                if !has_config || layer.layer.len() as u64 > max {
+                if !has_config
+                    || layer.layer.len() as u64 > max
+                    || composed.contains(&layer.config.digest().to_string())
+                {
                     return Ok(None);
                 }
                 precompile(self.engine()?, &layer.layer, &origin).map(Some)
             })
             .collect()
     }
+}
+
+/// The digests of the wasm an app (its locked-app layer's bytes) composes at
+/// start: every component with dependencies or middleware, and theirs. A
+/// locked app that does not parse composes nothing here (the sandbox then says
+/// what is wrong with it).
+fn composed_at_start(locked_app: &[u8]) -> HashSet<String> {
+    let Ok(app) = LockedApp::from_json(locked_app) else {
+        return HashSet::new();
+    };
+    let trigger_deps = app.triggers.iter().flat_map(|t| t.trigger_dependencies.values().flatten());
+    let mut digests: HashSet<String> = trigger_deps.filter_map(|d| d.source.content.digest.clone()).collect();
+    for c in &app.components {
+        let deps: Vec<_> = c.dependencies.values().chain(c.trigger_dependencies.values().flatten()).collect();
+        if deps.is_empty() {
+            continue;
+        }
+        let sources = std::iter::once(&c.source).chain(deps.into_iter().map(|d| &d.source));
+        digests.extend(sources.filter_map(|s| s.content.digest.clone()));
+    }
+    digests
 }
 
 /// Writes one line, prefixed with the shim's name, to its stderr.
@@ -177,5 +207,30 @@ pub(crate) mod tests {
         assert!(compiled[0].is_none() && compiled[1].is_some());
         let plain = compiler.compile(&[layer(PLAIN_WASM, EMPTY_COMPONENT, false)]).await.unwrap();
         assert!(plain[0].is_none());
+    }
+
+    /// `(component)` with an empty custom section named `tag`: a distinct digest.
+    fn tagged_component(tag: u8) -> Vec<u8> {
+        [EMPTY_COMPONENT, &[0, 2, 1, tag]].concat()
+    }
+
+    #[tokio::test]
+    async fn wasm_the_app_composes_at_start_stays_wasm() {
+        let compiler = SpinCompiler::new(EngineOptions { pooling: false, ..Default::default() });
+        let [front, greeter, plain] = [b'f', b'g', b'p'].map(|t| layer(WASM_LAYER, &tagged_component(t), false));
+        let source = |l: &WasmLayer| serde_json::json!({ "content_type": "application/wasm", "digest": l.config.digest().to_string() });
+        let locked = serde_json::json!({
+            "spin_lock_version": 1,
+            "triggers": [],
+            "components": [
+                { "id": "front", "source": source(&front),
+                  "dependencies": { "demo:greeter": { "source": source(&greeter), "export": null } } },
+                { "id": "plain", "source": source(&plain) }
+            ]
+        });
+        let config = layer(SPIN_APP_CONFIG, locked.to_string().as_bytes(), false);
+        let compiled = compiler.compile(&[config, front, greeter, plain]).await.unwrap();
+        let precompiled: Vec<bool> = compiled.iter().map(Option::is_some).collect();
+        assert_eq!(precompiled, [false, false, false, true]);
     }
 }

@@ -87,9 +87,20 @@ impl Registry {
     /// registry push --insecure` as `repository:tag`, in archive mode when
     /// `archive` (`SPIN_OCI_ARCHIVE_LAYERS`); returns the reference.
     pub fn push_app(&self, app: &std::path::Path, repository_tag: &str, archive: bool) -> anyhow::Result<String> {
+        self.push_app_with(app, repository_tag, archive, &[])
+    }
+
+    /// [`Registry::push_app`] with more `spin-shim registry push` flags.
+    pub fn push_app_with(
+        &self,
+        app: &std::path::Path,
+        repository_tag: &str,
+        archive: bool,
+        flags: &[&str],
+    ) -> anyhow::Result<String> {
         let reference = format!("{}/{repository_tag}", self.host());
         let mut cmd = Command::new(crate::paths::cli());
-        cmd.args(["registry", "push", "--insecure", "-f"]).arg(app).arg(&reference);
+        cmd.args(["registry", "push", "--insecure"]).args(flags).arg("-f").arg(app).arg(&reference);
         if archive {
             cmd.env("SPIN_OCI_ARCHIVE_LAYERS", "1");
         }

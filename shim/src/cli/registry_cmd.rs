@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::registry::{build, Registry};
+use crate::registry::{build, Layout, Registry};
 
 /// Variable that turns on archive layers for files, as for `spin registry push`.
 pub(crate) const ARCHIVE_LAYERS_VAR: &str = "SPIN_OCI_ARCHIVE_LAYERS";
@@ -36,6 +36,10 @@ struct PushArgs {
     /// Manifest annotation KEY=VALUE (repeatable; wins over the inferred ones).
     #[arg(long = "annotation", value_parser = super::parse_kv)]
     annotations: Vec<(String, String)>,
+    /// Compose component dependencies into their component before the push
+    /// (`--compose=false`: push each as a layer, composed at start).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    compose: bool,
     /// The reference to push to, e.g. `registry.example/me/app:v1`.
     reference: String,
 }
@@ -58,9 +62,9 @@ impl RegistryArgs {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         match self.command {
             RegistryCommand::Push(a) => {
-                let archive = std::env::var_os(ARCHIVE_LAYERS_VAR).is_some();
+                let layout = Layout { archive: std::env::var_os(ARCHIVE_LAYERS_VAR).is_some(), compose: a.compose };
                 let annotations: BTreeMap<String, String> = a.annotations.into_iter().collect();
-                let artifact = build(&a.app, archive, &annotations)?;
+                let artifact = build(&a.app, layout, &annotations)?;
                 let digest = rt.block_on(Registry::new(a.insecure).push(&a.reference, &artifact))?;
                 println!("Pushed with digest {digest}");
             }

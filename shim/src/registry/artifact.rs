@@ -16,7 +16,10 @@
 //!
 //! A component's dependencies are composed into it and its middleware in front
 //! of it before the push, as Spin's push does by default, so the artifact holds
-//! neither component nor trigger dependencies.
+//! neither component nor trigger dependencies. With `--compose=false` each
+//! dependency is a wasm layer of its own instead, its locked source the
+//! layer's digest, and the shim composes it at start (middleware is composed
+//! either way).
 //!
 //! File references name each file's guest path relative to `/` (`static/a.txt`),
 //! as Spin writes them. Identical layers are pushed once.
@@ -62,20 +65,30 @@ pub(crate) struct Artifact {
     pub manifest: OciImageManifest,
 }
 
-/// Builds the artifact of the app at `app` (a `spin.toml` or its directory).
-/// `archive` forces archive mode; `annotations` win over the inferred ones.
-pub(crate) fn build(app: &Path, archive: bool, annotations: &BTreeMap<String, String>) -> anyhow::Result<Artifact> {
+/// How `build` lays an app out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    /// Archive layers for files even when a layer per file would fit.
+    pub archive: bool,
+    /// Compose component dependencies before the push (Spin's default).
+    pub compose: bool,
+}
+
+/// Builds the artifact of the app at `app` (a `spin.toml` or its directory),
+/// laid out as `layout` says; `annotations` win over the inferred ones.
+pub(crate) fn build(app: &Path, layout: Layout, annotations: &BTreeMap<String, String>) -> anyhow::Result<Artifact> {
     let source = match AppSource::detect(app) {
         s @ (AppSource::ManifestFile(_) | AppSource::Directory(_)) => s,
         _ => bail!("{} is not a spin.toml or a directory holding one", app.display()),
     };
     let mut locked = load(&source)?.locked;
     // Archive mode when asked, and when a layer per file would pass the registry limit.
-    let per_file = if archive { None } else { Some(assemble(&locked.components, FilesMode::PerFile)?) };
+    let per_file =
+        if layout.archive { None } else { Some(assemble(&locked.components, FilesMode::PerFile, layout.compose)?) };
     let (components, mut layers) = match per_file {
         // One more layer holds the locked app.
         Some(per_file) if per_file.1.len() < MAX_LAYERS => per_file,
-        _ => assemble(&locked.components, FilesMode::Archive)?,
+        _ => assemble(&locked.components, FilesMode::Archive, layout.compose)?,
     };
     locked.components = components;
     locked.metadata.remove("origin");
@@ -96,10 +109,12 @@ pub(crate) fn build(app: &Path, archive: bool, annotations: &BTreeMap<String, St
 }
 
 /// The components with their sources rewritten to digests, and the layers
-/// that carry them (each distinct layer once).
+/// that carry them (each distinct layer once); `compose` composes component
+/// dependencies into their component instead of giving each a layer.
 fn assemble(
     components: &[LockedComponent],
     mode: FilesMode,
+    compose: bool,
 ) -> anyhow::Result<(Vec<LockedComponent>, Vec<ImageLayer>)> {
     let mut layers: Vec<ImageLayer> = Vec::new();
     let mut push = |layer: ImageLayer| {
@@ -110,12 +125,24 @@ fn assemble(
     let mut out = Vec::with_capacity(components.len());
     for c in components {
         let mut c = c.clone();
-        // Dependencies and middleware are composed before the push, as Spin
-        // does: the artifact's component is the composition, with no
-        // dependencies left.
+        // Uncomposed dependencies travel as layers of their own.
+        let mut dependencies = if compose { BTreeMap::new() } else { std::mem::take(&mut c.dependencies) };
+        for (name, dep) in &mut dependencies {
+            let path = dep
+                .source
+                .content
+                .local_path()
+                .with_context(|| format!("component `{}`: dependency `{name}` has no local source", c.id))?;
+            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let layer = ImageLayer::new(bytes, WASM_LAYER.to_string(), None);
+            dep.source.content = content_ref(&layer, false);
+            push(layer);
+        }
+        // What is left to compose is composed before the push, as Spin does:
+        // the artifact's component is the composition.
         let wasm = composed_wasm(&c, None, &GuestLimits::default())?;
         c.trigger_dependencies.clear();
-        c.dependencies.clear();
+        c.dependencies = dependencies;
         let layer = ImageLayer::new(wasm, WASM_LAYER.to_string(), None);
         c.source.content = content_ref(&layer, true);
         push(layer);

@@ -8,6 +8,6 @@ mod client;
 pub(crate) mod media_types;
 mod unpack;
 
-pub(crate) use artifact::build;
+pub(crate) use artifact::{build, Layout};
 pub(crate) use client::Registry;
 pub(crate) use unpack::Unpacker;
