@@ -113,6 +113,56 @@ fn a_component_dependency_inherits_configuration_and_names_what_does_not_fit() {
     refused("demo:greeter/greet", "\"^0.1\"", "registry dependency version `^0.1` is not supported yet");
 }
 
+/// `{ url, digest }` sources (component and dependency) are downloaded once,
+/// checked against their digest and served; a wrong digest stops the app.
+#[test]
+fn url_sources_are_downloaded_once_and_checked_against_their_digest() {
+    use integration::services::file_server::FileServer;
+    let (_copy, dir) = copy_of("rust-deps");
+    let served = tempfile::tempdir().unwrap();
+    let mut digests = Vec::new();
+    for file in ["app.wasm", "greeter.wasm"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        std::fs::write(served.path().join(file), &bytes).unwrap();
+        digests.push(format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))));
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let cache_env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let manifest = |server: &FileServer, app_digest: &str| {
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"remote\"\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+             [component.front]\nsource = {{ url = \"{}\", digest = \"{app_digest}\" }}\n\
+             environment = {{ GREETING = \"Howdy\" }}\n\
+             [component.front.dependencies]\n\"demo:greeter/greet\" = {{ url = \"{}\", digest = \"{}\" }}\n",
+            server.url("app.wasm"),
+            server.url("greeter.wasm"),
+            digests[1]
+        )
+    };
+    let server = FileServer::start(served.path()).unwrap();
+    std::fs::write(dir.join("spin.toml"), manifest(&server, &digests[0])).unwrap();
+    {
+        let app = serve(&dir, &cache_env, &[]).unwrap();
+        suite::component_dependencies(&app.base).unwrap();
+    }
+    // Stopped: the second start finds both in the cache.
+    let url_of_gone_server = manifest(&server, &digests[0]);
+    drop(server);
+    std::fs::write(dir.join("spin.toml"), &url_of_gone_server).unwrap();
+    let app = serve(&dir, &cache_env, &[]).unwrap();
+    suite::component_dependencies(&app.base).unwrap();
+    drop(app);
+
+    // Bytes that do not match the digest never run.
+    let server = FileServer::start(served.path()).unwrap();
+    let other = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"other bytes")));
+    std::fs::write(dir.join("spin.toml"), manifest(&server, &other)).unwrap();
+    let (code, output) = integration::cli_app::Up::new(&dir).env(&cache_env).run(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && output.contains("does not match its digest"), "exit {code}: {output}");
+}
+
 #[test]
 fn a_locked_app_with_dependencies_is_composed_at_start() {
     let lock = serde_json::json!({

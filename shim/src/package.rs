@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use spin_engine::loader::{load, AppSource};
+use spin_engine::loader::{download_cache_dir, load, AppSource};
 
 use crate::oci_layout::{LayerFile, SingleLayerImage};
 
@@ -49,9 +49,12 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
 }
 
 /// Adds the files a loaded app references: component sources, middleware,
-/// component dependencies and mounted files.
+/// component dependencies and mounted files. Sources given as `{ url, digest }`
+/// stay out: the image's spin.toml names them, and its container downloads
+/// them at start (`registry push` carries them as layers instead).
 fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
     let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
+    let downloads = download_cache_dir();
     for c in &loaded.locked.components {
         // Middleware and dependencies given by `{ path = ... }` travel with
         // the component they are composed with.
@@ -68,7 +71,7 @@ fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBu
             .into_iter()
             .chain(c.files.iter().filter_map(|f| f.content.local_path()))
             .chain(middleware);
-        for p in paths {
+        for p in paths.filter(|p| !p.starts_with(&downloads)) {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }
     }

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{Map, Value};
 
 use super::files::resolve_files;
-use super::LoadedApp;
+use super::{remote, LoadedApp};
 use crate::locked::{
     file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
     LockedComponentSource, LockedTrigger, LockedVariable,
@@ -153,9 +153,7 @@ fn lock_dependency(
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        DependencySource::Url { url, .. } => {
-            bail!("`{{ url = \"{url}\", ... }}` is not supported yet; download it and use `{{ path = ... }}`")
-        }
+        DependencySource::Url { url, digest } => remote_source(url, digest)?,
         DependencySource::Registry { package, version } => {
             let package = package.as_deref().map(|p| format!("`{p}` ")).unwrap_or_default();
             bail!("registry dependency {package}version `{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
@@ -168,6 +166,13 @@ fn lock_dependency(
         Some(InheritConfiguration::Some(keys)) => LockedInherit::Some(keys.clone()),
     };
     Ok(LockedComponentDependency { source, export: dep.export.clone(), inherit })
+}
+
+/// The locked source of a `{ url, digest }`: the downloaded file, with its digest.
+fn remote_source(url: &str, digest: &str) -> anyhow::Result<LockedComponentSource> {
+    let mut source = LockedComponentSource::wasm_file(&remote::fetch(url, digest)?)?;
+    source.content.digest = Some(digest.to_owned());
+    Ok(source)
 }
 
 /// Locks component `id`'s dependencies; by default they inherit all of its
@@ -197,7 +202,7 @@ fn spec_id(spec: &ComponentSpec) -> String {
 }
 
 fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<LockedComponent> {
-    let wasm = match &c.source {
+    let source = match &c.source {
         ComponentSource::Local(relative) => {
             let path = app_dir.join(relative);
             if !path.is_file() {
@@ -206,11 +211,11 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
                     path.display()
                 );
             }
-            path
+            LockedComponentSource::wasm_file(&path)?
         }
-        ComponentSource::Remote { url, .. } => bail!(
-            "component `{id}`: remote source `{{ url = \"{url}\", digest = ... }}` is not supported yet; download it and use a file path"
-        ),
+        ComponentSource::Remote { url, digest } => {
+            remote_source(url, digest).with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?
+        }
         ComponentSource::Registry { package, version, .. } => bail!(
             "component `{id}`: registry source `{package}@{version}` is not supported yet; fetch it and use a file path"
         ),
@@ -224,7 +229,7 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
     Ok(LockedComponent {
         id: id.to_owned(),
         metadata,
-        source: LockedComponentSource::wasm_file(&wasm)?,
+        source,
         env: c.environment.clone(),
         files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
         config: c.variables.clone(),
@@ -385,16 +390,16 @@ workdir = "api"
     }
 
     #[test]
-    fn remote_sources_and_registry_dependencies_are_not_supported_yet() {
+    fn bad_remote_sources_and_registry_dependencies_are_refused() {
         let dir = app_dir();
         let text = MANIFEST.replace(
             "source = \"target/api.wasm\"",
             "source = { url = \"https://example.com/api.wasm\", digest = \"sha256:00\" }",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
-        assert!(err.contains("component `api`: remote source"), "{err}");
-        assert!(err.contains("not supported yet"), "{err}");
+        let err = format!("{:#}", load_from_manifest(&dir.path().join("spin.toml")).unwrap_err());
+        assert!(err.contains("component `api`: source `{ url = \"https://example.com/api.wasm\" }`"), "{err}");
+        assert!(err.contains("is not `sha256:` and 64 hex digits"), "{err}");
 
         let text = MANIFEST.replace(
             "[component.api.variables]",
@@ -493,7 +498,7 @@ source = "mw.wasm"
         );
         let e =
             err(MIDDLEWARE_APP.replace("path = \"auth.wasm\"", "url = \"https://x/a.wasm\", digest = \"sha256:00\""));
-        assert!(e.contains("not supported yet"), "{e}");
+        assert!(e.contains("`dependencies.middleware`") && e.contains("is not `sha256:` and 64 hex digits"), "{e}");
         let e =
             err(MIDDLEWARE_APP.replace("{ component = \"mw\", inherit", "{ component = \"mw\", path = \"x\", inherit"));
         assert!(e.contains("invalid dependency"), "{e}");

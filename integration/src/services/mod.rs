@@ -1,5 +1,7 @@
-//! Real brokers started by the tests on 127.0.0.1 and stopped when dropped.
+//! Real brokers (and a file server) started by the tests on 127.0.0.1 and
+//! stopped when dropped.
 
+pub mod file_server;
 pub mod mosquitto;
 pub mod moto;
 pub mod redis;
