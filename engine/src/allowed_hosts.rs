@@ -129,6 +129,11 @@ impl AllowedHosts {
         self.allows(url.scheme(), host, port)
     }
 
+    /// Whether some entry covers scheme `scheme` (`*` covers every scheme).
+    pub fn names_scheme(&self, scheme: &str) -> bool {
+        self.entries.iter().any(|e| e.scheme.matches(scheme))
+    }
+
     /// Whether the component may make HTTP requests to its own app (`http://self`, `https://self`).
     pub fn allows_self(&self) -> bool {
         self.entries

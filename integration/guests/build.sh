@@ -62,6 +62,7 @@ GUESTS=(
   "rust-sdk7-sqlite|rust|wasm32-wasip2|rust_sdk7_sqlite.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:sqlite/sqlite@3.1.0"
   "rust-sdk7-redis|rust|wasm32-wasip2|rust_sdk7_redis.wasm|--kind component --export spin:redis/inbound-redis@3.0.0 --import spin:redis/redis@3.0.0"
   "rust-sdk7-middleware|rust|wasm32-wasip2|rust_sdk7_middleware.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/handler@0.3.0"
+  "rust-tcp|rust|wasm32-wasip2|rust_tcp.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import wasi:sockets/tcp"
   "rust-deps|rust|wasm32-wasip2|rust_deps.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import demo:greeter/greet@0.1.0"
   "python-hello|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0"
   "python-redis|python|spin-redis|-|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"

@@ -163,6 +163,53 @@ fn url_sources_are_downloaded_once_and_checked_against_their_digest() {
     assert!(code != 0 && output.contains("does not match its digest"), "exit {code}: {output}");
 }
 
+/// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
+fn tcp_echo() -> u16 {
+    use std::io::{BufRead as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = std::io::BufReader::new(&stream);
+            if reader.read_line(&mut line).is_ok() {
+                let _ = writeln!(&stream, "pong: {}", line.trim_end());
+            }
+        }
+    });
+    port
+}
+
+/// `wasi:sockets` follows `allowed_outbound_hosts`: a `tcp://` rule opens that
+/// destination only, and a component without one has no sockets.
+#[test]
+fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
+    let port = tcp_echo();
+    let other = tcp_echo();
+    let manifest = |rules: &str| {
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"tcp\"\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"tcp\"\n\
+             [component.tcp]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [{rules}]\n"
+        )
+    };
+    let connect = |base: &str, port: u16| integration::http::get(&format!("{base}/?addr=127.0.0.1:{port}")).unwrap();
+
+    let (_copy, dir) = with_manifest("rust-tcp", &manifest(&format!("\"tcp://127.0.0.1:{port}\"")));
+    let app = serve(&dir, &[], &[]).unwrap();
+    let allowed = connect(&app.base, port);
+    assert_eq!((allowed.status, allowed.body.as_str()), (200, "pong: ping"), "{allowed:?}");
+    let denied = connect(&app.base, other);
+    assert_eq!((denied.status, denied.body.as_str()), (502, "connect failed: PermissionDenied"), "{denied:?}");
+    drop(app);
+
+    let (_copy, dir) = with_manifest("rust-tcp", &manifest("\"https://example.com\""));
+    let app = serve(&dir, &[], &[]).unwrap();
+    let none = connect(&app.base, port);
+    assert_eq!(none.status, 502, "{none:?}");
+    assert!(none.body.starts_with("connect failed:"), "{none:?}");
+}
+
 #[test]
 fn a_locked_app_with_dependencies_is_composed_at_start() {
     let lock = serde_json::json!({

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
-use super::outbound::LocalRoutes;
+use super::outbound::{LocalRoutes, SocketRules};
 use super::state::{InstanceBasics, InstanceTemplate};
 use super::wasi::{StdioMode, WasiTemplate};
 use super::AppCapabilities;
@@ -98,10 +98,11 @@ impl AppHost {
             component_id: &component_id,
             variables: &self.variables,
         })?;
+        let sockets = SocketRules::of(&allowed_hosts);
         let basics = InstanceBasics {
             component_id,
             allowed_hosts,
-            wasi: self.wasi(component).with_context(|| format!("component `{id}`: preparing files"))?,
+            wasi: self.wasi(component, sockets).with_context(|| format!("component `{id}`: preparing files"))?,
             max_instance_memory: self.max_instance_memory,
             max_outbound_connections: self.max_outbound_connections,
             local_routes: self.local_routes.clone(),
@@ -125,7 +126,7 @@ impl AppHost {
         self.variables
     }
 
-    fn wasi(&self, component: &LockedComponent) -> anyhow::Result<WasiTemplate> {
+    fn wasi(&self, component: &LockedComponent, sockets: Option<SocketRules>) -> anyhow::Result<WasiTemplate> {
         Ok(WasiTemplate {
             env: component
                 .env
@@ -135,7 +136,7 @@ impl AppHost {
                 .collect(),
             mounts: prepare_mounts(component, &self.staging_dir, self.content_dir.as_deref())?,
             stdio: self.stdio,
-            allow_sockets: false,
+            sockets,
         })
     }
 }

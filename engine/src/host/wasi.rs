@@ -3,6 +3,7 @@
 
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
+use super::outbound::SocketRules;
 use crate::loader::Mount;
 
 /// Where guest stdout/stderr go.
@@ -24,8 +25,8 @@ pub(crate) struct WasiTemplate {
     pub mounts: Vec<Mount>,
     /// stdout/stderr routing.
     pub stdio: StdioMode,
-    /// Whether the guest may open outbound sockets (`wasi:sockets`); off by default.
-    pub allow_sockets: bool,
+    /// Where the guest may open sockets (`wasi:sockets`); `None`: nowhere.
+    pub sockets: Option<SocketRules>,
 }
 
 impl WasiTemplate {
@@ -36,8 +37,11 @@ impl WasiTemplate {
         if self.stdio == StdioMode::Inherit {
             b.inherit_stdout().inherit_stderr();
         }
-        if !self.allow_sockets {
-            b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+        match &self.sockets {
+            Some(rules) => rules.apply(&mut b),
+            None => {
+                b.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+            }
         }
         for m in &self.mounts {
             b.preopened_dir(&m.host_dir, &m.guest_path, FsPerms::ReadOnly)

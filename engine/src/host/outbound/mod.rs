@@ -6,6 +6,7 @@ mod connections;
 mod destination;
 mod http;
 mod local;
+mod sockets;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
+pub(crate) use sockets::SocketRules;
 
 use crate::allowed_hosts::AllowedHosts;
 
