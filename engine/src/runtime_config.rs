@@ -172,7 +172,13 @@ impl RuntimeConfig {
         let tables = [
             ("log_dir", self.log_dir.is_some()),
             ("llm_compute", self.llm_compute.is_some()),
-            ("outbound_networking", self.outbound_networking.is_some()),
+            // `block_networks` is served; the connection caps are not yet.
+            (
+                "outbound_networking",
+                self.outbound_networking.as_ref().is_some_and(|t| {
+                    t.get("max_socket_connections").is_some() || t.get("max_total_connections").is_some()
+                }),
+            ),
             ("client_tls", !self.client_tls.is_empty()),
             ("outbound_http", self.outbound_http.is_some()),
             ("outbound_redis", self.outbound_redis.is_some()),
@@ -232,7 +238,10 @@ mod tests {
     fn accepted_but_unserved_tables_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("rc.toml");
-        std::fs::write(&p, "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\n")
+        std::fs::write(
+            &p,
+            "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\nmax_total_connections = 9\n",
+        )
             .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
         assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking", "client_tls"]);

@@ -210,6 +210,49 @@ fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
     assert!(none.body.starts_with("connect failed:"), "{none:?}");
 }
 
+/// The runtime config's `block_networks` refuses destinations the rules allow:
+/// outbound HTTP with `DestinationIpProhibited`, sockets with access denied;
+/// a network that is not the destination's changes nothing.
+#[test]
+fn blocked_networks_are_refused_whatever_the_rules_allow() {
+    let upstream_port = upstream::start("upstream");
+    let tcp_port = tcp_echo();
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = |blocked: &str| {
+        let path = config_dir.path().join(format!("{}.toml", blocked.len()));
+        std::fs::write(&path, format!("[outbound_networking]\nblock_networks = {blocked}\n")).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (_http_copy, http_dir) = copy_of("rust-outbound");
+    let tcp_manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"tcp\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"tcp\"\n\
+         [component.tcp]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"tcp://127.0.0.1:{tcp_port}\"]\n"
+    );
+    let (_tcp_copy, tcp_dir) = with_manifest("rust-tcp", &tcp_manifest);
+    let http_target = format!("http://127.0.0.1:{upstream_port}/hi");
+
+    for (blocked, refused) in [(r#"["private"]"#, true), (r#"["127.0.0.0/8"]"#, true), (r#"["10.0.0.0/8"]"#, false)] {
+        let flags = ["--runtime-config-file".to_string(), config(blocked)];
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let app = serve(&http_dir, &[], &flags).unwrap();
+        let r = integration::http::get(&format!("{}/?url={http_target}", app.base)).unwrap();
+        if refused {
+            assert!(r.status == 502 && r.body.contains("DestinationIpProhibited"), "{blocked}: {r:?}");
+        } else {
+            assert_eq!((r.status, r.body.as_str()), (200, "status=200;body=upstream"), "{blocked}");
+        }
+        drop(app);
+        let app = serve(&tcp_dir, &[], &flags).unwrap();
+        let r = integration::http::get(&format!("{}/?addr=127.0.0.1:{tcp_port}", app.base)).unwrap();
+        if refused {
+            assert_eq!((r.status, r.body.as_str()), (502, "connect failed: PermissionDenied"), "{blocked}");
+        } else {
+            assert_eq!((r.status, r.body.as_str()), (200, "pong: ping"), "{blocked}");
+        }
+    }
+}
+
 #[test]
 fn a_locked_app_with_dependencies_is_composed_at_start() {
     let lock = serde_json::json!({

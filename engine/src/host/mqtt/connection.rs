@@ -16,7 +16,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundMqtt;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{ConnectionPermit, Destination, OutboundGate};
+use crate::host::outbound::{BlockedNetworks, ConnectionPermit, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -55,6 +55,7 @@ pub struct MqttConnection {
 pub(super) struct Session {
     options: MqttOptions,
     live: tokio::sync::Mutex<Option<(AsyncClient, EventLoop)>>,
+    blocked: Arc<BlockedNetworks>,
 }
 
 /// Adds the outbound MQTT interface to `linker`.
@@ -121,18 +122,38 @@ pub(super) fn prepare(
     let options =
         client_options(address, &dest, gate.component_id(), username, password, keep_alive_interval_in_secs)?;
     let slot = gate.open_slot("MQTT").ok_or(Error::TooManyConnections)?;
-    let session = Arc::new(Session { options, live: tokio::sync::Mutex::new(None) });
+    let blocked = gate.blocked_networks().clone();
+    let session = Arc::new(Session { options, live: tokio::sync::Mutex::new(None), blocked });
     Ok(MqttConnection { session, _slot: slot })
 }
 
 impl Session {
+    /// The settings of a new connection: as given, or, with blocked networks,
+    /// pointed at the broker address that was checked against them.
+    async fn vetted_options(&self) -> Result<MqttOptions, Error> {
+        if self.blocked.is_empty() {
+            return Ok(self.options.clone());
+        }
+        let (host, port) = self.options.broker_address();
+        let addr = self.blocked.vet(&host, port).await.map_err(|r| Error::ConnectionFailed(r.to_string()))?[0];
+        let mut options = MqttOptions::new(self.options.client_id(), addr.ip().to_string(), addr.port());
+        options.set_keep_alive(self.options.keep_alive());
+        options.set_max_packet_size(MAX_PACKET_SIZE, MAX_PACKET_SIZE);
+        if let Some(login) = self.options.credentials() {
+            options.set_credentials(login.username, login.password);
+        }
+        Ok(options)
+    }
+
     /// Publishes one message and waits for the broker's acknowledgement at `qos`. A
     /// failed session is dropped so the next publish starts on a new connection.
     pub(super) async fn publish(&self, topic: String, payload: Vec<u8>, q: Qos) -> Result<(), Error> {
         let qos = qos(q);
         let mut live = self.live.lock().await;
-        let options = &self.options;
-        let (client, events) = live.get_or_insert_with(|| AsyncClient::new(options.clone(), CHANNEL_CAPACITY));
+        if live.is_none() {
+            *live = Some(AsyncClient::new(self.vetted_options().await?, CHANNEL_CAPACITY));
+        }
+        let (client, events) = live.as_mut().expect("a client was just made");
         let sent = async {
             client.publish(topic, qos, false, payload).await.map_err(|e| Error::Other(e.to_string()))?;
             wait_delivered(events, qos).await

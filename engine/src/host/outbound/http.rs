@@ -3,12 +3,14 @@
 //! guest), and counted against the instance's outbound connection budget while
 //! in flight (`ConnectionLimitReached` to the guest beyond it). Requests to the
 //! app itself (`*.spin.internal`, `self`) are served in-process by the app's
-//! [`LocalRoutes`].
+//! [`LocalRoutes`]. A host that resolves into a blocked network (runtime
+//! config) is `DestinationIpProhibited`; a plain-HTTP request then goes to the
+//! address that was checked.
 
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::{ConnectionPermit, Destination, LocalRoutes, LocalTarget, OutboundGate};
+use super::{BlockedNetworks, ConnectionPermit, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal};
 
 /// The outbound HTTP hooks of one instance: its [`OutboundGate`] and the app's
 /// own routes.
@@ -91,7 +93,9 @@ impl WasiHttpHooks for OutboundHttp {
         if let Some(target) = local {
             return self.send_local(target, request, permit);
         }
+        let blocked = self.gate.blocked_networks().clone();
         Box::new(async move {
+            let request = if blocked.is_empty() { request } else { to_vetted_address(request, &blocked).await? };
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let io = async move {
                 let outcome = io.await;
@@ -104,6 +108,36 @@ impl WasiHttpHooks for OutboundHttp {
             ))
         })
     }
+}
+
+/// `request` once its host is known to resolve outside `blocked`: a plain-HTTP
+/// request is pointed at the checked address (its `Host` header keeps the
+/// name); HTTPS keeps the name, which TLS binds the connection to.
+async fn to_vetted_address(
+    mut request: http::Request<WasiBody>,
+    blocked: &BlockedNetworks,
+) -> Result<http::Request<WasiBody>, HttpError> {
+    let uri = request.uri().clone();
+    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+    let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
+        return Err(HttpError::HttpRequestUriInvalid);
+    };
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let addrs = blocked.vet(host.trim_matches(['[', ']']), port).await.map_err(|refusal| match refusal {
+        Refusal::Blocked(_) => HttpError::DestinationIpProhibited,
+        Refusal::Unresolved(_) => HttpError::DestinationNotFound,
+    })?;
+    if https {
+        return Ok(request);
+    }
+    if !request.headers().contains_key(http::header::HOST) {
+        let host = http::HeaderValue::from_str(authority.as_str()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        request.headers_mut().insert(http::header::HOST, host);
+    }
+    let mut parts = uri.into_parts();
+    parts.authority = Some(addrs[0].to_string().parse().map_err(|_| HttpError::HttpRequestUriInvalid)?);
+    *request.uri_mut() = http::Uri::from_parts(parts).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+    Ok(request)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! hosts (deny by default, denials reported the way Spin reports them) and one
 //! budget of connections held at once (`SPIN_MAX_OUTBOUND_CONNECTIONS`).
 
+mod blocked;
 mod connections;
 mod destination;
 mod http;
@@ -10,6 +11,7 @@ mod sockets;
 
 use std::sync::Arc;
 
+pub(crate) use blocked::{BlockedNetworks, Refusal};
 pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
@@ -24,6 +26,7 @@ use crate::allowed_hosts::AllowedHosts;
 pub(crate) struct OutboundGate {
     component_id: Arc<str>,
     allowed: Arc<AllowedHosts>,
+    blocked: Arc<BlockedNetworks>,
     connections: ConnectionBudget,
 }
 
@@ -31,7 +34,18 @@ impl OutboundGate {
     /// A gate for one instance of `component_id`, allowing exactly `allowed` and
     /// at most `max_connections` at once.
     pub(crate) fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
-        Self { component_id, allowed, connections: ConnectionBudget::new(max_connections) }
+        Self { component_id, allowed, blocked: Arc::default(), connections: ConnectionBudget::new(max_connections) }
+    }
+
+    /// This gate, refusing destinations in `blocked` too.
+    pub(crate) fn with_blocked_networks(mut self, blocked: Arc<BlockedNetworks>) -> Self {
+        self.blocked = blocked;
+        self
+    }
+
+    /// The networks no connection of the instance may reach.
+    pub(crate) fn blocked_networks(&self) -> &Arc<BlockedNetworks> {
+        &self.blocked
     }
 
     /// The component the instance runs.

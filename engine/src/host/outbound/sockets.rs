@@ -8,7 +8,8 @@
 //! The one bind that passes is the implicit one wasmtime checks before a
 //! connection or a datagram (the unspecified address, port 0), which only lets
 //! the system pick the ephemeral port; a UDP bind to any other address is
-//! checked against `udp://` rules as Spin checks it.
+//! checked against `udp://` rules as Spin checks it. Addresses in the runtime
+//! config's blocked networks are refused after the rules, as Spin refuses them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,25 +17,40 @@ use std::sync::Arc;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::WasiCtxBuilder;
 
+use super::BlockedNetworks;
 use crate::allowed_hosts::AllowedHosts;
 
 /// The socket rules of one component, applied to every instance's WASI context.
 #[derive(Clone, Debug)]
-pub(crate) struct SocketRules(Arc<AllowedHosts>);
+pub(crate) struct SocketRules {
+    allowed: Arc<AllowedHosts>,
+    blocked: Arc<BlockedNetworks>,
+}
 
 impl SocketRules {
-    /// The rules of `allowed`, or `None` when it names no TCP or UDP destination.
-    pub(crate) fn of(allowed: &Arc<AllowedHosts>) -> Option<Self> {
-        (allowed.names_scheme("tcp") || allowed.names_scheme("udp")).then(|| Self(allowed.clone()))
+    /// The rules of `allowed` under `blocked`, or `None` when `allowed` names no
+    /// TCP or UDP destination.
+    pub(crate) fn of(allowed: &Arc<AllowedHosts>, blocked: &Arc<BlockedNetworks>) -> Option<Self> {
+        let open = allowed.names_scheme("tcp") || allowed.names_scheme("udp");
+        open.then(|| Self { allowed: allowed.clone(), blocked: blocked.clone() })
     }
 
     /// Opens sockets on `builder` as far as these rules allow.
     pub(crate) fn apply(&self, builder: &mut WasiCtxBuilder) {
-        let allowed = self.0.clone();
+        let rules = self.clone();
         builder.allow_tcp(true).allow_udp(true).allow_ip_name_lookup(true).socket_addr_check(move |addr, use_| {
-            let permitted = permits(&allowed, addr, use_);
+            let permitted = permits(&rules.allowed, addr, use_) && !rules.blocks(addr, use_);
             Box::pin(async move { permitted })
         });
+    }
+}
+
+impl SocketRules {
+    /// Whether `addr` is in a blocked network (the implicit bind is not a destination).
+    fn blocks(&self, addr: SocketAddr, use_: SocketAddrUse) -> bool {
+        let implicit_bind =
+            matches!(use_, SocketAddrUse::TcpBind | SocketAddrUse::UdpBind) && addr.ip().is_unspecified();
+        !implicit_bind && self.blocked.blocks(addr.ip())
     }
 }
 
@@ -77,8 +93,9 @@ mod tests {
         assert!(!permits(&allowed, addr("0.0.0.0:0"), SocketAddrUse::TcpListen));
         assert!(!permits(&allowed, addr("127.0.0.1:5000"), SocketAddrUse::TcpAccept));
         // `*://` rules cover sockets too; HTTP-only rules open none.
-        assert!(SocketRules::of(&rules(&["*://db.local:*"])).is_some());
-        assert!(SocketRules::of(&rules(&["https://example.com", "redis://cache:6379"])).is_none());
-        assert!(SocketRules::of(&AllowedHosts::deny_all().into()).is_none());
+        let none = Arc::default();
+        assert!(SocketRules::of(&rules(&["*://db.local:*"]), &none).is_some());
+        assert!(SocketRules::of(&rules(&["https://example.com", "redis://cache:6379"]), &none).is_none());
+        assert!(SocketRules::of(&AllowedHosts::deny_all().into(), &none).is_none());
     }
 }

@@ -7,6 +7,7 @@
 //! resource table, count against the instance's outbound connection budget, and
 //! close with it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -15,7 +16,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundRedis;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{ConnectionPermit, Destination, OutboundGate};
+use crate::host::outbound::{BlockedNetworks, ConnectionPermit, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -126,6 +127,7 @@ impl View<'_> {
 pub(super) struct Pending {
     client: redis::Client,
     slot: ConnectionPermit,
+    blocked: Arc<BlockedNetworks>,
 }
 
 /// The checks of `open`, in Spin's order: a TCP address, allowed by the
@@ -138,15 +140,35 @@ pub(super) fn prepare(gate: &OutboundGate, address: &str) -> Result<Pending, Err
     }
     let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
     let slot = gate.open_slot("redis").ok_or(Error::TooManyConnections)?;
-    Ok(Pending { client, slot })
+    Ok(Pending { client, slot, blocked: gate.blocked_networks().clone() })
 }
 
 impl Pending {
     /// Connects (within [`CONNECT_TIMEOUT`]).
     pub(super) async fn connect(self) -> Result<RedisConnection, Error> {
+        let client = if self.blocked.is_empty() { self.client } else { vetted(self.client, &self.blocked).await? };
         let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
-        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(guest_error)?;
+        let conn = client.get_multiplexed_async_connection_with_config(&config).await.map_err(guest_error)?;
         Ok(RedisConnection { conn, _slot: self.slot })
+    }
+}
+
+/// `client` once its host is known to resolve outside `blocked`: a plain TCP
+/// client is pointed at the checked address; TLS keeps the name it verifies.
+async fn vetted(client: redis::Client, blocked: &BlockedNetworks) -> Result<redis::Client, Error> {
+    let mut info = client.get_connection_info().clone();
+    let refused = |r: crate::host::outbound::Refusal| Error::Other(r.to_string());
+    match &info.addr {
+        redis::ConnectionAddr::Tcp(host, port) => {
+            let addr = blocked.vet(host, *port).await.map_err(refused)?[0];
+            info.addr = redis::ConnectionAddr::Tcp(addr.ip().to_string(), addr.port());
+            redis::Client::open(info).map_err(|_| Error::InvalidAddress)
+        }
+        redis::ConnectionAddr::TcpTls { host, port, .. } => {
+            blocked.vet(host, *port).await.map_err(refused)?;
+            Ok(client)
+        }
+        _ => Err(Error::InvalidAddress),
     }
 }
 
@@ -291,6 +313,19 @@ impl bindings::fermyon::spin::redis::HostConnection for View<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_plain_client_is_pinned_to_the_address_checked_against_blocked_networks() {
+        let blocked = |entries: &str| {
+            let table: toml::Value = toml::from_str(&format!("block_networks = {entries}")).unwrap();
+            BlockedNetworks::from_table(Some(&table)).unwrap()
+        };
+        let client = || redis::Client::open("redis://localhost:6379").unwrap();
+        assert!(matches!(vetted(client(), &blocked(r#"["127.0.0.0/8"]"#)).await, Err(Error::Other(e)) if e.contains("blocked network")));
+        let pinned = vetted(client(), &blocked(r#"["10.0.0.0/8"]"#)).await.ok().unwrap();
+        let addr = pinned.get_connection_info().addr.to_string();
+        assert!(addr == "127.0.0.1:6379" || addr == "::1:6379", "{addr}");
+    }
 
     #[test]
     fn execute_replies_flatten_like_spin() {
