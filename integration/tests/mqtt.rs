@@ -218,6 +218,27 @@ fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() 
     assert!(app.process.try_status().is_none(), "a deadline must not end the app:\n{}", app.output());
 }
 
+/// The runtime config's blocked networks refuse a publish the manifest allows
+/// (the trigger's own broker connection is not the guest's, so it still runs).
+#[test]
+fn outbound_mqtt_into_a_blocked_network_is_refused() {
+    let broker = Mosquitto::start().unwrap();
+    let out = broker.subscribe(OUT_TOPIC).unwrap();
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n").unwrap();
+    let address = broker.address();
+    let flags = ["--runtime-config-file", config.path().to_str().unwrap()];
+    let app_dir = integration::guests::app("rust-mqtt");
+    let env = [("SPIN_VARIABLE_MQTT_ADDRESS", address.as_str())];
+    let process = integration::cli_app::Up::new(&app_dir).env(&env).flags(&flags).spawn().unwrap();
+    let mut app = EventApp { process };
+    let seen = format!("mqtt: {IN_TOPIC} blocked-");
+    probe_until(&broker, &mut app, "blocked", START_TIMEOUT, |app| !app.lines_containing(&seen).is_empty());
+    app.wait_for_line("is in a blocked network", Duration::from_secs(10)).unwrap();
+    let echoed = out.wait_for(Duration::from_secs(3), |m| m.starts_with("echo:"));
+    assert_eq!(echoed, None, "a message was echoed into a blocked network:\n{}", app.output());
+}
+
 #[test]
 fn outbound_mqtt_is_denied_without_allowed_outbound_hosts() {
     let broker = Mosquitto::start().unwrap();
