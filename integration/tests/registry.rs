@@ -168,17 +168,29 @@ fn a_pushed_app_has_the_layout_spin_registry_push_writes_and_serves_the_same_byt
     }
 }
 
+/// The manifest of `repository:tag` and the locked app in its last layer.
+fn pushed_layout(registry: &Registry, repository: &str, tag: &str) -> (Value, Value) {
+    let manifest = registry.manifest(repository, tag).unwrap();
+    let locked_layer = manifest["layers"].as_array().unwrap().last().unwrap();
+    let digest = locked_layer["digest"].as_str().unwrap();
+    let locked = serde_json::from_slice(&registry.blob(repository, digest).unwrap()).unwrap();
+    (manifest, locked)
+}
+
+/// The digests of a manifest's wasm layers.
+fn wasm_layer_digests(manifest: &Value) -> Vec<String> {
+    let layers = manifest["layers"].as_array().unwrap();
+    let wasm = layers.iter().filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm");
+    wasm.map(|l| l["digest"].as_str().unwrap().to_owned()).collect()
+}
+
 /// Middleware is composed before the push, as Spin does: the pushed app has no
 /// trigger dependencies left and answers as the local app does.
 #[test]
 fn middleware_is_composed_before_the_push() {
     let registry = Registry::start().unwrap();
     let reference = registry.push_app(&guests::app("rust-sdk7-middleware"), "tests/middleware:v1", false).unwrap();
-    let manifest = registry.manifest("tests/middleware", "v1").unwrap();
-    let locked_layer = manifest["layers"].as_array().unwrap().last().unwrap();
-    let locked: Value =
-        serde_json::from_slice(&registry.blob("tests/middleware", locked_layer["digest"].as_str().unwrap()).unwrap())
-            .unwrap();
+    let (_, locked) = pushed_layout(&registry, "tests/middleware", "v1");
     for c in locked["components"].as_array().unwrap() {
         assert!(c.get("trigger_dependencies").is_none(), "{c:#}");
     }
@@ -192,14 +204,8 @@ fn middleware_is_composed_before_the_push() {
 fn component_dependencies_are_composed_before_the_push() {
     let registry = Registry::start().unwrap();
     let reference = registry.push_app(&guests::app("rust-deps"), "tests/deps:v1", false).unwrap();
-    let manifest = registry.manifest("tests/deps", "v1").unwrap();
-    let layers = manifest["layers"].as_array().unwrap();
-    let wasm_layers = layers.iter().filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm").count();
-    assert_eq!(wasm_layers, 1, "{manifest:#}");
-    let locked: Value = serde_json::from_slice(
-        &registry.blob("tests/deps", layers.last().unwrap()["digest"].as_str().unwrap()).unwrap(),
-    )
-    .unwrap();
+    let (manifest, locked) = pushed_layout(&registry, "tests/deps", "v1");
+    assert_eq!(wasm_layer_digests(&manifest).len(), 1, "{manifest:#}");
     for c in locked["components"].as_array().unwrap() {
         assert!(c.get("dependencies").is_none(), "{c:#}");
     }
@@ -215,23 +221,14 @@ fn uncomposed_dependencies_travel_as_layers_and_compose_at_start() {
     let reference = registry
         .push_app_with(&guests::app("rust-deps"), "tests/deps:uncomposed", false, &["--compose=false"])
         .unwrap();
-    let manifest = registry.manifest("tests/deps", "uncomposed").unwrap();
-    let layers = manifest["layers"].as_array().unwrap();
-    let wasm_digests: Vec<&str> = layers
-        .iter()
-        .filter(|l| l["mediaType"] == "application/vnd.wasm.content.layer.v1+wasm")
-        .map(|l| l["digest"].as_str().unwrap())
-        .collect();
+    let (manifest, locked) = pushed_layout(&registry, "tests/deps", "uncomposed");
+    let wasm_digests = wasm_layer_digests(&manifest);
     assert_eq!(wasm_digests.len(), 2, "{manifest:#}");
-    let locked: Value = serde_json::from_slice(
-        &registry.blob("tests/deps", layers.last().unwrap()["digest"].as_str().unwrap()).unwrap(),
-    )
-    .unwrap();
     let dep = &locked["components"][0]["dependencies"]["demo:greeter/greet"];
     let greeter = std::fs::read(guests::app("rust-deps").join("greeter.wasm")).unwrap();
     let digest = format!("sha256:{}", sha256_hex(&greeter));
     assert_eq!(dep["source"]["digest"], digest.as_str(), "{locked:#}");
-    assert!(wasm_digests.contains(&digest.as_str()), "{manifest:#}");
+    assert!(wasm_digests.contains(&digest), "{manifest:#}");
     let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
     integration::suite::component_dependencies(&served.base).unwrap();
 }
