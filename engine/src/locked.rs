@@ -338,7 +338,20 @@ impl LockedTrigger {
     }
 }
 
+/// The hex digits of a `sha256:` and 64 hex digits digest, lower-cased (so
+/// safe as a file name); `None` for anything else.
+pub fn sha256_hex(digest: &str) -> Option<String> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+}
+
 impl LockedComponent {
+    /// Everything composed with this component at load time: its middleware
+    /// (trigger dependencies) and its component dependencies.
+    pub fn composed_in(&self) -> impl Iterator<Item = &LockedComponentDependency> {
+        self.trigger_dependencies.values().flatten().chain(self.dependencies.values())
+    }
+
     /// The component description, if any.
     pub fn description(&self) -> Option<&str> {
         self.metadata.get("description").and_then(Value::as_str)

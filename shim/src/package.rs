@@ -58,19 +58,14 @@ fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBu
     for c in &loaded.locked.components {
         // Middleware and dependencies given by `{ path = ... }` travel with
         // the component they are composed with.
-        let middleware = c
-            .trigger_dependencies
-            .values()
-            .flatten()
-            .chain(c.dependencies.values())
-            .filter_map(|d| d.source.content.local_path());
+        let composed_in = c.composed_in().filter_map(|d| d.source.content.local_path());
         let paths = c
             .source
             .content
             .local_path()
             .into_iter()
             .chain(c.files.iter().filter_map(|f| f.content.local_path()))
-            .chain(middleware);
+            .chain(composed_in);
         for p in paths.filter(|p| !p.starts_with(&downloads)) {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }

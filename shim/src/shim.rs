@@ -137,7 +137,7 @@ fn composed_at_start(locked_app: &[u8]) -> HashSet<String> {
     let trigger_deps = app.triggers.iter().flat_map(|t| t.trigger_dependencies.values().flatten());
     let mut digests: HashSet<String> = trigger_deps.filter_map(|d| d.source.content.digest.clone()).collect();
     for c in &app.components {
-        let deps: Vec<_> = c.dependencies.values().chain(c.trigger_dependencies.values().flatten()).collect();
+        let deps: Vec<_> = c.composed_in().collect();
         if deps.is_empty() {
             continue;
         }

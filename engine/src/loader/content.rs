@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
-use crate::locked::ContentRef;
+use crate::locked::{sha256_hex, ContentRef};
 
 /// A resolved content reference.
 #[derive(Debug)]
@@ -40,8 +40,7 @@ impl<'a> Content<'a> {
         }
         match (content.digest.as_deref(), content_dir) {
             (Some(digest), Some(dir)) => {
-                let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if sha256_hex(digest).is_none() {
                     bail!("{digest:?} is not a sha256 content digest");
                 }
                 let path = dir.join(digest);

@@ -17,6 +17,7 @@ use anyhow::{bail, Context as _};
 use sha2::Digest as _;
 
 use crate::limits::GuestLimits;
+use crate::locked::sha256_hex;
 
 /// The longest a download may take.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -29,21 +30,20 @@ pub(super) fn fetch(url: &str, digest: &str) -> anyhow::Result<PathBuf> {
 
 /// [`fetch`] into `dir`, refusing content over `max_bytes`.
 fn fetch_into(dir: &Path, url: &str, digest: &str, max_bytes: u64) -> anyhow::Result<PathBuf> {
-    let hex = digest.strip_prefix("sha256:").unwrap_or_default();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(hex) = sha256_hex(digest) else {
         bail!("`digest = \"{digest}\"` is not `sha256:` and 64 hex digits");
-    }
+    };
     let parsed = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         bail!("`{url}`: only http and https sources are downloaded");
     }
-    let path = dir.join(format!("sha256:{}", hex.to_ascii_lowercase()));
-    if path.is_file() && sha256_of_file(&path)? == hex.to_ascii_lowercase() {
+    let path = dir.join(format!("sha256:{hex}"));
+    if path.is_file() && sha256_of_file(&path)? == hex {
         return Ok(path);
     }
     let bytes = download(url, max_bytes).with_context(|| format!("downloading {url}"))?;
     let actual = hex::encode(sha2::Sha256::digest(&bytes));
-    if !actual.eq_ignore_ascii_case(hex) {
+    if actual != hex {
         bail!("{url} does not match its digest {digest} (it is sha256:{actual})");
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

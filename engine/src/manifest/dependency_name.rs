@@ -1,7 +1,9 @@
 //! The key of a component dependency (spec §1.3): which of the component's
 //! imports the dependency satisfies.
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
+
+use super::ids::validate_kebab;
 
 /// A component dependency's name: a plain kebab name matching the import of
 /// that name, or a package (`ns:pkg`), optionally narrowed to one interface
@@ -26,7 +28,7 @@ impl std::str::FromStr for DependencyName {
 
     fn from_str(s: &str) -> anyhow::Result<Self> {
         let Some((namespace, rest)) = s.split_once(':') else {
-            check_kebab(s)?;
+            validate_kebab(s, "dependency name")?;
             return Ok(Self::Plain(s.to_owned()));
         };
         let (path, version) = match rest.split_once('@') {
@@ -40,7 +42,7 @@ impl std::str::FromStr for DependencyName {
             None => (path, None),
         };
         for part in [namespace, name].into_iter().chain(interface) {
-            check_kebab(part)?;
+            validate_kebab(part, "package, namespace or interface name")?;
         }
         Ok(Self::Package { package: format!("{namespace}:{name}"), interface: interface.map(str::to_owned), version })
     }
@@ -66,20 +68,6 @@ impl DependencyName {
             }
         }
     }
-}
-
-/// Checks a kebab-case word list (`my-dep`, `wasi`, `key-value2`).
-fn check_kebab(word: &str) -> anyhow::Result<()> {
-    let valid = !word.is_empty()
-        && word.split('-').all(|part| {
-            part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && (part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    || part.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
-        });
-    if !valid {
-        bail!("`{word}` is not a kebab-case name");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

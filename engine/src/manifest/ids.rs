@@ -13,10 +13,16 @@ pub(crate) struct InvalidId {
     pub reason: String,
 }
 
-/// Checks a kebab-case component id: `-`-separated words, each starting with an ASCII letter,
-/// alphanumeric, and either all lower case or all upper case.
+/// Checks a kebab-case component id (see [`validate_kebab`]).
 pub(crate) fn validate_component_id(id: &str) -> Result<(), InvalidId> {
-    check_words(id, '-', "component id", |word| {
+    validate_kebab(id, "component id")
+}
+
+/// Checks a kebab-case name (a `kind` of name, for the error): `-`-separated
+/// words, each starting with an ASCII letter, alphanumeric, and either all lower
+/// case or all upper case.
+pub(crate) fn validate_kebab(name: &str, kind: &'static str) -> Result<(), InvalidId> {
+    check_words(name, '-', kind, |word| {
         let lower = word.chars().all(|c| !c.is_ascii_uppercase());
         let upper = word.chars().all(|c| !c.is_ascii_lowercase());
         if lower || upper {

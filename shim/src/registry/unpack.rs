@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 
 use spin_engine::loader::{load, AppSource, LoadedApp};
-use spin_engine::locked::LockedApp;
+use spin_engine::locked::{sha256_hex, LockedApp};
 
 use super::archive::{unpack_by_digest, MAX_UNPACKED_BYTES};
 use super::media_types::{is_wasm_layer, ARCHIVE_LAYER, DATA_LAYER, SPIN_APP_CONFIG};
@@ -61,7 +61,7 @@ impl Unpacker {
                 self.trusted_artifacts.insert(digest.to_string(), bytes.to_vec());
             }
             m if is_wasm_layer(m) || m == DATA_LAYER => {
-                if !is_sha256_digest(digest) {
+                if sha256_hex(digest).is_none() {
                     bail!("layer digest {digest:?} is not a sha256 digest");
                 }
                 let path = self.content_dir.join(digest);
@@ -102,9 +102,4 @@ impl Unpacker {
             trusted_artifacts: self.trusted_artifacts,
         })
     }
-}
-
-/// `sha256:` and 64 hex digits: a digest safe to use as a file name.
-fn is_sha256_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
