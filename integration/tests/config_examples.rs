@@ -120,6 +120,9 @@ fn runtime_config_examples_parse() {
     let config = spin_engine::runtime_config::RuntimeConfig::from_file(&file).unwrap();
     assert_eq!(config.variables_provider.len(), 2);
     assert_eq!(config.max_instance_memory, Some(134217728));
+    // Every table of the example is served, blocked networks included.
+    assert!(config.unserved_tables().is_empty(), "{:?}", config.unserved_tables());
+    spin_engine::host::check_runtime_config(&config).unwrap();
     let cm = docs(&examples().join("runtime-config/configmap.yaml"));
     let embedded = cm[0]["data"]["runtime-config.toml"].as_str().unwrap();
     let copy = tempfile::tempdir().unwrap();
