@@ -49,6 +49,7 @@ GUESTS=(
   "rust-sqs|rust|wasm32-wasip2|rust_sqs.wasm|--kind component --export handle-queue-message --import fermyon:spin-sqs/sqs-types@2.0.0"
   "rust-mqtt|rust|wasm32-wasip2|rust_mqtt.wasm|--kind component --export handle-message --import fermyon:spin/mqtt@2.0.0"
   "rust-hello-core|rust|wasm32-wasip1|rust_hello_core.wasm|--kind core --export wasi:http/incoming-handler@0.2.0#handle --custom-prefix component-type"
+  "rust-sdk2-hello|rust|wasm32-wasip1|rust_sdk2_hello.wasm|--kind core --export wasi:http/incoming-handler@0.2.0-rc-2023-10-18#handle --custom-prefix component-type"
   "rust-redis|rust|wasm32-wasip2|rust_redis.wasm|--kind component --export fermyon:spin/inbound-redis --import fermyon:spin/redis@2.0.0"
   "rust-kv|rust|wasm32-wasip2|rust_kv.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0 --import wasi:keyvalue/atomics@0.2.0-draft2"
   "rust-sqlite|rust|wasm32-wasip2|rust_sqlite.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/sqlite@2.0.0"

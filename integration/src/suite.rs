@@ -17,6 +17,12 @@ pub fn hello(base: &str, body: &str) -> anyhow::Result<()> {
     ensure(r.status == 200 && r.body == body, &format!("GET / should answer {body:?}"), &r)
 }
 
+/// `GET <path>` answers 200 with exactly `body`.
+pub fn answers(base: &str, path: &str, body: &str) -> anyhow::Result<()> {
+    let r = get(&format!("{base}{path}"))?;
+    ensure(r.status == 200 && r.body == body, &format!("GET {path} should answer {body:?}"), &r)
+}
+
 /// Health and info endpoints, and 404 for other well-known paths.
 pub fn well_known(base: &str, app_name: &str) -> anyhow::Result<()> {
     let r = get(&format!("{base}/.well-known/spin/health"))?;
@@ -200,6 +206,17 @@ pub fn outbound(base: &str, upstream_port: u16) -> anyhow::Result<()> {
     ensure(r.status == 200 && r.body == "status=200;body=upstream", "allowed outbound request", &r)?;
     let r = get(&format!("{base}/denied/?url={target}"))?;
     ensure(r.status == 502 && r.body.contains("HttpRequestDenied"), "denied outbound request", &r)
+}
+
+/// A POST of 256 KiB (more than one stream read) comes back byte for byte,
+/// with its length in `x-echo-length`.
+pub fn echo_body(base: &str) -> anyhow::Result<()> {
+    let body: String = (0..256 * 1024).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let r = request("POST", &format!("{base}/echo"), &[], &body)?;
+    let length = r.headers.get("x-echo-length").map(String::as_str);
+    anyhow::ensure!(r.status == 200 && length == Some("262144"), "echo: {} {:?}", r.status, r.headers);
+    anyhow::ensure!(r.body == body, "echo: the body came back changed ({} bytes)", r.body.len());
+    Ok(())
 }
 
 /// A trapping guest (route `/boom/...`) answers 500 with an empty body, the server

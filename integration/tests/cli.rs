@@ -27,6 +27,11 @@ fn rust_hello_answers_and_serves_the_well_known_paths() {
 }
 
 #[test]
+fn a_spin_sdk_2_module_of_the_2023_10_18_wasi_http_candidate_is_served() {
+    run(scenarios::rust_sdk2_hello);
+}
+
+#[test]
 fn a_spin_sdk_6_component_of_the_last_wasi_0_3_candidate_is_served_as_0_3() {
     run(scenarios::rust_sdk6_hello);
 }

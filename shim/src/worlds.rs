@@ -56,11 +56,17 @@ const ALL: &[World] = &[
     ),
     world("fermyon:spin/http-trigger@2.0.0", "http", "wasi:http/incoming-handler@0.2.0", "Spin 2.x and 3.x SDKs"),
     world("fermyon:spin/redis-trigger@2.0.0", "redis", "fermyon:spin/inbound-redis", "Spin 2.x and 3.x SDKs"),
+    world(
+        "fermyon:spin/http-trigger@2.0.0 (rc-2023-10-18)",
+        "http",
+        "wasi:http/incoming-handler@0.2.0-rc-2023-10-18",
+        "Rust spin-sdk 2.1 and 2.2",
+    ),
     refused(world(
-        "fermyon:spin/http-trigger@2.0.0 (rc)",
+        "fermyon:spin/http-trigger@2.0.0 (rc-2023-11-10)",
         "http",
         "wasi:http/incoming-handler@0.2.0-rc-2023-11-10",
-        "Spin 2.0-era SDKs",
+        "none found",
     )),
     world("fermyon:spin/http-trigger (Spin 1)", "http", "fermyon:spin/inbound-http", "Spin 1 SDKs"),
     world("fermyon:spin-sqs@2.0.0", "sqs", "handle-queue-message", "spin-trigger-sqs SDKs"),
@@ -84,6 +90,7 @@ mod tests {
         assert!(http.iter().all(|w| w.trigger == "http"));
         assert!(http.iter().any(|w| w.export == "wasi:http/handler@0.3.0" && w.served));
         assert!(http.iter().any(|w| w.export.contains("rc-2023-11-10") && !w.served));
+        assert!(http.iter().any(|w| w.export.contains("rc-2023-10-18") && w.served));
         assert_eq!(worlds(&[]).len(), 0);
     }
 }

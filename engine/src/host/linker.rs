@@ -1,6 +1,6 @@
-//! The one linker every component is pre-instantiated against: WASI 0.2,
-//! `wasi:http` and every registered capability, and the test of whether an
-//! import is one of theirs.
+//! The one linker every component is pre-instantiated against: WASI 0.2 and
+//! 0.3, `wasi:http` (with the 2023-10-18 pre-release's) and every registered
+//! capability, and the test of whether an import is one of theirs.
 
 use wasmtime::component::Linker;
 use wasmtime::Engine;
@@ -16,13 +16,15 @@ const WASI_02_PACKAGES: &[&str] =
 const WASI_03_PACKAGES: &[&str] =
     &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
 
-/// A linker with WASI 0.2 and 0.3, `wasi:http` of both, and every capability's interfaces.
+/// A linker with WASI 0.2 and 0.3, `wasi:http` of both and of the 2023-10-18
+/// pre-release, and every capability's interfaces.
 pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    super::wasi_http_rc::add_to_linker(&mut linker)?;
     add_capabilities_to_linker(&mut linker)?;
     Ok(linker)
 }
@@ -31,7 +33,9 @@ pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>>
 pub(crate) fn is_provided(import: &str) -> bool {
     let wasi = (is_wasi_02(import) && WASI_02_PACKAGES.iter().any(|p| import.starts_with(p)))
         || (import.ends_with("@0.3.0") && WASI_03_PACKAGES.iter().any(|p| import.starts_with(p)));
-    wasi || CAPABILITY_INTERFACES.iter().flat_map(|names| names.iter()).any(|name| import.starts_with(name))
+    let pre_release = super::wasi_http_rc::INTERFACES.contains(&import);
+    wasi || pre_release
+        || CAPABILITY_INTERFACES.iter().flat_map(|names| names.iter()).any(|name| import.starts_with(name))
 }
 
 fn is_wasi_02(import: &str) -> bool {
@@ -76,6 +80,9 @@ mod tests {
         assert!(is_provided("wasi:http/types@0.2.0"));
         assert!(is_provided("wasi:cli/environment@0.2.12"));
         assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
+        assert!(is_provided("wasi:http/types@0.2.0-rc-2023-10-18"));
+        assert!(is_provided("wasi:io/streams@0.2.0-rc-2023-10-18"));
+        assert!(!is_provided("wasi:cli/environment@0.2.0-rc-2023-10-18"));
         assert!(is_provided("wasi:http/types@0.3.0"));
         assert!(!is_provided("wasi:http/types@0.3.0-rc-2026-03-15"));
         assert!(is_provided("wasi:keyvalue/store@0.2.0-draft2"));

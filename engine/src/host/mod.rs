@@ -14,6 +14,7 @@ mod state;
 mod test_redis;
 mod unsupported;
 mod wasi;
+mod wasi_http_rc;
 
 // The capabilities, one line each: `folder::Type` (its `Capability` impl).
 state::capabilities! {
@@ -37,3 +38,4 @@ pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
 pub(crate) use unsupported::linker_for;
 pub use wasi::StdioMode;
+pub use wasi_http_rc::{Rc20231018Proxy, Rc20231018ProxyPre};

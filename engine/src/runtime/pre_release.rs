@@ -14,6 +14,8 @@
 //!
 //! `0.2.0-rc-2023-11-10` is not here: its interfaces differ from 0.2.0
 //! (`future-trailers.get`, the `*-timeout-ms` methods), so it stays refused.
+//! `0.2.0-rc-2023-10-18` differs more still and has bindings of its own
+//! (`host/wasi_http_rc`).
 
 use std::collections::HashSet;
 use std::convert::Infallible;

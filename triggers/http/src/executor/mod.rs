@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use spin_engine::host::{HostState, Rc20231018ProxyPre};
 use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{pick_export, BindError, BindFn, Binding, Bound, Export};
+
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::body::{Body, RequestBody};
 use crate::InstanceReuse;
@@ -23,7 +26,9 @@ pub(crate) use wasi_http_p3::WasiHttp3Executor;
 /// A per-request call into one component, through whichever ABI it exports.
 pub(crate) enum Executor {
     /// `wasi:http/incoming-handler@0.2.x`.
-    WasiHttp(WasiHttpExecutor),
+    WasiHttp(WasiHttpExecutor<ProxyPre<HostState>>),
+    /// `wasi:http/incoming-handler@0.2.0-rc-2023-10-18` (Spin 2.0-era SDKs).
+    WasiHttpRc(WasiHttpExecutor<Rc20231018ProxyPre<HostState>>),
     /// `fermyon:spin/inbound-http` (Spin 1 ABI).
     SpinInbound(SpinInboundExecutor),
     /// `wasi:http/handler@0.3.0` (WASI 0.3).
@@ -32,6 +37,9 @@ pub(crate) enum Executor {
 
 /// `wasi:http/incoming-handler@0.2.x` (pre-releases are refused by name).
 pub(crate) const WASI_HTTP: Export = Export::Release("wasi:http/incoming-handler@0.2");
+/// `wasi:http/incoming-handler@0.2.0-rc-2023-10-18`, the pre-release Rust
+/// `spin-sdk` 2.1 and 2.2 export.
+pub(crate) const WASI_HTTP_RC_2023_10_18: Export = Export::Interface("wasi:http/incoming-handler@0.2.0-rc-2023-10-18");
 /// `fermyon:spin/inbound-http`, the Spin 1 ABI.
 pub(crate) const SPIN_INBOUND: Export = Export::Interface("fermyon:spin/inbound-http");
 /// `wasi:http/handler@0.3.0`, WASI 0.3's handler.
@@ -48,10 +56,11 @@ impl Executor {
         request_timeout: Option<Duration>,
     ) -> Result<Self, BindError> {
         let component = component.clone();
-        match pick_export(&component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03])? {
+        match pick_export(&component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03, WASI_HTTP_RC_2023_10_18])? {
             0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component)?)),
             1 => Ok(Self::SpinInbound(SpinInboundExecutor::new(component)?)),
-            _ => Ok(Self::WasiHttp3(WasiHttp3Executor::new(component, *reuse, request_timeout)?)),
+            2 => Ok(Self::WasiHttp3(WasiHttp3Executor::new(component, *reuse, request_timeout)?)),
+            _ => Ok(Self::WasiHttpRc(WasiHttpExecutor::new(component)?)),
         }
     }
 
@@ -65,6 +74,7 @@ impl Executor {
     ) -> anyhow::Result<http::Response<Body>> {
         match self {
             Self::WasiHttp(e) => e.execute(GuestRequest { req, deadline, slot }).await,
+            Self::WasiHttpRc(e) => e.execute(GuestRequest { req, deadline, slot }).await,
             Self::WasiHttp3(e) => e.execute(GuestRequest { req, deadline, slot }).await,
             Self::SpinInbound(e) => {
                 let _slot = slot;

@@ -1,0 +1,364 @@
+//! `wasi:http/types` of the 2023-10-18 pre-release, over wasmtime's 0.2
+//! implementation.
+//!
+//! What differs from 0.2: constructors take every part at once and borrow their
+//! headers (so the headers are copied), header operations cannot fail (a header
+//! 0.2 refuses traps), trailers are always present once ready (an empty set when
+//! the peer sent none), and errors are four strings instead of `error-code`.
+
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable};
+use wasmtime_wasi_http::p2::bindings::http::types as latest;
+use wasmtime_wasi_http::p2::body::{HostFutureTrailers, HostIncomingBody, HostOutgoingBody};
+use wasmtime_wasi_http::p2::types::{
+    HostFutureIncomingResponse, HostIncomingRequest, HostIncomingResponse, HostOutgoingRequest, HostOutgoingResponse,
+    HostResponseOutparam,
+};
+use wasmtime_wasi_http::p2::{HeaderError, HttpError};
+use wasmtime_wasi_http::{FieldMap, WasiHttpCtxView};
+
+use super::bindings::wasi::http::types::{
+    Error, Host, HostFields, HostFutureIncomingResponse as RcFutureIncomingResponse,
+    HostFutureTrailers as RcFutureTrailers, HostIncomingBody as RcIncomingBody,
+    HostIncomingRequest as RcIncomingRequest, HostIncomingResponse as RcIncomingResponse,
+    HostOutgoingBody as RcOutgoingBody, HostOutgoingRequest as RcOutgoingRequest,
+    HostOutgoingResponse as RcOutgoingResponse, HostResponseOutparam as RcResponseOutparam, Method, Scheme, StatusCode,
+};
+
+impl Host for WasiHttpCtxView<'_> {}
+
+impl HostFields for WasiHttpCtxView<'_> {
+    fn new(&mut self, entries: Vec<(String, Vec<u8>)>) -> wasmtime::Result<Resource<FieldMap>> {
+        latest::HostFields::from_list(self, entries).map_err(header_trap)
+    }
+
+    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
+        latest::HostFields::get(self, fields, name)
+    }
+
+    fn set(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<Vec<u8>>) -> wasmtime::Result<()> {
+        latest::HostFields::set(self, fields, name, value).map_err(header_trap)
+    }
+
+    fn delete(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<()> {
+        latest::HostFields::delete(self, fields, name).map_err(header_trap)
+    }
+
+    fn append(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<u8>) -> wasmtime::Result<()> {
+        latest::HostFields::append(self, fields, name, value).map_err(header_trap)
+    }
+
+    fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
+        latest::HostFields::entries(self, fields)
+    }
+
+    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
+        latest::HostFields::clone(self, fields)
+    }
+
+    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
+        latest::HostFields::drop(self, fields)
+    }
+}
+
+impl RcIncomingRequest for WasiHttpCtxView<'_> {
+    fn method(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Method> {
+        latest::HostIncomingRequest::method(self, request).map(method_to_rc)
+    }
+
+    fn path_with_query(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
+        latest::HostIncomingRequest::path_with_query(self, request)
+    }
+
+    fn scheme(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<Scheme>> {
+        Ok(latest::HostIncomingRequest::scheme(self, request)?.map(scheme_to_rc))
+    }
+
+    fn authority(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
+        latest::HostIncomingRequest::authority(self, request)
+    }
+
+    fn headers(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Resource<FieldMap>> {
+        latest::HostIncomingRequest::headers(self, request)
+    }
+
+    fn consume(
+        &mut self,
+        request: Resource<HostIncomingRequest>,
+    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
+        latest::HostIncomingRequest::consume(self, request)
+    }
+
+    fn drop(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<()> {
+        latest::HostIncomingRequest::drop(self, request)
+    }
+}
+
+impl RcOutgoingRequest for WasiHttpCtxView<'_> {
+    fn new(
+        &mut self,
+        method: Method,
+        path_with_query: Option<String>,
+        scheme: Option<Scheme>,
+        authority: Option<String>,
+        headers: Resource<FieldMap>,
+    ) -> wasmtime::Result<Resource<HostOutgoingRequest>> {
+        let headers = latest::HostFields::clone(self, headers)?;
+        let request = latest::HostOutgoingRequest::new(self, headers)?;
+        let borrowed = || Resource::new_borrow(request.rep());
+        let set = [
+            ("method", latest::HostOutgoingRequest::set_method(self, borrowed(), method_from_rc(method))?),
+            ("path", latest::HostOutgoingRequest::set_path_with_query(self, borrowed(), path_with_query)?),
+            ("scheme", latest::HostOutgoingRequest::set_scheme(self, borrowed(), scheme.map(scheme_from_rc))?),
+            ("authority", latest::HostOutgoingRequest::set_authority(self, borrowed(), authority)?),
+        ];
+        if let Some((part, _)) = set.iter().find(|(_, outcome)| outcome.is_err()) {
+            latest::HostOutgoingRequest::drop(self, request)?;
+            wasmtime::bail!("outgoing-request: invalid {part}");
+        }
+        Ok(request)
+    }
+
+    fn write(
+        &mut self,
+        request: Resource<HostOutgoingRequest>,
+    ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
+        latest::HostOutgoingRequest::body(self, request)
+    }
+
+    fn drop(&mut self, request: Resource<HostOutgoingRequest>) -> wasmtime::Result<()> {
+        latest::HostOutgoingRequest::drop(self, request)
+    }
+}
+
+impl RcResponseOutparam for WasiHttpCtxView<'_> {
+    fn set(
+        &mut self,
+        param: Resource<HostResponseOutparam>,
+        response: Result<Resource<HostOutgoingResponse>, Error>,
+    ) -> wasmtime::Result<()> {
+        latest::HostResponseOutparam::set(self, param, response.map_err(code_from_rc))
+    }
+
+    fn drop(&mut self, param: Resource<HostResponseOutparam>) -> wasmtime::Result<()> {
+        latest::HostResponseOutparam::drop(self, param)
+    }
+}
+
+impl RcIncomingResponse for WasiHttpCtxView<'_> {
+    fn status(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<StatusCode> {
+        latest::HostIncomingResponse::status(self, response)
+    }
+
+    fn headers(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<Resource<FieldMap>> {
+        latest::HostIncomingResponse::headers(self, response)
+    }
+
+    fn consume(
+        &mut self,
+        response: Resource<HostIncomingResponse>,
+    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
+        latest::HostIncomingResponse::consume(self, response)
+    }
+
+    fn drop(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<()> {
+        latest::HostIncomingResponse::drop(self, response)
+    }
+}
+
+impl RcIncomingBody for WasiHttpCtxView<'_> {
+    fn stream(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Result<Resource<DynInputStream>, ()>> {
+        latest::HostIncomingBody::stream(self, body)
+    }
+
+    fn finish(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Resource<HostFutureTrailers>> {
+        latest::HostIncomingBody::finish(self, body)
+    }
+
+    fn drop(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
+        latest::HostIncomingBody::drop(self, body)
+    }
+}
+
+impl RcFutureTrailers for WasiHttpCtxView<'_> {
+    fn subscribe(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<Resource<DynPollable>> {
+        latest::HostFutureTrailers::subscribe(self, trailers)
+    }
+
+    fn get(
+        &mut self,
+        trailers: Resource<HostFutureTrailers>,
+    ) -> wasmtime::Result<Option<Result<Resource<FieldMap>, Error>>> {
+        Ok(match latest::HostFutureTrailers::get(self, trailers)? {
+            None => None,
+            Some(Err(())) => Some(Err(Error::UnexpectedError("the trailers were already taken".into()))),
+            Some(Ok(Ok(Some(fields)))) => Some(Ok(fields)),
+            Some(Ok(Ok(None))) => Some(Ok(latest::HostFields::new(self)?)),
+            Some(Ok(Err(code))) => Some(Err(error_from_code(code))),
+        })
+    }
+
+    fn drop(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
+        latest::HostFutureTrailers::drop(self, trailers)
+    }
+}
+
+impl RcOutgoingResponse for WasiHttpCtxView<'_> {
+    fn new(
+        &mut self,
+        status: StatusCode,
+        headers: Resource<FieldMap>,
+    ) -> wasmtime::Result<Resource<HostOutgoingResponse>> {
+        let headers = latest::HostFields::clone(self, headers)?;
+        let response = latest::HostOutgoingResponse::new(self, headers)?;
+        if latest::HostOutgoingResponse::set_status_code(self, Resource::new_borrow(response.rep()), status)?.is_err() {
+            latest::HostOutgoingResponse::drop(self, response)?;
+            wasmtime::bail!("outgoing-response: invalid status code {status}");
+        }
+        Ok(response)
+    }
+
+    fn write(
+        &mut self,
+        response: Resource<HostOutgoingResponse>,
+    ) -> wasmtime::Result<Result<Resource<HostOutgoingBody>, ()>> {
+        latest::HostOutgoingResponse::body(self, response)
+    }
+
+    fn drop(&mut self, response: Resource<HostOutgoingResponse>) -> wasmtime::Result<()> {
+        latest::HostOutgoingResponse::drop(self, response)
+    }
+}
+
+impl RcOutgoingBody for WasiHttpCtxView<'_> {
+    fn write(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<Result<Resource<DynOutputStream>, ()>> {
+        latest::HostOutgoingBody::write(self, body)
+    }
+
+    fn finish(
+        &mut self,
+        body: Resource<HostOutgoingBody>,
+        trailers: Option<Resource<FieldMap>>,
+    ) -> wasmtime::Result<()> {
+        latest::HostOutgoingBody::finish(self, body, trailers).map_err(http_trap)
+    }
+
+    fn drop(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<()> {
+        latest::HostOutgoingBody::drop(self, body)
+    }
+}
+
+impl RcFutureIncomingResponse for WasiHttpCtxView<'_> {
+    #[allow(clippy::type_complexity, reason = "the WIT's own result shape")]
+    fn get(
+        &mut self,
+        response: Resource<HostFutureIncomingResponse>,
+    ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, Error>, ()>>> {
+        let ready = latest::HostFutureIncomingResponse::get(self, response)?;
+        Ok(ready.map(|taken| taken.map(|outcome| outcome.map_err(error_from_code))))
+    }
+
+    fn subscribe(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<Resource<DynPollable>> {
+        latest::HostFutureIncomingResponse::subscribe(self, response)
+    }
+
+    fn drop(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<()> {
+        latest::HostFutureIncomingResponse::drop(self, response)
+    }
+}
+
+/// A header 0.2 refuses, as the trap the pre-release (whose header calls
+/// cannot fail) gives instead.
+fn header_trap(err: HeaderError) -> wasmtime::Error {
+    match err.downcast() {
+        Ok(refused) => wasmtime::Error::msg(format!("header refused: {refused:?}")),
+        Err(trap) => trap,
+    }
+}
+
+/// A 0.2 `error-code` where the pre-release has no error to return, as a trap.
+fn http_trap(err: HttpError) -> wasmtime::Error {
+    match err.downcast() {
+        Ok(code) => wasmtime::Error::msg(format!("HTTP error: {code:?}")),
+        Err(trap) => trap,
+    }
+}
+
+/// 0.2's `error-code` as one of the pre-release's four errors: the name of the
+/// code (and its details) as its text.
+pub(super) fn error_from_code(code: latest::ErrorCode) -> Error {
+    use latest::ErrorCode as C;
+    let text = format!("{code:?}");
+    match code {
+        C::HttpRequestUriInvalid => Error::InvalidUrl(text),
+        C::ConnectionTimeout | C::ConnectionReadTimeout | C::ConnectionWriteTimeout | C::HttpResponseTimeout => {
+            Error::TimeoutError(text)
+        }
+        C::HttpProtocolError
+        | C::HttpResponseIncomplete
+        | C::HttpResponseHeaderSectionSize(_)
+        | C::HttpResponseHeaderSize(_)
+        | C::HttpResponseBodySize(_)
+        | C::HttpResponseTrailerSectionSize(_)
+        | C::HttpResponseTrailerSize(_)
+        | C::HttpResponseTransferCoding(_)
+        | C::HttpResponseContentCoding(_) => Error::ProtocolError(text),
+        _ => Error::UnexpectedError(text),
+    }
+}
+
+/// The guest's error for its response, as 0.2's `error-code`.
+fn code_from_rc(err: Error) -> latest::ErrorCode {
+    let text = match err {
+        Error::InvalidUrl(t) | Error::TimeoutError(t) | Error::ProtocolError(t) | Error::UnexpectedError(t) => t,
+    };
+    latest::ErrorCode::InternalError(Some(text))
+}
+
+fn method_to_rc(method: latest::Method) -> Method {
+    use latest::Method as M;
+    match method {
+        M::Get => Method::Get,
+        M::Head => Method::Head,
+        M::Post => Method::Post,
+        M::Put => Method::Put,
+        M::Delete => Method::Delete,
+        M::Connect => Method::Connect,
+        M::Options => Method::Options,
+        M::Trace => Method::Trace,
+        M::Patch => Method::Patch,
+        M::Other(other) => Method::Other(other),
+    }
+}
+
+fn method_from_rc(method: Method) -> latest::Method {
+    use latest::Method as M;
+    match method {
+        Method::Get => M::Get,
+        Method::Head => M::Head,
+        Method::Post => M::Post,
+        Method::Put => M::Put,
+        Method::Delete => M::Delete,
+        Method::Connect => M::Connect,
+        Method::Options => M::Options,
+        Method::Trace => M::Trace,
+        Method::Patch => M::Patch,
+        Method::Other(other) => M::Other(other),
+    }
+}
+
+fn scheme_to_rc(scheme: latest::Scheme) -> Scheme {
+    match scheme {
+        latest::Scheme::Http => Scheme::Http,
+        latest::Scheme::Https => Scheme::Https,
+        latest::Scheme::Other(other) => Scheme::Other(other),
+    }
+}
+
+fn scheme_from_rc(scheme: Scheme) -> latest::Scheme {
+    match scheme {
+        Scheme::Http => latest::Scheme::Http,
+        Scheme::Https => latest::Scheme::Https,
+        Scheme::Other(other) => latest::Scheme::Other(other),
+    }
+}
