@@ -172,12 +172,11 @@ impl RuntimeConfig {
         let tables = [
             ("log_dir", self.log_dir.is_some()),
             ("llm_compute", self.llm_compute.is_some()),
-            // `block_networks` is served; the connection caps are not yet.
+            // `block_networks` and `max_total_connections` are served; the
+            // socket cap is not (see `host/outbound/networking.rs`).
             (
                 "outbound_networking",
-                self.outbound_networking.as_ref().is_some_and(|t| {
-                    t.get("max_socket_connections").is_some() || t.get("max_total_connections").is_some()
-                }),
+                self.outbound_networking.as_ref().is_some_and(|t| t.get("max_socket_connections").is_some()),
             ),
             ("client_tls", !self.client_tls.is_empty()),
             ("outbound_http", self.outbound_http.is_some()),
@@ -240,11 +239,13 @@ mod tests {
         let p = dir.path().join("rc.toml");
         std::fs::write(
             &p,
-            "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\nmax_total_connections = 9\n",
+            "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\nmax_socket_connections = 9\n",
         )
             .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
         assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking", "client_tls"]);
+        std::fs::write(&p, "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n").unwrap();
+        assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
         std::fs::write(&p, "[sqlite_database.a]\ntype = \"spin\"\n").unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
     }

@@ -21,3 +21,46 @@ pub fn start(body: &'static str) -> u16 {
     });
     port
 }
+
+/// A server that holds every request for a while before answering, and counts
+/// how many it held at once.
+pub struct Holding {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Holding {
+    /// The most requests it has held at once so far.
+    pub fn most_at_once(&self) -> usize {
+        self.most.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Starts a server that answers every request with 200 `held` after `hold`,
+/// one thread per connection.
+pub fn start_holding(hold: std::time::Duration) -> Holding {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let counted = most.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let (now, most) = (now.clone(), most.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                std::thread::sleep(hold);
+                now.fetch_sub(1, Ordering::SeqCst);
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4\r\nconnection: close\r\n\r\nheld",
+                );
+            });
+        }
+    });
+    Holding { port, most: counted }
+}

@@ -215,6 +215,33 @@ fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
     assert!(none.body.starts_with("connect failed:"), "{none:?}");
 }
 
+/// The runtime config's `max_total_connections` caps the outbound connections
+/// of the whole app: four requests at once, each making an outbound request
+/// the upstream holds, reach it one at a time with a cap of 1 (the others
+/// wait, and all answer), and together without one.
+#[test]
+fn max_total_connections_makes_outbound_requests_of_the_app_take_turns() {
+    let config_dir = tempfile::tempdir().unwrap();
+    let (_copy, dir) = copy_of("rust-outbound");
+    for (cap, expected) in [(Some(1), 1), (None, 4)] {
+        let upstream = upstream::start_holding(Duration::from_millis(300));
+        let path = config_dir.path().join("rc.toml");
+        let table = cap.map(|n| format!("max_total_connections = {n}\n")).unwrap_or_default();
+        std::fs::write(&path, format!("[outbound_networking]\n{table}")).unwrap();
+        let flags = ["--runtime-config-file", path.to_str().unwrap()];
+        let app = serve(&dir, &[], &flags).unwrap();
+        let url = format!("{}/?url=http://127.0.0.1:{}/", app.base, upstream.port);
+        let answers: Vec<_> = std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..4).map(|_| scope.spawn(|| integration::http::get(&url).unwrap())).collect();
+            calls.into_iter().map(|call| call.join().unwrap()).collect()
+        });
+        for r in &answers {
+            assert_eq!((r.status, r.body.as_str()), (200, "status=200;body=held"), "cap {cap:?}");
+        }
+        assert_eq!(upstream.most_at_once(), expected, "cap {cap:?}: requests the upstream held at once");
+    }
+}
+
 /// The runtime config's `block_networks` refuses destinations the rules allow:
 /// outbound HTTP with `DestinationIpProhibited`, sockets with access denied;
 /// a network that is not the destination's changes nothing.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
-use super::outbound::{BlockedNetworks, LocalRoutes, SocketRules};
+use super::outbound::{LocalRoutes, OutboundNetworking, SocketRules};
 use super::state::{InstanceBasics, InstanceTemplate};
 use super::wasi::{StdioMode, WasiTemplate};
 use super::AppCapabilities;
@@ -53,7 +53,7 @@ pub(crate) struct AppHost {
     content_dir: Option<PathBuf>,
     max_instance_memory: u64,
     max_outbound_connections: usize,
-    blocked_networks: Arc<BlockedNetworks>,
+    networking: OutboundNetworking,
     local_routes: LocalRoutes,
 }
 
@@ -67,7 +67,7 @@ impl AppHost {
         variables.validate()?;
         let state_dir = config.state_dir().or(options.state_dir);
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
-        let blocked_networks = Arc::new(BlockedNetworks::from_table(config.outbound_networking.as_ref())?);
+        let networking = OutboundNetworking::from_table(config.outbound_networking.as_ref())?;
         // Created only if a component has files to stage; a random name, so
         // nobody can prepare the folder in advance.
         let staging_dir = match options.staging_dir {
@@ -83,7 +83,7 @@ impl AppHost {
             content_dir: options.content_dir,
             max_instance_memory: limits.max_instance_memory,
             max_outbound_connections: limits.max_outbound_connections,
-            blocked_networks,
+            networking,
             local_routes: LocalRoutes::default(),
         })
     }
@@ -101,11 +101,11 @@ impl AppHost {
             component_id: &component_id,
             variables: &self.variables,
         })?;
-        let sockets = SocketRules::of(&allowed_hosts, &self.blocked_networks);
+        let sockets = SocketRules::of(&allowed_hosts, &self.networking.blocked);
         let basics = InstanceBasics {
             component_id,
             allowed_hosts,
-            blocked_networks: self.blocked_networks.clone(),
+            networking: self.networking.clone(),
             wasi: self.wasi(component, sockets).with_context(|| format!("component `{id}`: preparing files"))?,
             max_instance_memory: self.max_instance_memory,
             max_outbound_connections: self.max_outbound_connections,
@@ -150,7 +150,7 @@ impl AppHost {
 pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
     let app = LockedApp::default();
     AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None })?;
-    BlockedNetworks::from_table(config.outbound_networking.as_ref()).map(drop)
+    OutboundNetworking::from_table(config.outbound_networking.as_ref()).map(drop)
 }
 
 /// The runtime config's variable providers in order, then the environment provider.

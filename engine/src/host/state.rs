@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::outbound::{BlockedNetworks, LocalRoutes, OutboundGate, OutboundHttp};
+use super::outbound::{LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
@@ -105,8 +105,9 @@ pub(crate) struct InstanceBasics {
     pub component_id: Arc<str>,
     /// Where the component may connect.
     pub allowed_hosts: Arc<AllowedHosts>,
-    /// The networks no connection may reach (runtime config).
-    pub blocked_networks: Arc<BlockedNetworks>,
+    /// The networks no connection may reach and the app-wide connection cap
+    /// (runtime config).
+    pub networking: OutboundNetworking,
     /// WASI environment, mounts and stdio.
     pub wasi: WasiTemplate,
     /// Cap on the linear memory and table storage of one instance, in bytes.
@@ -126,12 +127,12 @@ impl InstanceTemplate {
     /// A fresh host state for one event; `args` are the guest's argv (command trigger).
     pub(crate) fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
         let basics = &self.basics;
-        let outbound = OutboundGate::new(
+        let outbound = OutboundGate::within(
             basics.component_id.clone(),
             basics.allowed_hosts.clone(),
             basics.max_outbound_connections,
-        )
-        .with_blocked_networks(basics.blocked_networks.clone());
+            &basics.networking,
+        );
         Ok(HostState {
             wasi: basics.wasi.build(args)?,
             http: WasiHttpCtx::new(),
@@ -195,7 +196,7 @@ impl InstanceTemplate {
         let basics = InstanceBasics {
             component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),
-            blocked_networks: Arc::default(),
+            networking: OutboundNetworking::default(),
             wasi: WasiTemplate::default(),
             max_instance_memory: 64 << 20,
             max_outbound_connections,

@@ -16,7 +16,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundMqtt;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{BlockedNetworks, ConnectionPermit, Destination, OutboundGate};
+use crate::host::outbound::{BlockedNetworks, ConnectionPermit, ConnectionSlot, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -93,6 +93,19 @@ fn client_options(
     Ok(options)
 }
 
+/// A connection `open` has checked, waiting for a place under the app-wide cap.
+pub(super) struct Pending {
+    session: Arc<Session>,
+    slot: ConnectionSlot,
+}
+
+impl Pending {
+    /// The connection, once the app-wide cap has room for it.
+    pub(super) async fn admit(self) -> MqttConnection {
+        MqttConnection { session: self.session, _slot: self.slot.admit().await }
+    }
+}
+
 impl MqttConnection {
     /// The connection's session, to publish on without holding the instance's table.
     pub(super) fn session(&self) -> Arc<Session> {
@@ -108,7 +121,7 @@ pub(super) fn prepare(
     username: String,
     password: String,
     keep_alive_interval_in_secs: u64,
-) -> Result<MqttConnection, Error> {
+) -> Result<Pending, Error> {
     let dest = Destination::parse(address).ok_or(Error::InvalidAddress)?;
     if !gate.permits(&dest) {
         return Err(Error::ConnectionFailed(format!("address {address} is not permitted")));
@@ -124,7 +137,7 @@ pub(super) fn prepare(
     let slot = gate.open_slot("MQTT").ok_or(Error::TooManyConnections)?;
     let blocked = gate.blocked_networks().clone();
     let session = Arc::new(Session { options, live: tokio::sync::Mutex::new(None), blocked });
-    Ok(MqttConnection { session, _slot: slot })
+    Ok(Pending { session, slot })
 }
 
 impl Session {
@@ -223,7 +236,7 @@ impl bindings::fermyon::spin::mqtt::HostConnection for View<'_> {
         keep_alive_interval_in_secs: u64,
     ) -> wasmtime::Result<Result<Resource<MqttConnection>, Error>> {
         match prepare(self.state, &address, username, password, keep_alive_interval_in_secs) {
-            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Ok(pending) => Ok(Ok(self.table.push(pending.admit().await)?)),
             Err(e) => Ok(Err(e)),
         }
     }

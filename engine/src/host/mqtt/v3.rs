@@ -62,13 +62,16 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundMqtt> {
         password: String,
         keep_alive_interval_in_secs: u64,
     ) -> wasmtime::Result<Result<Resource<MqttConnection>, Error>> {
-        accessor.with(|mut access| {
-            let view = access.get();
-            match connection::prepare(view.state, &address, username, password, keep_alive_interval_in_secs) {
-                Ok(conn) => Ok(Ok(view.table.push(conn)?)),
-                Err(e) => Ok(Err(error(e))),
+        let prepared = accessor.with(|mut access| {
+            connection::prepare(access.get().state, &address, username, password, keep_alive_interval_in_secs)
+        });
+        match prepared {
+            Ok(pending) => {
+                let conn = pending.admit().await;
+                accessor.with(|mut access| Ok(Ok(access.get().table.push(conn)?)))
             }
-        })
+            Err(e) => Ok(Err(error(e))),
+        }
     }
 
     async fn publish(

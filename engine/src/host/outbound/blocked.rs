@@ -14,7 +14,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use anyhow::Context as _;
 use ipnet::IpNet;
-use serde::Deserialize;
 
 /// The networks outbound connections may not reach; empty by default.
 #[derive(Clone, Debug, Default)]
@@ -23,31 +22,12 @@ pub(crate) struct BlockedNetworks {
     private: bool,
 }
 
-/// The `[outbound_networking]` table.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OutboundNetworking {
-    #[serde(default)]
-    block_networks: Vec<String>,
-    /// Accepted, not served (see `RuntimeConfig::unserved_tables`).
-    #[serde(default)]
-    #[allow(dead_code)]
-    max_socket_connections: Option<usize>,
-    /// Accepted, not served.
-    #[serde(default)]
-    #[allow(dead_code)]
-    max_total_connections: Option<usize>,
-}
-
 impl BlockedNetworks {
-    /// The blocked networks of an `[outbound_networking]` table, if there is one.
-    pub(crate) fn from_table(table: Option<&toml::Value>) -> anyhow::Result<Self> {
-        let Some(table) = table else {
-            return Ok(Self::default());
-        };
-        let parsed = OutboundNetworking::deserialize(table.clone()).context("[outbound_networking]")?;
+    /// The networks `entries` name (the `block_networks` list): CIDRs, single
+    /// addresses and `"private"`.
+    pub(crate) fn from_entries(entries: &[String]) -> anyhow::Result<Self> {
         let mut blocked = Self::default();
-        for entry in &parsed.block_networks {
+        for entry in entries {
             if entry == "private" {
                 blocked.private = true;
                 continue;
@@ -162,8 +142,7 @@ mod tests {
     use super::*;
 
     fn blocked(entries: &str) -> anyhow::Result<BlockedNetworks> {
-        let table: toml::Value = toml::from_str(&format!("block_networks = {entries}")).unwrap();
-        BlockedNetworks::from_table(Some(&table))
+        BlockedNetworks::from_entries(&serde_json::from_str::<Vec<String>>(entries).unwrap())
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -199,11 +178,9 @@ mod tests {
         assert!(b.blocks(ip("123.123.4.5")) && b.blocks(ip("::ffff:123.123.4.5")) && b.blocks(ip("9.9.9.9")));
         assert!(b.blocks(ip("2001:4860::8888")));
         assert!(!b.blocks(ip("123.124.0.1")) && !b.blocks(ip("127.0.0.1")));
-        assert!(BlockedNetworks::from_table(None).unwrap().is_empty());
+        assert!(blocked("[]").unwrap().is_empty());
         let err = format!("{:#}", blocked(r#"["nope"]"#).unwrap_err());
         assert!(err.contains("`nope` is not a CIDR, an IP address or \"private\""), "{err}");
-        let table: toml::Value = toml::from_str("block_network = []").unwrap();
-        assert!(BlockedNetworks::from_table(Some(&table)).is_err());
     }
 
     #[tokio::test]

@@ -1,16 +1,18 @@
 //! Outbound `wasi:http` (0.2 and 0.3) gated by the component's
 //! `allowed_outbound_hosts` (deny by default, `HttpRequestDenied` to the
 //! guest), and counted against the instance's outbound connection budget while
-//! in flight (`ConnectionLimitReached` to the guest beyond it). Requests to the
-//! app itself (`*.spin.internal`, `self`) are served in-process by the app's
-//! [`LocalRoutes`]. A host that resolves into a blocked network (runtime
+//! in flight (`ConnectionLimitReached` to the guest beyond it) and against the
+//! app-wide cap (waiting for a place). Requests to the app itself
+//! (`*.spin.internal`, `self`) are served in-process by the app's
+//! [`LocalRoutes`], counted against the instance's budget only: they open no
+//! connection. A host that resolves into a blocked network (runtime
 //! config) is `DestinationIpProhibited`; a plain-HTTP request then goes to the
 //! address that was checked.
 
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::{BlockedNetworks, ConnectionPermit, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal};
+use super::{BlockedNetworks, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal};
 
 /// The outbound HTTP hooks of one instance: its [`OutboundGate`] and the app's
 /// own routes.
@@ -32,12 +34,7 @@ impl OutboundHttp {
 
     /// Serves a request to the app itself through its routes, holding `permit`
     /// until the response body has been read or dropped.
-    fn send_local(
-        &self,
-        target: LocalTarget,
-        request: http::Request<WasiBody>,
-        permit: ConnectionPermit,
-    ) -> SendFuture {
+    fn send_local(&self, target: LocalTarget, request: http::Request<WasiBody>, permit: ConnectionSlot) -> SendFuture {
         let Some(routes) = self.local.get().cloned() else {
             tracing::warn!(
                 "component `{}`: {} has no HTTP routes in this app to serve it",
@@ -95,6 +92,7 @@ impl WasiHttpHooks for OutboundHttp {
         }
         let blocked = self.gate.blocked_networks().clone();
         Box::new(async move {
+            let permit = permit.admit().await;
             let request = if blocked.is_empty() { request } else { to_vetted_address(request, &blocked).await? };
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let io = async move {

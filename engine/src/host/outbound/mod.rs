@@ -1,21 +1,24 @@
 //! What every outbound capability of an instance shares: the component's allowed
-//! hosts (deny by default, denials reported the way Spin reports them) and one
-//! budget of connections held at once (`SPIN_MAX_OUTBOUND_CONNECTIONS`).
+//! hosts (deny by default, denials reported the way Spin reports them), the
+//! networks no connection may reach, and the caps on connections held at once
+//! (`SPIN_MAX_OUTBOUND_CONNECTIONS` per instance, `max_total_connections` per app).
 
 mod blocked;
 mod connections;
 mod destination;
 mod http;
 mod local;
+mod networking;
 mod sockets;
 
 use std::sync::Arc;
 
 pub(crate) use blocked::{BlockedNetworks, Refusal};
-pub(crate) use connections::{ConnectionBudget, ConnectionPermit};
+pub(crate) use connections::{AppConnectionCap, ConnectionBudget, ConnectionPermit, ConnectionSlot};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
+pub(crate) use networking::OutboundNetworking;
 pub(crate) use sockets::SocketRules;
 
 use crate::allowed_hosts::AllowedHosts;
@@ -32,15 +35,27 @@ pub(crate) struct OutboundGate {
 
 impl OutboundGate {
     /// A gate for one instance of `component_id`, allowing exactly `allowed` and
-    /// at most `max_connections` at once.
+    /// at most `max_connections` at once, with no app-wide settings.
+    #[cfg(test)]
     pub(crate) fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
-        Self { component_id, allowed, blocked: Arc::default(), connections: ConnectionBudget::new(max_connections) }
+        Self::within(component_id, allowed, max_connections, &OutboundNetworking::default())
     }
 
-    /// This gate, refusing destinations in `blocked` too.
-    pub(crate) fn with_blocked_networks(mut self, blocked: Arc<BlockedNetworks>) -> Self {
-        self.blocked = blocked;
-        self
+    /// [`OutboundGate::new`] within the app's `[outbound_networking]` settings:
+    /// destinations in its blocked networks are refused too, and connections
+    /// count against its app-wide cap.
+    pub(crate) fn within(
+        component_id: Arc<str>,
+        allowed: Arc<AllowedHosts>,
+        max_connections: usize,
+        networking: &OutboundNetworking,
+    ) -> Self {
+        Self {
+            component_id,
+            allowed,
+            blocked: networking.blocked.clone(),
+            connections: ConnectionBudget::new(max_connections, networking.connections.clone()),
+        }
     }
 
     /// The networks no connection of the instance may reach.
@@ -60,7 +75,8 @@ impl OutboundGate {
 
     /// A slot for one more connection of kind `what` (`redis`, `MQTT`, ...);
     /// `None`, with the refusal logged, when the instance holds its maximum.
-    pub(crate) fn open_slot(&self, what: &str) -> Option<ConnectionPermit> {
+    /// The slot waits for the app-wide cap when it is admitted.
+    pub(crate) fn open_slot(&self, what: &str) -> Option<ConnectionSlot> {
         let slot = self.connections.try_open();
         if slot.is_none() {
             tracing::warn!(

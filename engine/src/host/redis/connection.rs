@@ -16,7 +16,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundRedis;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{BlockedNetworks, ConnectionPermit, Destination, OutboundGate};
+use crate::host::outbound::{BlockedNetworks, ConnectionPermit, ConnectionSlot, Destination, OutboundGate};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -126,7 +126,7 @@ impl View<'_> {
 /// A connection the gate has allowed and the budget has room for, not yet made.
 pub(super) struct Pending {
     client: redis::Client,
-    slot: ConnectionPermit,
+    slot: ConnectionSlot,
     blocked: Arc<BlockedNetworks>,
 }
 
@@ -144,12 +144,13 @@ pub(super) fn prepare(gate: &OutboundGate, address: &str) -> Result<Pending, Err
 }
 
 impl Pending {
-    /// Connects (within [`CONNECT_TIMEOUT`]).
+    /// Connects (within [`CONNECT_TIMEOUT`]) once the app-wide cap has room.
     pub(super) async fn connect(self) -> Result<RedisConnection, Error> {
+        let slot = self.slot.admit().await;
         let client = if self.blocked.is_empty() { self.client } else { vetted(self.client, &self.blocked).await? };
         let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
         let conn = client.get_multiplexed_async_connection_with_config(&config).await.map_err(guest_error)?;
-        Ok(RedisConnection { conn, _slot: self.slot })
+        Ok(RedisConnection { conn, _slot: slot })
     }
 }
 
@@ -317,8 +318,7 @@ mod tests {
     #[tokio::test]
     async fn a_plain_client_is_pinned_to_the_address_checked_against_blocked_networks() {
         let blocked = |entries: &str| {
-            let table: toml::Value = toml::from_str(&format!("block_networks = {entries}")).unwrap();
-            BlockedNetworks::from_table(Some(&table)).unwrap()
+                BlockedNetworks::from_entries(&serde_json::from_str::<Vec<String>>(entries).unwrap()).unwrap()
         };
         let client = || redis::Client::open("redis://localhost:6379").unwrap();
         assert!(matches!(vetted(client(), &blocked(r#"["127.0.0.0/8"]"#)).await, Err(Error::Other(e)) if e.contains("blocked network")));
