@@ -485,6 +485,7 @@ fn info_lists_the_guest_worlds_served_and_refused() {
         "spin:up/http-trigger@4.0.0",
         "spin:up/http-trigger@3.x",
         "fermyon:spin/http-trigger@2.0.0",
+        "fermyon:spin/http-trigger@2.0.0 (rc-2023-10-18)",
     ] {
         assert_eq!(find(served)["served"], true, "{served}");
     }
@@ -492,6 +493,6 @@ fn info_lists_the_guest_worlds_served_and_refused() {
     // lists only the worlds of its trigger types.
     let redis = info["triggers"].as_array().unwrap().iter().any(|t| t == "redis");
     assert_eq!(worlds.iter().any(|w| w["world"] == "spin:up/redis-trigger@4.1.0"), redis, "{worlds:#?}");
-    assert_eq!(find("fermyon:spin/http-trigger@2.0.0 (rc)")["served"], false);
+    assert_eq!(find("fermyon:spin/http-trigger@2.0.0 (rc-2023-11-10)")["served"], false);
     assert_eq!(find("spin:up/http-trigger@4.1.0")["export"], "wasi:http/handler@0.3.0");
 }
