@@ -7,6 +7,7 @@ mod componentize;
 mod compose;
 mod engine_config;
 mod epoch;
+mod memory_images;
 mod pre_release;
 mod prepared;
 mod quiet_release;

@@ -18,6 +18,7 @@ use super::compose::middleware::compose;
 use super::compose::ComposedIn;
 use super::engine_config::{build_engine, EngineOptions, FirstStartCompiler};
 use super::epoch::{start_ticker, Ticked};
+use super::memory_images::make_memory_images;
 use super::tiered::{Baseline, Pending};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
 use crate::limits::GuestLimits;
@@ -153,7 +154,8 @@ impl Runtime {
             (code, origin, winch)
         };
         let base = if code.optimized { &self.linker } else { self.baseline().expect("Winch compiled it").linker() };
-        let (pre, stubbed) = link(base, &code.component).with_context(|| format!("component `{}` ({origin})", c.id))?;
+        let (pre, stubbed) = link(base, &code.component, &format!("component `{}`", c.id))
+            .with_context(|| format!("component `{}` ({origin})", c.id))?;
         if !stubbed.is_empty() {
             tracing::info!(
                 "component `{}` imports interfaces this runtime does not provide; calling them traps: {}",
@@ -197,9 +199,9 @@ impl Runtime {
         self.cache.compile_and_store(&self.engine, wasm, sha256, origin)
     }
 
-    /// Cranelift's `component` linked as a start links it.
-    pub(crate) fn link_optimized(&self, component: &Component) -> anyhow::Result<InstancePre<HostState>> {
-        Ok(link(&self.linker, component)?.0)
+    /// Cranelift's `component` (of `origin`) linked as a start links it.
+    pub(crate) fn link_optimized(&self, component: &Component, origin: &str) -> anyhow::Result<InstancePre<HostState>> {
+        Ok(link(&self.linker, component, origin)?.0)
     }
 }
 
@@ -220,9 +222,14 @@ struct Compiled {
     optimized: bool,
 }
 
-/// Links `component` against `base` (imports it lacks become traps); returns the
-/// instance pre and the stubbed imports.
-fn link(base: &Linker<HostState>, component: &Component) -> anyhow::Result<(InstancePre<HostState>, Vec<String>)> {
+/// Links `component` (`name` in warnings) against `base` (imports it lacks
+/// become traps) and makes its memory images; returns the instance pre and the
+/// stubbed imports.
+fn link(
+    base: &Linker<HostState>,
+    component: &Component,
+    name: &str,
+) -> anyhow::Result<(InstancePre<HostState>, Vec<String>)> {
     let (stubbed_linker, stubbed) = linker_for(base, component)?;
     let pre = stubbed_linker
         .as_ref()
@@ -230,6 +237,7 @@ fn link(base: &Linker<HostState>, component: &Component) -> anyhow::Result<(Inst
         .instantiate_pre(component)
         .map_err(anyhow::Error::from)
         .context("cannot be linked")?;
+    make_memory_images(component, name);
     Ok((pre, stubbed))
 }
 

@@ -130,7 +130,7 @@ impl Job {
         if users.is_empty() {
             return;
         }
-        match runtime.link_optimized(component) {
+        match runtime.link_optimized(component, &self.origin) {
             Ok(pre) => {
                 for user in &users {
                     user.replace_code(Code::new(component.clone(), pre.clone()));
