@@ -172,18 +172,16 @@ impl RuntimeConfig {
         let tables = [
             ("log_dir", self.log_dir.is_some()),
             ("llm_compute", self.llm_compute.is_some()),
-            // `block_networks` and `max_total_connections` are served; the
-            // socket cap is not (see `host/outbound/networking.rs`).
+            // `block_networks`, `max_total_connections` and the `max_connections`
+            // of `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]` are
+            // served; the socket cap is not (see `host/outbound/networking.rs`).
             (
                 "outbound_networking",
                 self.outbound_networking.as_ref().is_some_and(|t| t.get("max_socket_connections").is_some()),
             ),
             ("client_tls", !self.client_tls.is_empty()),
-            ("outbound_http", self.outbound_http.is_some()),
-            ("outbound_redis", self.outbound_redis.is_some()),
             ("outbound_pg", self.outbound_pg.is_some()),
             ("outbound_mysql", self.outbound_mysql.is_some()),
-            ("outbound_mqtt", self.outbound_mqtt.is_some()),
         ];
         tables.into_iter().filter_map(|(name, present)| present.then_some(name)).collect()
     }
@@ -244,7 +242,10 @@ mod tests {
             .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
         assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking", "client_tls"]);
-        std::fs::write(&p, "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n").unwrap();
+        let served = "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n\
+                      [outbound_http]\nmax_connections = 2\n[outbound_redis]\nmax_connections = 2\n\
+                      [outbound_mqtt]\nmax_connections = 2\n";
+        std::fs::write(&p, served).unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
         std::fs::write(&p, "[sqlite_database.a]\ntype = \"spin\"\n").unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());

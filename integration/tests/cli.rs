@@ -215,19 +215,24 @@ fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
     assert!(none.body.starts_with("connect failed:"), "{none:?}");
 }
 
-/// The runtime config's `max_total_connections` caps the outbound connections
-/// of the whole app: four requests at once, each making an outbound request
-/// the upstream holds, reach it one at a time with a cap of 1 (the others
-/// wait, and all answer), and together without one.
+/// The runtime config's caps on outbound connections across the whole app
+/// (`[outbound_networking] max_total_connections`, `[outbound_http]
+/// max_connections`): four requests at once, each making an outbound request
+/// the upstream holds, reach it one at a time with a cap of 1 (the others wait,
+/// and all answer), together without one; a cap of 0 refuses at once.
 #[test]
-fn max_total_connections_makes_outbound_requests_of_the_app_take_turns() {
+fn the_app_wide_connection_caps_make_outbound_requests_take_turns() {
     let config_dir = tempfile::tempdir().unwrap();
     let (_copy, dir) = copy_of("rust-outbound");
-    for (cap, expected) in [(Some(1), 1), (None, 4)] {
+    for (config, at_once) in [
+        ("[outbound_networking]\nmax_total_connections = 1\n", 1),
+        ("[outbound_http]\nmax_connections = 1\n[outbound_networking]\nmax_total_connections = 8\n", 1),
+        ("[outbound_networking]\nblock_networks = []\n", 4),
+        ("[outbound_http]\nmax_connections = 0\n", 0),
+    ] {
         let upstream = upstream::start_holding(Duration::from_millis(300));
         let path = config_dir.path().join("rc.toml");
-        let table = cap.map(|n| format!("max_total_connections = {n}\n")).unwrap_or_default();
-        std::fs::write(&path, format!("[outbound_networking]\n{table}")).unwrap();
+        std::fs::write(&path, config).unwrap();
         let flags = ["--runtime-config-file", path.to_str().unwrap()];
         let app = serve(&dir, &[], &flags).unwrap();
         let url = format!("{}/?url=http://127.0.0.1:{}/", app.base, upstream.port);
@@ -236,9 +241,13 @@ fn max_total_connections_makes_outbound_requests_of_the_app_take_turns() {
             calls.into_iter().map(|call| call.join().unwrap()).collect()
         });
         for r in &answers {
-            assert_eq!((r.status, r.body.as_str()), (200, "status=200;body=held"), "cap {cap:?}");
+            if at_once == 0 {
+                assert!(r.status == 502 && r.body.contains("ConnectionLimitReached"), "{config}: {r:?}");
+            } else {
+                assert_eq!((r.status, r.body.as_str()), (200, "status=200;body=held"), "{config}");
+            }
         }
-        assert_eq!(upstream.most_at_once(), expected, "cap {cap:?}: requests the upstream held at once");
+        assert_eq!(upstream.most_at_once(), at_once, "{config}: requests the upstream held at once");
     }
 }
 

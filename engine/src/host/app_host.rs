@@ -67,7 +67,7 @@ impl AppHost {
         variables.validate()?;
         let state_dir = config.state_dir().or(options.state_dir);
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
-        let networking = OutboundNetworking::from_table(config.outbound_networking.as_ref())?;
+        let networking = OutboundNetworking::from_config(config)?;
         // Created only if a component has files to stage; a random name, so
         // nobody can prepare the folder in advance.
         let staging_dir = match options.staging_dir {
@@ -150,7 +150,7 @@ impl AppHost {
 pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
     let app = LockedApp::default();
     AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None })?;
-    OutboundNetworking::from_table(config.outbound_networking.as_ref()).map(drop)
+    OutboundNetworking::from_config(config).map(drop)
 }
 
 /// The runtime config's variable providers in order, then the environment provider.

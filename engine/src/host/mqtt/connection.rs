@@ -16,7 +16,9 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundMqtt;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{BlockedNetworks, ConnectionPermit, ConnectionSlot, Destination, OutboundGate};
+use crate::host::outbound::{
+    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -93,16 +95,17 @@ fn client_options(
     Ok(options)
 }
 
-/// A connection `open` has checked, waiting for a place under the app-wide cap.
+/// A connection `open` has checked, waiting for a place under the app-wide caps.
 pub(super) struct Pending {
     session: Arc<Session>,
     slot: ConnectionSlot,
 }
 
 impl Pending {
-    /// The connection, once the app-wide cap has room for it.
-    pub(super) async fn admit(self) -> MqttConnection {
-        MqttConnection { session: self.session, _slot: self.slot.admit().await }
+    /// The connection, once the app-wide caps have room for it.
+    pub(super) async fn admit(self) -> Result<MqttConnection, Error> {
+        let slot = self.slot.admit().await.ok_or(Error::TooManyConnections)?;
+        Ok(MqttConnection { session: self.session, _slot: slot })
     }
 }
 
@@ -134,7 +137,7 @@ pub(super) fn prepare(
     }
     let options =
         client_options(address, &dest, gate.component_id(), username, password, keep_alive_interval_in_secs)?;
-    let slot = gate.open_slot("MQTT").ok_or(Error::TooManyConnections)?;
+    let slot = gate.open_slot(ConnectionKind::Mqtt).ok_or(Error::TooManyConnections)?;
     let blocked = gate.blocked_networks().clone();
     let session = Arc::new(Session { options, live: tokio::sync::Mutex::new(None), blocked });
     Ok(Pending { session, slot })
@@ -236,7 +239,10 @@ impl bindings::fermyon::spin::mqtt::HostConnection for View<'_> {
         keep_alive_interval_in_secs: u64,
     ) -> wasmtime::Result<Result<Resource<MqttConnection>, Error>> {
         match prepare(self.state, &address, username, password, keep_alive_interval_in_secs) {
-            Ok(pending) => Ok(Ok(self.table.push(pending.admit().await)?)),
+            Ok(pending) => match pending.admit().await {
+                Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+                Err(e) => Ok(Err(e)),
+            },
             Err(e) => Ok(Err(e)),
         }
     }

@@ -65,11 +65,12 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundMqtt> {
         let prepared = accessor.with(|mut access| {
             connection::prepare(access.get().state, &address, username, password, keep_alive_interval_in_secs)
         });
-        match prepared {
-            Ok(pending) => {
-                let conn = pending.admit().await;
-                accessor.with(|mut access| Ok(Ok(access.get().table.push(conn)?)))
-            }
+        let admitted = match prepared {
+            Ok(pending) => pending.admit().await,
+            Err(e) => Err(e),
+        };
+        match admitted {
+            Ok(conn) => accessor.with(|mut access| Ok(Ok(access.get().table.push(conn)?))),
             Err(e) => Ok(Err(error(e))),
         }
     }

@@ -1,52 +1,127 @@
-//! The caps on outbound connections (outbound Redis and MQTT connections and
-//! in-flight outgoing HTTP requests):
+//! The caps on outbound connections (in-flight outgoing HTTP requests, Redis and
+//! MQTT connections):
 //! - per instance, `max_outbound_connections` (`SPIN_MAX_OUTBOUND_CONNECTIONS`,
 //!   default 64) held at once; one more is refused at once;
-//! - per app, the runtime config's `[outbound_networking] max_total_connections`
-//!   (Spin's, unlimited by default) over every instance of every component; one
-//!   more waits for a connection to close, as in Spin, within the guest's deadline.
+//! - per app, the runtime config's caps, as Spin's: `max_connections` of
+//!   `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]` per kind, and
+//!   `[outbound_networking] max_total_connections` over all kinds, across every
+//!   instance of every component. One more waits, as in Spin, for a connection of
+//!   its kind (then any kind) to close, within the guest's deadline; a cap of 0
+//!   refuses every connection at once.
 
 use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The app-wide cap; none unless the runtime config sets one. Clones share it.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct AppConnectionCap(Option<Arc<Semaphore>>);
+/// What an outbound connection is for, for the per-kind caps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConnectionKind {
+    /// An outgoing HTTP request, while in flight.
+    Http,
+    /// A Redis connection.
+    Redis,
+    /// An MQTT connection.
+    Mqtt,
+}
 
-impl AppConnectionCap {
-    /// A cap of `max` connections across the app, or none.
-    pub(crate) fn new(max: Option<usize>) -> Self {
-        Self(max.map(|max| Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS)))))
-    }
-
-    /// Waits for a place under the cap (at once when there is no cap).
-    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
-        // The semaphore is never closed, so `acquire_owned` only waits.
-        self.0.as_ref()?.clone().acquire_owned().await.ok()
+impl ConnectionKind {
+    /// The name used in logs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Http => "HTTP request",
+            Self::Redis => "redis",
+            Self::Mqtt => "MQTT",
+        }
     }
 }
 
-/// An instance's slot for one connection, before the app-wide cap admits it.
+/// One app-wide cap: `max` connections at once.
+#[derive(Clone, Debug)]
+struct Cap {
+    places: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Cap {
+    fn new(max: usize) -> Self {
+        let max = max.min(Semaphore::MAX_PERMITS);
+        Self { places: Arc::new(Semaphore::new(max)), max }
+    }
+
+    /// A place under the cap, waiting for one; `None` when the cap is 0.
+    async fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        if self.max == 0 {
+            return None;
+        }
+        // The semaphore is never closed, so `acquire_owned` only waits.
+        self.places.clone().acquire_owned().await.ok()
+    }
+}
+
+/// The app-wide caps the runtime config sets (none by default). Clones share them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AppConnectionCaps {
+    total: Option<Cap>,
+    http: Option<Cap>,
+    redis: Option<Cap>,
+    mqtt: Option<Cap>,
+}
+
+impl AppConnectionCaps {
+    /// Caps of `total` connections of every kind together and of each kind's
+    /// own maximum; `None` is no cap.
+    pub(crate) fn new(total: Option<usize>, of_kind: impl Fn(ConnectionKind) -> Option<usize>) -> Self {
+        Self {
+            total: total.map(Cap::new),
+            http: of_kind(ConnectionKind::Http).map(Cap::new),
+            redis: of_kind(ConnectionKind::Redis).map(Cap::new),
+            mqtt: of_kind(ConnectionKind::Mqtt).map(Cap::new),
+        }
+    }
+
+    /// The places of one connection of `kind`: its kind's first, then the
+    /// total's, so a connection waiting for its kind never holds a place of
+    /// the total that other kinds could use. `None` when a cap is 0.
+    async fn admit(&self, kind: ConnectionKind) -> Option<[Option<OwnedSemaphorePermit>; 2]> {
+        let of_kind = match kind {
+            ConnectionKind::Http => &self.http,
+            ConnectionKind::Redis => &self.redis,
+            ConnectionKind::Mqtt => &self.mqtt,
+        };
+        let kind_place = match of_kind {
+            Some(cap) => Some(cap.admit().await?),
+            None => None,
+        };
+        let total_place = match &self.total {
+            Some(cap) => Some(cap.admit().await?),
+            None => None,
+        };
+        Some([kind_place, total_place])
+    }
+}
+
+/// An instance's slot for one connection, before the app-wide caps admit it.
 #[derive(Debug)]
 pub(crate) struct ConnectionSlot {
     instance: OwnedSemaphorePermit,
-    app: AppConnectionCap,
+    kind: ConnectionKind,
+    app: AppConnectionCaps,
 }
 
 impl ConnectionSlot {
-    /// The slot, once the app-wide cap has room for one more connection.
-    pub(crate) async fn admit(self) -> ConnectionPermit {
-        let app = self.app.admit().await;
-        ConnectionPermit { _instance: self.instance, _app: app }
+    /// The slot, once the app-wide caps have room for one more connection of
+    /// its kind; `None` when one of them is 0.
+    pub(crate) async fn admit(self) -> Option<ConnectionPermit> {
+        let app = self.app.admit(self.kind).await?;
+        Some(ConnectionPermit { _instance: self.instance, _app: app })
     }
 }
 
-/// One open connection's place under both caps; released when dropped.
+/// One open connection's places under every cap; released when dropped.
 #[derive(Debug)]
 pub(crate) struct ConnectionPermit {
     _instance: OwnedSemaphorePermit,
-    _app: Option<OwnedSemaphorePermit>,
+    _app: [Option<OwnedSemaphorePermit>; 2],
 }
 
 /// The outbound connections one instance may still open.
@@ -54,20 +129,21 @@ pub(crate) struct ConnectionPermit {
 pub(crate) struct ConnectionBudget {
     slots: Arc<Semaphore>,
     max: usize,
-    app: AppConnectionCap,
+    app: AppConnectionCaps,
 }
 
 impl ConnectionBudget {
-    /// A budget of `max` connections at once, within the app-wide `app` cap.
-    pub(crate) fn new(max: usize, app: AppConnectionCap) -> Self {
+    /// A budget of `max` connections at once, within the app-wide `app` caps.
+    pub(crate) fn new(max: usize, app: AppConnectionCaps) -> Self {
         let max = max.min(Semaphore::MAX_PERMITS);
         Self { slots: Arc::new(Semaphore::new(max)), max, app }
     }
 
-    /// A slot for one more connection; `None` when the instance holds `max` already.
-    pub(crate) fn try_open(&self) -> Option<ConnectionSlot> {
+    /// A slot for one more connection of `kind`; `None` when the instance holds
+    /// `max` already.
+    pub(crate) fn try_open(&self, kind: ConnectionKind) -> Option<ConnectionSlot> {
         let instance = self.slots.clone().try_acquire_owned().ok()?;
-        Some(ConnectionSlot { instance, app: self.app.clone() })
+        Some(ConnectionSlot { instance, kind, app: self.app.clone() })
     }
 
     /// The guest-facing description of a refusal.
@@ -81,28 +157,56 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    use ConnectionKind::{Http, Mqtt, Redis};
+
     #[tokio::test]
     async fn slots_come_back_when_connections_close() {
-        let budget = ConnectionBudget::new(2, AppConnectionCap::default());
-        let (a, b) = (budget.try_open().unwrap(), budget.try_open().unwrap());
-        assert!(budget.try_open().is_none());
+        let budget = ConnectionBudget::new(2, AppConnectionCaps::default());
+        let (a, b) = (budget.try_open(Http).unwrap(), budget.try_open(Redis).unwrap());
+        assert!(budget.try_open(Http).is_none());
         drop(a);
-        let c = budget.try_open().unwrap().admit().await;
-        assert!(budget.clone().try_open().is_none(), "clones share the budget");
+        let c = budget.try_open(Mqtt).unwrap().admit().await.unwrap();
+        assert!(budget.clone().try_open(Http).is_none(), "clones share the budget");
         drop((b, c));
-        assert!(budget.try_open().is_some());
+        assert!(budget.try_open(Http).is_some());
         assert!(budget.refusal().contains("2"));
     }
 
-    #[tokio::test]
-    async fn the_app_cap_makes_connections_of_every_instance_wait_their_turn() {
-        let app = AppConnectionCap::new(Some(1));
-        let (one, two) = (ConnectionBudget::new(4, app.clone()), ConnectionBudget::new(4, app));
-        let first = one.try_open().unwrap().admit().await;
-        let waiting = tokio::spawn(two.try_open().unwrap().admit());
+    /// Whether a connection of `kind` from `budget` is still waiting after a while.
+    async fn waits(
+        budget: &ConnectionBudget,
+        kind: ConnectionKind,
+    ) -> tokio::task::JoinHandle<Option<ConnectionPermit>> {
+        let waiting = tokio::spawn(budget.try_open(kind).unwrap().admit());
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "the second instance's connection waits for the first's");
+        assert!(!waiting.is_finished(), "a {kind:?} connection should wait");
+        waiting
+    }
+
+    #[tokio::test]
+    async fn the_total_cap_makes_connections_of_every_instance_and_kind_take_turns() {
+        let app = AppConnectionCaps::new(Some(1), |_| None);
+        let (one, two) = (ConnectionBudget::new(4, app.clone()), ConnectionBudget::new(4, app));
+        let first = one.try_open(Http).unwrap().admit().await.unwrap();
+        let waiting = waits(&two, Redis).await;
         drop(first);
-        tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+        assert!(tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_kind_cap_holds_back_its_kind_only_and_zero_refuses() {
+        let app = AppConnectionCaps::new(None, |kind| match kind {
+            Http => Some(1),
+            Redis => Some(0),
+            Mqtt => None,
+        });
+        let budget = ConnectionBudget::new(8, app);
+        let first = budget.try_open(Http).unwrap().admit().await.unwrap();
+        let waiting = waits(&budget, Http).await;
+        let mqtt = budget.try_open(Mqtt).unwrap().admit().await;
+        assert!(mqtt.is_some(), "other kinds pass");
+        assert!(budget.try_open(Redis).unwrap().admit().await.is_none(), "a cap of 0 refuses at once");
+        drop(first);
+        assert!(tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().is_some());
     }
 }

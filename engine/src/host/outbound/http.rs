@@ -2,7 +2,7 @@
 //! `allowed_outbound_hosts` (deny by default, `HttpRequestDenied` to the
 //! guest), and counted against the instance's outbound connection budget while
 //! in flight (`ConnectionLimitReached` to the guest beyond it) and against the
-//! app-wide cap (waiting for a place). Requests to the app itself
+//! app-wide caps (waiting for a place). Requests to the app itself
 //! (`*.spin.internal`, `self`) are served in-process by the app's
 //! [`LocalRoutes`], counted against the instance's budget only: they open no
 //! connection. A host that resolves into a blocked network (runtime
@@ -12,7 +12,9 @@
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::{BlockedNetworks, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal};
+use super::{
+    BlockedNetworks, ConnectionKind, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal,
+};
 
 /// The outbound HTTP hooks of one instance: its [`OutboundGate`] and the app's
 /// own routes.
@@ -84,7 +86,7 @@ impl WasiHttpHooks for OutboundHttp {
         }
         // Taken now, so requests not yet polled count too; held until the
         // connection's I/O ends (the response body is read or dropped).
-        let Some(permit) = self.gate.open_slot("HTTP request") else {
+        let Some(permit) = self.gate.open_slot(ConnectionKind::Http) else {
             return Box::new(async { Err(HttpError::ConnectionLimitReached) });
         };
         if let Some(target) = local {
@@ -92,7 +94,7 @@ impl WasiHttpHooks for OutboundHttp {
         }
         let blocked = self.gate.blocked_networks().clone();
         Box::new(async move {
-            let permit = permit.admit().await;
+            let permit = permit.admit().await.ok_or(HttpError::ConnectionLimitReached)?;
             let request = if blocked.is_empty() { request } else { to_vetted_address(request, &blocked).await? };
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let io = async move {

@@ -1,7 +1,7 @@
 //! What every outbound capability of an instance shares: the component's allowed
 //! hosts (deny by default, denials reported the way Spin reports them), the
 //! networks no connection may reach, and the caps on connections held at once
-//! (`SPIN_MAX_OUTBOUND_CONNECTIONS` per instance, `max_total_connections` per app).
+//! (`SPIN_MAX_OUTBOUND_CONNECTIONS` per instance, the runtime config's per app).
 
 mod blocked;
 mod connections;
@@ -14,7 +14,7 @@ mod sockets;
 use std::sync::Arc;
 
 pub(crate) use blocked::{BlockedNetworks, Refusal};
-pub(crate) use connections::{AppConnectionCap, ConnectionBudget, ConnectionPermit, ConnectionSlot};
+pub(crate) use connections::{AppConnectionCaps, ConnectionBudget, ConnectionKind, ConnectionPermit, ConnectionSlot};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
@@ -73,15 +73,16 @@ impl OutboundGate {
         dest.check(&self.allowed, &self.component_id)
     }
 
-    /// A slot for one more connection of kind `what` (`redis`, `MQTT`, ...);
-    /// `None`, with the refusal logged, when the instance holds its maximum.
-    /// The slot waits for the app-wide cap when it is admitted.
-    pub(crate) fn open_slot(&self, what: &str) -> Option<ConnectionSlot> {
-        let slot = self.connections.try_open();
+    /// A slot for one more connection of `kind`; `None`, with the refusal
+    /// logged, when the instance holds its maximum. The slot waits for the
+    /// app-wide caps when it is admitted.
+    pub(crate) fn open_slot(&self, kind: ConnectionKind) -> Option<ConnectionSlot> {
+        let slot = self.connections.try_open(kind);
         if slot.is_none() {
             tracing::warn!(
-                "component `{}`: outbound {what} refused: {}",
+                "component `{}`: outbound {} refused: {}",
                 self.component_id,
+                kind.name(),
                 self.connections.refusal()
             );
         }

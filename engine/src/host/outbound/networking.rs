@@ -1,27 +1,31 @@
-//! The runtime config's `[outbound_networking]` table (Spin's), read once per
-//! app: the networks no connection may reach and the app-wide cap on
-//! connections held at once.
+//! The runtime config's outbound networking settings (Spin's), read once per
+//! app: `[outbound_networking]` (the networks no connection may reach and the
+//! cap on connections of every kind together) and the `max_connections` of
+//! `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]`.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{AppConnectionCap, BlockedNetworks};
+use super::connections::ConnectionKind;
+use super::{AppConnectionCaps, BlockedNetworks};
+use crate::runtime_config::RuntimeConfig;
 
-/// What `[outbound_networking]` sets; nothing blocked and no cap without it.
+/// What the tables set; nothing blocked and no cap without them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OutboundNetworking {
     /// `block_networks`.
     pub(crate) blocked: Arc<BlockedNetworks>,
-    /// `max_total_connections`.
-    pub(crate) connections: AppConnectionCap,
+    /// `max_total_connections` and each kind's `max_connections`.
+    pub(crate) connections: AppConnectionCaps,
 }
 
-/// The table as written.
-#[derive(Deserialize)]
+/// `[outbound_networking]` as written.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Table {
+struct NetworkingTable {
     #[serde(default)]
     block_networks: Vec<String>,
     /// Accepted, not served (see `RuntimeConfig::unserved_tables`): wasmtime's
@@ -33,21 +37,61 @@ struct Table {
     max_total_connections: Option<usize>,
 }
 
+/// `[outbound_http]` as written.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpTable {
+    /// Accepted, without effect: outbound requests are not pooled.
+    #[serde(default)]
+    #[allow(dead_code)]
+    connection_pooling: Option<bool>,
+    #[serde(default)]
+    max_connections: Option<usize>,
+    /// Spin's deprecated name, where 0 allowed one request.
+    #[serde(default)]
+    max_concurrent_requests: Option<usize>,
+}
+
+/// `[outbound_redis]` and `[outbound_mqtt]` as written.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientTable {
+    #[serde(default)]
+    max_connections: Option<usize>,
+}
+
 impl OutboundNetworking {
-    /// The settings of an `[outbound_networking]` table, if there is one.
-    pub(crate) fn from_table(table: Option<&toml::Value>) -> anyhow::Result<Self> {
-        let Some(table) = table else {
-            return Ok(Self::default());
+    /// The settings of `config`'s tables.
+    pub(crate) fn from_config(config: &RuntimeConfig) -> anyhow::Result<Self> {
+        let networking: NetworkingTable = table(&config.outbound_networking, "outbound_networking")?;
+        let http: HttpTable = table(&config.outbound_http, "outbound_http")?;
+        let redis: ClientTable = table(&config.outbound_redis, "outbound_redis")?;
+        let mqtt: ClientTable = table(&config.outbound_mqtt, "outbound_mqtt")?;
+        let http_max = match (http.max_connections, http.max_concurrent_requests) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "[outbound_http]: set `max_connections` only (`max_concurrent_requests` is its deprecated name)"
+            ),
+            (Some(max), None) => Some(max),
+            (None, Some(old)) => {
+                tracing::warn!("[outbound_http] `max_concurrent_requests` is deprecated: use `max_connections` (where 0 allows none, not one)");
+                Some(old + 1)
+            }
+            (None, None) => None,
         };
-        let table = Table::deserialize(table.clone()).context("[outbound_networking]")?;
-        anyhow::ensure!(
-            table.max_total_connections != Some(0),
-            "[outbound_networking] max_total_connections: 0 would stop every outbound connection; leave it out for no cap"
-        );
-        Ok(Self {
-            blocked: Arc::new(BlockedNetworks::from_entries(&table.block_networks)?),
-            connections: AppConnectionCap::new(table.max_total_connections),
-        })
+        let connections = AppConnectionCaps::new(networking.max_total_connections, |kind| match kind {
+            ConnectionKind::Http => http_max,
+            ConnectionKind::Redis => redis.max_connections,
+            ConnectionKind::Mqtt => mqtt.max_connections,
+        });
+        Ok(Self { blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?), connections })
+    }
+}
+
+/// The table `value` (named `name` in errors), or its defaults when absent.
+fn table<T: DeserializeOwned + Default>(value: &Option<toml::Value>, name: &str) -> anyhow::Result<T> {
+    match value {
+        None => Ok(T::default()),
+        Some(value) => T::deserialize(value.clone()).with_context(|| format!("[{name}]")),
     }
 }
 
@@ -56,19 +100,41 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> anyhow::Result<OutboundNetworking> {
-        OutboundNetworking::from_table(Some(&toml::from_str(text).unwrap()))
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rc.toml");
+        std::fs::write(&path, text).unwrap();
+        OutboundNetworking::from_config(&RuntimeConfig::from_file(&path).unwrap())
     }
 
     #[test]
-    fn the_table_sets_blocked_networks_and_the_connection_cap() {
-        let none = OutboundNetworking::from_table(None).unwrap();
+    fn the_tables_set_blocked_networks_and_the_caps() {
+        let none = parse("").unwrap();
         assert!(none.blocked.is_empty());
-        let set =
-            parse("block_networks = [\"private\"]\nmax_total_connections = 3\nmax_socket_connections = 2").unwrap();
+        let set = parse(
+            "[outbound_networking]\nblock_networks = [\"private\"]\nmax_total_connections = 3\nmax_socket_connections = 2\n\
+             [outbound_http]\nmax_connections = 5\nconnection_pooling = true\n\
+             [outbound_redis]\nmax_connections = 6\n[outbound_mqtt]\nmax_connections = 7\n",
+        )
+        .unwrap();
         assert!(set.blocked.blocks("10.0.0.1".parse().unwrap()));
-        assert!(format!("{:?}", set.connections).contains("permits: 3"), "{:?}", set.connections);
-        assert!(parse("block_network = []").is_err(), "unknown keys are refused");
-        let zero = format!("{:#}", parse("max_total_connections = 0").unwrap_err());
-        assert!(zero.contains("max_total_connections: 0"), "{zero}");
+        let caps = format!("{:?}", set.connections);
+        for max in ["max: 3", "max: 5", "max: 6", "max: 7"] {
+            assert!(caps.contains(max), "{max}: {caps}");
+        }
+        let old = format!("{:?}", parse("[outbound_http]\nmax_concurrent_requests = 0\n").unwrap().connections);
+        assert!(old.contains("max: 1"), "the deprecated name's 0 allows one: {old}");
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (text, expected) in [
+            ("[outbound_networking]\nblock_network = []\n", "[outbound_networking]"),
+            ("[outbound_http]\nmax_connections = 1\nmax_concurrent_requests = 1\n", "set `max_connections` only"),
+            ("[outbound_redis]\nmax = 1\n", "[outbound_redis]"),
+            ("[outbound_mqtt]\nmax_connections = \"1\"\n", "[outbound_mqtt]"),
+        ] {
+            let err = format!("{:#}", parse(text).unwrap_err());
+            assert!(err.contains(expected), "{text}: {err}");
+        }
     }
 }

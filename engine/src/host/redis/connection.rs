@@ -16,7 +16,9 @@ use wasmtime::component::{Linker, Resource};
 
 use super::OutboundRedis;
 use crate::host::capability::{CapabilityView, HasCapability, ViewOf};
-use crate::host::outbound::{BlockedNetworks, ConnectionPermit, ConnectionSlot, Destination, OutboundGate};
+use crate::host::outbound::{
+    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -139,14 +141,14 @@ pub(super) fn prepare(gate: &OutboundGate, address: &str) -> Result<Pending, Err
         return Err(Error::InvalidAddress);
     }
     let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
-    let slot = gate.open_slot("redis").ok_or(Error::TooManyConnections)?;
+    let slot = gate.open_slot(ConnectionKind::Redis).ok_or(Error::TooManyConnections)?;
     Ok(Pending { client, slot, blocked: gate.blocked_networks().clone() })
 }
 
 impl Pending {
-    /// Connects (within [`CONNECT_TIMEOUT`]) once the app-wide cap has room.
+    /// Connects (within [`CONNECT_TIMEOUT`]) once the app-wide caps have room.
     pub(super) async fn connect(self) -> Result<RedisConnection, Error> {
-        let slot = self.slot.admit().await;
+        let slot = self.slot.admit().await.ok_or(Error::TooManyConnections)?;
         let client = if self.blocked.is_empty() { self.client } else { vetted(self.client, &self.blocked).await? };
         let config = AsyncConnectionConfig::new().set_connection_timeout(CONNECT_TIMEOUT);
         let conn = client.get_multiplexed_async_connection_with_config(&config).await.map_err(guest_error)?;
