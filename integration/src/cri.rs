@@ -12,9 +12,9 @@ use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatus, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, ImageStatusRequest, KeyValue, LinuxContainerConfig,
-    LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, NamespaceMode, NamespaceOption,
-    PodSandboxConfig, PodSandboxMetadata, PullImageRequest, RemovePodSandboxRequest, RunPodSandboxRequest,
-    StartContainerRequest, StopPodSandboxRequest, VersionRequest,
+    LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext, Mount, NamespaceMode,
+    NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PullImageRequest, RemovePodSandboxRequest,
+    RunPodSandboxRequest, StartContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
 use tonic::transport::{Channel, Endpoint, Uri};
 
@@ -159,10 +159,13 @@ impl Cri {
         env: &[(&str, &str)],
         args: &[&str],
     ) -> anyhow::Result<String> {
-        self.start_container_with_command(pod, name, image, env, &["/"], args)
+        self.start_container_with_command(pod, name, image, env, &["/"], args, &[])
     }
 
-    /// CreateContainer with the Pod spec's `command` and `args`, then StartContainer.
+    /// CreateContainer with the Pod spec's `command` and `args`, and `mounts`
+    /// (each a host file or folder and the container path it is bound at, as the
+    /// kubelet binds `/dev/termination-log`), then StartContainer.
+    #[allow(clippy::too_many_arguments, reason = "one per field of the Pod spec's container")]
     pub fn start_container_with_command(
         &mut self,
         pod: &Pod,
@@ -171,6 +174,7 @@ impl Cri {
         env: &[(&str, &str)],
         command: &[&str],
         args: &[&str],
+        mounts: &[(&Path, &str)],
     ) -> anyhow::Result<String> {
         let config = ContainerConfig {
             metadata: Some(ContainerMetadata { name: name.into(), attempt: 0 }),
@@ -178,6 +182,14 @@ impl Cri {
             command: command.iter().map(|a| a.to_string()).collect(),
             args: args.iter().map(|a| a.to_string()).collect(),
             envs: env.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: v.to_string() }).collect(),
+            mounts: mounts
+                .iter()
+                .map(|(host, container)| Mount {
+                    host_path: host.to_string_lossy().into_owned(),
+                    container_path: container.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
             log_path: format!("{name}.log"),
             linux: Some(LinuxContainerConfig {
                 security_context: Some(LinuxContainerSecurityContext {

@@ -88,14 +88,24 @@ fn pods_run_on_the_handler_their_runtime_class_names() {
     hello_pod(&mut containerd, &mut cri, "spin", &full.join("containerd-shim-spin-v2"));
     hello_pod(&mut containerd, &mut cri, "spin-http", &http_only.join("containerd-shim-spin-http-v2"));
 
+    // The kubelet binds a file of its own at `/dev/termination-log` and shows
+    // what the container wrote there in `kubectl describe pod`.
+    let termination_log = containerd.dir().join("termination-log");
+    std::fs::write(&termination_log, "").unwrap();
     let pod = cri.run_pod("redis-on-http", "spin-http", &containerd.dir().join("pods")).unwrap();
-    let container = cri.start_container(&pod, "app", REDIS_APP, &[]).unwrap();
+    let mounts = [(termination_log.as_path(), "/dev/termination-log")];
+    let container = cri.start_container_with_command(&pod, "app", REDIS_APP, &[], &["/"], &[], &mounts).unwrap();
     let status = cri.wait_exited(&container, Duration::from_secs(60)).unwrap();
     let log = pod.log("app");
     assert_ne!(status.exit_code, 0, "redis app on spin-http should fail: {status:?}\nlog:\n{log}");
     assert!(
         log.contains(MISSING_REDIS_TRIGGER) && log.contains("compiled in: http"),
         "the container log should name the missing trigger: {status:?}\nlog:\n{log}"
+    );
+    let message = std::fs::read_to_string(&termination_log).unwrap();
+    assert!(
+        message.starts_with("Error: ") && message.contains(MISSING_REDIS_TRIGGER),
+        "the termination message should be the error: {message:?}"
     );
     cri.remove_pod(&pod).unwrap();
     assert_no_shim_left(&containerd, "removing the failed pod");

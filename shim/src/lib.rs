@@ -19,6 +19,7 @@ mod sandbox;
 mod settings;
 mod shim;
 mod start_up_memory;
+mod termination_message;
 mod triggers;
 mod worlds;
 

@@ -14,7 +14,7 @@ use crate::app_source::{resolve, retain_components};
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::settings::{cgroup_memory_limit, Settings};
-use crate::{node_cache, node_key};
+use crate::{node_cache, node_key, termination_message};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
 pub(crate) const SHIM_DEFAULT_LISTEN: &str = "0.0.0.0:80";
@@ -42,8 +42,11 @@ impl Sandbox for SpinSandbox {
         match run(ctx, env, signals).await {
             Ok(code) => Ok(code),
             Err(e) => {
-                // One line the operator can act on, in the container's log.
-                eprintln!("Error: {e:#}");
+                // One line the operator can act on, in the container's log and
+                // as the Pod's termination message.
+                let line = format!("Error: {e:#}");
+                eprintln!("{line}");
+                termination_message::write(Path::new(termination_message::DEFAULT_PATH), &line);
                 Ok(1)
             }
         }

@@ -389,7 +389,7 @@ fn start_pod(cri: &mut Cri, logs: &Path, name: &str, handler: &str, image: &str)
     let listen = format!("127.0.0.1:{}", free_port());
     let pod = cri.run_pod(name, handler, logs)?;
     if handler == "runc" {
-        cri.start_container_with_command(&pod, "app", image, &[], &httpd_command(&listen), &[])?;
+        cri.start_container_with_command(&pod, "app", image, &[], &httpd_command(&listen), &[], &[])?;
     } else {
         // Cranelift at a first start fills the cache before serving, so a Pod
         // removed at once leaves it filled for the next (second) start.
