@@ -179,7 +179,6 @@ impl RuntimeConfig {
                 "outbound_networking",
                 self.outbound_networking.as_ref().is_some_and(|t| t.get("max_socket_connections").is_some()),
             ),
-            ("client_tls", !self.client_tls.is_empty()),
             ("outbound_pg", self.outbound_pg.is_some()),
             ("outbound_mysql", self.outbound_mysql.is_some()),
         ];
@@ -241,7 +240,7 @@ mod tests {
         )
             .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
-        assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking", "client_tls"]);
+        assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking"]);
         let served = "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n\
                       [outbound_http]\nmax_connections = 2\n[outbound_redis]\nmax_connections = 2\n\
                       [outbound_mqtt]\nmax_connections = 2\n";

@@ -5,6 +5,7 @@ use std::time::Duration;
 use integration::cli_app::{run_to_failure, serve};
 use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest};
 use integration::scenarios::{self, Inputs, Make};
+use integration::services::tls_server::{Pki, TlsServer};
 use integration::{guests, suite, upstream};
 
 /// Serves the scenario `make` builds through `spin-shim up` and runs its checks.
@@ -249,6 +250,43 @@ fn the_app_wide_connection_caps_make_outbound_requests_take_turns() {
         }
         assert_eq!(upstream.most_at_once(), at_once, "{config}: requests the upstream held at once");
     }
+}
+
+/// Outbound HTTPS: without `[[client_tls]]` a server whose authority is
+/// private fails the guest's request with a TLS error (the host does not
+/// panic); with the authority in `ca_roots_file` for this component and host it
+/// answers; a server that requires a client certificate answers only when the
+/// entry gives one.
+#[test]
+fn client_tls_sets_the_authorities_and_certificate_of_a_components_https_requests() {
+    let pki = Pki::new().unwrap();
+    let (open, mutual) = (TlsServer::start(&pki, false).unwrap(), TlsServer::start(&pki, true).unwrap());
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"tls\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
+                    [component.outbound]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"https://127.0.0.1:*\"]\n";
+    let (_copy, dir) = with_manifest("rust-outbound", manifest);
+    let entry = |extra: &str| {
+        format!("[[client_tls]]\ncomponent_ids = [\"outbound\"]\nhosts = [\"127.0.0.1\"]\nca_roots_file = \"ca.pem\"\n{extra}")
+    };
+    let get = |config: &str, port: u16| {
+        let path = pki.dir().join("rc.toml");
+        std::fs::write(&path, config).unwrap();
+        let app = serve(&dir, &[], &["--runtime-config-file", path.to_str().unwrap()]).unwrap();
+        integration::http::get(&format!("{}/?url=https://127.0.0.1:{port}/", app.base)).unwrap()
+    };
+    let answered = |r: &integration::http::Response| r.status == 200 && r.body == "status=200;body=secure";
+
+    let unknown = get("", open.port);
+    assert!(unknown.status == 502 && unknown.body.contains("Tls"), "{unknown:?}");
+    let trusted = get(&entry(""), open.port);
+    assert!(answered(&trusted), "{trusted:?}");
+    let other_host = get(&entry("").replace("\"127.0.0.1\"]", "\"localhost\"]"), open.port);
+    assert!(other_host.status == 502 && other_host.body.contains("Tls"), "{other_host:?}");
+    let no_certificate = get(&entry(""), mutual.port);
+    assert_eq!(no_certificate.status, 502, "{no_certificate:?}");
+    let certificate =
+        get(&entry("client_cert_file = \"client.pem\"\nclient_private_key_file = \"client.key\"\n"), mutual.port);
+    assert!(answered(&certificate), "{certificate:?}");
 }
 
 /// The runtime config's `block_networks` refuses destinations the rules allow:

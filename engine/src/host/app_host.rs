@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
-use super::outbound::{LocalRoutes, OutboundNetworking, SocketRules};
+use super::outbound::{install_crypto_provider, LocalRoutes, OutboundNetworking, SocketRules};
 use super::state::{InstanceBasics, InstanceTemplate};
 use super::wasi::{StdioMode, WasiTemplate};
 use super::AppCapabilities;
@@ -68,6 +68,7 @@ impl AppHost {
         let state_dir = config.state_dir().or(options.state_dir);
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
         let networking = OutboundNetworking::from_config(config)?;
+        install_crypto_provider();
         // Created only if a component has files to stage; a random name, so
         // nobody can prepare the folder in advance.
         let staging_dir = match options.staging_dir {
@@ -106,6 +107,7 @@ impl AppHost {
             component_id,
             allowed_hosts,
             networking: self.networking.clone(),
+            tls: self.networking.tls.for_component(id),
             wasi: self.wasi(component, sockets).with_context(|| format!("component `{id}`: preparing files"))?,
             max_instance_memory: self.max_instance_memory,
             max_outbound_connections: self.max_outbound_connections,

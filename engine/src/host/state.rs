@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::outbound::{LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
+use super::outbound::{ComponentTls, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
@@ -108,6 +108,8 @@ pub(crate) struct InstanceBasics {
     /// The networks no connection may reach and the app-wide connection cap
     /// (runtime config).
     pub networking: OutboundNetworking,
+    /// The component's `[[client_tls]]` configurations.
+    pub tls: ComponentTls,
     /// WASI environment, mounts and stdio.
     pub wasi: WasiTemplate,
     /// Cap on the linear memory and table storage of one instance, in bytes.
@@ -138,7 +140,7 @@ impl InstanceTemplate {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
-            outbound_http: OutboundHttp { gate: outbound, local: basics.local_routes.clone() },
+            outbound_http: OutboundHttp { gate: outbound, local: basics.local_routes.clone(), tls: basics.tls.clone() },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
         })
     }
@@ -197,6 +199,7 @@ impl InstanceTemplate {
             component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),
             networking: OutboundNetworking::default(),
+            tls: ComponentTls::default(),
             wasi: WasiTemplate::default(),
             max_instance_memory: 64 << 20,
             max_outbound_connections,

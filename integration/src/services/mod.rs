@@ -1,4 +1,4 @@
-//! Real brokers (and a file server) started by the tests on 127.0.0.1 and
+//! Real brokers (and file and HTTPS servers) started by the tests on 127.0.0.1 and
 //! stopped when dropped.
 
 pub mod file_server;
@@ -6,3 +6,4 @@ pub mod mosquitto;
 pub mod moto;
 pub mod redis;
 pub mod registry;
+pub mod tls_server;

@@ -12,16 +12,19 @@
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use super::https::{self, Sent};
 use super::{
-    BlockedNetworks, ConnectionKind, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate, Refusal,
+    BlockedNetworks, ComponentTls, ConnectionKind, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate,
+    Refusal,
 };
 
-/// The outbound HTTP hooks of one instance: its [`OutboundGate`] and the app's
-/// own routes.
+/// The outbound HTTP hooks of one instance: its [`OutboundGate`], the app's
+/// own routes and the component's `[[client_tls]]` configurations.
 #[derive(Clone, Debug)]
 pub(crate) struct OutboundHttp {
     pub(crate) gate: OutboundGate,
     pub(crate) local: LocalRoutes,
+    pub(crate) tls: ComponentTls,
 }
 
 impl OutboundHttp {
@@ -93,19 +96,24 @@ impl WasiHttpHooks for OutboundHttp {
             return self.send_local(target, request, permit);
         }
         let blocked = self.gate.blocked_networks().clone();
+        let https = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
+        let tls = if https { self.tls.for_host(&host) } else { None };
         Box::new(async move {
             let permit = permit.admit().await.ok_or(HttpError::ConnectionLimitReached)?;
             let request = if blocked.is_empty() { request } else { to_vetted_address(request, &blocked).await? };
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let (res, io): Sent = match tls {
+                Some(tls) => https::send(request, options, tls).await?,
+                None => {
+                    let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                    (res.map(http_body_util::BodyExt::boxed_unsync), Box::new(io))
+                }
+            };
             let io = async move {
-                let outcome = io.await;
+                let outcome = Box::into_pin(io).await;
                 drop(permit);
                 outcome
             };
-            Ok((
-                res.map(http_body_util::BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,
-            ))
+            Ok((res, Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>))
         })
     }
 }
@@ -174,7 +182,7 @@ mod tests {
         });
         let allowed = AllowedHosts::parse(&[format!("http://127.0.0.1:{port}")], |t| Ok(t.to_string())).unwrap();
         let gate = OutboundGate::new("test".into(), Arc::new(allowed), 1);
-        let mut http = OutboundHttp { gate, local: LocalRoutes::default() };
+        let mut http = OutboundHttp { gate, local: LocalRoutes::default(), tls: ComponentTls::default() };
 
         let first = tokio::spawn(send(&mut http, port));
         let second = tokio::time::timeout(Duration::from_secs(5), send(&mut http, port)).await;

@@ -7,9 +7,11 @@ mod blocked;
 mod connections;
 mod destination;
 mod http;
+mod https;
 mod local;
 mod networking;
 mod sockets;
+mod tls;
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub(crate) use networking::OutboundNetworking;
 pub(crate) use sockets::SocketRules;
+pub(crate) use tls::{install_crypto_provider, ClientTls, ComponentTls};
 
 use crate::allowed_hosts::AllowedHosts;
 

@@ -1,7 +1,8 @@
 //! The runtime config's outbound networking settings (Spin's), read once per
 //! app: `[outbound_networking]` (the networks no connection may reach and the
-//! cap on connections of every kind together) and the `max_connections` of
-//! `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]`.
+//! cap on connections of every kind together), the `max_connections` of
+//! `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]`, and
+//! `[[client_tls]]`.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::connections::ConnectionKind;
-use super::{AppConnectionCaps, BlockedNetworks};
+use super::{AppConnectionCaps, BlockedNetworks, ClientTls};
 use crate::runtime_config::RuntimeConfig;
 
 /// What the tables set; nothing blocked and no cap without them.
@@ -20,6 +21,8 @@ pub(crate) struct OutboundNetworking {
     pub(crate) blocked: Arc<BlockedNetworks>,
     /// `max_total_connections` and each kind's `max_connections`.
     pub(crate) connections: AppConnectionCaps,
+    /// `[[client_tls]]`.
+    pub(crate) tls: Arc<ClientTls>,
 }
 
 /// `[outbound_networking]` as written.
@@ -83,7 +86,11 @@ impl OutboundNetworking {
             ConnectionKind::Redis => redis.max_connections,
             ConnectionKind::Mqtt => mqtt.max_connections,
         });
-        Ok(Self { blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?), connections })
+        Ok(Self {
+            blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?),
+            connections,
+            tls: Arc::new(ClientTls::from_config(config)?),
+        })
     }
 }
 
