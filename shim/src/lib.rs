@@ -31,4 +31,5 @@ pub use node_cache::open as open_node_cache;
 pub use node_key::load as load_node_key;
 pub use oci_layout::{host_architecture, LayerFile, SingleLayerImage};
 pub use shim::SpinShim;
+pub use spin_engine::host::install_crypto_provider;
 pub use start_up_memory::mark_shim_daemon;

@@ -33,7 +33,7 @@ pub use app_host::{check_runtime_config, HostOptions};
 pub(crate) use linker::build_linker;
 #[cfg(test)]
 pub(crate) use linker::is_provided;
-pub use outbound::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
+pub use outbound::{install_crypto_provider, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
 pub(crate) use unsupported::linker_for;

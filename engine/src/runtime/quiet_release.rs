@@ -115,8 +115,27 @@ mod tests {
     #[test]
     fn samples_count_this_process_cpu_time_and_faults() {
         let before = Sample::now();
-        // Touch fresh pages: each is a minor fault.
-        let pages = vec![1u8; 64 * 4096];
+        // Touch fresh pages: each is a minor fault. They are mapped here, not
+        // allocated: the allocator may hand back pages other tests touched.
+        let len = 64 * 4096;
+        // SAFETY: a new private anonymous mapping, written only inside its
+        // length and unmapped below.
+        let faulted = unsafe {
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(map, libc::MAP_FAILED);
+            for page in (0..len).step_by(4096) {
+                std::ptr::write_volatile(map.cast::<u8>().add(page), 1);
+            }
+            libc::munmap(map, len);
+            len
+        };
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         let mut x = 0u64;
         while Sample::now().cpu < before.cpu + Duration::from_millis(10) && std::time::Instant::now() < deadline {
@@ -129,7 +148,7 @@ mod tests {
             "{} -> {} faults over {} bytes",
             before.faults,
             after.faults,
-            pages.len()
+            faulted
         );
     }
 }

@@ -22,7 +22,8 @@ pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub(crate) use networking::OutboundNetworking;
 pub(crate) use sockets::SocketRules;
-pub(crate) use tls::{install_crypto_provider, ClientTls, ComponentTls};
+pub use tls::install_crypto_provider;
+pub(crate) use tls::{ClientTls, ComponentTls};
 
 use crate::allowed_hosts::AllowedHosts;
 

@@ -25,7 +25,7 @@ use crate::runtime_config::RuntimeConfig;
 /// Makes ring the process's rustls provider, once. Builds that also link
 /// aws-lc-rs (the SQS trigger's SDK) have two, and rustls then refuses to pick
 /// one for wasmtime's outbound HTTPS (a panic at the first request).
-pub(crate) fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Another caller may have installed one first; either is fine.
