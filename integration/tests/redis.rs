@@ -11,6 +11,7 @@ use integration::event_app::{self, EventApp, START_TIMEOUT};
 use integration::fixtures::{assert_refused, with_manifest};
 use integration::guests;
 use integration::services::redis::RedisServer;
+use integration::services::tls_server::Pki;
 
 /// How long a published message may take to show its effect.
 const HANDLED: Duration = Duration::from_secs(30);
@@ -156,6 +157,29 @@ fn a_handler_stuck_in_a_host_call_is_cut_off_at_the_event_deadline_and_logged() 
     let line = app.wait_for_line("event deadline", Duration::from_secs(8)).unwrap();
     assert!(line.contains("failed to handle a message on channel `messages`"), "{line}");
     assert_eq!(app.process.try_status(), None, "a deadline must not stop the trigger:\n{}", app.output());
+}
+
+/// Redis over TLS (`rediss://`): the trigger subscribes and the guest records
+/// each message with outbound Redis through the server's TLS port, trusting
+/// the server's private authority through `SSL_CERT_FILE` (the system's store,
+/// as a Pod would mount it).
+#[test]
+fn the_trigger_and_outbound_redis_speak_tls_to_a_rediss_address() {
+    let pki = Pki::new().unwrap();
+    let redis = RedisServer::start_with_tls(&pki).unwrap();
+    let address = redis.tls_address().unwrap();
+    let manifest = std::fs::read_to_string(guests::app("rust-redis").join("spin.toml")).unwrap();
+    let tls = manifest.replace("[\"redis://127.0.0.1:*\"]", "[\"rediss://127.0.0.1:*\"]");
+    let (_tmp, dir) = with_manifest("rust-redis", &tls);
+    let ca = pki.dir().join("ca.pem");
+    let env = [("SPIN_VARIABLE_REDIS_ADDRESS", address.as_str()), ("SSL_CERT_FILE", ca.to_str().unwrap())];
+    let mut app = event_app::start(&dir, &env, &[]).unwrap();
+    app.wait_for_line("/messages: [rust-redis]", START_TIMEOUT).unwrap();
+
+    redis.publish_until_received("messages", "sealed", HANDLED).unwrap();
+    redis.wait_for_value("rust-redis:last", "sealed", HANDLED).unwrap();
+    let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "exit after SIGTERM; output:\n{output}");
 }
 
 #[test]

@@ -16,14 +16,43 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct RedisServer {
     port: u16,
     process: Option<Running>,
+    tls: Option<Tls>,
+}
+
+/// A TLS port beside the plain one (which `redis-cli` keeps using).
+struct Tls {
+    port: u16,
+    args: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers.
     pub fn start() -> anyhow::Result<Self> {
-        let mut server = Self { port: free_port(), process: None };
+        let mut server = Self { port: free_port(), process: None, tls: None };
         server.restart()?;
         Ok(server)
+    }
+
+    /// [`RedisServer::start`] with a TLS port too, serving `pki`'s server
+    /// certificate (clients need not present one).
+    pub fn start_with_tls(pki: &crate::services::tls_server::Pki) -> anyhow::Result<Self> {
+        let port = free_port();
+        let file = |name: &str| pki.dir().join(name).to_string_lossy().into_owned();
+        let mut args = vec!["--tls-port".to_string(), port.to_string()];
+        for (flag, name) in
+            [("--tls-cert-file", "server.pem"), ("--tls-key-file", "server.key"), ("--tls-ca-cert-file", "ca.pem")]
+        {
+            args.extend([flag.to_string(), file(name)]);
+        }
+        args.extend(["--tls-auth-clients".to_string(), "no".to_string()]);
+        let mut server = Self { port: free_port(), process: None, tls: Some(Tls { port, args }) };
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// `rediss://127.0.0.1:<TLS port>`, for a server started with TLS.
+    pub fn tls_address(&self) -> Option<String> {
+        self.tls.as_ref().map(|tls| format!("rediss://127.0.0.1:{}", tls.port))
     }
 
     /// The port it listens on (the same across restarts).
@@ -47,6 +76,9 @@ impl RedisServer {
         let mut cmd = Command::new("redis-server");
         cmd.args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--daemonize", "no", "--save", ""]);
         cmd.args(["--appendonly", "no"]);
+        if let Some(tls) = &self.tls {
+            cmd.args(&tls.args);
+        }
         let mut process = Running::spawn(cmd).context("starting redis-server (apt-get install redis-server)")?;
         let end = Instant::now() + START_TIMEOUT;
         loop {
