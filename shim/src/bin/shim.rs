@@ -14,8 +14,6 @@ fn main() {
     // Before runwasi forks anything: its forks know they are not the daemon,
     // containers find the key in memory only.
     containerd_shim_spin::mark_shim_daemon();
-    // One rustls provider for every TLS client (registry pulls, guests' HTTPS).
-    containerd_shim_spin::install_crypto_provider();
     containerd_shim_spin::load_node_key();
     containerd_shim_spin::open_node_cache();
     // `error` keeps the shim's own log quiet: per-request logging costs throughput.
