@@ -107,10 +107,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> anyhow::Result<OutboundNetworking> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rc.toml");
-        std::fs::write(&path, text).unwrap();
-        OutboundNetworking::from_config(&RuntimeConfig::from_file(&path).unwrap())
+        OutboundNetworking::from_config(&RuntimeConfig::parse(text, std::path::Path::new("rc.toml")).unwrap())
     }
 
     #[test]

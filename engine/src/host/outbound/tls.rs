@@ -154,10 +154,7 @@ mod tests {
     use super::*;
 
     fn read(entries: &str) -> anyhow::Result<ClientTls> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rc.toml");
-        std::fs::write(&path, entries).unwrap();
-        ClientTls::from_config(&RuntimeConfig::from_file(&path).unwrap())
+        ClientTls::from_config(&RuntimeConfig::parse(entries, std::path::Path::new("rc.toml")).unwrap())
     }
 
     #[test]
