@@ -2,7 +2,8 @@
 //! container of an image compiles its wasm and seals the result into the node's
 //! cache (a root-only directory outside every container, which the shim opened
 //! before any container existed); the next container of the image loads it.
-//! The containers' logs (`RUST_LOG=info`) say which happened.
+//! The containers' logs (`RUST_LOG=info`) say which happened. A spin.toml's
+//! `{ url, digest }` sources are likewise downloaded once per node.
 
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::time::Duration;
@@ -13,12 +14,12 @@ use integration::{guests, http, paths, suite};
 
 const IMAGE: &str = "test.local/rust-hello:latest";
 
-/// Runs the image once, until it answers and (when `until` is given) has logged
+/// Runs `image` once, until it answers and (when `until` is given) has logged
 /// that line; returns its output.
-fn run_once(containerd: &Containerd, id: &str, until: Option<&str>) -> String {
+fn run_once(containerd: &Containerd, image: &str, id: &str, until: Option<&str>) -> String {
     let listen = format!("127.0.0.1:{}", free_port());
     let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
-    let mut task = containerd.run_task(IMAGE, id, &env).unwrap();
+    let mut task = containerd.run_task(image, id, &env).unwrap();
     let base = format!("http://{listen}");
     http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
         .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
@@ -37,10 +38,10 @@ fn the_second_container_of_a_rootfs_image_loads_what_the_first_compiled() {
 
     // The first serves Winch's code while Cranelift compiles in the background
     // and fills the cache (see tiered_compilation.rs).
-    let first = run_once(&containerd, "first", Some("now serving Cranelift's code"));
+    let first = run_once(&containerd, IMAGE, "first", Some("now serving Cranelift's code"));
     assert!(first.contains("compiled from wasm by Winch"), "the first container should compile:\n{first}");
     assert!(first.contains("compiled from wasm in"), "{first}");
-    let second = run_once(&containerd, "second", None);
+    let second = run_once(&containerd, IMAGE, "second", None);
     assert!(second.contains("loaded from the compile cache"), "{second}");
     assert!(!second.contains("compiled from wasm"), "the second container compiled again:\n{second}");
 
@@ -48,4 +49,37 @@ fn the_second_container_of_a_rootfs_image_loads_what_the_first_compiled() {
     let meta = std::fs::metadata(containerd.node_cache_dir()).unwrap();
     assert_eq!(meta.uid(), 0);
     assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+}
+
+/// A rootfs image whose spin.toml names its wasm by `{ url, digest }`: the
+/// first container downloads it into the node's cache, and the next one starts
+/// from there with the server gone.
+#[test]
+fn a_rootfs_images_url_source_is_downloaded_once_per_node() {
+    use integration::fixtures::copy_of;
+    use integration::services::file_server::FileServer;
+    const REMOTE: &str = "test.local/remote-hello:latest";
+
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    let (_copy, dir) = copy_of("rust-hello");
+    let served = tempfile::tempdir().unwrap();
+    let wasm = std::fs::read(dir.join("app.wasm")).unwrap();
+    std::fs::write(served.path().join("app.wasm"), &wasm).unwrap();
+    std::fs::remove_file(dir.join("app.wasm")).unwrap();
+    let digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wasm)));
+    let server = FileServer::start(served.path()).unwrap();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"remote-hello\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n\
+         [component.hello]\nsource = {{ url = \"{}\", digest = \"{digest}\" }}\n",
+        server.url("app.wasm")
+    );
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    containerd.import_app(&dir, REMOTE, false).unwrap();
+
+    run_once(&containerd, REMOTE, "downloads", None);
+    let kept = containerd.node_cache_dir().join("downloads").join(&digest);
+    assert_eq!(std::fs::read(&kept).unwrap(), wasm, "the download is kept in the node's cache");
+    drop(server);
+    run_once(&containerd, REMOTE, "offline", None);
 }

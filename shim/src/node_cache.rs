@@ -54,3 +54,14 @@ pub(crate) fn path() -> Result<PathBuf, String> {
         None => Err("the shim did not open a node cache".into()),
     }
 }
+
+/// The node's folder for the `{ url, digest }` sources of rootfs apps, so each
+/// is downloaded once per node; `None` when the node cache is off or this
+/// container's user may not write it. Every use checks a file against its
+/// digest, so nothing here is trusted for being here.
+pub(crate) fn downloads() -> Option<PathBuf> {
+    let dir = path().ok()?.join("downloads");
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).ok()?;
+    tempfile::tempfile_in(&dir).ok()?;
+    Some(dir)
+}

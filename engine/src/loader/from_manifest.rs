@@ -17,29 +17,38 @@ use crate::manifest::v2::{
     AppManifest, Component, ComponentSource, ComponentSpec, Dependency, DependencySource, InheritConfiguration, Trigger,
 };
 
-/// Loads the app described by `manifest_path`; every error names the manifest file.
-pub(super) fn load_from_manifest(manifest_path: &Path) -> anyhow::Result<LoadedApp> {
+/// Where a manifest's sources are found: files relative to the app's folder,
+/// and `{ url, digest }` sources in the download cache.
+struct Places<'a> {
+    app_dir: &'a Path,
+    downloads: &'a Path,
+}
+
+/// Loads the app described by `manifest_path`, keeping downloaded sources in
+/// `downloads`; every error names the manifest file.
+pub(super) fn load_from_manifest(manifest_path: &Path, downloads: &Path) -> anyhow::Result<LoadedApp> {
     let manifest_path =
         manifest_path.canonicalize().with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
     let text = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
     let manifest = parse_manifest(&text, &manifest_path)?;
     let app_dir = manifest_path.parent().context("the manifest path has no parent directory")?.to_path_buf();
-    let locked = lock_manifest(&manifest, &manifest_path, &app_dir)
-        .map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
+    let places = Places { app_dir: &app_dir, downloads };
+    let locked =
+        lock_manifest(&manifest, &manifest_path, &places).map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
     Ok(LoadedApp::local(locked, Some(app_dir)))
 }
 
-/// Builds the locked app from a normalised manifest located at `manifest_path` in `app_dir`.
-fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -> anyhow::Result<LockedApp> {
+/// Builds the locked app from a normalised manifest located at `manifest_path`.
+fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, places: &Places) -> anyhow::Result<LockedApp> {
     let mut components: Vec<LockedComponent> =
-        manifest.components.iter().map(|(id, c)| lock_component(id, c, app_dir)).collect::<anyhow::Result<_>>()?;
+        manifest.components.iter().map(|(id, c)| lock_component(id, c, places)).collect::<anyhow::Result<_>>()?;
     // A component dependency may be another component's Wasm, so dependencies
     // are locked once every component is.
     let dependencies = manifest
         .components
         .iter()
-        .map(|(id, c)| lock_component_dependencies(id, c, &components, app_dir))
+        .map(|(id, c)| lock_component_dependencies(id, c, &components, places))
         .collect::<anyhow::Result<Vec<_>>>()?;
     for (component, dependencies) in components.iter_mut().zip(dependencies) {
         component.dependencies = dependencies;
@@ -48,7 +57,7 @@ fn lock_manifest(manifest: &AppManifest, manifest_path: &Path, app_dir: &Path) -
         .triggers
         .iter()
         .flat_map(|(ty, triggers)| triggers.iter().map(move |t| (ty, t)))
-        .map(|(ty, t)| lock_trigger(ty, t, &components, app_dir))
+        .map(|(ty, t)| lock_trigger(ty, t, &components, places))
         .collect::<anyhow::Result<_>>()?;
     let mut locked = LockedApp {
         metadata: app_metadata(manifest, manifest_path)?,
@@ -95,7 +104,7 @@ fn lock_trigger(
     trigger_type: &str,
     trigger: &Trigger,
     components: &[LockedComponent],
-    app_dir: &Path,
+    places: &Places,
 ) -> anyhow::Result<LockedTrigger> {
     let mut config = toml_table_to_json(&trigger.config);
     if let Some(spec) = &trigger.component {
@@ -118,7 +127,7 @@ fn lock_trigger(
         .map(|(role, deps)| {
             let locked = deps
                 .iter()
-                .map(|d| lock_dependency(d, LockedInherit::default(), components, app_dir))
+                .map(|d| lock_dependency(d, LockedInherit::default(), components, places))
                 .collect::<anyhow::Result<_>>()
                 .with_context(|| format!("trigger `{}`: `dependencies.{role}`", trigger.id))?;
             Ok((role.clone(), locked))
@@ -138,7 +147,7 @@ fn lock_dependency(
     dep: &Dependency,
     inherit: LockedInherit,
     components: &[LockedComponent],
-    app_dir: &Path,
+    places: &Places,
 ) -> anyhow::Result<LockedComponentDependency> {
     let source = match &dep.source {
         DependencySource::Component(id) => components
@@ -147,13 +156,13 @@ fn lock_dependency(
             .map(|c| c.source.clone())
             .with_context(|| format!("component `{id}` is not defined"))?,
         DependencySource::Path(relative) => {
-            let path = app_dir.join(relative);
+            let path = places.app_dir.join(relative);
             if !path.is_file() {
                 bail!("`{{ path = \"{relative}\" }}` ({}) does not exist", path.display());
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        DependencySource::Url { url, digest } => remote_source(url, digest)?,
+        DependencySource::Url { url, digest } => remote_source(url, digest, places.downloads)?,
         DependencySource::Registry { package, version } => {
             let package = package.as_deref().map(|p| format!("`{p}` ")).unwrap_or_default();
             bail!("registry dependency {package}version `{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
@@ -169,8 +178,8 @@ fn lock_dependency(
 }
 
 /// The locked source of a `{ url, digest }`: the downloaded file, with its digest.
-fn remote_source(url: &str, digest: &str) -> anyhow::Result<LockedComponentSource> {
-    let mut source = LockedComponentSource::wasm_file(&remote::fetch(url, digest)?)?;
+fn remote_source(url: &str, digest: &str, downloads: &Path) -> anyhow::Result<LockedComponentSource> {
+    let mut source = LockedComponentSource::wasm_file(&remote::fetch(downloads, url, digest)?)?;
     source.content.digest = Some(digest.to_owned());
     Ok(source)
 }
@@ -181,13 +190,13 @@ fn lock_component_dependencies(
     id: &str,
     c: &Component,
     components: &[LockedComponent],
-    app_dir: &Path,
+    places: &Places,
 ) -> anyhow::Result<BTreeMap<String, LockedComponentDependency>> {
     let inherit = if c.dependencies_inherit_configuration { LockedInherit::All } else { LockedInherit::default() };
     c.dependencies
         .iter()
         .map(|(name, dep)| {
-            let locked = lock_dependency(dep, inherit.clone(), components, app_dir)
+            let locked = lock_dependency(dep, inherit.clone(), components, places)
                 .with_context(|| format!("component `{id}`: dependency `{name}`"))?;
             Ok((name.clone(), locked))
         })
@@ -201,10 +210,10 @@ fn spec_id(spec: &ComponentSpec) -> String {
     }
 }
 
-fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<LockedComponent> {
+fn lock_component(id: &str, c: &Component, places: &Places) -> anyhow::Result<LockedComponent> {
     let source = match &c.source {
         ComponentSource::Local(relative) => {
-            let path = app_dir.join(relative);
+            let path = places.app_dir.join(relative);
             if !path.is_file() {
                 bail!(
                     "component `{id}`: source `{relative}` ({}) does not exist; build the component first",
@@ -213,9 +222,8 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        ComponentSource::Remote { url, digest } => {
-            remote_source(url, digest).with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?
-        }
+        ComponentSource::Remote { url, digest } => remote_source(url, digest, places.downloads)
+            .with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?,
         ComponentSource::Registry { package, version, .. } => bail!(
             "component `{id}`: registry source `{package}@{version}` is not supported yet; fetch it and use a file path"
         ),
@@ -231,7 +239,7 @@ fn lock_component(id: &str, c: &Component, app_dir: &Path) -> anyhow::Result<Loc
         metadata,
         source,
         env: c.environment.clone(),
-        files: resolve_files(app_dir, id, &c.files, &c.exclude_files)?,
+        files: resolve_files(places.app_dir, id, &c.files, &c.exclude_files)?,
         config: c.variables.clone(),
         ..LockedComponent::default()
     })
@@ -314,6 +322,11 @@ command = "cargo build --release"
 workdir = "api"
 "#;
 
+    /// Loads a manifest whose sources are all local files.
+    fn load(manifest: &Path) -> anyhow::Result<LoadedApp> {
+        load_from_manifest(manifest, Path::new("/nonexistent/downloads"))
+    }
+
     fn app_dir() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -329,7 +342,7 @@ workdir = "api"
     #[test]
     fn builds_the_locked_app() {
         let dir = app_dir();
-        let loaded = load_from_manifest(&dir.path().join("spin.toml")).unwrap();
+        let loaded = load(&dir.path().join("spin.toml")).unwrap();
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(loaded.app_dir.as_deref(), Some(root.as_path()));
         let app = &loaded.locked;
@@ -376,7 +389,7 @@ workdir = "api"
         let dir = app_dir();
         let text = MANIFEST.replace("[[trigger.redis]]\nchannel = \"events\"\ncomponent = \"api\"\n", "");
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let loaded = load_from_manifest(&dir.path().join("spin.toml")).unwrap();
+        let loaded = load(&dir.path().join("spin.toml")).unwrap();
         assert_eq!(loaded.locked.metadata["trigger"], json!({ "type": "http" }));
     }
 
@@ -384,7 +397,7 @@ workdir = "api"
     fn missing_wasm_names_component_and_path() {
         let dir = app_dir();
         fs::remove_file(dir.path().join("target/api.wasm")).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
+        let err = load(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(err.contains("spin.toml: component `api`: source `target/api.wasm`"), "{err}");
         assert!(err.contains("does not exist"), "{err}");
     }
@@ -397,7 +410,7 @@ workdir = "api"
             "source = { url = \"https://example.com/api.wasm\", digest = \"sha256:00\" }",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = format!("{:#}", load_from_manifest(&dir.path().join("spin.toml")).unwrap_err());
+        let err = format!("{:#}", load(&dir.path().join("spin.toml")).unwrap_err());
         assert!(err.contains("component `api`: source `{ url = \"https://example.com/api.wasm\" }`"), "{err}");
         assert!(err.contains("is not `sha256:` and 64 hex digits"), "{err}");
 
@@ -406,7 +419,7 @@ workdir = "api"
             "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load_from_manifest(&dir.path().join("spin.toml")).unwrap_err().to_string();
+        let err = load(&dir.path().join("spin.toml")).unwrap_err().to_string();
         assert!(
             err.contains("component `api`: dependency `ns:pkg/iface`: registry dependency version `1.0.0`"),
             "{err}"
@@ -444,7 +457,7 @@ source = "mw.wasm"
             fs::write(dir.path().join(file), b"\0asm").unwrap();
         }
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        load_from_manifest(&dir.path().join("spin.toml")).map(|l| l.locked)
+        load(&dir.path().join("spin.toml")).map(|l| l.locked)
     }
 
     #[test]
@@ -534,7 +547,7 @@ source = "clock.wasm"
         }
         fs::write(dir.path().join("spin.toml"), text).unwrap();
         let root = dir.path().canonicalize().unwrap();
-        load_from_manifest(&dir.path().join("spin.toml")).map(|l| (l.locked, root))
+        load(&dir.path().join("spin.toml")).map(|l| (l.locked, root))
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod source;
 pub(crate) mod staging;
 mod trigger_deps;
 
+use std::path::Path;
+
 use anyhow::bail;
 
 pub(crate) use content::Content;
@@ -24,16 +26,22 @@ use source::MANIFEST_FILE_NAME;
 pub(crate) use staging::Mount;
 pub use trigger_deps::RESOLVE_USING_KEY;
 
-/// Loads an app from any source.
+/// Loads an app from any source, keeping `{ url, digest }` sources in the
+/// default download cache ([`download_cache_dir`]).
 pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
+    load_with_downloads(source, &download_cache_dir())
+}
+
+/// [`load`], keeping `{ url, digest }` sources in `downloads`.
+pub fn load_with_downloads(source: &AppSource, downloads: &Path) -> anyhow::Result<LoadedApp> {
     match source {
-        AppSource::ManifestFile(path) => from_manifest::load_from_manifest(path),
+        AppSource::ManifestFile(path) => from_manifest::load_from_manifest(path, downloads),
         AppSource::Directory(dir) => {
             let manifest = dir.join(MANIFEST_FILE_NAME);
             if !manifest.is_file() {
                 bail!("no {MANIFEST_FILE_NAME} in directory {}", dir.display());
             }
-            from_manifest::load_from_manifest(&manifest)
+            from_manifest::load_from_manifest(&manifest, downloads)
         }
         AppSource::Wasm(path) => from_wasm::load_from_wasm(path),
         AppSource::Locked(path) => from_locked::load_from_locked(path),

@@ -3,11 +3,11 @@
 //! digest, and checked against that digest before anything uses them. A cached
 //! file that no longer matches its name is downloaded again.
 //!
-//! The cache is `$XDG_CACHE_HOME/spin-shim/downloads` (else `~/.cache/...`,
-//! else the temporary folder's `spin-shim-downloads`). Inside a container that
-//! is the container's own, so a rootfs image with such sources downloads them
-//! at every start; an OCI artifact (`spin-shim registry push`) carries them as
-//! layers instead.
+//! The caller names the cache folder. By default ([`cache_dir`]) it is
+//! `$XDG_CACHE_HOME/spin-shim/downloads` (else `~/.cache/...`, else the
+//! temporary folder's `spin-shim-downloads`); the shim gives a rootfs
+//! container the node's cache instead, so each source is downloaded once per
+//! node. An OCI artifact (`spin-shim registry push`) carries them as layers.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,10 +22,10 @@ use crate::locked::sha256_hex;
 /// The longest a download may take.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The local file holding the content of `url`, which must hash to `digest`
-/// (`sha256:<hex>`); downloaded into the cache unless it is there already.
-pub(super) fn fetch(url: &str, digest: &str) -> anyhow::Result<PathBuf> {
-    fetch_into(&cache_dir(), url, digest, GuestLimits::default().max_component_size)
+/// The local file in `dir` holding the content of `url`, which must hash to
+/// `digest` (`sha256:<hex>`); downloaded unless it is there already.
+pub(super) fn fetch(dir: &Path, url: &str, digest: &str) -> anyhow::Result<PathBuf> {
+    fetch_into(dir, url, digest, GuestLimits::default().max_component_size)
 }
 
 /// [`fetch`] into `dir`, refusing content over `max_bytes`.
@@ -86,7 +86,7 @@ fn sha256_of_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// Where downloads are kept (see the module's doc).
+/// Where downloads are kept by default (see the module's doc).
 pub fn cache_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
