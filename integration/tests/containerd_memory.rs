@@ -49,10 +49,17 @@ fn task_processes(id: &str, binary: &Path) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
 
 /// Whether `pid`'s parent runs `binary` too (a fork rather than containerd's child).
 fn parent_runs(pid: u32, binary: &Path) -> bool {
+    std::fs::read_link(format!("/proc/{}/exe", stat_field(pid, 4))).ok().as_deref() == Some(binary)
+}
+
+/// Field `n` (from 1, as proc(5) numbers them) of `/proc/<pid>/stat`, 0 when gone.
+fn stat_field(pid: u32, n: usize) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses.
-    let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).unwrap_or("0");
-    std::fs::read_link(format!("/proc/{ppid}/exe")).ok().as_deref() == Some(binary)
+    // Field 3 comes after the command name, which is in parentheses.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(n - 3))
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
 }
 
 fn comm(pid: u32) -> String {
@@ -88,8 +95,15 @@ fn a_started_shim_keeps_little_of_its_start_up_code() {
     // Start-up (ttrpc, runwasi's and youki's container set-up) runs megabytes of the
     // binary's code in the daemon and the container's parent (7 MiB of it in the
     // parent of a debug build); a few seconds after the container's set-up each
-    // keeps only what it runs since. The zygote runs little but its forks.
-    let limits = [(daemons[0], 3072), (forks[0], 1536), (forks[1], 1536), (apps[0], 6144)];
+    // keeps only what it runs since. The zygote (the daemon's fork) does not let go,
+    // but it runs little but its forks: about 1.5 MiB here, 2 MiB seen once in CI.
+    // Both are the daemon's children; the zygote started first.
+    let (zygote, parent_of_container) = match forks[..] {
+        [a, b] if stat_field(b, 22) < stat_field(a, 22) => (b, a),
+        [a, b] => (a, b),
+        _ => unreachable!(),
+    };
+    let limits = [(daemons[0], 3072), (zygote, 2560), (parent_of_container, 1536), (apps[0], 6144)];
     let deadline = Instant::now() + Duration::from_secs(15);
     let over = || -> Vec<(u32, String, u64)> {
         limits
@@ -103,6 +117,7 @@ fn a_started_shim_keeps_little_of_its_start_up_code() {
         std::thread::sleep(Duration::from_millis(250));
     }
     let all: Vec<_> = limits.iter().map(|&(pid, _)| (pid, resident_kb(pid, &binary, "r-xp"))).collect();
+    eprintln!("resident code (pid, kB) of the daemon, the zygote, the container's parent and the app: {all:?}");
     assert_eq!(over(), vec![], "processes (pid, name, resident code kB) over their limit; all: {all:?}");
     // And it still serves the task: a stop goes through it.
     assert_eq!(http::get(&format!("{base}/")).unwrap().status, 200);
