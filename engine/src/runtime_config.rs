@@ -166,11 +166,16 @@ impl RuntimeConfig {
         }
     }
 
+    /// The `log_dir` setting, if set; relative paths are taken from the file's
+    /// folder, and `""` (kept empty) turns the log files off.
+    pub fn log_dir(&self) -> Option<PathBuf> {
+        self.log_dir.as_deref().map(|dir| if dir.is_empty() { PathBuf::new() } else { self.base_dir.join(dir) })
+    }
+
     /// The tables and settings present in the file that this runtime accepts but
     /// does not serve yet, by name (each is warned about at start).
     pub fn unserved_tables(&self) -> Vec<&'static str> {
         let tables = [
-            ("log_dir", self.log_dir.is_some()),
             ("llm_compute", self.llm_compute.is_some()),
             // `block_networks`, `max_total_connections` and the `max_connections`
             // of `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]` are
@@ -240,12 +245,15 @@ mod tests {
         )
             .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
-        assert_eq!(c.unserved_tables(), ["log_dir", "outbound_networking"]);
+        assert_eq!(c.unserved_tables(), ["outbound_networking"]);
+        assert_eq!(c.log_dir(), Some(dir.path().join("logs")));
         let served = "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n\
                       [outbound_http]\nmax_connections = 2\n[outbound_redis]\nmax_connections = 2\n\
                       [outbound_mqtt]\nmax_connections = 2\n";
         std::fs::write(&p, served).unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
+        std::fs::write(&p, "log_dir = \"\"\n").unwrap();
+        assert_eq!(RuntimeConfig::from_file(&p).unwrap().log_dir(), Some(PathBuf::new()));
         std::fs::write(&p, "[sqlite_database.a]\ntype = \"spin\"\n").unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
     }

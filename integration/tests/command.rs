@@ -119,3 +119,36 @@ fn only_the_first_command_trigger_runs_with_a_warning() {
         "no warning naming the ignored trigger:\n{out}"
     );
 }
+
+/// Spin's component log files: the guest's stdout and stderr also go to
+/// `.spin/logs/<id>_stdout.txt` and `_stderr.txt`, appended to across runs;
+/// `--quiet` keeps only the files, `-L DIR` (or `SPIN_LOG_DIR`) moves them and
+/// an empty value turns them off.
+#[test]
+fn guest_output_is_also_written_to_the_components_log_files() {
+    use integration::cli_app::Up;
+    use integration::fixtures::copy_of;
+    let (_tmp, app) = copy_of(GUEST);
+    let logs = app.join(".spin/logs");
+    let (code, out) = run_to_exit(&app, &[], &["first"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Logging component stdio to \".spin/logs/\"") || out.contains("/.spin/logs/\""), "{out}");
+    assert!(out.contains("argv=rust-command first"), "echoed to the terminal as well:\n{out}");
+    let (code, out) = Up::new(&app).flags(&["--quiet"]).guest_args(&["trap"]).run(START_TIMEOUT).unwrap();
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("argv=rust-command trap"), "--quiet keeps the guest's output off the terminal:\n{out}");
+    let stdout = std::fs::read_to_string(logs.join("rust-command_stdout.txt")).unwrap();
+    assert_eq!(stdout, "argv=rust-command first\nargv=rust-command trap\n");
+    let stderr = std::fs::read_to_string(logs.join("rust-command_stderr.txt")).unwrap();
+    assert!(stderr.contains("asked to trap"), "the guest's panic message: {stderr:?}");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dir = elsewhere.path().join("logs");
+    let (code, out) = run_to_exit(&app, &[("SPIN_LOG_DIR", dir.to_str().unwrap())], &["moved"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read_to_string(dir.join("rust-command_stdout.txt")).unwrap(), "argv=rust-command moved\n");
+    std::fs::remove_dir_all(&logs).unwrap();
+    let (code, out) = Up::new(&app).flags(&["-L", ""]).guest_args(&["off"]).run(START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(!logs.exists() && !out.contains("Logging component stdio"), "{out}");
+}

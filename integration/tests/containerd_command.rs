@@ -1,10 +1,11 @@
 //! The command trigger through `containerd-shim-spin-v2` under a private containerd:
 //! container args reach the guest's argv, guest stdout reaches the task output, and
-//! the task's exit status (`ctr run --rm`'s exit code) is the guest's.
+//! the task's exit status (`ctr run --rm`'s exit code) is the guest's; a runtime
+//! config's `log_dir` also writes the guest's output to Spin's log files.
 
 use std::time::Duration;
 
-use integration::containerd::Containerd;
+use integration::containerd::{Containerd, TaskSpec, RUNTIME};
 use integration::{guests, paths};
 
 const REFERENCE: &str = "test.local/rust-command:latest";
@@ -53,6 +54,31 @@ fn command_exit_status_and_output_under_containerd() {
             }
         }
         Err(e) => failures.push(format!("sleep: {e:#}")),
+    }
+
+    // A runtime config's `log_dir` adds Spin's log files beside the task output.
+    let host = tempfile::tempdir().unwrap();
+    let (config, logs) = (host.path().join("runtime-config.toml"), host.path().join("logs"));
+    std::fs::write(&config, "log_dir = \"/logs\"\n").unwrap();
+    std::fs::create_dir(&logs).unwrap();
+    let spec = TaskSpec {
+        runtime: RUNTIME,
+        image: REFERENCE,
+        id: "command-logs",
+        env: &[],
+        mounts: &[(&config, "/runtime-config.toml"), (&logs, "/logs")],
+        command: &["/", "logged"],
+        read_only: false,
+    };
+    match containerd.run_task_on(&spec).and_then(|mut task| task.wait(Duration::from_secs(120))) {
+        Ok((0, out)) if out.contains("argv=rust-command logged") => {
+            match std::fs::read_to_string(logs.join("rust-command_stdout.txt")) {
+                Ok(text) if text == "argv=rust-command logged\n" => {}
+                other => failures.push(format!("log_dir: the log file holds {other:?}\n{out}")),
+            }
+        }
+        Ok((code, out)) => failures.push(format!("log_dir: exit {code}\n{out}")),
+        Err(e) => failures.push(format!("log_dir: {e:#}")),
     }
 
     assert!(failures.is_empty(), "{} failure(s):\n\n{}", failures.len(), failures.join("\n\n"));

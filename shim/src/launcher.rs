@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spin_engine::host::{HostOptions, StdioMode};
+use spin_engine::host::{HostOptions, LogDir, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
@@ -24,6 +24,8 @@ pub(crate) struct LaunchOptions {
     pub runtime_config: Option<RuntimeConfig>,
     /// Where guest stdio goes.
     pub stdio: StdioMode,
+    /// The log folder for each component's stdout and stderr files.
+    pub log_dir: LogDir,
     /// Compiled-component cache.
     pub compile_cache: CompileCache,
     /// Where file mounts are staged.
@@ -98,6 +100,7 @@ fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
                 env: opts.env,
                 extra_env: opts.extra_env,
                 stdio: opts.stdio,
+                log_dir: opts.log_dir,
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
             },

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
 use containerd_shim_wasm::sandbox::Sandbox;
 
-use spin_engine::host::StdioMode;
+use spin_engine::host::{LogDir, StdioMode};
 use spin_engine::loader::download_cache_dir;
 use spin_engine::runtime::CompileCache;
 use spin_engine::runtime_config::RuntimeConfig;
@@ -112,6 +112,8 @@ async fn run(
             env,
             runtime_config,
             stdio: StdioMode::Inherit,
+            // The container's output is its log; a runtime config's `log_dir` adds files.
+            log_dir: LogDir::Unset,
             compile_cache,
             staging_dir: match (&scratch, locked_has_files) {
                 (Ok(dir), _) => Some(dir.join("files")),

@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use super::capability::{AppInputs, ComponentInputs};
 use super::outbound::{install_crypto_provider, LocalRoutes, OutboundNetworking, SocketRules};
 use super::state::{InstanceBasics, InstanceTemplate};
+use super::stdio_logs::{ComponentLogs, LogDir};
 use super::wasi::{StdioMode, WasiTemplate};
 use super::AppCapabilities;
 use crate::allowed_hosts::AllowedHosts;
@@ -36,6 +37,8 @@ pub struct HostOptions {
     pub extra_env: Vec<(String, String)>,
     /// Where guest stdout/stderr go.
     pub stdio: StdioMode,
+    /// The runner's log folder for each component's stdout and stderr files.
+    pub log_dir: LogDir,
     /// Directory where file mounts that need it are staged (hard links); a
     /// private folder under the system's temporary directory when unset.
     pub staging_dir: Option<PathBuf>,
@@ -49,6 +52,7 @@ pub(crate) struct AppHost {
     variables: VariableResolver,
     extra_env: Vec<(String, String)>,
     stdio: StdioMode,
+    log_dir: Option<PathBuf>,
     staging_dir: PathBuf,
     content_dir: Option<PathBuf>,
     max_instance_memory: u64,
@@ -66,6 +70,10 @@ impl AppHost {
         let variables = VariableResolver::new(&app.variables, providers(config, &options.env));
         variables.validate()?;
         let state_dir = config.state_dir().or(options.state_dir);
+        let log_dir = options.log_dir.resolve(config.log_dir(), state_dir.as_deref());
+        if let Some(dir) = &log_dir {
+            eprintln!("Logging component stdio to {:?}", format!("{}/", dir.display()));
+        }
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
         let networking = OutboundNetworking::from_config(config)?;
         install_crypto_provider();
@@ -80,6 +88,7 @@ impl AppHost {
             variables,
             extra_env: options.extra_env,
             stdio: options.stdio,
+            log_dir,
             staging_dir,
             content_dir: options.content_dir,
             max_instance_memory: limits.max_instance_memory,
@@ -142,6 +151,7 @@ impl AppHost {
                 .collect(),
             mounts: prepare_mounts(component, &self.staging_dir, self.content_dir.as_deref())?,
             stdio: self.stdio,
+            logs: self.log_dir.as_deref().map(|dir| ComponentLogs::open(dir, &component.id)).transpose()?,
             sockets,
         })
     }

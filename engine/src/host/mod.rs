@@ -10,6 +10,7 @@ mod linker;
 mod memory;
 mod outbound;
 mod state;
+mod stdio_logs;
 #[cfg(test)]
 mod test_redis;
 mod unsupported;
@@ -36,6 +37,7 @@ pub(crate) use linker::is_provided;
 pub use outbound::{install_crypto_provider, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
+pub use stdio_logs::LogDir;
 pub(crate) use unsupported::linker_for;
 pub use wasi::StdioMode;
 pub use wasi_http_rc::{Rc20231018Proxy, Rc20231018ProxyPre};

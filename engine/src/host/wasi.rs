@@ -4,6 +4,7 @@
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::outbound::SocketRules;
+use super::stdio_logs::ComponentLogs;
 use crate::loader::Mount;
 
 /// Where guest stdout/stderr go.
@@ -25,6 +26,8 @@ pub(crate) struct WasiTemplate {
     pub mounts: Vec<Mount>,
     /// stdout/stderr routing.
     pub stdio: StdioMode,
+    /// The component's log files, when the app has a log folder.
+    pub logs: Option<ComponentLogs>,
     /// Where the guest may open sockets (`wasi:sockets`); `None`: nowhere.
     pub sockets: Option<SocketRules>,
 }
@@ -34,8 +37,14 @@ impl WasiTemplate {
     pub(crate) fn build(&self, args: &[String]) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::new();
         b.envs(&self.env).args(args);
-        if self.stdio == StdioMode::Inherit {
-            b.inherit_stdout().inherit_stderr();
+        match &self.logs {
+            Some(logs) => {
+                b.stdout(logs.stdout(self.stdio)).stderr(logs.stderr(self.stdio));
+            }
+            None if self.stdio == StdioMode::Inherit => {
+                b.inherit_stdout().inherit_stderr();
+            }
+            None => {}
         }
         match &self.sockets {
             Some(rules) => rules.apply(&mut b),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use spin_engine::host::StdioMode;
+use spin_engine::host::{LogDir, StdioMode};
 use spin_engine::loader::{load, AppSource};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
@@ -39,9 +39,15 @@ pub(crate) struct UpArgs {
     /// Compile in memory only; do not read or write the cache.
     #[arg(long)]
     no_cache: bool,
-    /// Discard guest stdout/stderr.
+    /// Discard guest stdout/stderr (the log files still get them).
     #[arg(short, long)]
     quiet: bool,
+    /// Folder for each component's `<id>_stdout.txt` and `_stderr.txt` (default: the
+    /// runtime config's `log_dir`, else `.spin/logs` in the app's folder); an empty
+    /// value turns the files off.
+    #[arg(short = 'L', long, env = "SPIN_LOG_DIR",
+          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
+    log_dir: Option<PathBuf>,
     /// Cap on each instance's memories and tables together (bytes, or 128Mi, 1Gi, ...;
     /// default 256Mi). The other limits are read from their SPIN_* variables (README).
     #[arg(long)]
@@ -115,6 +121,7 @@ impl UpArgs {
             env,
             runtime_config,
             stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
+            log_dir: self.log_dir.map(LogDir::At).unwrap_or(LogDir::StateDefault),
             compile_cache: cache,
             staging_dir: Some(staging.path().to_path_buf()),
             settings,

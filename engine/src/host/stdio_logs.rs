@@ -1,0 +1,194 @@
+//! Spin's component log files: each component's stdout and stderr also go to
+//! `<log_dir>/<component>_stdout.txt` and `_stderr.txt`, appended to across runs.
+//! The files are opened once per component; every instance writes through them.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use super::wasi::StdioMode;
+
+/// The runner's log folder, as Spin's `-L`/`SPIN_LOG_DIR` give it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LogDir {
+    /// `<state dir>/logs` (what `spin up` does), unless the runtime config's
+    /// `log_dir` says otherwise.
+    StateDefault,
+    /// None, unless the runtime config's `log_dir` names one (a container's
+    /// output is its log).
+    #[default]
+    Unset,
+    /// This folder; an empty path turns the files off, whatever the runtime
+    /// config says.
+    At(PathBuf),
+}
+
+impl LogDir {
+    /// The folder in use: the runner's own choice, then the runtime config's
+    /// `log_dir` (`""` turns it off), then the runner's default.
+    pub(crate) fn resolve(&self, configured: Option<PathBuf>, state_dir: Option<&Path>) -> Option<PathBuf> {
+        let chosen = match (self, configured) {
+            (LogDir::At(dir), _) => Some(dir.clone()),
+            (_, Some(dir)) => Some(dir),
+            (LogDir::StateDefault, None) => state_dir.map(|s| s.join("logs")),
+            (LogDir::Unset, None) => None,
+        };
+        chosen.filter(|dir| !dir.as_os_str().is_empty())
+    }
+}
+
+/// One component's two log files.
+#[derive(Clone, Debug)]
+pub(crate) struct ComponentLogs {
+    stdout: Arc<File>,
+    stderr: Arc<File>,
+}
+
+impl ComponentLogs {
+    /// Opens (creating the folder and files) `<dir>/<id>_stdout.txt` and `_stderr.txt`.
+    pub(crate) fn open(dir: &Path, id: &str) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the log folder {}", dir.display()))?;
+        let open = |stream: &str| {
+            let path = dir.join(format!("{id}_{stream}.txt"));
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map(Arc::new)
+                .with_context(|| format!("cannot open the log file {}", path.display()))
+        };
+        Ok(Self { stdout: open("stdout")?, stderr: open("stderr")? })
+    }
+
+    /// The guest's stdout: the file, and the process's stdout unless `mode` discards it.
+    pub(crate) fn stdout(&self, mode: StdioMode) -> LoggedOutput {
+        LoggedOutput { file: self.stdout.clone(), echo: (mode == StdioMode::Inherit).then_some(Echo::Stdout) }
+    }
+
+    /// The guest's stderr, as [`Self::stdout`].
+    pub(crate) fn stderr(&self, mode: StdioMode) -> LoggedOutput {
+        LoggedOutput { file: self.stderr.clone(), echo: (mode == StdioMode::Inherit).then_some(Echo::Stderr) }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Echo {
+    Stdout,
+    Stderr,
+}
+
+/// A guest output stream written to its log file and echoed to the process's own.
+#[derive(Clone, Debug)]
+pub(crate) struct LoggedOutput {
+    file: Arc<File>,
+    echo: Option<Echo>,
+}
+
+impl LoggedOutput {
+    fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
+        (&*self.file).write_all(bytes)?;
+        match self.echo {
+            Some(Echo::Stdout) => std::io::stdout().write_all(bytes),
+            Some(Echo::Stderr) => std::io::stderr().write_all(bytes),
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        match self.echo {
+            Some(Echo::Stdout) => std::io::stdout().flush(),
+            Some(Echo::Stderr) => std::io::stderr().flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl IsTerminal for LoggedOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for LoggedOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LoggedOutput {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for LoggedOutput {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.write_all(&bytes).map_err(|e| StreamError::LastOperationFailed(e.into()))
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        LoggedOutput::flush(self).map_err(|e| StreamError::LastOperationFailed(e.into()))
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 * 1024)
+    }
+}
+
+impl tokio::io::AsyncWrite for LoggedOutput {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(self.write_all(buf).map(|()| buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(LoggedOutput::flush(&self))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runners_choice_wins_then_the_runtime_config_then_the_default() {
+        let state = Path::new("/app/.spin");
+        let configured = || Some(PathBuf::from("/rc/logs"));
+        assert_eq!(LogDir::StateDefault.resolve(None, Some(state)), Some(state.join("logs")));
+        assert_eq!(LogDir::StateDefault.resolve(None, None), None);
+        assert_eq!(LogDir::StateDefault.resolve(configured(), Some(state)), configured());
+        assert_eq!(LogDir::Unset.resolve(None, Some(state)), None);
+        assert_eq!(LogDir::Unset.resolve(configured(), None), configured());
+        assert_eq!(LogDir::At("/flag".into()).resolve(configured(), Some(state)), Some("/flag".into()));
+        assert_eq!(LogDir::At("".into()).resolve(configured(), Some(state)), None);
+        assert_eq!(LogDir::StateDefault.resolve(Some("".into()), Some(state)), None);
+    }
+
+    #[test]
+    fn output_is_appended_to_the_components_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = ComponentLogs::open(&dir.path().join("logs"), "api").unwrap();
+        let mut out = logs.stdout(StdioMode::Null);
+        OutputStream::write(&mut out, Bytes::from_static(b"one\n")).unwrap();
+        let mut err = logs.stderr(StdioMode::Null);
+        OutputStream::write(&mut err, Bytes::from_static(b"oops\n")).unwrap();
+        let again = ComponentLogs::open(&dir.path().join("logs"), "api").unwrap();
+        OutputStream::write(&mut again.stdout(StdioMode::Null), Bytes::from_static(b"two\n")).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.path().join("logs/api_stdout.txt")).unwrap(), "one\ntwo\n");
+        assert_eq!(std::fs::read_to_string(dir.path().join("logs/api_stderr.txt")).unwrap(), "oops\n");
+    }
+}
