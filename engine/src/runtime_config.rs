@@ -172,6 +172,23 @@ impl RuntimeConfig {
         self.log_dir.as_deref().map(|dir| if dir.is_empty() { PathBuf::new() } else { self.base_dir.join(dir) })
     }
 
+    /// Spin's start-up line naming the stores, databases and LLM engine the file
+    /// configures (`Using runtime config [key_value_store.cache: redis], ... from
+    /// "path"`), or `None` when it configures none of them.
+    pub fn summary(&self) -> Option<String> {
+        let kind = |table: &toml::Table| table.get("type").and_then(toml::Value::as_str).unwrap_or("?").to_owned();
+        let labelled = |name: &str, tables: &BTreeMap<String, toml::Table>| {
+            tables.iter().map(|(label, table)| format!("[{name}.{label}: {}]", kind(table))).collect::<Vec<_>>()
+        };
+        let mut parts = labelled("key_value_store", &self.key_value_store);
+        parts.extend(labelled("sqlite_database", &self.sqlite_database));
+        if let Some(llm) = self.llm_compute.as_ref().and_then(toml::Value::as_table) {
+            parts.push(format!("[llm_compute: {}]", kind(llm)));
+        }
+        (!parts.is_empty())
+            .then(|| format!("Using runtime config {} from {:?}", parts.join(", "), self.path.display().to_string()))
+    }
+
     /// The tables and settings present in the file that this runtime accepts but
     /// does not serve yet, by name (each is warned about at start).
     pub fn unserved_tables(&self) -> Vec<&'static str> {
@@ -256,6 +273,26 @@ mod tests {
         assert_eq!(RuntimeConfig::from_file(&p).unwrap().log_dir(), Some(PathBuf::new()));
         std::fs::write(&p, "[sqlite_database.a]\ntype = \"spin\"\n").unwrap();
         assert!(RuntimeConfig::from_file(&p).unwrap().unserved_tables().is_empty());
+    }
+
+    #[test]
+    fn the_summary_names_each_store_database_and_llm_engine_with_its_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rc.toml");
+        std::fs::write(
+            &p,
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n[key_value_store.a]\ntype = \"spin\"\n\
+             [sqlite_database.db]\ntype = \"spin\"\n[llm_compute]\ntype = \"remote_http\"\n",
+        )
+        .unwrap();
+        let expected = format!(
+            "Using runtime config [key_value_store.a: spin], [key_value_store.default: redis], \
+             [sqlite_database.db: spin], [llm_compute: remote_http] from {:?}",
+            p.display().to_string()
+        );
+        assert_eq!(RuntimeConfig::from_file(&p).unwrap().summary(), Some(expected));
+        std::fs::write(&p, "state_dir = \"s\"\n").unwrap();
+        assert_eq!(RuntimeConfig::from_file(&p).unwrap().summary(), None);
     }
 
     #[test]

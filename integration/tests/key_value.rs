@@ -78,7 +78,15 @@ fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
     let (_tmp, app) = with_manifest("rust-kv", &manifest("\"cache\""));
     let config =
         runtime_config(&app, &format!("[key_value_store.cache]\ntype = \"redis\"\nurl = \"{}\"\n", redis.address()));
-    let served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
+    let mut served = serve(&app, &[], &["--runtime-config-file", &config]).unwrap();
+    // Spin's start-up lines, in Spin's order.
+    served
+        .process
+        .wait_for_line("Using runtime config [key_value_store.cache: redis] from", Duration::from_secs(5))
+        .unwrap();
+    let output = served.process.output();
+    let logging = output.find("Logging component stdio to").expect("the log folder line");
+    assert!(logging < output.find("Using runtime config").unwrap(), "{output}");
     suite::key_value(&served.base, Some("cache")).unwrap();
     suite::wasi_keyvalue(&served.base, Some("cache")).unwrap();
     put(&served.base, "greeting", "hello redis", "?store=cache");

@@ -74,6 +74,9 @@ impl AppHost {
         if let Some(dir) = &log_dir {
             eprintln!("Logging component stdio to {:?}", format!("{}/", dir.display()));
         }
+        if let Some(summary) = config.summary() {
+            eprintln!("{summary}");
+        }
         let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
         let networking = OutboundNetworking::from_config(config)?;
         install_crypto_provider();
