@@ -124,6 +124,14 @@ pub fn with_manifest(guest: &str, manifest: &str) -> (tempfile::TempDir, PathBuf
     (tmp, dir)
 }
 
+/// rust-deps whose `front` component has a `debug` profile: another source
+/// (the built one; the default's is never built), another `GREETING`.
+pub const PROFILED_DEPS: &str = "spin_manifest_version = 2\n[application]\nname = \"profiled\"\n\
+     [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+     [component.front]\nsource = \"release.wasm\"\nenvironment = { GREETING = \"Howdy\" }\n\
+     [component.front.dependencies]\n\"demo:greeter/greet\" = { path = \"greeter.wasm\" }\n\
+     [component.front.profile.debug]\nsource = \"app.wasm\"\nenvironment = { GREETING = \"Debugging\" }\n";
+
 /// An app with only a Redis trigger (rust-hello's wasm as the component): what
 /// an HTTP-only variant must refuse, naming the missing trigger type.
 pub fn redis_only_app() -> (tempfile::TempDir, PathBuf) {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use integration::cli_app::{run_to_failure, serve};
-use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest};
+use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest, PROFILED_DEPS};
 use integration::scenarios::{self, Inputs, Make};
 use integration::services::tls_server::{Pki, TlsServer};
 use integration::{guests, suite, upstream};
@@ -167,6 +167,22 @@ fn url_sources_are_downloaded_once_and_checked_against_their_digest() {
     std::fs::write(dir.join("spin.toml"), manifest(&server, &other)).unwrap();
     let (code, output) = integration::cli_app::Up::new(&dir).env(&cache_env).run(Duration::from_secs(60)).unwrap();
     assert!(code != 0 && output.contains("does not match its digest"), "exit {code}: {output}");
+}
+
+/// `--profile` runs a component as its named profile has it (Spin 4): the
+/// profile's source and environment, the component's own dependencies.
+#[test]
+fn a_named_profile_replaces_the_source_and_adds_to_the_environment() {
+    use integration::cli_app::Up;
+    let (_copy, dir) = with_manifest("rust-deps", PROFILED_DEPS);
+    let app = Up::new(&dir).flags(&["--profile", "debug"]).serve().unwrap();
+    let resp = integration::http::get(&format!("{}/alice", app.base)).unwrap();
+    assert_eq!((resp.status, resp.body.as_str()), (200, "Hello, alice!; front GREETING=Debugging"));
+    drop(app);
+    let (code, output) = run_to_failure(&dir).unwrap();
+    assert!(code != 0 && output.contains("source `release.wasm`"), "the default profile's source: {output}");
+    let (code, output) = Up::new(&dir).flags(&["--profile", "deubg"]).run(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && output.contains("profile `deubg` is not defined in this application"), "{output}");
 }
 
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.

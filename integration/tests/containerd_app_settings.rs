@@ -1,7 +1,8 @@
 //! App settings a Pod spec gives a rootfs Spin image, under a private containerd:
 //! `SPIN_COMPONENTS_TO_RETAIN` (selective deployment: the other routes answer
-//! 404) and a runtime config file mounted at `/runtime-config.toml` (it selects
-//! the key-value store: here Redis, where the value is then found).
+//! 404), a runtime config file mounted at `/runtime-config.toml` (it selects
+//! the key-value store: here Redis, where the value is then found), and
+//! `SPIN_PROFILE` (the manifest's named profile runs).
 
 use std::time::Duration;
 
@@ -71,4 +72,33 @@ fn components_to_retain_and_a_mounted_runtime_config_apply_in_a_container() {
         },
     );
     assert_eq!(redis.get("from-pod").unwrap().as_deref(), Some("in redis"));
+}
+
+/// An image packed with `spin-shim package --profile debug` runs that profile
+/// when the container sets `SPIN_PROFILE=debug`; without it, the default
+/// profile's missing source stops the start with its name.
+#[test]
+fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
+    use integration::fixtures::{with_manifest, PROFILED_DEPS};
+    const IMAGE: &str = "test.local/profiled:latest";
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    let (_copy, dir) = with_manifest("rust-deps", PROFILED_DEPS);
+    let tar = containerd.dir().join("profiled.tar");
+    let out = std::process::Command::new(paths::cli())
+        .args(["package", "--profile", "debug", "-r", IMAGE, "-f"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&tar)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    containerd.import(&tar, IMAGE).unwrap();
+
+    with_task(&containerd, IMAGE, "profile", &[("SPIN_PROFILE", "debug")], &[], |b| {
+        let resp = http::get(&format!("{b}/alice")).unwrap();
+        assert_eq!((resp.status, resp.body.as_str()), (200, "Hello, alice!; front GREETING=Debugging"));
+    });
+    let mut task = containerd.run_task(IMAGE, "no-profile", &[]).unwrap();
+    let (code, output) = task.wait(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && output.contains("source `release.wasm`"), "exit {code}: {output}");
 }

@@ -233,6 +233,21 @@ fn uncomposed_dependencies_travel_as_layers_and_compose_at_start() {
     integration::suite::component_dependencies(&served.base).unwrap();
 }
 
+/// `--profile` pushes the app as that profile has it: its source and
+/// environment, and the profile's name in the locked app's metadata.
+#[test]
+fn a_profile_is_pushed_as_that_profile_has_the_app() {
+    use integration::fixtures::{with_manifest, PROFILED_DEPS};
+    let registry = Registry::start().unwrap();
+    let (_copy, dir) = with_manifest("rust-deps", PROFILED_DEPS);
+    let reference = registry.push_app_with(&dir, "tests/profiled:debug", false, &["--profile", "debug"]).unwrap();
+    let (_, locked) = pushed_layout(&registry, "tests/profiled", "debug");
+    assert_eq!(locked["metadata"]["profile"], "debug", "{locked:#}");
+    let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+    let resp = integration::http::get(&format!("{}/alice", served.base)).unwrap();
+    assert_eq!((resp.status, resp.body.as_str()), (200, "Hello, alice!; front GREETING=Debugging"));
+}
+
 #[test]
 fn a_pulled_app_runs_from_its_lock_file() {
     let registry = Registry::start().unwrap();

@@ -5,30 +5,30 @@ use std::path::Path;
 
 use containerd_shim_wasm::sandbox::context::{Source, WasmLayer};
 
-use spin_engine::loader::{load_with_downloads, AppSource, LoadedApp};
+use spin_engine::loader::{load_with, AppSource, LoadOptions, LoadedApp};
 use spin_engine::locked::LockedApp;
 
 use crate::registry::Unpacker;
 
 /// Resolves the app of a container. `rootfs` is `/` inside the container (the
 /// app directory, as for the existing shim); `work_dir` is a writable directory
-/// for OCI content; a spin.toml's `{ url, digest }` sources are kept in
-/// `downloads`.
+/// for OCI content; `options` apply to a spin.toml in the rootfs (an OCI
+/// artifact's locked app was loaded when it was pushed).
 pub(crate) fn resolve(
     source: Source<'_>,
     rootfs: &Path,
     work_dir: &Path,
-    downloads: &Path,
+    options: &LoadOptions,
 ) -> anyhow::Result<LoadedApp> {
     let mut app = match source {
-        Source::File(entry) => from_rootfs(&entry, rootfs, downloads)?,
+        Source::File(entry) => from_rootfs(&entry, rootfs, options)?,
         Source::Oci(layers) => from_layers(layers, work_dir)?,
     };
     app.app_dir = Some(rootfs.to_path_buf());
     Ok(app)
 }
 
-fn from_rootfs(entry: &Path, rootfs: &Path, downloads: &Path) -> anyhow::Result<LoadedApp> {
+fn from_rootfs(entry: &Path, rootfs: &Path, options: &LoadOptions) -> anyhow::Result<LoadedApp> {
     let manifest = rootfs.join("spin.toml");
     let source = if manifest.is_file() {
         AppSource::ManifestFile(manifest)
@@ -41,7 +41,7 @@ fn from_rootfs(entry: &Path, rootfs: &Path, downloads: &Path) -> anyhow::Result<
             entry
         );
     };
-    load_with_downloads(&source, downloads)
+    load_with(&source, options)
 }
 
 fn from_layers(layers: &[WasmLayer], work_dir: &Path) -> anyhow::Result<LoadedApp> {

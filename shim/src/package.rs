@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use spin_engine::loader::{download_cache_dir, load, AppSource};
+use spin_engine::loader::{load_with, AppSource, LoadOptions};
 
 use crate::oci_layout::{LayerFile, SingleLayerImage};
 
@@ -20,6 +20,9 @@ pub(crate) struct PackageOptions {
     pub architecture: String,
     /// Pack every file under the app directory as it is, without loading the app.
     pub raw: bool,
+    /// Pack the files this named profile uses instead of the default's, for
+    /// containers started with `SPIN_PROFILE` set to it.
+    pub profile: Option<String>,
 }
 
 /// Writes the image layout tar to `out` and returns the manifest digest.
@@ -31,7 +34,8 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
     if opts.raw {
         collect(&app_dir, &app_dir, &mut files)?;
     } else {
-        referenced_files(&manifest, &app_dir, &mut files)?;
+        let options = LoadOptions { profile: opts.profile.clone(), ..LoadOptions::default() };
+        referenced_files(&manifest, &app_dir, &options, &mut files)?;
     }
     let mut layer = Vec::with_capacity(files.len());
     for rel in &files {
@@ -48,13 +52,19 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
     .write(out)
 }
 
-/// Adds the files a loaded app references: component sources, middleware,
-/// component dependencies and mounted files. Sources given as `{ url, digest }`
-/// stay out: the image's spin.toml names them, and its container downloads
-/// them at start (`registry push` carries them as layers instead).
-fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBuf>) -> anyhow::Result<()> {
-    let loaded = load(&AppSource::ManifestFile(manifest.to_path_buf()))?;
-    let downloads = download_cache_dir();
+/// Adds the files the app loaded with `options` references: component sources,
+/// middleware, component dependencies and mounted files. Sources given as
+/// `{ url, digest }` stay out: the image's spin.toml names them, and its
+/// container downloads them at start (`registry push` carries them as layers
+/// instead).
+fn referenced_files(
+    manifest: &Path,
+    app_dir: &Path,
+    options: &LoadOptions,
+    files: &mut BTreeSet<PathBuf>,
+) -> anyhow::Result<()> {
+    let loaded = load_with(&AppSource::ManifestFile(manifest.to_path_buf()), options)?;
+    let downloads = &options.downloads;
     for c in &loaded.locked.components {
         // Middleware and dependencies given by `{ path = ... }` travel with
         // the component they are composed with.
@@ -66,7 +76,7 @@ fn referenced_files(manifest: &Path, app_dir: &Path, files: &mut BTreeSet<PathBu
             .into_iter()
             .chain(c.files.iter().filter_map(|f| f.content.local_path()))
             .chain(composed_in);
-        for p in paths.filter(|p| !p.starts_with(&downloads)) {
+        for p in paths.filter(|p| !p.starts_with(downloads)) {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }
     }

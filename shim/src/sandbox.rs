@@ -7,7 +7,7 @@ use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
 use containerd_shim_wasm::sandbox::Sandbox;
 
 use spin_engine::host::{LogDir, StdioMode};
-use spin_engine::loader::download_cache_dir;
+use spin_engine::loader::{download_cache_dir, LoadOptions};
 use spin_engine::runtime::CompileCache;
 use spin_engine::runtime_config::RuntimeConfig;
 
@@ -72,8 +72,11 @@ async fn run(
         Source::Oci(_) => scratch.clone().map_err(anyhow::Error::msg)?,
         Source::File(_) => scratch.clone().unwrap_or_else(|_| PathBuf::from("/")),
     };
-    let downloads = node_cache::downloads().unwrap_or_else(download_cache_dir);
-    let mut app = resolve(source, Path::new("/"), &work_dir, &downloads)?;
+    let load = LoadOptions {
+        downloads: node_cache::downloads().unwrap_or_else(download_cache_dir),
+        profile: env.get("SPIN_PROFILE").filter(|p| !p.is_empty()).cloned(),
+    };
+    let mut app = resolve(source, Path::new("/"), &work_dir, &load)?;
     if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {
         retain_components(&mut app.locked, ids)?;
     }

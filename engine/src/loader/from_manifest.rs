@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{Map, Value};
 
 use super::files::resolve_files;
-use super::{remote, LoadedApp};
+use super::{remote, LoadOptions, LoadedApp};
 use crate::locked::{
     file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
     LockedComponentSource, LockedTrigger, LockedVariable,
@@ -24,18 +24,21 @@ struct Places<'a> {
     downloads: &'a Path,
 }
 
-/// Loads the app described by `manifest_path`, keeping downloaded sources in
-/// `downloads`; every error names the manifest file.
-pub(super) fn load_from_manifest(manifest_path: &Path, downloads: &Path) -> anyhow::Result<LoadedApp> {
+/// Loads the app described by `manifest_path` as `options` say; every error
+/// names the manifest file.
+pub(super) fn load_from_manifest(manifest_path: &Path, options: &LoadOptions) -> anyhow::Result<LoadedApp> {
     let manifest_path =
         manifest_path.canonicalize().with_context(|| format!("cannot open manifest {}", manifest_path.display()))?;
     let text = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
-    let manifest = parse_manifest(&text, &manifest_path)?;
+    let manifest = parse_manifest(&text, &manifest_path, options.profile.as_deref())?;
     let app_dir = manifest_path.parent().context("the manifest path has no parent directory")?.to_path_buf();
-    let places = Places { app_dir: &app_dir, downloads };
-    let locked =
+    let places = Places { app_dir: &app_dir, downloads: &options.downloads };
+    let mut locked =
         lock_manifest(&manifest, &manifest_path, &places).map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
+    if let Some(profile) = &options.profile {
+        locked.metadata.insert("profile".into(), profile.as_str().into());
+    }
     Ok(LoadedApp::local(locked, Some(app_dir)))
 }
 
@@ -324,7 +327,7 @@ workdir = "api"
 
     /// Loads a manifest whose sources are all local files.
     fn load(manifest: &Path) -> anyhow::Result<LoadedApp> {
-        load_from_manifest(manifest, Path::new("/nonexistent/downloads"))
+        load_from_manifest(manifest, &LoadOptions { downloads: "/nonexistent/downloads".into(), profile: None })
     }
 
     fn app_dir() -> tempfile::TempDir {

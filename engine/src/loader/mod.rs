@@ -12,7 +12,7 @@ mod source;
 pub(crate) mod staging;
 mod trigger_deps;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::bail;
 
@@ -26,22 +26,37 @@ use source::MANIFEST_FILE_NAME;
 pub(crate) use staging::Mount;
 pub use trigger_deps::RESOLVE_USING_KEY;
 
-/// Loads an app from any source, keeping `{ url, digest }` sources in the
-/// default download cache ([`download_cache_dir`]).
-pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
-    load_with_downloads(source, &download_cache_dir())
+/// How a spin.toml is loaded.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Where `{ url, digest }` sources are kept once downloaded.
+    pub downloads: PathBuf,
+    /// The named profile whose overrides apply (Spin 4's `--profile`).
+    pub profile: Option<String>,
 }
 
-/// [`load`], keeping `{ url, digest }` sources in `downloads`.
-pub fn load_with_downloads(source: &AppSource, downloads: &Path) -> anyhow::Result<LoadedApp> {
+impl Default for LoadOptions {
+    /// The default download cache ([`download_cache_dir`]), no profile.
+    fn default() -> Self {
+        Self { downloads: download_cache_dir(), profile: None }
+    }
+}
+
+/// Loads an app from any source with the default [`LoadOptions`].
+pub fn load(source: &AppSource) -> anyhow::Result<LoadedApp> {
+    load_with(source, &LoadOptions::default())
+}
+
+/// Loads an app from any source; `options` apply to a spin.toml.
+pub fn load_with(source: &AppSource, options: &LoadOptions) -> anyhow::Result<LoadedApp> {
     match source {
-        AppSource::ManifestFile(path) => from_manifest::load_from_manifest(path, downloads),
+        AppSource::ManifestFile(path) => from_manifest::load_from_manifest(path, options),
         AppSource::Directory(dir) => {
             let manifest = dir.join(MANIFEST_FILE_NAME);
             if !manifest.is_file() {
                 bail!("no {MANIFEST_FILE_NAME} in directory {}", dir.display());
             }
-            from_manifest::load_from_manifest(&manifest, downloads)
+            from_manifest::load_from_manifest(&manifest, options)
         }
         AppSource::Wasm(path) => from_wasm::load_from_wasm(path),
         AppSource::Locked(path) => from_locked::load_from_locked(path),

@@ -6,6 +6,7 @@ mod http_hosts;
 pub(crate) mod ids;
 mod normalize;
 mod parse;
+mod profile;
 mod v1;
 pub(crate) mod v2;
 mod validate;

@@ -7,16 +7,18 @@ use anyhow::anyhow;
 
 use super::http_hosts::migrate_component;
 use super::normalize::normalize;
+use super::profile::apply_profile;
 use super::v1::AppManifestV1;
 use super::v2::AppManifest;
 use super::validate::validate;
 use super::version::{detect_version, ManifestVersion};
 
-/// Parses spin.toml text (V1 or V2) into a normalised, validated V2 manifest.
+/// Parses spin.toml text (V1 or V2) into a normalised, validated V2 manifest,
+/// with the overrides of `profile` (Spin 4's `--profile`) applied.
 ///
 /// `path_for_errors` only prefixes error messages, e.g.
 /// `/app/spin.toml: line 9, column 1: in component `hello`: unknown field `sorce`, expected one of ...`.
-pub fn parse_manifest(text: &str, path_for_errors: &Path) -> anyhow::Result<AppManifest> {
+pub fn parse_manifest(text: &str, path_for_errors: &Path, profile: Option<&str>) -> anyhow::Result<AppManifest> {
     let file = path_for_errors.display();
     let in_file = |e: anyhow::Error| anyhow!("{file}: {e:#}");
     let table: toml::Table = text.parse().map_err(|e| toml_error(path_for_errors, text, &e))?;
@@ -30,6 +32,9 @@ pub fn parse_manifest(text: &str, path_for_errors: &Path) -> anyhow::Result<AppM
         }
     };
     normalize(&mut manifest);
+    if let Some(profile) = profile {
+        apply_profile(&mut manifest, profile).map_err(in_file)?;
+    }
     for (id, component) in manifest.components.iter_mut() {
         migrate_component(id, &mut component.allowed_http_hosts, &mut component.allowed_outbound_hosts);
     }
@@ -146,7 +151,7 @@ watch = ["src/**/*.rs", "Cargo.toml"]
 "#;
 
     fn parse(text: &str) -> anyhow::Result<AppManifest> {
-        parse_manifest(text, Path::new("/app/spin.toml"))
+        parse_manifest(text, Path::new("/app/spin.toml"), None)
     }
 
     #[test]

@@ -292,9 +292,27 @@ pub struct Component {
     /// the name of the import(s) each satisfies.
     #[serde(default)]
     pub dependencies: BTreeMap<String, Dependency>,
-    /// `[component.x.profile.<name>]` overrides (4.x; ignored).
+    /// `[component.x.profile.<name>]`: what each named profile changes (Spin 4).
     #[serde(default)]
-    pub profile: BTreeMap<String, toml::Table>,
+    pub profile: BTreeMap<String, ComponentProfile>,
+}
+
+/// What a named profile changes in a component (`spin up --profile <name>`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentProfile {
+    /// Replaces the component's `source`.
+    #[serde(default)]
+    pub source: Option<ComponentSource>,
+    /// Added to (and overriding) the component's `environment`.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Added to (and overriding) the component's `dependencies`.
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, Dependency>,
+    /// Build settings (ignored by the runtime).
+    #[serde(default)]
+    pub build: Option<toml::Value>,
 }
 
 /// A component `source`.

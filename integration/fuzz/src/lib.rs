@@ -97,10 +97,12 @@ pub fn templates(data: &[u8]) {
     }
 }
 
-/// spin.toml text through the whole pipeline: parse (v1 -> v2), normalise, validate.
+/// spin.toml text through the whole pipeline: parse (v1 -> v2), normalise, apply
+/// a profile (when the text names one), validate.
 pub fn manifest(data: &[u8]) {
     let Some(t) = text(data) else { return };
-    if let Ok(mut m) = spin_engine::manifest::parse_manifest(t, Path::new("spin.toml")) {
+    let _ = spin_engine::manifest::parse_manifest(t, Path::new("spin.toml"), Some("debug"));
+    if let Ok(mut m) = spin_engine::manifest::parse_manifest(t, Path::new("spin.toml"), None) {
         spin_engine::manifest::normalize(&mut m);
         let _ = spin_engine::manifest::validate(&m);
     }

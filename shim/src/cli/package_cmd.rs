@@ -25,6 +25,10 @@ pub(crate) struct PackageArgs {
     /// Pack every file under the app directory as it is, without loading the app.
     #[arg(long)]
     raw: bool,
+    /// Pack the files of this named profile instead of the default's (its
+    /// containers run with `SPIN_PROFILE` set to the name).
+    #[arg(long)]
+    profile: Option<String>,
 }
 
 impl PackageArgs {
@@ -36,6 +40,7 @@ impl PackageArgs {
                 reference: self.reference.clone(),
                 architecture: self.arch.unwrap_or_else(|| host_architecture().to_string()),
                 raw: self.raw,
+                profile: self.profile,
             },
             &self.output,
         )?;

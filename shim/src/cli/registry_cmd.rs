@@ -40,6 +40,9 @@ struct PushArgs {
     /// (`--compose=false`: push each as a layer, composed at start).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     compose: bool,
+    /// Push the app as this named profile has it (`[component.x.profile.<name>]`).
+    #[arg(long)]
+    profile: Option<String>,
     /// The reference to push to, e.g. `registry.example/me/app:v1`.
     reference: String,
 }
@@ -64,7 +67,7 @@ impl RegistryArgs {
             RegistryCommand::Push(a) => {
                 let layout = Layout { archive: std::env::var_os(ARCHIVE_LAYERS_VAR).is_some(), compose: a.compose };
                 let annotations: BTreeMap<String, String> = a.annotations.into_iter().collect();
-                let artifact = build(&a.app, layout, &annotations)?;
+                let artifact = build(&a.app, a.profile.as_deref(), layout, &annotations)?;
                 let digest = rt.block_on(Registry::new(a.insecure).push(&a.reference, &artifact))?;
                 println!("Pushed with digest {digest}");
             }

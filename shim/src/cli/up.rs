@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use spin_engine::host::{LogDir, StdioMode};
-use spin_engine::loader::{load, AppSource};
+use spin_engine::loader::{load_with, AppSource, LoadOptions};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
@@ -70,6 +70,10 @@ pub(crate) struct UpArgs {
     /// removes it; a range such as 5s..10s draws one per request). Sets SPIN_HTTP_REQUEST_TIMEOUT.
     #[arg(long)]
     request_timeout: Option<String>,
+    /// The named profile to run (`[component.x.profile.<name>]`: its source,
+    /// environment and dependencies); by default, the components as written.
+    #[arg(long)]
+    profile: Option<String>,
     /// Arguments for a command component (after `--`).
     #[arg(last = true)]
     guest_args: Vec<String>,
@@ -88,7 +92,10 @@ impl UpArgs {
                     .build()?
                     .block_on(Registry::new(self.insecure).pull(reference, dir.path()))?
             }
-            None => load(&AppSource::detect(&self.from))?,
+            None => {
+                let options = LoadOptions { profile: self.profile.clone(), ..LoadOptions::default() };
+                load_with(&AppSource::detect(&self.from), &options)?
+            }
         };
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
         let cache = if self.no_cache {

@@ -32,7 +32,7 @@ use oci_client::client::{Config, ImageLayer};
 use oci_client::manifest::OciImageManifest;
 
 use spin_engine::limits::GuestLimits;
-use spin_engine::loader::{load, AppSource};
+use spin_engine::loader::{load_with, AppSource, LoadOptions};
 use spin_engine::locked::{ContentPath, ContentRef, LockedApp, LockedComponent};
 use spin_engine::runtime::composed_wasm;
 
@@ -74,14 +74,21 @@ pub(crate) struct Layout {
     pub compose: bool,
 }
 
-/// Builds the artifact of the app at `app` (a `spin.toml` or its directory),
-/// laid out as `layout` says; `annotations` win over the inferred ones.
-pub(crate) fn build(app: &Path, layout: Layout, annotations: &BTreeMap<String, String>) -> anyhow::Result<Artifact> {
+/// Builds the artifact of the app at `app` (a `spin.toml` or its directory) with
+/// `profile`'s overrides, laid out as `layout` says; `annotations` win over the
+/// inferred ones.
+pub(crate) fn build(
+    app: &Path,
+    profile: Option<&str>,
+    layout: Layout,
+    annotations: &BTreeMap<String, String>,
+) -> anyhow::Result<Artifact> {
     let source = match AppSource::detect(app) {
         s @ (AppSource::ManifestFile(_) | AppSource::Directory(_)) => s,
         _ => bail!("{} is not a spin.toml or a directory holding one", app.display()),
     };
-    let mut locked = load(&source)?.locked;
+    let options = LoadOptions { profile: profile.map(String::from), ..LoadOptions::default() };
+    let mut locked = load_with(&source, &options)?.locked;
     // Archive mode when asked, and when a layer per file would pass the registry limit.
     let per_file =
         if layout.archive { None } else { Some(assemble(&locked.components, FilesMode::PerFile, layout.compose)?) };
