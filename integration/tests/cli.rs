@@ -185,6 +185,31 @@ fn a_named_profile_replaces_the_source_and_adds_to_the_environment() {
     assert!(code != 0 && output.contains("profile `deubg` is not defined in this application"), "{output}");
 }
 
+/// `--format json` prints Spin 4's JSON object in place of the route lines:
+/// the base URL, and each route's id, path, wildcard flag and description.
+#[test]
+fn format_json_prints_the_routes_as_one_json_object() {
+    use integration::cli_app::Up;
+    let dir = guests::app("rust-echo");
+    let mut process = Up::new(&dir).flags(&["--format", "json"]).spawn().unwrap();
+    process.wait_for_line("\"routes\"", Duration::from_secs(60)).unwrap();
+    // The object ends with a line holding only `}`.
+    process.wait_for_line("}", Duration::from_secs(5)).unwrap();
+    let output = process.output();
+    let start = output.find("{\n").unwrap_or_else(|| panic!("no JSON object in:\n{output}"));
+    let end = output.rfind("\n}").expect("the object's end") + 2;
+    let banner: serde_json::Value = serde_json::from_str(&output[start..end]).unwrap();
+    let base = banner["base_url"].as_str().unwrap();
+    assert!(base.starts_with("http://127.0.0.1:"), "{banner:#}");
+    let routes = banner["routes"].as_array().unwrap();
+    let route = |id: &str| routes.iter().find(|r| r["id"] == id).cloned().unwrap_or_else(|| panic!("{id}: {banner:#}"));
+    assert_eq!(route("catchall"), serde_json::json!({ "id": "catchall", "route": "/", "wildcard": true }));
+    assert_eq!(route("static"), serde_json::json!({ "id": "static", "route": "/static", "wildcard": true }));
+    assert_eq!(route("exact"), serde_json::json!({ "id": "exact", "route": "/exact", "wildcard": false }));
+    assert!(!output.contains("Available Routes"), "{output}");
+    assert_eq!(integration::http::get(&format!("{base}/exact")).unwrap().status, 200);
+}
+
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
 fn tcp_echo() -> u16 {
     use std::io::{BufRead as _, Write as _};

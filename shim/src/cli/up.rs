@@ -74,6 +74,11 @@ pub(crate) struct UpArgs {
     /// environment and dependencies); by default, the components as written.
     #[arg(long)]
     profile: Option<String>,
+    /// How the HTTP trigger prints its routes at start: Spin's lines (`plain`) or
+    /// one JSON object (`json`: `base_url`, and each route's id, route,
+    /// wildcard and description).
+    #[arg(long, value_enum, default_value_t = Format::Plain)]
+    format: Format,
     /// Arguments for a command component (after `--`).
     #[arg(last = true)]
     guest_args: Vec<String>,
@@ -120,7 +125,12 @@ impl UpArgs {
                 env.insert(var.to_string(), value);
             }
         }
-        let settings = Settings::from_env(&env, self.listen, self.guest_args, None, runtime_config.as_ref())?;
+        #[cfg_attr(not(feature = "http"), allow(unused_mut))]
+        let mut settings = Settings::from_env(&env, self.listen, self.guest_args, None, runtime_config.as_ref())?;
+        #[cfg(feature = "http")]
+        if self.format == Format::Json {
+            settings.triggers.http.banner = spin_trigger_http::BannerFormat::Json;
+        }
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
         let opts = LaunchOptions {
@@ -141,6 +151,13 @@ impl UpArgs {
         drop(pulled);
         result
     }
+}
+
+/// The start-up output formats of `up --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Plain,
+    Json,
 }
 
 /// Whether `from` names an image in a registry: `host[:port]/repository[:tag]`,

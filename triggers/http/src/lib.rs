@@ -32,6 +32,7 @@ use crate::headers::RouteHeaders;
 use crate::local::LocalServer;
 use crate::server::{ChainedTarget, Handler, RouteTarget, Server};
 
+pub use banner::BannerFormat;
 pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
 pub use reuse::{
     InstanceReuse, DEFAULT_IDLE_INSTANCE_TIMEOUT, DEFAULT_MAX_INSTANCE_CONCURRENT_REUSE_COUNT,
@@ -54,6 +55,8 @@ pub struct HttpOptions {
     /// Threads serving connections, each on its own single-threaded runtime;
     /// `None` for one per CPU the process may use (its cgroup's CPU quota counts).
     pub threads: Option<usize>,
+    /// How the start-up banner is printed.
+    pub banner: BannerFormat,
 }
 
 impl Default for HttpOptions {
@@ -64,6 +67,7 @@ impl Default for HttpOptions {
             connections: ConnectionLimits::default(),
             reuse: InstanceReuse::default(),
             threads: None,
+            banner: BannerFormat::Plain,
         }
     }
 }
@@ -144,7 +148,7 @@ impl TriggerPlugin for HttpTrigger {
         let addr = listener.local_addr()?;
         let route_lines: Vec<RouteLine> =
             lines.iter().map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() }).collect();
-        let banner = banner::render(addr, &route_lines);
+        let banner = banner::render(addr, &route_lines, self.options.banner);
         let limits = app.limits();
         let server = Server {
             router,
