@@ -81,7 +81,8 @@ pub enum VariablesProvider {
         /// Defaults to `SPIN_VARIABLE`.
         #[serde(default)]
         prefix: Option<String>,
-        /// A dotenv file to read as well (not supported yet).
+        /// A dotenv file read for names the environment does not hold
+        /// (relative to the working directory, as Spin takes it).
         #[serde(default)]
         dotenv_path: Option<PathBuf>,
     },
@@ -124,9 +125,6 @@ impl RuntimeConfig {
                     "{}: this runtime does not support vault or azure_key_vault variable providers",
                     path.display()
                 ),
-                VariablesProvider::Env { dotenv_path: Some(_), .. } => {
-                    anyhow::bail!("{}: `dotenv_path` is not supported by this runtime", path.display())
-                }
                 _ => {}
             }
         }

@@ -7,6 +7,7 @@
 //! there is nothing to gain from asking them again per request.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
 
@@ -23,17 +24,34 @@ pub trait Provider: Send + Sync {
 }
 
 /// Reads `<PREFIX>_<UPPERCASE_NAME>` from the environment map the runner read
-/// at its edge (never the process environment).
+/// at its edge (never the process environment), then from a dotenv file.
 #[derive(Debug, Clone)]
 pub struct EnvProvider {
     prefix: String,
     env: HashMap<String, String>,
+    dotenv: HashMap<String, String>,
 }
 
 impl EnvProvider {
     /// Reads `env` with a custom prefix.
     pub fn with_prefix(prefix: impl Into<String>, env: HashMap<String, String>) -> Self {
-        Self { prefix: prefix.into(), env }
+        Self { prefix: prefix.into(), env, dotenv: HashMap::new() }
+    }
+
+    /// Also reads the dotenv file at `path` (Spin's `.env`), for names the
+    /// environment does not hold; a missing file holds nothing, a malformed one
+    /// is an error naming it.
+    pub fn with_dotenv(mut self, path: &Path) -> anyhow::Result<Self> {
+        let entries = match dotenvy::from_path_iter(path) {
+            Ok(entries) => entries,
+            Err(e) if e.not_found() => return Ok(self),
+            Err(e) => return Err(anyhow!("cannot read {}: {e}", path.display())),
+        };
+        for entry in entries {
+            let (key, value) = entry.map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            self.dotenv.insert(key, value);
+        }
+        Ok(self)
     }
 
     /// Reads `env` with the `SPIN_VARIABLE` prefix.
@@ -49,7 +67,8 @@ impl EnvProvider {
 
 impl Provider for EnvProvider {
     fn get(&self, name: &str) -> Option<String> {
-        self.env.get(&self.key_for(name)).cloned()
+        let key = self.key_for(name);
+        self.env.get(&key).or_else(|| self.dotenv.get(&key)).cloned()
     }
 }
 
@@ -211,6 +230,24 @@ impl VariableResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_wins_over_the_dotenv_file_which_is_read_for_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "SPIN_VARIABLE_GREETING=from-file\n# a comment\nSPIN_VARIABLE_HOST=\"quoted host\"\n")
+            .unwrap();
+        let env = HashMap::from([("SPIN_VARIABLE_GREETING".to_string(), "from-env".to_string())]);
+        let provider = EnvProvider::from_map(env).with_dotenv(&path).unwrap();
+        assert_eq!(provider.get("greeting").as_deref(), Some("from-env"));
+        assert_eq!(provider.get("host").as_deref(), Some("quoted host"));
+        assert_eq!(provider.get("api_key"), None);
+        let missing = EnvProvider::from_map(HashMap::new()).with_dotenv(&dir.path().join("none")).unwrap();
+        assert_eq!(missing.get("host"), None);
+        std::fs::write(&path, "NOT A LINE\n").unwrap();
+        let err = EnvProvider::from_map(HashMap::new()).with_dotenv(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+    }
 
     fn var(default: Option<&str>) -> LockedVariable {
         LockedVariable { default: default.map(String::from), ..LockedVariable::default() }

@@ -26,6 +26,7 @@ pub struct Up {
     flags: Vec<String>,
     env: Vec<(String, String)>,
     guest_args: Vec<String>,
+    working_dir: Option<PathBuf>,
 }
 
 /// A served app: the process and its base URL (scraped from `Serving http://...`).
@@ -52,6 +53,7 @@ impl Up {
             flags: Vec::new(),
             env: Vec::new(),
             guest_args: Vec::new(),
+            working_dir: None,
         }
     }
 
@@ -73,6 +75,12 @@ impl Up {
         self
     }
 
+    /// Runs the process in `dir` (where Spin's `.env` file is read).
+    pub fn working_dir(mut self, dir: &Path) -> Self {
+        self.working_dir = Some(dir.to_path_buf());
+        self
+    }
+
     /// Arguments for the guest, passed after `--` (a command component gets them
     /// after its id in argv).
     pub fn guest_args(mut self, args: &[&str]) -> Self {
@@ -88,6 +96,9 @@ impl Up {
             cmd.arg("--").args(&self.guest_args);
         }
         cmd.env_remove("SPIN_HTTP_LISTEN_ADDR");
+        if let Some(dir) = &self.working_dir {
+            cmd.current_dir(dir);
+        }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }

@@ -194,8 +194,12 @@ fn format_json_prints_the_routes_as_one_json_object() {
     let mut process = Up::new(&dir).flags(&["--format", "json"]).spawn().unwrap();
     process.wait_for_line("\"routes\"", Duration::from_secs(60)).unwrap();
     // The object ends with a line holding only `}`.
-    process.wait_for_line("}", Duration::from_secs(5)).unwrap();
-    let output = process.output();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut output = process.output();
+    while !output.contains("\n}") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        output = process.output();
+    }
     let start = output.find("{\n").unwrap_or_else(|| panic!("no JSON object in:\n{output}"));
     let end = output.rfind("\n}").expect("the object's end") + 2;
     let banner: serde_json::Value = serde_json::from_str(&output[start..end]).unwrap();
@@ -208,6 +212,30 @@ fn format_json_prints_the_routes_as_one_json_object() {
     assert_eq!(route("exact"), serde_json::json!({ "id": "exact", "route": "/exact", "wildcard": false }));
     assert!(!output.contains("Available Routes"), "{output}");
     assert_eq!(integration::http::get(&format!("{base}/exact")).unwrap().status, 200);
+}
+
+/// App variables as `spin up` resolves them: `--variable` (values, `name=@file`,
+/// `@file.json|toml`) wins over the environment, which wins over Spin's `.env`
+/// file in the working directory, which wins over the manifest's default.
+#[test]
+fn variable_flags_win_over_the_environment_and_the_dotenv_file_fills_in() {
+    use integration::cli_app::Up;
+    let (_copy, dir) = copy_of("rust-variables");
+    std::fs::write(dir.join(".env"), "SPIN_VARIABLE_SECRET_TOKEN=from-dotenv\nSPIN_VARIABLE_GREETING=hey\n").unwrap();
+    let body = |up: Up| {
+        let served = up.working_dir(&dir).serve().unwrap();
+        integration::http::get(&format!("{}/", served.base)).unwrap().body
+    };
+    assert_eq!(body(Up::new(&dir)), "greeting=hey;token=from-dotenv;message=hey world");
+    let env = [("SPIN_VARIABLE_GREETING", "from-env")];
+    assert_eq!(body(Up::new(&dir).env(&env)), "greeting=from-env;token=from-dotenv;message=from-env world");
+    std::fs::write(dir.join("vars.json"), r#"{"secret_token": "from-json"}"#).unwrap();
+    std::fs::write(dir.join("greeting.txt"), "from-file").unwrap();
+    let flags = ["--variable", "@vars.json", "--variable", "greeting=@greeting.txt"];
+    assert_eq!(
+        body(Up::new(&dir).env(&env).flags(&flags)),
+        "greeting=from-file;token=from-json;message=from-file world"
+    );
 }
 
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.

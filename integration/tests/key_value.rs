@@ -130,3 +130,22 @@ fn a_store_type_this_runtime_does_not_serve_fails_the_start_naming_file_and_tabl
         &["runtime-config.toml", "[key_value_store.default]", "azure_cosmos"],
     );
 }
+
+/// `--key-value k=v` sets values in the default store before the app serves,
+/// overwriting what was there; `--state-dir` moves the store's file.
+#[test]
+fn key_value_flags_seed_the_default_store_in_the_chosen_state_dir() {
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\""));
+    let state = app.join("elsewhere");
+    let state_flag = state.display().to_string();
+    let flags = ["--state-dir", &state_flag, "--key-value", "greeting=hello", "--key-value", "greeting=hi"];
+    let served = Up::new(&app).flags(&flags).serve().unwrap();
+    let r = get(&format!("{}/kv/greeting", served.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "hi"), "the last value wins");
+    drop(served);
+    assert!(state.join("sqlite_key_value.db").is_file() && !app.join(".spin").exists());
+    // An empty --state-dir keeps the default store in memory.
+    let served = Up::new(&app).flags(&["--state-dir", "", "--key-value", "only=in-memory"]).serve().unwrap();
+    assert_eq!(get(&format!("{}/kv/only", served.base)).unwrap().body, "in-memory");
+    assert!(!app.join(".spin").exists());
+}

@@ -59,3 +59,27 @@ fn a_listed_database_nobody_configured_fails_the_start() {
     let (code, output) = run_to_failure(&app).unwrap();
     assert_refused("unconfigured label", code, &output, &["unknown sqlite_databases label `analytics`", "`db`"]);
 }
+
+/// `--sqlite` runs statements (and `@file` migrations) against the default
+/// database before the app serves; a failing statement stops the start with it named.
+#[test]
+fn sqlite_flags_run_migrations_before_the_app_serves() {
+    use integration::cli_app::Up;
+    let (_tmp, app) = with_manifest("rust-sqlite", &manifest("\"default\""));
+    let migration = app.join("migration.sql");
+    std::fs::write(
+        &migration,
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n\
+                                INSERT INTO notes (body) VALUES ('from the migration');\n",
+    )
+    .unwrap();
+    let file_arg = format!("@{}", migration.display());
+    let flags = ["--sqlite", &file_arg, "--sqlite", "INSERT INTO notes (body) VALUES ('from a flag')"];
+    let served = Up::new(&app).flags(&flags).serve().unwrap();
+    let r = get(&format!("{}/notes", served.base)).unwrap();
+    assert_eq!(r.body, "1:from the migration\n2:from a flag", "{r:?}");
+    drop(served);
+    let (code, output) =
+        Up::new(&app).flags(&["--sqlite", "SELEKT 1"]).run(std::time::Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && output.contains("--sqlite `SELEKT 1`"), "exit {code}: {output}");
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spin_engine::host::{HostOptions, LogDir, StdioMode};
+use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
@@ -22,6 +22,12 @@ pub(crate) struct LaunchOptions {
     pub env: BTreeMap<String, String>,
     /// Parsed runtime config, if any.
     pub runtime_config: Option<RuntimeConfig>,
+    /// App variable values that win over every provider (`--variable`).
+    pub variables: BTreeMap<String, String>,
+    /// What goes into the default store and database at start.
+    pub seeds: StartupSeeds,
+    /// The runner's explicit state directory (`--state-dir`; empty: none).
+    pub state_dir: Option<PathBuf>,
     /// Where guest stdio goes.
     pub stdio: StdioMode,
     /// The log folder for each component's stdout and stderr files.
@@ -97,6 +103,9 @@ fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
                 runtime_config: opts.runtime_config,
                 // Spin's default: `.spin` in the app directory.
                 state_dir: app.app_dir.map(|dir| dir.join(".spin")),
+                state_dir_flag: opts.state_dir,
+                variables: opts.variables,
+                seeds: opts.seeds,
                 env: opts.env,
                 extra_env: opts.extra_env,
                 stdio: opts.stdio,

@@ -114,6 +114,9 @@ async fn run(
             extra_env: vec![],
             env,
             runtime_config,
+            variables: Default::default(),
+            seeds: Default::default(),
+            state_dir: None,
             stdio: StdioMode::Inherit,
             // The container's output is its log; a runtime config's `log_dir` adds files.
             log_dir: LogDir::Unset,

@@ -4,13 +4,14 @@
 //! are stamped from.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::capability::{AppInputs, ComponentInputs};
 use super::outbound::{install_crypto_provider, LocalRoutes, OutboundNetworking, SocketRules};
+use super::seeds::StartupSeeds;
 use super::state::{InstanceBasics, InstanceTemplate};
 use super::stdio_logs::{ComponentLogs, LogDir};
 use super::wasi::{StdioMode, WasiTemplate};
@@ -22,6 +23,10 @@ use crate::locked::{LockedApp, LockedComponent};
 use crate::runtime_config::{RuntimeConfig, VariablesProvider};
 use crate::variables::{EnvProvider, Provider, StaticProvider, VariableResolver, DEFAULT_ENV_PREFIX};
 
+/// Spin's dotenv file, read from the working directory by the environment
+/// variable provider.
+const DOTENV_FILE: &str = ".env";
+
 /// The runner's settings for the host side of an app.
 #[derive(Default)]
 pub struct HostOptions {
@@ -30,9 +35,16 @@ pub struct HostOptions {
     /// The state directory unless the runtime config sets `state_dir` (Spin's
     /// `<app dir>/.spin`; none for apps without a local directory).
     pub state_dir: Option<PathBuf>,
+    /// The runner's explicit state directory (`--state-dir`), which wins over
+    /// the runtime config; an empty path means none.
+    pub state_dir_flag: Option<PathBuf>,
     /// The environment variable providers read (`SPIN_VARIABLE_*`, or a
     /// runtime config's own prefix).
     pub env: BTreeMap<String, String>,
+    /// What goes into the default store and database at start (`--key-value`, `--sqlite`).
+    pub seeds: StartupSeeds,
+    /// App variable values that win over every provider (`--variable`).
+    pub variables: BTreeMap<String, String>,
     /// `KEY=VALUE` pairs appended to every component's environment (`-e`).
     pub extra_env: Vec<(String, String)>,
     /// Where guest stdout/stderr go.
@@ -67,9 +79,12 @@ impl AppHost {
     pub(crate) fn new(app: &LockedApp, options: HostOptions, limits: &GuestLimits) -> anyhow::Result<Self> {
         let empty = RuntimeConfig::default();
         let config = options.runtime_config.as_ref().unwrap_or(&empty);
-        let variables = VariableResolver::new(&app.variables, providers(config, &options.env));
+        let variables = VariableResolver::new(&app.variables, providers(&options.variables, config, &options.env)?);
         variables.validate()?;
-        let state_dir = config.state_dir().or(options.state_dir);
+        let state_dir = match options.state_dir_flag {
+            Some(flag) => Some(flag).filter(|dir| !dir.as_os_str().is_empty()),
+            None => config.state_dir().or(options.state_dir),
+        };
         let log_dir = options.log_dir.resolve(config.log_dir(), state_dir.as_deref());
         if let Some(dir) = &log_dir {
             eprintln!("Logging component stdio to {:?}", format!("{}/", dir.display()));
@@ -77,7 +92,8 @@ impl AppHost {
         if let Some(summary) = config.summary() {
             eprintln!("{summary}");
         }
-        let capabilities = AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref() })?;
+        let capabilities =
+            AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref(), seeds: &options.seeds })?;
         let networking = OutboundNetworking::from_config(config)?;
         install_crypto_provider();
         // Created only if a component has files to stage; a random name, so
@@ -164,25 +180,41 @@ impl AppHost {
 /// parses its own), without opening anything.
 pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
     let app = LockedApp::default();
-    AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None })?;
+    AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None, seeds: &StartupSeeds::default() })?;
     OutboundNetworking::from_config(config).map(drop)
 }
 
-/// The runtime config's variable providers in order, then the environment provider.
-fn providers(config: &RuntimeConfig, env: &BTreeMap<String, String>) -> Vec<Box<dyn Provider>> {
+/// The runner's own values (`--variable`), the runtime config's variable
+/// providers in order, then the environment provider, which also reads Spin's
+/// `.env` file in the working directory.
+fn providers(
+    variables: &BTreeMap<String, String>,
+    config: &RuntimeConfig,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<Vec<Box<dyn Provider>>> {
     let mut out: Vec<Box<dyn Provider>> = Vec::new();
+    if !variables.is_empty() {
+        out.push(Box::new(StaticProvider(variables.clone())));
+    }
     for provider in &config.variables_provider {
         match provider {
             VariablesProvider::Static { values } => out.push(Box::new(StaticProvider(values.clone()))),
-            VariablesProvider::Env { prefix, .. } => out.push(Box::new(EnvProvider::with_prefix(
-                prefix.as_deref().unwrap_or(DEFAULT_ENV_PREFIX),
-                env.clone().into_iter().collect(),
-            ))),
+            VariablesProvider::Env { prefix, dotenv_path } => {
+                let mut provider = EnvProvider::with_prefix(
+                    prefix.as_deref().unwrap_or(DEFAULT_ENV_PREFIX),
+                    env.clone().into_iter().collect(),
+                );
+                if let Some(path) = dotenv_path {
+                    provider = provider.with_dotenv(path)?;
+                }
+                out.push(Box::new(provider));
+            }
             _ => {}
         }
     }
-    out.push(Box::new(EnvProvider::from_map(env.clone().into_iter().collect())));
-    out
+    let default = EnvProvider::from_map(env.clone().into_iter().collect()).with_dotenv(Path::new(DOTENV_FILE))?;
+    out.push(Box::new(default));
+    Ok(out)
 }
 
 /// 16 hex digits from the kernel's random source.

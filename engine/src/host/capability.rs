@@ -11,6 +11,7 @@ use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 use super::outbound::OutboundGate;
+use super::seeds::StartupSeeds;
 use crate::locked::{LockedApp, LockedComponent};
 use crate::runtime_config::RuntimeConfig;
 use crate::variables::VariableResolver;
@@ -23,6 +24,8 @@ pub(crate) struct AppInputs<'a> {
     pub config: &'a RuntimeConfig,
     /// The state directory (`default` stores live there), if the app has one.
     pub state_dir: Option<&'a Path>,
+    /// What the runner puts into the default store and database at start.
+    pub seeds: &'a StartupSeeds,
 }
 
 /// What the component stage is built from.

@@ -9,6 +9,7 @@ mod labelled;
 mod linker;
 mod memory;
 mod outbound;
+mod seeds;
 mod state;
 mod stdio_logs;
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub(crate) use linker::build_linker;
 #[cfg(test)]
 pub(crate) use linker::is_provided;
 pub use outbound::{install_crypto_provider, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
+pub use seeds::StartupSeeds;
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
 pub use stdio_logs::LogDir;

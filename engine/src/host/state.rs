@@ -185,7 +185,8 @@ impl InstanceTemplate {
         let allowed_hosts = Arc::new(AllowedHosts::parse(&entries, |t| Ok(t.to_string())).unwrap());
         let app = crate::locked::LockedApp::default();
         let config = crate::runtime_config::RuntimeConfig::default();
-        let inputs = super::capability::AppInputs { app: &app, config: &config, state_dir: None };
+        let seeds = super::seeds::StartupSeeds::default();
+        let inputs = super::capability::AppInputs { app: &app, config: &config, state_dir: None, seeds: &seeds };
         let capabilities = super::AppCapabilities::new(&inputs).unwrap();
         let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
         let component_id: Arc<str> = "test".into();

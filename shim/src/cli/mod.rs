@@ -6,6 +6,7 @@ mod install;
 mod package_cmd;
 mod registry_cmd;
 mod up;
+mod variable_arg;
 
 use clap::{Parser, Subcommand};
 

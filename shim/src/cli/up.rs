@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::Args;
 
-use spin_engine::host::{LogDir, StdioMode};
+use spin_engine::host::{LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::{load_with, AppSource, LoadOptions};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
@@ -12,6 +13,8 @@ use spin_engine::runtime_config::RuntimeConfig;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::registry::Registry;
 use crate::settings::{reuse_vars, vars, Settings};
+
+use super::variable_arg::{variable_values, VariableArg};
 
 /// Arguments of `up`.
 #[derive(Args, Debug)]
@@ -39,6 +42,24 @@ pub(crate) struct UpArgs {
     /// Compile in memory only; do not read or write the cache.
     #[arg(long)]
     no_cache: bool,
+    /// A value for an app variable, winning over every provider: `name=value`,
+    /// `name=@file` (the file's text), or `@file.json` / `@file.toml` (a table
+    /// of names to values). Repeatable; the last value of a name wins.
+    #[arg(long = "variable", value_parser = super::variable_arg::parse_variable)]
+    variables: Vec<VariableArg>,
+    /// Sets key=value in the app's default key-value store before it serves
+    /// (repeatable; existing values are overwritten).
+    #[arg(long = "key-value", value_parser = super::parse_kv)]
+    key_values: Vec<(String, String)>,
+    /// Runs SQL against the app's default SQLite database before it serves, such
+    /// as a migration; `@file.sql` runs a file's statements (repeatable, in order).
+    #[arg(long = "sqlite")]
+    sqlite: Vec<String>,
+    /// The state folder (default key-value store and database, logs); wins over
+    /// the runtime config's `state_dir`. Default: `.spin` beside the manifest; an
+    /// empty value means none (stores in memory, no log files).
+    #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
+    state_dir: Option<PathBuf>,
     /// Discard guest stdout/stderr (the log files still get them).
     #[arg(short, long)]
     quiet: bool,
@@ -133,7 +154,11 @@ impl UpArgs {
         }
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
+        let seeds = StartupSeeds { key_values: self.key_values, sqlite_statements: sql_texts(&self.sqlite)? };
         let opts = LaunchOptions {
+            variables: variable_values(&self.variables)?,
+            seeds,
+            state_dir: self.state_dir,
             extra_env: self.env,
             env,
             runtime_config,
@@ -151,6 +176,16 @@ impl UpArgs {
         drop(pulled);
         result
     }
+}
+
+/// The SQL of each `--sqlite` argument: the text itself, or a file's (`@file`).
+fn sql_texts(args: &[String]) -> anyhow::Result<Vec<String>> {
+    args.iter()
+        .map(|arg| match arg.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file).with_context(|| format!("--sqlite: cannot read {file}")),
+            None => Ok(arg.clone()),
+        })
+        .collect()
 }
 
 /// The start-up output formats of `up --format`.

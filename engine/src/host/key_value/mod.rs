@@ -46,6 +46,7 @@ impl Capability for KeyValue {
         let used = inputs.app.components.iter().flat_map(|c| c.key_value_stores());
         let stores = KeyValueStores::key_value(&configs, inputs.state_dir, used)?;
         stores.announce_default(configs.contains_key(DEFAULT_LABEL));
+        stores.seed_default(&inputs.seeds.key_values)?;
         Ok(stores)
     }
 

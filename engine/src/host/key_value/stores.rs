@@ -7,6 +7,7 @@ use std::path::Path;
 use super::backend::{KeyValueStore, RedisStore, SqliteStore};
 use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
 use super::config::KeyValueStoreConfig;
+use crate::host::seeds::{run_at_start, warn_unused};
 
 /// The default store's file name under the state directory (as Spin names it).
 pub(crate) const DEFAULT_FILE: &str = "sqlite_key_value.db";
@@ -46,6 +47,25 @@ impl Labelled<KeyValueStore> {
             }
             (None, _) => None,
         })
+    }
+}
+
+impl KeyValueStores {
+    /// Sets `pairs` in the default store, in order (`spin up --key-value`).
+    pub(crate) fn seed_default(&self, pairs: &[(String, String)]) -> anyhow::Result<()> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let Some(store) = self.get(DEFAULT_LABEL) else {
+            warn_unused("--key-value", "key-value store");
+            return Ok(());
+        };
+        run_at_start(async {
+            for (key, value) in pairs {
+                store.set(key, value.as_bytes()).await.map_err(|e| anyhow::anyhow!("--key-value {key}: {e}"))?;
+            }
+            Ok(())
+        })?
     }
 }
 

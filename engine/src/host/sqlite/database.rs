@@ -81,6 +81,12 @@ impl SqliteDatabase {
         Ok(Self { conn, limits, denials })
     }
 
+    /// Runs every statement of `sql` now, under the same rules as a guest's
+    /// (start-up migrations).
+    pub(crate) fn run_batch(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.run_now(|c| c.execute_batch(sql))
+    }
+
     /// Runs the first statement in `statement` with `params` bound, returning its rows.
     /// Refusals, runaway statements and oversize results are the guest's `io` error.
     pub(crate) async fn execute(&self, statement: String, params: Vec<SqlValue>) -> Result<QueryOutput, ExecuteError> {

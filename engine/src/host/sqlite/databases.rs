@@ -8,6 +8,7 @@ use super::connection::SharedConnection;
 use super::database::SqliteDatabase;
 use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
 use super::config::SqliteDatabaseConfig;
+use crate::host::seeds::warn_unused;
 
 /// The default database's file name under the state directory (as Spin names it).
 pub(crate) const DEFAULT_FILE: &str = "sqlite_db.db";
@@ -44,6 +45,28 @@ impl Labelled<SqliteDatabase> {
             Some(SharedConnection::open(path.as_deref()).and_then(SqliteDatabase::new))
         })
     }
+}
+
+impl SqliteDatabases {
+    /// Runs `statements` against the default database, in order (`spin up --sqlite`).
+    pub(crate) fn run_start_up_statements(&self, statements: &[String]) -> anyhow::Result<()> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let Some(database) = self.get(DEFAULT_LABEL) else {
+            warn_unused("--sqlite", "SQLite database");
+            return Ok(());
+        };
+        for sql in statements {
+            database.run_batch(sql).map_err(|e| anyhow::anyhow!("--sqlite `{}`: {e}", first_line(sql)))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first line of `sql`, to name a statement in an error.
+fn first_line(sql: &str) -> &str {
+    sql.trim_start().lines().next().unwrap_or_default()
 }
 
 impl Default for SqliteDatabases {

@@ -49,6 +49,7 @@ impl Capability for Sqlite {
         let used = inputs.app.components.iter().flat_map(|c| c.sqlite_databases());
         let databases = SqliteDatabases::sqlite(&configs, inputs.state_dir, used)?;
         databases.announce_default(configs.contains_key(DEFAULT_LABEL));
+        databases.run_start_up_statements(&inputs.seeds.sqlite_statements)?;
         Ok(databases)
     }
 
