@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run an app, like `spin up`.
-    Up(up::UpArgs),
+    Up(Box<up::UpArgs>),
     /// Pack an app directory into an OCI image layout tar for `ctr images import`.
     Package(package_cmd::PackageArgs),
     /// Push or pull Spin OCI artifacts, as `spin registry push | pull`.
