@@ -11,7 +11,7 @@ mod memory;
 mod outbound;
 mod seeds;
 mod state;
-mod stdio_logs;
+mod stdio;
 #[cfg(test)]
 mod test_redis;
 mod unsupported;
@@ -39,7 +39,6 @@ pub use outbound::{install_crypto_provider, LocalHttp, LocalRoutes, LocalTarget,
 pub use seeds::StartupSeeds;
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
-pub use stdio_logs::LogDir;
+pub use stdio::{LogDir, StdioMode};
 pub(crate) use unsupported::linker_for;
-pub use wasi::StdioMode;
 pub use wasi_http_rc::{Rc20231018Proxy, Rc20231018ProxyPre};

@@ -4,18 +4,8 @@
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::outbound::SocketRules;
-use super::stdio_logs::ComponentLogs;
+use super::stdio::{ComponentLogs, StdioMode};
 use crate::loader::Mount;
-
-/// Where guest stdout/stderr go.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StdioMode {
-    /// The process's own stdout/stderr (in the shim: the container log).
-    #[default]
-    Inherit,
-    /// Discarded.
-    Null,
-}
 
 /// The WASI settings shared by every instance of one component.
 #[derive(Clone, Debug, Default)]

@@ -1,6 +1,7 @@
-//! Spin's component log files: each component's stdout and stderr also go to
-//! `<log_dir>/<component>_stdout.txt` and `_stderr.txt`, appended to across runs.
-//! The files are opened once per component; every instance writes through them.
+//! Where a guest's stdout and stderr go: the process's own (or nowhere), and
+//! Spin's component log files, `<log_dir>/<component>_stdout.txt` and
+//! `_stderr.txt`, appended to across runs. The files are opened once per
+//! component; every instance writes through them.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -14,7 +15,15 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
-use super::wasi::StdioMode;
+/// Where guest stdout/stderr go besides the log files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StdioMode {
+    /// The process's own stdout/stderr (in the shim: the container log).
+    #[default]
+    Inherit,
+    /// Discarded.
+    Null,
+}
 
 /// The runner's log folder, as Spin's `-L`/`SPIN_LOG_DIR` give it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
