@@ -238,6 +238,27 @@ fn variable_flags_win_over_the_environment_and_the_dotenv_file_fills_in() {
     );
 }
 
+/// Files are read-only; `--allow-transient-write` lets the guest change private
+/// copies for the run, and the app's own files never change.
+#[test]
+fn allow_transient_write_lets_guests_change_copies_of_their_files() {
+    use integration::cli_app::Up;
+    use integration::http::{get, request};
+    let (_copy, dir) = copy_of("rust-echo");
+    let original = std::fs::read_to_string(dir.join("assets/hello.txt")).unwrap();
+    let write = |base: &str| request("PUT", &format!("{base}/files?path=/hello.txt"), &[], "changed").unwrap();
+    let served = Up::new(&dir).serve().unwrap();
+    let r = write(&served.base);
+    assert_eq!(r.status, 403, "read-only without the flag: {r:?}");
+    drop(served);
+    let served = Up::new(&dir).flags(&["--allow-transient-write"]).serve().unwrap();
+    let r = write(&served.base);
+    assert_eq!((r.status, r.body.as_str()), (200, "written"), "{r:?}");
+    assert_eq!(get(&format!("{}/files?path=/hello.txt", served.base)).unwrap().body, "changed");
+    drop(served);
+    assert_eq!(std::fs::read_to_string(dir.join("assets/hello.txt")).unwrap(), original);
+}
+
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
 fn tcp_echo() -> u16 {
     use std::io::{BufRead as _, Write as _};

@@ -36,6 +36,8 @@ pub(crate) struct LaunchOptions {
     pub compile_cache: CompileCache,
     /// Where file mounts are staged.
     pub staging_dir: Option<PathBuf>,
+    /// Whether guests may change their (copied) files.
+    pub allow_transient_write: bool,
     /// Guest limits, engine tunables and trigger settings, read at the edge.
     pub settings: Settings,
 }
@@ -112,6 +114,7 @@ fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
                 log_dir: opts.log_dir,
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
+                allow_transient_write: opts.allow_transient_write,
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,

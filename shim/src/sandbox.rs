@@ -126,6 +126,8 @@ async fn run(
                 (Err(why), true) => anyhow::bail!("{why}"),
                 (Err(_), false) => None,
             },
+            // A container's files stay read-only.
+            allow_transient_write: false,
             settings,
         },
         signals,

@@ -56,6 +56,9 @@ pub struct HostOptions {
     pub staging_dir: Option<PathBuf>,
     /// Directory holding content addressed by digest (`<dir>/<digest>`), for OCI apps.
     pub content_dir: Option<PathBuf>,
+    /// Whether guests may change their files (private copies for this run;
+    /// `spin up --allow-transient-write`).
+    pub allow_transient_write: bool,
 }
 
 /// The app's host side: variables, capabilities, and per-component templates.
@@ -67,6 +70,7 @@ pub(crate) struct AppHost {
     log_dir: Option<PathBuf>,
     staging_dir: PathBuf,
     content_dir: Option<PathBuf>,
+    allow_transient_write: bool,
     max_instance_memory: u64,
     max_outbound_connections: usize,
     networking: OutboundNetworking,
@@ -110,6 +114,7 @@ impl AppHost {
             log_dir,
             staging_dir,
             content_dir: options.content_dir,
+            allow_transient_write: options.allow_transient_write,
             max_instance_memory: limits.max_instance_memory,
             max_outbound_connections: limits.max_outbound_connections,
             networking,
@@ -168,7 +173,12 @@ impl AppHost {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .chain(self.extra_env.iter().cloned())
                 .collect(),
-            mounts: prepare_mounts(component, &self.staging_dir, self.content_dir.as_deref())?,
+            mounts: prepare_mounts(
+                component,
+                &self.staging_dir,
+                self.content_dir.as_deref(),
+                self.allow_transient_write,
+            )?,
             stdio: self.stdio,
             logs: self.log_dir.as_deref().map(|dir| ComponentLogs::open(dir, &component.id)).transpose()?,
             sockets,

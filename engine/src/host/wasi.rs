@@ -1,5 +1,5 @@
 //! WASI 0.2 context for one instance: the component's `environment`, its `files`
-//! preopened read-only, and stdio.
+//! preopened (read-only unless transient writes are allowed), and stdio.
 
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
@@ -43,7 +43,8 @@ impl WasiTemplate {
             }
         }
         for m in &self.mounts {
-            b.preopened_dir(&m.host_dir, &m.guest_path, FsPerms::ReadOnly)
+            let perms = if m.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+            b.preopened_dir(&m.host_dir, &m.guest_path, perms)
                 .map_err(|e| anyhow::anyhow!("cannot mount {} at {}: {e:#}", m.host_dir.display(), m.guest_path))?;
         }
         Ok(b.build())

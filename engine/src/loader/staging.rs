@@ -5,7 +5,10 @@
 //! where possible, copies otherwise — and that directory is mounted at `/`.
 //!
 //! Because hard links share the original file, the runtime must keep staged mounts read-only
-//! (spec §5.2: files are read-only unless transient writes are explicitly allowed).
+//! (spec §5.2: files are read-only unless transient writes are explicitly allowed). With
+//! transient writes (`spin up --allow-transient-write`) every file and directory is copied
+//! into the staging directory instead, and the guest may change the copies, never the
+//! originals.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -22,16 +25,20 @@ pub(crate) struct Mount {
     pub host_dir: PathBuf,
     /// Absolute guest path.
     pub guest_path: String,
+    /// Whether the guest may change what is there (a private copy).
+    pub writable: bool,
 }
 
 /// Prepares the mounts of `component`: direct directory mounts plus, when any file needs
-/// staging, one mount of `staging_root/<component-id>` at `/` (listed first).
+/// staging, one mount of `staging_root/<component-id>` at `/` (listed first). With
+/// `writable`, everything is copied into that one writable mount.
 ///
 /// Digest-only references are looked up as `<content_dir>/<digest>`.
 pub(crate) fn prepare_mounts(
     component: &LockedComponent,
     staging_root: &Path,
     content_dir: Option<&Path>,
+    writable: bool,
 ) -> anyhow::Result<Vec<Mount>> {
     let stage_dir = staging_root.join(single_component(&component.id)?);
     let mut staged = false;
@@ -40,17 +47,23 @@ pub(crate) fn prepare_mounts(
         let guest = guest_path(&entry.path)?;
         let located = Content::locate(&entry.content, content_dir)
             .with_context(|| format!("file entry for guest path `{guest}`"))?;
-        if let Content::File(path) = &located {
-            if path.is_dir() {
-                dir_mounts.push(Mount { host_dir: path.clone(), guest_path: guest });
-                continue;
+        let is_dir = matches!(&located, Content::File(path) if path.is_dir());
+        if is_dir && !writable {
+            if let Content::File(path) = located {
+                dir_mounts.push(Mount { host_dir: path, guest_path: guest, writable: false });
             }
+            continue;
         }
         if !staged {
             reset_dir(&stage_dir)?;
             staged = true;
         }
         let relative = guest.trim_start_matches('/');
+        if let (true, Content::File(path)) = (is_dir, &located) {
+            copy_tree(path, &stage_dir.join(relative))
+                .with_context(|| format!("copying {} for guest path `{guest}`", path.display()))?;
+            continue;
+        }
         if relative.is_empty() {
             bail!("a file cannot be placed at the guest root `/`");
         }
@@ -62,11 +75,12 @@ pub(crate) fn prepare_mounts(
             };
             entry.content.verify(&bytes, &format!("guest file `{guest}`"))?;
         }
-        materialise(&located, &dest).with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
+        materialise(&located, &dest, writable)
+            .with_context(|| format!("staging guest file `{guest}` at {}", dest.display()))?;
     }
     let mut mounts = Vec::new();
     if staged {
-        mounts.push(Mount { host_dir: stage_dir, guest_path: "/".into() });
+        mounts.push(Mount { host_dir: stage_dir, guest_path: "/".into(), writable });
     }
     mounts.extend(dir_mounts);
     Ok(mounts)
@@ -112,7 +126,25 @@ fn reset_dir(dir: &Path) -> anyhow::Result<()> {
 /// Largest single file staged for a guest.
 const MAX_STAGED_FILE: u64 = 1 << 30;
 
-fn materialise(located: &Content<'_>, dest: &Path) -> anyhow::Result<()> {
+/// Copies the regular files and folders under `src` into `dest`. Links and
+/// special files are left out: a link could lead outside the app's files.
+fn copy_tree(src: &Path, dest: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dest)?;
+    for entry in fs::read_dir(src)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let to = dest.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &to)?;
+        } else if kind.is_file() {
+            materialise(&Content::File(entry.path()), &to, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// Places `located` at `dest`: a copy when `copy` is set (or linking fails), else a hard link.
+fn materialise(located: &Content<'_>, dest: &Path, copy: bool) -> anyhow::Result<()> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
     }
@@ -130,8 +162,8 @@ fn materialise(located: &Content<'_>, dest: &Path) -> anyhow::Result<()> {
             if meta.len() > MAX_STAGED_FILE {
                 bail!("{} is {} bytes, over the {MAX_STAGED_FILE}-byte limit for one file", src.display(), meta.len());
             }
-            if fs::hard_link(src, dest).is_err() {
-                fs::copy(src, dest).with_context(|| format!("cannot link or copy {}", src.display()))?;
+            if copy || fs::hard_link(src, dest).is_err() {
+                fs::copy(src, dest).with_context(|| format!("cannot copy {}", src.display()))?;
             }
         }
     }
@@ -159,7 +191,7 @@ mod tests {
         let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: mkfifo with a valid C string.
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-        let err = materialise(&Content::File(fifo), &dir.path().join("out/pipe")).unwrap_err();
+        let err = materialise(&Content::File(fifo), &dir.path().join("out/pipe"), false).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err:#}");
     }
 
@@ -181,7 +213,7 @@ mod tests {
         let forged =
             ContentRef { digest: Some(digest.clone()), inline: Some(b"forged".to_vec()), ..Default::default() };
         let tampered = LockedComponent { id: "t".into(), files: vec![entry(forged, "/f")], ..Default::default() };
-        let err = prepare_mounts(&tampered, staging.path(), None).unwrap_err();
+        let err = prepare_mounts(&tampered, staging.path(), None, false).unwrap_err();
         assert!(format!("{err:#}").contains("does not match its digest"), "{err:#}");
 
         let component = LockedComponent {
@@ -200,13 +232,13 @@ mod tests {
         fs::create_dir_all(staging.path().join("web")).unwrap();
         fs::write(staging.path().join("web/stale"), "x").unwrap();
 
-        let mounts = prepare_mounts(&component, staging.path(), Some(content.path())).unwrap();
+        let mounts = prepare_mounts(&component, staging.path(), Some(content.path()), false).unwrap();
         let stage = staging.path().join("web");
         assert_eq!(
             mounts,
             vec![
-                Mount { host_dir: stage.clone(), guest_path: "/".into() },
-                Mount { host_dir: dir.clone(), guest_path: "/assets".into() },
+                Mount { host_dir: stage.clone(), guest_path: "/".into(), writable: false },
+                Mount { host_dir: dir.clone(), guest_path: "/assets".into(), writable: false },
             ]
         );
         let staged = stage.join("www/index.html");
@@ -223,10 +255,34 @@ mod tests {
     }
 
     #[test]
+    fn transient_writes_get_one_writable_mount_of_copies() {
+        let src = tempfile::tempdir().unwrap();
+        let staging = tempfile::tempdir().unwrap();
+        let file = src.path().join("index.html");
+        fs::write(&file, "<h1>hi</h1>").unwrap();
+        let dir = src.path().join("assets");
+        fs::create_dir_all(dir.join("css")).unwrap();
+        fs::write(dir.join("css/site.css"), "body {}").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.join("outside")).unwrap();
+        let component = LockedComponent {
+            id: "web".into(),
+            files: vec![entry(file_ref(&file), "/www/index.html"), entry(file_ref(&dir), "/assets")],
+            ..LockedComponent::default()
+        };
+        let mounts = prepare_mounts(&component, staging.path(), None, true).unwrap();
+        let stage = staging.path().join("web");
+        assert_eq!(mounts, vec![Mount { host_dir: stage.clone(), guest_path: "/".into(), writable: true }]);
+        let staged = stage.join("www/index.html");
+        assert_ne!(fs::metadata(&staged).unwrap().ino(), fs::metadata(&file).unwrap().ino(), "a copy, not a link");
+        assert_eq!(fs::read_to_string(stage.join("assets/css/site.css")).unwrap(), "body {}");
+        assert!(!stage.join("assets/outside").exists(), "links are left out");
+    }
+
+    #[test]
     fn no_files_no_mounts() {
         let staging = tempfile::tempdir().unwrap();
         let component = LockedComponent { id: "c".into(), ..LockedComponent::default() };
-        assert!(prepare_mounts(&component, staging.path(), None).unwrap().is_empty());
+        assert!(prepare_mounts(&component, staging.path(), None, false).unwrap().is_empty());
         assert!(!staging.path().join("c").exists());
     }
 
@@ -239,7 +295,7 @@ mod tests {
             files: vec![entry(content, path)],
             ..LockedComponent::default()
         };
-        let err = |c: LockedComponent| format!("{:#}", prepare_mounts(&c, staging.path(), None).unwrap_err());
+        let err = |c: LockedComponent| format!("{:#}", prepare_mounts(&c, staging.path(), None, false).unwrap_err());
         assert!(err(with("c", inline.clone(), "../x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/a/../../etc/x")).contains("must not contain `..`"));
         assert!(err(with("c", inline.clone(), "/")).contains("guest root"));

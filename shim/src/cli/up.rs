@@ -60,6 +60,10 @@ pub(crate) struct UpArgs {
     /// empty value means none (stores in memory, no log files).
     #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
     state_dir: Option<PathBuf>,
+    /// Let guests change their files: each run works on private copies, so
+    /// the app's own files never change.
+    #[arg(long)]
+    allow_transient_write: bool,
     /// Discard guest stdout/stderr (the log files still get them).
     #[arg(short, long)]
     quiet: bool,
@@ -166,6 +170,7 @@ impl UpArgs {
             log_dir: self.log_dir.map(LogDir::At).unwrap_or(LogDir::StateDefault),
             compile_cache: cache,
             staging_dir: Some(staging.path().to_path_buf()),
+            allow_transient_write: self.allow_transient_write,
             settings,
         };
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -8,7 +8,9 @@
 //!   (repeated headers joined with ", ") and `body` is the request body as a
 //!   (lossy UTF-8) string.
 //! * `files` / `globbed`: 200 with the contents of the guest file named by the
-//!   query `path=` (read through the WASI preopens), or 404 `error=<io error>`.
+//!   query `path=` (read through the WASI preopens), or 404 `error=<io error>`;
+//!   a `PUT` writes the body to that file instead: 200 `written`, or 403
+//!   `error=<io error>` (files are read-only unless transient writes are allowed).
 //! * `slow`: sleeps for `ms` milliseconds from the query (default 2000) with
 //!   `std::thread::sleep` (a host wait on a wasi:clocks pollable, not wasm
 //!   execution), then 200 `slept` (text/plain).
@@ -44,6 +46,12 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
 
     if component == "files" || component == "globbed" {
         let path = query_param(req.query(), "path").unwrap_or("/");
+        if req.method() == &spin_sdk::http::Method::Put {
+            return Ok(match std::fs::write(path, req.body()) {
+                Ok(()) => Response::builder().status(200).header("content-type", "text/plain").body("written").build(),
+                Err(e) => Response::builder().status(403).header("content-type", "text/plain").body(format!("error={e}")).build(),
+            });
+        }
         return Ok(match std::fs::read(path) {
             Ok(bytes) => Response::builder().status(200).header("content-type", "text/plain").body(bytes).build(),
             Err(e) => Response::builder().status(404).header("content-type", "text/plain").body(format!("error={e}")).build(),
