@@ -9,6 +9,7 @@ pub mod locked;
 pub mod manifest;
 pub mod runtime;
 pub mod runtime_config;
+pub mod telemetry;
 pub mod trigger;
 pub mod variables;
 

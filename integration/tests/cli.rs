@@ -259,6 +259,47 @@ fn allow_transient_write_lets_guests_change_copies_of_their_files() {
     assert_eq!(std::fs::read_to_string(dir.join("assets/hello.txt")).unwrap(), original);
 }
 
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, each request is a server span sent
+/// over OTLP/HTTP: named by its method and route, a child of the caller's
+/// `traceparent`, with Spin's attributes, the service name and the exporter
+/// headers the environment gives; the last spans leave when the app stops.
+#[test]
+fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_SERVICE_NAME", "echo-test"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-team=web"),
+    ];
+    let mut served = Up::new(&guests::app("rust-echo")).env(&env).serve().unwrap();
+    let (trace_id, parent_id) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let traceparent = format!("00-{trace_id}-{parent_id}-01");
+    let r =
+        integration::http::request("GET", &format!("{}/users/42", served.base), &[("traceparent", &traceparent)], "")
+            .unwrap();
+    assert_eq!(r.status, 200);
+    served.process.signal(libc::SIGTERM);
+    let (code, output) = served.process.wait(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{output}");
+    let spans = receiver.spans();
+    let span = spans.iter().find(|s| s["name"] == "GET /users/:id").unwrap_or_else(|| panic!("{spans:#?}\n{output}"));
+    assert_eq!(span["path"], "/v1/traces");
+    assert_eq!(span["content_type"], "application/x-protobuf");
+    assert_eq!(span["request_headers"]["x-team"], "web", "{span:#}");
+    assert_eq!(span["service"], "echo-test");
+    assert_eq!((span["trace_id"].as_str(), span["parent_span_id"].as_str()), (Some(trace_id), Some(parent_id)));
+    assert_eq!(span["kind"], 2, "a server span: {span:#}");
+    let attributes = &span["attributes"];
+    assert_eq!(attributes["http.request.method"], "GET");
+    assert_eq!(attributes["url.path"], "/users/42");
+    assert_eq!(attributes["http.route"], "/users/:id");
+    assert_eq!(attributes["spin.component_id"], "param");
+    assert_eq!(attributes["http.response.status_code"], 200, "{span:#}");
+}
+
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
 fn tcp_echo() -> u16 {
     use std::io::{BufRead as _, Write as _};

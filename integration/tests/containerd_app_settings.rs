@@ -2,7 +2,8 @@
 //! `SPIN_COMPONENTS_TO_RETAIN` (selective deployment: the other routes answer
 //! 404), a runtime config file mounted at `/runtime-config.toml` (it selects
 //! the key-value store: here Redis, where the value is then found), and
-//! `SPIN_PROFILE` (the manifest's named profile runs).
+//! `SPIN_PROFILE` (the manifest's named profile runs), and
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (request spans reach a collector).
 
 use std::time::Duration;
 
@@ -101,4 +102,28 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
     let mut task = containerd.run_task(IMAGE, "no-profile", &[]).unwrap();
     let (code, output) = task.wait(Duration::from_secs(60)).unwrap();
     assert!(code != 0 && output.contains("source `release.wasm`"), "exit {code}: {output}");
+}
+
+/// A container whose environment names an OTLP collector traces its requests
+/// there, and sends the last spans when it is stopped.
+#[test]
+fn a_containers_requests_are_traced_to_the_collector_its_environment_names() {
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    containerd.import_app(&guests::app("rust-hello"), "test.local/traced:latest", false).unwrap();
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_SERVICE_NAME", "traced-pod")];
+    with_task(&containerd, "test.local/traced:latest", "traced", &env, &[], |b| {
+        assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
+    });
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while receiver.spans().is_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let spans = receiver.spans();
+    let span = spans.iter().find(|s| s["name"] == "GET /...").unwrap_or_else(|| panic!("{spans:#?}"));
+    assert_eq!(span["service"], "traced-pod");
+    assert_eq!(span["attributes"]["url.path"], "/hello");
+    assert_eq!(span["attributes"]["spin.component_id"], "rust-hello");
 }

@@ -9,6 +9,7 @@ use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
+use spin_engine::telemetry::Telemetry;
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
@@ -70,7 +71,23 @@ impl Signals {
 /// Runs `app` to completion; returns the exit status. A signal during start-up
 /// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
 /// start-up SIGTERM and SIGINT stop it gracefully.
-pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
+#[cfg_attr(not(feature = "http"), allow(unused_mut))]
+pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Signals) -> anyhow::Result<i32> {
+    let telemetry = opts.settings.telemetry.as_ref().map(Telemetry::start).transpose()?;
+    #[cfg(feature = "http")]
+    {
+        opts.settings.triggers.http.tracer = telemetry.as_ref().map(Telemetry::request_tracer);
+    }
+    let outcome = run(app, opts, signals).await;
+    if let Some(telemetry) = telemetry {
+        // Sends the last spans; waits at most the exporter's timeout.
+        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    }
+    outcome
+}
+
+/// [`launch`] without the trace pipeline around it.
+async fn run(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
     let start = tokio::task::spawn_blocking(move || start(app, opts));
     let triggers = tokio::select! {
         started = start => started??,

@@ -5,6 +5,7 @@
 mod engine;
 mod env;
 mod limits;
+mod telemetry;
 mod triggers;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use spin_engine::limits::GuestLimits;
 use spin_engine::runtime::EngineOptions;
 use spin_engine::runtime_config::RuntimeConfig;
+use spin_engine::telemetry::OtlpSettings;
 
 pub(crate) use engine::engine_options;
 pub(crate) use limits::{cgroup_memory_limit, vars};
@@ -26,6 +28,8 @@ pub(crate) struct Settings {
     pub engine: EngineOptions,
     /// What the trigger plugins need (HTTP listener, SQS client, command args).
     pub triggers: TriggerSettings,
+    /// Where request traces go (`OTEL_EXPORTER_OTLP_*`), if anywhere.
+    pub telemetry: Option<OtlpSettings>,
 }
 
 impl Settings {
@@ -46,6 +50,7 @@ impl Settings {
             limits: limits::guest_limits(env, memory_ceiling, configured_memory)?,
             engine: engine_options(env)?,
             triggers: TriggerSettings::from_env(http_listen, guest_args, env)?,
+            telemetry: telemetry::otlp_settings(env),
         })
     }
 }

@@ -78,7 +78,7 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
             .unwrap_or(defaults.reuse.idle_timeout),
     };
     let threads = env_count(env, "SPIN_HTTP_THREADS")?;
-    Ok(HttpOptions { listen, drain, connections, reuse, threads, banner: defaults.banner })
+    Ok(HttpOptions { listen, drain, connections, reuse, threads, ..defaults })
 }
 
 /// The standard `AWS_*` variables: region, profile, static credentials or a web

@@ -24,11 +24,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
+use spin_engine::telemetry::RequestTracer;
 use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
 
 use crate::banner::RouteLine;
 use crate::config::Target;
-use crate::headers::RouteHeaders;
 use crate::local::LocalServer;
 use crate::server::{ChainedTarget, Handler, RouteTarget, Server};
 
@@ -57,6 +57,8 @@ pub struct HttpOptions {
     pub threads: Option<usize>,
     /// How the start-up banner is printed.
     pub banner: BannerFormat,
+    /// Starts a trace span per request when traces are exported.
+    pub tracer: Option<RequestTracer>,
 }
 
 impl Default for HttpOptions {
@@ -68,6 +70,7 @@ impl Default for HttpOptions {
             reuse: InstanceReuse::default(),
             threads: None,
             banner: BannerFormat::Plain,
+            tracer: None,
         }
     }
 }
@@ -133,8 +136,7 @@ impl TriggerPlugin for HttpTrigger {
                 tracing::error!("trigger `{}`: route {raw} is reserved for Spin and will never be reached", entry.id);
             }
             lines.push((name, route.clone(), description));
-            let headers = RouteHeaders::new(&route);
-            routed.push((route.clone(), RouteTarget { handler, headers }));
+            routed.push((route.clone(), RouteTarget::new(handler, &route)));
         }
         let (router, duplicates) = Router::build(routed);
         if !duplicates.is_empty() {
@@ -159,6 +161,8 @@ impl TriggerPlugin for HttpTrigger {
             instances: limits.event_slots(),
             max_buffered_body: limits.max_buffered_body,
             connections: self.options.connections.clone(),
+            tracer: self.options.tracer.clone(),
+            names: names.iter().map(|n| n.as_str().into()).collect(),
         };
         let server = Arc::new(server);
         app.local_routes().provide(Arc::new(LocalServer(Arc::downgrade(&server))));
@@ -176,11 +180,7 @@ fn default_threads() -> usize {
 fn chained_target(handler: usize, raw: Option<&str>) -> ChainedTarget {
     let wildcard = &*server::WILDCARD;
     let route = raw.map(Route::parse).unwrap_or_else(|| wildcard.clone());
-    ChainedTarget {
-        routed: RouteTarget { handler, headers: RouteHeaders::new(&route) },
-        wildcard: RouteTarget { handler, headers: RouteHeaders::new(wildcard) },
-        route,
-    }
+    ChainedTarget { routed: RouteTarget::new(handler, &route), wildcard: RouteTarget::new(handler, wildcard), route }
 }
 
 struct PreparedHttp {

@@ -17,6 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use spin_engine::host::SPIN_INTERNAL_SUFFIX;
 use spin_engine::limits::Sampled;
 use spin_engine::runtime::PreparedApp;
+use spin_engine::telemetry::{RequestInfo, RequestTracer};
 use spin_engine::trigger::{Drain, Shutdown, TriggerConfigError, TriggerEntry};
 
 use crate::body::{from_client, full, status_only, Body, RequestBody};
@@ -60,6 +61,15 @@ pub(crate) struct RouteTarget {
     pub handler: usize,
     /// The route's `spin-*` header names and values.
     pub headers: RouteHeaders,
+    /// The route as the manifest writes it (a trace span's `http.route`).
+    pub route: Arc<str>,
+}
+
+impl RouteTarget {
+    /// The target of `route` served by handler `handler`.
+    pub(crate) fn new(handler: usize, route: &Route) -> Self {
+        Self { handler, headers: RouteHeaders::new(route), route: route.raw.as_str().into() }
+    }
 }
 
 /// Where a chained request (`http://<component>.spin.internal/...`) for one
@@ -94,6 +104,10 @@ pub(crate) struct Server {
     pub max_buffered_body: u64,
     /// Bounds on clients' connections.
     pub connections: ConnectionLimits,
+    /// Starts a trace span per request when traces are exported.
+    pub tracer: Option<RequestTracer>,
+    /// Per handler, the component (or trigger) it serves, for trace spans.
+    pub names: Vec<Arc<str>>,
 }
 
 /// How long a request waits for a free instance slot before it is refused.
@@ -188,6 +202,11 @@ impl Server {
             return well_known::respond(path, &self.info).map(full);
         }
         let Some((_, target, matched)) = self.router.find(path) else {
+            if let Some(tracer) = &self.tracer {
+                let info =
+                    RequestInfo { method: req.method(), path, route: None, component: None, headers: req.headers() };
+                tracer.start(&info).finish(StatusCode::NOT_FOUND.as_u16());
+            }
             return status_only(StatusCode::NOT_FOUND);
         };
         self.dispatch(req, target, &matched, peer, worker).await
@@ -210,8 +229,34 @@ impl Server {
         Some(self.dispatch(req, target, &matched, peer, workers::current()).await)
     }
 
-    /// Calls the handler of `target` for a request whose path gave `matched`.
+    /// Calls the handler of `target` for a request whose path gave `matched`,
+    /// within a trace span when traces are exported.
     async fn dispatch(
+        &self,
+        req: Request<RequestBody>,
+        target: &RouteTarget,
+        matched: &RouteMatch<'_>,
+        peer: SocketAddr,
+        worker: usize,
+    ) -> Response<Body> {
+        let Some(tracer) = &self.tracer else {
+            return self.call(req, target, matched, peer, worker).await;
+        };
+        let info = RequestInfo {
+            method: req.method(),
+            path: req.uri().path(),
+            route: Some(&target.route),
+            component: Some(&self.names[target.handler]),
+            headers: req.headers(),
+        };
+        let span = tracer.start(&info);
+        let response = self.call(req, target, matched, peer, worker).await;
+        span.finish(response.status().as_u16());
+        response
+    }
+
+    /// Calls the handler of `target` for a request whose path gave `matched`.
+    async fn call(
         &self,
         req: Request<RequestBody>,
         target: &RouteTarget,

@@ -1,0 +1,120 @@
+//! A real OTLP/HTTP trace receiver on 127.0.0.1: Python's HTTP server decoding
+//! each `POST /v1/traces` with OpenTelemetry's own protobuf classes
+//! (`opentelemetry-proto`, in the venv `CSS_OTEL_VENV`, default
+//! `/var/tmp/css-otel-venv`, which `integration/scripts/setup-host.sh` creates).
+//! Every span received is kept as one JSON line, read back by [`OtlpReceiver::spans`].
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::process::{free_port, Running};
+
+/// How long a start may take before the receiver must listen.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+const RECEIVER: &str = r#"
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
+
+port, out = int(sys.argv[1]), sys.argv[2]
+
+def plain(any_value):
+    kind = any_value.WhichOneof("value")
+    return getattr(any_value, kind) if kind else None
+
+def attributes(items):
+    return {a.key: plain(a.value) for a in items}
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        request = service.ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        with open(out, "a") as sink:
+            for resource_spans in request.resource_spans:
+                resource = attributes(resource_spans.resource.attributes)
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        sink.write(json.dumps({
+                            "path": self.path,
+                            "content_type": self.headers.get("content-type"),
+                            "request_headers": dict(self.headers.items()),
+                            "service": resource.get("service.name"),
+                            "name": span.name,
+                            "kind": span.kind,
+                            "trace_id": span.trace_id.hex(),
+                            "span_id": span.span_id.hex(),
+                            "parent_span_id": span.parent_span_id.hex(),
+                            "status": span.status.code,
+                            "attributes": attributes(span.attributes),
+                        }) + "\n")
+        reply = service.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+ThreadingHTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+"#;
+
+/// The venv holding `opentelemetry-proto`.
+fn python() -> PathBuf {
+    let venv =
+        std::env::var_os("CSS_OTEL_VENV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/tmp/css-otel-venv"));
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} not found: run `bash integration/scripts/setup-host.sh` (it installs opentelemetry-proto into {})",
+        python.display(),
+        venv.display()
+    );
+    python
+}
+
+/// A running receiver; stopped when dropped.
+pub struct OtlpReceiver {
+    port: u16,
+    spans: tempfile::NamedTempFile,
+    _process: Running,
+}
+
+impl OtlpReceiver {
+    /// Starts the receiver on a free port and waits until it listens.
+    pub fn start() -> anyhow::Result<Self> {
+        let port = free_port();
+        let spans = tempfile::NamedTempFile::new()?;
+        let mut cmd = Command::new(python());
+        cmd.args(["-c", RECEIVER, &port.to_string()]).arg(spans.path());
+        let mut process = Running::spawn(cmd).context("starting the OTLP receiver")?;
+        let end = Instant::now() + START_TIMEOUT;
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(Self { port, spans, _process: process });
+            }
+            if let Some(code) = process.try_status() {
+                anyhow::bail!("the OTLP receiver exited with {code}:\n{}", process.output());
+            }
+            anyhow::ensure!(Instant::now() < end, "the OTLP receiver did not listen within {START_TIMEOUT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every span received so far, one JSON object each.
+    pub fn spans(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.spans.path()).unwrap_or_default();
+        text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+    }
+}
