@@ -3,6 +3,8 @@
 //! a child of the caller's span when the request carries a W3C `traceparent`.
 //! Spans leave in batches from a thread of the exporter's own, so a request
 //! only records its span; with no collector configured nothing is recorded.
+//! While a request's guest runs, its span is the current trace context, and
+//! the guest's outbound HTTP requests carry it as their `traceparent`.
 
 use std::collections::HashMap;
 
@@ -130,6 +132,15 @@ pub struct RequestSpan {
 }
 
 impl RequestSpan {
+    /// Runs `work` with this span as the current trace context at every poll
+    /// (what [`inject_current`] reads).
+    pub async fn in_scope<F: std::future::Future>(&self, work: F) -> F::Output {
+        use opentelemetry::context::FutureExt as _;
+        use opentelemetry::trace::TraceContextExt as _;
+        let context = opentelemetry::Context::new().with_remote_span_context(self.span.span_context().clone());
+        work.with_context(context).await
+    }
+
     /// Records the response's status and ends the span; a 5xx marks it failed.
     pub fn finish(mut self, status: u16) {
         self.span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
@@ -137,6 +148,47 @@ impl RequestSpan {
             self.span.set_status(Status::error(format!("HTTP {status}")));
         }
         self.span.end();
+    }
+}
+
+/// Adds the current trace context (a request span's, see
+/// [`RequestSpan::in_scope`]) to an outgoing request as `traceparent` (and
+/// `tracestate`), unless the request has its own.
+pub fn inject_current(headers: &mut http::HeaderMap) {
+    use opentelemetry::trace::TraceContextExt as _;
+    let context = opentelemetry::Context::current();
+    if !context.span().span_context().is_valid() || headers.contains_key("traceparent") {
+        return;
+    }
+    TraceContextPropagator::new().inject_context(&context, &mut HeaderWriter(headers));
+}
+
+/// Spawns `work` as a task that keeps the current trace context (a request
+/// span's), so what it sends continues that trace; a plain spawn when there is
+/// none.
+pub fn spawn_in_current_trace<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use opentelemetry::context::FutureExt as _;
+    use opentelemetry::trace::TraceContextExt as _;
+    let context = opentelemetry::Context::current();
+    if context.has_active_span() {
+        tokio::spawn(work.with_context(context))
+    } else {
+        tokio::spawn(work)
+    }
+}
+
+/// Writes propagation headers into a request.
+struct HeaderWriter<'a>(&'a mut http::HeaderMap);
+
+impl opentelemetry::propagation::Injector for HeaderWriter<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(key), http::HeaderValue::try_from(value)) {
+            self.0.insert(name, value);
+        }
     }
 }
 

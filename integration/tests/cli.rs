@@ -300,6 +300,34 @@ fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
     assert_eq!(attributes["http.response.status_code"], 200, "{span:#}");
 }
 
+/// A traced request's guest sends its outbound HTTP requests with the
+/// request's span as their `traceparent`, so the next service continues the trace.
+#[test]
+fn a_traced_requests_outbound_calls_carry_its_span_as_traceparent() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    // The next service: rust-echo, which answers with the headers it got.
+    let echo = serve(&guests::app("rust-echo"), &[], &[]).unwrap();
+    let mut front = Up::new(&guests::app("rust-outbound"))
+        .env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())])
+        .serve()
+        .unwrap();
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let traceparent = format!("00-{trace_id}-b7ad6b7169203331-01");
+    let url = format!("{}/?url={}/exact", front.base, echo.base);
+    let r = integration::http::request("GET", &url, &[("traceparent", &traceparent)], "").unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    let echoed: serde_json::Value = serde_json::from_str(r.body.split_once(";body=").unwrap().1).unwrap();
+    front.process.signal(libc::SIGTERM);
+    front.process.wait(Duration::from_secs(30)).unwrap();
+    let spans = receiver.spans();
+    let server = spans.iter().find(|s| s["trace_id"] == trace_id).unwrap_or_else(|| panic!("{spans:#?}"));
+    let expected = format!("00-{trace_id}-{}-01", server["span_id"].as_str().unwrap());
+    assert_eq!(echoed["headers"]["traceparent"], expected.as_str(), "{echoed:#}");
+}
+
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
 fn tcp_echo() -> u16 {
     use std::io::{BufRead as _, Write as _};

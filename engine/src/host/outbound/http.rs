@@ -74,11 +74,12 @@ type SendFuture = Box<
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         let _ = fut;
+        crate::telemetry::inject_current(request.headers_mut());
         let local = LocalTarget::of(request.uri());
         let host = match &local {
             Some(target) => target.allowed_host(),

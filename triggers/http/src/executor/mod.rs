@@ -135,7 +135,7 @@ where
     let (tx, rx) = tokio::sync::oneshot::channel();
     let call = call(tx);
     let id = guest.id.clone();
-    let mut guest = AbortOnDrop::new(tokio::spawn(async move {
+    let mut guest = AbortOnDrop::new(spin_engine::telemetry::spawn_in_current_trace(async move {
         let _slot = slot;
         let result = within(deadline, call).await;
         if let Err(e) = &result {
