@@ -68,12 +68,14 @@ async fn run(
     let source = ctx.entrypoint().source;
     // OCI content is always written out; a rootfs app needs a writable folder only
     // to stage files, so `readOnlyRootFilesystem` works without one otherwise.
-    let work_dir = match source {
-        Source::Oci(_) => scratch.clone().map_err(anyhow::Error::msg)?,
-        Source::File(_) => scratch.clone().unwrap_or_else(|_| PathBuf::from("/")),
+    // Only a rootfs spin.toml downloads `{ url, digest }` sources (into the node's
+    // cache); an OCI artifact carries them as layers, so its start makes no folder.
+    let (work_dir, node_downloads) = match source {
+        Source::Oci(_) => (scratch.clone().map_err(anyhow::Error::msg)?, None),
+        Source::File(_) => (scratch.clone().unwrap_or_else(|_| PathBuf::from("/")), node_cache::downloads()),
     };
     let load = LoadOptions {
-        downloads: node_cache::downloads().unwrap_or_else(download_cache_dir),
+        downloads: node_downloads.unwrap_or_else(download_cache_dir),
         profile: env.get("SPIN_PROFILE").filter(|p| !p.is_empty()).cloned(),
     };
     let mut app = resolve(source, Path::new("/"), &work_dir, &load)?;
