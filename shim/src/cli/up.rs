@@ -58,7 +58,7 @@ pub(crate) struct UpArgs {
     /// The state folder (default key-value store and database, logs); wins over
     /// the runtime config's `state_dir`. Default: `.spin` beside the manifest; an
     /// empty value means none (stores in memory, no log files).
-    #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
+    #[arg(long, value_parser = any_path)]
     state_dir: Option<PathBuf>,
     /// Let guests change their files: each run works on private copies, so
     /// the app's own files never change.
@@ -71,7 +71,7 @@ pub(crate) struct UpArgs {
     /// runtime config's `log_dir`, else `.spin/logs` in the app's folder); an empty
     /// value turns the files off.
     #[arg(short = 'L', long, env = "SPIN_LOG_DIR",
-          value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from))]
+          value_parser = any_path)]
     log_dir: Option<PathBuf>,
     /// Cap on each instance's memories and tables together (bytes, or 128Mi, 1Gi, ...;
     /// default 256Mi). The other limits are read from their SPIN_* variables (README).
@@ -181,6 +181,12 @@ impl UpArgs {
         drop(pulled);
         result
     }
+}
+
+/// A path flag that may be empty (clap's own path parser refuses `""`, which
+/// these flags take as "none").
+fn any_path(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
 }
 
 /// The SQL of each `--sqlite` argument: the text itself, or a file's (`@file`).

@@ -3,7 +3,7 @@
 //! to string values). Later values of a name win over earlier ones.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -54,7 +54,7 @@ pub(crate) fn variable_values(args: &[VariableArg]) -> anyhow::Result<BTreeMap<S
     Ok(values)
 }
 
-fn read_table(path: &PathBuf) -> anyhow::Result<BTreeMap<String, String>> {
+fn read_table(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let table = if path.extension().is_some_and(|e| e == "json") {
         serde_json::from_str(&text).map_err(anyhow::Error::from)
