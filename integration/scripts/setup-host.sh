@@ -5,7 +5,7 @@
 #
 # usage: setup-host.sh [bench] [fuzz]
 #   (none)  system packages (protoc and libseccomp to build; containerd, runc,
-#           redis, mosquitto, docker-registry, curl, wrk for the tests and the demo), the Rust
+#           redis, mosquitto, docker-registry, postgresql, curl, wrk for the tests and the demo), the Rust
 #           toolchain that rust-toolchain.toml pins with the wasm targets, the
 #           guests' SDK tools (componentize-py venv, npm packages of js-hello),
 #           moto for the SQS tests, and containerd 1.7 unpacked into a folder
@@ -28,6 +28,10 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v docker-registry >/dev/null || need+=(docker-registry)
+# The outbound PostgreSQL tests' server (initdb/postgres under /usr/lib/postgresql,
+# run as the package's `postgres` account) and psql.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-host: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

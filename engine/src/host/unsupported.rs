@@ -1,4 +1,5 @@
-//! Imports this runtime does not provide (`fermyon:spin` postgres, mysql and llm,
+//! Imports this runtime does not provide (`fermyon:spin` postgres, mysql and llm
+//! of 2.0,
 //! `wasi:http` release candidates, ... today) are
 //! linked as functions that trap when called, so apps built against Spin's full
 //! world still start. Interfaces the linker does provide are never touched, so

@@ -5,6 +5,7 @@ pub mod file_server;
 pub mod mosquitto;
 pub mod moto;
 pub mod otlp_receiver;
+pub mod postgres;
 pub mod redis;
 pub mod registry;
 pub mod tls_server;

@@ -22,6 +22,8 @@ pub(crate) enum ConnectionKind {
     Redis,
     /// An MQTT connection.
     Mqtt,
+    /// A PostgreSQL connection.
+    Postgres,
 }
 
 impl ConnectionKind {
@@ -31,6 +33,7 @@ impl ConnectionKind {
             Self::Http => "HTTP request",
             Self::Redis => "redis",
             Self::Mqtt => "MQTT",
+            Self::Postgres => "PostgreSQL",
         }
     }
 }
@@ -65,6 +68,7 @@ pub(crate) struct AppConnectionCaps {
     http: Option<Cap>,
     redis: Option<Cap>,
     mqtt: Option<Cap>,
+    postgres: Option<Cap>,
 }
 
 impl AppConnectionCaps {
@@ -76,6 +80,7 @@ impl AppConnectionCaps {
             http: of_kind(ConnectionKind::Http).map(Cap::new),
             redis: of_kind(ConnectionKind::Redis).map(Cap::new),
             mqtt: of_kind(ConnectionKind::Mqtt).map(Cap::new),
+            postgres: of_kind(ConnectionKind::Postgres).map(Cap::new),
         }
     }
 
@@ -87,6 +92,7 @@ impl AppConnectionCaps {
             ConnectionKind::Http => &self.http,
             ConnectionKind::Redis => &self.redis,
             ConnectionKind::Mqtt => &self.mqtt,
+            ConnectionKind::Postgres => &self.postgres,
         };
         let kind_place = match of_kind {
             Some(cap) => Some(cap.admit().await?),
@@ -198,7 +204,7 @@ mod tests {
         let app = AppConnectionCaps::new(None, |kind| match kind {
             Http => Some(1),
             Redis => Some(0),
-            Mqtt => None,
+            Mqtt | ConnectionKind::Postgres => None,
         });
         let budget = ConnectionBudget::new(8, app);
         let first = budget.try_open(Http).unwrap().admit().await.unwrap();

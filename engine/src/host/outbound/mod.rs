@@ -72,6 +72,11 @@ impl OutboundGate {
         &self.component_id
     }
 
+    /// Why [`OutboundGate::open_slot`] refused, for the guest.
+    pub(crate) fn connection_refusal(&self) -> String {
+        self.connections.refusal()
+    }
+
     /// Whether `dest` is allowed; a denial is logged (see [`Destination::check`]).
     pub(crate) fn permits(&self, dest: &Destination) -> bool {
         dest.check(&self.allowed, &self.component_id)
@@ -94,8 +99,8 @@ impl OutboundGate {
     }
 }
 
-/// The refusal every outbound database open answers until outbound databases
-/// are implemented: for an `address` the component may not reach, Spin's
+/// The refusal every outbound MySQL open answers until outbound MySQL is
+/// implemented: for an `address` the component may not reach, Spin's
 /// denial (`address <scheme>://<host>:<port> is not permitted`, logged as every
 /// denial is); otherwise that the database is not configured. `scheme` is the
 /// one the allow-list names (`postgres`, `mysql`); an address that is not a URL

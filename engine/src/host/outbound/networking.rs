@@ -1,7 +1,8 @@
 //! The runtime config's outbound networking settings (Spin's), read once per
 //! app: `[outbound_networking]` (the networks no connection may reach and the
 //! cap on connections of every kind together), the `max_connections` of
-//! `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]`, and
+//! `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]` and
+//! `[outbound_pg]`, and
 //! `[[client_tls]]`.
 
 use std::sync::Arc;
@@ -55,7 +56,7 @@ struct HttpTable {
     max_concurrent_requests: Option<usize>,
 }
 
-/// `[outbound_redis]` and `[outbound_mqtt]` as written.
+/// `[outbound_redis]`, `[outbound_mqtt]` and `[outbound_pg]` as written.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientTable {
@@ -70,6 +71,7 @@ impl OutboundNetworking {
         let http: HttpTable = table(&config.outbound_http, "outbound_http")?;
         let redis: ClientTable = table(&config.outbound_redis, "outbound_redis")?;
         let mqtt: ClientTable = table(&config.outbound_mqtt, "outbound_mqtt")?;
+        let postgres: ClientTable = table(&config.outbound_pg, "outbound_pg")?;
         let http_max = match (http.max_connections, http.max_concurrent_requests) {
             (Some(_), Some(_)) => anyhow::bail!(
                 "[outbound_http]: set `max_connections` only (`max_concurrent_requests` is its deprecated name)"
@@ -85,6 +87,7 @@ impl OutboundNetworking {
             ConnectionKind::Http => http_max,
             ConnectionKind::Redis => redis.max_connections,
             ConnectionKind::Mqtt => mqtt.max_connections,
+            ConnectionKind::Postgres => postgres.max_connections,
         });
         Ok(Self {
             blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?),

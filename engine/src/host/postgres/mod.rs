@@ -1,29 +1,71 @@
-//! Outbound PostgreSQL for guests (`spin:postgres/postgres@4.2.0`, which also
-//! serves 4.0 and 4.1 imports, and `@3.0.0`): the interfaces link so Spin 4 apps
-//! start, and every connection attempt fails with the interface's own
-//! `connection-failed`: Spin's "not permitted" for an address outside the
-//! component's `allowed_outbound_hosts`, else "not configured" until outbound
-//! databases are implemented. Queries need a connection, so none can run.
+//! Outbound PostgreSQL for guests: `spin:postgres/postgres@4.2.0` (which also
+//! serves 4.0 and 4.1 imports; sync and async functions, rows streamed) and
+//! `@3.0.0`, over app-wide connection pools (`client.rs`). Opens are gated by
+//! the component's `allowed_outbound_hosts` and count against the instance's
+//! outbound connection budget and the runtime config's
+//! `[outbound_pg] max_connections`. Spin 2's `fermyon:spin/postgres@2.0.0` is
+//! not served (it links as functions that trap).
 
+// Results carry the interface's own `error`, as large as a server error's
+// fields make it; it goes to the guest as it is, so it is not boxed.
+#[allow(clippy::result_large_err)]
+mod client;
+mod rows;
 mod v3;
+#[allow(clippy::result_large_err)]
 mod v4;
+mod values;
 
-use wasmtime::component::Linker;
+use std::sync::Arc;
 
-use super::capability::{CapabilityView, HasCapability};
-use super::outbound::{refuse_database, OutboundGate};
+use wasmtime::component::{Linker, Resource};
 
-super::outbound::gate_only_capability!(
-    /// The outbound PostgreSQL capability.
-    OutboundPostgres,
-    &[
+use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs, ViewOf};
+use super::outbound::OutboundGate;
+#[allow(unreachable_pub)] // bindgen's `with` re-exports it
+pub use client::PgConnection;
+use client::Pools;
+
+/// The outbound PostgreSQL capability.
+pub(crate) struct OutboundPostgres;
+
+/// One instance's side: its outbound gate and the app's pools.
+pub(crate) struct PgInstance {
+    gate: OutboundGate,
+    pools: Arc<Pools>,
+}
+
+impl Capability for OutboundPostgres {
+    type App = Arc<Pools>;
+    type Component = Arc<Pools>;
+    type Instance = PgInstance;
+
+    const INTERFACES: &'static [&'static str] = &[
         "spin:postgres/postgres@4.2.0",
         "spin:postgres/postgres@4.1.0",
         "spin:postgres/postgres@4.0.0",
         "spin:postgres/postgres@3.0.0",
-    ],
-    add_to_linker
-);
+    ];
+
+    fn app(_: &AppInputs<'_>) -> anyhow::Result<Arc<Pools>> {
+        Ok(Arc::default())
+    }
+
+    fn component(app: &Arc<Pools>, _: &ComponentInputs<'_>) -> anyhow::Result<Arc<Pools>> {
+        Ok(app.clone())
+    }
+
+    fn instance(pools: &Arc<Pools>, inputs: &InstanceInputs<'_>) -> PgInstance {
+        PgInstance { gate: inputs.outbound.clone(), pools: pools.clone() }
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        type Data = ViewOf<OutboundPostgres>;
+        bindings::spin::postgres4_2_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
+        bindings::spin::postgres3_0_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
+        Ok(())
+    }
+}
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -31,121 +73,43 @@ mod bindings {
         world: "css:host-v3/postgres",
         imports: { default: async | trappable },
         with: {
-            "spin:postgres/postgres@3.0.0.connection": crate::host::postgres::NoConnection,
-            "spin:postgres/postgres@4.2.0.connection": crate::host::postgres::NoConnection,
+            "spin:postgres/postgres@3.0.0.connection": crate::host::postgres::PgConnection,
+            "spin:postgres/postgres@4.2.0.connection": crate::host::postgres::PgConnection,
             "spin:postgres/postgres@4.2.0.connection-builder": crate::host::postgres::Builder,
         },
     });
 }
 
-/// The `connection` resource: never created, since every open fails.
-#[allow(unreachable_pub)] // bindgen's `with` re-exports it
-pub enum NoConnection {}
+use bindings::spin::postgres4_2_0::postgres::Error;
 
-/// A `connection-builder`: the address it will refuse to connect to.
+/// A `connection-builder`: the address and the root certificate to trust.
 #[allow(unreachable_pub)] // bindgen's `with` re-exports it
-pub struct Builder(String);
+pub struct Builder {
+    address: String,
+    ca_root: Option<String>,
+}
 
 /// The instance's view of the capability.
 type View<'a> = CapabilityView<'a, OutboundPostgres>;
 
-/// The allow-list scheme of PostgreSQL addresses.
-const SCHEME: &str = "postgres";
-
-/// Why opening `address` fails (see [`refuse_database`]); `postgresql://` is
-/// checked as `postgres://`.
-fn refusal(gate: &OutboundGate, address: &str) -> String {
-    match address.strip_prefix("postgresql://") {
-        Some(rest) => refuse_database(gate, SCHEME, &format!("{SCHEME}://{rest}")),
-        None => refuse_database(gate, SCHEME, address),
+impl PgInstance {
+    /// Opens `address` for the guest, trusting `ca_root` too.
+    async fn open(&self, address: &str, ca_root: Option<String>) -> Result<PgConnection, Error> {
+        client::prepare(&self.gate, address, ca_root)?.connect(&self.pools).await
     }
 }
 
-/// The sync `open`, `query`, `execute` and `drop` of `connection`, which 3.0
-/// and 4.x share word for word (each version has its own `Error`,
-/// `ParameterValue` and `RowSet`), expanded inside each `HostConnection` impl.
-macro_rules! refused_connection_ops {
-    () => {
-        async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<NoConnection>, Error>> {
-            Ok(Err(Error::ConnectionFailed(refusal(self.state, &address))))
-        }
-
-        async fn query(
-            &mut self,
-            _: Resource<NoConnection>,
-            _: String,
-            _: Vec<ParameterValue>,
-        ) -> wasmtime::Result<Result<RowSet, Error>> {
-            Ok(Err(Error::ConnectionFailed("no connection found".into())))
-        }
-
-        async fn execute(
-            &mut self,
-            _: Resource<NoConnection>,
-            _: String,
-            _: Vec<ParameterValue>,
-        ) -> wasmtime::Result<Result<u64, Error>> {
-            Ok(Err(Error::ConnectionFailed("no connection found".into())))
-        }
-
-        async fn drop(&mut self, res: Resource<NoConnection>) -> wasmtime::Result<()> {
-            self.table.delete(res)?;
-            Ok(())
-        }
-    };
-}
-use refused_connection_ops;
-
-/// Adds both major versions to `linker`.
-fn add_to_linker<T: HasCapability<OutboundPostgres>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
-    type Data = super::capability::ViewOf<OutboundPostgres>;
-    bindings::spin::postgres4_2_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
-    bindings::spin::postgres3_0_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postgresql_urls_are_checked_as_postgres() {
-        let allowed = crate::allowed_hosts::AllowedHosts::parse(&["postgres://db:5432".into()], |s| Ok(s.into()));
-        let gate = OutboundGate::new("c".into(), std::sync::Arc::new(allowed.unwrap()), 1);
-        assert!(refusal(&gate, "postgresql://db/app").contains("is not configured"), "{}", refusal(&gate, "postgresql://db/app"));
-        assert_eq!(refusal(&gate, "postgresql://elsewhere/app"), "address postgres://elsewhere:5432 is not permitted");
-    }
-}
-
-#[cfg(test)]
-mod interface_tests {
-    use super::bindings::spin::postgres4_2_0::postgres::{Error, HostConnectionBuilderWithStore, HostConnectionWithStore};
-    use super::*;
-    use crate::host::InstanceTemplate;
-
-    fn message(r: Result<wasmtime::component::Resource<NoConnection>, Error>) -> String {
-        match r {
-            Err(Error::ConnectionFailed(m)) => m,
-            Err(e) => panic!("expected connection-failed, got {e:?}"),
-            Ok(_) => panic!("an open succeeded"),
+impl View<'_> {
+    /// Opens `address` into the instance's table.
+    async fn open_into_table(&mut self, address: &str, ca_root: Option<String>) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+        match self.state.open(address, ca_root).await {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
         }
     }
 
-    #[tokio::test]
-    async fn every_open_and_build_is_refused_with_the_interface_error() {
-        let template = InstanceTemplate::for_tests(&["postgres://db.local:5432"], 4);
-        template
-            .run_async::<OutboundPostgres, _>(async |accessor| {
-                type Data = crate::host::capability::ViewOf<OutboundPostgres>;
-                let allowed = message(Data::open_async(accessor, "postgres://db.local/app".into()).await.unwrap());
-                assert!(allowed.contains("is not configured"), "{allowed}");
-                let denied = message(Data::open_async(accessor, "postgres://other/app".into()).await.unwrap());
-                assert_eq!(denied, "address postgres://other:5432 is not permitted");
-                let builder =
-                    accessor.with(|mut access| access.get().table.push(Builder("postgres://other/app".into())).unwrap());
-                let built = message(Data::build_async(accessor, builder).await.unwrap());
-                assert_eq!(built, "address postgres://other:5432 is not permitted");
-            })
-            .await;
+    /// The connection `res` (a cheap handle on it).
+    fn connection(&self, res: &Resource<PgConnection>) -> wasmtime::Result<PgConnection> {
+        Ok(self.table.get(res)?.clone())
     }
 }

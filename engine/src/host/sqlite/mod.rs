@@ -19,6 +19,7 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
 
 pub(crate) use databases::{SqliteAccess, SqliteDatabases, SqliteInstance};
+pub(crate) use guard::DEFAULT_MAX_RESULT_BYTES;
 
 use database::{Effects, ExecuteError, QueryOutput, SqlValue, SqliteDatabase};
 

@@ -1,0 +1,151 @@
+//! Outbound PostgreSQL against a real server (`initdb` + `postgres`, password
+//! authentication) through `spin-shim up`, with the SDK-built guests:
+//! `rust-sdk7-pg` (spin-sdk 7, the async functions of
+//! `spin:postgres/postgres@4.2.0`) and `rust-pg` (spin-sdk 3, the sync
+//! `spin:postgres/postgres@3.0.0`).
+
+use integration::cli_app::{serve, ServedApp};
+use integration::guests;
+use integration::http::{get, request};
+use integration::services::postgres::PostgresServer;
+
+/// `guest` served with `pg_address` set to `address`.
+fn serve_with(guest: &str, address: &str, flags: &[&str]) -> ServedApp {
+    serve(&guests::app(guest), &[("SPIN_VARIABLE_PG_ADDRESS", address)], flags).unwrap()
+}
+
+/// GETs `path` and asserts a 200; the body.
+fn ok(served: &ServedApp, method: &str, path: &str) -> String {
+    let r = request(method, &format!("{}{path}", served.base), &[], "").unwrap();
+    assert_eq!(r.status, 200, "{method} {path}: {r:?}");
+    r.body
+}
+
+/// Every parameter type of 4.x is written, read back with its column type, and
+/// NULLs of every type come back as `db-null`.
+#[test]
+fn spin_sdk_7_writes_and_reads_every_type_of_the_interface() {
+    let pg = PostgresServer::start().unwrap();
+    let served = serve_with("rust-sdk7-pg", &pg.address(), &[]);
+    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(ok(&served, "POST", "/things"), "inserted=1");
+    assert_eq!(ok(&served, "POST", "/nulls"), "inserted=1");
+    let body = ok(&served, "GET", "/things");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    let expected = [
+        "id:int32=int32(1)",
+        "b:boolean=boolean(true)",
+        "i2:int16=int16(-3)",
+        "i4:int32=int32(-7)",
+        "i8:int64=int64(9000000000)",
+        "f4:floating32=floating32(1.5)",
+        "f8:floating64=floating64(-2.25)",
+        "t:str=str(héllo)",
+        "v:str=str(short)",
+        "bin:binary=binary(0001feff)",
+        "d:date=date(2024-2-29)",
+        "tm:time=time(23:59:58.500000000)",
+        "ts:datetime=datetime(2001-9-9 1:46:40.0)",
+        // Seconds since the epoch, stored in a timestamptz and read back in UTC.
+        "tstz:datetime=datetime(2001-9-9 1:46:40.0)",
+        "u:uuid=uuid(67e55044-10b1-426f-9247-bb680e5fe0c8)",
+        "j:jsonb=jsonb({\"a\":[1,2]})",
+        "n:decimal=decimal(12345.678901)",
+        // PostgreSQL normalises discrete ranges to [lower, upper).
+        "r4:range-int32=range-int32(1/incl..11/excl)",
+        "r8:range-int64=range-int64(inf..5000000000/excl)",
+        "rn:range-decimal=range-decimal(1.5/excl..inf)",
+        "a4:array-int32=array-int32(1;null;3)",
+        "a8:array-int64=array-int64(-1)",
+        "an:array-decimal=array-decimal(0.1;null)",
+        "at:array-str=array-str(x;null;z)",
+        "iv:interval=interval(1500000us,2d,14m)",
+        // A type the interface has no case for: its wire bytes (an IPv4 inet is 8).
+        "inet_col:other(inet)=unsupported(8 bytes)",
+    ];
+    assert_eq!(lines[0].split(" | ").collect::<Vec<_>>(), expected, "{body}");
+    let nulls: Vec<&str> = lines[1].split(" | ").skip(1).take(24).collect();
+    assert!(nulls.iter().all(|v| v.ends_with("=db-null")), "{}", lines[1]);
+    // What the guest wrote is in the database, as psql sees it.
+    assert_eq!(
+        pg.psql("SELECT t, i8, n::text, r4::text FROM things WHERE id = 1").unwrap(),
+        "héllo|9000000000|12345.678901|[1,11)"
+    );
+}
+
+/// Server errors reach the guest with their SQLSTATE; a parameter PostgreSQL
+/// cannot take is the guest's `bad-parameter`; an address outside
+/// `allowed_outbound_hosts` is refused before any connection is made.
+#[test]
+fn errors_are_the_interfaces_own() {
+    let pg = PostgresServer::start().unwrap();
+    let served = serve_with("rust-sdk7-pg", &pg.address(), &[]);
+    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:db-error:ERROR:42601:syntax error at or near \"SELEKT\"");
+    assert_eq!(ok(&served, "GET", "/bad-param"), "bad-parameter:invalid date 2023-2-30");
+    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+    let (_tmp, app) = integration::fixtures::copy_of("rust-sdk7-pg");
+    let wrong_password = pg.address().replace("guest-secret", "wrong");
+    let served = serve(&app, &[("SPIN_VARIABLE_PG_ADDRESS", &wrong_password)], &[]).unwrap();
+    let r = get(&format!("{}/setup", served.base)).unwrap();
+    assert_eq!(r.status, 500, "{r:?}");
+    assert!(r.body.starts_with("connection-failed:") && r.body.contains("password authentication failed"), "{r:?}");
+}
+
+/// Rows are streamed to the guest (`query-async`), and every request's
+/// connection comes from the app's pool: 30 requests in a row hold one server
+/// connection, and what a guest left behind (an open transaction, a session
+/// setting) is gone before the next guest gets the connection.
+#[test]
+fn connections_are_pooled_and_reset_between_guests() {
+    let pg = PostgresServer::start().unwrap();
+    let served = serve_with("rust-sdk7-pg", &pg.key_value_address(), &[]);
+    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(ok(&served, "GET", "/stream?n=5000"), "rows=5000 sum=12502500");
+    for _ in 0..30 {
+        assert_eq!(ok(&served, "GET", "/stream?n=3"), "rows=3 sum=6");
+    }
+    let held = pg.client_connections().unwrap();
+    assert!((1..=2).contains(&held), "sequential requests share pooled connections, but the server has {held}");
+    assert_eq!(ok(&served, "GET", "/leave-open"), "left open");
+    // Each pooled connection in turn: none may show what the guest left.
+    for _ in 0..3 {
+        let left_over = ok(&served, "GET", "/left-over");
+        assert_eq!(
+            left_over, "n:int64=int64(0) a:str=str() fresh:boolean=boolean(true)",
+            "a guest's session was left behind"
+        );
+    }
+    assert_eq!(pg.psql("SELECT count(*) FROM things WHERE t = 'left-open'").unwrap(), "0");
+}
+
+/// The sync 3.0 interface of spin-sdk 3, on the same connections.
+#[test]
+fn spin_sdk_3_uses_the_sync_interface() {
+    let pg = PostgresServer::start().unwrap();
+    let served = serve_with("rust-pg", &pg.address(), &[]);
+    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(ok(&served, "POST", "/notes"), "inserted=1");
+    let expected = "id:int32=int32(1) | body:str=str(first) | n:int32=int32(-7) | big:int64=int64(1099511627776) | \
+                    ok:boolean=boolean(false) | day:date=date(1999-12-31) | at:datetime=datetime(1970-1-2 0:0:0.0) | \
+                    u:other=unsupported";
+    assert_eq!(ok(&served, "GET", "/notes"), expected);
+    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:db error: ERROR: syntax error at or near \"SELEKT\"");
+    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+}
+
+/// `[outbound_pg] max_connections` caps the app's connections: with 0, every
+/// open is refused and nothing reaches the server.
+#[test]
+fn the_runtime_configs_connection_cap_holds() {
+    let pg = PostgresServer::start().unwrap();
+    let (_tmp, app) = integration::fixtures::copy_of("rust-sdk7-pg");
+    let config = app.join("runtime-config.toml");
+    std::fs::write(&config, "[outbound_pg]\nmax_connections = 0\n").unwrap();
+    let env = [("SPIN_VARIABLE_PG_ADDRESS", pg.address())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let served = serve(&app, &env, &["--runtime-config-file", &config.display().to_string()]).unwrap();
+    let r = get(&format!("{}/setup", served.base)).unwrap();
+    assert_eq!((r.status, r.body.as_str()), (500, "connection-failed:too many connections"), "{r:?}");
+    assert_eq!(pg.client_connections().unwrap(), 0);
+}
