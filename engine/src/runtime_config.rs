@@ -193,13 +193,13 @@ impl RuntimeConfig {
         let tables = [
             ("llm_compute", self.llm_compute.is_some()),
             // `block_networks`, `max_total_connections` and the `max_connections`
-            // of `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]` and `[outbound_pg]` are
+            // of `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]`, `[outbound_pg]` and
+            // `[outbound_mysql]` are
             // served; the socket cap is not (see `host/outbound/networking.rs`).
             (
                 "outbound_networking",
                 self.outbound_networking.as_ref().is_some_and(|t| t.get("max_socket_connections").is_some()),
             ),
-            ("outbound_mysql", self.outbound_mysql.is_some()),
         ];
         tables.into_iter().filter_map(|(name, present)| present.then_some(name)).collect()
     }

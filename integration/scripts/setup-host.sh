@@ -5,7 +5,7 @@
 #
 # usage: setup-host.sh [bench] [fuzz]
 #   (none)  system packages (protoc and libseccomp to build; containerd, runc,
-#           redis, mosquitto, docker-registry, postgresql, curl, wrk for the tests and the demo), the Rust
+#           redis, mosquitto, docker-registry, postgresql, mariadb, curl, wrk for the tests and the demo), the Rust
 #           toolchain that rust-toolchain.toml pins with the wasm targets, the
 #           guests' SDK tools (componentize-py venv, npm packages of js-hello),
 #           moto for the SQS tests, and containerd 1.7 unpacked into a folder
@@ -32,6 +32,9 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 # run as the package's `postgres` account) and psql.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)
+# The outbound MySQL tests' server (mariadb-install-db, mariadbd) and client.
+[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null || need+=(mariadb-server)
+command -v mariadb >/dev/null || need+=(mariadb-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup-host: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -119,7 +119,8 @@ fn connections_are_pooled_and_reset_between_guests() {
     assert_eq!(pg.psql("SELECT count(*) FROM things WHERE t = 'left-open'").unwrap(), "0");
 }
 
-/// The sync 3.0 interface of spin-sdk 3, on the same connections.
+/// The sync 3.0 interface of spin-sdk 3 and Spin 2's 2.0 (spin-sdk 3's
+/// `spin_sdk::pg`), on the same connections, each with its own narrower types.
 #[test]
 fn spin_sdk_3_uses_the_sync_interface() {
     let pg = PostgresServer::start().unwrap();
@@ -132,6 +133,10 @@ fn spin_sdk_3_uses_the_sync_interface() {
     assert_eq!(ok(&served, "GET", "/notes"), expected);
     assert_eq!(ok(&served, "GET", "/bad"), "query-failed:db error: ERROR: syntax error at or near \"SELEKT\"");
     assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+    let v2 = "id:int32=int32(1) | body:str=str(first) | big:int64=int64(1099511627776) | ok:boolean=boolean(false) | \
+              day:other=unsupported";
+    assert_eq!(ok(&served, "GET", "/v2/notes"), v2);
+    assert_eq!(ok(&served, "GET", "/v2/unsigned"), "value-conversion-failed:PostgreSQL has no unsigned integer types");
 }
 
 /// `[outbound_pg] max_connections` caps the app's connections: with 0, every
@@ -148,4 +153,55 @@ fn the_runtime_configs_connection_cap_holds() {
     let r = get(&format!("{}/setup", served.base)).unwrap();
     assert_eq!((r.status, r.body.as_str()), (500, "connection-failed:too many connections"), "{r:?}");
     assert_eq!(pg.client_connections().unwrap(), 0);
+}
+
+/// TLS as the address's `sslmode` asks: `require` with the server's root
+/// trusted through the connection builder is encrypted; without that root the
+/// certificate is refused; `disable` stays plain on the same server.
+#[test]
+fn tls_follows_sslmode_and_trusts_the_guests_root() {
+    let pki = integration::services::tls_server::Pki::new().unwrap();
+    let pg = PostgresServer::start_with_tls(&pki).unwrap();
+    let ca = std::fs::read_to_string(pki.dir().join("ca.pem")).unwrap();
+    let required = format!("{}?sslmode=require", pg.address());
+    let env = [("SPIN_VARIABLE_PG_ADDRESS", required.as_str()), ("SPIN_VARIABLE_PG_CA", ca.as_str())];
+    let served = serve(&guests::app("rust-sdk7-pg"), &env, &[]).unwrap();
+    assert_eq!(ok(&served, "GET", "/tls"), "ssl=(true)");
+    drop(served);
+    let untrusted = serve_with("rust-sdk7-pg", &required, &[]);
+    let r = get(&format!("{}/tls", untrusted.base)).unwrap();
+    assert_eq!(r.status, 500, "{r:?}");
+    assert!(r.body.starts_with("connection-failed:") && r.body.contains("certificate"), "{r:?}");
+    drop(untrusted);
+    let plain = serve_with("rust-sdk7-pg", &format!("{}?sslmode=disable", pg.address()), &[]);
+    assert_eq!(ok(&plain, "GET", "/tls"), "ssl=(false)");
+}
+
+/// Under containerd, a Pod's guest reaches the server its environment names
+/// (`SPIN_VARIABLE_PG_ADDRESS` in the container's env), through the same pools.
+#[test]
+fn a_containers_guest_reaches_postgres() {
+    use integration::containerd::Containerd;
+    use integration::process::free_port;
+    use std::time::Duration;
+    let pg = PostgresServer::start().unwrap();
+    let containerd = Containerd::start(&integration::paths::bin_dir()).unwrap();
+    let reference = "test.local/pg:latest";
+    containerd.import_app(&guests::app("rust-sdk7-pg"), reference, false).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let address = pg.address();
+    let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_VARIABLE_PG_ADDRESS", address.as_str())];
+    let mut task = containerd.run_task(reference, "pg", &env).unwrap();
+    let base = format!("http://{listen}");
+    integration::http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", task.output()));
+    let served = |path: &str, method: &str| request(method, &format!("{base}{path}"), &[], "").unwrap();
+    assert_eq!(served("/setup", "GET").body, "ready");
+    assert_eq!(served("/things", "POST").body, "inserted=1");
+    assert_eq!(served("/stream?n=100", "GET").body, "rows=100 sum=5050");
+    assert_eq!(served("/denied", "GET").body, "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+    assert_eq!(pg.psql("SELECT i4, t FROM things").unwrap(), "-7|héllo");
+    containerd.kill_task("pg", "SIGTERM").unwrap();
+    let (code, out) = task.wait(Duration::from_secs(10)).unwrap();
+    assert_eq!(code, 0, "{out}");
 }

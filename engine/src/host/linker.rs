@@ -93,8 +93,10 @@ mod tests {
         assert!(is_provided("fermyon:spin/sqlite@2.0.0"));
         assert!(is_provided("fermyon:spin/redis-types"));
         assert!(is_provided("fermyon:spin/mqtt@2.0.0"));
-        assert!(!is_provided("fermyon:spin/postgres@2.0.0"));
-        assert!(!is_provided("fermyon:spin/mysql@2.0.0"));
+        assert!(is_provided("fermyon:spin/postgres@2.0.0"));
+        assert!(is_provided("fermyon:spin/mysql@2.0.0"));
+        assert!(is_provided("fermyon:spin/rdbms-types@2.0.0"));
+        assert!(!is_provided("fermyon:spin/llm@2.0.0"));
         for spin4 in [
             "spin:key-value/key-value@3.0.0",
             "spin:variables/variables@3.0.0",

@@ -5,10 +5,13 @@
 
 mod app_host;
 mod capability;
+mod case_map;
+mod channel_stream;
 mod labelled;
 mod linker;
 mod memory;
 mod outbound;
+mod rdbms_v2;
 mod seeds;
 mod state;
 mod stdio;

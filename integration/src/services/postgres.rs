@@ -77,6 +77,16 @@ fn chown(path: &Path, account: Option<(u32, u32)>) -> anyhow::Result<()> {
 impl PostgresServer {
     /// Creates a cluster and starts its server on a free port of 127.0.0.1.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_serving(None)
+    }
+
+    /// [`PostgresServer::start`], also offering TLS with `pki`'s server
+    /// certificate (for 127.0.0.1); clients choose with `sslmode`.
+    pub fn start_with_tls(pki: &crate::services::tls_server::Pki) -> anyhow::Result<Self> {
+        Self::start_serving(Some(pki))
+    }
+
+    fn start_serving(pki: Option<&crate::services::tls_server::Pki>) -> anyhow::Result<Self> {
         let account = server_account()?;
         let dir = tempfile::tempdir()?;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
@@ -96,6 +106,17 @@ impl PostgresServer {
         let mut server = as_server("postgres", account);
         server.args(["-D", &data.to_string_lossy(), "-k", &dir.path().to_string_lossy(), "-p", &port.to_string()]);
         server.args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off"]);
+        if let Some(pki) = pki {
+            // The server insists that its key be its own and private.
+            for (name, setting) in [("server.pem", "ssl_cert_file"), ("server.key", "ssl_key_file")] {
+                let copy = data.join(name);
+                std::fs::copy(pki.dir().join(name), &copy)?;
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))?;
+                chown(&copy, account)?;
+                server.args(["-c", &format!("{setting}={}", copy.display())]);
+            }
+            server.args(["-c", "ssl=on"]);
+        }
         let mut process = Running::spawn(server)?;
         process.wait_for_line("ready to accept connections", START_TIMEOUT)?;
         Ok(Self { process: Some(process), port, _dir: dir })

@@ -1,105 +1,65 @@
-//! Outbound MySQL for guests (`spin:mysql/mysql@3.0.0`): the interface links so
-//! Spin 4 apps start, and every open fails with the interface's own
-//! `connection-failed`: Spin's "not permitted" for an address outside the
-//! component's `allowed_outbound_hosts`, else "not configured" until outbound
-//! databases are implemented. Queries need a connection, so none can run.
+//! Outbound MySQL for guests: `spin:mysql/mysql@3.0.0` (Spin 4, async; rows
+//! streamed) and Spin 2's `fermyon:spin/mysql@2.0.0`, over app-wide connection
+//! pools (`client.rs`). Opens are gated by the component's
+//! `allowed_outbound_hosts` and count against the instance's outbound
+//! connection budget and the runtime config's `[outbound_mysql] max_connections`.
 
-use wasmtime::component::{Accessor, FutureReader, Linker, Resource, StreamReader};
+#[allow(clippy::result_large_err)]
+mod client;
+mod v2;
+mod v3;
+mod values;
 
-use super::capability::{CapabilityView, HasCapability, ViewOf};
-use super::outbound::refuse_database;
+use std::sync::Arc;
 
-super::outbound::gate_only_capability!(
-    /// The outbound MySQL capability.
-    OutboundMysql,
-    &["spin:mysql/mysql@3.0.0"],
-    add_to_linker
-);
+use wasmtime::component::{Linker, Resource};
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/spin-v3",
-        world: "css:host-v3/mysql",
-        imports: { default: async | trappable },
-        with: { "spin:mysql/mysql.connection": crate::host::mysql::NoConnection },
-    });
-}
-
-use bindings::spin::mysql::mysql::{Column, Error, Host, HostConnection, HostConnectionWithStore, ParameterValue, Row};
-
-/// The `connection` resource: never created, since every open fails.
+use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs};
+use super::outbound::OutboundGate;
 #[allow(unreachable_pub)] // bindgen's `with` re-exports it
-pub enum NoConnection {}
+pub use client::MysqlConnection;
+use client::Pools;
 
-fn add_to_linker<T: HasCapability<OutboundMysql>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
-    bindings::spin::mysql::mysql::add_to_linker::<T, ViewOf<OutboundMysql>>(linker, T::capability)?;
-    Ok(())
+/// The outbound MySQL capability.
+pub(crate) struct OutboundMysql;
+
+/// One instance's side: its outbound gate and the app's pools.
+pub(crate) struct MysqlInstance {
+    gate: OutboundGate,
+    pools: Arc<Pools>,
 }
 
-/// What a statement on a connection that cannot exist answers.
-fn no_connection() -> Error {
-    Error::ConnectionFailed("no connection found".into())
-}
+impl Capability for OutboundMysql {
+    type App = Arc<Pools>;
+    type Component = Arc<Pools>;
+    type Instance = MysqlInstance;
 
-type Access<T> = Accessor<T, ViewOf<OutboundMysql>>;
+    const INTERFACES: &'static [&'static str] = &["spin:mysql/mysql@3.0.0", "fermyon:spin/mysql@2.0.0"];
 
-/// The columns, rows and outcome of `query`.
-type Streamed = (Vec<Column>, StreamReader<Row>, FutureReader<Result<(), Error>>);
+    fn app(_: &AppInputs<'_>) -> anyhow::Result<Arc<Pools>> {
+        Ok(Arc::default())
+    }
 
-impl Host for CapabilityView<'_, OutboundMysql> {}
+    fn component(app: &Arc<Pools>, _: &ComponentInputs<'_>) -> anyhow::Result<Arc<Pools>> {
+        Ok(app.clone())
+    }
 
-impl HostConnection for CapabilityView<'_, OutboundMysql> {
-    async fn drop(&mut self, res: Resource<NoConnection>) -> wasmtime::Result<()> {
-        self.table.delete(res)?;
-        Ok(())
+    fn instance(pools: &Arc<Pools>, inputs: &InstanceInputs<'_>) -> MysqlInstance {
+        MysqlInstance { gate: inputs.outbound.clone(), pools: pools.clone() }
+    }
+
+    fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
+        v3::add_to_linker(linker)?;
+        v2::add_to_linker(linker)
     }
 }
 
-impl<T> HostConnectionWithStore<T> for ViewOf<OutboundMysql> {
-    async fn open(accessor: &Access<T>, address: String) -> wasmtime::Result<Result<Resource<NoConnection>, Error>> {
-        let refusal = accessor.with(|mut access| refuse_database(access.get().state, "mysql", &address));
-        Ok(Err(Error::ConnectionFailed(refusal)))
-    }
+/// The instance's view of the capability.
+type View<'a> = CapabilityView<'a, OutboundMysql>;
 
-    async fn query(
-        _: &Access<T>,
-        _: Resource<NoConnection>,
-        _: String,
-        _: Vec<ParameterValue>,
-    ) -> wasmtime::Result<Result<Streamed, Error>> {
-        Ok(Err(no_connection()))
-    }
-
-    async fn execute(
-        _: &Access<T>,
-        _: Resource<NoConnection>,
-        _: String,
-        _: Vec<ParameterValue>,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(Err(no_connection()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::host::InstanceTemplate;
-
-    #[tokio::test]
-    async fn every_open_is_refused_with_the_interface_error() {
-        let template = InstanceTemplate::for_tests(&["mysql://db.local:3306"], 4);
-        template
-            .run_async::<OutboundMysql, _>(async |accessor| {
-                type Data = ViewOf<OutboundMysql>;
-                let Err(Error::ConnectionFailed(allowed)) = Data::open(accessor, "mysql://u:p@db.local/app".into()).await.unwrap() else {
-                    panic!("expected connection-failed")
-                };
-                assert!(allowed.starts_with("mysql://db.local:3306 is not configured"), "{allowed}");
-                let Err(Error::ConnectionFailed(denied)) = Data::open(accessor, "mysql://other/app".into()).await.unwrap() else {
-                    panic!("expected connection-failed")
-                };
-                assert_eq!(denied, "address mysql://other:3306 is not permitted");
-            })
-            .await;
+impl View<'_> {
+    /// The connection `res` (a cheap handle on it).
+    fn connection(&self, res: &Resource<MysqlConnection>) -> wasmtime::Result<MysqlConnection> {
+        Ok(self.table.get(res)?.clone())
     }
 }

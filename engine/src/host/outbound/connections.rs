@@ -24,6 +24,8 @@ pub(crate) enum ConnectionKind {
     Mqtt,
     /// A PostgreSQL connection.
     Postgres,
+    /// A MySQL connection.
+    Mysql,
 }
 
 impl ConnectionKind {
@@ -34,6 +36,7 @@ impl ConnectionKind {
             Self::Redis => "redis",
             Self::Mqtt => "MQTT",
             Self::Postgres => "PostgreSQL",
+            Self::Mysql => "MySQL",
         }
     }
 }
@@ -69,6 +72,7 @@ pub(crate) struct AppConnectionCaps {
     redis: Option<Cap>,
     mqtt: Option<Cap>,
     postgres: Option<Cap>,
+    mysql: Option<Cap>,
 }
 
 impl AppConnectionCaps {
@@ -81,6 +85,7 @@ impl AppConnectionCaps {
             redis: of_kind(ConnectionKind::Redis).map(Cap::new),
             mqtt: of_kind(ConnectionKind::Mqtt).map(Cap::new),
             postgres: of_kind(ConnectionKind::Postgres).map(Cap::new),
+            mysql: of_kind(ConnectionKind::Mysql).map(Cap::new),
         }
     }
 
@@ -93,6 +98,7 @@ impl AppConnectionCaps {
             ConnectionKind::Redis => &self.redis,
             ConnectionKind::Mqtt => &self.mqtt,
             ConnectionKind::Postgres => &self.postgres,
+            ConnectionKind::Mysql => &self.mysql,
         };
         let kind_place = match of_kind {
             Some(cap) => Some(cap.admit().await?),
@@ -204,7 +210,7 @@ mod tests {
         let app = AppConnectionCaps::new(None, |kind| match kind {
             Http => Some(1),
             Redis => Some(0),
-            Mqtt | ConnectionKind::Postgres => None,
+            Mqtt | ConnectionKind::Postgres | ConnectionKind::Mysql => None,
         });
         let budget = ConnectionBudget::new(8, app);
         let first = budget.try_open(Http).unwrap().admit().await.unwrap();

@@ -10,6 +10,7 @@ mod http;
 mod https;
 mod local;
 mod networking;
+mod pools;
 mod sockets;
 mod tls;
 
@@ -21,6 +22,7 @@ pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub(crate) use networking::OutboundNetworking;
+pub(crate) use pools::PoolsByAddress;
 pub(crate) use sockets::SocketRules;
 pub use tls::install_crypto_provider;
 pub(crate) use tls::{ClientTls, ComponentTls};
@@ -99,23 +101,6 @@ impl OutboundGate {
     }
 }
 
-/// The refusal every outbound MySQL open answers until outbound MySQL is
-/// implemented: for an `address` the component may not reach, Spin's
-/// denial (`address <scheme>://<host>:<port> is not permitted`, logged as every
-/// denial is); otherwise that the database is not configured. `scheme` is the
-/// one the allow-list names (`postgres`, `mysql`); an address that is not a URL
-/// of it is refused as not permitted.
-pub(crate) fn refuse_database(gate: &OutboundGate, scheme: &str, address: &str) -> String {
-    let dest = Destination::parse(address).filter(|d| d.scheme == scheme);
-    match dest {
-        Some(dest) if gate.permits(&dest) => {
-            format!("{dest} is not configured: outbound {scheme} connections are not supported by this runtime yet")
-        }
-        Some(dest) => format!("address {dest} is not permitted"),
-        None => format!("address {address:?} is not a {scheme}:// URL this component is permitted to reach"),
-    }
-}
-
 /// Declares a capability that needs nothing but the instance's [`OutboundGate`]
 /// (no configuration, nothing per component): its name, the interfaces it
 /// provides and the function that links them.
@@ -155,23 +140,3 @@ macro_rules! gate_only_capability {
     };
 }
 pub(crate) use gate_only_capability;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn databases_are_refused_as_denied_or_not_configured() {
-        let allowed = AllowedHosts::parse(&["postgres://db.local:5432".to_string()], |s| Ok(s.to_string())).unwrap();
-        let gate = OutboundGate::new("c".into(), Arc::new(allowed), 4);
-        let allowed = refuse_database(&gate, "postgres", "postgres://user:pw@db.local/app");
-        assert_eq!(
-            allowed,
-            "postgres://db.local:5432 is not configured: outbound postgres connections are not supported by this runtime yet"
-        );
-        let denied = refuse_database(&gate, "postgres", "postgres://other.local/app");
-        assert_eq!(denied, "address postgres://other.local:5432 is not permitted");
-        assert!(refuse_database(&gate, "mysql", "postgres://db.local/app").contains("is not a mysql:// URL"));
-        assert!(refuse_database(&gate, "postgres", "host=db.local").contains("is not a postgres:// URL"));
-    }
-}

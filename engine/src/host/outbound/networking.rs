@@ -1,8 +1,8 @@
 //! The runtime config's outbound networking settings (Spin's), read once per
 //! app: `[outbound_networking]` (the networks no connection may reach and the
 //! cap on connections of every kind together), the `max_connections` of
-//! `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]` and
-//! `[outbound_pg]`, and
+//! `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]`,
+//! `[outbound_pg]` and `[outbound_mysql]`, and
 //! `[[client_tls]]`.
 
 use std::sync::Arc;
@@ -56,7 +56,7 @@ struct HttpTable {
     max_concurrent_requests: Option<usize>,
 }
 
-/// `[outbound_redis]`, `[outbound_mqtt]` and `[outbound_pg]` as written.
+/// `[outbound_redis]`, `[outbound_mqtt]`, `[outbound_pg]` and `[outbound_mysql]` as written.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientTable {
@@ -72,6 +72,7 @@ impl OutboundNetworking {
         let redis: ClientTable = table(&config.outbound_redis, "outbound_redis")?;
         let mqtt: ClientTable = table(&config.outbound_mqtt, "outbound_mqtt")?;
         let postgres: ClientTable = table(&config.outbound_pg, "outbound_pg")?;
+        let mysql: ClientTable = table(&config.outbound_mysql, "outbound_mysql")?;
         let http_max = match (http.max_connections, http.max_concurrent_requests) {
             (Some(_), Some(_)) => anyhow::bail!(
                 "[outbound_http]: set `max_connections` only (`max_concurrent_requests` is its deprecated name)"
@@ -88,6 +89,7 @@ impl OutboundNetworking {
             ConnectionKind::Redis => redis.max_connections,
             ConnectionKind::Mqtt => mqtt.max_connections,
             ConnectionKind::Postgres => postgres.max_connections,
+            ConnectionKind::Mysql => mysql.max_connections,
         });
         Ok(Self {
             blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?),

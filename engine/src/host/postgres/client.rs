@@ -18,8 +18,7 @@
 //! certificate is checked against the system's roots, plus the root a guest set
 //! with `connection-builder.set-ca-root`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -36,7 +35,7 @@ use super::bindings::spin::postgres4_2_0::postgres::{
 };
 use super::values::{data_type, parameter, row_values, value_size, SqlParam};
 use crate::host::outbound::{
-    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate,
+    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate, PoolsByAddress,
 };
 
 /// How long making a connection, or waiting for a pooled one, may take.
@@ -53,9 +52,12 @@ const RESET_SQL: &str = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT;
      SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES;";
 
 /// The app's connection pools, by address and trusted root.
-#[derive(Default)]
-pub(crate) struct Pools {
-    pools: Mutex<HashMap<PoolKey, (Pool, u64)>>,
+pub(crate) struct Pools(PoolsByAddress<PoolKey, Pool>);
+
+impl Default for Pools {
+    fn default() -> Self {
+        Self(PoolsByAddress::new(MAX_POOLS))
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -126,34 +128,12 @@ impl Opening {
 impl Pools {
     /// The pool of `key`, made from `config` if the app has none yet.
     async fn pool(&self, key: PoolKey, config: tokio_postgres::Config, blocked: &BlockedNetworks) -> Result<Pool, Error> {
-        if let Some(pool) = self.lookup(&key) {
+        if let Some(pool) = self.0.get(&key) {
             return Ok(pool);
         }
         let pool = new_pool(config, key.ca_root.as_deref(), blocked).await?;
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        if pools.len() >= MAX_POOLS {
-            let oldest = pools.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                pools.remove(&oldest);
-            }
-        }
-        let stamp = next_stamp();
-        Ok(pools.entry(key).or_insert((pool, stamp)).0.clone())
+        Ok(self.0.keep(key, pool))
     }
-
-    fn lookup(&self, key: &PoolKey) -> Option<Pool> {
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let (pool, used) = pools.get_mut(key)?;
-        *used = next_stamp();
-        Some(pool.clone())
-    }
-}
-
-/// A strictly increasing stamp for least-recently-used eviction.
-fn next_stamp() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static CLOCK: AtomicU64 = AtomicU64::new(0);
-    CLOCK.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A pool for `config`: with blocked networks, each host is resolved now,

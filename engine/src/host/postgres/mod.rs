@@ -1,16 +1,16 @@
 //! Outbound PostgreSQL for guests: `spin:postgres/postgres@4.2.0` (which also
-//! serves 4.0 and 4.1 imports; sync and async functions, rows streamed) and
-//! `@3.0.0`, over app-wide connection pools (`client.rs`). Opens are gated by
-//! the component's `allowed_outbound_hosts` and count against the instance's
-//! outbound connection budget and the runtime config's
-//! `[outbound_pg] max_connections`. Spin 2's `fermyon:spin/postgres@2.0.0` is
-//! not served (it links as functions that trap).
+//! serves 4.0 and 4.1 imports; sync and async functions, rows streamed),
+//! `@3.0.0` and Spin 2's `fermyon:spin/postgres@2.0.0`, over app-wide
+//! connection pools (`client.rs`). Opens are gated by the component's
+//! `allowed_outbound_hosts` and count against the instance's outbound
+//! connection budget and the runtime config's `[outbound_pg] max_connections`.
+//! The older versions are 4.x with narrower types (`v3.rs`, `v2.rs`).
 
 // Results carry the interface's own `error`, as large as a server error's
 // fields make it; it goes to the guest as it is, so it is not boxed.
 #[allow(clippy::result_large_err)]
 mod client;
-mod rows;
+mod v2;
 mod v3;
 #[allow(clippy::result_large_err)]
 mod v4;
@@ -45,6 +45,8 @@ impl Capability for OutboundPostgres {
         "spin:postgres/postgres@4.1.0",
         "spin:postgres/postgres@4.0.0",
         "spin:postgres/postgres@3.0.0",
+        "fermyon:spin/postgres@2.0.0",
+        "fermyon:spin/rdbms-types@2.0.0",
     ];
 
     fn app(_: &AppInputs<'_>) -> anyhow::Result<Arc<Pools>> {
@@ -63,7 +65,7 @@ impl Capability for OutboundPostgres {
         type Data = ViewOf<OutboundPostgres>;
         bindings::spin::postgres4_2_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
         bindings::spin::postgres3_0_0::postgres::add_to_linker::<T, Data>(linker, T::capability)?;
-        Ok(())
+        v2::add_to_linker(linker)
     }
 }
 
@@ -113,3 +115,48 @@ impl View<'_> {
         Ok(self.table.get(res)?.clone())
     }
 }
+
+/// The `connection` methods of a version before 4.x, which differs from 4.x
+/// only in its types: `$parameter` converts a parameter up to 4.x's (or
+/// refuses it), `$row_set` and `$error` convert 4.x's results down. Expanded
+/// inside the version's `HostConnection` impl, with its `Error`,
+/// `ParameterValue` and `RowSet` in scope.
+macro_rules! narrower_connection {
+    ($parameter:path, $row_set:path, $error:path) => {
+        async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+            Ok(self.open_into_table(&address, None).await?.map_err($error))
+        }
+
+        async fn query(
+            &mut self,
+            res: Resource<PgConnection>,
+            statement: String,
+            params: Vec<ParameterValue>,
+        ) -> wasmtime::Result<Result<RowSet, Error>> {
+            let params = match params.into_iter().map($parameter).collect::<Result<Vec<_>, Error>>() {
+                Ok(params) => params,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(self.connection(&res)?.query(&statement, params).await.map($row_set).map_err($error))
+        }
+
+        async fn execute(
+            &mut self,
+            res: Resource<PgConnection>,
+            statement: String,
+            params: Vec<ParameterValue>,
+        ) -> wasmtime::Result<Result<u64, Error>> {
+            let params = match params.into_iter().map($parameter).collect::<Result<Vec<_>, Error>>() {
+                Ok(params) => params,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(self.connection(&res)?.execute(&statement, params).await.map_err($error))
+        }
+
+        async fn drop(&mut self, res: Resource<PgConnection>) -> wasmtime::Result<()> {
+            self.table.delete(res)?;
+            Ok(())
+        }
+    };
+}
+use narrower_connection;

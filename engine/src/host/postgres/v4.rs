@@ -9,9 +9,9 @@ use super::bindings::spin::postgres4_2_0::postgres::{
     HostConnectionWithStore, ParameterValue, Row, RowSet,
 };
 use super::client::parse_roots;
-use super::rows::RowProducer;
 use super::{Builder, OutboundPostgres, PgConnection, View};
 use crate::host::capability::ViewOf;
+use crate::host::channel_stream::streamed_rows;
 
 type Access<T> = Accessor<T, ViewOf<OutboundPostgres>>;
 
@@ -127,13 +127,8 @@ impl<T> HostConnectionWithStore<T> for ViewOf<OutboundPostgres> {
             Ok(streamed) => streamed,
             Err(e) => return Ok(Err(e)),
         };
-        accessor.with(|mut access| {
-            let rows = StreamReader::new(&mut access, RowProducer(rows))?;
-            let outcome = FutureReader::new(&mut access, async move {
-                Ok::<_, wasmtime::Error>(outcome.await.unwrap_or(Ok(())))
-            })?;
-            Ok(Ok((columns, rows, outcome)))
-        })
+        let (rows, outcome) = accessor.with(|access| streamed_rows(access, rows, outcome))?;
+        Ok(Ok((columns, rows, outcome)))
     }
 
     async fn execute_async(

@@ -9,6 +9,10 @@
 //!   separated by ` | `.
 //! * `GET /bad`: 200 the error of a malformed statement.
 //! * `GET /denied`: 200 the error of opening a host the component may not reach.
+//! * `GET /v2/notes`: the rows through Spin 2's `spin_sdk::pg`
+//!   (`fermyon:spin/postgres@2.0.0`), printed the same way.
+//! * `GET /v2/unsigned`: 200 the error of binding an unsigned integer (2.0 has
+//!   them, PostgreSQL does not).
 
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
@@ -70,6 +74,68 @@ fn type_name(t: DbDataType) -> &'static str {
 const CREATE: &str = "CREATE TABLE notes (id serial PRIMARY KEY, body text, n int4, big int8, ok bool, \
     day date, at timestamp, u uuid)";
 
+/// The 2.0 interface's answers, printed as 3.0's are.
+mod v2 {
+    use spin_sdk::pg::{Connection, DbDataType, DbValue, ParameterValue, PgError};
+
+    fn error(e: &PgError) -> String {
+        match e {
+            PgError::ConnectionFailed(m) => format!("connection-failed:{m}"),
+            PgError::BadParameter(m) => format!("bad-parameter:{m}"),
+            PgError::QueryFailed(m) => format!("query-failed:{m}"),
+            PgError::ValueConversionFailed(m) => format!("value-conversion-failed:{m}"),
+            PgError::Other(m) => format!("other:{m}"),
+        }
+    }
+
+    fn value(v: &DbValue) -> String {
+        match v {
+            DbValue::Boolean(b) => format!("boolean({b})"),
+            DbValue::Int32(n) => format!("int32({n})"),
+            DbValue::Int64(n) => format!("int64({n})"),
+            DbValue::Str(s) => format!("str({s})"),
+            DbValue::DbNull => "db-null".into(),
+            DbValue::Unsupported => "unsupported".into(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn type_name(t: DbDataType) -> &'static str {
+        match t {
+            DbDataType::Boolean => "boolean",
+            DbDataType::Int32 => "int32",
+            DbDataType::Int64 => "int64",
+            DbDataType::Str => "str",
+            DbDataType::Other => "other",
+            _ => "?",
+        }
+    }
+
+    pub(super) fn route(address: &str, path: &str) -> String {
+        let db = match Connection::open(address) {
+            Ok(db) => db,
+            Err(e) => return error(&e),
+        };
+        let result = match path {
+            "/v2/notes" => db.query("SELECT id, body, big, ok, day FROM notes ORDER BY id", &[]).map(|rows| {
+                let columns: Vec<String> =
+                    rows.columns.iter().map(|c| format!("{}:{}", c.name, type_name(c.data_type))).collect();
+                let lines: Vec<String> = rows
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        (0..columns.len()).map(|i| format!("{}={}", columns[i], value(&row[i]))).collect::<Vec<_>>().join(" | ")
+                    })
+                    .collect();
+                lines.join("\n")
+            }),
+            "/v2/unsigned" => db.query("SELECT $1", &[ParameterValue::Uint32(7)]).map(|_| "unexpected success".into()),
+            _ => Ok("no such route".into()),
+        };
+        result.unwrap_or_else(|e| error(&e))
+    }
+}
+
 fn route(method: &Method, path: &str) -> Result<String, PgError> {
     if path == "/denied" {
         return Ok(match Connection::open("postgres://user@192.0.2.1:5432/db") {
@@ -78,6 +144,9 @@ fn route(method: &Method, path: &str) -> Result<String, PgError> {
         });
     }
     let address = spin_sdk::variables::get("pg_address").map_err(|e| PgError::Other(format!("{e:?}")))?;
+    if path.starts_with("/v2/") {
+        return Ok(v2::route(&address, path));
+    }
     let db = Connection::open(&address)?;
     Ok(match (method, path) {
         (Method::Get, "/setup") => {

@@ -14,6 +14,9 @@
 //! * `GET /bad`: 200 the error of a malformed statement.
 //! * `GET /bad-param`: 200 the error of an impossible date parameter.
 //! * `GET /denied`: 200 the error of opening a host the component may not reach.
+//! * `GET /tls`: opens through a connection builder that trusts the PEM root in
+//!   variable `pg_ca` (when it is not empty); 200 `ssl=<value>`, whether the
+//!   server sees the connection encrypted (`pg_stat_ssl`).
 //! * `GET /leave-open`: begins a transaction, inserts a `left-open` row, sets
 //!   `application_name` for the session and returns without committing.
 //! * `GET /left-over`: 200 the count of `left-open` rows seen, the session's
@@ -22,7 +25,7 @@
 
 use spin_sdk::http::{IntoResponse, Method, Request, StatusCode};
 use spin_sdk::http_service;
-use spin_sdk::pg::{Connection, DbDataType, DbValue, Error, Interval, ParameterValue, PgError, QueryError, RangeBoundKind};
+use spin_sdk::pg::{Certificate, Connection, DbDataType, DbValue, Error, Interval, ParameterValue, OpenOptions, PgError, QueryError, RangeBoundKind};
 
 fn error(e: &Error) -> String {
     match e {
@@ -199,6 +202,13 @@ async fn route(method: Method, path: &str, query: &str) -> Result<String, Error>
             Ok(_) => "unexpected success".into(),
             Err(e) => error(&e),
         });
+    }
+    if path == "/tls" {
+        let ca = spin_sdk::variables::get("pg_ca").await.map_err(|e| Error::Decode(format!("{e:?}")))?;
+        let ca_root = (!ca.is_empty()).then_some(Certificate::Text(ca));
+        let db = Connection::open_with_options(address, OpenOptions { ca_root }).await?;
+        let ssl = rows(&db, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", vec![]).await?;
+        return Ok(ssl.join("").replace("ssl:boolean=boolean", "ssl="));
     }
     let db = Connection::open(address).await?;
     Ok(match (method, path) {
