@@ -74,6 +74,7 @@ GUESTS=(
   "python-kv|python|-|-|--kind component --export wasi:http/incoming-handler@0.2.0 --import fermyon:spin/key-value@2.0.0"
   "python-sdk5-hello|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/types@0.3.0"
   "python-sdk5-kv|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import spin:key-value/key-value@3.0.0"
+  "python-sdk5-pg|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import spin:postgres/postgres@4.2.0"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"
 )
 

@@ -205,3 +205,17 @@ fn a_containers_guest_reaches_postgres() {
     let (code, out) = task.wait(Duration::from_secs(10)).unwrap();
     assert_eq!(code, 0, "{out}");
 }
+
+/// Python `spin-sdk` 5 (componentize-py) runs the same async 4.2 functions:
+/// statements with bound parameters, rows read from the stream, a server
+/// error with its SQLSTATE.
+#[test]
+fn python_spin_sdk_5_queries_through_the_async_interface() {
+    let pg = PostgresServer::start().unwrap();
+    let served = serve_with("python-sdk5-pg", &pg.address(), &[]);
+    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    let r = request("POST", &format!("{}/notes", served.base), &[], "from python").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "inserted=1"), "{r:?}");
+    assert_eq!(ok(&served, "GET", "/notes"), "1:from python:7");
+    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:42601:syntax error at or near \"SELEKT\"");
+}
