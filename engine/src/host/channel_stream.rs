@@ -1,7 +1,8 @@
 //! A channel's items as a component-model stream: each item is handed to the
 //! guest as it arrives (a database's rows as the server sends them), and the
 //! stream ends when the sender does; with a future of the outcome, that is a
-//! streamed query result.
+//! streamed query result. The sending side of such a result counts the bytes
+//! of its rows against one cap for every database (SQLite's).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -9,6 +10,57 @@ use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 use wasmtime::component::{Destination, FutureReader, Lift, Lower, StreamProducer, StreamReader, StreamResult};
 use wasmtime::{AsContextMut, StoreContextMut};
+
+/// The largest result a query returns, counted as held in memory.
+const MAX_RESULT_BYTES: usize = crate::host::sqlite::DEFAULT_MAX_RESULT_BYTES;
+
+/// A result that grew past [`MAX_RESULT_BYTES`]; its text is the guest's error.
+#[derive(Debug)]
+pub(crate) struct ResultTooLarge;
+
+impl std::fmt::Display for ResultTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "query result exceeds the limit of {MAX_RESULT_BYTES} bytes")
+    }
+}
+
+/// The sending side of a streamed result's rows.
+pub(crate) struct RowSender<R> {
+    rows: mpsc::Sender<R>,
+    bytes: usize,
+}
+
+/// A channel for a streamed result's rows, which run a few ahead of the reader.
+pub(crate) fn row_channel<R>() -> (RowSender<R>, mpsc::Receiver<R>) {
+    let (rows, reader) = mpsc::channel(4);
+    (RowSender { rows, bytes: 0 }, reader)
+}
+
+impl<R> RowSender<R> {
+    /// Sends `row`, which holds about `bytes`: `Ok(false)` when the reader has
+    /// gone (stop reading), an error when the result would pass the cap.
+    pub(crate) async fn send(&mut self, row: R, bytes: usize) -> Result<bool, ResultTooLarge> {
+        self.bytes += bytes;
+        if self.bytes > MAX_RESULT_BYTES {
+            return Err(ResultTooLarge);
+        }
+        Ok(self.rows.send(row).await.is_ok())
+    }
+}
+
+/// Every row of a streamed result, once its outcome says it is whole (`ok`
+/// when the sender went away without saying).
+pub(crate) async fn gather<R, E>(
+    mut rows: mpsc::Receiver<R>,
+    outcome: tokio::sync::oneshot::Receiver<Result<(), E>>,
+) -> Result<Vec<R>, E> {
+    let mut all = Vec::new();
+    while let Some(row) = rows.recv().await {
+        all.push(row);
+    }
+    outcome.await.unwrap_or(Ok(()))?;
+    Ok(all)
+}
 
 /// The items a reader task sends.
 pub(crate) struct ChannelStream<T>(pub(crate) mpsc::Receiver<T>);

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::v3::bindings::spin::mysql::mysql::{Column, DbValue, Error};
 use super::values::{column, row_values, value_size};
+use crate::host::channel_stream::{gather, row_channel};
 use crate::host::outbound::{
     BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate, PoolsByAddress,
 };
@@ -35,19 +36,10 @@ const POOL_SIZE: usize = 64;
 /// How long an idle pooled connection stays open. Without it the client keeps
 /// none: every connection would close when its guest let go of it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Pools the app keeps at most; the least recently used goes first.
-const MAX_POOLS: usize = 16;
-/// The largest result a query returns, as SQLite's results are capped.
-const MAX_RESULT_BYTES: usize = crate::host::sqlite::DEFAULT_MAX_RESULT_BYTES;
 
 /// The app's connection pools, by address.
+#[derive(Default)]
 pub(crate) struct Pools(PoolsByAddress<String, Pool>);
-
-impl Default for Pools {
-    fn default() -> Self {
-        Self(PoolsByAddress::new(MAX_POOLS))
-    }
-}
 
 /// One open connection of a guest (the `connection` resource of both
 /// versions); clones are handles on the same connection, which runs one
@@ -159,22 +151,17 @@ impl MysqlConnection {
 
     /// Runs `statement` and gathers its whole result.
     pub(super) async fn query_all(&self, statement: String, params: Vec<Value>) -> Result<(Vec<Column>, Vec<Vec<DbValue>>), Error> {
-        let (columns, mut rows, outcome) = self.query(statement, params).await?;
-        let mut all = Vec::new();
-        while let Some(row) = rows.recv().await {
-            all.push(row);
-        }
-        outcome.await.unwrap_or(Ok(()))?;
-        Ok((columns, all))
+        let (columns, rows, outcome) = self.query(statement, params).await?;
+        Ok((columns, gather(rows, outcome).await?))
     }
 
     /// Runs `statement`: its columns once the server has described them, its
-    /// rows as they arrive (a few ahead of the reader), and its outcome. A
-    /// result past [`MAX_RESULT_BYTES`] ends the rows with an error; dropping
-    /// the rows stops reading them.
+    /// rows as they arrive (see [`row_channel`]), and its outcome. A result
+    /// past the size cap ends the rows with an error; dropping the rows stops
+    /// reading them.
     pub(super) async fn query(&self, statement: String, params: Vec<Value>) -> Result<RowStream, Error> {
         let (columns_tx, columns_rx) = oneshot::channel();
-        let (row_tx, row_rx) = mpsc::channel(4);
+        let (mut sender, row_rx) = row_channel();
         let (done_tx, done_rx) = oneshot::channel();
         let held = self.0.clone();
         tokio::spawn(async move {
@@ -188,7 +175,6 @@ impl MysqlConnection {
             };
             let columns: Vec<Column> = result.columns_ref().iter().map(column).collect();
             let _ = columns_tx.send(Ok(columns.clone()));
-            let mut size = 0usize;
             let outcome = loop {
                 let row = match result.next().await {
                     Ok(Some(row)) => row,
@@ -199,12 +185,11 @@ impl MysqlConnection {
                     Ok(row) => row,
                     Err(e) => break Err(e),
                 };
-                size += row.iter().map(value_size).sum::<usize>();
-                if size > MAX_RESULT_BYTES {
-                    break Err(Error::QueryFailed(format!("query result exceeds the limit of {MAX_RESULT_BYTES} bytes")));
-                }
-                if row_tx.send(row).await.is_err() {
-                    break Ok(());
+                let bytes = row.iter().map(value_size).sum();
+                match sender.send(row, bytes).await {
+                    Ok(true) => {}
+                    Ok(false) => break Ok(()),
+                    Err(e) => break Err(Error::QueryFailed(e.to_string())),
                 }
             };
             let _ = done_tx.send(outcome);

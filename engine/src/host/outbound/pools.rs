@@ -8,6 +8,9 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// Pools one app keeps at most.
+const MAX_POOLS: usize = 16;
+
 /// Pools `P` by key `K` (an address, and what else makes connections differ).
 pub(crate) struct PoolsByAddress<K, P> {
     pools: Mutex<HashMap<K, (P, u64)>>,
@@ -15,12 +18,21 @@ pub(crate) struct PoolsByAddress<K, P> {
     max: usize,
 }
 
-impl<K: Hash + Eq + Clone, P: Clone> PoolsByAddress<K, P> {
+impl<K, P> Default for PoolsByAddress<K, P> {
+    /// No pools yet; at most [`MAX_POOLS`] at once.
+    fn default() -> Self {
+        Self::with_bound(MAX_POOLS)
+    }
+}
+
+impl<K, P> PoolsByAddress<K, P> {
     /// No pools yet; at most `max` at once.
-    pub(crate) fn new(max: usize) -> Self {
+    fn with_bound(max: usize) -> Self {
         Self { pools: Mutex::default(), clock: AtomicU64::new(0), max: max.max(1) }
     }
+}
 
+impl<K: Hash + Eq + Clone, P: Clone> PoolsByAddress<K, P> {
     /// The pool of `key`, if the app has one.
     pub(crate) fn get(&self, key: &K) -> Option<P> {
         let stamp = self.clock.fetch_add(1, Ordering::Relaxed);
@@ -51,7 +63,7 @@ mod tests {
 
     #[test]
     fn the_first_pool_kept_wins_and_the_least_recently_used_goes_first() {
-        let pools = PoolsByAddress::new(2);
+        let pools = PoolsByAddress::with_bound(2);
         assert_eq!(pools.keep("a", 1), 1);
         assert_eq!(pools.keep("a", 2), 1, "a pool kept meanwhile is shared");
         pools.keep("b", 3);

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
 use anyhow::{ensure, Context as _};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::client::WantsClientCert;
+use rustls::{ClientConfig, ConfigBuilder, RootCertStore};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
@@ -114,18 +115,13 @@ impl Entry {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         }
         if platform {
-            let found = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(found.certs);
+            add_platform_roots(&mut roots);
         }
         ensure!(
             !roots.is_empty(),
             "no certificate authority to trust: set `ca_roots_file` or use the system's or webpki's roots"
         );
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .context("TLS versions")?
-            .with_root_certificates(roots);
+        let builder = trusting(roots)?;
         let config = match (&self.client_cert_file, &self.client_private_key_file) {
             (Some(cert), Some(key)) => {
                 let key = PrivateKeyDer::from_pem_file(base.join(key))
@@ -138,6 +134,21 @@ impl Entry {
         };
         Ok(Arc::new(config))
     }
+}
+
+/// Adds the system's trusted roots (read with `rustls-native-certs`) to `roots`.
+pub(crate) fn add_platform_roots(roots: &mut RootCertStore) {
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+}
+
+/// A TLS client configuration over ring that trusts `roots`, with rustls's
+/// safe protocol versions; the caller chooses the client authentication.
+pub(crate) fn trusting(roots: RootCertStore) -> anyhow::Result<ConfigBuilder<ClientConfig, WantsClientCert>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS versions")?
+        .with_root_certificates(roots))
 }
 
 /// The certificates of the PEM file at `path`: at least one.

@@ -34,31 +34,24 @@ use super::bindings::spin::postgres4_2_0::postgres::{
     Column, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
 use super::values::{data_type, parameter, row_values, value_size, SqlParam};
+use crate::host::channel_stream::{gather, row_channel, RowSender};
 use crate::host::outbound::{
-    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate, PoolsByAddress,
+    add_platform_roots, trusting, BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination,
+    OutboundGate, PoolsByAddress,
 };
 
 /// How long making a connection, or waiting for a pooled one, may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections one pool holds at most (Spin's figure).
 const POOL_SIZE: usize = 64;
-/// Pools the app keeps at most; the least recently used goes first.
-const MAX_POOLS: usize = 16;
-/// The largest result `query` gathers, as SQLite's results are capped.
-const MAX_RESULT_BYTES: usize = crate::host::sqlite::DEFAULT_MAX_RESULT_BYTES;
 /// What a pooled connection runs before it is handed out again: the guest
 /// before may have left a transaction open, and its session state.
 const RESET_SQL: &str = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; \
      SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES;";
 
 /// The app's connection pools, by address and trusted root.
+#[derive(Default)]
 pub(crate) struct Pools(PoolsByAddress<PoolKey, Pool>);
-
-impl Default for Pools {
-    fn default() -> Self {
-        Self(PoolsByAddress::new(MAX_POOLS))
-    }
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct PoolKey {
@@ -94,15 +87,7 @@ fn connection_failed(message: impl Into<String>) -> Error {
 /// `ca_root` (PEM) beside the system's roots.
 pub(super) fn prepare(gate: &OutboundGate, address: &str, ca_root: Option<String>) -> Result<Opening, Error> {
     let config: tokio_postgres::Config = address.parse().map_err(|e| connection_failed(format!("{e}")))?;
-    let ports = config.get_ports();
-    if config.get_hosts().is_empty() {
-        return Err(connection_failed("the address names no host"));
-    }
-    for (i, host) in config.get_hosts().iter().enumerate() {
-        let Host::Tcp(host) = host else {
-            return Err(connection_failed("Unix socket addresses are not supported: connect over TCP"));
-        };
-        let port = ports.get(i).or(if ports.len() == 1 { ports.first() } else { None }).copied().unwrap_or(5432);
+    for (host, port) in tcp_hosts(&config)? {
         let dest = Destination { scheme: "postgres".into(), host: host.trim_matches(['[', ']']).into(), port };
         if !gate.permits(&dest) {
             return Err(connection_failed(format!("address {dest} is not permitted")));
@@ -113,6 +98,26 @@ pub(super) fn prepare(gate: &OutboundGate, address: &str, ca_root: Option<String
         .ok_or_else(|| connection_failed(gate.connection_refusal()))?;
     let key = PoolKey { address: address.to_string(), ca_root };
     Ok(Opening { config, key, slot, blocked: gate.blocked_networks().clone() })
+}
+
+/// The hosts `config` names, each with its port: the port at the same place,
+/// the only port given for all of them, or 5432. Unix socket hosts and an
+/// address without a host are refused.
+fn tcp_hosts(config: &tokio_postgres::Config) -> Result<Vec<(String, u16)>, Error> {
+    let ports = config.get_ports();
+    if config.get_hosts().is_empty() {
+        return Err(connection_failed("the address names no host"));
+    }
+    let port_of = |i: usize| ports.get(i).or(if ports.len() == 1 { ports.first() } else { None }).copied().unwrap_or(5432);
+    config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| match host {
+            Host::Tcp(name) => Ok((name.clone(), port_of(i))),
+            _ => Err(connection_failed("Unix socket addresses are not supported: connect over TCP")),
+        })
+        .collect()
 }
 
 impl Opening {
@@ -140,12 +145,8 @@ impl Pools {
 /// refused if it lands in one, and pinned to the addresses checked.
 async fn new_pool(mut config: tokio_postgres::Config, ca_root: Option<&str>, blocked: &BlockedNetworks) -> Result<Pool, Error> {
     if !blocked.is_empty() {
-        let ports = config.get_ports().to_vec();
-        let hosts = config.get_hosts().to_vec();
-        for (i, host) in hosts.iter().enumerate() {
-            let Host::Tcp(name) = host else { continue };
-            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-            let addrs = blocked.vet(name, port).await.map_err(|r| connection_failed(r.to_string()))?;
+        for (host, port) in tcp_hosts(&config)? {
+            let addrs = blocked.vet(&host, port).await.map_err(|r| connection_failed(r.to_string()))?;
             config.hostaddr(addrs[0].ip());
         }
     }
@@ -167,18 +168,13 @@ async fn new_pool(mut config: tokio_postgres::Config, ca_root: Option<&str>, blo
 /// TLS trusting the system's roots and `ca_root`.
 fn tls_config(ca_root: Option<&str>) -> Result<ClientConfig, Error> {
     let mut roots = RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    add_platform_roots(&mut roots);
     if let Some(pem) = ca_root {
         for cert in parse_roots(pem)? {
             roots.add(cert).map_err(|e| Error::Other(format!("invalid root certificate: {e}")))?;
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| connection_failed(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    Ok(trusting(roots).map_err(|e| connection_failed(format!("{e:#}")))?.with_no_client_auth())
 }
 
 /// The certificates of a PEM text; none is an error.
@@ -239,10 +235,6 @@ fn query_failed(e: tokio_postgres::Error) -> Error {
     }))
 }
 
-fn too_large() -> Error {
-    Error::QueryFailed(QueryError::Text(format!("query result exceeds the limit of {MAX_RESULT_BYTES} bytes")))
-}
-
 /// The columns of a streamed result, its rows, and its outcome once they are all sent.
 pub(super) type RowStream = (Vec<Column>, mpsc::Receiver<Vec<DbValue>>, oneshot::Receiver<Result<(), Error>>);
 
@@ -265,21 +257,16 @@ impl PgConnection {
         self.0.client.execute(&prepared, &refs).await.map_err(query_failed)
     }
 
-    /// Runs `statement` and gathers its whole result (up to [`MAX_RESULT_BYTES`]).
+    /// Runs `statement` and gathers its whole result.
     pub(super) async fn query(&self, statement: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
-        let (columns, mut rows, outcome) = self.query_stream(statement, params).await?;
-        let mut all = Vec::new();
-        while let Some(row) = rows.recv().await {
-            all.push(row);
-        }
-        outcome.await.unwrap_or(Ok(()))?;
-        Ok(RowSet { columns, rows: all })
+        let (columns, rows, outcome) = self.query_stream(statement, params).await?;
+        Ok(RowSet { columns, rows: gather(rows, outcome).await? })
     }
 
-    /// Runs `statement`: its columns at once, its rows as they arrive (a few
-    /// ahead of the reader), and its outcome. A result past
-    /// [`MAX_RESULT_BYTES`] or a value that cannot be converted ends the rows
-    /// with an error; dropping the rows stops reading them.
+    /// Runs `statement`: its columns at once, its rows as they arrive (see
+    /// [`row_channel`]), and its outcome. A result past the size cap or a
+    /// value that cannot be converted ends the rows with an error; dropping
+    /// the rows stops reading them.
     pub(super) async fn query_stream(&self, statement: &str, params: Vec<ParameterValue>) -> Result<RowStream, Error> {
         let (prepared, params) = self.bind(statement, params).await?;
         let columns = prepared
@@ -288,10 +275,10 @@ impl PgConnection {
             .map(|c| Column { name: c.name().to_string(), data_type: data_type(c.type_()) })
             .collect();
         let results = self.0.client.query_raw(&prepared, params).await.map_err(query_failed)?;
-        let (row_tx, row_rx) = mpsc::channel(4);
+        let (sender, row_rx) = row_channel();
         let (done_tx, done_rx) = oneshot::channel();
         tokio::spawn(async move {
-            let _ = done_tx.send(forward(results, row_tx).await);
+            let _ = done_tx.send(forward(results, sender).await);
         });
         Ok((columns, row_rx, done_rx))
     }
@@ -299,17 +286,14 @@ impl PgConnection {
 
 /// Sends each row of `results` to `rows` until the end, an error, the size cap,
 /// or the reader going away.
-async fn forward(results: tokio_postgres::RowStream, rows: mpsc::Sender<Vec<DbValue>>) -> Result<(), Error> {
+async fn forward(results: tokio_postgres::RowStream, mut rows: RowSender<Vec<DbValue>>) -> Result<(), Error> {
     let mut results = std::pin::pin!(results);
-    let mut size = 0usize;
     while let Some(row) = results.next().await {
         let row = row_values(&row.map_err(query_failed)?)
             .map_err(|e| Error::ValueConversionFailed(e.to_string()))?;
-        size += row.iter().map(value_size).sum::<usize>();
-        if size > MAX_RESULT_BYTES {
-            return Err(too_large());
-        }
-        if rows.send(row).await.is_err() {
+        let bytes = row.iter().map(value_size).sum();
+        let sent = rows.send(row, bytes).await;
+        if !sent.map_err(|e| Error::QueryFailed(QueryError::Text(e.to_string())))? {
             return Ok(());
         }
     }
