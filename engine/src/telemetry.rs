@@ -3,19 +3,30 @@
 //! a child of the caller's span when the request carries a W3C `traceparent`.
 //! Spans leave in batches from a thread of the exporter's own, so a request
 //! only records its span; with no collector configured nothing is recorded.
-//! While a request's guest runs, its span is the current trace context, and
-//! the guest's outbound HTTP requests carry it as their `traceparent`.
+//! While a request's guest runs, its span is the current trace context: the
+//! guest's own spans (`wasi:otel/tracing`) are its children, and each outbound
+//! HTTP request the guest sends is a client span, a child of the guest's open
+//! span (else of the request's), whose context the request carries as its
+//! `traceparent`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
-use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
-use opentelemetry::KeyValue;
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _, WithHttpConfig as _};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
+
+/// A request's trace context, as handed to a reused instance.
+pub use opentelemetry::Context as TraceContext;
 
 /// How traces are encoded on the wire (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +53,7 @@ pub struct OtlpSettings {
 /// The app's trace pipeline; [`Telemetry::shutdown`] sends what is left.
 pub struct Telemetry {
     provider: SdkTracerProvider,
+    guest_spans: GuestSpans,
 }
 
 impl Telemetry {
@@ -60,8 +72,18 @@ impl Telemetry {
             .build()
             .with_context(|| format!("cannot export traces to {}", settings.endpoint))?;
         let resource = Resource::builder().with_service_name(settings.service_name.clone()).build();
-        let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
-        Ok(Self { provider })
+        // One batch for the host's spans and the guests' alike.
+        let mut batch = BatchSpanProcessor::builder(exporter).build();
+        batch.set_resource(&resource);
+        let guest_spans = GuestSpans(Arc::new(batch));
+        let provider =
+            SdkTracerProvider::builder().with_span_processor(guest_spans.clone()).with_resource(resource).build();
+        Ok(Self { provider, guest_spans })
+    }
+
+    /// Where the spans guests record through `wasi:otel/tracing` go.
+    pub fn guest_spans(&self) -> GuestSpans {
+        self.guest_spans.clone()
     }
 
     /// What the HTTP trigger starts its request spans with.
@@ -131,16 +153,18 @@ pub struct RequestSpan {
     span: opentelemetry_sdk::trace::Span,
 }
 
-impl RequestSpan {
-    /// Runs `work` with this span as the current trace context at every poll
-    /// (what [`inject_current`] reads).
-    pub async fn in_scope<F: std::future::Future>(&self, work: F) -> F::Output {
+impl RequestTracer {
+    /// Runs `work` with `span` as the current trace context at every poll (what
+    /// [`OutboundSpan::start`] and the guest's `wasi:otel` calls read).
+    pub async fn in_scope<F: std::future::Future>(&self, span: &RequestSpan, work: F) -> F::Output {
         use opentelemetry::context::FutureExt as _;
-        use opentelemetry::trace::TraceContextExt as _;
-        let context = opentelemetry::Context::new().with_remote_span_context(self.span.span_context().clone());
+        let trace = RequestTrace { tracer: self.tracer.clone(), open_guest_spans: Mutex::default() };
+        let context = Context::new().with_remote_span_context(span.span.span_context().clone()).with_value(trace);
         work.with_context(context).await
     }
+}
 
+impl RequestSpan {
     /// Records the response's status and ends the span; a 5xx marks it failed.
     pub fn finish(mut self, status: u16) {
         self.span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
@@ -151,16 +175,182 @@ impl RequestSpan {
     }
 }
 
-/// Adds the current trace context (a request span's, see
-/// [`RequestSpan::in_scope`]) to an outgoing request as `traceparent` (and
-/// `tracestate`), unless the request has its own.
-pub fn inject_current(headers: &mut http::HeaderMap) {
-    use opentelemetry::trace::TraceContextExt as _;
-    let context = opentelemetry::Context::current();
-    if !context.span().span_context().is_valid() || headers.contains_key("traceparent") {
-        return;
+/// What a traced request's context carries besides its span: the tracer of
+/// the client spans its guest's outbound requests make, and the guest's own
+/// spans still open (the innermost is the parent of the next client span).
+struct RequestTrace {
+    tracer: SdkTracer,
+    open_guest_spans: Mutex<Vec<SpanContext>>,
+}
+
+/// The most guest spans remembered as open per request; past it the oldest is
+/// forgotten (a guest that never ends its spans cannot grow the list).
+const MAX_OPEN_GUEST_SPANS: usize = 64;
+
+/// The traced requests a reused instance (WASI 0.3) is serving. Its guest
+/// runs in the instance's own task, not in a request's, so its host calls are
+/// attributed to a request only while that request is the only one in flight
+/// (from its start to its response); otherwise to none.
+#[derive(Debug, Default)]
+pub struct InstanceTraces {
+    serving: Mutex<(u64, Vec<(u64, Context)>)>,
+}
+
+impl InstanceTraces {
+    /// Notes that the instance serves the traced request of `context` until
+    /// the returned guard is dropped.
+    pub fn enter(self: &Arc<Self>, context: Context) -> ServingGuard {
+        let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
+        serving.0 += 1;
+        let id = serving.0;
+        serving.1.push((id, context));
+        ServingGuard { traces: self.clone(), id }
     }
-    TraceContextPropagator::new().inject_context(&context, &mut HeaderWriter(headers));
+
+    fn only_request(&self) -> Option<Context> {
+        match self.serving.lock().unwrap_or_else(|e| e.into_inner()).1.as_slice() {
+            [(_, context)] => Some(context.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Ends a request's stay in [`InstanceTraces`].
+pub struct ServingGuard {
+    traces: Arc<InstanceTraces>,
+    id: u64,
+}
+
+impl Drop for ServingGuard {
+    fn drop(&mut self) {
+        let mut serving = self.traces.serving.lock().unwrap_or_else(|e| e.into_inner());
+        serving.1.retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// The trace context of the current request, if it is traced: for the
+/// request spans' scope, `Some(Context)` to hand to a reused instance.
+pub fn traced_request() -> Option<Context> {
+    let context = Context::current();
+    context.get::<RequestTrace>().is_some().then_some(context)
+}
+
+/// The trace context a host call of an instance runs in: its request's,
+/// found through `instance` for a reused instance, else the current task's.
+pub fn host_call_context(instance: Option<&InstanceTraces>) -> Context {
+    instance.and_then(InstanceTraces::only_request).unwrap_or_else(Context::current)
+}
+
+/// The span context of the request `context` serves (invalid when none is traced).
+pub fn request_span_context(context: &Context) -> SpanContext {
+    context.span().span_context().clone()
+}
+
+/// Notes that the guest serving the request of `context` started span `span`.
+pub fn guest_span_started(context: &Context, span: SpanContext) {
+    let Some(trace) = context.get::<RequestTrace>() else { return };
+    let mut open = trace.open_guest_spans.lock().unwrap_or_else(|e| e.into_inner());
+    if open.len() == MAX_OPEN_GUEST_SPANS {
+        open.remove(0);
+    }
+    open.push(span);
+}
+
+/// Notes that the guest serving the request of `context` ended span `span`.
+pub fn guest_span_ended(context: &Context, span: SpanId) {
+    let Some(trace) = context.get::<RequestTrace>() else { return };
+    let mut open = trace.open_guest_spans.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(at) = open.iter().rposition(|s| s.span_id() == span) {
+        open.remove(at);
+    }
+}
+
+/// The client span of one outbound HTTP request a traced request's guest sends.
+pub struct OutboundSpan {
+    span: opentelemetry_sdk::trace::Span,
+}
+
+impl OutboundSpan {
+    /// Starts the span of `request` under the guest's innermost open span (else
+    /// the request's) and writes its context into the request as `traceparent`
+    /// (and `tracestate`). None when the request of `context` is not traced, or
+    /// when the guest set a `traceparent` of its own (it then owns the propagation).
+    pub fn start<B>(context: &Context, request: &mut http::Request<B>) -> Option<Self> {
+        let trace = context.get::<RequestTrace>()?;
+        if request.headers().contains_key("traceparent") {
+            return None;
+        }
+        let guest_parent = trace.open_guest_spans.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
+        let parent = match guest_parent {
+            Some(guest) => Context::new().with_remote_span_context(guest),
+            None => context.clone(),
+        };
+        let method = request.method().as_str().to_owned();
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", method.clone()),
+            KeyValue::new("url.full", request.uri().to_string()),
+        ];
+        if let Some(host) = request.uri().host() {
+            attributes.push(KeyValue::new("server.address", host.to_owned()));
+        }
+        let span = trace
+            .tracer
+            .span_builder(method)
+            .with_kind(SpanKind::Client)
+            .with_attributes(attributes)
+            .start_with_context(&trace.tracer, &parent);
+        let propagated = Context::new().with_remote_span_context(span.span_context().clone());
+        TraceContextPropagator::new().inject_context(&propagated, &mut HeaderWriter(request.headers_mut()));
+        Some(Self { span })
+    }
+
+    /// Records how the request went (the response's status, or why none came)
+    /// and ends the span; a 5xx or an error marks it failed.
+    pub fn finish(mut self, outcome: Result<u16, String>) {
+        match outcome {
+            Ok(status) => {
+                self.span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
+                if status >= 500 {
+                    self.span.set_status(Status::error(format!("HTTP {status}")));
+                }
+            }
+            Err(error) => {
+                self.span.set_attribute(KeyValue::new("error.type", error.clone()));
+                self.span.set_status(Status::error(error));
+            }
+        }
+        self.span.end();
+    }
+}
+
+/// Where guests' own spans (`wasi:otel/tracing`'s `on-end`) are exported: the
+/// batch the request spans go through, which this also is, for the provider.
+#[derive(Clone, Debug)]
+pub struct GuestSpans(Arc<BatchSpanProcessor>);
+
+impl GuestSpans {
+    /// Queues a finished guest span for export (dropped when the queue is full).
+    pub fn export(&self, span: SpanData) {
+        self.0.on_end(span);
+    }
+}
+
+impl SpanProcessor for GuestSpans {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, context: &Context) {
+        self.0.on_start(span, context);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
 }
 
 /// Spawns `work` as a task that keeps the current trace context (a request
@@ -172,8 +362,7 @@ where
     F::Output: Send + 'static,
 {
     use opentelemetry::context::FutureExt as _;
-    use opentelemetry::trace::TraceContextExt as _;
-    let context = opentelemetry::Context::current();
+    let context = Context::current();
     if context.has_active_span() {
         tokio::spawn(work.with_context(context))
     } else {

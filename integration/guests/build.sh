@@ -66,6 +66,7 @@ GUESTS=(
   "rust-sdk7-pg|rust|wasm32-wasip2|rust_sdk7_pg.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:postgres/postgres@4.2.0"
   "rust-sdk7-mysql|rust|wasm32-wasip2|rust_sdk7_mysql.wasm|--kind component --export wasi:http/handler@0.3.0 --import spin:mysql/mysql@3.0.0"
   "rust-sdk7-redis|rust|wasm32-wasip2|rust_sdk7_redis.wasm|--kind component --export spin:redis/inbound-redis@3.0.0 --import spin:redis/redis@3.0.0"
+  "rust-sdk7-otel|rust|wasm32-wasip2|rust_sdk7_otel.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:otel/tracing@0.2.0-rc.2"
   "rust-sdk7-middleware|rust|wasm32-wasip2|rust_sdk7_middleware.wasm|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/handler@0.3.0"
   "rust-tcp|rust|wasm32-wasip2|rust_tcp.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import wasi:sockets/tcp"
   "rust-deps|rust|wasm32-wasip2|rust_deps.wasm|--kind component --export wasi:http/incoming-handler@0.2.0 --import demo:greeter/greet@0.1.0"

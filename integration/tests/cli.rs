@@ -300,10 +300,11 @@ fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
     assert_eq!(attributes["http.response.status_code"], 200, "{span:#}");
 }
 
-/// A traced request's guest sends its outbound HTTP requests with the
-/// request's span as their `traceparent`, so the next service continues the trace.
+/// A traced request's guest sends each outbound HTTP request as a client span,
+/// a child of the request's span, whose context the request carries as its
+/// `traceparent`, so the next service continues the trace.
 #[test]
-fn a_traced_requests_outbound_calls_carry_its_span_as_traceparent() {
+fn a_traced_requests_outbound_calls_are_client_spans_the_next_service_continues() {
     use integration::cli_app::Up;
     use integration::services::otlp_receiver::OtlpReceiver;
     let receiver = OtlpReceiver::start().unwrap();
@@ -323,9 +324,63 @@ fn a_traced_requests_outbound_calls_carry_its_span_as_traceparent() {
     front.process.signal(libc::SIGTERM);
     front.process.wait(Duration::from_secs(30)).unwrap();
     let spans = receiver.spans();
-    let server = spans.iter().find(|s| s["trace_id"] == trace_id).unwrap_or_else(|| panic!("{spans:#?}"));
-    let expected = format!("00-{trace_id}-{}-01", server["span_id"].as_str().unwrap());
+    let server =
+        spans.iter().find(|s| s["trace_id"] == trace_id && s["kind"] == 2).unwrap_or_else(|| panic!("{spans:#?}"));
+    let client =
+        spans.iter().find(|s| s["trace_id"] == trace_id && s["kind"] == 3).unwrap_or_else(|| panic!("{spans:#?}"));
+    assert_eq!(client["parent_span_id"], server["span_id"], "{spans:#?}");
+    assert_eq!(client["name"], "GET");
+    assert_eq!(client["attributes"]["http.request.method"], "GET");
+    assert_eq!(client["attributes"]["url.full"], format!("{}/exact", echo.base).as_str());
+    assert_eq!(client["attributes"]["http.response.status_code"], 200, "{client:#}");
+    let expected = format!("00-{trace_id}-{}-01", client["span_id"].as_str().unwrap());
     assert_eq!(echoed["headers"]["traceparent"], expected.as_str(), "{echoed:#}");
+}
+
+/// A guest's own spans (`wasi:otel/tracing`, from a reused WASI 0.3 instance)
+/// are exported in the request's trace: `outer-span-context` is the request's
+/// span, the guest's span keeps its attributes and events, and an outbound
+/// request sent while the guest's span is open is that span's child. Without
+/// an exporter the guest sees no trace and still answers.
+#[test]
+fn a_guests_own_spans_join_the_request_trace() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let echo = serve(&guests::app("rust-echo"), &[], &[]).unwrap();
+    let app = guests::app("rust-sdk7-otel");
+    let mut front = Up::new(&app).env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())]).serve().unwrap();
+    let trace_id = "5b8efff798038103d269b633813fc60c";
+    let traceparent = format!("00-{trace_id}-eee19b7ec3c1b174-01");
+    let url = format!("{}/?url={}/exact", front.base, echo.base);
+    let r = integration::http::request("GET", &url, &[("traceparent", &traceparent)], "").unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    front.process.signal(libc::SIGTERM);
+    front.process.wait(Duration::from_secs(30)).unwrap();
+    let spans = receiver.spans();
+    let in_trace = |kind: i64| {
+        spans.iter().find(|s| s["trace_id"] == trace_id && s["kind"] == kind).unwrap_or_else(|| panic!("{spans:#?}"))
+    };
+    let (server, guest, client) = (in_trace(2), in_trace(1), in_trace(3));
+    let server_id = server["span_id"].as_str().unwrap();
+    assert!(r.body.starts_with(&format!("outer={trace_id}/{server_id};guest=")), "{r:?}");
+    assert_eq!(guest["name"], "guest-work");
+    assert_eq!(guest["parent_span_id"], server_id);
+    assert_eq!(guest["attributes"]["guest.flag"], true, "{guest:#}");
+    assert_eq!(guest["attributes"]["guest.count"], 3);
+    assert_eq!(guest["attributes"]["guest.words"], "a b");
+    assert_eq!(guest["events"], serde_json::json!(["checkpoint"]));
+    assert!(r.body.contains(&format!(";guest={};", guest["span_id"].as_str().unwrap())), "{r:?}");
+    assert_eq!(client["parent_span_id"], guest["span_id"], "the outbound request is the guest span's child");
+    let echoed: serde_json::Value = serde_json::from_str(r.body.split_once(";upstream=200 ").unwrap().1).unwrap();
+    let expected = format!("00-{trace_id}-{}-01", client["span_id"].as_str().unwrap());
+    assert_eq!(echoed["headers"]["traceparent"], expected.as_str(), "{echoed:#}");
+
+    let untraced = serve(&app, &[], &[]).unwrap();
+    let r = integration::http::get(&format!("{}/", untraced.base)).unwrap();
+    let zeros = format!("outer={}/{};", "0".repeat(32), "0".repeat(16));
+    assert!(r.status == 200 && r.body.starts_with(&zeros), "{r:?}");
 }
 
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.

@@ -9,7 +9,7 @@ use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::Telemetry;
+use spin_engine::telemetry::{GuestSpans, Telemetry};
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
@@ -78,7 +78,8 @@ pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Sig
     {
         opts.settings.triggers.http.tracer = telemetry.as_ref().map(Telemetry::request_tracer);
     }
-    let outcome = run(app, opts, signals).await;
+    let guest_spans = telemetry.as_ref().map(Telemetry::guest_spans);
+    let outcome = run(app, opts, guest_spans, signals).await;
     if let Some(telemetry) = telemetry {
         // Sends the last spans; waits at most the exporter's timeout.
         let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
@@ -87,8 +88,13 @@ pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Sig
 }
 
 /// [`launch`] without the trace pipeline around it.
-async fn run(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
-    let start = tokio::task::spawn_blocking(move || start(app, opts));
+async fn run(
+    app: LoadedApp,
+    opts: LaunchOptions,
+    guest_spans: Option<GuestSpans>,
+    mut signals: Signals,
+) -> anyhow::Result<i32> {
+    let start = tokio::task::spawn_blocking(move || start(app, opts, guest_spans));
     let triggers = tokio::select! {
         started = start => started??,
         _ = signals.recv() => {
@@ -106,8 +112,13 @@ async fn run(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyho
     run_app(triggers, shutdown).await
 }
 
-/// Checks triggers, compiles and links the app, and prepares its triggers.
-fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
+/// Checks triggers, compiles and links the app, and prepares its triggers;
+/// guests' own spans go to `guest_spans`, if the app exports traces.
+fn start(
+    app: LoadedApp,
+    opts: LaunchOptions,
+    guest_spans: Option<GuestSpans>,
+) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
     let trigger_types: std::collections::BTreeSet<&str> =
@@ -132,6 +143,7 @@ fn start(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Vec<Box<dyn Prep
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
                 allow_transient_write: opts.allow_transient_write,
+                guest_spans,
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,

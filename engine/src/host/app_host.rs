@@ -59,6 +59,9 @@ pub struct HostOptions {
     /// Whether guests may change their files (private copies for this run;
     /// `spin up --allow-transient-write`).
     pub allow_transient_write: bool,
+    /// Where guests' own spans (`wasi:otel/tracing`) are exported, when the
+    /// app exports traces.
+    pub guest_spans: Option<crate::telemetry::GuestSpans>,
 }
 
 /// The app's host side: variables, capabilities, and per-component templates.
@@ -96,8 +99,13 @@ impl AppHost {
         if let Some(summary) = config.summary() {
             eprintln!("{summary}");
         }
-        let capabilities =
-            AppCapabilities::new(&AppInputs { app, config, state_dir: state_dir.as_deref(), seeds: &options.seeds })?;
+        let capabilities = AppCapabilities::new(&AppInputs {
+            app,
+            config,
+            state_dir: state_dir.as_deref(),
+            seeds: &options.seeds,
+            guest_spans: options.guest_spans.as_ref(),
+        })?;
         let networking = OutboundNetworking::from_config(config)?;
         install_crypto_provider();
         // Created only if a component has files to stage; a random name, so
@@ -190,7 +198,13 @@ impl AppHost {
 /// parses its own), without opening anything.
 pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
     let app = LockedApp::default();
-    AppCapabilities::new(&AppInputs { app: &app, config, state_dir: None, seeds: &StartupSeeds::default() })?;
+    AppCapabilities::new(&AppInputs {
+        app: &app,
+        config,
+        state_dir: None,
+        seeds: &StartupSeeds::default(),
+        guest_spans: None,
+    })?;
     OutboundNetworking::from_config(config).map(drop)
 }
 

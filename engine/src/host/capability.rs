@@ -26,6 +26,8 @@ pub(crate) struct AppInputs<'a> {
     pub state_dir: Option<&'a Path>,
     /// What the runner puts into the default store and database at start.
     pub seeds: &'a StartupSeeds,
+    /// Where guests' own spans are exported, when the app exports traces.
+    pub guest_spans: Option<&'a crate::telemetry::GuestSpans>,
 }
 
 /// What the component stage is built from.

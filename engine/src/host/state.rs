@@ -9,12 +9,14 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::capability::InstanceInputs;
+use super::capability::{HasCapability, InstanceInputs};
 use super::memory::InstanceMemory;
+use super::otel::Otel;
 use super::outbound::{ComponentTls, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
+use crate::telemetry::InstanceTraces;
 
 /// Declares the capability folders listed in `host/mod.rs` (`module::Type`, one
 /// line each) and generates, from that list, their stages side by side
@@ -140,8 +142,14 @@ impl InstanceTemplate {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
-            outbound_http: OutboundHttp { gate: outbound, local: basics.local_routes.clone(), tls: basics.tls.clone() },
+            outbound_http: OutboundHttp {
+                gate: outbound,
+                local: basics.local_routes.clone(),
+                tls: basics.tls.clone(),
+                traces: None,
+            },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
+            traces: None,
         })
     }
 }
@@ -155,12 +163,29 @@ pub struct HostState {
     outbound_http: OutboundHttp,
     pub(super) capabilities: InstanceCapabilities,
     limits: InstanceMemory,
+    traces: Option<Arc<InstanceTraces>>,
 }
 
 impl HostState {
     /// The store's resource limiter.
     pub(crate) fn limits(&mut self) -> &mut InstanceMemory {
         &mut self.limits
+    }
+
+    /// Prepares this state for an instance that serves many requests: the
+    /// host calls of its guest join a request's trace through the returned
+    /// [`InstanceTraces`] (see [`HostState::instance_traces`]).
+    pub(crate) fn serve_many_requests(&mut self) {
+        let traces = Arc::new(InstanceTraces::default());
+        self.outbound_http.traces = Some(traces.clone());
+        <Self as HasCapability<Otel>>::capability(self).state.traces = Some(traces.clone());
+        self.traces = Some(traces);
+    }
+
+    /// For a reused instance, the requests it serves, to note each traced
+    /// one while it runs.
+    pub fn instance_traces(&self) -> Option<&Arc<InstanceTraces>> {
+        self.traces.as_ref()
     }
 }
 
@@ -186,7 +211,13 @@ impl InstanceTemplate {
         let app = crate::locked::LockedApp::default();
         let config = crate::runtime_config::RuntimeConfig::default();
         let seeds = super::seeds::StartupSeeds::default();
-        let inputs = super::capability::AppInputs { app: &app, config: &config, state_dir: None, seeds: &seeds };
+        let inputs = super::capability::AppInputs {
+            app: &app,
+            config: &config,
+            state_dir: None,
+            seeds: &seeds,
+            guest_spans: None,
+        };
         let capabilities = super::AppCapabilities::new(&inputs).unwrap();
         let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
         let component_id: Arc<str> = "test".into();

@@ -514,6 +514,7 @@ impl PreparedComponent {
         run_limit: Option<std::time::Duration>,
     ) -> anyhow::Result<Store<HostState>> {
         let mut store = self.new_store(code, &[], None)?;
+        store.data_mut().serve_many_requests();
         if let Some(limit) = run_limit {
             let mut run = super::run_limit::RunLimit::new(limit);
             store.epoch_deadline_callback(move |_| run.tick(Instant::now()));

@@ -51,6 +51,7 @@ class Receiver(BaseHTTPRequestHandler):
                             "parent_span_id": span.parent_span_id.hex(),
                             "status": span.status.code,
                             "attributes": attributes(span.attributes),
+                            "events": [event.name for event in span.events],
                         }) + "\n")
         reply = service.ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)

@@ -250,7 +250,7 @@ impl Server {
             headers: req.headers(),
         };
         let span = tracer.start(&info);
-        let response = span.in_scope(self.call(req, target, matched, peer, worker)).await;
+        let response = tracer.in_scope(&span, self.call(req, target, matched, peer, worker)).await;
         span.finish(response.status().as_u16());
         response
     }

@@ -1,28 +1,58 @@
-//! `wasi:otel@0.2.0-rc.2` (types, tracing, metrics, logs) for guests, as a
-//! no-op until tracing lands: spans, metrics and log records are accepted and
-//! dropped, and the outer span context is an invalid (all-zero, unsampled) one,
-//! which OpenTelemetry SDKs treat as "no parent".
+//! `wasi:otel@0.2.0-rc.2` (types, tracing, metrics, logs) for guests. When the
+//! app exports traces (`OTEL_EXPORTER_OTLP_*`), the spans a guest ends are
+//! exported with the request spans, and `outer-span-context` is the span of
+//! the request being served, so a guest's spans join the caller's trace. Without
+//! an exporter, and for metrics and log records, calls are accepted and dropped;
+//! the outer span context is then the invalid (all-zero, unsampled) one, which
+//! OpenTelemetry SDKs treat as "no parent".
+
+mod spans;
+
+use std::sync::Arc;
 
 use wasmtime::component::Linker;
 
 use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs, ViewOf};
+use crate::telemetry::{self, GuestSpans, InstanceTraces};
 
 mod bindings {
     wasmtime::component::bindgen!({
         path: "wit/spin-v3",
         world: "css:host-v3/otel",
+        // The clock types `wasi:otel` uses are WASI 0.2's, linked by wasmtime-wasi.
+        require_store_data_send: true,
+        with: {
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+        },
     });
 }
 
 use bindings::wasi::otel::{logs, metrics, tracing, types};
 
-/// The OpenTelemetry capability.
+/// The OpenTelemetry capability: where the guest's spans go, if anywhere.
 pub(crate) struct Otel;
 
+/// One instance's OpenTelemetry state.
+pub(crate) struct OtelInstance {
+    /// Where its spans go, when the app exports traces.
+    spans: Option<GuestSpans>,
+    /// For a reused instance, the requests it serves.
+    pub(crate) traces: Option<Arc<InstanceTraces>>,
+}
+
+impl OtelInstance {
+    /// The trace context of a host call, if spans are exported at all.
+    fn context(&self) -> Option<(&GuestSpans, opentelemetry::Context)> {
+        let spans = self.spans.as_ref()?;
+        Some((spans, telemetry::host_call_context(self.traces.as_deref())))
+    }
+}
+
 impl Capability for Otel {
-    type App = ();
-    type Component = ();
-    type Instance = ();
+    type App = Option<GuestSpans>;
+    type Component = Option<GuestSpans>;
+    type Instance = OtelInstance;
 
     const INTERFACES: &'static [&'static str] = &[
         "wasi:otel/types@0.2.0-rc.2",
@@ -31,15 +61,17 @@ impl Capability for Otel {
         "wasi:otel/logs@0.2.0-rc.2",
     ];
 
-    fn app(_: &AppInputs<'_>) -> anyhow::Result<()> {
-        Ok(())
+    fn app(inputs: &AppInputs<'_>) -> anyhow::Result<Self::App> {
+        Ok(inputs.guest_spans.cloned())
     }
 
-    fn component(_: &(), _: &ComponentInputs<'_>) -> anyhow::Result<()> {
-        Ok(())
+    fn component(app: &Self::App, _: &ComponentInputs<'_>) -> anyhow::Result<Self::Component> {
+        Ok(app.clone())
     }
 
-    fn instance(_: &(), _: &InstanceInputs<'_>) {}
+    fn instance(component: &Self::Component, _: &InstanceInputs<'_>) -> Self::Instance {
+        OtelInstance { spans: component.clone(), traces: None }
+    }
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
         type Data = ViewOf<Otel>;
@@ -56,18 +88,27 @@ type View<'a> = CapabilityView<'a, Otel>;
 impl types::Host for View<'_> {}
 
 impl tracing::Host for View<'_> {
-    fn on_start(&mut self, _: tracing::SpanContext) {}
+    fn on_start(&mut self, span: tracing::SpanContext) {
+        let Some((_, context)) = self.state.context() else { return };
+        if let Some(span) = spans::span_context(span) {
+            telemetry::guest_span_started(&context, span);
+        }
+    }
 
-    fn on_end(&mut self, _: tracing::SpanData) {}
+    fn on_end(&mut self, span: tracing::SpanData) {
+        let Some((sink, context)) = self.state.context() else { return };
+        match spans::span_data(span) {
+            Some(span) => {
+                telemetry::guest_span_ended(&context, span.span_context.span_id());
+                sink.export(span);
+            }
+            None => ::tracing::debug!("wasi:otel: a guest span with a malformed trace or span id was dropped"),
+        }
+    }
 
     fn outer_span_context(&mut self) -> tracing::SpanContext {
-        tracing::SpanContext {
-            trace_id: "0".repeat(32),
-            span_id: "0".repeat(16),
-            trace_flags: tracing::TraceFlags::empty(),
-            is_remote: false,
-            trace_state: Vec::new(),
-        }
+        let context = telemetry::host_call_context(self.state.traces.as_deref());
+        spans::wit_span_context(&telemetry::request_span_context(&context))
     }
 }
 

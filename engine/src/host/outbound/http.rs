@@ -9,8 +9,12 @@
 //! config) is `DestinationIpProhibited`; a plain-HTTP request then goes to the
 //! address that was checked.
 
+use std::sync::Arc;
+
 use http_body_util::BodyExt as _;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::telemetry::InstanceTraces;
 
 use super::https::{self, Sent};
 use super::{
@@ -19,12 +23,14 @@ use super::{
 };
 
 /// The outbound HTTP hooks of one instance: its [`OutboundGate`], the app's
-/// own routes and the component's `[[client_tls]]` configurations.
+/// own routes, the component's `[[client_tls]]` configurations, and for a
+/// reused instance the requests it serves (whose traces its requests join).
 #[derive(Clone, Debug)]
 pub(crate) struct OutboundHttp {
     pub(crate) gate: OutboundGate,
     pub(crate) local: LocalRoutes,
     pub(crate) tls: ComponentTls,
+    pub(crate) traces: Option<Arc<InstanceTraces>>,
 }
 
 impl OutboundHttp {
@@ -79,7 +85,26 @@ impl WasiHttpHooks for OutboundHttp {
         fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
     ) -> SendFuture {
         let _ = fut;
-        crate::telemetry::inject_current(request.headers_mut());
+        let context = crate::telemetry::host_call_context(self.traces.as_deref());
+        let span = crate::telemetry::OutboundSpan::start(&context, &mut request);
+        let sent = self.send(request, options);
+        match span {
+            None => sent,
+            Some(span) => Box::new(async move {
+                let outcome = Box::into_pin(sent).await;
+                span.finish(match &outcome {
+                    Ok((response, _)) => Ok(response.status().as_u16()),
+                    Err(e) => Err(format!("{e:?}")),
+                });
+                outcome
+            }),
+        }
+    }
+}
+
+impl OutboundHttp {
+    /// Sends `request` as the guest asked, if its rules allow it.
+    fn send(&self, request: http::Request<WasiBody>, options: Option<RequestOptions>) -> SendFuture {
         let local = LocalTarget::of(request.uri());
         let host = match &local {
             Some(target) => target.allowed_host(),

@@ -19,6 +19,7 @@ use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::WasiHttpView;
 
 use spin_engine::host::HostState;
+use spin_engine::telemetry::TraceContext;
 
 use super::Guest;
 use crate::InstanceReuse;
@@ -74,8 +75,8 @@ pub(crate) struct Policy {
 
 impl WorkerState for Policy {
     type StoreData = HostState;
-    /// The request's deadline, if it has one.
-    type RequestData = Option<Instant>;
+    /// The request's deadline, if it has one, and its trace, if it is traced.
+    type RequestData = (Option<Instant>, Option<TraceContext>);
 
     fn should_accept_request(&self, concurrent: usize, served: usize) -> ShouldAccept {
         if served >= self.max_requests {
@@ -87,16 +88,23 @@ impl WorkerState for Policy {
         }
     }
 
+    /// The returned future ends the request at its deadline; it is dropped
+    /// once the guest has answered, which also ends the request's stay in the
+    /// instance's traces.
     fn on_request_start(
         &self,
-        _: StoreContextMut<'_, HostState>,
-        deadline: Option<Instant>,
+        store: StoreContextMut<'_, HostState>,
+        (deadline, trace): Self::RequestData,
         _: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
-        match deadline {
-            Some(at) => Box::pin(tokio::time::sleep_until(at.into())),
-            None => Box::pin(std::future::pending()),
-        }
+        let serving = trace.zip(store.data().instance_traces()).map(|(trace, traces)| traces.enter(trace));
+        Box::pin(async move {
+            let _serving = serving;
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        })
     }
 
     fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {

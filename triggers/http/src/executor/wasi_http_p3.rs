@@ -34,7 +34,8 @@ impl WasiHttp3Executor {
     /// Handles one request; `slot` (its place among the concurrent requests)
     /// is held until the response body has been read or dropped.
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
-        match self.0.handle(deadline, req).await {
+        let trace = spin_engine::telemetry::traced_request();
+        match self.0.handle((deadline, trace), req).await {
             Ok(response) => Ok(response.map(|body| holding(body, slot))),
             Err(e) => Err(explain(e, &self.0.state().guest.id)),
         }
