@@ -393,3 +393,39 @@ impl Extractor for HeaderReader<'_> {
         self.0.keys().map(http::HeaderName::as_str).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{TraceFlags, TraceId, TraceState};
+
+    use super::*;
+
+    fn traced(span: u64) -> Context {
+        let id = SpanContext::new(
+            TraceId::from(7u128),
+            SpanId::from(span),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        Context::new().with_remote_span_context(id)
+    }
+
+    fn span_of(context: &Context) -> u64 {
+        u64::from_be_bytes(request_span_context(context).span_id().to_bytes())
+    }
+
+    #[test]
+    fn a_reused_instance_joins_a_trace_only_while_it_serves_that_request_alone() {
+        let traces = Arc::new(InstanceTraces::default());
+        assert!(!request_span_context(&host_call_context(Some(&traces))).is_valid());
+        let first = traces.enter(traced(1));
+        assert_eq!(span_of(&host_call_context(Some(&traces))), 1);
+        let second = traces.enter(traced(2));
+        assert!(!request_span_context(&host_call_context(Some(&traces))).is_valid(), "two requests: no parent");
+        drop(first);
+        assert_eq!(span_of(&host_call_context(Some(&traces))), 2);
+        drop(second);
+        assert!(!request_span_context(&host_call_context(Some(&traces))).is_valid());
+    }
+}

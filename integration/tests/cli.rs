@@ -383,6 +383,43 @@ fn a_guests_own_spans_join_the_request_trace() {
     assert!(r.status == 200 && r.body.starts_with(&zeros), "{r:?}");
 }
 
+/// A chained request (`http://<component>.spin.internal`) stays in the trace:
+/// the frontend's server span, its client span, then the backend's server span.
+#[test]
+fn a_chained_request_is_traced_from_frontend_to_backend() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let mut app = Up::new(&guests::app("rust-sdk7-chain"))
+        .env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())])
+        .serve()
+        .unwrap();
+    let trace_id = "9c3b1d6e0f0a4b8e8d7c6b5a49382716";
+    let traceparent = format!("00-{trace_id}-1111222233334444-01");
+    let url = format!("{}/front/?url=http://backend.spin.internal/x", app.base);
+    let r = integration::http::request("GET", &url, &[("traceparent", &traceparent)], "").unwrap();
+    assert!(r.status == 200 && r.body.contains("-> 200 backend"), "{r:?}");
+    app.process.signal(libc::SIGTERM);
+    app.process.wait(Duration::from_secs(30)).unwrap();
+    let spans = receiver.spans();
+    let find = |kind: i64, component: Option<&str>| {
+        spans
+            .iter()
+            .find(|s| {
+                s["trace_id"] == trace_id
+                    && s["kind"] == kind
+                    && component.is_none_or(|c| s["attributes"]["spin.component_id"] == c)
+            })
+            .unwrap_or_else(|| panic!("{spans:#?}"))
+    };
+    let (front, client, back) = (find(2, Some("frontend")), find(3, None), find(2, Some("backend")));
+    assert_eq!(front["parent_span_id"], "1111222233334444");
+    assert_eq!(client["parent_span_id"], front["span_id"]);
+    assert_eq!(client["attributes"]["url.full"], "http://backend.spin.internal/x");
+    assert_eq!(back["parent_span_id"], client["span_id"], "{spans:#?}");
+}
+
 /// A real TCP server on 127.0.0.1 that answers each line with `pong: <line>`.
 fn tcp_echo() -> u16 {
     use std::io::{BufRead as _, Write as _};

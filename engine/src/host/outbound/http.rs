@@ -208,7 +208,7 @@ mod tests {
         });
         let allowed = AllowedHosts::parse(&[format!("http://127.0.0.1:{port}")], |t| Ok(t.to_string())).unwrap();
         let gate = OutboundGate::new("test".into(), Arc::new(allowed), 1);
-        let mut http = OutboundHttp { gate, local: LocalRoutes::default(), tls: ComponentTls::default() };
+        let mut http = OutboundHttp { gate, local: LocalRoutes::default(), tls: ComponentTls::default(), traces: None };
 
         let first = tokio::spawn(send(&mut http, port));
         let second = tokio::time::timeout(Duration::from_secs(5), send(&mut http, port)).await;
