@@ -113,3 +113,30 @@ fn spin_sdk_3_uses_spin_2s_interface() {
     assert!(bad.starts_with("query-failed:") && bad.contains("1064"), "{bad}");
     assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address mysql://192.0.2.1:3306 is not permitted");
 }
+
+/// `ssl-mode` in the address turns TLS on: the server's certificate is checked
+/// against the system's store, here the test's authority through
+/// `SSL_CERT_FILE`. The server lets user `spin` in over TLS only, so a query
+/// that works was encrypted; without the authority the certificate is refused,
+/// and without `ssl-mode` the server refuses the plain connection.
+#[test]
+fn ssl_mode_connects_over_tls_checked_against_the_systems_store() {
+    use integration::services::tls_server::Pki;
+    let pki = Pki::new().unwrap();
+    let db = MariaDb::start_with_tls(&pki).unwrap();
+    let address = format!("{}?ssl-mode=REQUIRED", db.address());
+    let ca = pki.dir().join("ca.pem");
+    let env = [("SPIN_VARIABLE_MYSQL_ADDRESS", address.as_str()), ("SSL_CERT_FILE", ca.to_str().unwrap())];
+    let served = serve(&guests::app("rust-sdk7-mysql"), &env, &[]).unwrap();
+    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(ok(&served, "GET", "/stream?n=3"), "rows=3 sum=6");
+
+    let untrusted = serve_with("rust-sdk7-mysql", &address);
+    let r = get(&format!("{}/setup", untrusted.base)).unwrap();
+    assert!(r.status == 500 && r.body.starts_with("connection-failed:"), "{r:?}");
+    assert!(r.body.to_lowercase().contains("certificate"), "{r:?}");
+
+    let plain = serve_with("rust-sdk7-mysql", &db.address());
+    let r = get(&format!("{}/setup", plain.base)).unwrap();
+    assert!(r.status == 500 && r.body.contains("Access denied"), "{r:?}");
+}

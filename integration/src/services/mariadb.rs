@@ -35,6 +35,18 @@ impl MariaDb {
     /// Creates a data folder and starts a server on a free port of 127.0.0.1,
     /// with user `spin` and database `app`.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_serving(None)
+    }
+
+    /// [`MariaDb::start`], with TLS on `pki`'s server certificate (for
+    /// 127.0.0.1) and user `spin` allowed in over TLS only (`REQUIRE SSL`).
+    pub fn start_with_tls(pki: &crate::services::tls_server::Pki) -> anyhow::Result<Self> {
+        let db = Self::start_serving(Some(pki))?;
+        db.sql("ALTER USER 'spin'@'%' REQUIRE SSL;")?;
+        Ok(db)
+    }
+
+    fn start_serving(pki: Option<&crate::services::tls_server::Pki>) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("data");
         let socket = dir.path().join("mysqld.sock");
@@ -59,6 +71,10 @@ impl MariaDb {
         server.arg(format!("--tmpdir={}", tmp.display()));
         server.arg(format!("--port={port}"));
         server.arg(format!("--pid-file={}", dir.path().join("mysqld.pid").display()));
+        if let Some(pki) = pki {
+            server.arg(format!("--ssl-cert={}", pki.dir().join("server.pem").display()));
+            server.arg(format!("--ssl-key={}", pki.dir().join("server.key").display()));
+        }
         let mut process = Running::spawn(server)?;
         process.wait_for_line("ready for connections", START_TIMEOUT)?;
         let db = Self { _process: process, port, socket, _dir: dir };

@@ -12,8 +12,10 @@
 //! it.
 //!
 //! TLS: `ssl-mode` (or `sslMode`) in the address's query, other than
-//! `DISABLED`, asks for it, with the server's certificate checked against
-//! webpki's roots (as Spin does, which reads that one parameter itself).
+//! `DISABLED`, asks for it (Spin reads that one parameter itself), with the
+//! server's certificate checked for the address's host against webpki's roots
+//! and the system's store (`SSL_CERT_FILE` / `SSL_CERT_DIR` point at another),
+//! as for PostgreSQL and Redis.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +28,8 @@ use super::v3::bindings::spin::mysql::mysql::{Column, DbValue, Error};
 use super::values::{column, row_values, value_size};
 use crate::host::channel_stream::{gather, row_channel};
 use crate::host::outbound::{
-    BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate, PoolsByAddress,
+    platform_roots, BlockedNetworks, ConnectionKind, ConnectionPermit, ConnectionSlot, Destination, OutboundGate,
+    PoolsByAddress,
 };
 
 /// How long making a connection, or waiting for a pooled one, may take.
@@ -109,7 +112,7 @@ impl Opening {
         let pool = match pools.0.get(&self.address) {
             Some(pool) => pool,
             None => {
-                let pool = Pool::new(pinned(self.opts, &self.blocked).await?);
+                let pool = Pool::new(with_platform_roots(pinned(self.opts, &self.blocked).await?));
                 pools.0.keep(self.address, pool)
             }
         };
@@ -119,6 +122,13 @@ impl Opening {
             .map_err(|e| connection_failed(e.to_string()))?;
         Ok(MysqlConnection(Arc::new(Held { conn: Mutex::new(conn), _permit: permit })))
     }
+}
+
+/// `opts`, whose TLS (if any) also trusts the system's store: read once per pool.
+fn with_platform_roots(opts: Opts) -> Opts {
+    let Some(tls) = opts.ssl_opts().cloned() else { return opts };
+    let roots = platform_roots().into_iter().map(|der| der.to_vec().into()).collect();
+    OptsBuilder::from_opts(opts).ssl_opts(tls.with_root_certs(roots)).into()
 }
 
 /// `opts` once its host is known to resolve outside `blocked`; without TLS

@@ -25,7 +25,7 @@ pub(crate) use networking::OutboundNetworking;
 pub(crate) use pools::PoolsByAddress;
 pub(crate) use sockets::SocketRules;
 pub use tls::install_crypto_provider;
-pub(crate) use tls::{add_platform_roots, trusting, ClientTls, ComponentTls};
+pub(crate) use tls::{add_platform_roots, platform_roots, trusting, ClientTls, ComponentTls};
 
 use crate::allowed_hosts::AllowedHosts;
 

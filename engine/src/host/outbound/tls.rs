@@ -138,7 +138,12 @@ impl Entry {
 
 /// Adds the system's trusted roots (read with `rustls-native-certs`) to `roots`.
 pub(crate) fn add_platform_roots(roots: &mut RootCertStore) {
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots.add_parsable_certificates(platform_roots());
+}
+
+/// The system's certificate store (or `SSL_CERT_FILE` / `SSL_CERT_DIR`), read now.
+pub(crate) fn platform_roots() -> Vec<CertificateDer<'static>> {
+    rustls_native_certs::load_native_certs().certs
 }
 
 /// A TLS client configuration over ring that trusts `roots`, with rustls's
