@@ -300,6 +300,39 @@ fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
     assert_eq!(attributes["http.response.status_code"], 200, "{span:#}");
 }
 
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, every request a component serves
+/// counts in Spin's `spin.request_count` (a monotonic sum with the attributes
+/// `trigger_type`, `app_id` and `component_id`), exported over OTLP/HTTP to
+/// `/v1/metrics` when the app stops at the latest.
+#[test]
+fn requests_are_counted_in_spins_request_count() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_SERVICE_NAME", "echo-test")];
+    let mut served = Up::new(&guests::app("rust-echo")).env(&env).serve().unwrap();
+    for path in ["/users/1", "/users/2", "/users/3", "/exact"] {
+        assert_eq!(integration::http::get(&format!("{}{path}", served.base)).unwrap().status, 200);
+    }
+    served.process.signal(libc::SIGTERM);
+    let (code, output) = served.process.wait(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{output}");
+    let sums = receiver.sums();
+    let count_of = |component: &str| {
+        let points: Vec<_> = sums
+            .iter()
+            .filter(|p| p["name"] == "spin.request_count" && p["attributes"]["component_id"] == component)
+            .collect();
+        let last = points.last().unwrap_or_else(|| panic!("{component}: {sums:#?}\n{output}"));
+        assert_eq!(last["attributes"]["trigger_type"], "http");
+        assert_eq!(last["attributes"]["app_id"], "rust-echo");
+        assert_eq!((&last["monotonic"], &last["service"]), (&serde_json::json!(true), &serde_json::json!("echo-test")));
+        last["value"].as_i64().unwrap()
+    };
+    assert_eq!((count_of("param"), count_of("exact")), (3, 1), "{sums:#?}");
+}
+
 /// A traced request's guest sends each outbound HTTP request as a client span,
 /// a child of the request's span, whose context the request carries as its
 /// `traceparent`, so the next service continues the trace.

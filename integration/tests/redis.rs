@@ -252,3 +252,31 @@ fn a_component_without_the_redis_export_is_refused() {
     let (code, output) = event_app::run_to_exit(&dir, &[], &[], START_TIMEOUT).unwrap();
     assert_refused("http component on a redis trigger", code, &output, &["`hello`", "fermyon:spin/inbound-redis"]);
 }
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, each message handed to a component
+/// counts in Spin's `spin.request_count` with `trigger_type` `redis`.
+#[test]
+fn messages_are_counted_in_spins_request_count() {
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let redis = RedisServer::start().unwrap();
+    let address = redis.address();
+    let env = [("SPIN_VARIABLE_REDIS_ADDRESS", address.as_str()), ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())];
+    let mut app = event_app::start(&guests::app("rust-redis"), &env, &[]).unwrap();
+    app.wait_for_line(&format!("Active Channels on 127.0.0.1:{}:", redis.port()), START_TIMEOUT).unwrap();
+    redis.publish_until_received("messages", "first", HANDLED).unwrap();
+    redis.wait_for_value("rust-redis:count", "1", HANDLED).unwrap();
+    assert_eq!(redis.publish("messages", "second").unwrap(), 1);
+    redis.wait_for_value("rust-redis:count", "2", HANDLED).unwrap();
+    let (code, output) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{output}");
+    let sums = receiver.sums();
+    let last = sums
+        .iter()
+        .rfind(|p| p["name"] == "spin.request_count" && p["attributes"]["component_id"] == "rust-redis")
+        .unwrap_or_else(|| panic!("{sums:#?}\n{output}"));
+    assert_eq!(last["attributes"]["trigger_type"], "redis");
+    assert_eq!(last["attributes"]["app_id"], "rust-redis");
+    assert_eq!(last["value"], 2, "{sums:#?}");
+}

@@ -9,7 +9,7 @@ use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::{GuestSpans, Telemetry};
+use spin_engine::telemetry::{GuestSpans, RequestCounter, Telemetry};
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
@@ -73,28 +73,21 @@ impl Signals {
 /// start-up SIGTERM and SIGINT stop it gracefully.
 #[cfg_attr(not(feature = "http"), allow(unused_mut))]
 pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Signals) -> anyhow::Result<i32> {
-    let telemetry = opts.settings.telemetry.as_ref().map(Telemetry::start).transpose()?;
+    let telemetry = Telemetry::start(&opts.settings.telemetry)?;
     #[cfg(feature = "http")]
     {
-        opts.settings.triggers.http.tracer = telemetry.as_ref().map(Telemetry::request_tracer);
+        opts.settings.triggers.http.tracer = telemetry.request_tracer();
     }
-    let guest_spans = telemetry.as_ref().map(Telemetry::guest_spans);
-    let outcome = run(app, opts, guest_spans, signals).await;
-    if let Some(telemetry) = telemetry {
-        // Sends the last spans; waits at most the exporter's timeout.
-        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
-    }
+    let outcome = run(app, opts, &telemetry, signals).await;
+    // Sends the last spans and counts; waits at most the exporters' timeouts.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     outcome
 }
 
 /// [`launch`] without the trace pipeline around it.
-async fn run(
-    app: LoadedApp,
-    opts: LaunchOptions,
-    guest_spans: Option<GuestSpans>,
-    mut signals: Signals,
-) -> anyhow::Result<i32> {
-    let start = tokio::task::spawn_blocking(move || start(app, opts, guest_spans));
+async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut signals: Signals) -> anyhow::Result<i32> {
+    let exports = (telemetry.guest_spans(), telemetry.request_counter());
+    let start = tokio::task::spawn_blocking(move || start(app, opts, exports));
     let triggers = tokio::select! {
         started = start => started??,
         _ = signals.recv() => {
@@ -113,11 +106,11 @@ async fn run(
 }
 
 /// Checks triggers, compiles and links the app, and prepares its triggers;
-/// guests' own spans go to `guest_spans`, if the app exports traces.
+/// guests' own spans and the request count go to `exports` (when exported).
 fn start(
     app: LoadedApp,
     opts: LaunchOptions,
-    guest_spans: Option<GuestSpans>,
+    (guest_spans, requests): (Option<GuestSpans>, Option<RequestCounter>),
 ) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
@@ -147,6 +140,7 @@ fn start(
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,
+            requests,
         },
     )?;
     registry.prepare(&Arc::new(prepared))

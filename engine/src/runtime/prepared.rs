@@ -24,6 +24,7 @@ use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, Ins
 use crate::limits::GuestLimits;
 use crate::loader::{Content, RESOLVE_USING_KEY};
 use crate::locked::{ContentRef, LockedApp, LockedComponent, LockedComponentDependency, MIDDLEWARE_ROLE};
+use crate::telemetry::{ComponentRequests, RequestCounter};
 use crate::variables::VariableResolver;
 
 /// The engine, the shared linker and the compile cache: one per process.
@@ -47,6 +48,8 @@ pub struct PrepareOptions {
     /// `Compiler` wrote them), by the content digest of the wasm they replace.
     /// Nothing else is ever deserialized from outside the compile cache.
     pub trusted_artifacts: HashMap<String, Vec<u8>>,
+    /// Spin's request count, when metrics are exported.
+    pub requests: Option<RequestCounter>,
 }
 
 impl Runtime {
@@ -101,6 +104,7 @@ impl Runtime {
             resolver,
             limits: opts.limits,
             local_routes,
+            requests: opts.requests,
         })
     }
 
@@ -556,9 +560,17 @@ pub struct PreparedApp {
     resolver: VariableResolver,
     limits: GuestLimits,
     local_routes: LocalRoutes,
+    requests: Option<RequestCounter>,
 }
 
 impl PreparedApp {
+    /// The request count of what `trigger_type` hands to `component`, when
+    /// metrics are exported (Spin's `spin.request_count`).
+    pub fn request_count(&self, trigger_type: &'static str, component: &str) -> Option<ComponentRequests> {
+        let app_id = self.locked.name().unwrap_or_default();
+        self.requests.as_ref().map(|counter| counter.for_component(trigger_type, app_id, component))
+    }
+
     /// The app model.
     pub fn locked(&self) -> &LockedApp {
         &self.locked

@@ -1,8 +1,9 @@
-//! A real OTLP/HTTP trace receiver on 127.0.0.1: Python's HTTP server decoding
-//! each `POST /v1/traces` with OpenTelemetry's own protobuf classes
+//! A real OTLP/HTTP receiver on 127.0.0.1: Python's HTTP server decoding each
+//! `POST /v1/traces` and `POST /v1/metrics` with OpenTelemetry's own protobuf classes
 //! (`opentelemetry-proto`, in the venv `CSS_OTEL_VENV`, default
 //! `/var/tmp/css-otel-venv`, which `integration/scripts/setup-host.sh` creates).
-//! Every span received is kept as one JSON line, read back by [`OtlpReceiver::spans`].
+//! Every span and every data point of a sum received is kept as one JSON line,
+//! read back by [`OtlpReceiver::spans`] and [`OtlpReceiver::sums`].
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -19,6 +20,7 @@ const RECEIVER: &str = r#"
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_service
 
 port, out = int(sys.argv[1]), sys.argv[2]
 
@@ -32,6 +34,8 @@ def attributes(items):
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        if self.path == "/v1/metrics":
+            return self.metrics(body)
         request = service.ExportTraceServiceRequest()
         request.ParseFromString(body)
         with open(out, "a") as sink:
@@ -40,6 +44,7 @@ class Receiver(BaseHTTPRequestHandler):
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         sink.write(json.dumps({
+                            "signal": "span",
                             "path": self.path,
                             "content_type": self.headers.get("content-type"),
                             "request_headers": dict(self.headers.items()),
@@ -54,6 +59,33 @@ class Receiver(BaseHTTPRequestHandler):
                             "events": [event.name for event in span.events],
                         }) + "\n")
         reply = service.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def metrics(self, body):
+        request = metrics_service.ExportMetricsServiceRequest()
+        request.ParseFromString(body)
+        with open(out, "a") as sink:
+            for resource_metrics in request.resource_metrics:
+                resource = attributes(resource_metrics.resource.attributes)
+                for scope_metrics in resource_metrics.scope_metrics:
+                    for metric in scope_metrics.metrics:
+                        if metric.WhichOneof("data") != "sum":
+                            continue
+                        for point in metric.sum.data_points:
+                            sink.write(json.dumps({
+                                "signal": "sum",
+                                "service": resource.get("service.name"),
+                                "name": metric.name,
+                                "monotonic": metric.sum.is_monotonic,
+                                "temporality": metric.sum.aggregation_temporality,
+                                "value": getattr(point, point.WhichOneof("value")),
+                                "attributes": attributes(point.attributes),
+                            }) + "\n")
+        reply = metrics_service.ExportMetricsServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
         self.send_header("content-length", str(len(reply)))
@@ -83,7 +115,7 @@ fn python() -> PathBuf {
 /// A running receiver; stopped when dropped.
 pub struct OtlpReceiver {
     port: u16,
-    spans: tempfile::NamedTempFile,
+    received: tempfile::NamedTempFile,
     _process: Running,
 }
 
@@ -91,14 +123,14 @@ impl OtlpReceiver {
     /// Starts the receiver on a free port and waits until it listens.
     pub fn start() -> anyhow::Result<Self> {
         let port = free_port();
-        let spans = tempfile::NamedTempFile::new()?;
+        let received = tempfile::NamedTempFile::new()?;
         let mut cmd = Command::new(python());
-        cmd.args(["-c", RECEIVER, &port.to_string()]).arg(spans.path());
+        cmd.args(["-c", RECEIVER, &port.to_string()]).arg(received.path());
         let mut process = Running::spawn(cmd).context("starting the OTLP receiver")?;
         let end = Instant::now() + START_TIMEOUT;
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(Self { port, spans, _process: process });
+                return Ok(Self { port, received, _process: process });
             }
             if let Some(code) = process.try_status() {
                 anyhow::bail!("the OTLP receiver exited with {code}:\n{}", process.output());
@@ -115,7 +147,19 @@ impl OtlpReceiver {
 
     /// Every span received so far, one JSON object each.
     pub fn spans(&self) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(self.spans.path()).unwrap_or_default();
-        text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
+        self.received("span")
+    }
+
+    /// Every data point of a sum (a counter) received so far, one JSON object each.
+    pub fn sums(&self) -> Vec<serde_json::Value> {
+        self.received("sum")
+    }
+
+    fn received(&self, signal: &str) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.received.path()).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|item| item["signal"] == signal)
+            .collect()
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use spin_engine::limits::GuestLimits;
 use spin_engine::runtime::EngineOptions;
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::OtlpSettings;
+use spin_engine::telemetry::TelemetrySettings;
 
 pub(crate) use engine::engine_options;
 pub(crate) use limits::{cgroup_memory_limit, vars};
@@ -28,8 +28,8 @@ pub(crate) struct Settings {
     pub engine: EngineOptions,
     /// What the trigger plugins need (HTTP listener, SQS client, command args).
     pub triggers: TriggerSettings,
-    /// Where request traces go (`OTEL_EXPORTER_OTLP_*`), if anywhere.
-    pub telemetry: Option<OtlpSettings>,
+    /// Where request traces and counts go (`OTEL_EXPORTER_OTLP_*`), if anywhere.
+    pub telemetry: TelemetrySettings,
 }
 
 impl Settings {
@@ -50,7 +50,7 @@ impl Settings {
             limits: limits::guest_limits(env, memory_ceiling, configured_memory)?,
             engine: engine_options(env)?,
             triggers: TriggerSettings::from_env(http_listen, guest_args, env)?,
-            telemetry: telemetry::otlp_settings(env),
+            telemetry: telemetry::telemetry_settings(env),
         })
     }
 }

@@ -1,30 +1,52 @@
-//! OpenTelemetry's `OTEL_*` variables, read as Spin reads them: traces are
-//! exported when `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as given) or
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (plus `/v1/traces`) is set, unless
-//! `OTEL_SDK_DISABLED` is. Only the OTLP/HTTP protocols are spoken.
+//! OpenTelemetry's `OTEL_*` variables, read as Spin reads them. Each signal
+//! (traces, metrics) is exported when its own endpoint variable
+//! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`, used as given)
+//! or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus `/v1/traces`, `/v1/metrics`) is set,
+//! unless `OTEL_SDK_DISABLED` is; a signal's own protocol and headers variables
+//! win over the common ones. Only the OTLP/HTTP protocols are spoken.
 
 use std::collections::BTreeMap;
 
-use spin_engine::telemetry::{OtlpProtocol, OtlpSettings};
+use spin_engine::telemetry::{OtlpProtocol, OtlpSettings, TelemetrySettings};
 
 use super::env::env_value;
 
-/// The trace export the environment asks for, if any.
-pub(crate) fn otlp_settings(env: &BTreeMap<String, String>) -> Option<OtlpSettings> {
+/// The exports the environment asks for.
+pub(crate) fn telemetry_settings(env: &BTreeMap<String, String>) -> TelemetrySettings {
+    let service_name = env_value(env, "OTEL_SERVICE_NAME")
+        .map(str::to_string)
+        .or_else(|| {
+            let attributes = pairs(env_value(env, "OTEL_RESOURCE_ATTRIBUTES")?);
+            attributes.into_iter().find(|(k, _)| k == "service.name").map(|(_, v)| v)
+        })
+        .unwrap_or_else(|| "spin".to_string());
+    TelemetrySettings {
+        traces: signal_settings(env, "TRACES", "traces"),
+        metrics: signal_settings(env, "METRICS", "metrics"),
+        service_name,
+    }
+}
+
+/// The export of one signal (`TRACES` in the variables' names, `traces` in
+/// the default endpoint's path), if the environment asks for it.
+fn signal_settings(env: &BTreeMap<String, String>, signal: &str, path: &str) -> Option<OtlpSettings> {
     if env_value(env, "OTEL_SDK_DISABLED").is_some() {
         return None;
     }
-    let endpoint = match env_value(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-        Some(traces) => traces.to_string(),
-        None => format!("{}/v1/traces", env_value(env, "OTEL_EXPORTER_OTLP_ENDPOINT")?.trim_end_matches('/')),
+    let own = |setting: &str| format!("OTEL_EXPORTER_OTLP_{signal}_{setting}");
+    let either = |setting: &str| {
+        env_value(env, &own(setting)).or_else(|| env_value(env, &format!("OTEL_EXPORTER_OTLP_{setting}")))
     };
-    let protocol_var = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"];
-    let protocol = match protocol_var.iter().find_map(|name| env_value(env, name)) {
+    let endpoint = match env_value(env, &own("ENDPOINT")) {
+        Some(endpoint) => endpoint.to_string(),
+        None => format!("{}/v1/{path}", env_value(env, "OTEL_EXPORTER_OTLP_ENDPOINT")?.trim_end_matches('/')),
+    };
+    let protocol = match either("PROTOCOL") {
         None | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
         Some("http/json") => OtlpProtocol::HttpJson,
         Some("grpc") => {
             eprintln!(
-                "Warning: OTLP over gRPC is not supported; no traces are exported. \
+                "Warning: OTLP over gRPC is not supported; no {path} are exported. \
                  Set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (a collector's port 4318)"
             );
             return None;
@@ -34,16 +56,8 @@ pub(crate) fn otlp_settings(env: &BTreeMap<String, String>) -> Option<OtlpSettin
             OtlpProtocol::HttpProtobuf
         }
     };
-    let headers_var = ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"];
-    let headers = headers_var.iter().find_map(|name| env_value(env, name)).map(pairs).unwrap_or_default();
-    let service_name = env_value(env, "OTEL_SERVICE_NAME")
-        .map(str::to_string)
-        .or_else(|| {
-            let attributes = pairs(env_value(env, "OTEL_RESOURCE_ATTRIBUTES")?);
-            attributes.into_iter().find(|(k, _)| k == "service.name").map(|(_, v)| v)
-        })
-        .unwrap_or_else(|| "spin".to_string());
-    Some(OtlpSettings { endpoint, protocol, headers, service_name })
+    let headers = either("HEADERS").map(pairs).unwrap_or_default();
+    Some(OtlpSettings { endpoint, protocol, headers })
 }
 
 /// `k1=v1,k2=v2` as OTel writes header and attribute lists (blank items skipped).
@@ -59,34 +73,44 @@ fn pairs(list: &str) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    fn settings(vars: &[(&str, &str)]) -> Option<OtlpSettings> {
-        otlp_settings(&vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    fn settings(vars: &[(&str, &str)]) -> TelemetrySettings {
+        telemetry_settings(&vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
     fn the_otel_variables_are_read_as_spin_reads_them() {
-        assert_eq!(settings(&[]), None);
-        let base = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]).unwrap();
-        assert_eq!(base.endpoint, "http://collector:4318/v1/traces");
-        assert_eq!((base.protocol, base.service_name.as_str()), (OtlpProtocol::HttpProtobuf, "spin"));
+        assert_eq!((settings(&[]).traces, settings(&[]).metrics), (None, None));
+        let base = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]);
+        let traces = base.traces.unwrap();
+        assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(base.metrics.unwrap().endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!((traces.protocol, base.service_name.as_str()), (OtlpProtocol::HttpProtobuf, "spin"));
         let full = settings(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:4318"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/custom"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret, x-team = web"),
             ("OTEL_RESOURCE_ATTRIBUTES", "deployment=prod,service.name=shop"),
-        ])
-        .unwrap();
-        assert_eq!(full.endpoint, "http://collector:4318/custom");
-        assert_eq!(full.protocol, OtlpProtocol::HttpJson);
-        assert_eq!(full.headers, [("api-key".into(), "secret".into()), ("x-team".into(), "web".into())]);
-        assert_eq!(full.service_name, "shop");
-        let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "cart")];
-        assert_eq!(settings(&named).unwrap().service_name, "cart");
-        assert_eq!(settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]), None);
+        ]);
+        let traces = full.traces.unwrap();
+        assert_eq!(traces.endpoint, "http://collector:4318/custom");
+        assert_eq!(traces.protocol, OtlpProtocol::HttpJson);
+        assert_eq!(traces.headers, [("api-key".into(), "secret".into()), ("x-team".into(), "web".into())]);
+        let metrics = full.metrics.unwrap();
         assert_eq!(
-            settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]),
-            None
+            (metrics.endpoint.as_str(), metrics.protocol),
+            ("http://ignored:4318/v1/metrics", OtlpProtocol::HttpProtobuf)
         );
+        assert_eq!(full.service_name, "shop");
+        let only_metrics = settings(&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4318/v1/metrics")]);
+        assert_eq!((only_metrics.traces, only_metrics.metrics.is_some()), (None, true));
+        let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "cart")];
+        assert_eq!(settings(&named).service_name, "cart");
+        let disabled = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]);
+        assert_eq!((disabled.traces, disabled.metrics), (None, None));
+        let grpc =
+            settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
+        assert_eq!((grpc.traces, grpc.metrics), (None, None));
     }
 }

@@ -162,6 +162,7 @@ impl TriggerPlugin for HttpTrigger {
             max_buffered_body: limits.max_buffered_body,
             connections: self.options.connections.clone(),
             tracer: self.options.tracer.clone(),
+            counts: names.iter().map(|name| app.request_count("http", name)).collect(),
             names: names.iter().map(|n| n.as_str().into()).collect(),
         };
         let server = Arc::new(server);

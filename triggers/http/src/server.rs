@@ -17,7 +17,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use spin_engine::host::SPIN_INTERNAL_SUFFIX;
 use spin_engine::limits::Sampled;
 use spin_engine::runtime::PreparedApp;
-use spin_engine::telemetry::{RequestInfo, RequestTracer};
+use spin_engine::telemetry::{ComponentRequests, RequestInfo, RequestTracer};
 use spin_engine::trigger::{Drain, Shutdown, TriggerConfigError, TriggerEntry};
 
 use crate::body::{from_client, full, status_only, Body, RequestBody};
@@ -108,6 +108,8 @@ pub(crate) struct Server {
     pub tracer: Option<RequestTracer>,
     /// Per handler, the component (or trigger) it serves, for trace spans.
     pub names: Vec<Arc<str>>,
+    /// Per handler, its request count, when metrics are exported.
+    pub counts: Option<Vec<ComponentRequests>>,
 }
 
 /// How long a request waits for a free instance slot before it is refused.
@@ -239,6 +241,9 @@ impl Server {
         peer: SocketAddr,
         worker: usize,
     ) -> Response<Body> {
+        if let Some(counts) = &self.counts {
+            counts[target.handler].count();
+        }
         let Some(tracer) = &self.tracer else {
             return self.call(req, target, matched, peer, worker).await;
         };

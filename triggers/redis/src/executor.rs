@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
+use spin_engine::telemetry::ComponentRequests;
 use spin_engine::trigger::{pick_export, run_event, BindError, Binding, Export};
 
 mod v2 {
@@ -40,17 +41,23 @@ pub(crate) struct RedisExecutor {
     component: Arc<PreparedComponent>,
     handler: Handler,
     timeout: Option<Duration>,
+    count: Option<ComponentRequests>,
 }
 
 impl RedisExecutor {
     /// Binds `component`'s one Redis handler export, each call bounded by
-    /// `timeout`; the error names the component and what it exports instead.
-    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    /// `timeout` and counted in `count` (when metrics are exported); the error
+    /// names the component and what it exports instead.
+    pub(crate) fn new(
+        component: Arc<PreparedComponent>,
+        timeout: Option<Duration>,
+        count: Option<ComponentRequests>,
+    ) -> Result<Self, BindError> {
         let handler = match pick_export(&component, &[INBOUND_REDIS, INBOUND_REDIS_V3])? {
             0 => Handler::V2(Binding::new(&component, INBOUND_REDIS, |pre| v2::RedisTriggerPre::new(pre.clone()))?),
             _ => Handler::V3(Binding::new(&component, INBOUND_REDIS_V3, |pre| v3::RedisTriggerPre::new(pre.clone()))?),
         };
-        Ok(Self { component, handler, timeout })
+        Ok(Self { component, handler, timeout, count })
     }
 
     /// The component id.
@@ -62,6 +69,9 @@ impl RedisExecutor {
     /// an `error` result or the deadline is an `Err`.
     #[allow(clippy::ptr_arg)] // the 2.0 binding takes `&Vec<u8>`: no copy for it
     pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
+        if let Some(count) = &self.count {
+            count.count();
+        }
         run_event(self.timeout, |deadline| async move {
             match &self.handler {
                 Handler::V2(binding) => {

@@ -43,7 +43,9 @@ impl TriggerPlugin for RedisTrigger {
                 continue;
             }
             let component = entry.component(app)?.clone();
-            let executor = RedisExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            let count = app.request_count("redis", &entry.config.component);
+            let executor =
+                RedisExecutor::new(component, app.limits().event_timeout, count).map_err(|e| entry.error(e))?;
             executors.insert(entry.config.component.clone(), Arc::new(executor));
         }
         // The most handler calls running at once, across all servers and channels.

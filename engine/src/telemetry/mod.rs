@@ -1,0 +1,150 @@
+//! OpenTelemetry over OTLP/HTTP, as Spin exports it when `OTEL_EXPORTER_OTLP_*`
+//! names a collector: a trace of each HTTP request (`requests.rs`), with the
+//! guest's own spans (`guests.rs`) and its outbound requests (`outbound.rs`),
+//! and Spin's request count (`metrics.rs`). Spans and metrics leave in batches
+//! from threads of the exporters' own, so a request only records; with no
+//! collector configured nothing is recorded.
+
+mod guests;
+mod metrics;
+mod outbound;
+mod requests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanProcessor as _};
+use opentelemetry_sdk::Resource;
+
+pub use guests::{
+    guest_span_ended, guest_span_started, host_call_context, request_span_context, GuestSpans, InstanceTraces,
+    ServingGuard,
+};
+pub use metrics::{ComponentRequests, RequestCounter};
+pub use outbound::OutboundSpan;
+pub use requests::{spawn_in_current_trace, traced_request, RequestInfo, RequestSpan, RequestTracer};
+
+/// A request's trace context, as handed to a reused instance.
+pub use opentelemetry::Context as TraceContext;
+
+/// How traces are encoded on the wire (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// `http/protobuf` (OTel's default).
+    HttpProtobuf,
+    /// `http/json`.
+    HttpJson,
+}
+
+/// Where and how one signal (traces or metrics) is exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtlpSettings {
+    /// The full URL the signal is posted to (`.../v1/traces`, `.../v1/metrics`).
+    pub endpoint: String,
+    /// The wire encoding.
+    pub protocol: OtlpProtocol,
+    /// Extra request headers, such as a collector's API key.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the app exports, read from `OTEL_*` at the edge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TelemetrySettings {
+    /// Request traces, if exported.
+    pub traces: Option<OtlpSettings>,
+    /// Request counts, if exported.
+    pub metrics: Option<OtlpSettings>,
+    /// The `service.name` of every span's and metric's resource.
+    pub service_name: String,
+}
+
+/// The app's export pipelines; [`Telemetry::shutdown`] sends what is left.
+#[derive(Default)]
+pub struct Telemetry {
+    traces: Option<(SdkTracerProvider, GuestSpans)>,
+    metrics: Option<SdkMeterProvider>,
+}
+
+impl Telemetry {
+    /// Builds the exporters asked for and their threads (no connection is made
+    /// until the first export).
+    pub fn start(settings: &TelemetrySettings) -> anyhow::Result<Self> {
+        let resource = Resource::builder().with_service_name(settings.service_name.clone()).build();
+        let traces = match &settings.traces {
+            None => None,
+            Some(traces) => {
+                let exporter = exporting(opentelemetry_otlp::SpanExporter::builder().with_http(), traces)
+                    .build()
+                    .with_context(|| format!("cannot export traces to {}", traces.endpoint))?;
+                // One batch for the host's spans and the guests' alike.
+                let mut batch = BatchSpanProcessor::builder(exporter).build();
+                batch.set_resource(&resource);
+                let guest_spans = GuestSpans(Arc::new(batch));
+                let provider = SdkTracerProvider::builder()
+                    .with_span_processor(guest_spans.clone())
+                    .with_resource(resource.clone())
+                    .build();
+                Some((provider, guest_spans))
+            }
+        };
+        let metrics = match &settings.metrics {
+            None => None,
+            Some(metrics) => {
+                let exporter = exporting(opentelemetry_otlp::MetricExporter::builder().with_http(), metrics)
+                    .build()
+                    .with_context(|| format!("cannot export metrics to {}", metrics.endpoint))?;
+                // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
+                let reader = PeriodicReader::builder(exporter).build();
+                Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource).build())
+            }
+        };
+        Ok(Self { traces, metrics })
+    }
+
+    /// Where the spans guests record through `wasi:otel/tracing` go, when
+    /// traces are exported.
+    pub fn guest_spans(&self) -> Option<GuestSpans> {
+        self.traces.as_ref().map(|(_, spans)| spans.clone())
+    }
+
+    /// What the HTTP trigger starts its request spans with, when traces are exported.
+    pub fn request_tracer(&self) -> Option<RequestTracer> {
+        self.traces.as_ref().map(|(provider, _)| RequestTracer { tracer: provider.tracer("spin_trigger_http") })
+    }
+
+    /// What triggers count requests with, when metrics are exported.
+    pub fn request_counter(&self) -> Option<RequestCounter> {
+        self.metrics.as_ref().map(RequestCounter::new)
+    }
+
+    /// Sends what is still batched and stops the exporters (blocks up to their
+    /// timeouts when the collector is unreachable).
+    pub fn shutdown(self) {
+        if let Some((provider, _)) = self.traces {
+            if let Err(e) = provider.shutdown() {
+                tracing::warn!("traces: {e}");
+            }
+        }
+        if let Some(provider) = self.metrics {
+            if let Err(e) = provider.shutdown() {
+                tracing::warn!("metrics: {e}");
+            }
+        }
+    }
+}
+
+/// An OTLP/HTTP exporter's builder set to `settings`' endpoint, encoding and headers.
+fn exporting<B: WithExportConfig + WithHttpConfig>(builder: B, settings: &OtlpSettings) -> B {
+    let protocol = match settings.protocol {
+        OtlpProtocol::HttpProtobuf => Protocol::HttpBinary,
+        OtlpProtocol::HttpJson => Protocol::HttpJson,
+    };
+    builder
+        .with_protocol(protocol)
+        .with_endpoint(settings.endpoint.clone())
+        .with_headers(settings.headers.iter().cloned().collect::<HashMap<_, _>>())
+}
