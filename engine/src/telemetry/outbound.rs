@@ -6,7 +6,7 @@ use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tr
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
-use super::requests::RequestTrace;
+use super::requests::{record_status, RequestTrace};
 
 /// The client span of one outbound HTTP request a traced request's guest sends.
 pub struct OutboundSpan {
@@ -51,12 +51,7 @@ impl OutboundSpan {
     /// and ends the span; a 5xx or an error marks it failed.
     pub fn finish(mut self, outcome: Result<u16, String>) {
         match outcome {
-            Ok(status) => {
-                self.span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
-                if status >= 500 {
-                    self.span.set_status(Status::error(format!("HTTP {status}")));
-                }
-            }
+            Ok(status) => record_status(&mut self.span, status),
             Err(error) => {
                 self.span.set_attribute(KeyValue::new("error.type", error.clone()));
                 self.span.set_status(Status::error(error));

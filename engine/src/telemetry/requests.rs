@@ -78,11 +78,16 @@ impl RequestTracer {
 impl RequestSpan {
     /// Records the response's status and ends the span; a 5xx marks it failed.
     pub fn finish(mut self, status: u16) {
-        self.span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
-        if status >= 500 {
-            self.span.set_status(Status::error(format!("HTTP {status}")));
-        }
+        record_status(&mut self.span, status);
         self.span.end();
+    }
+}
+
+/// Records a response's status on its span; a 5xx marks the span failed.
+pub(super) fn record_status(span: &mut opentelemetry_sdk::trace::Span, status: u16) {
+    span.set_attribute(KeyValue::new("http.response.status_code", i64::from(status)));
+    if status >= 500 {
+        span.set_status(Status::error(format!("HTTP {status}")));
     }
 }
 

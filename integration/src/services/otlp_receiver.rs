@@ -58,7 +58,10 @@ class Receiver(BaseHTTPRequestHandler):
                             "attributes": attributes(span.attributes),
                             "events": [event.name for event in span.events],
                         }) + "\n")
-        reply = service.ExportTraceServiceResponse().SerializeToString()
+        self.reply(service.ExportTraceServiceResponse())
+
+    def reply(self, message):
+        reply = message.SerializeToString()
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
         self.send_header("content-length", str(len(reply)))
@@ -85,12 +88,7 @@ class Receiver(BaseHTTPRequestHandler):
                                 "value": getattr(point, point.WhichOneof("value")),
                                 "attributes": attributes(point.attributes),
                             }) + "\n")
-        reply = metrics_service.ExportMetricsServiceResponse().SerializeToString()
-        self.send_response(200)
-        self.send_header("content-type", "application/x-protobuf")
-        self.send_header("content-length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
+        self.reply(metrics_service.ExportMetricsServiceResponse())
 
     def log_message(self, *args):
         pass
