@@ -66,6 +66,13 @@ fn check_runtimes(text: &str, key: &str, had_runc: bool) {
     assert_eq!(runtimes["spin"]["runtime_type"].as_str(), Some("io.containerd.spin.v2"));
     assert_eq!(runtimes["spin-http"]["runtime_type"].as_str(), Some("io.containerd.spin-http.v2"));
     assert_eq!(runtimes["spin-redis"]["runtime_type"].as_str(), Some("io.containerd.spin-redis.v2"));
+    // Our handlers put containers in cgroups the way the node's runc does.
+    let systemd = |name: &str| {
+        runtimes.get(name).and_then(|r| r.get("options")).and_then(|o| o.get("SystemdCgroup")).and_then(|v| v.as_bool())
+    };
+    for handler in ["spin", "spin-http", "spin-redis"] {
+        assert_eq!(systemd(handler), systemd("runc").filter(|on| *on), "{handler}: {text}");
+    }
 }
 
 fn check_flavor(flavor: Flavor, fixture: Option<&str>, key: &str, had_runc: bool) {
