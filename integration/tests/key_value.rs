@@ -1,8 +1,9 @@
 //! Key-value stores through `spin-shim up` with the SDK-built `rust-kv` guest
 //! (`fermyon:spin/key-value` and `wasi:keyvalue`):
 //! the default SQLite store in the state directory and across restarts, stores
-//! from the runtime config (SQLite path, a real Redis server and its outage),
-//! and the start-up refusal of a listed label nobody configured.
+//! from the runtime config (SQLite path, a real Redis server and its outage, a
+//! DynamoDB table in moto), and the start-up refusal of a listed label nobody
+//! configured.
 
 use std::path::Path;
 use std::time::Duration;
@@ -108,6 +109,42 @@ fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
         std::thread::sleep(Duration::from_millis(200));
     }
     panic!("the store did not recover after Redis came back: {last:?}");
+}
+
+/// `aws_dynamo` stores keep values in their tables, laid out as Spin lays them
+/// out: with credentials from the runtime config, and from the AWS variables of
+/// the environment (the SDK's default chain); the endpoint comes from
+/// `AWS_ENDPOINT_URL_DYNAMODB`. Counters, compare-and-swap and key listing work
+/// on the table.
+#[test]
+fn aws_dynamo_stores_keep_values_in_their_tables() {
+    use integration::services::moto::Moto;
+    let moto = Moto::start().unwrap();
+    moto.create_key_value_table("spin-kv").unwrap();
+    moto.create_key_value_table("spin-kv-env").unwrap();
+    let (_tmp, app) = with_manifest("rust-kv", &manifest("\"cloud\", \"chain\""));
+    let config = runtime_config(
+        &app,
+        "[key_value_store.cloud]\ntype = \"aws_dynamo\"\nregion = \"us-east-1\"\ntable = \"spin-kv\"\n\
+         access_key = \"testing\"\nsecret_key = \"testing\"\nconsistent_read = true\n\
+         [key_value_store.chain]\ntype = \"aws_dynamo\"\nregion = \"us-east-1\"\ntable = \"spin-kv-env\"\n",
+    );
+    let env: Vec<(&str, String)> = moto
+        .app_env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL_SQS")
+        .chain([("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.clone())])
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let served = serve(&app, &env, &["--runtime-config-file", &config]).unwrap();
+    for store in ["cloud", "chain"] {
+        suite::key_value(&served.base, Some(store)).unwrap();
+        suite::wasi_keyvalue(&served.base, Some(store)).unwrap();
+    }
+    put(&served.base, "greeting", "hello dynamo", "?store=cloud");
+    put(&served.base, "greeting", "from the chain", "?store=chain");
+    assert_eq!(moto.key_value_item("spin-kv", "greeting").unwrap().as_deref(), Some(&b"hello dynamo"[..]));
+    assert_eq!(moto.key_value_item("spin-kv-env", "greeting").unwrap().as_deref(), Some(&b"from the chain"[..]));
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! A real moto (`moto_server`, the AWS emulator) on 127.0.0.1 for tests, and an
-//! SQS client (the real `aws-sdk-sqs`) that drives it: create queues, send
-//! messages, read queue counts.
+//! A real moto (`moto_server`, the AWS emulator) on 127.0.0.1 for tests, and
+//! clients (the real `aws-sdk-sqs` and `aws-sdk-dynamodb`) that drive it:
+//! create queues, send messages, read queue counts; create key-value tables
+//! laid out as Spin's `aws_dynamo` store expects and read their items.
 //!
 //! moto lives in a venv (`CSS_MOTO_VENV`, default `/var/tmp/css-moto-venv`) that
 //! `integration/scripts/setup-host.sh` creates.
@@ -44,6 +45,7 @@ pub struct Moto {
     pub endpoint: String,
     // The client is declared before the runtime so that it is dropped first.
     client: aws_sdk_sqs::Client,
+    dynamo: aws_sdk_dynamodb::Client,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -73,7 +75,17 @@ impl Moto {
             .endpoint_url(&endpoint)
             .build();
         let client = aws_sdk_sqs::Client::from_conf(config);
-        Ok(Self { process, endpoint, client, runtime })
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .region(aws_sdk_dynamodb::config::Region::new(REGION))
+                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    ACCESS_KEY, SECRET_KEY, None, None, "tests",
+                ))
+                .endpoint_url(&endpoint)
+                .build(),
+        );
+        Ok(Self { process, endpoint, client, dynamo, runtime })
     }
 
     /// Freezes the server (SIGSTOP): connections stay open and requests hang, as in
@@ -104,6 +116,44 @@ impl Moto {
             ("AWS_CONFIG_FILE", "/dev/null".into()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
         ]
+    }
+
+    /// Creates table `name` as Spin's `aws_dynamo` key-value store uses it: a
+    /// string partition key `PK`.
+    pub fn create_key_value_table(&self, name: &str) -> anyhow::Result<()> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let key = KeySchemaElement::builder().attribute_name("PK").key_type(KeyType::Hash).build()?;
+        let attribute =
+            AttributeDefinition::builder().attribute_name("PK").attribute_type(ScalarAttributeType::S).build()?;
+        self.runtime.block_on(
+            self.dynamo
+                .create_table()
+                .table_name(name)
+                .key_schema(key)
+                .attribute_definitions(attribute)
+                .billing_mode(BillingMode::PayPerRequest)
+                .send(),
+        )?;
+        Ok(())
+    }
+
+    /// The binary `VAL` attribute of the item whose `PK` is `key` in table `table`.
+    pub fn key_value_item(&self, table: &str, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self.runtime.block_on(
+            self.dynamo
+                .get_item()
+                .table_name(table)
+                .key("PK", AttributeValue::S(key.into()))
+                .consistent_read(true)
+                .send(),
+        )?;
+        Ok(match out.item.and_then(|mut item| item.remove("VAL")) {
+            Some(AttributeValue::B(value)) => Some(value.into_inner()),
+            _ => None,
+        })
     }
 
     /// Creates queue `name` with the given visibility timeout; returns its URL.

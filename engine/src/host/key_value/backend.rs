@@ -1,5 +1,6 @@
 //! One configured key-value store and the backend that holds its data: SQLite
-//! (Spin's `spin` type: a file, or memory) or Redis.
+//! (Spin's `spin` type: a file, or memory), Redis, or a DynamoDB table
+//! (`dynamo.rs`).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use redis::AsyncCommands as _;
 use rusqlite::{params, OptionalExtension as _};
 use tokio::sync::OnceCell;
 
+use super::dynamo::DynamoStore;
 use crate::host::sqlite::connection::SharedConnection;
 
 /// Why a store operation failed; its message becomes the guest's `other`/`io` error.
@@ -22,6 +24,9 @@ pub(crate) enum KeyValueError {
     /// The Redis server failed the operation.
     #[error(transparent)]
     Redis(#[from] redis::RedisError),
+    /// DynamoDB failed the operation (or the value was not what it should be).
+    #[error("{0}")]
+    Dynamo(String),
 }
 
 /// Result of a store operation.
@@ -33,6 +38,8 @@ pub(crate) enum KeyValueStore {
     Sqlite(SqliteStore),
     /// Keys and values of a Redis database.
     Redis(RedisStore),
+    /// Items of a DynamoDB table.
+    Dynamo(DynamoStore),
 }
 
 impl KeyValueStore {
@@ -41,6 +48,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.get(key).await,
             Self::Redis(r) => r.get(key).await,
+            Self::Dynamo(d) => d.get(key).await,
         }
     }
 
@@ -49,6 +57,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.set(key, value).await,
             Self::Redis(r) => r.set(key, value).await,
+            Self::Dynamo(d) => d.set(key, value).await,
         }
     }
 
@@ -57,6 +66,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.delete(key).await,
             Self::Redis(r) => r.delete(key).await,
+            Self::Dynamo(d) => d.delete(key).await,
         }
     }
 
@@ -65,6 +75,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.exists(key).await,
             Self::Redis(r) => r.exists(key).await,
+            Self::Dynamo(d) => d.exists(key).await,
         }
     }
 
@@ -73,6 +84,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.keys().await,
             Self::Redis(r) => r.keys().await,
+            Self::Dynamo(d) => d.keys().await,
         }
     }
 
@@ -82,6 +94,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.increment(key, delta).await,
             Self::Redis(r) => r.increment(key, delta).await,
+            Self::Dynamo(d) => d.increment(key, delta).await,
         }
     }
 
@@ -91,6 +104,7 @@ impl KeyValueStore {
         match self {
             Self::Sqlite(s) => s.swap_if(key, expected, value).await,
             Self::Redis(r) => r.swap_if(key, expected, value).await,
+            Self::Dynamo(d) => d.swap_if(key, expected, value).await,
         }
     }
 
@@ -101,6 +115,7 @@ impl crate::host::labelled::DataPlace for KeyValueStore {
         match self {
             Self::Sqlite(s) => s.conn.describe(),
             Self::Redis(r) => format!("redis {}", r.display_url),
+            Self::Dynamo(d) => d.describe(),
         }
     }
 }

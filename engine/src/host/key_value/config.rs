@@ -1,6 +1,6 @@
 //! The `[key_value_store.<label>]` tables of the runtime config, as this
-//! capability reads them: Spin's `spin` (SQLite) and `redis` types; a relative
-//! `path` is taken from the runtime config file's folder.
+//! capability reads them: Spin's `spin` (SQLite), `redis` and `aws_dynamo`
+//! types; a relative `path` is taken from the runtime config file's folder.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +26,25 @@ pub(crate) enum KeyValueStoreConfig {
     Redis {
         /// The server's URL.
         url: String,
+    },
+    /// An AWS DynamoDB table (see `dynamo.rs`).
+    AwsDynamo {
+        /// The table's region.
+        region: String,
+        /// The table.
+        table: String,
+        /// An access key id; with `secret_key`, instead of the SDK's default chain.
+        #[serde(default)]
+        access_key: Option<String>,
+        /// The secret access key.
+        #[serde(default)]
+        secret_key: Option<String>,
+        /// A session token for temporary credentials.
+        #[serde(default)]
+        token: Option<String>,
+        /// Strongly consistent reads (false by default, as in Spin).
+        #[serde(default)]
+        consistent_read: Option<bool>,
     },
 }
 

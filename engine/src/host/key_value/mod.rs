@@ -7,6 +7,7 @@
 
 mod backend;
 mod config;
+mod dynamo;
 mod stores;
 mod v1;
 mod v2;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::backend::{KeyValueStore, RedisStore, SqliteStore};
+use super::dynamo::{DynamoConfig, DynamoStore};
 use crate::host::labelled::{Access, LabelKind, Labelled, OpenSet, DEFAULT_LABEL};
 use super::config::KeyValueStoreConfig;
 use crate::host::seeds::{run_at_start, warn_unused};
@@ -30,7 +31,8 @@ LabelKind {
 impl Labelled<KeyValueStore> {
     /// Builds the stores some component lists (`used`): those configured in
     /// `configs` (`[key_value_store.<label>]`), and `default` when not configured
-    /// there. Unused stores are not opened; Redis stores connect on first use.
+    /// there. Unused stores are not opened; Redis and DynamoDB stores connect on
+    /// first use.
     pub(crate) fn key_value(
         configs: &BTreeMap<String, KeyValueStoreConfig>,
         state_dir: Option<&Path>,
@@ -41,6 +43,19 @@ impl Labelled<KeyValueStore> {
                 Some(SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite))
             }
             (Some(KeyValueStoreConfig::Redis { url }), _) => Some(RedisStore::new(url).map(KeyValueStore::Redis)),
+            (Some(KeyValueStoreConfig::AwsDynamo { region, table, access_key, secret_key, token, consistent_read }), _) => {
+                let credentials = match (access_key, secret_key) {
+                    (Some(access_key), Some(secret_key)) => Some((access_key.clone(), secret_key.clone(), token.clone())),
+                    _ => None,
+                };
+                let config = DynamoConfig {
+                    region: region.clone(),
+                    table: table.clone(),
+                    credentials,
+                    consistent_read: consistent_read.unwrap_or(false),
+                };
+                Some(Ok(KeyValueStore::Dynamo(DynamoStore::new(config))))
+            }
             (None, DEFAULT_LABEL) => {
                 let path = state_dir.map(|d| d.join(DEFAULT_FILE));
                 Some(SqliteStore::open(path.as_deref(), label).map(KeyValueStore::Sqlite))
