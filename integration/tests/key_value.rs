@@ -145,6 +145,20 @@ fn aws_dynamo_stores_keep_values_in_their_tables() {
     put(&served.base, "greeting", "from the chain", "?store=chain");
     assert_eq!(moto.key_value_item("spin-kv", "greeting").unwrap().as_deref(), Some(&b"hello dynamo"[..]));
     assert_eq!(moto.key_value_item("spin-kv-env", "greeting").unwrap().as_deref(), Some(&b"from the chain"[..]));
+
+    // Increments racing on one counter all count: a write that lost the race reads again.
+    let url = format!("{}/wasi/counter/raced?by=1&store=cloud", served.base);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    let r = request("POST", &url, &[], "").unwrap();
+                    assert_eq!(r.status, 200, "{r:?}");
+                }
+            });
+        }
+    });
+    assert_eq!(moto.key_value_item("spin-kv", "raced").unwrap().as_deref(), Some(&b"40"[..]));
 }
 
 #[test]
