@@ -122,3 +122,28 @@ fn unknown_or_missing_fields_are_refused() {
                    [[trigger.cron]]\nid = \"tock\"\ncomponent = \"rust-cron\"\n[component.rust-cron]\nsource = \"app.wasm\"\n";
     refused(missing, &["`tock`", "cron_expression"]);
 }
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, every tick handed to the component
+/// counts in Spin's `spin.request_count` with `trigger_type` `cron`, as every
+/// event trigger's events do (their shared `EventBounds`).
+#[test]
+fn ticks_are_counted_in_spins_request_count() {
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let mut app = start(&guests::app(GUEST), &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())], &[]).unwrap();
+    ticks(&mut app, 2, Duration::from_secs(5));
+    let (code, out) = app.terminate(Duration::from_secs(30)).unwrap();
+    assert_eq!(code, 0, "{out}");
+    let handled = out.matches("cron tick ").count() as i64;
+    let sums = receiver.sums();
+    let last = sums
+        .iter()
+        .rfind(|p| p["name"] == "spin.request_count" && p["attributes"]["trigger_type"] == "cron")
+        .unwrap_or_else(|| panic!("{sums:#?}\n{out}"));
+    assert_eq!(
+        (&last["attributes"]["app_id"], &last["attributes"]["component_id"]),
+        (&"rust-cron".into(), &"rust-cron".into())
+    );
+    assert_eq!(last["value"].as_i64(), Some(handled), "{sums:#?}\n{out}");
+}

@@ -564,6 +564,12 @@ pub struct PreparedApp {
 }
 
 impl PreparedApp {
+    /// What each event `trigger_type` hands to `component` runs under: the
+    /// event deadline and the component's request count.
+    pub fn event_bounds(&self, trigger_type: &'static str, component: &str) -> crate::trigger::EventBounds {
+        crate::trigger::EventBounds::new(self.limits.event_timeout, self.request_count(trigger_type, component))
+    }
+
     /// The request count of what `trigger_type` hands to `component`, when
     /// metrics are exported (Spin's `spin.request_count`).
     pub fn request_count(&self, trigger_type: &'static str, component: &str) -> Option<ComponentRequests> {

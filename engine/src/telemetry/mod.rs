@@ -31,7 +31,7 @@ pub use requests::{spawn_in_current_trace, traced_request, RequestInfo, RequestS
 /// A request's trace context, as handed to a reused instance.
 pub use opentelemetry::Context as TraceContext;
 
-/// How traces are encoded on the wire (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+/// How a signal is encoded on the wire (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OtlpProtocol {
     /// `http/protobuf` (OTel's default).

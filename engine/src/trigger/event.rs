@@ -1,9 +1,12 @@
 //! The bounds of one event of a non-HTTP trigger: a wall-clock deadline over the
 //! whole guest call (instantiation, wasm, and host calls such as sleeps and
-//! outbound I/O), enforced by dropping the call, which cancels it.
+//! outbound I/O), enforced by dropping the call, which cancels it; and Spin's
+//! request count, which counts each event when metrics are exported.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
+
+use crate::telemetry::ComponentRequests;
 
 /// The error of an event cut off at its deadline; find it with `downcast_ref`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +23,33 @@ impl std::error::Error for DeadlineExceeded {}
 /// Whether `e` is an event cut off at its deadline.
 pub fn is_deadline(e: &anyhow::Error) -> bool {
     e.downcast_ref::<DeadlineExceeded>().is_some()
+}
+
+/// What every event one trigger hands to one component runs under: the event
+/// deadline and the component's request count (see [`crate::runtime::PreparedApp::event_bounds`]).
+#[derive(Clone, Debug)]
+pub struct EventBounds {
+    timeout: Option<Duration>,
+    count: Option<ComponentRequests>,
+}
+
+impl EventBounds {
+    /// Events bounded by `timeout` (`None`: unbounded) and counted in `count`.
+    pub fn new(timeout: Option<Duration>, count: Option<ComponentRequests>) -> Self {
+        Self { timeout, count }
+    }
+
+    /// Counts one event, then runs its guest call within the deadline (see [`run_event`]).
+    pub async fn run<T, F, Fut>(&self, call: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(Option<Instant>) -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        if let Some(count) = &self.count {
+            count.count();
+        }
+        run_event(self.timeout, call).await
+    }
 }
 
 /// Runs one guest call within `timeout` (`None`: unbounded). `call` gets the

@@ -27,7 +27,7 @@ pub use config_error::{ConfigProblem, Reason, ShapeError, TriggerConfigError};
 pub use dispatcher::{run_app, TriggerRegistry};
 pub use drain::{Drain, DEFAULT_DRAIN};
 pub use entries::{app_settings, trigger_entries, TriggerConfig, TriggerEntry};
-pub use event::{is_deadline, run_event, DeadlineExceeded};
+pub use event::{is_deadline, run_event, DeadlineExceeded, EventBounds};
 pub(crate) use known::feature_for;
 pub use one_line::one_line;
 

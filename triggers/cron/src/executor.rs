@@ -2,11 +2,10 @@
 //! world `spin-cron`) in a fresh instance per tick.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{one_line, run_event, BindError, Binding, Export};
+use spin_engine::trigger::{one_line, BindError, Binding, EventBounds, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -24,15 +23,15 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-cron-event", worl
 /// A component bound to its `handle-cron-event` export.
 pub(crate) struct CronExecutor {
     binding: Binding<bindings::SpinCronPre<HostState>>,
-    timeout: Option<Duration>,
+    bounds: EventBounds,
 }
 
 impl CronExecutor {
-    /// Binds the export, each call bounded by `timeout`; fails (naming the
+    /// Binds the export, each call run within `bounds`; fails (naming the
     /// component) when it is missing or has another signature.
-    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    pub(crate) fn new(component: Arc<PreparedComponent>, bounds: EventBounds) -> Result<Self, BindError> {
         let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinCronPre::new(pre.clone()))?;
-        Ok(Self { binding, timeout })
+        Ok(Self { binding, bounds })
     }
 
     /// The component id.
@@ -43,14 +42,16 @@ impl CronExecutor {
     /// Calls the guest once for the tick at `timestamp` (Unix seconds), within the
     /// event deadline. A guest error, a trap or the deadline is returned as one line.
     pub(crate) async fn call(&self, timestamp: u64) -> Result<(), String> {
-        let result = run_event(self.timeout, |deadline| async move {
-            let bound = self.binding.current();
-            let mut store = bound.new_store(&[], deadline)?;
-            let guest = bound.pre().instantiate_async(&mut store).await?;
-            let metadata = Metadata { timestamp };
-            anyhow::Ok(guest.call_handle_cron_event(&mut store, metadata).await?)
-        })
-        .await;
+        let result = self
+            .bounds
+            .run(|deadline| async move {
+                let bound = self.binding.current();
+                let mut store = bound.new_store(&[], deadline)?;
+                let guest = bound.pre().instantiate_async(&mut store).await?;
+                let metadata = Metadata { timestamp };
+                anyhow::Ok(guest.call_handle_cron_event(&mut store, metadata).await?)
+            })
+            .await;
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(GuestError::Other(msg))) => Err(format!("the handler returned an error: {msg}")),

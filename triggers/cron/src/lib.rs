@@ -36,7 +36,8 @@ impl TriggerPlugin for CronTrigger {
         for entry in trigger_entries::<CronTriggerConfig>(app.locked())? {
             let schedule = entry.config.schedule().map_err(|e| entry.error(e))?;
             let component = entry.component(app)?.clone();
-            let executor = CronExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            let bounds = app.event_bounds("cron", component.id());
+            let executor = CronExecutor::new(component, bounds).map_err(|e| entry.error(e))?;
             jobs.push(CronJob {
                 trigger_id: entry.id,
                 schedule,

@@ -2,12 +2,11 @@
 //! `spin:mqtt-trigger` world) for one message, in a fresh instance.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{run_event, BindError, Binding, Export};
+use spin_engine::trigger::{BindError, Binding, EventBounds, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -25,15 +24,15 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-message", world: 
 /// A component bound to the MQTT handler export.
 pub(crate) struct MqttExecutor {
     binding: Binding<bindings::SpinMqttPre<HostState>>,
-    timeout: Option<Duration>,
+    bounds: EventBounds,
 }
 
 impl MqttExecutor {
-    /// Binds the component's `handle-message` export, each call bounded by
-    /// `timeout`; the error names the component and what it exports instead.
-    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    /// Binds the component's `handle-message` export, each call run within
+    /// `bounds`; the error names the component and what it exports instead.
+    pub(crate) fn new(component: Arc<PreparedComponent>, bounds: EventBounds) -> Result<Self, BindError> {
         let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinMqttPre::new(pre.clone()))?;
-        Ok(Self { binding, timeout })
+        Ok(Self { binding, bounds })
     }
 
     /// The component id.
@@ -44,22 +43,23 @@ impl MqttExecutor {
     /// Runs the handler for one message in a fresh instance, within the event
     /// deadline. A guest error, a trap or the deadline comes back as an error.
     pub(crate) async fn execute(&self, topic: &str, payload: &[u8]) -> anyhow::Result<()> {
-        run_event(self.timeout, |deadline| async move {
-            let bound = self.binding.current();
-            let mut store = bound.new_store(&[], deadline)?;
-            let guest = bound
-                .pre()
-                .instantiate_async(&mut store)
-                .await
-                .map_err(anyhow::Error::from)
-                .context("instantiating the component")?;
-            let metadata = Metadata { topic: topic.to_string() };
-            let payload = payload.to_vec();
-            match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {
-                Ok(()) => Ok(()),
-                Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
-            }
-        })
-        .await
+        self.bounds
+            .run(|deadline| async move {
+                let bound = self.binding.current();
+                let mut store = bound.new_store(&[], deadline)?;
+                let guest = bound
+                    .pre()
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(anyhow::Error::from)
+                    .context("instantiating the component")?;
+                let metadata = Metadata { topic: topic.to_string() };
+                let payload = payload.to_vec();
+                match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {
+                    Ok(()) => Ok(()),
+                    Err(Error::Other(msg)) => anyhow::bail!("the handler returned an error: {msg}"),
+                }
+            })
+            .await
     }
 }

@@ -50,7 +50,8 @@ impl TriggerPlugin for MqttTrigger {
         for entry in &triggers {
             let subscription = config::subscription(entry, |t| app.render(t))?;
             let component = entry.component(app)?.clone();
-            let executor = MqttExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            let bounds = app.event_bounds("mqtt", component.id());
+            let executor = MqttExecutor::new(component, bounds).map_err(|e| entry.error(e))?;
             listeners.push(Listener {
                 broker: broker.clone(),
                 client_id: session::client_id(&broker, locked.name().unwrap_or("app"), &entry.id, shared),

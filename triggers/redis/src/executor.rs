@@ -3,12 +3,10 @@
 //! `spin:redis/inbound-redis@3.0.0`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::telemetry::ComponentRequests;
-use spin_engine::trigger::{pick_export, run_event, BindError, Binding, Export};
+use spin_engine::trigger::{pick_export, BindError, Binding, EventBounds, Export};
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -40,24 +38,18 @@ enum Handler {
 pub(crate) struct RedisExecutor {
     component: Arc<PreparedComponent>,
     handler: Handler,
-    timeout: Option<Duration>,
-    count: Option<ComponentRequests>,
+    bounds: EventBounds,
 }
 
 impl RedisExecutor {
-    /// Binds `component`'s one Redis handler export, each call bounded by
-    /// `timeout` and counted in `count` (when metrics are exported); the error
-    /// names the component and what it exports instead.
-    pub(crate) fn new(
-        component: Arc<PreparedComponent>,
-        timeout: Option<Duration>,
-        count: Option<ComponentRequests>,
-    ) -> Result<Self, BindError> {
+    /// Binds `component`'s one Redis handler export, each call run within
+    /// `bounds`; the error names the component and what it exports instead.
+    pub(crate) fn new(component: Arc<PreparedComponent>, bounds: EventBounds) -> Result<Self, BindError> {
         let handler = match pick_export(&component, &[INBOUND_REDIS, INBOUND_REDIS_V3])? {
             0 => Handler::V2(Binding::new(&component, INBOUND_REDIS, |pre| v2::RedisTriggerPre::new(pre.clone()))?),
             _ => Handler::V3(Binding::new(&component, INBOUND_REDIS_V3, |pre| v3::RedisTriggerPre::new(pre.clone()))?),
         };
-        Ok(Self { component, handler, timeout, count })
+        Ok(Self { component, handler, bounds })
     }
 
     /// The component id.
@@ -69,32 +61,31 @@ impl RedisExecutor {
     /// an `error` result or the deadline is an `Err`.
     #[allow(clippy::ptr_arg)] // the 2.0 binding takes `&Vec<u8>`: no copy for it
     pub(crate) async fn handle(&self, payload: &Vec<u8>) -> anyhow::Result<()> {
-        if let Some(count) = &self.count {
-            count.count();
-        }
-        run_event(self.timeout, |deadline| async move {
-            match &self.handler {
-                Handler::V2(binding) => {
-                    let bound = binding.current();
-                    let mut store = bound.new_store(&[], deadline)?;
-                    let guest = bound.pre().instantiate_async(&mut store).await?;
-                    let result = guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await?;
-                    result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+        self.bounds
+            .run(|deadline| async move {
+                match &self.handler {
+                    Handler::V2(binding) => {
+                        let bound = binding.current();
+                        let mut store = bound.new_store(&[], deadline)?;
+                        let guest = bound.pre().instantiate_async(&mut store).await?;
+                        let result =
+                            guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await?;
+                        result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+                    }
+                    Handler::V3(binding) => {
+                        let bound = binding.current();
+                        let mut store = bound.new_store(&[], deadline)?;
+                        let guest = bound.pre().instantiate_async(&mut store).await?;
+                        let payload = payload.clone();
+                        let result = store
+                            .run_concurrent(async move |accessor| {
+                                guest.spin_redis_inbound_redis().call_handle_message(accessor, payload).await
+                            })
+                            .await??;
+                        result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
+                    }
                 }
-                Handler::V3(binding) => {
-                    let bound = binding.current();
-                    let mut store = bound.new_store(&[], deadline)?;
-                    let guest = bound.pre().instantiate_async(&mut store).await?;
-                    let payload = payload.clone();
-                    let result = store
-                        .run_concurrent(async move |accessor| {
-                            guest.spin_redis_inbound_redis().call_handle_message(accessor, payload).await
-                        })
-                        .await??;
-                    result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
-                }
-            }
-        })
-        .await
+            })
+            .await
     }
 }

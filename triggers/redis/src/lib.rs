@@ -43,9 +43,8 @@ impl TriggerPlugin for RedisTrigger {
                 continue;
             }
             let component = entry.component(app)?.clone();
-            let count = app.request_count("redis", &entry.config.component);
-            let executor =
-                RedisExecutor::new(component, app.limits().event_timeout, count).map_err(|e| entry.error(e))?;
+            let bounds = app.event_bounds("redis", &entry.config.component);
+            let executor = RedisExecutor::new(component, bounds).map_err(|e| entry.error(e))?;
             executors.insert(entry.config.component.clone(), Arc::new(executor));
         }
         // The most handler calls running at once, across all servers and channels.

@@ -2,11 +2,10 @@
 //! one fresh instance per message.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{run_event, BindError, Binding, Export};
+use spin_engine::trigger::{BindError, Binding, EventBounds, Export};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -26,15 +25,15 @@ pub(crate) const EXPORT: Export = Export::Func { name: "handle-queue-message", w
 /// A component bound to the SQS handler ABI.
 pub(crate) struct SqsExecutor {
     binding: Binding<bindings::SpinSqsPre<HostState>>,
-    timeout: Option<Duration>,
+    bounds: EventBounds,
 }
 
 impl SqsExecutor {
-    /// Binds the component's `handle-queue-message` export, each call bounded by
-    /// `timeout`; the error names the component and what it exports instead.
-    pub(crate) fn new(component: Arc<PreparedComponent>, timeout: Option<Duration>) -> Result<Self, BindError> {
+    /// Binds the component's `handle-queue-message` export, each call run within
+    /// `bounds`; the error names the component and what it exports instead.
+    pub(crate) fn new(component: Arc<PreparedComponent>, bounds: EventBounds) -> Result<Self, BindError> {
         let binding = Binding::new(&component, EXPORT, |pre| bindings::SpinSqsPre::new(pre.clone()))?;
-        Ok(Self { binding, timeout })
+        Ok(Self { binding, bounds })
     }
 
     /// The component id.
@@ -46,15 +45,16 @@ impl SqsExecutor {
     /// deadline. A guest `error`, a trap and a deadline
     /// ([`spin_engine::trigger::DeadlineExceeded`]) all come back as `Err`.
     pub(crate) async fn handle(&self, message: &Message) -> anyhow::Result<MessageAction> {
-        run_event(self.timeout, |deadline| async move {
-            let bound = self.binding.current();
-            let mut store = bound.new_store(&[], deadline)?;
-            let guest = bound.pre().instantiate_async(&mut store).await?;
-            match guest.call_handle_queue_message(&mut store, message).await? {
-                Ok(action) => Ok(action),
-                Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),
-            }
-        })
-        .await
+        self.bounds
+            .run(|deadline| async move {
+                let bound = self.binding.current();
+                let mut store = bound.new_store(&[], deadline)?;
+                let guest = bound.pre().instantiate_async(&mut store).await?;
+                match guest.call_handle_queue_message(&mut store, message).await? {
+                    Ok(action) => Ok(action),
+                    Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),
+                }
+            })
+            .await
     }
 }

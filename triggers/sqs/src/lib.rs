@@ -58,7 +58,8 @@ impl TriggerPlugin for SqsTrigger {
         let mut queues = Vec::new();
         for entry in trigger_entries::<SqsTriggerConfig>(app.locked())? {
             let component = entry.component(app)?.clone();
-            let executor = SqsExecutor::new(component, app.limits().event_timeout).map_err(|e| entry.error(e))?;
+            let bounds = app.event_bounds("sqs", component.id());
+            let executor = SqsExecutor::new(component, bounds).map_err(|e| entry.error(e))?;
             queues.push((entry, Arc::new(executor)));
         }
         // Handlers running at once, across every queue of the app.
