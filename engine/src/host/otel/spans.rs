@@ -1,7 +1,7 @@
 //! A guest's `wasi:otel/tracing` records as the OpenTelemetry SDK's types.
 //! Everything here comes from the guest: ids that are not hex of the right
-//! length drop the span, and attributes, events and links past OpenTelemetry's
-//! default limit of 128 each are counted as dropped.
+//! length, or are all zeros, drop the span, and attributes, events and links
+//! past OpenTelemetry's default limit of 128 each are counted as dropped.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
@@ -16,7 +16,8 @@ use super::bindings::wasi::otel::{tracing as wit, types};
 /// OpenTelemetry's default cap on a span's attributes, events and links.
 const MAX_PER_SPAN: usize = 128;
 
-/// A guest's span context, or None when its ids are malformed.
+/// A guest's span context, or None when its ids are malformed or all zeros
+/// (OpenTelemetry's invalid ids, which no exported span may carry).
 pub(super) fn span_context(context: wit::SpanContext) -> Option<SpanContext> {
     let trace_id = TraceId::from_hex(&context.trace_id).ok().filter(|_| context.trace_id.len() == 32)?;
     let span_id = SpanId::from_hex(&context.span_id).ok().filter(|_| context.span_id.len() == 16)?;
@@ -27,7 +28,7 @@ pub(super) fn span_context(context: wit::SpanContext) -> Option<SpanContext> {
     };
     // A malformed trace state is left out rather than failing the span.
     let state = TraceState::from_key_value(context.trace_state).unwrap_or_default();
-    Some(SpanContext::new(trace_id, span_id, flags, context.is_remote, state))
+    Some(SpanContext::new(trace_id, span_id, flags, context.is_remote, state)).filter(SpanContext::is_valid)
 }
 
 /// A span context as the guest reads it (lower-case hex ids).
@@ -183,6 +184,7 @@ mod tests {
         assert_eq!(back.trace_state, vec![("vendor".to_string(), "x".to_string())]);
         assert!(span_context(context("not hex", "9ffd58d3cd4dd90b")).is_none());
         assert!(span_context(context("4fb34cb4484029f7881399b149e41e98", "9ffd")).is_none());
+        assert!(span_context(context(&"0".repeat(32), "9ffd58d3cd4dd90b")).is_none(), "an all-zero trace id");
         let none = wit_span_context(&SpanContext::NONE);
         assert_eq!((none.trace_id, none.span_id), ("0".repeat(32), "0".repeat(16)));
     }
