@@ -3,7 +3,7 @@
 //! 404), a runtime config file mounted at `/runtime-config.toml` (it selects
 //! the key-value store: here Redis, where the value is then found), and
 //! `SPIN_PROFILE` (the manifest's named profile runs), and
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (request spans reach a collector).
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (request spans and counts reach a collector).
 
 use std::time::Duration;
 
@@ -105,9 +105,10 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
 }
 
 /// A container whose environment names an OTLP collector traces its requests
-/// there, and sends the last spans when it is stopped.
+/// there and counts them in `spin.request_count`, and sends the last spans and
+/// counts when it is stopped.
 #[test]
-fn a_containers_requests_are_traced_to_the_collector_its_environment_names() {
+fn a_containers_requests_are_traced_and_counted_to_the_collector_its_environment_names() {
     use integration::services::otlp_receiver::OtlpReceiver;
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
     containerd.import_app(&guests::app("rust-hello"), "test.local/traced:latest", false).unwrap();
@@ -116,11 +117,16 @@ fn a_containers_requests_are_traced_to_the_collector_its_environment_names() {
     let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_SERVICE_NAME", "traced-pod")];
     with_task(&containerd, "test.local/traced:latest", "traced", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
+        assert_eq!(http::get(&format!("{b}/again")).unwrap().status, 200);
     });
     let end = std::time::Instant::now() + Duration::from_secs(10);
-    while receiver.spans().is_empty() && std::time::Instant::now() < end {
+    while (receiver.spans().is_empty() || receiver.sums().is_empty()) && std::time::Instant::now() < end {
         std::thread::sleep(Duration::from_millis(100));
     }
+    let sums = receiver.sums();
+    let count = sums.iter().rfind(|p| p["name"] == "spin.request_count").unwrap_or_else(|| panic!("{sums:#?}"));
+    assert_eq!((&count["attributes"]["component_id"], &count["value"]), (&"rust-hello".into(), &2.into()));
+    assert_eq!(count["service"], "traced-pod");
     let spans = receiver.spans();
     let span = spans.iter().find(|s| s["name"] == "GET /...").unwrap_or_else(|| panic!("{spans:#?}"));
     assert_eq!(span["service"], "traced-pod");
