@@ -31,7 +31,7 @@ impl OutboundSpan {
         let method = request.method().as_str().to_owned();
         let mut attributes = vec![
             KeyValue::new("http.request.method", method.clone()),
-            KeyValue::new("url.full", request.uri().to_string()),
+            KeyValue::new("url.full", without_secrets(request.uri())),
         ];
         if let Some(host) = request.uri().host() {
             attributes.push(KeyValue::new("server.address", host.to_owned()));
@@ -61,6 +61,15 @@ impl OutboundSpan {
     }
 }
 
+/// `uri` as a span may record it: scheme, host, port and path, without the
+/// credentials of its authority or its query (which may carry keys and signatures).
+fn without_secrets(uri: &http::Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{scheme}://{host}{port}{}", uri.path())
+}
+
 /// Writes propagation headers into a request.
 struct HeaderWriter<'a>(&'a mut http::HeaderMap);
 
@@ -69,5 +78,18 @@ impl opentelemetry::propagation::Injector for HeaderWriter<'_> {
         if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(key), http::HeaderValue::try_from(value)) {
             self.0.insert(name, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_urls_keep_no_credentials_or_query() {
+        let uri: http::Uri = "https://user:secret@api.example.com:8443/v1/items?sig=abc&key=k".parse().unwrap();
+        assert_eq!(without_secrets(&uri), "https://api.example.com:8443/v1/items");
+        let uri: http::Uri = "http://backend.spin.internal/x".parse().unwrap();
+        assert_eq!(without_secrets(&uri), "http://backend.spin.internal/x");
     }
 }
