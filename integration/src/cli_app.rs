@@ -37,6 +37,15 @@ pub struct ServedApp {
     pub base: String,
 }
 
+impl ServedApp {
+    /// Sends `method path` (no body), asserts a 200 and returns the body.
+    pub fn ok(&self, method: &str, path: &str) -> String {
+        let r = crate::http::request(method, &format!("{}{path}", self.base), &[], "").unwrap();
+        assert_eq!(r.status, 200, "{method} {path}: {r:?}");
+        r.body
+    }
+}
+
 impl Up {
     /// `spin-shim up` (the full CLI under test) on `app`, a directory holding
     /// `spin.toml` or a `.wasm` file, listening on a free port of 127.0.0.1.

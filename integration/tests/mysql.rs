@@ -6,19 +6,12 @@
 
 use integration::cli_app::{serve, ServedApp};
 use integration::guests;
-use integration::http::{get, request};
+use integration::http::get;
 use integration::services::mariadb::MariaDb;
 
 /// `guest` served with `mysql_address` set to `address`.
 fn serve_with(guest: &str, address: &str) -> ServedApp {
     serve(&guests::app(guest), &[("SPIN_VARIABLE_MYSQL_ADDRESS", address)], &[]).unwrap()
-}
-
-/// Sends `method path` and asserts a 200; the body.
-fn ok(served: &ServedApp, method: &str, path: &str) -> String {
-    let r = request(method, &format!("{}{path}", served.base), &[], "").unwrap();
-    assert_eq!(r.status, 200, "{method} {path}: {r:?}");
-    r.body
 }
 
 /// Every type of 3.0 is written from parameters and read back with its
@@ -28,10 +21,10 @@ fn ok(served: &ServedApp, method: &str, path: &str) -> String {
 fn spin_sdk_7_writes_and_reads_every_type_of_the_interface() {
     let db = MariaDb::start().unwrap();
     let served = serve_with("rust-sdk7-mysql", &db.address());
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "POST", "/things"), "inserted");
-    assert_eq!(ok(&served, "POST", "/nulls"), "inserted");
-    let body = ok(&served, "GET", "/things");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("POST", "/things"), "inserted");
+    assert_eq!(served.ok("POST", "/nulls"), "inserted");
+    let body = served.ok("GET", "/things");
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines.len(), 2, "{body}");
     let expected = [
@@ -65,12 +58,12 @@ fn spin_sdk_7_writes_and_reads_every_type_of_the_interface() {
 fn errors_are_the_interfaces_own_and_rows_stream() {
     let db = MariaDb::start().unwrap();
     let served = serve_with("rust-sdk7-mysql", &db.address());
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    let bad = ok(&served, "GET", "/bad");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    let bad = served.ok("GET", "/bad");
     assert!(bad.starts_with("query-failed:") && bad.contains("1064") && bad.contains("SELEKT"), "{bad}");
-    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address mysql://192.0.2.1:3306 is not permitted");
+    assert_eq!(served.ok("GET", "/denied"), "connection-failed:address mysql://192.0.2.1:3306 is not permitted");
     // MariaDB stops a recursive CTE after 1000 iterations (`max_recursive_iterations`).
-    assert_eq!(ok(&served, "GET", "/stream?n=1000"), "rows=1000 sum=500500");
+    assert_eq!(served.ok("GET", "/stream?n=1000"), "rows=1000 sum=500500");
     let wrong = serve_with("rust-sdk7-mysql", &db.address().replace("guest-secret", "wrong"));
     let r = get(&format!("{}/setup", wrong.base)).unwrap();
     assert_eq!(r.status, 500, "{r:?}");
@@ -84,16 +77,16 @@ fn errors_are_the_interfaces_own_and_rows_stream() {
 fn connections_are_pooled_and_reset_between_guests() {
     let db = MariaDb::start().unwrap();
     let served = serve_with("rust-sdk7-mysql", &db.address());
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
     for _ in 0..30 {
-        assert_eq!(ok(&served, "GET", "/stream?n=3"), "rows=3 sum=6");
+        assert_eq!(served.ok("GET", "/stream?n=3"), "rows=3 sum=6");
     }
     let held = db.client_connections().unwrap();
     assert!((1..=2).contains(&held), "sequential requests share pooled connections, but the server has {held}");
-    assert_eq!(ok(&served, "GET", "/leave-open"), "left open");
+    assert_eq!(served.ok("GET", "/leave-open"), "left open");
     for _ in 0..3 {
         // A user variable is a binary string: `unset` in hex.
-        let left_over = ok(&served, "GET", "/left-over");
+        let left_over = served.ok("GET", "/left-over");
         assert_eq!(left_over, "n:int64=int64(0) leaky:binary=binary(756e736574)", "a guest's session was left behind");
     }
     assert_eq!(db.sql("SELECT count(*) FROM app.things WHERE t = 'left-open'").unwrap(), "0");
@@ -104,14 +97,14 @@ fn connections_are_pooled_and_reset_between_guests() {
 fn spin_sdk_3_uses_spin_2s_interface() {
     let db = MariaDb::start().unwrap();
     let served = serve_with("rust-mysql", &db.address());
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "POST", "/notes"), "inserted");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("POST", "/notes"), "inserted");
     let expected =
         "id:int32=int32(1) | body:str=str(first) | big:uint64=uint64(1099511627776) | raw:binary=binary(0102) | day:other=unsupported";
-    assert_eq!(ok(&served, "GET", "/notes"), expected);
-    let bad = ok(&served, "GET", "/bad");
+    assert_eq!(served.ok("GET", "/notes"), expected);
+    let bad = served.ok("GET", "/bad");
     assert!(bad.starts_with("query-failed:") && bad.contains("1064"), "{bad}");
-    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address mysql://192.0.2.1:3306 is not permitted");
+    assert_eq!(served.ok("GET", "/denied"), "connection-failed:address mysql://192.0.2.1:3306 is not permitted");
 }
 
 /// `ssl-mode` in the address turns TLS on: the server's certificate is checked
@@ -128,8 +121,8 @@ fn ssl_mode_connects_over_tls_checked_against_the_systems_store() {
     let ca = pki.dir().join("ca.pem");
     let env = [("SPIN_VARIABLE_MYSQL_ADDRESS", address.as_str()), ("SSL_CERT_FILE", ca.to_str().unwrap())];
     let served = serve(&guests::app("rust-sdk7-mysql"), &env, &[]).unwrap();
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "GET", "/stream?n=3"), "rows=3 sum=6");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("GET", "/stream?n=3"), "rows=3 sum=6");
 
     let untrusted = serve_with("rust-sdk7-mysql", &address);
     let r = get(&format!("{}/setup", untrusted.base)).unwrap();

@@ -14,23 +14,16 @@ fn serve_with(guest: &str, address: &str, flags: &[&str]) -> ServedApp {
     serve(&guests::app(guest), &[("SPIN_VARIABLE_PG_ADDRESS", address)], flags).unwrap()
 }
 
-/// GETs `path` and asserts a 200; the body.
-fn ok(served: &ServedApp, method: &str, path: &str) -> String {
-    let r = request(method, &format!("{}{path}", served.base), &[], "").unwrap();
-    assert_eq!(r.status, 200, "{method} {path}: {r:?}");
-    r.body
-}
-
 /// Every parameter type of 4.x is written, read back with its column type, and
 /// NULLs of every type come back as `db-null`.
 #[test]
 fn spin_sdk_7_writes_and_reads_every_type_of_the_interface() {
     let pg = PostgresServer::start().unwrap();
     let served = serve_with("rust-sdk7-pg", &pg.address(), &[]);
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "POST", "/things"), "inserted=1");
-    assert_eq!(ok(&served, "POST", "/nulls"), "inserted=1");
-    let body = ok(&served, "GET", "/things");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("POST", "/things"), "inserted=1");
+    assert_eq!(served.ok("POST", "/nulls"), "inserted=1");
+    let body = served.ok("GET", "/things");
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(lines.len(), 2, "{body}");
     let expected = [
@@ -81,9 +74,9 @@ fn spin_sdk_7_writes_and_reads_every_type_of_the_interface() {
 fn errors_are_the_interfaces_own() {
     let pg = PostgresServer::start().unwrap();
     let served = serve_with("rust-sdk7-pg", &pg.address(), &[]);
-    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:db-error:ERROR:42601:syntax error at or near \"SELEKT\"");
-    assert_eq!(ok(&served, "GET", "/bad-param"), "bad-parameter:invalid date 2023-2-30");
-    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+    assert_eq!(served.ok("GET", "/bad"), "query-failed:db-error:ERROR:42601:syntax error at or near \"SELEKT\"");
+    assert_eq!(served.ok("GET", "/bad-param"), "bad-parameter:invalid date 2023-2-30");
+    assert_eq!(served.ok("GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
     let (_tmp, app) = integration::fixtures::copy_of("rust-sdk7-pg");
     let wrong_password = pg.address().replace("guest-secret", "wrong");
     let served = serve(&app, &[("SPIN_VARIABLE_PG_ADDRESS", &wrong_password)], &[]).unwrap();
@@ -100,17 +93,17 @@ fn errors_are_the_interfaces_own() {
 fn connections_are_pooled_and_reset_between_guests() {
     let pg = PostgresServer::start().unwrap();
     let served = serve_with("rust-sdk7-pg", &pg.key_value_address(), &[]);
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "GET", "/stream?n=5000"), "rows=5000 sum=12502500");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("GET", "/stream?n=5000"), "rows=5000 sum=12502500");
     for _ in 0..30 {
-        assert_eq!(ok(&served, "GET", "/stream?n=3"), "rows=3 sum=6");
+        assert_eq!(served.ok("GET", "/stream?n=3"), "rows=3 sum=6");
     }
     let held = pg.client_connections().unwrap();
     assert!((1..=2).contains(&held), "sequential requests share pooled connections, but the server has {held}");
-    assert_eq!(ok(&served, "GET", "/leave-open"), "left open");
+    assert_eq!(served.ok("GET", "/leave-open"), "left open");
     // Each pooled connection in turn: none may show what the guest left.
     for _ in 0..3 {
-        let left_over = ok(&served, "GET", "/left-over");
+        let left_over = served.ok("GET", "/left-over");
         assert_eq!(
             left_over, "n:int64=int64(0) a:str=str() fresh:boolean=boolean(true)",
             "a guest's session was left behind"
@@ -125,18 +118,18 @@ fn connections_are_pooled_and_reset_between_guests() {
 fn spin_sdk_3_uses_the_sync_interface() {
     let pg = PostgresServer::start().unwrap();
     let served = serve_with("rust-pg", &pg.address(), &[]);
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
-    assert_eq!(ok(&served, "POST", "/notes"), "inserted=1");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
+    assert_eq!(served.ok("POST", "/notes"), "inserted=1");
     let expected = "id:int32=int32(1) | body:str=str(first) | n:int32=int32(-7) | big:int64=int64(1099511627776) | \
                     ok:boolean=boolean(false) | day:date=date(1999-12-31) | at:datetime=datetime(1970-1-2 0:0:0.0) | \
                     u:other=unsupported";
-    assert_eq!(ok(&served, "GET", "/notes"), expected);
-    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:db error: ERROR: syntax error at or near \"SELEKT\"");
-    assert_eq!(ok(&served, "GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
+    assert_eq!(served.ok("GET", "/notes"), expected);
+    assert_eq!(served.ok("GET", "/bad"), "query-failed:db error: ERROR: syntax error at or near \"SELEKT\"");
+    assert_eq!(served.ok("GET", "/denied"), "connection-failed:address postgres://192.0.2.1:5432 is not permitted");
     let v2 = "id:int32=int32(1) | body:str=str(first) | big:int64=int64(1099511627776) | ok:boolean=boolean(false) | \
               day:other=unsupported";
-    assert_eq!(ok(&served, "GET", "/v2/notes"), v2);
-    assert_eq!(ok(&served, "GET", "/v2/unsigned"), "value-conversion-failed:PostgreSQL has no unsigned integer types");
+    assert_eq!(served.ok("GET", "/v2/notes"), v2);
+    assert_eq!(served.ok("GET", "/v2/unsigned"), "value-conversion-failed:PostgreSQL has no unsigned integer types");
 }
 
 /// `[outbound_pg] max_connections` caps the app's connections: with 0, every
@@ -166,7 +159,7 @@ fn tls_follows_sslmode_and_trusts_the_guests_root() {
     let required = format!("{}?sslmode=require", pg.address());
     let env = [("SPIN_VARIABLE_PG_ADDRESS", required.as_str()), ("SPIN_VARIABLE_PG_CA", ca.as_str())];
     let served = serve(&guests::app("rust-sdk7-pg"), &env, &[]).unwrap();
-    assert_eq!(ok(&served, "GET", "/tls"), "ssl=(true)");
+    assert_eq!(served.ok("GET", "/tls"), "ssl=(true)");
     drop(served);
     let untrusted = serve_with("rust-sdk7-pg", &required, &[]);
     let r = get(&format!("{}/tls", untrusted.base)).unwrap();
@@ -174,7 +167,7 @@ fn tls_follows_sslmode_and_trusts_the_guests_root() {
     assert!(r.body.starts_with("connection-failed:") && r.body.contains("certificate"), "{r:?}");
     drop(untrusted);
     let plain = serve_with("rust-sdk7-pg", &format!("{}?sslmode=disable", pg.address()), &[]);
-    assert_eq!(ok(&plain, "GET", "/tls"), "ssl=(false)");
+    assert_eq!(plain.ok("GET", "/tls"), "ssl=(false)");
 }
 
 /// Under containerd, a Pod's guest reaches the server its environment names
@@ -213,9 +206,9 @@ fn a_containers_guest_reaches_postgres() {
 fn python_spin_sdk_5_queries_through_the_async_interface() {
     let pg = PostgresServer::start().unwrap();
     let served = serve_with("python-sdk5-pg", &pg.address(), &[]);
-    assert_eq!(ok(&served, "GET", "/setup"), "ready");
+    assert_eq!(served.ok("GET", "/setup"), "ready");
     let r = request("POST", &format!("{}/notes", served.base), &[], "from python").unwrap();
     assert_eq!((r.status, r.body.as_str()), (200, "inserted=1"), "{r:?}");
-    assert_eq!(ok(&served, "GET", "/notes"), "1:from python:7");
-    assert_eq!(ok(&served, "GET", "/bad"), "query-failed:42601:syntax error at or near \"SELEKT\"");
+    assert_eq!(served.ok("GET", "/notes"), "1:from python:7");
+    assert_eq!(served.ok("GET", "/bad"), "query-failed:42601:syntax error at or near \"SELEKT\"");
 }

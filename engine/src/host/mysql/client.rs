@@ -212,11 +212,9 @@ impl MysqlConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::allowed_hosts::AllowedHosts;
 
     fn gate(allowed: &[&str]) -> OutboundGate {
-        let allowed = AllowedHosts::parse(&allowed.iter().map(|s| s.to_string()).collect::<Vec<_>>(), |s| Ok(s.into()));
-        OutboundGate::new("c".into(), Arc::new(allowed.unwrap()), 1)
+        OutboundGate::new("c", allowed, 1)
     }
 
     fn refusal(gate: &OutboundGate, address: &str) -> String {

@@ -179,12 +179,9 @@ mod tests {
     use std::pin::Pin;
     use std::time::Duration;
 
-    use std::sync::Arc;
-
     use http_body_util::BodyExt as _;
 
     use super::*;
-    use crate::allowed_hosts::AllowedHosts;
 
     fn request(port: u16) -> http::Request<WasiBody> {
         let body = http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed_unsync();
@@ -206,8 +203,7 @@ mod tests {
                 held.push(socket);
             }
         });
-        let allowed = AllowedHosts::parse(&[format!("http://127.0.0.1:{port}")], |t| Ok(t.to_string())).unwrap();
-        let gate = OutboundGate::new("test".into(), Arc::new(allowed), 1);
+        let gate = OutboundGate::new("test", &[&format!("http://127.0.0.1:{port}")], 1);
         let mut http = OutboundHttp { gate, local: LocalRoutes::default(), tls: ComponentTls::default(), traces: None };
 
         let first = tokio::spawn(send(&mut http, port));

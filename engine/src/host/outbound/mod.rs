@@ -40,11 +40,14 @@ pub(crate) struct OutboundGate {
 }
 
 impl OutboundGate {
-    /// A gate for one instance of `component_id`, allowing exactly `allowed` and
-    /// at most `max_connections` at once, with no app-wide settings.
+    /// A gate for one instance of `component_id`, allowing exactly the
+    /// `allowed_outbound_hosts` entries `allowed` and at most `max_connections`
+    /// at once, with no app-wide settings.
     #[cfg(test)]
-    pub(crate) fn new(component_id: Arc<str>, allowed: Arc<AllowedHosts>, max_connections: usize) -> Self {
-        Self::within(component_id, allowed, max_connections, &OutboundNetworking::default())
+    pub(crate) fn new(component_id: &str, allowed: &[&str], max_connections: usize) -> Self {
+        let entries: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+        let allowed = AllowedHosts::parse(&entries, |t| Ok(t.to_string())).expect("valid allowed hosts");
+        Self::within(component_id.into(), Arc::new(allowed), max_connections, &OutboundNetworking::default())
     }
 
     /// [`OutboundGate::new`] within the app's `[outbound_networking]` settings:
