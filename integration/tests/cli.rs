@@ -416,6 +416,45 @@ fn a_guests_own_spans_join_the_request_trace() {
     assert!(r.status == 200 && r.body.starts_with(&zeros), "{r:?}");
 }
 
+/// A guest's output lines and its `wasi:otel/logs` records reach the collector
+/// as log records in the request's trace (from a reused WASI 0.3 instance,
+/// whose guest runs outside the request's task).
+#[test]
+fn a_guests_output_and_log_records_are_exported_in_the_request_trace() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let endpoint = receiver.endpoint();
+    let mut app = Up::new(&guests::app("rust-sdk7-otel"))
+        .env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_SERVICE_NAME", "shop")])
+        .serve()
+        .unwrap();
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let traceparent = format!("00-{trace_id}-b7ad6b7169203331-01");
+    let r = integration::http::request("GET", &format!("{}/", app.base), &[("traceparent", &traceparent)], "").unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    app.process.signal(libc::SIGTERM);
+    app.process.wait(Duration::from_secs(30)).unwrap();
+    let (spans, logs) = (receiver.spans(), receiver.logs());
+    let server = spans.iter().find(|s| s["trace_id"] == trace_id && s["kind"] == 2).expect("the request span");
+    let guest = spans.iter().find(|s| s["name"] == "guest-work").expect("the guest span");
+    let line = |text: &str| logs.iter().find(|l| l["body"] == text).unwrap_or_else(|| panic!("{text}: {logs:#?}"));
+    for (text, stream) in [("guest says hello", "stdout"), ("guest warns", "stderr")] {
+        let record = line(text);
+        assert_eq!(record["attributes"]["component_id"], "otel", "{record:#}");
+        assert_eq!(record["attributes"]["log.iostream"], stream, "{record:#}");
+        assert_eq!((&record["trace_id"], &record["span_id"]), (&server["trace_id"], &server["span_id"]), "{record:#}");
+        assert_eq!((&record["service"], &record["scope"]), (&"shop".into(), &"spin".into()), "{record:#}");
+    }
+    let emitted = logs.iter().find(|l| l["event_name"] == "order.paid").unwrap_or_else(|| panic!("{logs:#?}"));
+    assert_eq!(emitted["body"], serde_json::json!({"order": 42, "note": "paid"}), "{emitted:#}");
+    assert_eq!((&emitted["severity_number"], &emitted["severity_text"]), (&13.into(), &"WARN".into()));
+    assert_eq!(emitted["attributes"]["shop.region"], "eu");
+    assert_eq!(emitted["scope"], "rust-sdk7-otel");
+    assert_eq!((&emitted["trace_id"], &emitted["span_id"]), (&guest["trace_id"], &guest["span_id"]), "{emitted:#}");
+    assert!(emitted["time_unix_nano"].as_u64().unwrap() > 0);
+}
+
 /// A chained request (`http://<component>.spin.internal`) stays in the trace:
 /// the frontend's server span, its client span, then the backend's server span.
 #[test]

@@ -9,7 +9,7 @@ use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::{GuestSpans, RequestCounter, Telemetry};
+use spin_engine::telemetry::{GuestTelemetry, RequestCounter, Telemetry};
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
@@ -86,7 +86,7 @@ pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Sig
 
 /// [`launch`] without the trace pipeline around it.
 async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut signals: Signals) -> anyhow::Result<i32> {
-    let exports = (telemetry.guest_spans(), telemetry.request_counter());
+    let exports = (telemetry.guest_telemetry(), telemetry.request_counter());
     let start = tokio::task::spawn_blocking(move || start(app, opts, exports));
     let triggers = tokio::select! {
         started = start => started??,
@@ -106,11 +106,12 @@ async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut sig
 }
 
 /// Checks triggers, compiles and links the app, and prepares its triggers;
-/// guests' own spans and the request count go to `exports` (when exported).
+/// guests' own spans, output and log records, and the request count go to
+/// `exports` (when exported).
 fn start(
     app: LoadedApp,
     opts: LaunchOptions,
-    (guest_spans, requests): (Option<GuestSpans>, Option<RequestCounter>),
+    (guest_telemetry, requests): (GuestTelemetry, Option<RequestCounter>),
 ) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
@@ -136,7 +137,7 @@ fn start(
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
                 allow_transient_write: opts.allow_transient_write,
-                guest_spans,
+                guest_telemetry,
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,

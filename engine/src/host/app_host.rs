@@ -13,7 +13,7 @@ use super::capability::{AppInputs, ComponentInputs};
 use super::outbound::{install_crypto_provider, LocalRoutes, OutboundNetworking, SocketRules};
 use super::seeds::StartupSeeds;
 use super::state::{InstanceBasics, InstanceTemplate};
-use super::stdio::{ComponentLogs, LogDir, StdioMode};
+use super::stdio::{ComponentLogs, LogDir, OutputRoutes, StdioMode};
 use super::wasi::WasiTemplate;
 use super::AppCapabilities;
 use crate::allowed_hosts::AllowedHosts;
@@ -21,6 +21,7 @@ use crate::limits::GuestLimits;
 use crate::loader::staging::prepare_mounts;
 use crate::locked::{LockedApp, LockedComponent};
 use crate::runtime_config::{RuntimeConfig, VariablesProvider};
+use crate::telemetry::{AppLogs, GuestTelemetry};
 use crate::variables::{EnvProvider, Provider, StaticProvider, VariableResolver, DEFAULT_ENV_PREFIX};
 
 /// Spin's dotenv file, read from the working directory by the environment
@@ -59,9 +60,9 @@ pub struct HostOptions {
     /// Whether guests may change their files (private copies for this run;
     /// `spin up --allow-transient-write`).
     pub allow_transient_write: bool,
-    /// Where guests' own spans (`wasi:otel/tracing`) are exported, when the
-    /// app exports traces.
-    pub guest_spans: Option<crate::telemetry::GuestSpans>,
+    /// Where guests' own spans (`wasi:otel/tracing`), output lines and log
+    /// records go, for what the app exports.
+    pub guest_telemetry: GuestTelemetry,
 }
 
 /// The app's host side: variables, capabilities, and per-component templates.
@@ -71,6 +72,7 @@ pub(crate) struct AppHost {
     extra_env: Vec<(String, String)>,
     stdio: StdioMode,
     log_dir: Option<PathBuf>,
+    log_records: Option<AppLogs>,
     staging_dir: PathBuf,
     content_dir: Option<PathBuf>,
     allow_transient_write: bool,
@@ -104,7 +106,7 @@ impl AppHost {
             config,
             state_dir: state_dir.as_deref(),
             seeds: &options.seeds,
-            guest_spans: options.guest_spans.as_ref(),
+            guest_telemetry: &options.guest_telemetry,
         })?;
         let networking = OutboundNetworking::from_config(config)?;
         install_crypto_provider();
@@ -120,6 +122,7 @@ impl AppHost {
             extra_env: options.extra_env,
             stdio: options.stdio,
             log_dir,
+            log_records: options.guest_telemetry.logs.clone(),
             staging_dir,
             content_dir: options.content_dir,
             allow_transient_write: options.allow_transient_write,
@@ -187,8 +190,14 @@ impl AppHost {
                 self.content_dir.as_deref(),
                 self.allow_transient_write,
             )?,
-            stdio: self.stdio,
-            logs: self.log_dir.as_deref().map(|dir| ComponentLogs::open(dir, &component.id)).transpose()?,
+            output: OutputRoutes {
+                mode: self.stdio,
+                files: self.log_dir.as_deref().map(|dir| ComponentLogs::open(dir, &component.id)).transpose()?,
+                records: self
+                    .log_records
+                    .as_ref()
+                    .map(|logs| (logs.output(&component.id, "stdout"), logs.output(&component.id, "stderr"))),
+            },
             sockets,
         })
     }
@@ -203,7 +212,7 @@ pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
         config,
         state_dir: None,
         seeds: &StartupSeeds::default(),
-        guest_spans: None,
+        guest_telemetry: &GuestTelemetry::default(),
     })?;
     OutboundNetworking::from_config(config).map(drop)
 }

@@ -26,8 +26,8 @@ pub(crate) struct AppInputs<'a> {
     pub state_dir: Option<&'a Path>,
     /// What the runner puts into the default store and database at start.
     pub seeds: &'a StartupSeeds,
-    /// Where guests' own spans are exported, when the app exports traces.
-    pub guest_spans: Option<&'a crate::telemetry::GuestSpans>,
+    /// Where guests' own spans and log records go, for what the app exports.
+    pub guest_telemetry: &'a crate::telemetry::GuestTelemetry,
 }
 
 /// What the component stage is built from.
@@ -45,6 +45,8 @@ pub(crate) struct InstanceInputs<'a> {
     /// The instance's outbound policy and connection budget (shared by every
     /// outbound capability of the instance).
     pub outbound: &'a OutboundGate,
+    /// For an instance that serves many requests, the requests it serves.
+    pub traces: Option<&'a Arc<crate::telemetry::InstanceTraces>>,
 }
 
 /// One host capability: its stages, its link step and the interfaces it provides.

@@ -9,9 +9,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::capability::{HasCapability, InstanceInputs};
+use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::otel::Otel;
 use super::outbound::{ComponentTls, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
@@ -128,8 +127,15 @@ impl InstanceTemplate {
         Self { basics, capabilities }
     }
 
-    /// A fresh host state for one event; `args` are the guest's argv (command trigger).
-    pub(crate) fn instantiate_state(&self, args: &[String]) -> anyhow::Result<HostState> {
+    /// A fresh host state for one event; `args` are the guest's argv (command
+    /// trigger). For an instance that serves many requests (WASI 0.3 reuse),
+    /// `traces` holds the requests it serves, through which its guest's host
+    /// calls join a request's trace (see [`HostState::instance_traces`]).
+    pub(crate) fn instantiate_state(
+        &self,
+        args: &[String],
+        traces: Option<Arc<InstanceTraces>>,
+    ) -> anyhow::Result<HostState> {
         let basics = &self.basics;
         let outbound = OutboundGate::within(
             basics.component_id.clone(),
@@ -138,18 +144,18 @@ impl InstanceTemplate {
             &basics.networking,
         );
         Ok(HostState {
-            wasi: basics.wasi.build(args)?,
+            wasi: basics.wasi.build(args, traces.as_ref())?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound }),
+            capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound, traces: traces.as_ref() }),
             outbound_http: OutboundHttp {
                 gate: outbound,
                 local: basics.local_routes.clone(),
                 tls: basics.tls.clone(),
-                traces: None,
+                traces: traces.clone(),
             },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
-            traces: None,
+            traces,
         })
     }
 }
@@ -170,16 +176,6 @@ impl HostState {
     /// The store's resource limiter.
     pub(crate) fn limits(&mut self) -> &mut InstanceMemory {
         &mut self.limits
-    }
-
-    /// Prepares this state for an instance that serves many requests: the
-    /// host calls of its guest join a request's trace through the returned
-    /// [`InstanceTraces`] (see [`HostState::instance_traces`]).
-    pub(crate) fn serve_many_requests(&mut self) {
-        let traces = Arc::new(InstanceTraces::default());
-        self.outbound_http.traces = Some(traces.clone());
-        <Self as HasCapability<Otel>>::capability(self).state.traces = Some(traces.clone());
-        self.traces = Some(traces);
     }
 
     /// For a reused instance, the requests it serves, to note each traced
@@ -216,7 +212,7 @@ impl InstanceTemplate {
             config: &config,
             state_dir: None,
             seeds: &seeds,
-            guest_spans: None,
+            guest_telemetry: &Default::default(),
         };
         let capabilities = super::AppCapabilities::new(&inputs).unwrap();
         let component = crate::locked::LockedComponent { id: "test".into(), ..Default::default() };
@@ -256,7 +252,7 @@ impl InstanceTemplate {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model_async(true);
         let engine = wasmtime::Engine::new(&config).unwrap();
-        let mut store = wasmtime::Store::new(&engine, self.instantiate_state(&[]).unwrap());
+        let mut store = wasmtime::Store::new(&engine, self.instantiate_state(&[], None).unwrap());
         store
             .run_concurrent(async move |accessor| {
                 let view = accessor.with_getter::<super::capability::ViewOf<C>>(

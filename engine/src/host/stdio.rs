@@ -1,7 +1,8 @@
-//! Where a guest's stdout and stderr go: the process's own (or nowhere), and
+//! Where a guest's stdout and stderr go: the process's own (or nowhere),
 //! Spin's component log files, `<log_dir>/<component>_stdout.txt` and
-//! `_stderr.txt`, appended to across runs. The files are opened once per
-//! component; every instance writes through them.
+//! `_stderr.txt`, appended to across runs, and OTLP log records when the app
+//! exports logs. The files are opened once per component; every instance
+//! writes through them.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -14,6 +15,8 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
+
+use crate::telemetry::{InstanceTraces, OutputLogs};
 
 /// Where guest stdout/stderr go besides the log files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,15 +79,46 @@ impl ComponentLogs {
         };
         Ok(Self { stdout: open("stdout")?, stderr: open("stderr")? })
     }
+}
 
-    /// The guest's stdout: the file, and the process's stdout unless `mode` discards it.
-    pub(crate) fn stdout(&self, mode: StdioMode) -> LoggedOutput {
-        LoggedOutput { file: self.stdout.clone(), echo: (mode == StdioMode::Inherit).then_some(Echo::Stdout) }
+/// Where one component's stdout and stderr go, shared by its instances.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OutputRoutes {
+    /// Echoed to the process's own streams, or not.
+    pub mode: StdioMode,
+    /// The component's log files, when the app has a log folder.
+    pub files: Option<ComponentLogs>,
+    /// The component's stdout and stderr log records, when the app exports logs.
+    pub records: Option<(OutputLogs, OutputLogs)>,
+}
+
+impl OutputRoutes {
+    /// Whether the process's own streams are all there is (no file, no record).
+    pub(crate) fn inherits_only(&self) -> bool {
+        self.files.is_none() && self.records.is_none() && self.mode == StdioMode::Inherit
     }
 
-    /// The guest's stderr, as [`Self::stdout`].
-    pub(crate) fn stderr(&self, mode: StdioMode) -> LoggedOutput {
-        LoggedOutput { file: self.stderr.clone(), echo: (mode == StdioMode::Inherit).then_some(Echo::Stderr) }
+    /// Whether the output goes nowhere at all.
+    pub(crate) fn is_discarded(&self) -> bool {
+        self.files.is_none() && self.records.is_none() && self.mode == StdioMode::Null
+    }
+
+    /// One instance's stdout and stderr; the records of a reused instance
+    /// join its requests' traces through `traces`.
+    pub(crate) fn streams(&self, traces: Option<&Arc<InstanceTraces>>) -> (LoggedOutput, LoggedOutput) {
+        let inherit = self.mode == StdioMode::Inherit;
+        let records = self.records.as_ref();
+        let stdout = LoggedOutput {
+            file: self.files.as_ref().map(|f| f.stdout.clone()),
+            echo: inherit.then_some(Echo::Stdout),
+            records: records.map(|(out, _)| out.for_instance(traces.cloned())),
+        };
+        let stderr = LoggedOutput {
+            file: self.files.as_ref().map(|f| f.stderr.clone()),
+            echo: inherit.then_some(Echo::Stderr),
+            records: records.map(|(_, err)| err.for_instance(traces.cloned())),
+        };
+        (stdout, stderr)
     }
 }
 
@@ -94,16 +128,23 @@ enum Echo {
     Stderr,
 }
 
-/// A guest output stream written to its log file and echoed to the process's own.
+/// A guest output stream written to its log file, echoed to the process's
+/// own, and recorded as log records, as its component's routes say.
 #[derive(Clone, Debug)]
 pub(crate) struct LoggedOutput {
-    file: Arc<File>,
+    file: Option<Arc<File>>,
     echo: Option<Echo>,
+    records: Option<OutputLogs>,
 }
 
 impl LoggedOutput {
     fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
-        (&*self.file).write_all(bytes)?;
+        if let Some(records) = &self.records {
+            records.write(bytes);
+        }
+        if let Some(file) = &self.file {
+            (&**file).write_all(bytes)?;
+        }
         match self.echo {
             Some(Echo::Stdout) => std::io::stdout().write_all(bytes),
             Some(Echo::Stderr) => std::io::stderr().write_all(bytes),
@@ -190,13 +231,15 @@ mod tests {
     #[test]
     fn output_is_appended_to_the_components_files() {
         let dir = tempfile::tempdir().unwrap();
-        let logs = ComponentLogs::open(&dir.path().join("logs"), "api").unwrap();
-        let mut out = logs.stdout(StdioMode::Null);
+        let files = |id| OutputRoutes {
+            mode: StdioMode::Null,
+            files: Some(ComponentLogs::open(&dir.path().join("logs"), id).unwrap()),
+            records: None,
+        };
+        let (mut out, mut err) = files("api").streams(None);
         OutputStream::write(&mut out, Bytes::from_static(b"one\n")).unwrap();
-        let mut err = logs.stderr(StdioMode::Null);
         OutputStream::write(&mut err, Bytes::from_static(b"oops\n")).unwrap();
-        let again = ComponentLogs::open(&dir.path().join("logs"), "api").unwrap();
-        OutputStream::write(&mut again.stdout(StdioMode::Null), Bytes::from_static(b"two\n")).unwrap();
+        OutputStream::write(&mut files("api").streams(None).0, Bytes::from_static(b"two\n")).unwrap();
         assert_eq!(std::fs::read_to_string(dir.path().join("logs/api_stdout.txt")).unwrap(), "one\ntwo\n");
         assert_eq!(std::fs::read_to_string(dir.path().join("logs/api_stderr.txt")).unwrap(), "oops\n");
     }

@@ -1,11 +1,14 @@
 //! WASI 0.2 context for one instance: the component's `environment`, its `files`
 //! preopened (read-only unless transient writes are allowed), and stdio.
 
+use std::sync::Arc;
+
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::outbound::SocketRules;
-use super::stdio::{ComponentLogs, StdioMode};
+use super::stdio::OutputRoutes;
 use crate::loader::Mount;
+use crate::telemetry::InstanceTraces;
 
 /// The WASI settings shared by every instance of one component.
 #[derive(Clone, Debug, Default)]
@@ -14,27 +17,23 @@ pub(crate) struct WasiTemplate {
     pub env: Vec<(String, String)>,
     /// Read-only preopens.
     pub mounts: Vec<Mount>,
-    /// stdout/stderr routing.
-    pub stdio: StdioMode,
-    /// The component's log files, when the app has a log folder.
-    pub logs: Option<ComponentLogs>,
+    /// Where stdout and stderr go.
+    pub output: OutputRoutes,
     /// Where the guest may open sockets (`wasi:sockets`); `None`: nowhere.
     pub sockets: Option<SocketRules>,
 }
 
 impl WasiTemplate {
-    /// Builds a fresh `WasiCtx` for one instance.
-    pub(crate) fn build(&self, args: &[String]) -> anyhow::Result<WasiCtx> {
+    /// Builds a fresh `WasiCtx` for one instance; a reused instance's output
+    /// records join its requests' traces through `traces`.
+    pub(crate) fn build(&self, args: &[String], traces: Option<&Arc<InstanceTraces>>) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::new();
         b.envs(&self.env).args(args);
-        match &self.logs {
-            Some(logs) => {
-                b.stdout(logs.stdout(self.stdio)).stderr(logs.stderr(self.stdio));
-            }
-            None if self.stdio == StdioMode::Inherit => {
-                b.inherit_stdout().inherit_stderr();
-            }
-            None => {}
+        if self.output.inherits_only() {
+            b.inherit_stdout().inherit_stderr();
+        } else if !self.output.is_discarded() {
+            let (stdout, stderr) = self.output.streams(traces);
+            b.stdout(stdout).stderr(stderr);
         }
         match &self.sockets {
             Some(rules) => rules.apply(&mut b),

@@ -517,8 +517,8 @@ impl PreparedComponent {
         code: &Code,
         run_limit: Option<std::time::Duration>,
     ) -> anyhow::Result<Store<HostState>> {
-        let mut store = self.new_store(code, &[], None)?;
-        store.data_mut().serve_many_requests();
+        let traces = Some(Arc::new(crate::telemetry::InstanceTraces::default()));
+        let mut store = self.store_with(code, &[], None, traces)?;
         if let Some(limit) = run_limit {
             let mut run = super::run_limit::RunLimit::new(limit);
             store.epoch_deadline_callback(move |_| run.tick(Instant::now()));
@@ -535,7 +535,18 @@ impl PreparedComponent {
         args: &[String],
         deadline: Option<Instant>,
     ) -> anyhow::Result<Store<HostState>> {
-        let state = self.template.instantiate_state(args)?;
+        self.store_with(code, args, deadline, None)
+    }
+
+    /// [`Self::new_store`] for an instance that serves the requests of `traces`, if any.
+    fn store_with(
+        &self,
+        code: &Code,
+        args: &[String],
+        deadline: Option<Instant>,
+        traces: Option<Arc<crate::telemetry::InstanceTraces>>,
+    ) -> anyhow::Result<Store<HostState>> {
+        let state = self.template.instantiate_state(args, traces)?;
         let mut store = Store::new(code.pre.engine(), state);
         store.limiter(|s| s.limits());
         match deadline {

@@ -1,11 +1,13 @@
 //! OpenTelemetry over OTLP/HTTP, as Spin exports it when `OTEL_EXPORTER_OTLP_*`
 //! names a collector: a trace of each HTTP request (`requests.rs`), with the
 //! guest's own spans (`guests.rs`) and its outbound requests (`outbound.rs`),
-//! and Spin's request count (`metrics.rs`). Spans and metrics leave in batches
-//! from threads of the exporters' own, so a request only records; with no
-//! collector configured nothing is recorded.
+//! Spin's request count (`metrics.rs`), and guests' output and log records
+//! (`logs.rs`). Spans, metrics and logs leave in batches from threads of the
+//! exporters' own, so a request only records; with no collector configured
+//! nothing is recorded.
 
 mod guests;
+mod logs;
 mod metrics;
 mod outbound;
 mod requests;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanProcessor as _};
 use opentelemetry_sdk::Resource;
@@ -24,6 +27,7 @@ pub use guests::{
     guest_span_ended, guest_span_started, host_call_context, request_span_context, GuestSpans, InstanceTraces,
     ServingGuard,
 };
+pub use logs::{any_value, static_text, AppLogs, OutputLogs};
 pub use metrics::{ComponentRequests, RequestCounter};
 pub use outbound::OutboundSpan;
 pub use requests::{spawn_in_current_trace, traced_request, RequestInfo, RequestSpan, RequestTracer};
@@ -40,10 +44,10 @@ pub enum OtlpProtocol {
     HttpJson,
 }
 
-/// Where and how one signal (traces or metrics) is exported.
+/// Where and how one signal (traces, metrics or logs) is exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtlpSettings {
-    /// The full URL the signal is posted to (`.../v1/traces`, `.../v1/metrics`).
+    /// The full URL the signal is posted to (`.../v1/traces`, `.../v1/metrics`, `.../v1/logs`).
     pub endpoint: String,
     /// The wire encoding.
     pub protocol: OtlpProtocol,
@@ -58,7 +62,9 @@ pub struct TelemetrySettings {
     pub traces: Option<OtlpSettings>,
     /// Request counts, if exported.
     pub metrics: Option<OtlpSettings>,
-    /// The `service.name` of every span's and metric's resource.
+    /// Guests' output lines and log records, if exported.
+    pub logs: Option<OtlpSettings>,
+    /// The `service.name` of every span's, metric's and log record's resource.
     pub service_name: String,
 }
 
@@ -67,6 +73,17 @@ pub struct TelemetrySettings {
 pub struct Telemetry {
     traces: Option<(SdkTracerProvider, GuestSpans)>,
     metrics: Option<SdkMeterProvider>,
+    logs: Option<AppLogs>,
+}
+
+/// Where guests' own telemetry goes, for what the app exports: the spans they
+/// end (`wasi:otel/tracing`), and their output lines and log records.
+#[derive(Clone, Debug, Default)]
+pub struct GuestTelemetry {
+    /// Where guests' spans go, when traces are exported.
+    pub spans: Option<GuestSpans>,
+    /// Where guests' output and log records go, when logs are exported.
+    pub logs: Option<AppLogs>,
 }
 
 impl Telemetry {
@@ -99,16 +116,26 @@ impl Telemetry {
                     .with_context(|| format!("cannot export metrics to {}", metrics.endpoint))?;
                 // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
                 let reader = PeriodicReader::builder(exporter).build();
-                Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource).build())
+                Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build())
             }
         };
-        Ok(Self { traces, metrics })
+        let logs = match &settings.logs {
+            None => None,
+            Some(logs) => {
+                let exporter = exporting(opentelemetry_otlp::LogExporter::builder().with_http(), logs)
+                    .build()
+                    .with_context(|| format!("cannot export logs to {}", logs.endpoint))?;
+                let batch = BatchLogProcessor::builder(exporter).build();
+                let provider = SdkLoggerProvider::builder().with_log_processor(batch).with_resource(resource).build();
+                Some(AppLogs::new(provider))
+            }
+        };
+        Ok(Self { traces, metrics, logs })
     }
 
-    /// Where the spans guests record through `wasi:otel/tracing` go, when
-    /// traces are exported.
-    pub fn guest_spans(&self) -> Option<GuestSpans> {
-        self.traces.as_ref().map(|(_, spans)| spans.clone())
+    /// Where guests' own spans, output and log records go.
+    pub fn guest_telemetry(&self) -> GuestTelemetry {
+        GuestTelemetry { spans: self.traces.as_ref().map(|(_, spans)| spans.clone()), logs: self.logs.clone() }
     }
 
     /// What the HTTP trigger starts its request spans with, when traces are exported.
@@ -132,6 +159,11 @@ impl Telemetry {
         if let Some(provider) = self.metrics {
             if let Err(e) = provider.shutdown() {
                 tracing::warn!("metrics: {e}");
+            }
+        }
+        if let Some(logs) = self.logs {
+            if let Err(e) = logs.shutdown() {
+                tracing::warn!("logs: {e}");
             }
         }
     }

@@ -1,9 +1,10 @@
 //! A real OTLP/HTTP receiver on 127.0.0.1: Python's HTTP server decoding each
-//! `POST /v1/traces` and `POST /v1/metrics` with OpenTelemetry's own protobuf classes
-//! (`opentelemetry-proto`, in the venv `CSS_OTEL_VENV`, default
+//! `POST /v1/traces`, `/v1/metrics` and `/v1/logs` with OpenTelemetry's own
+//! protobuf classes (`opentelemetry-proto`, in the venv `CSS_OTEL_VENV`, default
 //! `/var/tmp/css-otel-venv`, which `integration/scripts/setup-host.sh` creates).
-//! Every span and every data point of a sum received is kept as one JSON line,
-//! read back by [`OtlpReceiver::spans`] and [`OtlpReceiver::sums`].
+//! Every span, every data point of a sum and every log record received is kept
+//! as one JSON line, read back by [`OtlpReceiver::spans`], [`OtlpReceiver::sums`]
+//! and [`OtlpReceiver::logs`].
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -21,11 +22,16 @@ import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_service
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_service
 
 port, out = int(sys.argv[1]), sys.argv[2]
 
 def plain(any_value):
     kind = any_value.WhichOneof("value")
+    if kind == "kvlist_value":
+        return {item.key: plain(item.value) for item in any_value.kvlist_value.values}
+    if kind == "array_value":
+        return [plain(item) for item in any_value.array_value.values]
     return getattr(any_value, kind) if kind else None
 
 def attributes(items):
@@ -36,6 +42,8 @@ class Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         if self.path == "/v1/metrics":
             return self.metrics(body)
+        if self.path == "/v1/logs":
+            return self.logs(body)
         request = service.ExportTraceServiceRequest()
         request.ParseFromString(body)
         with open(out, "a") as sink:
@@ -89,6 +97,29 @@ class Receiver(BaseHTTPRequestHandler):
                                 "attributes": attributes(point.attributes),
                             }) + "\n")
         self.reply(metrics_service.ExportMetricsServiceResponse())
+
+    def logs(self, body):
+        request = logs_service.ExportLogsServiceRequest()
+        request.ParseFromString(body)
+        with open(out, "a") as sink:
+            for resource_logs in request.resource_logs:
+                resource = attributes(resource_logs.resource.attributes)
+                for scope_logs in resource_logs.scope_logs:
+                    for record in scope_logs.log_records:
+                        sink.write(json.dumps({
+                            "signal": "log",
+                            "service": resource.get("service.name"),
+                            "scope": scope_logs.scope.name,
+                            "body": plain(record.body),
+                            "severity_number": record.severity_number,
+                            "severity_text": record.severity_text,
+                            "event_name": record.event_name,
+                            "time_unix_nano": record.time_unix_nano,
+                            "trace_id": record.trace_id.hex(),
+                            "span_id": record.span_id.hex(),
+                            "attributes": attributes(record.attributes),
+                        }) + "\n")
+        self.reply(logs_service.ExportLogsServiceResponse())
 
     def log_message(self, *args):
         pass
@@ -151,6 +182,11 @@ impl OtlpReceiver {
     /// Every data point of a sum (a counter) received so far, one JSON object each.
     pub fn sums(&self) -> Vec<serde_json::Value> {
         self.received("sum")
+    }
+
+    /// Every log record received so far, one JSON object each.
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.received("log")
     }
 
     fn received(&self, signal: &str) -> Vec<serde_json::Value> {

@@ -1,7 +1,8 @@
 //! OpenTelemetry's `OTEL_*` variables, read as Spin reads them. Each signal
-//! (traces, metrics) is exported when its own endpoint variable
-//! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`, used as given)
-//! or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus `/v1/traces`, `/v1/metrics`) is set,
+//! (traces, metrics, logs) is exported when its own endpoint variable
+//! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`,
+//! `..._LOGS_ENDPOINT`, used as given) or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus
+//! `/v1/traces`, `/v1/metrics`, `/v1/logs`) is set,
 //! unless `OTEL_SDK_DISABLED` is; a signal's own protocol and headers variables
 //! win over the common ones. Only the OTLP/HTTP protocols are spoken.
 
@@ -23,6 +24,7 @@ pub(crate) fn telemetry_settings(env: &BTreeMap<String, String>) -> TelemetrySet
     TelemetrySettings {
         traces: signal_settings(env, "TRACES", "traces"),
         metrics: signal_settings(env, "METRICS", "metrics"),
+        logs: signal_settings(env, "LOGS", "logs"),
         service_name,
     }
 }
@@ -84,6 +86,7 @@ mod tests {
         let traces = base.traces.unwrap();
         assert_eq!(traces.endpoint, "http://collector:4318/v1/traces");
         assert_eq!(base.metrics.unwrap().endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!(base.logs.unwrap().endpoint, "http://collector:4318/v1/logs");
         assert_eq!((traces.protocol, base.service_name.as_str()), (OtlpProtocol::HttpProtobuf, "spin"));
         let full = settings(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:4318"),
@@ -104,7 +107,14 @@ mod tests {
         );
         assert_eq!(full.service_name, "shop");
         let only_metrics = settings(&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4318/v1/metrics")]);
-        assert_eq!((only_metrics.traces, only_metrics.metrics.is_some()), (None, true));
+        assert_eq!((only_metrics.traces, only_metrics.metrics.is_some(), only_metrics.logs), (None, true, None));
+        let only_logs = settings(&[
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://l:4318/logs"),
+            ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"),
+        ]);
+        let logs = only_logs.logs.unwrap();
+        assert_eq!((logs.endpoint.as_str(), logs.protocol), ("http://l:4318/logs", OtlpProtocol::HttpJson));
+        assert_eq!((only_logs.traces, only_logs.metrics), (None, None));
         let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "cart")];
         assert_eq!(settings(&named).service_name, "cart");
         let disabled = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]);

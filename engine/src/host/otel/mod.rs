@@ -1,11 +1,13 @@
 //! `wasi:otel@0.2.0-rc.2` (types, tracing, metrics, logs) for guests. When the
 //! app exports traces (`OTEL_EXPORTER_OTLP_*`), the spans a guest ends are
 //! exported with the request spans, and `outer-span-context` is the span of
-//! the request being served, so a guest's spans join the caller's trace. Without
-//! an exporter, and for metrics and log records, calls are accepted and dropped;
-//! the outer span context is then the invalid (all-zero, unsampled) one, which
-//! OpenTelemetry SDKs treat as "no parent".
+//! the request being served, so a guest's spans join the caller's trace. When
+//! it exports logs, the records a guest emits are exported, in the request's
+//! trace unless they name their own. Without an exporter, and for metrics,
+//! calls are accepted and dropped; the outer span context is then the invalid
+//! (all-zero, unsampled) one, which OpenTelemetry SDKs treat as "no parent".
 
+mod log_records;
 mod spans;
 
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use wasmtime::component::Linker;
 
 use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs, ViewOf};
-use crate::telemetry::{self, GuestSpans, InstanceTraces};
+use crate::telemetry::{self, AppLogs, GuestSpans, GuestTelemetry, InstanceTraces};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -30,15 +32,17 @@ mod bindings {
 
 use bindings::wasi::otel::{logs, metrics, tracing, types};
 
-/// The OpenTelemetry capability: where the guest's spans go, if anywhere.
+/// The OpenTelemetry capability: where the guest's spans and log records go, if anywhere.
 pub(crate) struct Otel;
 
 /// One instance's OpenTelemetry state.
 pub(crate) struct OtelInstance {
     /// Where its spans go, when the app exports traces.
     spans: Option<GuestSpans>,
+    /// Where its log records go, when the app exports logs.
+    logs: Option<AppLogs>,
     /// For a reused instance, the requests it serves.
-    pub(crate) traces: Option<Arc<InstanceTraces>>,
+    traces: Option<Arc<InstanceTraces>>,
 }
 
 impl OtelInstance {
@@ -50,8 +54,8 @@ impl OtelInstance {
 }
 
 impl Capability for Otel {
-    type App = Option<GuestSpans>;
-    type Component = Option<GuestSpans>;
+    type App = GuestTelemetry;
+    type Component = GuestTelemetry;
     type Instance = OtelInstance;
 
     const INTERFACES: &'static [&'static str] = &[
@@ -62,15 +66,15 @@ impl Capability for Otel {
     ];
 
     fn app(inputs: &AppInputs<'_>) -> anyhow::Result<Self::App> {
-        Ok(inputs.guest_spans.cloned())
+        Ok(inputs.guest_telemetry.clone())
     }
 
     fn component(app: &Self::App, _: &ComponentInputs<'_>) -> anyhow::Result<Self::Component> {
         Ok(app.clone())
     }
 
-    fn instance(component: &Self::Component, _: &InstanceInputs<'_>) -> Self::Instance {
-        OtelInstance { spans: component.clone(), traces: None }
+    fn instance(component: &Self::Component, inputs: &InstanceInputs<'_>) -> Self::Instance {
+        OtelInstance { spans: component.spans.clone(), logs: component.logs.clone(), traces: inputs.traces.cloned() }
     }
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
@@ -119,5 +123,10 @@ impl metrics::Host for View<'_> {
 }
 
 impl logs::Host for View<'_> {
-    fn on_emit(&mut self, _: logs::LogRecord) {}
+    fn on_emit(&mut self, record: logs::LogRecord) {
+        let Some(sink) = &self.state.logs else { return };
+        let context = telemetry::host_call_context(self.state.traces.as_deref());
+        let (record, scope) = log_records::log_record(sink, record);
+        sink.emit(record, scope, &context);
+    }
 }

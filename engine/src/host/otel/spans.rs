@@ -14,7 +14,7 @@ use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 use super::bindings::wasi::otel::{tracing as wit, types};
 
 /// OpenTelemetry's default cap on a span's attributes, events and links.
-const MAX_PER_SPAN: usize = 128;
+pub(super) const MAX_PER_SPAN: usize = 128;
 
 /// A guest's span context, or None when its ids are malformed or all zeros
 /// (OpenTelemetry's invalid ids, which no exported span may carry).
@@ -105,13 +105,13 @@ fn capped<T, U>(items: Vec<T>, convert: impl FnMut(T) -> U) -> (Vec<U>, u32) {
     (items.into_iter().take(MAX_PER_SPAN).map(convert).collect(), dropped)
 }
 
-fn time(at: Datetime) -> SystemTime {
+pub(super) fn time(at: Datetime) -> SystemTime {
     SystemTime::UNIX_EPOCH
         .checked_add(Duration::new(at.seconds, at.nanoseconds.min(999_999_999)))
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-fn scope(scope: types::InstrumentationScope) -> InstrumentationScope {
+pub(super) fn scope(scope: types::InstrumentationScope) -> InstrumentationScope {
     let mut builder = InstrumentationScope::builder(scope.name)
         .with_attributes(scope.attributes.into_iter().take(MAX_PER_SPAN).map(key_value));
     if let Some(version) = scope.version {

@@ -5,7 +5,11 @@
 //!   it (`on-start`), in the same trace;
 //! - with `?url=<target>`, GETs the target while `guest-work` is open;
 //! - ends `guest-work` (`on-end`) with attributes `guest.flag = true`,
-//!   `guest.count = 3`, `guest.words = "a b"`, an event `checkpoint` and status ok.
+//!   `guest.count = 3`, `guest.words = "a b"`, an event `checkpoint` and status ok;
+//! - emits a log record (`wasi:otel/logs`) while `guest-work` is open: body
+//!   `{"order": 42, "note": "paid"}`, severity `WARN` (13), event `order.paid`,
+//!   attribute `shop.region = "eu"`, scope `rust-sdk7-otel`, and `guest-work`'s ids;
+//! - prints `guest says hello` to stdout and `guest warns` to stderr.
 //!
 //! It answers 200 `outer=<trace id>/<span id>;guest=<span id>;upstream=<the
 //! target's status and body, or none>`.
@@ -26,6 +30,7 @@ mod otel {
 }
 
 use otel::wasi::clocks::wall_clock;
+use otel::wasi::otel::logs::{self, LogRecord};
 use otel::wasi::otel::tracing::{self, SpanContext, SpanData, SpanKind, Status};
 use otel::wasi::otel::types::{InstrumentationScope, KeyValue};
 
@@ -57,6 +62,28 @@ async fn handle(req: Request) -> impl IntoResponse {
     };
 
     let attribute = |key: &str, json: &str| KeyValue { key: key.into(), value: json.into() };
+    let scope = || InstrumentationScope {
+        name: "rust-sdk7-otel".into(),
+        version: None,
+        schema_url: None,
+        attributes: Vec::new(),
+    };
+    logs::on_emit(&LogRecord {
+        timestamp: Some(wall_clock::now()),
+        observed_timestamp: None,
+        severity_text: Some("WARN".into()),
+        severity_number: Some(13),
+        body: Some(r#"{"order": 42, "note": "paid"}"#.into()),
+        attributes: Some(vec![attribute("shop.region", "\"eu\"")]),
+        event_name: Some("order.paid".into()),
+        resource: None,
+        instrumentation_scope: Some(scope()),
+        trace_id: Some(context.trace_id.clone()),
+        span_id: Some(context.span_id.clone()),
+        trace_flags: Some(context.trace_flags),
+    });
+    println!("guest says hello");
+    eprintln!("guest warns");
     let guest_span = context.span_id.clone();
     tracing::on_end(&SpanData {
         span_context: context,
@@ -69,12 +96,7 @@ async fn handle(req: Request) -> impl IntoResponse {
         events: vec![tracing::Event { name: "checkpoint".into(), time: wall_clock::now(), attributes: Vec::new() }],
         links: Vec::new(),
         status: Status::Ok,
-        instrumentation_scope: InstrumentationScope {
-            name: "rust-sdk7-otel".into(),
-            version: None,
-            schema_url: None,
-            attributes: Vec::new(),
-        },
+        instrumentation_scope: scope(),
         dropped_attributes: 0,
         dropped_events: 0,
         dropped_links: 0,
