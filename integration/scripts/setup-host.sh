@@ -73,8 +73,8 @@ pinned_venv() {
 }
 # moto (the AWS emulator) for the SQS trigger tests.
 pinned_venv "${CSS_MOTO_VENV:-/var/tmp/css-moto-venv}" "moto[server]==5.2.5 boto3==1.44.8"
-# OpenTelemetry's protobuf classes, for the OTLP trace receiver of the tracing tests.
-pinned_venv "${CSS_OTEL_VENV:-/var/tmp/css-otel-venv}" "opentelemetry-proto==1.38.0"
+# OpenTelemetry's protobuf classes and gRPC, for the OTLP receiver of the telemetry tests.
+pinned_venv "${CSS_OTEL_VENV:-/var/tmp/css-otel-venv}" "opentelemetry-proto==1.38.0 grpcio==1.76.0"
 
 # The guests' SDK tools, at the versions and in the places integration/guests/build.sh
 # pins and looks for them (it finds them ready and installs nothing).

@@ -455,6 +455,44 @@ fn a_guests_output_and_log_records_are_exported_in_the_request_trace() {
     assert!(emitted["time_unix_nano"].as_u64().unwrap() > 0);
 }
 
+/// With `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, traces, the request count and logs
+/// reach a real OTLP/gRPC collector at the endpoint as given, with the headers
+/// as gRPC metadata; over TLS, the collector's certificate is checked against
+/// the system's store (`SSL_CERT_FILE`).
+#[test]
+fn every_signal_reaches_a_grpc_collector_in_plain_and_over_tls() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    let pki = Pki::new().unwrap();
+    let ca = pki.dir().join("ca.pem");
+    for receiver in [OtlpReceiver::start_grpc().unwrap(), OtlpReceiver::start_grpc_tls(&pki).unwrap()] {
+        let endpoint = receiver.endpoint();
+        let mut app = Up::new(&guests::app("rust-sdk7-otel"))
+            .env(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x-team=web"),
+                ("SSL_CERT_FILE", ca.to_str().unwrap()),
+            ])
+            .serve()
+            .unwrap();
+        let r = integration::http::get(&format!("{}/", app.base)).unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+        app.process.signal(libc::SIGTERM);
+        app.process.wait(Duration::from_secs(30)).unwrap();
+        let spans = receiver.spans();
+        let server = spans.iter().find(|s| s["kind"] == 2).unwrap_or_else(|| panic!("{endpoint}: {spans:#?}"));
+        assert_eq!((&server["protocol"], &server["name"]), (&"grpc".into(), &"GET /...".into()), "{server:#}");
+        assert_eq!(server["request_headers"]["x-team"], "web", "{server:#}");
+        assert!(spans.iter().any(|s| s["name"] == "guest-work"), "{spans:#?}");
+        let count = receiver.sums().into_iter().find(|s| s["name"] == "spin.request_count");
+        assert_eq!(count.map(|c| c["value"].clone()), Some(1.into()), "{endpoint}");
+        let logs = receiver.logs();
+        let line = logs.iter().find(|l| l["body"] == "guest says hello").unwrap_or_else(|| panic!("{logs:#?}"));
+        assert_eq!((&line["protocol"], &line["trace_id"]), (&"grpc".into(), &server["trace_id"]), "{line:#}");
+    }
+}
+
 /// A chained request (`http://<component>.spin.internal`) stays in the trace:
 /// the frontend's server span, its client span, then the backend's server span.
 #[test]

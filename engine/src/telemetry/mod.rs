@@ -1,4 +1,4 @@
-//! OpenTelemetry over OTLP/HTTP, as Spin exports it when `OTEL_EXPORTER_OTLP_*`
+//! OpenTelemetry over OTLP (HTTP or gRPC, `export.rs`), as Spin exports it when `OTEL_EXPORTER_OTLP_*`
 //! names a collector: a trace of each HTTP request (`requests.rs`), with the
 //! guest's own spans (`guests.rs`) and its outbound requests (`outbound.rs`),
 //! Spin's request count (`metrics.rs`), and guests' output and log records
@@ -6,18 +6,16 @@
 //! exporters' own, so a request only records; with no collector configured
 //! nothing is recorded.
 
+mod export;
 mod guests;
 mod logs;
 mod metrics;
 mod outbound;
 mod requests;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanProcessor as _};
@@ -42,12 +40,16 @@ pub enum OtlpProtocol {
     HttpProtobuf,
     /// `http/json`.
     HttpJson,
+    /// `grpc`.
+    Grpc,
 }
 
 /// Where and how one signal (traces, metrics or logs) is exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtlpSettings {
-    /// The full URL the signal is posted to (`.../v1/traces`, `.../v1/metrics`, `.../v1/logs`).
+    /// Where the signal is sent: over HTTP the full URL it is posted to
+    /// (`.../v1/traces`, `.../v1/metrics`, `.../v1/logs`), over gRPC the
+    /// collector's address (`http://collector:4317`).
     pub endpoint: String,
     /// The wire encoding.
     pub protocol: OtlpProtocol,
@@ -94,9 +96,7 @@ impl Telemetry {
         let traces = match &settings.traces {
             None => None,
             Some(traces) => {
-                let exporter = exporting(opentelemetry_otlp::SpanExporter::builder().with_http(), traces)
-                    .build()
-                    .with_context(|| format!("cannot export traces to {}", traces.endpoint))?;
+                let exporter = export::spans(traces)?;
                 // One batch for the host's spans and the guests' alike.
                 let mut batch = BatchSpanProcessor::builder(exporter).build();
                 batch.set_resource(&resource);
@@ -111,9 +111,7 @@ impl Telemetry {
         let metrics = match &settings.metrics {
             None => None,
             Some(metrics) => {
-                let exporter = exporting(opentelemetry_otlp::MetricExporter::builder().with_http(), metrics)
-                    .build()
-                    .with_context(|| format!("cannot export metrics to {}", metrics.endpoint))?;
+                let exporter = export::metrics(metrics)?;
                 // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
                 let reader = PeriodicReader::builder(exporter).build();
                 Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build())
@@ -122,9 +120,7 @@ impl Telemetry {
         let logs = match &settings.logs {
             None => None,
             Some(logs) => {
-                let exporter = exporting(opentelemetry_otlp::LogExporter::builder().with_http(), logs)
-                    .build()
-                    .with_context(|| format!("cannot export logs to {}", logs.endpoint))?;
+                let exporter = export::logs(logs)?;
                 let batch = BatchLogProcessor::builder(exporter).build();
                 let provider = SdkLoggerProvider::builder().with_log_processor(batch).with_resource(resource).build();
                 Some(AppLogs::new(provider))
@@ -167,16 +163,4 @@ impl Telemetry {
             }
         }
     }
-}
-
-/// An OTLP/HTTP exporter's builder set to `settings`' endpoint, encoding and headers.
-fn exporting<B: WithExportConfig + WithHttpConfig>(builder: B, settings: &OtlpSettings) -> B {
-    let protocol = match settings.protocol {
-        OtlpProtocol::HttpProtobuf => Protocol::HttpBinary,
-        OtlpProtocol::HttpJson => Protocol::HttpJson,
-    };
-    builder
-        .with_protocol(protocol)
-        .with_endpoint(settings.endpoint.clone())
-        .with_headers(settings.headers.iter().cloned().collect::<HashMap<_, _>>())
 }

@@ -1,7 +1,9 @@
-//! A real OTLP/HTTP receiver on 127.0.0.1: Python's HTTP server decoding each
-//! `POST /v1/traces`, `/v1/metrics` and `/v1/logs` with OpenTelemetry's own
-//! protobuf classes (`opentelemetry-proto`, in the venv `CSS_OTEL_VENV`, default
-//! `/var/tmp/css-otel-venv`, which `integration/scripts/setup-host.sh` creates).
+//! A real OTLP receiver on 127.0.0.1, over HTTP or gRPC: Python's HTTP server
+//! decoding each `POST /v1/traces`, `/v1/metrics` and `/v1/logs`, or Python's
+//! gRPC server serving OTLP's three services (optionally over TLS), with
+//! OpenTelemetry's own protobuf and gRPC classes (`opentelemetry-proto` and
+//! `grpcio`, in the venv `CSS_OTEL_VENV`, default `/var/tmp/css-otel-venv`,
+//! which `integration/scripts/setup-host.sh` creates).
 //! Every span, every data point of a sum and every log record received is kept
 //! as one JSON line, read back by [`OtlpReceiver::spans`], [`OtlpReceiver::sums`]
 //! and [`OtlpReceiver::logs`].
@@ -20,11 +22,11 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const RECEIVER: &str = r#"
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as service
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_service
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_service
 
-port, out = int(sys.argv[1]), sys.argv[2]
+mode, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def plain(any_value):
     kind = any_value.WhichOneof("value")
@@ -37,94 +39,132 @@ def plain(any_value):
 def attributes(items):
     return {a.key: plain(a.value) for a in items}
 
+def keep(items):
+    with open(out, "a") as sink:
+        for item in items:
+            sink.write(json.dumps(item) + "\n")
+
+def spans(request, received):
+    for resource_spans in request.resource_spans:
+        resource = attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                yield dict(received, **{
+                    "signal": "span",
+                    "service": resource.get("service.name"),
+                    "name": span.name,
+                    "kind": span.kind,
+                    "trace_id": span.trace_id.hex(),
+                    "span_id": span.span_id.hex(),
+                    "parent_span_id": span.parent_span_id.hex(),
+                    "status": span.status.code,
+                    "attributes": attributes(span.attributes),
+                    "events": [event.name for event in span.events],
+                })
+
+def sums(request, received):
+    for resource_metrics in request.resource_metrics:
+        resource = attributes(resource_metrics.resource.attributes)
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                if metric.WhichOneof("data") != "sum":
+                    continue
+                for point in metric.sum.data_points:
+                    yield dict(received, **{
+                        "signal": "sum",
+                        "service": resource.get("service.name"),
+                        "name": metric.name,
+                        "monotonic": metric.sum.is_monotonic,
+                        "temporality": metric.sum.aggregation_temporality,
+                        "value": getattr(point, point.WhichOneof("value")),
+                        "attributes": attributes(point.attributes),
+                    })
+
+def logs(request, received):
+    for resource_logs in request.resource_logs:
+        resource = attributes(resource_logs.resource.attributes)
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                yield dict(received, **{
+                    "signal": "log",
+                    "service": resource.get("service.name"),
+                    "scope": scope_logs.scope.name,
+                    "body": plain(record.body),
+                    "severity_number": record.severity_number,
+                    "severity_text": record.severity_text,
+                    "event_name": record.event_name,
+                    "time_unix_nano": record.time_unix_nano,
+                    "trace_id": record.trace_id.hex(),
+                    "span_id": record.span_id.hex(),
+                    "attributes": attributes(record.attributes),
+                })
+
+# What each signal's request and reply are, and how its items are read.
+SIGNALS = {
+    "/v1/traces": (trace_service.ExportTraceServiceRequest, trace_service.ExportTraceServiceResponse, spans),
+    "/v1/metrics": (metrics_service.ExportMetricsServiceRequest, metrics_service.ExportMetricsServiceResponse, sums),
+    "/v1/logs": (logs_service.ExportLogsServiceRequest, logs_service.ExportLogsServiceResponse, logs),
+}
+
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
-        if self.path == "/v1/metrics":
-            return self.metrics(body)
-        if self.path == "/v1/logs":
-            return self.logs(body)
-        request = service.ExportTraceServiceRequest()
+        request_type, reply_type, items = SIGNALS[self.path]
+        request = request_type()
         request.ParseFromString(body)
-        with open(out, "a") as sink:
-            for resource_spans in request.resource_spans:
-                resource = attributes(resource_spans.resource.attributes)
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        sink.write(json.dumps({
-                            "signal": "span",
-                            "path": self.path,
-                            "content_type": self.headers.get("content-type"),
-                            "request_headers": dict(self.headers.items()),
-                            "service": resource.get("service.name"),
-                            "name": span.name,
-                            "kind": span.kind,
-                            "trace_id": span.trace_id.hex(),
-                            "span_id": span.span_id.hex(),
-                            "parent_span_id": span.parent_span_id.hex(),
-                            "status": span.status.code,
-                            "attributes": attributes(span.attributes),
-                            "events": [event.name for event in span.events],
-                        }) + "\n")
-        self.reply(service.ExportTraceServiceResponse())
-
-    def reply(self, message):
-        reply = message.SerializeToString()
+        received = {
+            "protocol": "http",
+            "path": self.path,
+            "content_type": self.headers.get("content-type"),
+            "request_headers": dict(self.headers.items()),
+        }
+        keep(items(request, received))
+        reply = reply_type().SerializeToString()
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
         self.send_header("content-length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
 
-    def metrics(self, body):
-        request = metrics_service.ExportMetricsServiceRequest()
-        request.ParseFromString(body)
-        with open(out, "a") as sink:
-            for resource_metrics in request.resource_metrics:
-                resource = attributes(resource_metrics.resource.attributes)
-                for scope_metrics in resource_metrics.scope_metrics:
-                    for metric in scope_metrics.metrics:
-                        if metric.WhichOneof("data") != "sum":
-                            continue
-                        for point in metric.sum.data_points:
-                            sink.write(json.dumps({
-                                "signal": "sum",
-                                "service": resource.get("service.name"),
-                                "name": metric.name,
-                                "monotonic": metric.sum.is_monotonic,
-                                "temporality": metric.sum.aggregation_temporality,
-                                "value": getattr(point, point.WhichOneof("value")),
-                                "attributes": attributes(point.attributes),
-                            }) + "\n")
-        self.reply(metrics_service.ExportMetricsServiceResponse())
-
-    def logs(self, body):
-        request = logs_service.ExportLogsServiceRequest()
-        request.ParseFromString(body)
-        with open(out, "a") as sink:
-            for resource_logs in request.resource_logs:
-                resource = attributes(resource_logs.resource.attributes)
-                for scope_logs in resource_logs.scope_logs:
-                    for record in scope_logs.log_records:
-                        sink.write(json.dumps({
-                            "signal": "log",
-                            "service": resource.get("service.name"),
-                            "scope": scope_logs.scope.name,
-                            "body": plain(record.body),
-                            "severity_number": record.severity_number,
-                            "severity_text": record.severity_text,
-                            "event_name": record.event_name,
-                            "time_unix_nano": record.time_unix_nano,
-                            "trace_id": record.trace_id.hex(),
-                            "span_id": record.span_id.hex(),
-                            "attributes": attributes(record.attributes),
-                        }) + "\n")
-        self.reply(logs_service.ExportLogsServiceResponse())
-
     def log_message(self, *args):
         pass
 
-ThreadingHTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+def serve_grpc(credentials):
+    from concurrent import futures
+    import grpc
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as trace_grpc
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as metrics_grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_grpc
+
+    def exporting(path):
+        _, reply_type, items = SIGNALS[path]
+        def export(self, request, context):
+            received = {"protocol": "grpc", "request_headers": dict(context.invocation_metadata())}
+            keep(items(request, received))
+            return reply_type()
+        return export
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    for module, name, path in [
+        (trace_grpc, "TraceService", "/v1/traces"),
+        (metrics_grpc, "MetricsService", "/v1/metrics"),
+        (logs_grpc, "LogsService", "/v1/logs"),
+    ]:
+        servicer = type(name, (getattr(module, name + "Servicer"),), {"Export": exporting(path)})
+        getattr(module, "add_" + name + "Servicer_to_server")(servicer(), server)
+    address = "127.0.0.1:%d" % port
+    if credentials:
+        key, cert = (open(path, "rb").read() for path in credentials)
+        server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+    else:
+        server.add_insecure_port(address)
+    server.start()
+    server.wait_for_termination()
+
+if mode == "http":
+    ThreadingHTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+else:
+    serve_grpc(sys.argv[4:6] if mode == "grpc-tls" else None)
 "#;
 
 /// The venv holding `opentelemetry-proto`.
@@ -144,22 +184,38 @@ fn python() -> PathBuf {
 /// A running receiver; stopped when dropped.
 pub struct OtlpReceiver {
     port: u16,
+    tls: bool,
     received: tempfile::NamedTempFile,
     _process: Running,
 }
 
 impl OtlpReceiver {
-    /// Starts the receiver on a free port and waits until it listens.
+    /// Starts an OTLP/HTTP receiver on a free port and waits until it listens.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_as("http", &[])
+    }
+
+    /// Starts an OTLP/gRPC receiver (plain HTTP/2) on a free port.
+    pub fn start_grpc() -> anyhow::Result<Self> {
+        Self::start_as("grpc", &[])
+    }
+
+    /// Starts an OTLP/gRPC receiver over TLS, with the server certificate of `pki`.
+    pub fn start_grpc_tls(pki: &crate::services::tls_server::Pki) -> anyhow::Result<Self> {
+        let dir = pki.dir();
+        Self::start_as("grpc-tls", &[dir.join("server.key"), dir.join("server.pem")])
+    }
+
+    fn start_as(mode: &str, files: &[PathBuf]) -> anyhow::Result<Self> {
         let port = free_port();
         let received = tempfile::NamedTempFile::new()?;
         let mut cmd = Command::new(python());
-        cmd.args(["-c", RECEIVER, &port.to_string()]).arg(received.path());
+        cmd.args(["-c", RECEIVER, mode, &port.to_string()]).arg(received.path()).args(files);
         let mut process = Running::spawn(cmd).context("starting the OTLP receiver")?;
         let end = Instant::now() + START_TIMEOUT;
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(Self { port, received, _process: process });
+                return Ok(Self { port, tls: mode == "grpc-tls", received, _process: process });
             }
             if let Some(code) = process.try_status() {
                 anyhow::bail!("the OTLP receiver exited with {code}:\n{}", process.output());
@@ -169,9 +225,10 @@ impl OtlpReceiver {
         }
     }
 
-    /// `http://127.0.0.1:<port>`, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    /// `http://127.0.0.1:<port>`, the value of `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (for a receiver over TLS, with `https`).
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.port)
     }
 
     /// Every span received so far, one JSON object each.

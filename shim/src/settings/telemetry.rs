@@ -2,9 +2,9 @@
 //! (traces, metrics, logs) is exported when its own endpoint variable
 //! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`,
 //! `..._LOGS_ENDPOINT`, used as given) or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus
-//! `/v1/traces`, `/v1/metrics`, `/v1/logs`) is set,
+//! `/v1/traces`, `/v1/metrics`, `/v1/logs` over HTTP; as given over gRPC) is set,
 //! unless `OTEL_SDK_DISABLED` is; a signal's own protocol and headers variables
-//! win over the common ones. Only the OTLP/HTTP protocols are spoken.
+//! win over the common ones.
 
 use std::collections::BTreeMap;
 
@@ -39,24 +39,26 @@ fn signal_settings(env: &BTreeMap<String, String>, signal: &str, path: &str) -> 
     let either = |setting: &str| {
         env_value(env, &own(setting)).or_else(|| env_value(env, &format!("OTEL_EXPORTER_OTLP_{setting}")))
     };
-    let endpoint = match env_value(env, &own("ENDPOINT")) {
-        Some(endpoint) => endpoint.to_string(),
-        None => format!("{}/v1/{path}", env_value(env, "OTEL_EXPORTER_OTLP_ENDPOINT")?.trim_end_matches('/')),
-    };
+    let own_endpoint = env_value(env, &own("ENDPOINT"));
+    let common_endpoint = env_value(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
+    if own_endpoint.is_none() && common_endpoint.is_none() {
+        return None;
+    }
     let protocol = match either("PROTOCOL") {
         None | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
         Some("http/json") => OtlpProtocol::HttpJson,
-        Some("grpc") => {
-            eprintln!(
-                "Warning: OTLP over gRPC is not supported; no {path} are exported. \
-                 Set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (a collector's port 4318)"
-            );
-            return None;
-        }
+        Some("grpc") => OtlpProtocol::Grpc,
         Some(other) => {
             eprintln!("Warning: '{other}' is not an OTLP protocol; using http/protobuf");
             OtlpProtocol::HttpProtobuf
         }
+    };
+    let endpoint = match (own_endpoint, common_endpoint) {
+        (Some(endpoint), _) => endpoint.to_string(),
+        // gRPC names the signal by its service, not by a path.
+        (None, Some(common)) if protocol == OtlpProtocol::Grpc => common.to_string(),
+        (None, Some(common)) => format!("{}/v1/{path}", common.trim_end_matches('/')),
+        (None, None) => return None,
     };
     let headers = either("HEADERS").map(pairs).unwrap_or_default();
     Some(OtlpSettings { endpoint, protocol, headers })
@@ -119,8 +121,14 @@ mod tests {
         assert_eq!(settings(&named).service_name, "cart");
         let disabled = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]);
         assert_eq!((disabled.traces, disabled.metrics), (None, None));
-        let grpc =
-            settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]);
-        assert_eq!((grpc.traces, grpc.metrics), (None, None));
+        let grpc = settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "https://logs:4317"),
+        ]);
+        let (traces, logs) = (grpc.traces.unwrap(), grpc.logs.unwrap());
+        assert_eq!((traces.endpoint.as_str(), traces.protocol), ("http://c:4317", OtlpProtocol::Grpc));
+        assert_eq!(grpc.metrics.unwrap().endpoint, "http://c:4317");
+        assert_eq!((logs.endpoint.as_str(), logs.protocol), ("https://logs:4317", OtlpProtocol::Grpc));
     }
 }
