@@ -5,7 +5,9 @@
 # logic as a WASI 0.3 component (Rust spin-sdk 7) is measured with instance reuse on
 # (the default) and off (--max-instance-reuse-count 1), against the 0.2 one and against
 # `wasmtime serve -Sp3` on the same 0.3 component (wasmtime's own reuse), and the JS
-# (j2w) and Python hello apps through this shim (wrk -c16). Then
+# (j2w) and Python hello apps through this shim (wrk -c16), and a component that calls
+# a native upstream on every request, with outbound connections kept (the default)
+# and with `connection_pooling = false`. Then
 # instructions per request of the same servers under callgrind
 # (integration/scripts/instructions.sh). Then the Pod
 # benchmark (integration/src/bin/pod-bench/): start time and memory of the app
@@ -40,16 +42,22 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 "$tools/bin/wasmtime" serve -Scli -Sp3 -Wcomponent-model-async --addr 127.0.0.1:3106 "$wasm03" >/dev/null 2>&1 & pids+=($!)
 "$target/release/spin-shim" up -q -f "$guests/js-hello/app.wasm" --listen 127.0.0.1:3107 >/dev/null 2>&1 & pids+=($!)
 "$target/release/spin-shim" up -q -f "$guests/python-hello/app.wasm" --listen 127.0.0.1:3108 >/dev/null 2>&1 & pids+=($!)
-ports=(3100 3101 3102 3104 3105 3106 3107 3108)
+# Outbound HTTP per request: rust-outbound GETs the native server on 3110.
+"$target/release/native-hello" 127.0.0.1:3110 >/dev/null 2>&1 & pids+=($!)
+unpooled=$(mktemp); printf '[outbound_http]\nconnection_pooling = false\n' >"$unpooled"
+"$target/release/spin-shim" up -q -f "$guests/rust-outbound/app.wasm" --listen 127.0.0.1:3111 >/dev/null 2>&1 & pids+=($!)
+"$target/release/spin-shim" up -q -f "$guests/rust-outbound/app.wasm" --listen 127.0.0.1:3112 --runtime-config-file "$unpooled" >/dev/null 2>&1 & pids+=($!)
+ports=(3100 3101 3102 3104 3105 3106 3107 3108 3110 3111 3112)
 if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
 fi
 for p in "${ports[@]}"; do wait_up $p; done
 
-measure() { # name port -> "rps p99_ms"
-  wrk -t"$threads" -c"$conns" -d3s "http://127.0.0.1:$2/" >/dev/null  # warm-up
-  local out; out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "http://127.0.0.1:$2/")
+measure() { # name port [path] -> "rps p99_ms"
+  local url="http://127.0.0.1:$2${3:-/}"
+  wrk -t"$threads" -c"$conns" -d3s "$url" >/dev/null  # warm-up
+  local out; out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url")
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
@@ -66,6 +74,9 @@ read -r wt3_rps wt3_p99 < <(measure "wasmtime serve -Sp3" 3106)
 # The interpreted guests, at the concurrency of their earlier figures (README).
 conns=16 measure "JS hello (j2w)" 3107 >/dev/null
 conns=16 measure "Python hello" 3108 >/dev/null
+call="/?url=http://127.0.0.1:3110/"
+read -r kept_rps kept_p99 < <(measure "outbound, kept" 3111 "$call")
+read -r fresh_rps fresh_p99 < <(measure "outbound, unpooled" 3112 "$call")
 if [ -n "${BENCH_BASELINE:-}" ]; then
   read -r base_rps base_p99 < <(measure "spin-shim (baseline)" 3103)
   awk -v a="$shim_rps" -v b="$base_rps" -v pa="$shim_p99" -v pb="$base_p99" 'BEGIN {
@@ -83,7 +94,12 @@ awk -v on="$p3_rps" -v off="$p3off_rps" -v p2="$shim_rps" -v wt="$wt_rps" -v wt3
   printf "ratio p99         0.3 reuse on / 0.2 = %.2fx   0.3 reuse on / wasmtime serve -Sp3 = %.2fx\n", pon/p2p, pon/pwt3
 }'
 
+awk -v a="$kept_rps" -v b="$fresh_rps" -v pa="$kept_p99" -v pb="$fresh_p99" 'BEGIN {
+  printf "ratio outbound    kept connections / one per request: requests/s = %.2fx   p99 = %.2fx\n", a/b, pa/pb
+}'
+
 cleanup
+rm -f "$unpooled"
 pids=()
 echo "== Instructions per request (callgrind), against wasmtime serve =="
 bash integration/scripts/instructions.sh

@@ -64,3 +64,49 @@ pub fn start_holding(hold: std::time::Duration) -> Holding {
     });
     Holding { port, most: counted }
 }
+
+/// A keep-alive server: it answers every request on a connection with 200 and
+/// `body`, and counts the connections it accepts.
+pub struct KeepAlive {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl KeepAlive {
+    /// The connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Starts a [`KeepAlive`] server, one thread per connection.
+pub fn start_keep_alive(body: &'static str) -> KeepAlive {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = s.read(&mut buf) {
+                    head.extend_from_slice(&buf[..n]);
+                    // Requests without a body: each ends at its blank line.
+                    while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                        head.drain(..end + 4);
+                        let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                        if s.write_all(reply.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    KeepAlive { port, accepted }
+}

@@ -639,6 +639,11 @@ fn client_tls_sets_the_authorities_and_certificate_of_a_components_https_request
 
     let unknown = get("", open.port);
     assert!(unknown.status == 502 && unknown.body.contains("Tls"), "{unknown:?}");
+    // Without an entry the system's store is trusted, as Spin trusts it by default.
+    let ca = pki.dir().join("ca.pem");
+    let system = serve(&dir, &[("SSL_CERT_FILE", ca.to_str().unwrap())], &[]).unwrap();
+    let by_system = integration::http::get(&format!("{}/?url=https://127.0.0.1:{}/", system.base, open.port)).unwrap();
+    assert!(answered(&by_system), "{by_system:?}");
     let trusted = get(&entry(""), open.port);
     assert!(answered(&trusted), "{trusted:?}");
     let other_host = get(&entry("").replace("\"127.0.0.1\"]", "\"localhost\"]"), open.port);
@@ -648,6 +653,27 @@ fn client_tls_sets_the_authorities_and_certificate_of_a_components_https_request
     let certificate =
         get(&entry("client_cert_file = \"client.pem\"\nclient_private_key_file = \"client.key\"\n"), mutual.port);
     assert!(answered(&certificate), "{certificate:?}");
+}
+
+/// Outbound HTTP connections are kept and reused across requests (and so
+/// across instances), as Spin keeps them, unless the runtime config's
+/// `[outbound_http] connection_pooling = false` turns it off.
+#[test]
+fn outbound_connections_are_kept_across_requests_unless_pooling_is_off() {
+    let (_copy, dir) = copy_of("rust-outbound");
+    let config_dir = tempfile::tempdir().unwrap();
+    let off = config_dir.path().join("off.toml");
+    std::fs::write(&off, "[outbound_http]\nconnection_pooling = false\n").unwrap();
+    for (flags, expected) in [(vec![], 1), (vec!["--runtime-config-file", off.to_str().unwrap()], 4)] {
+        let upstream = upstream::start_keep_alive("kept");
+        let app = serve(&dir, &[], &flags).unwrap();
+        for _ in 0..4 {
+            let url = format!("{}/?url=http://127.0.0.1:{}/", app.base, upstream.port);
+            let r = integration::http::get(&url).unwrap();
+            assert!(r.status == 200 && r.body == "status=200;body=kept", "{r:?}");
+        }
+        assert_eq!(upstream.connections(), expected, "{flags:?}");
+    }
 }
 
 /// The runtime config's `block_networks` refuses destinations the rules allow:

@@ -151,7 +151,7 @@ impl AppHost {
             component_id,
             allowed_hosts,
             networking: self.networking.clone(),
-            tls: self.networking.tls.for_component(id),
+            http_client: self.networking.http.for_component(&self.networking.tls.for_component(id)),
             wasi: self.wasi(component, sockets).with_context(|| format!("component `{id}`: preparing files"))?,
             max_instance_memory: self.max_instance_memory,
             max_outbound_connections: self.max_outbound_connections,

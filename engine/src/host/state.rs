@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::outbound::{ComponentTls, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
+use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
@@ -109,8 +109,9 @@ pub(crate) struct InstanceBasics {
     /// The networks no connection may reach and the app-wide connection cap
     /// (runtime config).
     pub networking: OutboundNetworking,
-    /// The component's `[[client_tls]]` configurations.
-    pub tls: ComponentTls,
+    /// The client the component's outbound HTTP requests leave through (with
+    /// its `[[client_tls]]` configurations).
+    pub http_client: HttpClient,
     /// WASI environment, mounts and stdio.
     pub wasi: WasiTemplate,
     /// Cap on the linear memory and table storage of one instance, in bytes.
@@ -151,7 +152,7 @@ impl InstanceTemplate {
             outbound_http: OutboundHttp {
                 gate: outbound,
                 local: basics.local_routes.clone(),
-                tls: basics.tls.clone(),
+                client: basics.http_client.clone(),
                 traces: traces.clone(),
             },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
@@ -227,7 +228,7 @@ impl InstanceTemplate {
             component_id: component_id.clone(),
             allowed_hosts: allowed_hosts.clone(),
             networking: OutboundNetworking::default(),
-            tls: ComponentTls::default(),
+            http_client: HttpClient::default(),
             wasi: WasiTemplate::default(),
             max_instance_memory: 64 << 20,
             max_outbound_connections,

@@ -5,9 +5,8 @@
 //! app-wide caps (waiting for a place). Requests to the app itself
 //! (`*.spin.internal`, `self`) are served in-process by the app's
 //! [`LocalRoutes`], counted against the instance's budget only: they open no
-//! connection. A host that resolves into a blocked network (runtime
-//! config) is `DestinationIpProhibited`; a plain-HTTP request then goes to the
-//! address that was checked.
+//! connection. Everything else leaves through the component's
+//! [`HttpClient`], which keeps connections and refuses blocked networks.
 
 use std::sync::Arc;
 
@@ -16,20 +15,16 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 
 use crate::telemetry::InstanceTraces;
 
-use super::https::{self, Sent};
-use super::{
-    BlockedNetworks, ComponentTls, ConnectionKind, ConnectionSlot, Destination, LocalRoutes, LocalTarget, OutboundGate,
-    Refusal,
-};
+use super::{ConnectionKind, ConnectionSlot, Destination, HttpClient, LocalRoutes, LocalTarget, OutboundGate};
 
 /// The outbound HTTP hooks of one instance: its [`OutboundGate`], the app's
-/// own routes, the component's `[[client_tls]]` configurations, and for a
-/// reused instance the requests it serves (whose traces its requests join).
+/// own routes, the component's client, and for a reused instance the
+/// requests it serves (whose traces its requests join).
 #[derive(Clone, Debug)]
 pub(crate) struct OutboundHttp {
     pub(crate) gate: OutboundGate,
     pub(crate) local: LocalRoutes,
-    pub(crate) tls: ComponentTls,
+    pub(crate) client: HttpClient,
     pub(crate) traces: Option<Arc<InstanceTraces>>,
 }
 
@@ -121,57 +116,13 @@ impl OutboundHttp {
         if let Some(target) = local {
             return self.send_local(target, request, permit);
         }
-        let blocked = self.gate.blocked_networks().clone();
-        let https = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
-        let tls = if https { self.tls.for_host(&host) } else { None };
+        let client = self.client.clone();
         Box::new(async move {
             let permit = permit.admit().await.ok_or(HttpError::ConnectionLimitReached)?;
-            let request = if blocked.is_empty() { request } else { to_vetted_address(request, &blocked).await? };
-            let (res, io): Sent = match tls {
-                Some(tls) => https::send(request, options, tls).await?,
-                None => {
-                    let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-                    (res.map(http_body_util::BodyExt::boxed_unsync), Box::new(io))
-                }
-            };
-            let io = async move {
-                let outcome = Box::into_pin(io).await;
-                drop(permit);
-                outcome
-            };
-            Ok((res, Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>))
+            let response = client.send(request, options, permit).await?;
+            Ok((response, Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>))
         })
     }
-}
-
-/// `request` once its host is known to resolve outside `blocked`: a plain-HTTP
-/// request is pointed at the checked address (its `Host` header keeps the
-/// name); HTTPS keeps the name, which TLS binds the connection to.
-async fn to_vetted_address(
-    mut request: http::Request<WasiBody>,
-    blocked: &BlockedNetworks,
-) -> Result<http::Request<WasiBody>, HttpError> {
-    let uri = request.uri().clone();
-    let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-    let (Some(authority), Some(host)) = (uri.authority(), uri.host()) else {
-        return Err(HttpError::HttpRequestUriInvalid);
-    };
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let addrs = blocked.vet(host.trim_matches(['[', ']']), port).await.map_err(|refusal| match refusal {
-        Refusal::Blocked(_) => HttpError::DestinationIpProhibited,
-        Refusal::Unresolved(_) => HttpError::DestinationNotFound,
-    })?;
-    if https {
-        return Ok(request);
-    }
-    if !request.headers().contains_key(http::header::HOST) {
-        let host = http::HeaderValue::from_str(authority.as_str()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
-        request.headers_mut().insert(http::header::HOST, host);
-    }
-    let mut parts = uri.into_parts();
-    parts.authority = Some(addrs[0].to_string().parse().map_err(|_| HttpError::HttpRequestUriInvalid)?);
-    *request.uri_mut() = http::Uri::from_parts(parts).map_err(|_| HttpError::HttpRequestUriInvalid)?;
-    Ok(request)
 }
 
 #[cfg(test)]
@@ -204,7 +155,8 @@ mod tests {
             }
         });
         let gate = OutboundGate::new("test", &[&format!("http://127.0.0.1:{port}")], 1);
-        let mut http = OutboundHttp { gate, local: LocalRoutes::default(), tls: ComponentTls::default(), traces: None };
+        let mut http =
+            OutboundHttp { gate, local: LocalRoutes::default(), client: HttpClient::default(), traces: None };
 
         let first = tokio::spawn(send(&mut http, port));
         let second = tokio::time::timeout(Duration::from_secs(5), send(&mut http, port)).await;

@@ -2,8 +2,8 @@
 //! app: `[outbound_networking]` (the networks no connection may reach and the
 //! cap on connections of every kind together), the `max_connections` of
 //! `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]`,
-//! `[outbound_pg]` and `[outbound_mysql]`, and
-//! `[[client_tls]]`.
+//! `[outbound_pg]` and `[outbound_mysql]`, `[outbound_http] connection_pooling`,
+//! and `[[client_tls]]`.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::connections::ConnectionKind;
-use super::{AppConnectionCaps, BlockedNetworks, ClientTls};
+use super::{AppConnectionCaps, BlockedNetworks, ClientTls, HttpClients};
 use crate::runtime_config::RuntimeConfig;
 
 /// What the tables set; nothing blocked and no cap without them.
@@ -24,6 +24,9 @@ pub(crate) struct OutboundNetworking {
     pub(crate) connections: AppConnectionCaps,
     /// `[[client_tls]]`.
     pub(crate) tls: Arc<ClientTls>,
+    /// The outbound HTTP clients, which keep connections unless
+    /// `connection_pooling = false`.
+    pub(crate) http: HttpClients,
 }
 
 /// `[outbound_networking]` as written.
@@ -45,9 +48,8 @@ struct NetworkingTable {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HttpTable {
-    /// Accepted, without effect: outbound requests are not pooled.
+    /// Whether outbound HTTP connections are kept and reused (Spin's default: yes).
     #[serde(default)]
-    #[allow(dead_code)]
     connection_pooling: Option<bool>,
     #[serde(default)]
     max_connections: Option<usize>,
@@ -91,11 +93,9 @@ impl OutboundNetworking {
             ConnectionKind::Postgres => postgres.max_connections,
             ConnectionKind::Mysql => mysql.max_connections,
         });
-        Ok(Self {
-            blocked: Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?),
-            connections,
-            tls: Arc::new(ClientTls::from_config(config)?),
-        })
+        let blocked = Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?);
+        let http = HttpClients::new(blocked.clone(), http.connection_pooling.unwrap_or(true));
+        Ok(Self { blocked, connections, tls: Arc::new(ClientTls::from_config(config)?), http })
     }
 }
 

@@ -87,6 +87,11 @@ impl ComponentTls {
     pub(crate) fn for_host(&self, host: &str) -> Option<Arc<ClientConfig>> {
         self.0.as_ref()?.get(&host.to_ascii_lowercase()).cloned()
     }
+
+    /// Whether no entry names the component.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
 }
 
 impl Entry {
