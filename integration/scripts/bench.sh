@@ -32,7 +32,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; exit 1; }
+wait_up() { # port[path]
+  for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 never answered" >&2; exit 1; }
 
 "$target/release/spin-shim" up -q -f "$wasm" --listen 127.0.0.1:3100 >/dev/null 2>&1 & pids+=($!)
 "$tools/bin/wasmtime" serve -Scli --addr 127.0.0.1:3101 "$wasm" >/dev/null 2>&1 & pids+=($!)
@@ -45,9 +46,10 @@ wait_up() { for _ in $(seq 300); do curl -fs "http://127.0.0.1:$1/" >/dev/null 2
 # Outbound HTTP per request: rust-outbound GETs the native server on 3110.
 "$target/release/native-hello" 127.0.0.1:3110 >/dev/null 2>&1 & pids+=($!)
 unpooled=$(mktemp); printf '[outbound_http]\nconnection_pooling = false\n' >"$unpooled"
-"$target/release/spin-shim" up -q -f "$guests/rust-outbound/app.wasm" --listen 127.0.0.1:3111 >/dev/null 2>&1 & pids+=($!)
-"$target/release/spin-shim" up -q -f "$guests/rust-outbound/app.wasm" --listen 127.0.0.1:3112 --runtime-config-file "$unpooled" >/dev/null 2>&1 & pids+=($!)
-ports=(3100 3101 3102 3104 3105 3106 3107 3108 3110 3111 3112)
+"$target/release/spin-shim" up -q -f "$guests/rust-outbound" --listen 127.0.0.1:3111 >/dev/null 2>&1 & pids+=($!)
+"$target/release/spin-shim" up -q -f "$guests/rust-outbound" --listen 127.0.0.1:3112 --runtime-config-file "$unpooled" >/dev/null 2>&1 & pids+=($!)
+call="/?url=http://127.0.0.1:3110/"
+ports=(3100 3101 3102 3104 3105 3106 3107 3108 3110 "3111$call" "3112$call")
 if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
@@ -74,7 +76,6 @@ read -r wt3_rps wt3_p99 < <(measure "wasmtime serve -Sp3" 3106)
 # The interpreted guests, at the concurrency of their earlier figures (README).
 conns=16 measure "JS hello (j2w)" 3107 >/dev/null
 conns=16 measure "Python hello" 3108 >/dev/null
-call="/?url=http://127.0.0.1:3110/"
 read -r kept_rps kept_p99 < <(measure "outbound, kept" 3111 "$call")
 read -r fresh_rps fresh_p99 < <(measure "outbound, unpooled" 3112 "$call")
 if [ -n "${BENCH_BASELINE:-}" ]; then
