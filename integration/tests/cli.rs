@@ -493,6 +493,23 @@ fn every_signal_reaches_a_grpc_collector_in_plain_and_over_tls() {
     }
 }
 
+/// A collector that cannot be reached costs the app nothing but a warning in its
+/// log: requests are answered, and the failed export is named.
+#[test]
+fn an_unreachable_collector_is_reported_and_requests_still_answer() {
+    use integration::cli_app::Up;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    let mut app =
+        Up::new(&guests::app("rust-hello")).env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())]).serve().unwrap();
+    let r = integration::http::get(&format!("{}/", app.base)).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    app.process.signal(libc::SIGTERM);
+    app.process.wait(Duration::from_secs(30)).unwrap();
+    let output = app.process.output();
+    assert!(output.contains(&format!("exporting traces to {endpoint}/v1/traces failed")), "{output}");
+}
+
 /// A chained request (`http://<component>.spin.internal`) stays in the trace:
 /// the frontend's server span, its client span, then the backend's server span.
 #[test]

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::tonic_types::transport::ClientTlsConfig;
-use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig, WithTonicConfig};
+use opentelemetry_otlp::{ExporterBuildError, Protocol, WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
@@ -23,101 +23,103 @@ use opentelemetry_sdk::Resource;
 
 use super::{OtlpProtocol, OtlpSettings};
 
+/// How often a failing export is reported at most.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
 /// An exporter of the OTLP crate, with the runtime its gRPC client runs on.
 #[derive(Debug)]
 pub(super) struct Exporter<E> {
     inner: E,
     /// The gRPC runtime, for an exporter over gRPC.
     runtime: Option<&'static tokio::runtime::Runtime>,
+    /// What failures are reported as: the signal and where it goes.
+    target: String,
+    /// When a failure was last reported.
+    warned: Mutex<Option<Instant>>,
 }
 
 impl<E> Exporter<E> {
     /// Runs `export` to its end: on the gRPC runtime when the exporter speaks
-    /// gRPC (the caller is an SDK thread, never a runtime's), else where it is.
+    /// gRPC (the caller is an SDK thread, never a runtime's), else where it
+    /// is. A failure is logged, at most once a minute, and the batch dropped.
     async fn run(&self, export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
-        match self.runtime {
+        let outcome = match self.runtime {
             Some(runtime) => runtime.block_on(export),
             None => export.await,
+        };
+        if let Err(e) = &outcome {
+            let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+            if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+                *warned = Some(Instant::now());
+                tracing::warn!("exporting {} failed (reported once a minute at most): {e}", self.target);
+            }
         }
+        outcome
     }
 }
 
-/// The span exporter `settings` describe.
-pub(super) fn spans(settings: &OtlpSettings) -> anyhow::Result<Exporter<opentelemetry_otlp::SpanExporter>> {
-    use opentelemetry_otlp::SpanExporter as Builder;
-    build(
-        settings,
-        "traces",
-        || Builder::builder().with_http(),
-        || Builder::builder().with_tonic(),
-        |b| b.build(),
-        |b| b.build(),
-    )
+/// The OTLP crate's exporter of one signal, which it builds over HTTP or gRPC.
+pub(super) trait OtlpExporter: Sized {
+    /// The signal's name in errors (`traces`, `metrics`, `logs`).
+    const SIGNAL: &'static str;
+
+    /// The exporter over HTTP, with `settings`' encoding, URL and headers.
+    fn over_http(settings: &OtlpSettings, protocol: Protocol) -> Result<Self, ExporterBuildError>;
+
+    /// The exporter over gRPC to `settings`' address, sending `metadata`.
+    fn over_grpc(settings: &OtlpSettings, metadata: MetadataMap) -> Result<Self, ExporterBuildError>;
 }
 
-/// The metric exporter `settings` describe.
-pub(super) fn metrics(settings: &OtlpSettings) -> anyhow::Result<Exporter<opentelemetry_otlp::MetricExporter>> {
-    use opentelemetry_otlp::MetricExporter as Builder;
-    build(
-        settings,
-        "metrics",
-        || Builder::builder().with_http(),
-        || Builder::builder().with_tonic(),
-        |b| b.build(),
-        |b| b.build(),
-    )
-}
+/// Implements [`OtlpExporter`] for one of the crate's exporters.
+macro_rules! otlp_exporter {
+    ($exporter:ty, $signal:literal) => {
+        impl OtlpExporter for $exporter {
+            const SIGNAL: &'static str = $signal;
 
-/// The log exporter `settings` describe.
-pub(super) fn logs(settings: &OtlpSettings) -> anyhow::Result<Exporter<opentelemetry_otlp::LogExporter>> {
-    use opentelemetry_otlp::LogExporter as Builder;
-    build(
-        settings,
-        "logs",
-        || Builder::builder().with_http(),
-        || Builder::builder().with_tonic(),
-        |b| b.build(),
-        |b| b.build(),
-    )
-}
+            fn over_http(settings: &OtlpSettings, protocol: Protocol) -> Result<Self, ExporterBuildError> {
+                <$exporter>::builder()
+                    .with_http()
+                    .with_protocol(protocol)
+                    .with_endpoint(settings.endpoint.clone())
+                    .with_headers(settings.headers.iter().cloned().collect::<HashMap<_, _>>())
+                    .build()
+            }
 
-/// Builds one signal's exporter from the OTLP crate's HTTP or gRPC builder.
-fn build<E, H, G>(
-    settings: &OtlpSettings,
-    signal: &str,
-    http: impl FnOnce() -> H,
-    grpc: impl FnOnce() -> G,
-    build_http: impl FnOnce(H) -> Result<E, opentelemetry_otlp::ExporterBuildError>,
-    build_grpc: impl FnOnce(G) -> Result<E, opentelemetry_otlp::ExporterBuildError>,
-) -> anyhow::Result<Exporter<E>>
-where
-    H: WithExportConfig + WithHttpConfig,
-    G: WithExportConfig + WithTonicConfig,
-{
-    let failed = || format!("cannot export {signal} to {}", settings.endpoint);
-    let headers = || settings.headers.iter().cloned().collect::<HashMap<_, _>>();
-    let (inner, runtime) = match settings.protocol {
-        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
-            let protocol =
-                if settings.protocol == OtlpProtocol::HttpJson { Protocol::HttpJson } else { Protocol::HttpBinary };
-            let builder =
-                http().with_protocol(protocol).with_endpoint(settings.endpoint.clone()).with_headers(headers());
-            (build_http(builder).with_context(failed)?, None)
+            fn over_grpc(settings: &OtlpSettings, metadata: MetadataMap) -> Result<Self, ExporterBuildError> {
+                let builder = <$exporter>::builder()
+                    .with_tonic()
+                    .with_protocol(Protocol::Grpc)
+                    .with_endpoint(settings.endpoint.clone())
+                    .with_metadata(metadata);
+                match settings.endpoint.starts_with("https:") {
+                    true => builder.with_tls_config(ClientTlsConfig::new().with_native_roots()).build(),
+                    false => builder.build(),
+                }
+            }
         }
+    };
+}
+
+otlp_exporter!(opentelemetry_otlp::SpanExporter, "traces");
+otlp_exporter!(opentelemetry_otlp::MetricExporter, "metrics");
+otlp_exporter!(opentelemetry_otlp::LogExporter, "logs");
+
+/// The exporter `settings` describe.
+pub(super) fn exporter<E: OtlpExporter>(settings: &OtlpSettings) -> anyhow::Result<Exporter<E>> {
+    let failed = || format!("cannot export {} to {}", E::SIGNAL, settings.endpoint);
+    let (inner, runtime) = match settings.protocol {
+        OtlpProtocol::HttpProtobuf => (E::over_http(settings, Protocol::HttpBinary).with_context(failed)?, None),
+        OtlpProtocol::HttpJson => (E::over_http(settings, Protocol::HttpJson).with_context(failed)?, None),
         OtlpProtocol::Grpc => {
             let runtime = grpc_runtime().with_context(failed)?;
             let metadata = MetadataMap::from_headers(header_map(&settings.headers).with_context(failed)?);
-            let mut builder =
-                grpc().with_protocol(Protocol::Grpc).with_endpoint(settings.endpoint.clone()).with_metadata(metadata);
-            if settings.endpoint.starts_with("https:") {
-                builder = builder.with_tls_config(ClientTlsConfig::new().with_native_roots());
-            }
             // The client's connection task is spawned on the runtime as it is built.
             let _entered = runtime.enter();
-            (build_grpc(builder).with_context(failed)?, Some(runtime))
+            (E::over_grpc(settings, metadata).with_context(failed)?, Some(runtime))
         }
     };
-    Ok(Exporter { inner, runtime })
+    let target = format!("{} to {}", E::SIGNAL, settings.endpoint);
+    Ok(Exporter { inner, runtime, target, warned: Mutex::default() })
 }
 
 /// `OTEL_EXPORTER_OTLP_HEADERS`' pairs as gRPC metadata.

@@ -96,7 +96,7 @@ impl Telemetry {
         let traces = match &settings.traces {
             None => None,
             Some(traces) => {
-                let exporter = export::spans(traces)?;
+                let exporter = export::exporter::<opentelemetry_otlp::SpanExporter>(traces)?;
                 // One batch for the host's spans and the guests' alike.
                 let mut batch = BatchSpanProcessor::builder(exporter).build();
                 batch.set_resource(&resource);
@@ -111,7 +111,7 @@ impl Telemetry {
         let metrics = match &settings.metrics {
             None => None,
             Some(metrics) => {
-                let exporter = export::metrics(metrics)?;
+                let exporter = export::exporter::<opentelemetry_otlp::MetricExporter>(metrics)?;
                 // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
                 let reader = PeriodicReader::builder(exporter).build();
                 Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build())
@@ -120,7 +120,7 @@ impl Telemetry {
         let logs = match &settings.logs {
             None => None,
             Some(logs) => {
-                let exporter = export::logs(logs)?;
+                let exporter = export::exporter::<opentelemetry_otlp::LogExporter>(logs)?;
                 let batch = BatchLogProcessor::builder(exporter).build();
                 let provider = SdkLoggerProvider::builder().with_log_processor(batch).with_resource(resource).build();
                 Some(AppLogs::new(provider))

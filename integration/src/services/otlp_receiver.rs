@@ -44,60 +44,59 @@ def keep(items):
         for item in items:
             sink.write(json.dumps(item) + "\n")
 
+def each(resources, scopes, items):
+    """Every item of a request, with its resource's attributes and its scope."""
+    for resource_items in resources:
+        resource = attributes(resource_items.resource.attributes)
+        for scope_items in getattr(resource_items, scopes):
+            for item in getattr(scope_items, items):
+                yield resource, scope_items.scope, item
+
 def spans(request, received):
-    for resource_spans in request.resource_spans:
-        resource = attributes(resource_spans.resource.attributes)
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                yield dict(received, **{
-                    "signal": "span",
-                    "service": resource.get("service.name"),
-                    "name": span.name,
-                    "kind": span.kind,
-                    "trace_id": span.trace_id.hex(),
-                    "span_id": span.span_id.hex(),
-                    "parent_span_id": span.parent_span_id.hex(),
-                    "status": span.status.code,
-                    "attributes": attributes(span.attributes),
-                    "events": [event.name for event in span.events],
-                })
+    for resource, _, span in each(request.resource_spans, "scope_spans", "spans"):
+        yield dict(received, **{
+            "signal": "span",
+            "service": resource.get("service.name"),
+            "name": span.name,
+            "kind": span.kind,
+            "trace_id": span.trace_id.hex(),
+            "span_id": span.span_id.hex(),
+            "parent_span_id": span.parent_span_id.hex(),
+            "status": span.status.code,
+            "attributes": attributes(span.attributes),
+            "events": [event.name for event in span.events],
+        })
 
 def sums(request, received):
-    for resource_metrics in request.resource_metrics:
-        resource = attributes(resource_metrics.resource.attributes)
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                if metric.WhichOneof("data") != "sum":
-                    continue
-                for point in metric.sum.data_points:
-                    yield dict(received, **{
-                        "signal": "sum",
-                        "service": resource.get("service.name"),
-                        "name": metric.name,
-                        "monotonic": metric.sum.is_monotonic,
-                        "temporality": metric.sum.aggregation_temporality,
-                        "value": getattr(point, point.WhichOneof("value")),
-                        "attributes": attributes(point.attributes),
-                    })
+    for resource, _, metric in each(request.resource_metrics, "scope_metrics", "metrics"):
+        if metric.WhichOneof("data") != "sum":
+            continue
+        for point in metric.sum.data_points:
+            yield dict(received, **{
+                "signal": "sum",
+                "service": resource.get("service.name"),
+                "name": metric.name,
+                "monotonic": metric.sum.is_monotonic,
+                "temporality": metric.sum.aggregation_temporality,
+                "value": getattr(point, point.WhichOneof("value")),
+                "attributes": attributes(point.attributes),
+            })
 
 def logs(request, received):
-    for resource_logs in request.resource_logs:
-        resource = attributes(resource_logs.resource.attributes)
-        for scope_logs in resource_logs.scope_logs:
-            for record in scope_logs.log_records:
-                yield dict(received, **{
-                    "signal": "log",
-                    "service": resource.get("service.name"),
-                    "scope": scope_logs.scope.name,
-                    "body": plain(record.body),
-                    "severity_number": record.severity_number,
-                    "severity_text": record.severity_text,
-                    "event_name": record.event_name,
-                    "time_unix_nano": record.time_unix_nano,
-                    "trace_id": record.trace_id.hex(),
-                    "span_id": record.span_id.hex(),
-                    "attributes": attributes(record.attributes),
-                })
+    for resource, scope, record in each(request.resource_logs, "scope_logs", "log_records"):
+        yield dict(received, **{
+            "signal": "log",
+            "service": resource.get("service.name"),
+            "scope": scope.name,
+            "body": plain(record.body),
+            "severity_number": record.severity_number,
+            "severity_text": record.severity_text,
+            "event_name": record.event_name,
+            "time_unix_nano": record.time_unix_nano,
+            "trace_id": record.trace_id.hex(),
+            "span_id": record.span_id.hex(),
+            "attributes": attributes(record.attributes),
+        })
 
 # What each signal's request and reply are, and how its items are read.
 SIGNALS = {
