@@ -106,9 +106,10 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
 
 /// A container whose environment names an OTLP collector traces its requests
 /// there and counts them in `spin.request_count`, and sends the last spans and
-/// counts when it is stopped.
+/// counts when it is stopped; one that names a logs collector only sends its
+/// guest's logs there.
 #[test]
-fn a_containers_requests_are_traced_and_counted_to_the_collector_its_environment_names() {
+fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_environment_names() {
     use integration::services::otlp_receiver::OtlpReceiver;
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
     containerd.import_app(&guests::app("rust-hello"), "test.local/traced:latest", false).unwrap();
@@ -132,4 +133,23 @@ fn a_containers_requests_are_traced_and_counted_to_the_collector_its_environment
     assert_eq!(span["service"], "traced-pod");
     assert_eq!(span["attributes"]["url.path"], "/hello");
     assert_eq!(span["attributes"]["spin.component_id"], "rust-hello");
+
+    // Logs alone, as spin-operator names them: the guest's output lines and its
+    // `wasi:otel` records reach the collector; no span does.
+    let logs_only = OtlpReceiver::start().unwrap();
+    let logs_endpoint = format!("{}/v1/logs", logs_only.endpoint());
+    containerd.import_app(&guests::app("rust-sdk7-otel"), "test.local/logged:latest", false).unwrap();
+    let env = [("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs_endpoint.as_str())];
+    with_task(&containerd, "test.local/logged:latest", "logged", &env, &[], |b| {
+        assert_eq!(http::get(&format!("{b}/")).unwrap().status, 200);
+    });
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while logs_only.logs().len() < 3 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let logs = logs_only.logs();
+    let line = logs.iter().find(|l| l["body"] == "guest says hello").unwrap_or_else(|| panic!("{logs:#?}"));
+    assert_eq!((&line["attributes"]["component_id"], &line["service"]), (&"otel".into(), &"spin".into()));
+    assert!(logs.iter().any(|l| l["event_name"] == "order.paid"), "{logs:#?}");
+    assert!(logs_only.spans().is_empty() && logs_only.sums().is_empty());
 }
