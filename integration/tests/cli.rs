@@ -670,6 +670,21 @@ fn client_tls_sets_the_authorities_and_certificate_of_a_components_https_request
     let certificate =
         get(&entry("client_cert_file = \"client.pem\"\nclient_private_key_file = \"client.key\"\n"), mutual.port);
     assert!(answered(&certificate), "{certificate:?}");
+
+    // The connection, and so its TLS handshake, is kept for the next requests.
+    let kept = TlsServer::start(&pki, false).unwrap();
+    let path = pki.dir().join("kept.toml");
+    std::fs::write(&path, entry("")).unwrap();
+    let app = serve(&dir, &[], &["--runtime-config-file", path.to_str().unwrap()]).unwrap();
+    let call = |path: &str| {
+        integration::http::get(&format!("{}/?url=https://127.0.0.1:{}{path}", app.base, kept.port)).unwrap()
+    };
+    for _ in 0..3 {
+        let r = call("/");
+        assert!(answered(&r), "{r:?}");
+    }
+    let handshakes = call("/connections");
+    assert_eq!(handshakes.body, "status=200;body=1", "{handshakes:?}");
 }
 
 /// Outbound HTTP connections are kept and reused across requests (and so

@@ -14,14 +14,22 @@ use crate::process::{free_port, Running};
 /// How long a start may take before the server must accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The server: answers every GET with 200 `secure`; with `require`, only to
+/// The server: answers every GET with 200 `secure`, and `GET /connections` with
+/// the count of connections (TLS handshakes) it has accepted; it keeps
+/// connections open between requests (HTTP/1.1). With `require`, it answers only
 /// clients presenting a certificate of the authority.
 const SERVER: &str = r#"
-import http.server, ssl, sys
+import http.server, ssl, sys, threading
 port, cert, key, ca, require = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+accepted, lock = [0], threading.Lock()
 class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()
+        with lock:
+            accepted[0] += 1
     def do_GET(self):
-        body = b"secure"
+        body = str(accepted[0]).encode() if self.path == "/connections" else b"secure"
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
