@@ -54,7 +54,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
   "$BENCH_BASELINE" up -q -f "$wasm" --listen 127.0.0.1:3103 >/dev/null 2>&1 & pids+=($!)
   ports+=(3103)
 fi
-for p in "${ports[@]}"; do wait_up $p; done
+for p in "${ports[@]}"; do wait_up "$p"; done
 
 measure() { # name port [path] -> "rps p99_ms"
   local url="http://127.0.0.1:$2${3:-/}"
