@@ -708,6 +708,26 @@ fn outbound_connections_are_kept_across_requests_unless_pooling_is_off() {
     }
 }
 
+/// Outbound HTTPS speaks HTTP/2 with a server that chooses it in the TLS
+/// handshake (this one speaks nothing else), on one kept connection.
+#[test]
+fn outbound_https_speaks_http2_when_the_server_chooses_it() {
+    use integration::services::h2_server::H2Server;
+    let pki = Pki::new().unwrap();
+    let server = H2Server::start(&pki).unwrap();
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"h2\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
+                    [component.outbound]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"https://127.0.0.1:*\"]\n";
+    let (_copy, dir) = with_manifest("rust-outbound", manifest);
+    let ca = pki.dir().join("ca.pem");
+    let app = serve(&dir, &[("SSL_CERT_FILE", ca.to_str().unwrap())], &[]).unwrap();
+    for _ in 0..3 {
+        let r = integration::http::get(&format!("{}/?url=https://127.0.0.1:{}/", app.base, server.port)).unwrap();
+        assert!(r.status == 200 && r.body == "status=200;body=HTTP/2.0", "{r:?}");
+    }
+    assert_eq!(server.connections(), 1);
+}
+
 /// The runtime config's `block_networks` refuses destinations the rules allow:
 /// outbound HTTP with `DestinationIpProhibited`, sockets with access denied;
 /// a network that is not the destination's changes nothing.

@@ -2,6 +2,7 @@
 //! stopped when dropped.
 
 pub mod file_server;
+pub mod h2_server;
 pub mod mariadb;
 pub mod mosquitto;
 pub mod moto;

@@ -6,7 +6,9 @@
 //! A new connection resolves the host, is refused when any address it resolves
 //! to is in a blocked network, and is made within the request's connect timeout;
 //! HTTPS trusts the system's store and webpki's roots unless a `[[client_tls]]`
-//! entry of the component names the host. Components with entries have a client
+//! entry of the component names the host, and speaks HTTP/2 when the server
+//! chooses it (ALPN `h2`, else `http/1.1`), as Spin does; an HTTP/2 connection
+//! carries many requests at once. Components with entries have a client
 //! of their own, so a connection made with one component's client certificate
 //! is never lent to another. A response body that stalls longer than the
 //! request's between-bytes timeout fails with `HttpResponseTimeout`.
@@ -110,7 +112,7 @@ impl HttpClient {
     /// is held until the response body has been read or dropped.
     pub(crate) async fn send(
         &self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         permit: ConnectionPermit,
     ) -> Result<http::Response<WasiBody>, HttpError> {
@@ -118,6 +120,15 @@ impl HttpClient {
         let connect = timeout(|o| o.connect_timeout).unwrap_or(DEFAULT_TIMEOUT);
         let first_byte = timeout(|o| o.first_byte_timeout).unwrap_or(DEFAULT_TIMEOUT);
         let between_bytes = timeout(|o| o.between_bytes_timeout).unwrap_or(DEFAULT_TIMEOUT);
+        // A `Host` that repeats the URI's authority is left to the client, which
+        // writes it for HTTP/1 and sends `:authority` alone for HTTP/2 (some
+        // servers refuse both at once).
+        let authority = request.uri().authority().map(|a| a.as_str().to_owned());
+        if let (Some(host), Some(authority)) = (request.headers().get(http::header::HOST), authority) {
+            if host.as_bytes().eq_ignore_ascii_case(authority.as_bytes()) {
+                request.headers_mut().remove(http::header::HOST);
+            }
+        }
         let response = CONNECT_TIMEOUT.scope(connect, self.client.request(request));
         let response = tokio::time::timeout(first_byte, response)
             .await
@@ -187,9 +198,15 @@ fn default_tls() -> Arc<ClientConfig> {
             let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
             add_platform_roots(&mut roots);
             let builder = trusting(roots).expect("ring supports rustls's default protocol versions");
-            Arc::new(builder.with_no_client_auth())
+            Arc::new(offering_http2(builder.with_no_client_auth()))
         })
         .clone()
+}
+
+/// `config` offering HTTP/2, then HTTP/1.1, in the TLS handshake (ALPN).
+pub(crate) fn offering_http2(mut config: ClientConfig) -> ClientConfig {
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
 }
 
 /// Why a new connection could not be made.
@@ -268,7 +285,10 @@ enum Stream {
 
 impl Connection for Stream {
     fn connected(&self) -> Connected {
-        Connected::new()
+        match self {
+            Stream::Tls(tls) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => Connected::new().negotiated_h2(),
+            _ => Connected::new(),
+        }
     }
 }
 

@@ -137,7 +137,7 @@ impl Entry {
             (Some(_), None) => anyhow::bail!("`client_cert_file` needs `client_private_key_file`"),
             (None, Some(_)) => anyhow::bail!("`client_private_key_file` needs `client_cert_file`"),
         };
-        Ok(Arc::new(config))
+        Ok(Arc::new(super::http_client::offering_http2(config)))
     }
 }
 
