@@ -679,9 +679,12 @@ fn client_tls_sets_the_authorities_and_certificate_of_a_components_https_request
     let call = |path: &str| {
         integration::http::get(&format!("{}/?url=https://127.0.0.1:{}{path}", app.base, kept.port)).unwrap()
     };
+    // The client puts a connection back for reuse a moment after its response
+    // ends; requests a little apart always find it.
     for _ in 0..3 {
         let r = call("/");
         assert!(answered(&r), "{r:?}");
+        std::thread::sleep(Duration::from_millis(100));
     }
     let handshakes = call("/connections");
     assert_eq!(handshakes.body, "status=200;body=1", "{handshakes:?}");
@@ -703,6 +706,8 @@ fn outbound_connections_are_kept_across_requests_unless_pooling_is_off() {
             let url = format!("{}/?url=http://127.0.0.1:{}/", app.base, upstream.port);
             let r = integration::http::get(&url).unwrap();
             assert!(r.status == 200 && r.body == "status=200;body=kept", "{r:?}");
+            // A connection goes back for reuse a moment after its response ends.
+            std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(upstream.connections(), expected, "{flags:?}");
     }

@@ -119,7 +119,8 @@ fn a_redis_store_keeps_values_in_redis_and_recovers_from_an_outage() {
 #[test]
 fn aws_dynamo_stores_keep_values_in_their_tables() {
     use integration::services::moto::Moto;
-    let moto = Moto::start().unwrap();
+    // One request at a time, so that its conditional writes are atomic as DynamoDB's are.
+    let moto = Moto::start_serial().unwrap();
     moto.create_key_value_table("spin-kv").unwrap();
     moto.create_key_value_table("spin-kv-env").unwrap();
     let (_tmp, app) = with_manifest("rust-kv", &manifest("\"cloud\", \"chain\""));

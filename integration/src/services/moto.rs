@@ -38,6 +38,14 @@ fn moto_server() -> PathBuf {
     server
 }
 
+/// moto's own server application, run by werkzeug without threads.
+const SERIAL_SERVER: &str = r#"
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)
+"#;
+
 /// A running `moto_server`; killed when dropped.
 pub struct Moto {
     process: Running,
@@ -53,10 +61,24 @@ impl Moto {
     /// Starts `moto_server -H 127.0.0.1 -p <free port>` and waits until it accepts
     /// connections.
     pub fn start() -> anyhow::Result<Self> {
-        let server = moto_server();
         let port = free_port();
-        let mut cmd = Command::new(server);
+        let mut cmd = Command::new(moto_server());
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        Self::start_as(cmd, port)
+    }
+
+    /// Starts moto serving one request at a time. moto's DynamoDB checks a
+    /// write's condition and writes without a lock, so two concurrent conditional
+    /// writes can both pass; real DynamoDB makes each one atomic, and serving
+    /// requests one by one gives moto the same guarantee.
+    pub fn start_serial() -> anyhow::Result<Self> {
+        let port = free_port();
+        let mut cmd = Command::new(venv().join("bin/python"));
+        cmd.args(["-c", SERIAL_SERVER, &port.to_string()]);
+        Self::start_as(cmd, port)
+    }
+
+    fn start_as(cmd: Command, port: u16) -> anyhow::Result<Self> {
         let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {

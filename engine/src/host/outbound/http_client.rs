@@ -434,6 +434,8 @@ mod tests {
             let client = HttpClient::new(Arc::default(), ComponentTls::default(), pooling);
             for _ in 0..3 {
                 assert_eq!(get(&client, port, None).await.unwrap(), "ok");
+                // A connection goes back for reuse a moment after its response ends.
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             assert_eq!(accepted.load(Ordering::SeqCst), expected, "pooling {pooling}");
         }
