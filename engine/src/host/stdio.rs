@@ -93,14 +93,9 @@ pub(crate) struct OutputRoutes {
 }
 
 impl OutputRoutes {
-    /// Whether the process's own streams are all there is (no file, no record).
-    pub(crate) fn inherits_only(&self) -> bool {
-        self.files.is_none() && self.records.is_none() && self.mode == StdioMode::Inherit
-    }
-
-    /// Whether the output goes nowhere at all.
-    pub(crate) fn is_discarded(&self) -> bool {
-        self.files.is_none() && self.records.is_none() && self.mode == StdioMode::Null
+    /// The mode alone, when there is no file and no record to write besides it.
+    pub(crate) fn mode_only(&self) -> Option<StdioMode> {
+        (self.files.is_none() && self.records.is_none()).then_some(self.mode)
     }
 
     /// One instance's stdout and stderr; the records of a reused instance

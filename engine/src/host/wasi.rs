@@ -6,7 +6,7 @@ use std::sync::Arc;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::outbound::SocketRules;
-use super::stdio::OutputRoutes;
+use super::stdio::{OutputRoutes, StdioMode};
 use crate::loader::Mount;
 use crate::telemetry::InstanceTraces;
 
@@ -29,11 +29,15 @@ impl WasiTemplate {
     pub(crate) fn build(&self, args: &[String], traces: Option<&Arc<InstanceTraces>>) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::new();
         b.envs(&self.env).args(args);
-        if self.output.inherits_only() {
-            b.inherit_stdout().inherit_stderr();
-        } else if !self.output.is_discarded() {
-            let (stdout, stderr) = self.output.streams(traces);
-            b.stdout(stdout).stderr(stderr);
+        match self.output.mode_only() {
+            Some(StdioMode::Inherit) => {
+                b.inherit_stdout().inherit_stderr();
+            }
+            Some(StdioMode::Null) => {}
+            None => {
+                let (stdout, stderr) = self.output.streams(traces);
+                b.stdout(stdout).stderr(stderr);
+            }
         }
         match &self.sockets {
             Some(rules) => rules.apply(&mut b),

@@ -46,7 +46,8 @@ impl AppLogs {
 
     /// What one of `component`'s output streams (`stdout` or `stderr`) logs with.
     pub fn output(&self, component: &str, stream: &'static str) -> OutputLogs {
-        OutputLogs { logs: self.clone(), component: component.to_owned().into(), stream, traces: None }
+        let component = opentelemetry::StringValue::from(Arc::<str>::from(component));
+        OutputLogs { logs: self.clone(), component, stream, traces: None }
     }
 
     /// A record for a guest to fill in (see [`AppLogs::emit`]).
@@ -69,6 +70,7 @@ impl AppLogs {
 #[derive(Clone, Debug)]
 pub struct OutputLogs {
     logs: AppLogs,
+    /// The component's id, reference-counted so each record shares it.
     component: opentelemetry::StringValue,
     stream: &'static str,
     /// For a reused instance, the requests it serves.

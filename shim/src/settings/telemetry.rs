@@ -41,9 +41,7 @@ fn signal_settings(env: &BTreeMap<String, String>, signal: &str, path: &str) -> 
     };
     let own_endpoint = env_value(env, &own("ENDPOINT"));
     let common_endpoint = env_value(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
-    if own_endpoint.is_none() && common_endpoint.is_none() {
-        return None;
-    }
+    let given = own_endpoint.or(common_endpoint)?;
     let protocol = match either("PROTOCOL") {
         None | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
         Some("http/json") => OtlpProtocol::HttpJson,
@@ -53,12 +51,13 @@ fn signal_settings(env: &BTreeMap<String, String>, signal: &str, path: &str) -> 
             OtlpProtocol::HttpProtobuf
         }
     };
-    let endpoint = match (own_endpoint, common_endpoint) {
-        (Some(endpoint), _) => endpoint.to_string(),
-        // gRPC names the signal by its service, not by a path.
-        (None, Some(common)) if protocol == OtlpProtocol::Grpc => common.to_string(),
-        (None, Some(common)) => format!("{}/v1/{path}", common.trim_end_matches('/')),
-        (None, None) => return None,
+    // A signal's own endpoint, and any endpoint over gRPC (which names the
+    // signal by its service), is used as given; over HTTP the common one gets
+    // the signal's path.
+    let endpoint = if own_endpoint.is_some() || protocol == OtlpProtocol::Grpc {
+        given.to_string()
+    } else {
+        format!("{}/v1/{path}", given.trim_end_matches('/'))
     };
     let headers = either("HEADERS").map(pairs).unwrap_or_default();
     Some(OtlpSettings { endpoint, protocol, headers })

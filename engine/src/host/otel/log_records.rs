@@ -5,12 +5,11 @@
 //! dropped, and the record's own resource is ignored (the app's is used).
 
 use opentelemetry::logs::{LogRecord as _, Severity};
-use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLogRecord;
 
-use super::bindings::wasi::otel::{logs as wit, tracing};
-use super::spans::{scope, time, MAX_PER_SPAN};
+use super::bindings::wasi::otel::logs as wit;
+use super::spans::{scope, span_id, time, trace_flags, trace_id, MAX_PER_SPAN};
 use crate::telemetry::{any_value, static_text, AppLogs};
 
 /// The SDK record for a guest's `record`, and the scope it was made under.
@@ -37,19 +36,10 @@ pub(super) fn log_record(logs: &AppLogs, record: wit::LogRecord) -> (SdkLogRecor
     for attribute in record.attributes.unwrap_or_default().into_iter().take(MAX_PER_SPAN) {
         out.add_attribute(attribute.key, json_or_text(attribute.value));
     }
-    let trace_id = record.trace_id.as_deref().and_then(|id| TraceId::from_hex(id).ok().filter(|_| id.len() == 32));
-    let span_id = record.span_id.as_deref().and_then(|id| SpanId::from_hex(id).ok().filter(|_| id.len() == 16));
+    let trace_id = record.trace_id.as_deref().and_then(trace_id);
+    let span_id = record.span_id.as_deref().and_then(span_id);
     if let (Some(trace_id), Some(span_id)) = (trace_id, span_id) {
-        if trace_id != TraceId::INVALID && span_id != SpanId::INVALID {
-            let flags = record.trace_flags.map(|flags| {
-                if flags.contains(tracing::TraceFlags::SAMPLED) {
-                    TraceFlags::SAMPLED
-                } else {
-                    TraceFlags::default()
-                }
-            });
-            out.set_trace_context(trace_id, span_id, flags);
-        }
+        out.set_trace_context(trace_id, span_id, record.trace_flags.map(trace_flags));
     }
     let scope = record.instrumentation_scope.map(scope).unwrap_or_default();
     (out, scope)

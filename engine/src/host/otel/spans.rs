@@ -19,16 +19,30 @@ pub(super) const MAX_PER_SPAN: usize = 128;
 /// A guest's span context, or None when its ids are malformed or all zeros
 /// (OpenTelemetry's invalid ids, which no exported span may carry).
 pub(super) fn span_context(context: wit::SpanContext) -> Option<SpanContext> {
-    let trace_id = TraceId::from_hex(&context.trace_id).ok().filter(|_| context.trace_id.len() == 32)?;
-    let span_id = SpanId::from_hex(&context.span_id).ok().filter(|_| context.span_id.len() == 16)?;
-    let flags = if context.trace_flags.contains(wit::TraceFlags::SAMPLED) {
+    let trace_id = trace_id(&context.trace_id)?;
+    let span_id = span_id(&context.span_id)?;
+    // A malformed trace state is left out rather than failing the span.
+    let state = TraceState::from_key_value(context.trace_state).unwrap_or_default();
+    Some(SpanContext::new(trace_id, span_id, trace_flags(context.trace_flags), context.is_remote, state))
+}
+
+/// A guest's trace id: 32 hex digits, not all zeros.
+pub(super) fn trace_id(hex: &str) -> Option<TraceId> {
+    TraceId::from_hex(hex).ok().filter(|id| hex.len() == 32 && *id != TraceId::INVALID)
+}
+
+/// A guest's span id: 16 hex digits, not all zeros.
+pub(super) fn span_id(hex: &str) -> Option<SpanId> {
+    SpanId::from_hex(hex).ok().filter(|id| hex.len() == 16 && *id != SpanId::INVALID)
+}
+
+/// A guest's trace flags as OpenTelemetry's (only `sampled` is defined).
+pub(super) fn trace_flags(flags: wit::TraceFlags) -> TraceFlags {
+    if flags.contains(wit::TraceFlags::SAMPLED) {
         TraceFlags::SAMPLED
     } else {
         TraceFlags::default()
-    };
-    // A malformed trace state is left out rather than failing the span.
-    let state = TraceState::from_key_value(context.trace_state).unwrap_or_default();
-    Some(SpanContext::new(trace_id, span_id, flags, context.is_remote, state)).filter(SpanContext::is_valid)
+    }
 }
 
 /// A span context as the guest reads it (lower-case hex ids).

@@ -123,11 +123,12 @@ impl HttpClient {
         // A `Host` that repeats the URI's authority is left to the client, which
         // writes it for HTTP/1 and sends `:authority` alone for HTTP/2 (some
         // servers refuse both at once).
-        let authority = request.uri().authority().map(|a| a.as_str().to_owned());
-        if let (Some(host), Some(authority)) = (request.headers().get(http::header::HOST), authority) {
-            if host.as_bytes().eq_ignore_ascii_case(authority.as_bytes()) {
-                request.headers_mut().remove(http::header::HOST);
-            }
+        let repeats_authority = match (request.headers().get(http::header::HOST), request.uri().authority()) {
+            (Some(host), Some(authority)) => host.as_bytes().eq_ignore_ascii_case(authority.as_str().as_bytes()),
+            _ => false,
+        };
+        if repeats_authority {
+            request.headers_mut().remove(http::header::HOST);
         }
         let response = CONNECT_TIMEOUT.scope(connect, self.client.request(request));
         let response = tokio::time::timeout(first_byte, response)
