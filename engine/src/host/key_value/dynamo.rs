@@ -26,6 +26,10 @@ const VAL: &str = "VAL";
 /// How often `increment` retries when another writer changed the number between
 /// its read and its conditional write.
 const INCREMENT_ATTEMPTS: usize = 32;
+/// The longest pause, in milliseconds, before a retry of `increment`; each lost
+/// race pauses a random time up to twice the last bound, so writers racing on one
+/// key spread out instead of colliding again at once.
+const MAX_RETRY_PAUSE_MS: u64 = 64;
 
 /// The runtime config of one `aws_dynamo` store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,9 +151,13 @@ impl DynamoStore {
 
     /// Adds `delta` to the decimal number at `key` (0 when missing): a strongly
     /// consistent read, then a write on condition that the value is still the
-    /// one read, retried when another writer came first.
+    /// one read, retried after a short random pause when another writer came first.
     pub(crate) async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        for _ in 0..INCREMENT_ATTEMPTS {
+        for attempt in 0..INCREMENT_ATTEMPTS {
+            if attempt > 0 {
+                let bound = (1u64 << attempt.min(6)).min(MAX_RETRY_PAUSE_MS);
+                tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(0..=bound))).await;
+            }
             let current = match self.read(key, VAL, true).await? {
                 Some(AttributeValue::B(value)) => Some(value.into_inner()),
                 _ => None,
