@@ -17,6 +17,7 @@
 #   CSS_GUESTS_TARGET_DIR  cargo target dir for the Rust guests (default /var/tmp/css-guests-target)
 #   CSS_GUESTS_VENV        Python venv for componentize-py      (default /var/tmp/css-guests-venv)
 #   CSS_GUESTS_VENV_SDK5   the same for the Python SDK 5 guests (default /var/tmp/css-guests-venv-sdk5)
+#   CSS_GUESTS_VENV_RC     the same for the wasi:http 2023-11-10 guest (default /var/tmp/css-guests-venv-rc)
 #   CSS_GUESTS_ONLY        space-separated subset of guests to build (default: all)
 set -euo pipefail
 
@@ -26,15 +27,22 @@ OUT_DIR=${1:-/var/tmp/css-guests}
 TARGET_DIR=${CSS_GUESTS_TARGET_DIR:-/var/tmp/css-guests-target}
 VENV=${CSS_GUESTS_VENV:-/var/tmp/css-guests-venv}
 VENV_SDK5=${CSS_GUESTS_VENV_SDK5:-/var/tmp/css-guests-venv-sdk5}
+VENV_RC=${CSS_GUESTS_VENV_RC:-/var/tmp/css-guests-venv-rc}
+# The WIT of wasi:http 0.2.0-rc-2023-11-10 (the engine's copy, which this
+# guest's build checks against componentize-py's own WASI of that snapshot).
+RC_WIT_DIR=$(cd "$GUESTS_DIR/../../engine/wit/wasi-http-rc-2023-11-10" && pwd)
 
 # Pinned SDK/tool versions (Rust and JS pins live in Cargo.toml/Cargo.lock and
 # package.json/package-lock.json; this script is part of every guest's hash).
 # Two Python SDK lines: kind `python` (Spin 3 era, wasi:http 0.2) and kind
-# `python-sdk5` (Spin 4.1, wasi:http/handler@0.3.0), each in its own venv.
+# `python-sdk5` (Spin 4.1, wasi:http/handler@0.3.0), each in its own venv; and
+# kind `python-rc`: componentize-py 0.7.1 alone, the one tool found that emits
+# wasi:http 0.2.0-rc-2023-11-10 (Spin 2.1's era).
 COMPONENTIZE_PY_VERSION=0.17.2
 PY_SPIN_SDK_VERSION=3.4.1
 COMPONENTIZE_PY_SDK5_VERSION=0.25.1
 PY_SPIN_SDK5_VERSION=5.0.0
+COMPONENTIZE_PY_RC_VERSION=0.7.1
 
 # guest | kind | wasm target | cargo artifact | checks passed to wasm_inspect.py
 GUESTS=(
@@ -76,6 +84,7 @@ GUESTS=(
   "python-sdk5-hello|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import wasi:http/types@0.3.0"
   "python-sdk5-kv|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import spin:key-value/key-value@3.0.0"
   "python-sdk5-pg|python-sdk5|spin:up/http-trigger@4.1.0|-|--kind component --export wasi:http/handler@0.3.0 --import spin:postgres/postgres@4.2.0"
+  "python-rc-hello|python-rc|proxy|-|--kind component --export wasi:http/incoming-handler@0.2.0-rc-2023-11-10 --import wasi:http/types@0.2.0-rc-2023-11-10"
   "js-hello|js|-|-|--kind component --export wasi:http/incoming-handler@0.2.3"
 )
 
@@ -111,6 +120,8 @@ source_hash() {
         rustc -V 2>/dev/null || echo "no rustc"
       elif [ "$kind" = js ]; then
         node --version 2>/dev/null || echo "no node"
+      elif [ "$kind" = python-rc ]; then
+        find "$RC_WIT_DIR" -type f | LC_ALL=C sort | xargs -r -d '\n' sha256sum
       fi
       find "$dir" \( -name node_modules -o -name __pycache__ -o -name target \) -prune -o \
         -type f ! -name '*.wasm' ! -name 'precompiled-source.js*' ! -name '*.buildData.json' -print |
@@ -185,14 +196,15 @@ build_rust() {
 
 build_python() {
   # A Python guest's third GUESTS column names its componentize-py world ("-": spin-http);
-  # $4 is the venv, $5 its pins.
-  local guest=$1 stage=$2 world=$3 venv=$4 pins=$5
+  # $4 is the venv, $5 its pins, $6 (optional) the WIT directory.
+  local guest=$1 stage=$2 world=$3 venv=$4 pins=$5 wit=()
   [ "$world" = - ] && world=spin-http
+  [ -n "${6:-}" ] && wit=(-d "$6")
   ensure_python "$venv" "$pins"
-  # componentize-py finds spin_sdk's WIT through the active venv.
+  # Without a WIT directory, componentize-py finds spin_sdk's through the active venv.
   (cd "$GUESTS_DIR/$guest" &&
     PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv" PYTHONDONTWRITEBYTECODE=1 \
-      componentize-py -w "$world" componentize app -o "$stage/app.wasm")
+      componentize-py "${wit[@]}" -w "$world" componentize app -o "$stage/app.wasm")
 }
 
 build_js() {
@@ -213,6 +225,8 @@ build_guest() {
       "componentize-py==$COMPONENTIZE_PY_VERSION spin-sdk==$PY_SPIN_SDK_VERSION" ;;
     python-sdk5) build_python "$guest" "$stage" "$target" "$VENV_SDK5" \
       "componentize-py==$COMPONENTIZE_PY_SDK5_VERSION spin-sdk==$PY_SPIN_SDK5_VERSION" ;;
+    python-rc) build_python "$guest" "$stage" "$target" "$VENV_RC" \
+      "componentize-py==$COMPONENTIZE_PY_RC_VERSION" "$RC_WIT_DIR" ;;
     js) build_js "$guest" "$stage" ;;
   esac
   local src_dir="$GUESTS_DIR/$(guest_dir "$guest" "$kind")"

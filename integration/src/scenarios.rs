@@ -63,9 +63,10 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 24] = [
+pub const ALL: [Make; 25] = [
     rust_hello,
     rust_sdk2_hello,
+    python_rc_hello,
     rust_sdk6_hello,
     rust_sdk7_hello,
     rust_sdk7_reuse,
@@ -118,6 +119,21 @@ pub fn rust_sdk2_hello(inputs: &Inputs) -> Scenario {
         suite::answers(b, &format!("/counter/{key}"), "2")?;
         suite::outbound(b, upstream_port)?;
         suite::well_known(b, "rust-sdk2-hello")
+    })
+}
+
+/// componentize-py 0.7.1's app over `wasi:http` 0.2.0-rc-2023-11-10, whose
+/// interfaces but `wasi:http/types` are served as 0.2.0: its route header, a
+/// streamed request body and its trailers, and outbound HTTP (with request
+/// options) allowed and denied.
+pub fn python_rc_hello(inputs: &Inputs) -> Scenario {
+    let upstream_port = inputs.upstream_port;
+    scenario("python componentize-py 0.7 (wasi:http 0.2.0-rc-2023-11-10)", "python-rc-hello", &[], move |b| {
+        suite::hello(b, "Hello from componentize-py 0.7 at / route=")?;
+        suite::answers(b, "/denied/x", "Hello from componentize-py 0.7 at /denied/x route=/denied")?;
+        suite::echo_body(b)?;
+        suite::outbound(b, upstream_port)?;
+        suite::well_known(b, "python-rc-hello")
     })
 }
 

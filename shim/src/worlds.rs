@@ -13,7 +13,8 @@ pub(crate) struct World {
     pub trigger: &'static str,
     /// The export the trigger calls.
     pub export: &'static str,
-    /// Served by this build; `false` names a world it knows of and refuses.
+    /// Served by this build. Every world listed is served today; the field
+    /// stays in `info --json` for a world a build knows of and refuses.
     pub served: bool,
     /// SDKs that emit it.
     pub sdks: &'static str,
@@ -21,11 +22,6 @@ pub(crate) struct World {
 
 const fn world(world: &'static str, trigger: &'static str, export: &'static str, sdks: &'static str) -> World {
     World { world, trigger, export, served: true, sdks }
-}
-
-/// `w`, known but not served.
-const fn refused(w: World) -> World {
-    World { served: false, ..w }
 }
 
 /// Every world this runtime knows, newest first.
@@ -62,12 +58,12 @@ const ALL: &[World] = &[
         "wasi:http/incoming-handler@0.2.0-rc-2023-10-18",
         "Rust spin-sdk 2.1 and 2.2",
     ),
-    refused(world(
+    world(
         "fermyon:spin/http-trigger@2.0.0 (rc-2023-11-10)",
         "http",
         "wasi:http/incoming-handler@0.2.0-rc-2023-11-10",
-        "none found",
-    )),
+        "componentize-py 0.7 (served as 0.2.0 but for its wasi:http/types)",
+    ),
     world("fermyon:spin/http-trigger (Spin 1)", "http", "fermyon:spin/inbound-http", "Spin 1 SDKs"),
     world("fermyon:spin-sqs@2.0.0", "sqs", "handle-queue-message", "spin-trigger-sqs SDKs"),
     world("spin:mqtt-trigger", "mqtt", "handle-message", "spin-trigger-mqtt SDKs"),
@@ -89,7 +85,7 @@ mod tests {
         let http = worlds(&["http"]);
         assert!(http.iter().all(|w| w.trigger == "http"));
         assert!(http.iter().any(|w| w.export == "wasi:http/handler@0.3.0" && w.served));
-        assert!(http.iter().any(|w| w.export.contains("rc-2023-11-10") && !w.served));
+        assert!(http.iter().any(|w| w.export.contains("rc-2023-11-10") && w.served));
         assert!(http.iter().any(|w| w.export.contains("rc-2023-10-18") && w.served));
         assert_eq!(worlds(&[]).len(), 0);
     }

@@ -1,5 +1,5 @@
 //! The one linker every component is pre-instantiated against: WASI 0.2 and
-//! 0.3, `wasi:http` (with the 2023-10-18 pre-release's) and every registered
+//! 0.3, `wasi:http` (with the pre-releases' own interfaces) and every registered
 //! capability, and the test of whether an import is one of theirs.
 
 use wasmtime::component::Linker;
@@ -16,8 +16,8 @@ const WASI_02_PACKAGES: &[&str] =
 const WASI_03_PACKAGES: &[&str] =
     &["wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:random/", "wasi:sockets/", "wasi:http/"];
 
-/// A linker with WASI 0.2 and 0.3, `wasi:http` of both and of the 2023-10-18
-/// pre-release, and every capability's interfaces.
+/// A linker with WASI 0.2 and 0.3, `wasi:http` of both and the pre-releases'
+/// own interfaces, and every capability's interfaces.
 pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -33,7 +33,7 @@ pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>>
 pub(crate) fn is_provided(import: &str) -> bool {
     let wasi = (is_wasi_02(import) && WASI_02_PACKAGES.iter().any(|p| import.starts_with(p)))
         || (import.ends_with("@0.3.0") && WASI_03_PACKAGES.iter().any(|p| import.starts_with(p)));
-    let pre_release = super::wasi_http_rc::INTERFACES.contains(&import);
+    let pre_release = super::wasi_http_rc::is_linked(import);
     wasi || pre_release
         || CAPABILITY_INTERFACES.iter().flat_map(|names| names.iter()).any(|name| import.starts_with(name))
 }
@@ -79,7 +79,8 @@ mod tests {
     fn provided_interfaces() {
         assert!(is_provided("wasi:http/types@0.2.0"));
         assert!(is_provided("wasi:cli/environment@0.2.12"));
-        assert!(!is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
+        assert!(is_provided("wasi:http/types@0.2.0-rc-2023-11-10"));
+        assert!(!is_provided("wasi:http/outgoing-handler@0.2.0-rc-2023-11-10"));
         assert!(is_provided("wasi:http/types@0.2.0-rc-2023-10-18"));
         assert!(is_provided("wasi:io/streams@0.2.0-rc-2023-10-18"));
         assert!(!is_provided("wasi:cli/environment@0.2.0-rc-2023-10-18"));

@@ -160,8 +160,9 @@ pub(crate) fn build_baseline_engine() -> anyhow::Result<Engine> {
 
 /// The revision of what is done to a component source's bytes before they are
 /// compiled ([`super::servable_component`]): artifacts are keyed by the source's
-/// digest, so a change there must change the key. 2: WASI 0.3 pre-release names.
-const SOURCE_TRANSFORM_REVISION: u32 = 2;
+/// digest, so a change there must change the key. 2: WASI 0.3 pre-release names;
+/// 3: WASI 0.2.0-rc-2023-11-10 names.
+const SOURCE_TRANSFORM_REVISION: u32 = 3;
 
 /// A stable hex key for "artifacts precompiled by this engine, from sources
 /// transformed as this build does, can be loaded by it".

@@ -5,17 +5,18 @@
 //! imported and exported item's type as for any other component, so a rename can
 //! never make an incompatible component run.
 //!
-//! `0.3.0-rc-2026-03-15` is WASI 0.3's last release candidate, which Spin 4.0's
-//! SDKs (Rust `spin-sdk` 6) and the Go SDK v3 emit; its WIT differs from 0.3.0
-//! only in the version (and in `wasi:cli/exit.exit-with-code` being unstable).
+//! - `0.3.0-rc-2026-03-15` is WASI 0.3's last release candidate, which Spin 4.0's
+//!   SDKs (Rust `spin-sdk` 6) and the Go SDK v3 emit; its WIT differs from 0.3.0
+//!   only in the version (and in `wasi:cli/exit.exit-with-code` being unstable).
+//! - `0.2.0-rc-2023-11-10`, which componentize-py 0.7 emits, is 0.2.0 in every
+//!   interface but `wasi:http/types`, which keeps its name and has bindings of its
+//!   own (`host/wasi_http_rc`). Those bindings give its resources 0.2's host types,
+//!   so the renamed handlers that use them type-check against 0.2's.
+//! - `0.2.0-rc-2023-10-18` differs throughout and has bindings of its own.
+//!
 //! A component that imports or exports both a pre-release and its release (the
 //! Python SDK 5 imports Spin 4.1's whole platform world, which holds both) is
 //! left as it is: renaming would give two imports one name.
-//!
-//! `0.2.0-rc-2023-11-10` is not here: its interfaces differ from 0.2.0
-//! (`future-trailers.get`, the `*-timeout-ms` methods), so it stays refused.
-//! `0.2.0-rc-2023-10-18` differs more still and has bindings of its own
-//! (`host/wasi_http_rc`).
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -23,16 +24,32 @@ use std::convert::Infallible;
 use wasm_encoder::reencode::{Error, Reencode, ReencodeComponent};
 use wasm_encoder::{ComponentExternName, ComponentSectionId, RawSection};
 
-/// Pre-release version suffixes whose interfaces are identical to a release's,
-/// and that release.
-const SAME_AS_RELEASE: &[(&str, &str)] = &[("@0.3.0-rc-2026-03-15", "@0.3.0")];
+/// A pre-release whose interfaces are a release's, but for some that this
+/// runtime serves under the pre-release's own name.
+struct SameAsRelease {
+    /// The pre-release's version suffix.
+    pre: &'static str,
+    /// The release's version suffix.
+    release: &'static str,
+    /// Interfaces that keep the pre-release's name.
+    own_bindings: &'static [&'static str],
+}
+
+const SAME_AS_RELEASE: &[SameAsRelease] = &[
+    SameAsRelease { pre: "@0.3.0-rc-2026-03-15", release: "@0.3.0", own_bindings: &[] },
+    SameAsRelease {
+        pre: "@0.2.0-rc-2023-11-10",
+        release: "@0.2.0",
+        own_bindings: &["wasi:http/types@0.2.0-rc-2023-11-10"],
+    },
+];
 
 /// `component` with its top-level import and export names moved from
 /// [`SAME_AS_RELEASE`] pre-releases to their release, or `None` when it names
 /// none of them or already names one of their releases. Nested modules and
 /// components are copied as they are.
 pub(crate) fn adopt_release_names(component: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
-    if !SAME_AS_RELEASE.iter().any(|(pre, _)| contains(component, pre.as_bytes())) {
+    if !SAME_AS_RELEASE.iter().any(|same| contains(component, same.pre.as_bytes())) {
         return Ok(None);
     }
     let mut renamer = Renamer::default();
@@ -50,9 +67,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The release name of `name`, when it ends in a pre-release of [`SAME_AS_RELEASE`].
+/// The release name of `name`, when it ends in a pre-release of [`SAME_AS_RELEASE`]
+/// and is not one of its interfaces with bindings of their own.
 fn release_name(name: &str) -> Option<String> {
-    SAME_AS_RELEASE.iter().find_map(|(pre, release)| Some(format!("{}{release}", name.strip_suffix(pre)?)))
+    SAME_AS_RELEASE.iter().find_map(|same| {
+        let interface = name.strip_suffix(same.pre)?;
+        (!same.own_bindings.contains(&name)).then(|| format!("{interface}{}", same.release))
+    })
 }
 
 /// Re-encodes a component, renaming the imports and exports of its outermost level.
@@ -181,9 +202,20 @@ mod tests {
     }
 
     #[test]
+    fn the_2023_11_10_candidate_is_served_as_0_2_0_but_for_its_http_types() {
+        let renamed = adopt_release_names(&component("0.2.0-rc-2023-11-10")).unwrap().expect("renamed");
+        assert_eq!(names(&renamed), (vec!["wasi:random/random@0.2.0".into()], vec!["wasi:cli/run@0.2.0".into()]));
+        assert_eq!(
+            release_name("wasi:http/outgoing-handler@0.2.0-rc-2023-11-10").as_deref(),
+            Some("wasi:http/outgoing-handler@0.2.0")
+        );
+        assert_eq!(release_name("wasi:http/types@0.2.0-rc-2023-11-10"), None);
+    }
+
+    #[test]
     fn other_versions_are_left_alone() {
         assert!(adopt_release_names(&component("0.3.0")).unwrap().is_none());
-        assert!(adopt_release_names(&component("0.2.0-rc-2023-11-10")).unwrap().is_none());
+        assert!(adopt_release_names(&component("0.2.0-rc-2023-10-18")).unwrap().is_none());
         assert_eq!(release_name("wasi:http/types@0.3.0-rc-2026-01-06"), None);
     }
 

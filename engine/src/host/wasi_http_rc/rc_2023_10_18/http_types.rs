@@ -63,7 +63,7 @@ impl HostFields for WasiHttpCtxView<'_> {
 
 impl RcIncomingRequest for WasiHttpCtxView<'_> {
     fn method(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Method> {
-        latest::HostIncomingRequest::method(self, request).map(method_to_rc)
+        latest::HostIncomingRequest::method(self, request).map(Method::from)
     }
 
     fn path_with_query(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
@@ -71,7 +71,7 @@ impl RcIncomingRequest for WasiHttpCtxView<'_> {
     }
 
     fn scheme(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<Scheme>> {
-        Ok(latest::HostIncomingRequest::scheme(self, request)?.map(scheme_to_rc))
+        Ok(latest::HostIncomingRequest::scheme(self, request)?.map(Scheme::from))
     }
 
     fn authority(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
@@ -107,9 +107,9 @@ impl RcOutgoingRequest for WasiHttpCtxView<'_> {
         let request = latest::HostOutgoingRequest::new(self, headers)?;
         let borrowed = || Resource::new_borrow(request.rep());
         let set = [
-            ("method", latest::HostOutgoingRequest::set_method(self, borrowed(), method_from_rc(method))?),
+            ("method", latest::HostOutgoingRequest::set_method(self, borrowed(), method.into())?),
             ("path", latest::HostOutgoingRequest::set_path_with_query(self, borrowed(), path_with_query)?),
-            ("scheme", latest::HostOutgoingRequest::set_scheme(self, borrowed(), scheme.map(scheme_from_rc))?),
+            ("scheme", latest::HostOutgoingRequest::set_scheme(self, borrowed(), scheme.map(Into::into))?),
             ("authority", latest::HostOutgoingRequest::set_authority(self, borrowed(), authority)?),
         ];
         if let Some((part, _)) = set.iter().find(|(_, outcome)| outcome.is_err()) {
@@ -315,50 +315,4 @@ fn code_from_rc(err: Error) -> latest::ErrorCode {
     latest::ErrorCode::InternalError(Some(text))
 }
 
-fn method_to_rc(method: latest::Method) -> Method {
-    use latest::Method as M;
-    match method {
-        M::Get => Method::Get,
-        M::Head => Method::Head,
-        M::Post => Method::Post,
-        M::Put => Method::Put,
-        M::Delete => Method::Delete,
-        M::Connect => Method::Connect,
-        M::Options => Method::Options,
-        M::Trace => Method::Trace,
-        M::Patch => Method::Patch,
-        M::Other(other) => Method::Other(other),
-    }
-}
-
-fn method_from_rc(method: Method) -> latest::Method {
-    use latest::Method as M;
-    match method {
-        Method::Get => M::Get,
-        Method::Head => M::Head,
-        Method::Post => M::Post,
-        Method::Put => M::Put,
-        Method::Delete => M::Delete,
-        Method::Connect => M::Connect,
-        Method::Options => M::Options,
-        Method::Trace => M::Trace,
-        Method::Patch => M::Patch,
-        Method::Other(other) => M::Other(other),
-    }
-}
-
-fn scheme_to_rc(scheme: latest::Scheme) -> Scheme {
-    match scheme {
-        latest::Scheme::Http => Scheme::Http,
-        latest::Scheme::Https => Scheme::Https,
-        latest::Scheme::Other(other) => Scheme::Other(other),
-    }
-}
-
-fn scheme_from_rc(scheme: Scheme) -> latest::Scheme {
-    match scheme {
-        Scheme::Http => latest::Scheme::Http,
-        Scheme::Https => latest::Scheme::Https,
-        Scheme::Other(other) => latest::Scheme::Other(other),
-    }
-}
+super::super::same_methods_and_schemes!(super::bindings::wasi::http::types);
