@@ -13,6 +13,7 @@
 //!   every other interface of the snapshot is renamed to 0.2.0 before
 //!   compilation (`runtime/pre_release.rs`) and served by wasmtime.
 
+mod delegations;
 mod rc_2023_10_18;
 mod rc_2023_11_10;
 

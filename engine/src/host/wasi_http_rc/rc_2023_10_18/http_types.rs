@@ -17,6 +17,7 @@ use wasmtime_wasi_http::p2::types::{
 use wasmtime_wasi_http::p2::{HeaderError, HttpError};
 use wasmtime_wasi_http::{FieldMap, WasiHttpCtxView};
 
+use super::super::delegations;
 use super::bindings::wasi::http::types::{
     Error, Host, HostFields, HostFutureIncomingResponse as RcFutureIncomingResponse,
     HostFutureTrailers as RcFutureTrailers, HostIncomingBody as RcIncomingBody,
@@ -27,13 +28,9 @@ use super::bindings::wasi::http::types::{
 
 impl Host for WasiHttpCtxView<'_> {}
 
-impl HostFields for WasiHttpCtxView<'_> {
+delegations::fields!(HostFields {
     fn new(&mut self, entries: Vec<(String, Vec<u8>)>) -> wasmtime::Result<Resource<FieldMap>> {
         latest::HostFields::from_list(self, entries).map_err(header_trap)
-    }
-
-    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
-        latest::HostFields::get(self, fields, name)
     }
 
     fn set(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<Vec<u8>>) -> wasmtime::Result<()> {
@@ -47,52 +44,9 @@ impl HostFields for WasiHttpCtxView<'_> {
     fn append(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<u8>) -> wasmtime::Result<()> {
         latest::HostFields::append(self, fields, name, value).map_err(header_trap)
     }
+});
 
-    fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
-        latest::HostFields::entries(self, fields)
-    }
-
-    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostFields::clone(self, fields)
-    }
-
-    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
-        latest::HostFields::drop(self, fields)
-    }
-}
-
-impl RcIncomingRequest for WasiHttpCtxView<'_> {
-    fn method(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Method> {
-        latest::HostIncomingRequest::method(self, request).map(Method::from)
-    }
-
-    fn path_with_query(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
-        latest::HostIncomingRequest::path_with_query(self, request)
-    }
-
-    fn scheme(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<Scheme>> {
-        Ok(latest::HostIncomingRequest::scheme(self, request)?.map(Scheme::from))
-    }
-
-    fn authority(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
-        latest::HostIncomingRequest::authority(self, request)
-    }
-
-    fn headers(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostIncomingRequest::headers(self, request)
-    }
-
-    fn consume(
-        &mut self,
-        request: Resource<HostIncomingRequest>,
-    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
-        latest::HostIncomingRequest::consume(self, request)
-    }
-
-    fn drop(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<()> {
-        latest::HostIncomingRequest::drop(self, request)
-    }
-}
+delegations::incoming_request!(RcIncomingRequest);
 
 impl RcOutgoingRequest for WasiHttpCtxView<'_> {
     fn new(
@@ -131,60 +85,13 @@ impl RcOutgoingRequest for WasiHttpCtxView<'_> {
     }
 }
 
-impl RcResponseOutparam for WasiHttpCtxView<'_> {
-    fn set(
-        &mut self,
-        param: Resource<HostResponseOutparam>,
-        response: Result<Resource<HostOutgoingResponse>, Error>,
-    ) -> wasmtime::Result<()> {
-        latest::HostResponseOutparam::set(self, param, response.map_err(code_from_rc))
-    }
+delegations::response_outparam!(RcResponseOutparam, Error);
 
-    fn drop(&mut self, param: Resource<HostResponseOutparam>) -> wasmtime::Result<()> {
-        latest::HostResponseOutparam::drop(self, param)
-    }
-}
+delegations::incoming_response!(RcIncomingResponse);
 
-impl RcIncomingResponse for WasiHttpCtxView<'_> {
-    fn status(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<StatusCode> {
-        latest::HostIncomingResponse::status(self, response)
-    }
+delegations::incoming_body!(RcIncomingBody);
 
-    fn headers(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostIncomingResponse::headers(self, response)
-    }
-
-    fn consume(
-        &mut self,
-        response: Resource<HostIncomingResponse>,
-    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
-        latest::HostIncomingResponse::consume(self, response)
-    }
-
-    fn drop(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<()> {
-        latest::HostIncomingResponse::drop(self, response)
-    }
-}
-
-impl RcIncomingBody for WasiHttpCtxView<'_> {
-    fn stream(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Result<Resource<DynInputStream>, ()>> {
-        latest::HostIncomingBody::stream(self, body)
-    }
-
-    fn finish(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Resource<HostFutureTrailers>> {
-        latest::HostIncomingBody::finish(self, body)
-    }
-
-    fn drop(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
-        latest::HostIncomingBody::drop(self, body)
-    }
-}
-
-impl RcFutureTrailers for WasiHttpCtxView<'_> {
-    fn subscribe(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<Resource<DynPollable>> {
-        latest::HostFutureTrailers::subscribe(self, trailers)
-    }
-
+delegations::future_trailers!(RcFutureTrailers {
     fn get(
         &mut self,
         trailers: Resource<HostFutureTrailers>,
@@ -194,14 +101,10 @@ impl RcFutureTrailers for WasiHttpCtxView<'_> {
             Some(Err(())) => Some(Err(Error::UnexpectedError("the trailers were already taken".into()))),
             Some(Ok(Ok(Some(fields)))) => Some(Ok(fields)),
             Some(Ok(Ok(None))) => Some(Ok(latest::HostFields::new(self)?)),
-            Some(Ok(Err(code))) => Some(Err(error_from_code(code))),
+            Some(Ok(Err(code))) => Some(Err(code.into())),
         })
     }
-
-    fn drop(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
-        latest::HostFutureTrailers::drop(self, trailers)
-    }
-}
+});
 
 impl RcOutgoingResponse for WasiHttpCtxView<'_> {
     fn new(
@@ -230,11 +133,7 @@ impl RcOutgoingResponse for WasiHttpCtxView<'_> {
     }
 }
 
-impl RcOutgoingBody for WasiHttpCtxView<'_> {
-    fn write(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<Result<Resource<DynOutputStream>, ()>> {
-        latest::HostOutgoingBody::write(self, body)
-    }
-
+delegations::outgoing_body!(RcOutgoingBody {
     fn finish(
         &mut self,
         body: Resource<HostOutgoingBody>,
@@ -242,30 +141,9 @@ impl RcOutgoingBody for WasiHttpCtxView<'_> {
     ) -> wasmtime::Result<()> {
         latest::HostOutgoingBody::finish(self, body, trailers).map_err(http_trap)
     }
+});
 
-    fn drop(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<()> {
-        latest::HostOutgoingBody::drop(self, body)
-    }
-}
-
-impl RcFutureIncomingResponse for WasiHttpCtxView<'_> {
-    #[allow(clippy::type_complexity, reason = "the WIT's own result shape")]
-    fn get(
-        &mut self,
-        response: Resource<HostFutureIncomingResponse>,
-    ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, Error>, ()>>> {
-        let ready = latest::HostFutureIncomingResponse::get(self, response)?;
-        Ok(ready.map(|taken| taken.map(|outcome| outcome.map_err(error_from_code))))
-    }
-
-    fn subscribe(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<Resource<DynPollable>> {
-        latest::HostFutureIncomingResponse::subscribe(self, response)
-    }
-
-    fn drop(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<()> {
-        latest::HostFutureIncomingResponse::drop(self, response)
-    }
-}
+delegations::future_incoming_response!(RcFutureIncomingResponse, Error);
 
 /// A header 0.2 refuses, as the trap the pre-release (whose header calls
 /// cannot fail) gives instead.
@@ -286,33 +164,37 @@ fn http_trap(err: HttpError) -> wasmtime::Error {
 
 /// 0.2's `error-code` as one of the pre-release's four errors: the name of the
 /// code (and its details) as its text.
-pub(super) fn error_from_code(code: latest::ErrorCode) -> Error {
-    use latest::ErrorCode as C;
-    let text = format!("{code:?}");
-    match code {
-        C::HttpRequestUriInvalid => Error::InvalidUrl(text),
-        C::ConnectionTimeout | C::ConnectionReadTimeout | C::ConnectionWriteTimeout | C::HttpResponseTimeout => {
-            Error::TimeoutError(text)
+impl From<latest::ErrorCode> for Error {
+    fn from(code: latest::ErrorCode) -> Self {
+        use latest::ErrorCode as C;
+        let text = format!("{code:?}");
+        match code {
+            C::HttpRequestUriInvalid => Error::InvalidUrl(text),
+            C::ConnectionTimeout | C::ConnectionReadTimeout | C::ConnectionWriteTimeout | C::HttpResponseTimeout => {
+                Error::TimeoutError(text)
+            }
+            C::HttpProtocolError
+            | C::HttpResponseIncomplete
+            | C::HttpResponseHeaderSectionSize(_)
+            | C::HttpResponseHeaderSize(_)
+            | C::HttpResponseBodySize(_)
+            | C::HttpResponseTrailerSectionSize(_)
+            | C::HttpResponseTrailerSize(_)
+            | C::HttpResponseTransferCoding(_)
+            | C::HttpResponseContentCoding(_) => Error::ProtocolError(text),
+            _ => Error::UnexpectedError(text),
         }
-        C::HttpProtocolError
-        | C::HttpResponseIncomplete
-        | C::HttpResponseHeaderSectionSize(_)
-        | C::HttpResponseHeaderSize(_)
-        | C::HttpResponseBodySize(_)
-        | C::HttpResponseTrailerSectionSize(_)
-        | C::HttpResponseTrailerSize(_)
-        | C::HttpResponseTransferCoding(_)
-        | C::HttpResponseContentCoding(_) => Error::ProtocolError(text),
-        _ => Error::UnexpectedError(text),
     }
 }
 
 /// The guest's error for its response, as 0.2's `error-code`.
-fn code_from_rc(err: Error) -> latest::ErrorCode {
-    let text = match err {
-        Error::InvalidUrl(t) | Error::TimeoutError(t) | Error::ProtocolError(t) | Error::UnexpectedError(t) => t,
-    };
-    latest::ErrorCode::InternalError(Some(text))
+impl From<Error> for latest::ErrorCode {
+    fn from(err: Error) -> Self {
+        let text = match err {
+            Error::InvalidUrl(t) | Error::TimeoutError(t) | Error::ProtocolError(t) | Error::UnexpectedError(t) => t,
+        };
+        latest::ErrorCode::InternalError(Some(text))
+    }
 }
 
 super::super::same_methods_and_schemes!(super::bindings::wasi::http::types);

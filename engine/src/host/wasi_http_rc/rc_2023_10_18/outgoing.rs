@@ -10,7 +10,6 @@ use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequ
 use wasmtime_wasi_http::{RequestOptions as HostRequestOptions, WasiHttpCtxView};
 
 use super::bindings::wasi::http::outgoing_handler::{Error, Host, RequestOptions};
-use super::http_types::error_from_code;
 
 impl Host for WasiHttpCtxView<'_> {
     fn handle(
@@ -29,7 +28,7 @@ impl Host for WasiHttpCtxView<'_> {
         }
         match sent {
             Ok(future) => Ok(Ok(future)),
-            Err(err) => Ok(Err(error_from_code(err.downcast()?))),
+            Err(err) => Ok(Err(Error::from(err.downcast()?))),
         }
     }
 }

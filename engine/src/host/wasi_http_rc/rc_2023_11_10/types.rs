@@ -1,6 +1,7 @@
 //! Each function of the pre-release's `wasi:http/types` calls wasmtime's 0.2
 //! function of the same name; only `request-options` (names) and
-//! `future-trailers.get` (shape) do more than convert the enums.
+//! `future-trailers.get` (shape) do more than convert the enums. Those the
+//! 2023-10-18 pre-release has too are written once, in `delegations`.
 
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, IoError};
@@ -13,6 +14,7 @@ use wasmtime_wasi_http::p2::types::{
 use wasmtime_wasi_http::p2::{HeaderError, HttpError};
 use wasmtime_wasi_http::{FieldMap, RequestOptions, WasiHttpCtxView};
 
+use super::super::delegations;
 use super::bindings::wasi::http::types as rc;
 use rc::{Duration, ErrorCode, Method, Scheme, StatusCode};
 
@@ -33,17 +35,13 @@ impl rc::Host for WasiHttpCtxView<'_> {
     }
 }
 
-impl rc::HostFields for WasiHttpCtxView<'_> {
+delegations::fields!(rc::HostFields {
     fn new(&mut self) -> wasmtime::Result<Resource<FieldMap>> {
         latest::HostFields::new(self)
     }
 
     fn from_list(&mut self, entries: Vec<(String, Vec<u8>)>) -> HeaderResult<Resource<FieldMap>> {
         latest::HostFields::from_list(self, entries)
-    }
-
-    fn get(&mut self, fields: Resource<FieldMap>, name: String) -> wasmtime::Result<Vec<Vec<u8>>> {
-        latest::HostFields::get(self, fields, name)
     }
 
     fn set(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<Vec<u8>>) -> HeaderResult<()> {
@@ -57,52 +55,9 @@ impl rc::HostFields for WasiHttpCtxView<'_> {
     fn append(&mut self, fields: Resource<FieldMap>, name: String, value: Vec<u8>) -> HeaderResult<()> {
         latest::HostFields::append(self, fields, name, value)
     }
+});
 
-    fn entries(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Vec<(String, Vec<u8>)>> {
-        latest::HostFields::entries(self, fields)
-    }
-
-    fn clone(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostFields::clone(self, fields)
-    }
-
-    fn drop(&mut self, fields: Resource<FieldMap>) -> wasmtime::Result<()> {
-        latest::HostFields::drop(self, fields)
-    }
-}
-
-impl rc::HostIncomingRequest for WasiHttpCtxView<'_> {
-    fn method(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Method> {
-        latest::HostIncomingRequest::method(self, request).map(Method::from)
-    }
-
-    fn path_with_query(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
-        latest::HostIncomingRequest::path_with_query(self, request)
-    }
-
-    fn scheme(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<Scheme>> {
-        Ok(latest::HostIncomingRequest::scheme(self, request)?.map(Scheme::from))
-    }
-
-    fn authority(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Option<String>> {
-        latest::HostIncomingRequest::authority(self, request)
-    }
-
-    fn headers(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostIncomingRequest::headers(self, request)
-    }
-
-    fn consume(
-        &mut self,
-        request: Resource<HostIncomingRequest>,
-    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
-        latest::HostIncomingRequest::consume(self, request)
-    }
-
-    fn drop(&mut self, request: Resource<HostIncomingRequest>) -> wasmtime::Result<()> {
-        latest::HostIncomingRequest::drop(self, request)
-    }
-}
+delegations::incoming_request!(rc::HostIncomingRequest);
 
 impl rc::HostOutgoingRequest for WasiHttpCtxView<'_> {
     fn new(&mut self, headers: Resource<FieldMap>) -> wasmtime::Result<Resource<HostOutgoingRequest>> {
@@ -221,60 +176,13 @@ impl rc::HostRequestOptions for WasiHttpCtxView<'_> {
     }
 }
 
-impl rc::HostResponseOutparam for WasiHttpCtxView<'_> {
-    fn set(
-        &mut self,
-        param: Resource<HostResponseOutparam>,
-        response: Result<Resource<HostOutgoingResponse>, ErrorCode>,
-    ) -> wasmtime::Result<()> {
-        latest::HostResponseOutparam::set(self, param, response.map_err(Into::into))
-    }
+delegations::response_outparam!(rc::HostResponseOutparam, ErrorCode);
 
-    fn drop(&mut self, param: Resource<HostResponseOutparam>) -> wasmtime::Result<()> {
-        latest::HostResponseOutparam::drop(self, param)
-    }
-}
+delegations::incoming_response!(rc::HostIncomingResponse);
 
-impl rc::HostIncomingResponse for WasiHttpCtxView<'_> {
-    fn status(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<StatusCode> {
-        latest::HostIncomingResponse::status(self, response)
-    }
+delegations::incoming_body!(rc::HostIncomingBody);
 
-    fn headers(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<Resource<FieldMap>> {
-        latest::HostIncomingResponse::headers(self, response)
-    }
-
-    fn consume(
-        &mut self,
-        response: Resource<HostIncomingResponse>,
-    ) -> wasmtime::Result<Result<Resource<HostIncomingBody>, ()>> {
-        latest::HostIncomingResponse::consume(self, response)
-    }
-
-    fn drop(&mut self, response: Resource<HostIncomingResponse>) -> wasmtime::Result<()> {
-        latest::HostIncomingResponse::drop(self, response)
-    }
-}
-
-impl rc::HostIncomingBody for WasiHttpCtxView<'_> {
-    fn stream(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Result<Resource<DynInputStream>, ()>> {
-        latest::HostIncomingBody::stream(self, body)
-    }
-
-    fn finish(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<Resource<HostFutureTrailers>> {
-        latest::HostIncomingBody::finish(self, body)
-    }
-
-    fn drop(&mut self, body: Resource<HostIncomingBody>) -> wasmtime::Result<()> {
-        latest::HostIncomingBody::drop(self, body)
-    }
-}
-
-impl rc::HostFutureTrailers for WasiHttpCtxView<'_> {
-    fn subscribe(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<Resource<DynPollable>> {
-        latest::HostFutureTrailers::subscribe(self, trailers)
-    }
-
+delegations::future_trailers!(rc::HostFutureTrailers {
     /// 0.2's `get` tells a second call apart (`err`); the pre-release has no
     /// such case, so a second call traps, as wasmtime of that time did.
     #[allow(clippy::type_complexity, reason = "the WIT's own result shape")]
@@ -288,11 +196,7 @@ impl rc::HostFutureTrailers for WasiHttpCtxView<'_> {
             Some(Err(())) => wasmtime::bail!("future-trailers.get: the trailers were already taken"),
         }
     }
-
-    fn drop(&mut self, trailers: Resource<HostFutureTrailers>) -> wasmtime::Result<()> {
-        latest::HostFutureTrailers::drop(self, trailers)
-    }
-}
+});
 
 impl rc::HostOutgoingResponse for WasiHttpCtxView<'_> {
     fn new(&mut self, headers: Resource<FieldMap>) -> wasmtime::Result<Resource<HostOutgoingResponse>> {
@@ -327,35 +231,10 @@ impl rc::HostOutgoingResponse for WasiHttpCtxView<'_> {
     }
 }
 
-impl rc::HostOutgoingBody for WasiHttpCtxView<'_> {
-    fn write(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<Result<Resource<DynOutputStream>, ()>> {
-        latest::HostOutgoingBody::write(self, body)
-    }
-
+delegations::outgoing_body!(rc::HostOutgoingBody {
     fn finish(&mut self, body: Resource<HostOutgoingBody>, trailers: Option<Resource<FieldMap>>) -> HttpResult<()> {
         latest::HostOutgoingBody::finish(self, body, trailers)
     }
+});
 
-    fn drop(&mut self, body: Resource<HostOutgoingBody>) -> wasmtime::Result<()> {
-        latest::HostOutgoingBody::drop(self, body)
-    }
-}
-
-impl rc::HostFutureIncomingResponse for WasiHttpCtxView<'_> {
-    fn subscribe(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<Resource<DynPollable>> {
-        latest::HostFutureIncomingResponse::subscribe(self, response)
-    }
-
-    #[allow(clippy::type_complexity, reason = "the WIT's own result shape")]
-    fn get(
-        &mut self,
-        response: Resource<HostFutureIncomingResponse>,
-    ) -> wasmtime::Result<Option<Result<Result<Resource<HostIncomingResponse>, ErrorCode>, ()>>> {
-        let ready = latest::HostFutureIncomingResponse::get(self, response)?;
-        Ok(ready.map(|taken| taken.map(|outcome| outcome.map_err(ErrorCode::from))))
-    }
-
-    fn drop(&mut self, response: Resource<HostFutureIncomingResponse>) -> wasmtime::Result<()> {
-        latest::HostFutureIncomingResponse::drop(self, response)
-    }
-}
+delegations::future_incoming_response!(rc::HostFutureIncomingResponse, ErrorCode);
