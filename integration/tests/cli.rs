@@ -121,7 +121,6 @@ fn a_component_dependency_inherits_configuration_and_names_what_does_not_fit() {
         "does not export `demo:greeter/nope` for the import `demo:greeter/greet@0.1.0`",
     );
     refused("demo:greeter/greet", "{ path = \"app.wasm\" }", "does not export `demo:greeter/greet@0.1.0`");
-    refused("demo:greeter/greet", "\"^0.1\"", "registry dependency version `^0.1` is not supported yet");
 }
 
 /// `{ url, digest }` sources (component and dependency) are downloaded once,
@@ -172,6 +171,63 @@ fn url_sources_are_downloaded_once_and_checked_against_their_digest() {
     std::fs::write(dir.join("spin.toml"), manifest(&server, &other)).unwrap();
     let (code, output) = integration::cli_app::Up::new(&dir).env(&cache_env).run(Duration::from_secs(60)).unwrap();
     assert!(code != 0 && output.contains("does not match its digest"), "exit {code}: {output}");
+}
+
+/// Component sources and dependencies from a wasm package registry, reached
+/// through wasm-pkg's own configuration file (a real OCI registry, packages
+/// published with wasm-pkg-client): the component by its exact version, the
+/// dependency as the newest release meeting its requirement, the registry
+/// named by the config file or by the manifest. What cannot be resolved stops
+/// the app and says why.
+#[test]
+fn registry_packages_are_fetched_where_wasm_pkg_configuration_says() {
+    use integration::services::registry::Registry;
+    let registry = Registry::start().unwrap();
+    let (_copy, dir) = copy_of("rust-deps");
+    registry.publish_package(&dir.join("app.wasm"), "demo:front", "1.0.0").unwrap();
+    registry.publish_package(&dir.join("greeter.wasm"), "demo:greeter", "0.1.0").unwrap();
+    // A newer release outside `^0.1`, which does not export the interface:
+    // choosing it would fail the composition.
+    registry.publish_package(&dir.join("app.wasm"), "demo:greeter", "0.2.0").unwrap();
+    for file in ["app.wasm", "greeter.wasm"] {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (config, cache) = (home.path().join("config"), home.path().join("cache"));
+    std::fs::create_dir_all(config.join("wasm-pkg")).unwrap();
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap()), ("XDG_CACHE_HOME", cache.to_str().unwrap())];
+    let write = |wasm_pkg_config: &str, source_extra: &str, dependency: &str| {
+        std::fs::write(config.join("wasm-pkg/config.toml"), wasm_pkg_config).unwrap();
+        let manifest = format!(
+            "spin_manifest_version = 2\n[application]\nname = \"from-registry\"\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+             [component.front]\nsource = {{ package = \"demo:front\", version = \"1.0.0\"{source_extra} }}\n\
+             environment = {{ GREETING = \"Howdy\" }}\n\
+             [component.front.dependencies]\n\"demo:greeter/greet\" = {dependency}\n"
+        );
+        std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    };
+
+    // The config file names the default registry.
+    write(&registry.wasm_pkg_config(true), "", "\"^0.1\"");
+    let app = serve(&dir, &env, &[]).unwrap();
+    suite::component_dependencies(&app.base).unwrap();
+    drop(app);
+
+    // The manifest names the registry; the config file only says how to reach it.
+    let named = format!(", registry = \"{}\"", registry.host());
+    write(&registry.wasm_pkg_config(false), &named, &format!("{{ version = \"^0.1\"{named} }}"));
+    let app = serve(&dir, &env, &[]).unwrap();
+    suite::component_dependencies(&app.base).unwrap();
+    drop(app);
+
+    let refused = |wasm_pkg_config: &str, dependency: &str, expect: &str| {
+        write(wasm_pkg_config, "", dependency);
+        let (code, output) = integration::cli_app::Up::new(&dir).env(&env).run(Duration::from_secs(60)).unwrap();
+        assert!(code != 0 && output.contains(expect), "{dependency}: exit {code}: {output}");
+    };
+    refused(&registry.wasm_pkg_config(true), "\"^9\"", "demo:greeter has no release that meets `^9`");
+    refused("", "\"^0.1\"", "no registry configured for namespace");
 }
 
 /// `--profile` runs a component as its named profile has it (Spin 4): the

@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{Map, Value};
 
 use super::files::resolve_files;
+use super::wasm_pkg::{self, Wanted};
 use super::{remote, LoadOptions, LoadedApp};
 use crate::locked::{
     file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
@@ -130,7 +131,7 @@ fn lock_trigger(
         .map(|(role, deps)| {
             let locked = deps
                 .iter()
-                .map(|d| lock_dependency(d, LockedInherit::default(), components, places))
+                .map(|d| lock_dependency(None, d, LockedInherit::default(), components, places))
                 .collect::<anyhow::Result<_>>()
                 .with_context(|| format!("trigger `{}`: `dependencies.{role}`", trigger.id))?;
             Ok((role.clone(), locked))
@@ -144,9 +145,11 @@ fn lock_trigger(
     })
 }
 
-/// Locks one dependency: an app component's Wasm source, or a local file;
+/// Locks one dependency (`name` is its key, when it has one): an app
+/// component's Wasm source, a local file, a download or a registry package;
 /// `inherit` applies when the dependency does not say what it inherits.
 fn lock_dependency(
+    name: Option<&str>,
     dep: &Dependency,
     inherit: LockedInherit,
     components: &[LockedComponent],
@@ -166,9 +169,13 @@ fn lock_dependency(
             LockedComponentSource::wasm_file(&path)?
         }
         DependencySource::Url { url, digest } => remote_source(url, digest, places.downloads)?,
-        DependencySource::Registry { package, version } => {
-            let package = package.as_deref().map(|p| format!("`{p}` ")).unwrap_or_default();
-            bail!("registry dependency {package}version `{version}` is not supported yet; fetch it and use `{{ path = ... }}`")
+        DependencySource::Registry { registry, package, version } => {
+            let package = match (package, name) {
+                (Some(package), _) => package.clone(),
+                (None, Some(name)) => package_of_dependency(name),
+                (None, None) => bail!("a registry dependency without a key names its `package`"),
+            };
+            registry_source(places.downloads, registry.as_deref(), &package, Wanted::Matching(version))?
         }
     };
     let inherit = match &dep.inherit_configuration {
@@ -178,6 +185,25 @@ fn lock_dependency(
         Some(InheritConfiguration::Some(keys)) => LockedInherit::Some(keys.clone()),
     };
     Ok(LockedComponentDependency { source, export: dep.export.clone(), inherit })
+}
+
+/// The locked source of a registry package: the downloaded file, with its digest.
+fn registry_source(
+    downloads: &Path,
+    registry: Option<&str>,
+    package: &str,
+    wanted: Wanted<'_>,
+) -> anyhow::Result<LockedComponentSource> {
+    let (path, digest) = wasm_pkg::fetch(downloads, registry, package, wanted)?;
+    let mut source = LockedComponentSource::wasm_file(&path)?;
+    source.content.digest = Some(digest);
+    Ok(source)
+}
+
+/// The package a dependency's key names: `ns:name` of `ns:name/interface@1.0`.
+fn package_of_dependency(key: &str) -> String {
+    let package = key.split_once('@').map_or(key, |(package, _)| package);
+    package.split_once('/').map_or(package, |(package, _)| package).to_owned()
 }
 
 /// The locked source of a `{ url, digest }`: the downloaded file, with its digest.
@@ -199,7 +225,7 @@ fn lock_component_dependencies(
     c.dependencies
         .iter()
         .map(|(name, dep)| {
-            let locked = lock_dependency(dep, inherit.clone(), components, places)
+            let locked = lock_dependency(Some(name), dep, inherit.clone(), components, places)
                 .with_context(|| format!("component `{id}`: dependency `{name}`"))?;
             Ok((name.clone(), locked))
         })
@@ -227,9 +253,10 @@ fn lock_component(id: &str, c: &Component, places: &Places) -> anyhow::Result<Lo
         }
         ComponentSource::Remote { url, digest } => remote_source(url, digest, places.downloads)
             .with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?,
-        ComponentSource::Registry { package, version, .. } => bail!(
-            "component `{id}`: registry source `{package}@{version}` is not supported yet; fetch it and use a file path"
-        ),
+        ComponentSource::Registry { registry, package, version } => {
+            registry_source(places.downloads, registry.as_deref(), package, Wanted::Exact(version))
+                .with_context(|| format!("component `{id}`: source `{package}@{version}`"))?
+        }
     };
     let mut metadata = Map::new();
     insert_some(&mut metadata, "description", &c.description);

@@ -11,6 +11,7 @@ mod remote;
 mod source;
 pub(crate) mod staging;
 mod trigger_deps;
+mod wasm_pkg;
 
 use std::path::PathBuf;
 

@@ -37,45 +37,64 @@ fn fetch_into(dir: &Path, url: &str, digest: &str, max_bytes: u64) -> anyhow::Re
     if !matches!(parsed.scheme(), "http" | "https") {
         bail!("`{url}`: only http and https sources are downloaded");
     }
-    let path = dir.join(format!("sha256:{hex}"));
-    if path.is_file() && sha256_of_file(&path)? == hex {
+    if let Some(path) = cached(dir, &hex)? {
         return Ok(path);
     }
     let bytes = download(url, max_bytes).with_context(|| format!("downloading {url}"))?;
-    let actual = hex::encode(sha2::Sha256::digest(&bytes));
+    store(dir, &hex, &bytes).with_context(|| format!("{url} (digest {digest})"))
+}
+
+/// The file in `dir` named by the sha256 digest `hex`, when it is there and
+/// still matches it.
+pub(super) fn cached(dir: &Path, hex: &str) -> anyhow::Result<Option<PathBuf>> {
+    let path = dir.join(format!("sha256:{hex}"));
+    Ok((path.is_file() && sha256_of_file(&path)? == hex).then_some(path))
+}
+
+/// Writes `bytes` into `dir` under the name of their sha256 digest, which must
+/// be `hex`.
+pub(super) fn store(dir: &Path, hex: &str, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let actual = hex::encode(sha2::Sha256::digest(bytes));
     if actual != hex {
-        bail!("{url} does not match its digest {digest} (it is sha256:{actual})");
+        bail!("the content does not match its digest (it is sha256:{actual})");
     }
+    let path = dir.join(format!("sha256:{hex}"));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(&bytes)?;
+    tmp.write_all(bytes)?;
     tmp.persist(&path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 
-/// The body of a GET of `url`, at most `max_bytes`. The request runs on a
-/// runtime of its own on a thread of its own, so loading an app works the same
-/// from synchronous and asynchronous callers.
-fn download(url: &str, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+/// Runs the future `make` gives on a runtime of its own on a thread of its
+/// own, so loading an app works the same from synchronous and asynchronous
+/// callers.
+pub(super) fn block_on_own_thread<T, F>(make: impl FnOnce() -> F + Send) -> anyhow::Result<T>
+where
+    T: Send,
+    F: std::future::Future<Output = anyhow::Result<T>>,
+{
     std::thread::scope(|scope| {
         scope
-            .spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-                rt.block_on(async {
-                    let client = reqwest::Client::builder().timeout(DOWNLOAD_TIMEOUT).build()?;
-                    let mut response = client.get(url).send().await?.error_for_status()?;
-                    let mut body = Vec::new();
-                    while let Some(chunk) = response.chunk().await? {
-                        if (body.len() + chunk.len()) as u64 > max_bytes {
-                            bail!("it is over the {} MiB limit for one component", max_bytes >> 20);
-                        }
-                        body.extend_from_slice(&chunk);
-                    }
-                    Ok(body)
-                })
-            })
+            .spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(make()))
             .join()
             .map_err(|_| anyhow::anyhow!("the download thread panicked"))?
+    })
+}
+
+/// The body of a GET of `url`, at most `max_bytes`.
+fn download(url: &str, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+    block_on_own_thread(|| async {
+        let client = reqwest::Client::builder().timeout(DOWNLOAD_TIMEOUT).build()?;
+        let mut response = client.get(url).send().await?.error_for_status()?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                bail!("it is over the {} MiB limit for one component", max_bytes >> 20);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     })
 }
 

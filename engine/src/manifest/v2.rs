@@ -138,6 +138,8 @@ pub enum DependencySource {
     },
     /// `"<version>"` or `{ version, registry?, package? }`.
     Registry {
+        /// Registry address, if not the one wasm-pkg's configuration names.
+        registry: Option<String>,
         /// `namespace:name`; absent: the package the dependency's key names.
         package: Option<String>,
         /// Version requirement.
@@ -182,7 +184,7 @@ impl StringOrTable for Dependency {
 
     fn from_string(version: String) -> Self {
         Self {
-            source: DependencySource::Registry { package: None, version },
+            source: DependencySource::Registry { registry: None, package: None, version },
             export: None,
             inherit_configuration: None,
         }
@@ -222,7 +224,7 @@ impl StringOrTable for Dependency {
             } => DependencySource::Url { url, digest },
             DependencyTable {
                 version: Some(version), component: None, path: None, url: None, digest: None, ..
-            } => DependencySource::Registry { package: t.package, version },
+            } => DependencySource::Registry { registry: t.registry, package: t.package, version },
             _ => {
                 return Err(format!(
                     "invalid dependency: expected {}, each with an optional `export` and `inherit_configuration`",

@@ -114,6 +114,39 @@ impl Registry {
         Ok(reference)
     }
 
+    /// wasm-pkg's configuration (`wasm-pkg/config.toml`) for reaching this
+    /// registry over plain HTTP, and naming it the default registry when
+    /// `default`.
+    pub fn wasm_pkg_config(&self, default: bool) -> String {
+        let default = if default { format!("default_registry = \"{}\"\n", self.host()) } else { String::new() };
+        format!("{default}[registry.\"{}\".oci]\nprotocol = \"http\"\n", self.host())
+    }
+
+    /// Publishes the component `wasm` as `package@version` (`namespace:name`)
+    /// in the layout of wasm-pkg's OCI backend (what `wkg publish` writes and
+    /// `wasm-pkg-client` reads): repository `<namespace>/<name>`, the version as
+    /// tag, a wasm config blob and one `application/wasm` layer.
+    /// (`wasm-pkg-client` 0.16.1 cannot publish a component whose WIT names no
+    /// package version even when given one, so the push is done here.)
+    pub fn publish_package(&self, wasm: &std::path::Path, package: &str, version: &str) -> anyhow::Result<()> {
+        let (namespace, name) = package.split_once(':').context("a package is `namespace:name`")?;
+        let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+        let digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+        let config = serde_json::json!({
+            "created": "2026-01-01T00:00:00Z",
+            "architecture": "wasm",
+            "os": "wasip2",
+            "layerDigests": [digest],
+        });
+        self.push_image(
+            &format!("{namespace}/{name}:{version}"),
+            "application/vnd.wasm.config.v0+json",
+            config.to_string().as_bytes(),
+            &[(&bytes, "application/wasm")],
+        )?;
+        Ok(())
+    }
+
     /// Pushes an image made of `layers` (`(bytes, media type)`) and a config blob
     /// of `config_media_type` as `repository:tag`, the way other tools (wkg, a
     /// plain OCI build) shape theirs; returns the reference.
@@ -132,13 +165,17 @@ impl Registry {
             .map(|(bytes, media_type)| ImageLayer::new(bytes.to_vec(), media_type.to_string(), None))
             .collect();
         let config = Config::new(config.to_vec(), config_media_type.to_string(), None);
+        // The manifest names its own media type, as OCI tools write it (and
+        // wasm-pkg's OCI backend requires).
+        let mut manifest = oci_client::manifest::OciImageManifest::build(&layers, &config, None);
+        manifest.media_type = Some(oci_client::manifest::OCI_IMAGE_MEDIA_TYPE.to_string());
         let parsed: oci_client::Reference = reference.parse()?;
         tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(client.push(
             &parsed,
             &layers,
             config,
             &oci_client::secrets::RegistryAuth::Anonymous,
-            None,
+            Some(manifest),
         ))?;
         Ok(reference)
     }

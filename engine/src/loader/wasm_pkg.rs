@@ -1,0 +1,96 @@
+//! Component sources and dependencies from a wasm package registry (spec §1.3:
+//! `source = { registry?, package, version }`, and a dependency given as a
+//! version requirement or `{ version, registry?, package? }`), fetched with
+//! `wasm-pkg-client` as Spin fetches them.
+//!
+//! Which registry serves a package, and how to reach it, is wasm-pkg's own
+//! configuration: the user's `wasm-pkg/config.toml` (under `$XDG_CONFIG_HOME`,
+//! else `~/.config`), as `wkg` writes it, unless the manifest names a registry.
+//! This project names no registry of its own. The content is kept in the
+//! downloads folder under its digest, like a `{ url, digest }` source, and
+//! checked against the digest the registry gives before use.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _};
+use futures::StreamExt as _;
+use wasm_pkg_client::{Client, Config, PackageRef, Registry, Version, VersionReq};
+
+use super::remote::{block_on_own_thread, cached, store};
+use crate::limits::GuestLimits;
+
+/// Which release of a package to fetch.
+pub(super) enum Wanted<'a> {
+    /// A component source's exact version.
+    Exact(&'a str),
+    /// A dependency's version requirement: the newest release that meets it.
+    Matching(&'a str),
+}
+
+/// The local file, in `downloads`, holding the release of `package` that
+/// `wanted` names, and that release's digest (`sha256:<hex>`).
+pub(super) fn fetch(
+    downloads: &std::path::Path,
+    registry: Option<&str>,
+    package: &str,
+    wanted: Wanted<'_>,
+) -> anyhow::Result<(PathBuf, String)> {
+    let package: PackageRef =
+        package.parse().with_context(|| format!("`{package}` is not a package name (`namespace:name`)"))?;
+    let registry: Option<Registry> = registry
+        .map(|r| r.parse().with_context(|| format!("`registry = \"{r}\"` is not a registry address")))
+        .transpose()?;
+    let max_bytes = GuestLimits::default().max_component_size;
+    block_on_own_thread(|| async move {
+        let mut config = Config::global_defaults().await.context("reading the wasm-pkg configuration")?;
+        if let Some(registry) = registry {
+            config.set_package_registry_override(package.clone(), wasm_pkg_client::RegistryMapping::Registry(registry));
+        }
+        let client = Client::new(config);
+        let version = resolve(&client, &package, &wanted).await?;
+        let release =
+            client.get_release(&package, &version).await.with_context(|| format!("looking up {package}@{version}"))?;
+        let digest = release.content_digest.to_string();
+        let Some(hex) = digest.strip_prefix("sha256:") else {
+            bail!("{package}@{version}: the registry gives a digest this runtime cannot check ({digest})");
+        };
+        if let Some(path) = cached(downloads, hex)? {
+            return Ok((path, digest));
+        }
+        let mut stream = client
+            .stream_content(&package, &release)
+            .await
+            .with_context(|| format!("downloading {package}@{version}"))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.with_context(|| format!("downloading {package}@{version}"))?;
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                bail!("{package}@{version} is over the {} MiB limit for one component", max_bytes >> 20);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let path = store(downloads, hex, &bytes).with_context(|| format!("{package}@{version}"))?;
+        Ok((path, digest))
+    })
+}
+
+/// The version `wanted` names: as given, or the newest release (not yanked)
+/// that meets the requirement.
+async fn resolve(client: &Client, package: &PackageRef, wanted: &Wanted<'_>) -> anyhow::Result<Version> {
+    let requirement = match wanted {
+        Wanted::Exact(version) => {
+            return version.parse().with_context(|| format!("`version = \"{version}\"` is not a version"));
+        }
+        Wanted::Matching(requirement) => requirement,
+    };
+    let req: VersionReq =
+        requirement.parse().with_context(|| format!("`{requirement}` is not a version requirement"))?;
+    let versions =
+        client.list_all_versions(package).await.with_context(|| format!("listing the releases of {package}"))?;
+    versions
+        .into_iter()
+        .filter(|v| !v.yanked && req.matches(&v.version))
+        .map(|v| v.version)
+        .max()
+        .with_context(|| format!("{package} has no release that meets `{requirement}`"))
+}
