@@ -25,9 +25,31 @@ pub(crate) fn with_variable_aliases(app: &LockedApp, mut env: BTreeMap<String, S
     env
 }
 
+/// wasm-pkg's config file as the container's environment places it (for
+/// registry packages): `$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else
+/// `$HOME/.config/...`, else `/.config/...`, in the container's filesystem.
+pub(crate) fn wasm_pkg_config(env: &BTreeMap<String, String>) -> std::path::PathBuf {
+    let non_empty = |key: &str| env.get(key).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let config_home = non_empty("XDG_CONFIG_HOME")
+        .or_else(|| non_empty("HOME").map(|home| home.join(".config")))
+        .unwrap_or_else(|| std::path::PathBuf::from("/.config"));
+    config_home.join("wasm-pkg").join("config.toml")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wasm_pkg_config_file_follows_the_containers_environment() {
+        let at = |envs: &[&str]| {
+            let envs: Vec<String> = envs.iter().map(|e| e.to_string()).collect();
+            wasm_pkg_config(&parse(&envs)).display().to_string()
+        };
+        assert_eq!(at(&["XDG_CONFIG_HOME=/cfg", "HOME=/home/app"]), "/cfg/wasm-pkg/config.toml");
+        assert_eq!(at(&["XDG_CONFIG_HOME=", "HOME=/home/app"]), "/home/app/.config/wasm-pkg/config.toml");
+        assert_eq!(at(&[]), "/.config/wasm-pkg/config.toml");
+    }
 
     #[test]
     fn aliases_upper_case_names_without_overriding() {

@@ -23,6 +23,7 @@ use crate::manifest::v2::{
 struct Places<'a> {
     app_dir: &'a Path,
     downloads: &'a Path,
+    wasm_pkg_config: Option<&'a Path>,
 }
 
 /// Loads the app described by `manifest_path` as `options` say; every error
@@ -34,7 +35,11 @@ pub(super) fn load_from_manifest(manifest_path: &Path, options: &LoadOptions) ->
         .with_context(|| format!("cannot read manifest {}", manifest_path.display()))?;
     let manifest = parse_manifest(&text, &manifest_path, options.profile.as_deref())?;
     let app_dir = manifest_path.parent().context("the manifest path has no parent directory")?.to_path_buf();
-    let places = Places { app_dir: &app_dir, downloads: &options.downloads };
+    let places = Places {
+        app_dir: &app_dir,
+        downloads: &options.downloads,
+        wasm_pkg_config: options.wasm_pkg_config.as_deref(),
+    };
     let mut locked =
         lock_manifest(&manifest, &manifest_path, &places).map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
     if let Some(profile) = &options.profile {
@@ -175,7 +180,7 @@ fn lock_dependency(
                 (None, Some(name)) => package_of_dependency(name),
                 (None, None) => bail!("a registry dependency without a key names its `package`"),
             };
-            registry_source(places.downloads, registry.as_deref(), &package, Wanted::Matching(version))?
+            registry_source(places, registry.as_deref(), &package, Wanted::Matching(version))?
         }
     };
     let inherit = match &dep.inherit_configuration {
@@ -189,12 +194,12 @@ fn lock_dependency(
 
 /// The locked source of a registry package: the downloaded file, with its digest.
 fn registry_source(
-    downloads: &Path,
+    places: &Places,
     registry: Option<&str>,
     package: &str,
     wanted: Wanted<'_>,
 ) -> anyhow::Result<LockedComponentSource> {
-    let (path, digest) = wasm_pkg::fetch(downloads, registry, package, wanted)?;
+    let (path, digest) = wasm_pkg::fetch(places.downloads, places.wasm_pkg_config, registry, package, wanted)?;
     let mut source = LockedComponentSource::wasm_file(&path)?;
     source.content.digest = Some(digest);
     Ok(source)
@@ -254,7 +259,7 @@ fn lock_component(id: &str, c: &Component, places: &Places) -> anyhow::Result<Lo
         ComponentSource::Remote { url, digest } => remote_source(url, digest, places.downloads)
             .with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?,
         ComponentSource::Registry { registry, package, version } => {
-            registry_source(places.downloads, registry.as_deref(), package, Wanted::Exact(version))
+            registry_source(places, registry.as_deref(), package, Wanted::Exact(version))
                 .with_context(|| format!("component `{id}`: source `{package}@{version}`"))?
         }
     };
@@ -354,7 +359,15 @@ workdir = "api"
 
     /// Loads a manifest whose sources are all local files.
     fn load(manifest: &Path) -> anyhow::Result<LoadedApp> {
-        load_from_manifest(manifest, &LoadOptions { downloads: "/nonexistent/downloads".into(), profile: None })
+        load_from_manifest(
+            manifest,
+            &LoadOptions {
+                downloads: "/nonexistent/downloads".into(),
+                profile: None,
+                // No registry is configured: only wasm-pkg's built-in defaults.
+                wasm_pkg_config: Some("/nonexistent/wasm-pkg.toml".into()),
+            },
+        )
     }
 
     fn app_dir() -> tempfile::TempDir {
@@ -449,11 +462,10 @@ workdir = "api"
             "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
         );
         fs::write(dir.path().join("spin.toml"), text).unwrap();
-        let err = load(&dir.path().join("spin.toml")).unwrap_err().to_string();
-        assert!(
-            err.contains("component `api`: dependency `ns:pkg/iface`: registry dependency version `1.0.0`"),
-            "{err}"
-        );
+        // No wasm-pkg configuration names a registry for `ns`.
+        let err = format!("{:#}", load(&dir.path().join("spin.toml")).unwrap_err());
+        assert!(err.contains("component `api`: dependency `ns:pkg/iface`: listing the releases of ns:pkg"), "{err}");
+        assert!(err.contains("no registry configured for namespace \"ns\""), "{err}");
     }
 
     const MIDDLEWARE_APP: &str = r#"spin_manifest_version = 2
@@ -619,7 +631,7 @@ source = "clock.wasm"
         let e = err(DEPENDENCIES_APP.replace("\"demo:plain\"", "\"Demo Plain\""));
         assert!(e.contains("`Demo Plain` is not a dependency name"), "{e}");
         let e = err(DEPENDENCIES_APP.replace("{ path = \"plain.wasm\", inherit_configuration = false }", "\"^1.0\""));
-        assert!(e.contains("dependency `demo:plain`: registry dependency version `^1.0` is not supported yet"), "{e}");
+        assert!(e.contains("dependency `demo:plain`: listing the releases of demo:plain"), "{e}");
     }
 
     #[test]

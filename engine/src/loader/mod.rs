@@ -34,12 +34,15 @@ pub struct LoadOptions {
     pub downloads: PathBuf,
     /// The named profile whose overrides apply (Spin 4's `--profile`).
     pub profile: Option<String>,
+    /// wasm-pkg's config file, for registry packages; `None`: the user's
+    /// (`$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else `~/.config/...`).
+    pub wasm_pkg_config: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
     /// The default download cache ([`download_cache_dir`]), no profile.
     fn default() -> Self {
-        Self { downloads: download_cache_dir(), profile: None }
+        Self { downloads: download_cache_dir(), profile: None, wasm_pkg_config: None }
     }
 }
 

@@ -4,13 +4,14 @@
 //! `wasm-pkg-client` as Spin fetches them.
 //!
 //! Which registry serves a package, and how to reach it, is wasm-pkg's own
-//! configuration: the user's `wasm-pkg/config.toml` (under `$XDG_CONFIG_HOME`,
-//! else `~/.config`), as `wkg` writes it, unless the manifest names a registry.
+//! configuration: the file the caller names (the shim: the container's), else
+//! the user's `wasm-pkg/config.toml` (under `$XDG_CONFIG_HOME`, else
+//! `~/.config`), as `wkg` writes it, unless the manifest names a registry.
 //! This project names no registry of its own. The content is kept in the
 //! downloads folder under its digest, like a `{ url, digest }` source, and
 //! checked against the digest the registry gives before use.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use futures::StreamExt as _;
@@ -28,9 +29,11 @@ pub(super) enum Wanted<'a> {
 }
 
 /// The local file, in `downloads`, holding the release of `package` that
-/// `wanted` names, and that release's digest (`sha256:<hex>`).
+/// `wanted` names, and that release's digest (`sha256:<hex>`); `config_file`
+/// is wasm-pkg's configuration (`None`: the user's).
 pub(super) fn fetch(
-    downloads: &std::path::Path,
+    downloads: &Path,
+    config_file: Option<&Path>,
     registry: Option<&str>,
     package: &str,
     wanted: Wanted<'_>,
@@ -42,7 +45,7 @@ pub(super) fn fetch(
         .transpose()?;
     let max_bytes = GuestLimits::default().max_component_size;
     block_on_own_thread(|| async move {
-        let mut config = Config::global_defaults().await.context("reading the wasm-pkg configuration")?;
+        let mut config = read_config(config_file).await?;
         if let Some(registry) = registry {
             config.set_package_registry_override(package.clone(), wasm_pkg_client::RegistryMapping::Registry(registry));
         }
@@ -72,6 +75,20 @@ pub(super) fn fetch(
         let path = store(downloads, hex, &bytes).with_context(|| format!("{package}@{version}"))?;
         Ok((path, digest))
     })
+}
+
+/// wasm-pkg's configuration: the built-in defaults with `file` over them (when
+/// it exists), or the user's.
+async fn read_config(file: Option<&Path>) -> anyhow::Result<Config> {
+    let Some(file) = file else {
+        return Config::global_defaults().await.context("reading the wasm-pkg configuration");
+    };
+    let mut config = Config::default();
+    if file.is_file() {
+        let own = Config::from_file(file).await.with_context(|| format!("reading {}", file.display()))?;
+        config.merge(own);
+    }
+    Ok(config)
 }
 
 /// The version `wanted` names: as given, or the newest release (not yanked)
