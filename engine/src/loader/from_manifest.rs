@@ -200,9 +200,7 @@ fn registry_source(
     wanted: Wanted<'_>,
 ) -> anyhow::Result<LockedComponentSource> {
     let (path, digest) = wasm_pkg::fetch(places.downloads, places.wasm_pkg_config, registry, package, wanted)?;
-    let mut source = LockedComponentSource::wasm_file(&path)?;
-    source.content.digest = Some(digest);
-    Ok(source)
+    downloaded_source(&path, digest)
 }
 
 /// The package a dependency's key names: `ns:name` of `ns:name/interface@1.0`.
@@ -213,8 +211,13 @@ fn package_of_dependency(key: &str) -> String {
 
 /// The locked source of a `{ url, digest }`: the downloaded file, with its digest.
 fn remote_source(url: &str, digest: &str, downloads: &Path) -> anyhow::Result<LockedComponentSource> {
-    let mut source = LockedComponentSource::wasm_file(&remote::fetch(downloads, url, digest)?)?;
-    source.content.digest = Some(digest.to_owned());
+    downloaded_source(&remote::fetch(downloads, url, digest)?, digest.to_owned())
+}
+
+/// A downloaded wasm file as a locked source pinned to its `digest`.
+fn downloaded_source(path: &Path, digest: String) -> anyhow::Result<LockedComponentSource> {
+    let mut source = LockedComponentSource::wasm_file(path)?;
+    source.content.digest = Some(digest);
     Ok(source)
 }
 

@@ -89,13 +89,19 @@ fn download(url: &str, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
         let mut response = client.get(url).send().await?.error_for_status()?;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
-            if (body.len() + chunk.len()) as u64 > max_bytes {
-                bail!("it is over the {} MiB limit for one component", max_bytes >> 20);
-            }
-            body.extend_from_slice(&chunk);
+            append_capped(&mut body, &chunk, max_bytes)?;
         }
         Ok(body)
     })
+}
+
+/// Adds `chunk` to a download's `body`, refusing a body over `max_bytes`.
+pub(super) fn append_capped(body: &mut Vec<u8>, chunk: &[u8], max_bytes: u64) -> anyhow::Result<()> {
+    if (body.len() + chunk.len()) as u64 > max_bytes {
+        bail!("it is over the {} MiB limit for one component", max_bytes >> 20);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
 }
 
 fn sha256_of_file(path: &Path) -> anyhow::Result<String> {

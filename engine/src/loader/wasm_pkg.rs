@@ -17,7 +17,7 @@ use anyhow::{bail, Context as _};
 use futures::StreamExt as _;
 use wasm_pkg_client::{Client, Config, PackageRef, Registry, Version, VersionReq};
 
-use super::remote::{block_on_own_thread, cached, store};
+use super::remote::{append_capped, block_on_own_thread, cached, store};
 use crate::limits::GuestLimits;
 
 /// Which release of a package to fetch.
@@ -67,10 +67,7 @@ pub(super) fn fetch(
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.with_context(|| format!("downloading {package}@{version}"))?;
-            if (bytes.len() + chunk.len()) as u64 > max_bytes {
-                bail!("{package}@{version} is over the {} MiB limit for one component", max_bytes >> 20);
-            }
-            bytes.extend_from_slice(&chunk);
+            append_capped(&mut bytes, &chunk, max_bytes).with_context(|| format!("downloading {package}@{version}"))?;
         }
         let path = store(downloads, hex, &bytes).with_context(|| format!("{package}@{version}"))?;
         Ok((path, digest))
