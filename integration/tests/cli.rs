@@ -1,6 +1,6 @@
 //! Every guest served through `spin-shim up` (the CLI), as tools drive `spin up`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use integration::cli_app::{run_to_failure, serve};
 use integration::fixtures::{bad_apps, check_refusal, copy_of, with_manifest, PROFILED_DEPS};
@@ -255,9 +255,9 @@ fn format_json_prints_the_routes_as_one_json_object() {
     let mut process = Up::new(&dir).flags(&["--format", "json"]).spawn().unwrap();
     process.wait_for_line("\"routes\"", Duration::from_secs(60)).unwrap();
     // The object ends with a line holding only `}`.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let mut output = process.output();
-    while !output.contains("\n}") && std::time::Instant::now() < deadline {
+    while !output.contains("\n}") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
         output = process.output();
     }
@@ -475,6 +475,7 @@ fn a_guests_own_spans_join_the_request_trace() {
     let r = integration::http::get(&format!("{}/", untraced.base)).unwrap();
     let zeros = format!("outer={}/{};", "0".repeat(32), "0".repeat(16));
     assert!(r.status == 200 && r.body.starts_with(&zeros), "{r:?}");
+    assert!(r.body.contains(";metrics=ok;"), "without a collector an export is taken and dropped: {r:?}");
 }
 
 /// A guest's output lines and its `wasi:otel/logs` records reach the collector
@@ -516,7 +517,75 @@ fn a_guests_output_and_log_records_are_exported_in_the_request_trace() {
     assert!(emitted["time_unix_nano"].as_u64().unwrap() > 0);
 }
 
-/// With `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, traces, the request count and logs
+/// A guest's `wasi:otel/metrics` exports reach the app's metrics collector while
+/// the app runs, over `http/protobuf` and `http/json`: sums, histograms, gauges
+/// and exemplars as the guest gave them, under the app's resource (its
+/// `service.name` wins over the guest's; the guest's other attributes stay).
+#[test]
+fn a_guests_own_metrics_reach_the_collector_under_the_apps_resource() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    for protocol in ["http/protobuf", "http/json"] {
+        let receiver = OtlpReceiver::start().unwrap();
+        let endpoint = receiver.endpoint();
+        let mut app = Up::new(&guests::app("rust-sdk7-otel"))
+            .env(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ("OTEL_SERVICE_NAME", "shop"),
+            ])
+            .serve()
+            .unwrap();
+        let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+        let r =
+            integration::http::request("GET", &format!("{}/", app.base), &[("traceparent", &traceparent)], "").unwrap();
+        assert!(r.status == 200 && r.body.contains(";metrics=ok;"), "{protocol}: {r:?}");
+        let guest_span = r.body.split(";guest=").nth(1).and_then(|rest| rest.split(';').next()).unwrap().to_owned();
+        // Sent as they come, not at shutdown.
+        let end = Instant::now() + Duration::from_secs(10);
+        while receiver.metric_points("shop.queue").is_empty() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let point = |name: &str| {
+            let points = receiver.metric_points(name);
+            assert_eq!(points.len(), 1, "{protocol} {name}: {points:#?}");
+            points.into_iter().next().unwrap()
+        };
+        let orders = point("shop.orders");
+        assert_eq!(
+            (&orders["signal"], &orders["value"], &orders["monotonic"]),
+            (&"sum".into(), &42.into(), &true.into())
+        );
+        assert_eq!((&orders["temporality"], &orders["unit"]), (&2.into(), &"1".into()), "cumulative: {orders:#}");
+        assert_eq!(orders["attributes"]["shop.region"], "eu");
+        assert_eq!((&orders["scope"], &orders["scope_version"]), (&"rust-sdk7-otel".into(), &"0.1".into()));
+        assert_eq!((&orders["service"], &orders["resource"]["guest.resource"]), (&"shop".into(), &"present".into()));
+        assert_eq!(
+            orders["content_type"],
+            if protocol == "http/json" { "application/json" } else { "application/x-protobuf" }
+        );
+        let exemplar = serde_json::json!([{"value": 42, "trace_id": trace_id, "span_id": guest_span}]);
+        assert_eq!(orders["exemplars"], exemplar, "{protocol}: {orders:#}");
+        let latency = point("shop.latency");
+        assert_eq!(
+            (&latency["signal"], &latency["count"], &latency["sum"]),
+            (&"histogram".into(), &2.into(), &57.5.into())
+        );
+        assert_eq!((&latency["min"], &latency["max"], &latency["unit"]), (&7.5.into(), &50.0.into(), &"ms".into()));
+        assert_eq!(
+            (&latency["bucket_counts"], &latency["bounds"]),
+            (&serde_json::json!([1, 1, 0]), &serde_json::json!([10.0, 100.0]))
+        );
+        let queue = point("shop.queue");
+        assert_eq!((&queue["signal"], &queue["value"]), (&"gauge".into(), &(-3).into()));
+        app.process.signal(libc::SIGTERM);
+        let (code, output) = app.process.wait(Duration::from_secs(30)).unwrap();
+        assert_eq!(code, 0, "{output}");
+    }
+}
+
+/// With `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, traces, the request count, logs and the guest's metrics
 /// reach a real OTLP/gRPC collector at the endpoint as given, with the headers
 /// as gRPC metadata; over TLS, the collector's certificate is checked against
 /// the system's store (`SSL_CERT_FILE`).
@@ -551,6 +620,9 @@ fn every_signal_reaches_a_grpc_collector_in_plain_and_over_tls() {
         let logs = receiver.logs();
         let line = logs.iter().find(|l| l["body"] == "guest says hello").unwrap_or_else(|| panic!("{logs:#?}"));
         assert_eq!((&line["protocol"], &line["trace_id"]), (&"grpc".into(), &server["trace_id"]), "{line:#}");
+        let orders = receiver.metric_points("shop.orders");
+        assert_eq!(orders.iter().map(|p| p["value"].clone()).collect::<Vec<_>>(), [42], "{endpoint}: {orders:#?}");
+        assert_eq!((&orders[0]["protocol"], &orders[0]["request_headers"]["x-team"]), (&"grpc".into(), &"web".into()));
     }
 }
 
@@ -792,6 +864,33 @@ fn outbound_https_speaks_http2_when_the_server_chooses_it() {
         assert!(r.status == 200 && r.body == "status=200;body=HTTP/2.0", "{r:?}");
     }
     assert_eq!(server.connections(), 1);
+}
+
+/// `SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE` names the one authority that plain HTTP
+/// requests reach over HTTP/2 with prior knowledge (a real h2c server, which
+/// refuses HTTP/1.1): three requests on one connection; without it, or for
+/// another authority, the request is HTTP/1.1 and fails.
+#[test]
+fn plain_http2_with_prior_knowledge_reaches_the_authority_the_setting_names() {
+    use integration::services::h2_server::H2Server;
+    let server = H2Server::start_plain().unwrap();
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"h2c\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"outbound\"\n\
+                    [component.outbound]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"http://127.0.0.1:*\"]\n";
+    let (_copy, dir) = with_manifest("rust-outbound", manifest);
+    let authority = format!("127.0.0.1:{}", server.port);
+    let url = |app: &str| format!("{app}/?url=http://{authority}/");
+    let app = serve(&dir, &[("SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE", authority.as_str())], &[]).unwrap();
+    for _ in 0..3 {
+        let r = integration::http::get(&url(&app.base)).unwrap();
+        assert!(r.status == 200 && r.body == "status=200;body=HTTP/2.0", "{r:?}");
+    }
+    assert_eq!(server.connections(), 1);
+    for env in [&[][..], &[("SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE", "127.0.0.1:1")][..]] {
+        let app = serve(&dir, env, &[]).unwrap();
+        let r = integration::http::get(&url(&app.base)).unwrap();
+        assert!(!r.body.contains("HTTP/2.0"), "{env:?}: {r:?}");
+    }
 }
 
 /// The runtime config's `block_networks` refuses destinations the rules allow:

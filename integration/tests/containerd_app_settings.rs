@@ -2,8 +2,10 @@
 //! `SPIN_COMPONENTS_TO_RETAIN` (selective deployment: the other routes answer
 //! 404), a runtime config file mounted at `/runtime-config.toml` (it selects
 //! the key-value store: here Redis, where the value is then found), and
-//! `SPIN_PROFILE` (the manifest's named profile runs), and
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` (request spans and counts reach a collector).
+//! `SPIN_PROFILE` (the manifest's named profile runs),
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (request spans and counts reach a collector),
+//! and a wasm-pkg config mounted under the container's `$HOME` (registry
+//! packages are fetched from the registry it names).
 
 use std::time::Duration;
 
@@ -152,4 +154,51 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     assert_eq!((&line["attributes"]["component_id"], &line["service"]), (&"otel".into(), &"spin".into()));
     assert!(logs.iter().any(|l| l["event_name"] == "order.paid"), "{logs:#?}");
     assert!(logs_only.spans().is_empty() && logs_only.sums().is_empty());
+}
+
+/// A rootfs image whose components come from a registry (a source and a
+/// dependency given as packages) runs with the wasm-pkg config mounted under
+/// the container's `$HOME/.config`, as a ConfigMap would be, and a CA bundle
+/// mounted where the system store is read: the packages are fetched from the
+/// registry the config names. Without the bundle (an image `FROM scratch`),
+/// the container stops with an error that says what is missing.
+#[test]
+fn registry_packages_are_fetched_with_the_wasm_pkg_config_mounted_in_the_container() {
+    use integration::services::registry::Registry;
+    let registry = Registry::start().unwrap();
+    let (_copy, dir) = integration::fixtures::copy_of("rust-deps");
+    registry.publish_package(&dir.join("app.wasm"), "demo:front", "1.0.0").unwrap();
+    registry.publish_package(&dir.join("greeter.wasm"), "demo:greeter", "0.1.0").unwrap();
+    for file in ["app.wasm", "greeter.wasm"] {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"from-registry\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+                    [component.front]\nsource = { package = \"demo:front\", version = \"1.0.0\" }\n\
+                    environment = { GREETING = \"Howdy\" }\n\
+                    [component.front.dependencies]\n\"demo:greeter/greet\" = \"^0.1\"\n";
+    std::fs::write(dir.join("spin.toml"), manifest).unwrap();
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    // Packed as it is (`--raw`): packing a loaded app would fetch the packages here.
+    containerd.import_app(&dir, "test.local/from-registry:latest", true).unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(config.path().join("config.toml"), registry.wasm_pkg_config(true)).unwrap();
+    let env = [("HOME", "/home/app")];
+    let ca_bundle = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    let mounts = [(config.path(), "/home/app/.config/wasm-pkg"), (ca_bundle, "/etc/ssl/certs/ca-certificates.crt")];
+    with_task(&containerd, "test.local/from-registry:latest", "from-registry", &env, &mounts, |base| {
+        integration::suite::component_dependencies(base).unwrap();
+    });
+    let spec = TaskSpec {
+        runtime: RUNTIME,
+        image: "test.local/from-registry:latest",
+        id: "no-ca-bundle",
+        env: &env,
+        mounts: &mounts[..1],
+        command: &["/"],
+        read_only: false,
+    };
+    let mut task = containerd.run_task_on(&spec).unwrap();
+    let (code, output) = task.wait(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && output.contains("needs CA certificates, and the system has none"), "exit {code}: {output}");
 }

@@ -138,6 +138,7 @@ fn start(
                 content_dir: app.content_dir,
                 allow_transient_write: opts.allow_transient_write,
                 guest_telemetry,
+                h2c_authority: opts.settings.h2c_authority.clone(),
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,

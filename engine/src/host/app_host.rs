@@ -60,9 +60,12 @@ pub struct HostOptions {
     /// Whether guests may change their files (private copies for this run;
     /// `spin up --allow-transient-write`).
     pub allow_transient_write: bool,
-    /// Where guests' own spans (`wasi:otel/tracing`), output lines and log
-    /// records go, for what the app exports.
+    /// Where guests' own spans (`wasi:otel/tracing`), metrics, output lines
+    /// and log records go, for what the app exports.
     pub guest_telemetry: GuestTelemetry,
+    /// The authority (`host:port`) that guests' plain HTTP requests reach over
+    /// HTTP/2 with prior knowledge (`SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE`), if any.
+    pub h2c_authority: Option<String>,
 }
 
 /// The app's host side: variables, capabilities, and per-component templates.
@@ -108,7 +111,7 @@ impl AppHost {
             seeds: &options.seeds,
             guest_telemetry: &options.guest_telemetry,
         })?;
-        let networking = OutboundNetworking::from_config(config)?;
+        let networking = OutboundNetworking::from_config(config, options.h2c_authority.as_deref())?;
         install_crypto_provider();
         // Created only if a component has files to stage; a random name, so
         // nobody can prepare the folder in advance.
@@ -214,7 +217,7 @@ pub fn check_runtime_config(config: &RuntimeConfig) -> anyhow::Result<()> {
         seeds: &StartupSeeds::default(),
         guest_telemetry: &GuestTelemetry::default(),
     })?;
-    OutboundNetworking::from_config(config).map(drop)
+    OutboundNetworking::from_config(config, None).map(drop)
 }
 
 /// The runner's own values (`--variable`), the runtime config's variable

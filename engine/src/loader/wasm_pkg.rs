@@ -9,7 +9,10 @@
 //! `~/.config`), as `wkg` writes it, unless the manifest names a registry.
 //! This project names no registry of its own. The content is kept in the
 //! downloads folder under its digest, like a `{ url, digest }` source, and
-//! checked against the digest the registry gives before use.
+//! checked against the digest the registry gives before use. The registry
+//! client trusts the system's certificate store, and cannot start without one
+//! (even for a plain-HTTP registry): where the system has none, as in an image
+//! made `FROM scratch`, the fetch fails with an error that says so.
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +52,13 @@ pub(super) fn fetch(
         if let Some(registry) = registry {
             config.set_package_registry_override(package.clone(), wasm_pkg_client::RegistryMapping::Registry(registry));
         }
+        if !system_has_ca_certificates() {
+            bail!(
+                "fetching {package} from a registry needs CA certificates, and the system has none \
+                 (an image without /etc/ssl/certs?): include a CA bundle in the image or mount one \
+                 at /etc/ssl/certs/ca-certificates.crt (the CLI also reads SSL_CERT_FILE)"
+            );
+        }
         let client = Client::new(config);
         let version = resolve(&client, &package, &wanted).await?;
         let release =
@@ -86,6 +96,13 @@ async fn read_config(file: Option<&Path>) -> anyhow::Result<Config> {
         config.merge(own);
     }
     Ok(config)
+}
+
+/// Whether the system's certificate store holds any certificate (read once).
+/// wasm-pkg's registry client panics as it starts without one.
+fn system_has_ca_certificates() -> bool {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FOUND.get_or_init(|| !rustls_native_certs::load_native_certs().certs.is_empty())
 }
 
 /// The version `wanted` names: as given, or the newest release (not yanked)

@@ -34,8 +34,25 @@ pub(super) struct Exporter<E> {
     runtime: Option<&'static tokio::runtime::Runtime>,
     /// What failures are reported as: the signal and where it goes.
     target: String,
-    /// When a failure was last reported.
-    warned: Mutex<Option<Instant>>,
+    /// Its failures' warnings.
+    failures: Throttled,
+}
+
+/// A failure's warning, logged at most once per [`WARN_EVERY`] (a collector
+/// that is down would otherwise fill the log).
+#[derive(Debug, Default)]
+pub(super) struct Throttled(Mutex<Option<Instant>>);
+
+impl Throttled {
+    /// Logs that `what` failed with `error`, unless that was done less than a
+    /// minute ago.
+    pub(super) fn warn(&self, what: &str, error: &dyn std::fmt::Display) {
+        let mut warned = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            *warned = Some(Instant::now());
+            tracing::warn!("{what} failed (reported once a minute at most): {error}");
+        }
+    }
 }
 
 impl<E> Exporter<E> {
@@ -48,11 +65,7 @@ impl<E> Exporter<E> {
             None => export.await,
         };
         if let Err(e) = &outcome {
-            let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
-            if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-                *warned = Some(Instant::now());
-                tracing::warn!("exporting {} failed (reported once a minute at most): {e}", self.target);
-            }
+            self.failures.warn(&format!("exporting {}", self.target), e);
         }
         outcome
     }
@@ -119,11 +132,11 @@ pub(super) fn exporter<E: OtlpExporter>(settings: &OtlpSettings) -> anyhow::Resu
         }
     };
     let target = format!("{} to {}", E::SIGNAL, settings.endpoint);
-    Ok(Exporter { inner, runtime, target, warned: Mutex::default() })
+    Ok(Exporter { inner, runtime, target, failures: Throttled::default() })
 }
 
-/// `OTEL_EXPORTER_OTLP_HEADERS`' pairs as gRPC metadata.
-fn header_map(headers: &[(String, String)]) -> anyhow::Result<http::HeaderMap> {
+/// `OTEL_EXPORTER_OTLP_HEADERS`' pairs as request headers (or gRPC metadata).
+pub(super) fn header_map(headers: &[(String, String)]) -> anyhow::Result<http::HeaderMap> {
     headers
         .iter()
         .map(|(name, value)| {

@@ -1,12 +1,14 @@
 //! OpenTelemetry over OTLP (HTTP or gRPC, `export.rs`), as Spin exports it when `OTEL_EXPORTER_OTLP_*`
 //! names a collector: a trace of each HTTP request (`requests.rs`), with the
 //! guest's own spans (`guests.rs`) and its outbound requests (`outbound.rs`),
-//! Spin's request count (`metrics.rs`), and guests' output and log records
-//! (`logs.rs`). Spans, metrics and logs leave in batches from threads of the
-//! exporters' own, so a request only records; with no collector configured
-//! nothing is recorded.
+//! Spin's request count (`metrics.rs`), guests' own metrics
+//! (`guest_metrics.rs`), and guests' output and log records (`logs.rs`).
+//! Spans, metrics and logs leave in batches from threads of the exporters'
+//! own, so a request only records; with no collector configured nothing is
+//! recorded.
 
 mod export;
+mod guest_metrics;
 mod guests;
 mod logs;
 mod metrics;
@@ -21,6 +23,7 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanProcessor as _};
 use opentelemetry_sdk::Resource;
 
+pub use guest_metrics::GuestMetrics;
 pub use guests::{
     guest_span_ended, guest_span_started, host_call_context, request_span_context, GuestSpans, InstanceTraces,
     ServingGuard,
@@ -74,16 +77,19 @@ pub struct TelemetrySettings {
 #[derive(Default)]
 pub struct Telemetry {
     traces: Option<(SdkTracerProvider, GuestSpans)>,
-    metrics: Option<SdkMeterProvider>,
+    metrics: Option<(SdkMeterProvider, GuestMetrics)>,
     logs: Option<AppLogs>,
 }
 
 /// Where guests' own telemetry goes, for what the app exports: the spans they
-/// end (`wasi:otel/tracing`), and their output lines and log records.
+/// end (`wasi:otel/tracing`), the metrics they export (`wasi:otel/metrics`),
+/// and their output lines and log records.
 #[derive(Clone, Debug, Default)]
 pub struct GuestTelemetry {
     /// Where guests' spans go, when traces are exported.
     pub spans: Option<GuestSpans>,
+    /// Where guests' metrics go, when metrics are exported.
+    pub metrics: Option<GuestMetrics>,
     /// Where guests' output and log records go, when logs are exported.
     pub logs: Option<AppLogs>,
 }
@@ -114,7 +120,8 @@ impl Telemetry {
                 let exporter = export::exporter::<opentelemetry_otlp::MetricExporter>(metrics)?;
                 // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
                 let reader = PeriodicReader::builder(exporter).build();
-                Some(SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build())
+                let provider = SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build();
+                Some((provider, GuestMetrics::new(metrics.clone(), &resource)))
             }
         };
         let logs = match &settings.logs {
@@ -129,9 +136,13 @@ impl Telemetry {
         Ok(Self { traces, metrics, logs })
     }
 
-    /// Where guests' own spans, output and log records go.
+    /// Where guests' own spans, metrics, output and log records go.
     pub fn guest_telemetry(&self) -> GuestTelemetry {
-        GuestTelemetry { spans: self.traces.as_ref().map(|(_, spans)| spans.clone()), logs: self.logs.clone() }
+        GuestTelemetry {
+            spans: self.traces.as_ref().map(|(_, spans)| spans.clone()),
+            metrics: self.metrics.as_ref().map(|(_, guests)| guests.clone()),
+            logs: self.logs.clone(),
+        }
     }
 
     /// What the HTTP trigger starts its request spans with, when traces are exported.
@@ -141,7 +152,7 @@ impl Telemetry {
 
     /// What triggers count requests with, when metrics are exported.
     pub fn request_counter(&self) -> Option<RequestCounter> {
-        self.metrics.as_ref().map(RequestCounter::new)
+        self.metrics.as_ref().map(|(provider, _)| RequestCounter::new(provider))
     }
 
     /// Sends what is still batched and stops the exporters (blocks up to their
@@ -152,7 +163,8 @@ impl Telemetry {
                 tracing::warn!("traces: {e}");
             }
         }
-        if let Some(provider) = self.metrics {
+        if let Some((provider, guests)) = self.metrics {
+            guests.shutdown();
             if let Err(e) = provider.shutdown() {
                 tracing::warn!("metrics: {e}");
             }

@@ -1,7 +1,8 @@
-//! An HTTPS server on 127.0.0.1 that speaks HTTP/2 only: its TLS handshake
-//! offers ALPN `h2` alone, with a [`Pki`]'s server certificate. It answers
-//! every request with 200 and the request's HTTP version (`HTTP/2.0`), and
-//! counts the connections it accepts. Stopped when dropped.
+//! A server on 127.0.0.1 that speaks HTTP/2 only: over TLS, whose handshake
+//! offers ALPN `h2` alone, with a [`Pki`]'s server certificate, or over plain
+//! TCP with prior knowledge (h2c). It answers every request with 200 and the
+//! request's HTTP version (`HTTP/2.0`), and counts the connections it
+//! accepts. Stopped when dropped.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +26,7 @@ pub struct H2Server {
 }
 
 impl H2Server {
-    /// Serves with `pki`'s server certificate.
+    /// Serves over TLS with `pki`'s server certificate.
     pub fn start(pki: &Pki) -> anyhow::Result<Self> {
         let certs = CertificateDer::pem_file_iter(pki.dir().join("server.pem"))?.collect::<Result<Vec<_>, _>>()?;
         let key = PrivateKeyDer::from_pem_file(pki.dir().join("server.key"))?;
@@ -36,7 +37,15 @@ impl H2Server {
             .with_single_cert(certs, key)
             .context("the server certificate")?;
         config.alpn_protocols = vec![b"h2".to_vec()];
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        Self::serve(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+    }
+
+    /// Serves plain HTTP/2 (h2c with prior knowledge; an HTTP/1.1 request fails).
+    pub fn start_plain() -> anyhow::Result<Self> {
+        Self::serve(None)
+    }
+
+    fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let port = listener.local_addr()?.port();
@@ -45,17 +54,16 @@ impl H2Server {
         runtime.spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
-                let acceptor = acceptor.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
-                    let answer =
-                        hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
-                            let version = format!("{:?}", request.version());
-                            Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(version))))
-                        });
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tls), answer)
-                        .await;
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(tcp).await {
+                                answer_versions(stream).await;
+                            }
+                        }
+                        None => answer_versions(tcp).await,
+                    }
                 });
             }
         });
@@ -66,4 +74,15 @@ impl H2Server {
     pub fn connections(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+}
+
+/// Serves HTTP/2 on `stream`, answering each request with its version.
+async fn answer_versions<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static>(stream: S) {
+    let answer = hyper::service::service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
+        let version = format!("{:?}", request.version());
+        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(version))))
+    });
+    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), answer)
+        .await;
 }

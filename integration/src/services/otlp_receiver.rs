@@ -4,9 +4,10 @@
 //! OpenTelemetry's own protobuf and gRPC classes (`opentelemetry-proto` and
 //! `grpcio`, in the venv `CSS_OTEL_VENV`, default `/var/tmp/css-otel-venv`,
 //! which `integration/scripts/setup-host.sh` creates).
-//! Every span, every data point of a sum and every log record received is kept
-//! as one JSON line, read back by [`OtlpReceiver::spans`], [`OtlpReceiver::sums`]
-//! and [`OtlpReceiver::logs`].
+//! The HTTP receiver reads `http/protobuf` and `http/json` bodies.
+//! Every span, every data point of a metric and every log record received is
+//! kept as one JSON line, read back by [`OtlpReceiver::spans`],
+//! [`OtlpReceiver::sums`], [`OtlpReceiver::metric_points`] and [`OtlpReceiver::logs`].
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -20,7 +21,8 @@ use crate::process::{free_port, Running};
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 const RECEIVER: &str = r#"
-import json, sys
+import base64, json, sys
+from google.protobuf import json_format
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_service
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_service
@@ -38,6 +40,24 @@ def plain(any_value):
 
 def attributes(items):
     return {a.key: plain(a.value) for a in items}
+
+def otlp_json(body):
+    """An OTLP/JSON body in protobuf's JSON mapping: OTLP writes ids as hex, the mapping reads base64."""
+    def ids(node):
+        if isinstance(node, list):
+            return [ids(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        fixed = {}
+        for key, value in node.items():
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
+                try:
+                    value = base64.b64encode(bytes.fromhex(value)).decode()
+                except ValueError:
+                    pass
+            fixed[key] = ids(value)
+        return fixed
+    return json.dumps(ids(json.loads(body)))
 
 def keep(items):
     with open(out, "a") as sink:
@@ -67,20 +87,38 @@ def spans(request, received):
             "events": [event.name for event in span.events],
         })
 
-def sums(request, received):
-    for resource, _, metric in each(request.resource_metrics, "scope_metrics", "metrics"):
-        if metric.WhichOneof("data") != "sum":
-            continue
-        for point in metric.sum.data_points:
-            yield dict(received, **{
-                "signal": "sum",
+def metric_points(request, received):
+    """Each point of every metric; its signal is the metric's kind (sum, gauge, histogram, ...)."""
+    for resource, scope, metric in each(request.resource_metrics, "scope_metrics", "metrics"):
+        kind = metric.WhichOneof("data")
+        data = getattr(metric, kind)
+        for point in data.data_points:
+            item = dict(received, **{
+                "signal": kind,
                 "service": resource.get("service.name"),
+                "resource": resource,
+                "scope": scope.name,
+                "scope_version": scope.version,
                 "name": metric.name,
-                "monotonic": metric.sum.is_monotonic,
-                "temporality": metric.sum.aggregation_temporality,
-                "value": getattr(point, point.WhichOneof("value")),
+                "unit": metric.unit,
                 "attributes": attributes(point.attributes),
+                "time_unix_nano": point.time_unix_nano,
             })
+            if kind in ("sum", "gauge"):
+                item["value"] = getattr(point, point.WhichOneof("value"))
+                item["exemplars"] = [
+                    {"value": getattr(e, e.WhichOneof("value")), "trace_id": e.trace_id.hex(), "span_id": e.span_id.hex()}
+                    for e in point.exemplars
+                ]
+            if kind == "sum":
+                item["monotonic"] = data.is_monotonic
+            if kind in ("sum", "histogram", "exponential_histogram"):
+                item["temporality"] = data.aggregation_temporality
+            if kind in ("histogram", "exponential_histogram"):
+                item.update(count=point.count, sum=point.sum, min=point.min, max=point.max)
+            if kind == "histogram":
+                item.update(bucket_counts=list(point.bucket_counts), bounds=list(point.explicit_bounds))
+            yield item
 
 def logs(request, received):
     for resource, scope, record in each(request.resource_logs, "scope_logs", "log_records"):
@@ -101,7 +139,7 @@ def logs(request, received):
 # What each signal's request and reply are, and how its items are read.
 SIGNALS = {
     "/v1/traces": (trace_service.ExportTraceServiceRequest, trace_service.ExportTraceServiceResponse, spans),
-    "/v1/metrics": (metrics_service.ExportMetricsServiceRequest, metrics_service.ExportMetricsServiceResponse, sums),
+    "/v1/metrics": (metrics_service.ExportMetricsServiceRequest, metrics_service.ExportMetricsServiceResponse, metric_points),
     "/v1/logs": (logs_service.ExportLogsServiceRequest, logs_service.ExportLogsServiceResponse, logs),
 }
 
@@ -110,7 +148,10 @@ class Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         request_type, reply_type, items = SIGNALS[self.path]
         request = request_type()
-        request.ParseFromString(body)
+        if self.headers.get("content-type") == "application/json":
+            json_format.Parse(otlp_json(body), request)
+        else:
+            request.ParseFromString(body)
         received = {
             "protocol": "http",
             "path": self.path,
@@ -240,16 +281,23 @@ impl OtlpReceiver {
         self.received("sum")
     }
 
+    /// Every data point of metric `name` received so far, of any kind (its
+    /// `signal`: `sum`, `gauge`, `histogram`, ...), one JSON object each.
+    pub fn metric_points(&self, name: &str) -> Vec<serde_json::Value> {
+        self.all().into_iter().filter(|item| item["name"] == name && item.get("unit").is_some()).collect()
+    }
+
     /// Every log record received so far, one JSON object each.
     pub fn logs(&self) -> Vec<serde_json::Value> {
         self.received("log")
     }
 
     fn received(&self, signal: &str) -> Vec<serde_json::Value> {
+        self.all().into_iter().filter(|item| item["signal"] == signal).collect()
+    }
+
+    fn all(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.received.path()).unwrap_or_default();
-        text.lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|item| item["signal"] == signal)
-            .collect()
+        text.lines().filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok()).collect()
     }
 }

@@ -30,6 +30,9 @@ pub(crate) struct Settings {
     pub triggers: TriggerSettings,
     /// Where request traces and counts go (`OTEL_EXPORTER_OTLP_*`), if anywhere.
     pub telemetry: TelemetrySettings,
+    /// The authority (`host:port`) guests' plain HTTP requests reach over
+    /// HTTP/2 with prior knowledge (`SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE`), if any.
+    pub h2c_authority: Option<String>,
 }
 
 impl Settings {
@@ -51,6 +54,40 @@ impl Settings {
             engine: engine_options(env)?,
             triggers: TriggerSettings::from_env(http_listen, guest_args, env)?,
             telemetry: telemetry::telemetry_settings(env),
+            h2c_authority: h2c_authority(env)?,
         })
+    }
+}
+
+/// `SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE`: an authority as a request URI writes
+/// it (`backend:8080`), matched exactly, as Spin matches it.
+fn h2c_authority(vars: &BTreeMap<String, String>) -> anyhow::Result<Option<String>> {
+    const NAME: &str = "SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE";
+    let Some(value) = env::env_value(vars, NAME) else { return Ok(None) };
+    match value.parse::<http::uri::Authority>() {
+        Ok(authority) if !authority.as_str().contains('@') => Ok(Some(authority.as_str().to_owned())),
+        _ => anyhow::bail!(
+            "environment variable {NAME}={value:?} is invalid: expected an authority such as backend:8080"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_h2c_authority_is_a_host_and_port_as_uris_write_them() {
+        let env = |value: &str| BTreeMap::from([("SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE".to_string(), value.to_string())]);
+        assert_eq!(h2c_authority(&env("backend:8080")).unwrap().as_deref(), Some("backend:8080"));
+        assert_eq!(h2c_authority(&env(" ")).unwrap(), None);
+        assert_eq!(h2c_authority(&BTreeMap::new()).unwrap(), None);
+        for wrong in ["http://backend:8080", "user@backend", "back end"] {
+            let e = h2c_authority(&env(wrong)).unwrap_err().to_string();
+            assert!(
+                e.contains("SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE") && e.contains("expected an authority"),
+                "{wrong}: {e}"
+            );
+        }
     }
 }

@@ -3,11 +3,14 @@
 //! exported with the request spans, and `outer-span-context` is the span of
 //! the request being served, so a guest's spans join the caller's trace. When
 //! it exports logs, the records a guest emits are exported, in the request's
-//! trace unless they name their own. Without an exporter, and for metrics,
-//! calls are accepted and dropped; the outer span context is then the invalid
-//! (all-zero, unsampled) one, which OpenTelemetry SDKs treat as "no parent".
+//! trace unless they name their own. When it exports metrics, a guest's
+//! metric exports are sent to the same endpoint, under the app's resource.
+//! Without an exporter, calls are accepted and dropped; the outer span context
+//! is then the invalid (all-zero, unsampled) one, which OpenTelemetry SDKs
+//! treat as "no parent".
 
 mod log_records;
+mod metric_data;
 mod spans;
 
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use std::sync::Arc;
 use wasmtime::component::Linker;
 
 use super::capability::{AppInputs, Capability, CapabilityView, ComponentInputs, HasCapability, InstanceInputs, ViewOf};
-use crate::telemetry::{self, AppLogs, GuestSpans, GuestTelemetry, InstanceTraces};
+use crate::telemetry::{self, AppLogs, GuestMetrics, GuestSpans, GuestTelemetry, InstanceTraces};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -32,13 +35,15 @@ mod bindings {
 
 use bindings::wasi::otel::{logs, metrics, tracing, types};
 
-/// The OpenTelemetry capability: where the guest's spans and log records go, if anywhere.
+/// The OpenTelemetry capability: where the guest's spans, metrics and log records go, if anywhere.
 pub(crate) struct Otel;
 
 /// One instance's OpenTelemetry state.
 pub(crate) struct OtelInstance {
     /// Where its spans go, when the app exports traces.
     spans: Option<GuestSpans>,
+    /// Where its metrics go, when the app exports metrics.
+    metrics: Option<GuestMetrics>,
     /// Where its log records go, when the app exports logs.
     logs: Option<AppLogs>,
     /// For a reused instance, the requests it serves.
@@ -74,7 +79,12 @@ impl Capability for Otel {
     }
 
     fn instance(component: &Self::Component, inputs: &InstanceInputs<'_>) -> Self::Instance {
-        OtelInstance { spans: component.spans.clone(), logs: component.logs.clone(), traces: inputs.traces.cloned() }
+        OtelInstance {
+            spans: component.spans.clone(),
+            metrics: component.metrics.clone(),
+            logs: component.logs.clone(),
+            traces: inputs.traces.cloned(),
+        }
     }
 
     fn add_to_linker<T: HasCapability<Self>>(linker: &mut Linker<T>) -> anyhow::Result<()> {
@@ -117,8 +127,11 @@ impl tracing::Host for View<'_> {
 }
 
 impl metrics::Host for View<'_> {
-    fn export(&mut self, _: metrics::ResourceMetrics) -> Result<(), metrics::Error> {
-        Ok(())
+    fn export(&mut self, export: metrics::ResourceMetrics) -> Result<(), metrics::Error> {
+        match &self.state.metrics {
+            Some(sink) => sink.export(metric_data::resource_metrics(export)),
+            None => Ok(()),
+        }
     }
 }
 

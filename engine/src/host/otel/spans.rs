@@ -140,7 +140,7 @@ pub(super) fn scope(scope: types::InstrumentationScope) -> InstrumentationScope 
 /// An attribute: its value is JSON (a boolean, a number, a string, or an array
 /// of one of those), as the guest SDKs write it; anything else is kept as the
 /// text the guest gave.
-fn key_value(attribute: types::KeyValue) -> KeyValue {
+pub(super) fn key_value(attribute: types::KeyValue) -> KeyValue {
     let value = serde_json::from_str(&attribute.value).ok().and_then(json_value);
     KeyValue::new(attribute.key, value.unwrap_or_else(|| Value::String(attribute.value.into())))
 }

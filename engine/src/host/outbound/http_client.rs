@@ -11,7 +11,9 @@
 //! carries many requests at once. Components with entries have a client
 //! of their own, so a connection made with one component's client certificate
 //! is never lent to another. A response body that stalls longer than the
-//! request's between-bytes timeout fails with `HttpResponseTimeout`.
+//! request's between-bytes timeout fails with `HttpResponseTimeout`. Plain
+//! HTTP is HTTP/1.1, except to the one authority the runner names for HTTP/2
+//! with prior knowledge (h2c, Spin's `SPIN_OUTBOUND_H2C_PRIOR_KNOWLEDGE`).
 
 use std::fmt;
 use std::future::Future;
@@ -49,18 +51,34 @@ tokio::task_local! {
 
 /// The app's outbound HTTP clients: one shared by components without
 /// `[[client_tls]]` entries, and one per component with entries.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct HttpClients {
     shared: HttpClient,
     blocked: Arc<BlockedNetworks>,
-    pooling: bool,
+    options: ClientOptions,
+}
+
+/// How every client of an app keeps and speaks its connections.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientOptions {
+    /// Whether connections are kept for later requests (`connection_pooling`).
+    pub(crate) pooling: bool,
+    /// The authority (`host:port`, as the request URI writes it) that plain
+    /// HTTP requests reach over HTTP/2 with prior knowledge, if any.
+    pub(crate) h2c_authority: Option<Arc<str>>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self { pooling: true, h2c_authority: None }
+    }
 }
 
 impl HttpClients {
-    /// Clients that refuse `blocked` networks and keep connections when `pooling`.
-    pub(crate) fn new(blocked: Arc<BlockedNetworks>, pooling: bool) -> Self {
-        let shared = HttpClient::new(blocked.clone(), ComponentTls::default(), pooling);
-        Self { shared, blocked, pooling }
+    /// Clients that refuse `blocked` networks, as `options` say.
+    pub(crate) fn new(blocked: Arc<BlockedNetworks>, options: ClientOptions) -> Self {
+        let shared = HttpClient::new(blocked.clone(), ComponentTls::default(), &options);
+        Self { shared, blocked, options }
     }
 
     /// The client of a component with `tls` entries.
@@ -68,14 +86,8 @@ impl HttpClients {
         if tls.is_empty() {
             self.shared.clone()
         } else {
-            HttpClient::new(self.blocked.clone(), tls.clone(), self.pooling)
+            HttpClient::new(self.blocked.clone(), tls.clone(), &self.options)
         }
-    }
-}
-
-impl Default for HttpClients {
-    fn default() -> Self {
-        Self { shared: HttpClient::default(), blocked: Arc::default(), pooling: true }
     }
 }
 
@@ -83,12 +95,14 @@ impl Default for HttpClients {
 #[derive(Clone)]
 pub(crate) struct HttpClient {
     client: Client<Connector, WasiBody>,
+    /// The h2c authority and the client that speaks HTTP/2 to it.
+    h2c: Option<(Arc<str>, Client<Connector, WasiBody>)>,
 }
 
 impl Default for HttpClient {
     /// A client with no blocked network and no `[[client_tls]]` entry.
     fn default() -> Self {
-        Self::new(Arc::default(), ComponentTls::default(), true)
+        Self::new(Arc::default(), ComponentTls::default(), &ClientOptions::default())
     }
 }
 
@@ -99,13 +113,31 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    fn new(blocked: Arc<BlockedNetworks>, tls: ComponentTls, pooling: bool) -> Self {
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder.pool_timer(TokioTimer::new()).pool_idle_timeout(IDLE_TIMEOUT);
-        if !pooling {
-            builder.pool_max_idle_per_host(0);
+    fn new(blocked: Arc<BlockedNetworks>, tls: ComponentTls, options: &ClientOptions) -> Self {
+        let connector = Connector { blocked, tls };
+        let client = |http2_only: bool| {
+            let mut builder = Client::builder(TokioExecutor::new());
+            builder.pool_timer(TokioTimer::new()).pool_idle_timeout(IDLE_TIMEOUT).http2_only(http2_only);
+            if !options.pooling {
+                builder.pool_max_idle_per_host(0);
+            }
+            builder.build(connector.clone())
+        };
+        let h2c = options.h2c_authority.clone().map(|authority| (authority, client(true)));
+        Self { client: client(false), h2c }
+    }
+
+    /// The client for `uri`: the h2c one for plain HTTP to its authority.
+    fn client_for(&self, uri: &http::Uri) -> &Client<Connector, WasiBody> {
+        match &self.h2c {
+            Some((authority, h2c))
+                if uri.scheme() == Some(&http::uri::Scheme::HTTP)
+                    && uri.authority().is_some_and(|a| a.as_str() == &**authority) =>
+            {
+                h2c
+            }
+            _ => &self.client,
         }
-        Self { client: builder.build(Connector { blocked, tls }) }
     }
 
     /// Sends `request` (an absolute URI) within `options`' timeouts; `permit`
@@ -130,7 +162,7 @@ impl HttpClient {
         if repeats_authority {
             request.headers_mut().remove(http::header::HOST);
         }
-        let response = CONNECT_TIMEOUT.scope(connect, self.client.request(request));
+        let response = CONNECT_TIMEOUT.scope(connect, self.client_for(request.uri()).request(request));
         let response = tokio::time::timeout(first_byte, response)
             .await
             .map_err(|_| HttpError::ConnectionReadTimeout)?
@@ -432,7 +464,8 @@ mod tests {
     async fn connections_are_kept_for_the_next_request_unless_pooling_is_off() {
         for (pooling, expected) in [(true, 1), (false, 3)] {
             let (port, accepted) = server(false).await;
-            let client = HttpClient::new(Arc::default(), ComponentTls::default(), pooling);
+            let options = ClientOptions { pooling, h2c_authority: None };
+            let client = HttpClient::new(Arc::default(), ComponentTls::default(), &options);
             for _ in 0..3 {
                 assert_eq!(get(&client, port, None).await.unwrap(), "ok");
                 // A connection goes back for reuse a moment after its response ends.
@@ -440,6 +473,39 @@ mod tests {
             }
             assert_eq!(accepted.load(Ordering::SeqCst), expected, "pooling {pooling}");
         }
+    }
+
+    /// A plain HTTP/2 server (prior knowledge, no upgrade) on 127.0.0.1 that
+    /// answers with the request's version.
+    async fn h2c_server() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let answer = hyper::service::service_fn(|request: http::Request<hyper::body::Incoming>| async move {
+                    let version = format!("{:?}", request.version());
+                    Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(Bytes::from(
+                        version,
+                    ))))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(socket), answer),
+                );
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn plain_http_speaks_http2_to_the_h2c_authority_only() {
+        let port = h2c_server().await;
+        let options = ClientOptions { pooling: true, h2c_authority: Some(format!("127.0.0.1:{port}").into()) };
+        let client = HttpClient::new(Arc::default(), ComponentTls::default(), &options);
+        assert_eq!(get(&client, port, None).await.unwrap(), "HTTP/2.0");
+        // Any other authority (here the same server) gets HTTP/1.1, which an h2c server refuses.
+        let outcome = get(&HttpClient::default(), port, None).await;
+        assert!(outcome.is_err(), "{outcome:?}");
     }
 
     #[tokio::test]
@@ -457,7 +523,7 @@ mod tests {
     async fn blocked_networks_and_refused_connections_have_their_error_codes() {
         let blocked = Arc::new(BlockedNetworks::from_entries(&["127.0.0.0/8".to_string()]).unwrap());
         let (port, accepted) = server(false).await;
-        let client = HttpClient::new(blocked, ComponentTls::default(), true);
+        let client = HttpClient::new(blocked, ComponentTls::default(), &ClientOptions::default());
         let outcome = get(&client, port, None).await;
         assert!(matches!(outcome, Err(HttpError::DestinationIpProhibited)), "{outcome:?}");
         assert_eq!(accepted.load(Ordering::SeqCst), 0);

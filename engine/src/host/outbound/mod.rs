@@ -20,7 +20,7 @@ pub(crate) use blocked::{BlockedNetworks, Refusal};
 pub(crate) use connections::{AppConnectionCaps, ConnectionBudget, ConnectionKind, ConnectionPermit, ConnectionSlot};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
-pub(crate) use http_client::{HttpClient, HttpClients};
+pub(crate) use http_client::{ClientOptions, HttpClient, HttpClients};
 pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub(crate) use networking::OutboundNetworking;
 pub(crate) use pools::PoolsByAddress;

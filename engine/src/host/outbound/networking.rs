@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::connections::ConnectionKind;
-use super::{AppConnectionCaps, BlockedNetworks, ClientTls, HttpClients};
+use super::{AppConnectionCaps, BlockedNetworks, ClientOptions, ClientTls, HttpClients};
 use crate::runtime_config::RuntimeConfig;
 
 /// What the tables set; nothing blocked and no cap without them.
@@ -67,8 +67,9 @@ struct ClientTable {
 }
 
 impl OutboundNetworking {
-    /// The settings of `config`'s tables.
-    pub(crate) fn from_config(config: &RuntimeConfig) -> anyhow::Result<Self> {
+    /// The settings of `config`'s tables; plain HTTP requests to `h2c_authority`
+    /// speak HTTP/2 with prior knowledge (the runner's setting).
+    pub(crate) fn from_config(config: &RuntimeConfig, h2c_authority: Option<&str>) -> anyhow::Result<Self> {
         let networking: NetworkingTable = table(&config.outbound_networking, "outbound_networking")?;
         let http: HttpTable = table(&config.outbound_http, "outbound_http")?;
         let redis: ClientTable = table(&config.outbound_redis, "outbound_redis")?;
@@ -94,7 +95,11 @@ impl OutboundNetworking {
             ConnectionKind::Mysql => mysql.max_connections,
         });
         let blocked = Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?);
-        let http = HttpClients::new(blocked.clone(), http.connection_pooling.unwrap_or(true));
+        let options = ClientOptions {
+            pooling: http.connection_pooling.unwrap_or(true),
+            h2c_authority: h2c_authority.map(Arc::from),
+        };
+        let http = HttpClients::new(blocked.clone(), options);
         Ok(Self { blocked, connections, tls: Arc::new(ClientTls::from_config(config)?), http })
     }
 }
@@ -112,7 +117,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> anyhow::Result<OutboundNetworking> {
-        OutboundNetworking::from_config(&RuntimeConfig::parse(text, std::path::Path::new("rc.toml")).unwrap())
+        OutboundNetworking::from_config(&RuntimeConfig::parse(text, std::path::Path::new("rc.toml")).unwrap(), None)
     }
 
     #[test]
