@@ -179,8 +179,8 @@ fn registry_packages_are_fetched_with_the_wasm_pkg_config_mounted_in_the_contain
                     [component.front.dependencies]\n\"demo:greeter/greet\" = \"^0.1\"\n";
     std::fs::write(dir.join("spin.toml"), manifest).unwrap();
     let containerd = Containerd::start(&paths::bin_dir()).unwrap();
-    // Packed as it is (`--raw`): packing a loaded app would fetch the packages here.
-    containerd.import_app(&dir, "test.local/from-registry:latest", true).unwrap();
+    // Packing names the packages without fetching them (no registry is configured here).
+    containerd.import_app(&dir, "test.local/from-registry:latest", false).unwrap();
     let config = tempfile::tempdir().unwrap();
     std::fs::write(config.path().join("config.toml"), registry.wasm_pkg_config(true)).unwrap();
     let env = [("HOME", "/home/app")];

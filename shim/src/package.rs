@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use spin_engine::loader::{load_with, AppSource, LoadOptions};
+use spin_engine::loader::{load_with, AppSource, LoadOptions, RemoteSources};
 
 use crate::oci_layout::{LayerFile, SingleLayerImage};
 
@@ -34,7 +34,9 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
     if opts.raw {
         collect(&app_dir, &app_dir, &mut files)?;
     } else {
-        let options = LoadOptions { profile: opts.profile.clone(), ..LoadOptions::default() };
+        // Remote sources are named, not fetched: they stay out of the image.
+        let options =
+            LoadOptions { profile: opts.profile.clone(), remote: RemoteSources::Name, ..LoadOptions::default() };
         referenced_files(&manifest, &app_dir, &options, &mut files)?;
     }
     let mut layer = Vec::with_capacity(files.len());
@@ -54,9 +56,9 @@ pub(crate) fn package(opts: &PackageOptions, out: &Path) -> anyhow::Result<Strin
 
 /// Adds the files the app loaded with `options` references: component sources,
 /// middleware, component dependencies and mounted files. Sources given as
-/// `{ url, digest }` stay out: the image's spin.toml names them, and its
-/// container downloads them at start (`registry push` carries them as layers
-/// instead).
+/// `{ url, digest }` or registry packages stay out, never fetched here: the
+/// image's spin.toml names them, and its container downloads them at start
+/// (`registry push` carries them as layers instead).
 fn referenced_files(
     manifest: &Path,
     app_dir: &Path,
@@ -64,7 +66,6 @@ fn referenced_files(
     files: &mut BTreeSet<PathBuf>,
 ) -> anyhow::Result<()> {
     let loaded = load_with(&AppSource::ManifestFile(manifest.to_path_buf()), options)?;
-    let downloads = &options.downloads;
     for c in &loaded.locked.components {
         // Middleware and dependencies given by `{ path = ... }` travel with
         // the component they are composed with.
@@ -76,7 +77,7 @@ fn referenced_files(
             .into_iter()
             .chain(c.files.iter().filter_map(|f| f.content.local_path()))
             .chain(composed_in);
-        for p in paths.filter(|p| !p.starts_with(downloads)) {
+        for p in paths {
             collect(app_dir, &p, files).with_context(|| format!("component `{}`", c.id))?;
         }
     }

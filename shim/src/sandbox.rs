@@ -78,6 +78,7 @@ async fn run(
         downloads: node_downloads.unwrap_or_else(download_cache_dir),
         profile: env.get("SPIN_PROFILE").filter(|p| !p.is_empty()).cloned(),
         wasm_pkg_config: Some(container_env::wasm_pkg_config(&env)),
+        remote: Default::default(),
     };
     let mut app = resolve(source, Path::new("/"), &work_dir, &load)?;
     if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {

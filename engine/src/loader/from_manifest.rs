@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 
 use super::files::resolve_files;
 use super::wasm_pkg::{self, Wanted};
-use super::{remote, LoadOptions, LoadedApp};
+use super::{remote, LoadOptions, LoadedApp, RemoteSources};
 use crate::locked::{
-    file_url, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
-    LockedComponentSource, LockedTrigger, LockedVariable,
+    file_url, ContentRef, InheritConfiguration as LockedInherit, LockedApp, LockedComponent, LockedComponentDependency,
+    LockedComponentSource, LockedTrigger, LockedVariable, WASM_CONTENT_TYPE,
 };
 use crate::manifest::parse_manifest;
 use crate::manifest::v2::{
@@ -19,11 +19,12 @@ use crate::manifest::v2::{
 };
 
 /// Where a manifest's sources are found: files relative to the app's folder,
-/// and `{ url, digest }` sources in the download cache.
+/// and `{ url, digest }` sources in the download cache (when fetched).
 struct Places<'a> {
     app_dir: &'a Path,
     downloads: &'a Path,
     wasm_pkg_config: Option<&'a Path>,
+    remote: RemoteSources,
 }
 
 /// Loads the app described by `manifest_path` as `options` say; every error
@@ -39,6 +40,7 @@ pub(super) fn load_from_manifest(manifest_path: &Path, options: &LoadOptions) ->
         app_dir: &app_dir,
         downloads: &options.downloads,
         wasm_pkg_config: options.wasm_pkg_config.as_deref(),
+        remote: options.remote,
     };
     let mut locked =
         lock_manifest(&manifest, &manifest_path, &places).map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
@@ -173,7 +175,7 @@ fn lock_dependency(
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        DependencySource::Url { url, digest } => remote_source(url, digest, places.downloads)?,
+        DependencySource::Url { url, digest } => remote_source(url, digest, places)?,
         DependencySource::Registry { registry, package, version } => {
             let package = match (package, name) {
                 (Some(package), _) => package.clone(),
@@ -199,6 +201,9 @@ fn registry_source(
     package: &str,
     wanted: Wanted<'_>,
 ) -> anyhow::Result<LockedComponentSource> {
+    if places.remote == RemoteSources::Name {
+        return Ok(named_source(format!("registry-package:{package}"), None));
+    }
     let (path, digest) = wasm_pkg::fetch(places.downloads, places.wasm_pkg_config, registry, package, wanted)?;
     downloaded_source(&path, digest)
 }
@@ -210,8 +215,19 @@ fn package_of_dependency(key: &str) -> String {
 }
 
 /// The locked source of a `{ url, digest }`: the downloaded file, with its digest.
-fn remote_source(url: &str, digest: &str, downloads: &Path) -> anyhow::Result<LockedComponentSource> {
-    downloaded_source(&remote::fetch(downloads, url, digest)?, digest.to_owned())
+fn remote_source(url: &str, digest: &str, places: &Places) -> anyhow::Result<LockedComponentSource> {
+    if places.remote == RemoteSources::Name {
+        return Ok(named_source(url.to_owned(), Some(digest.to_owned())));
+    }
+    downloaded_source(&remote::fetch(places.downloads, url, digest)?, digest.to_owned())
+}
+
+/// A source that is named, not fetched ([`RemoteSources::Name`]).
+fn named_source(name: String, digest: Option<String>) -> LockedComponentSource {
+    LockedComponentSource {
+        content_type: WASM_CONTENT_TYPE.into(),
+        content: ContentRef { source: Some(name), inline: None, digest },
+    }
 }
 
 /// A downloaded wasm file as a locked source pinned to its `digest`.
@@ -259,7 +275,7 @@ fn lock_component(id: &str, c: &Component, places: &Places) -> anyhow::Result<Lo
             }
             LockedComponentSource::wasm_file(&path)?
         }
-        ComponentSource::Remote { url, digest } => remote_source(url, digest, places.downloads)
+        ComponentSource::Remote { url, digest } => remote_source(url, digest, places)
             .with_context(|| format!("component `{id}`: source `{{ url = \"{url}\" }}`"))?,
         ComponentSource::Registry { registry, package, version } => {
             registry_source(places, registry.as_deref(), package, Wanted::Exact(version))
@@ -369,6 +385,7 @@ workdir = "api"
                 profile: None,
                 // No registry is configured: only wasm-pkg's built-in defaults.
                 wasm_pkg_config: Some("/nonexistent/wasm-pkg.toml".into()),
+                remote: RemoteSources::Fetch,
             },
         )
     }
@@ -469,6 +486,34 @@ workdir = "api"
         let err = format!("{:#}", load(&dir.path().join("spin.toml")).unwrap_err());
         assert!(err.contains("component `api`: dependency `ns:pkg/iface`: listing the releases of ns:pkg"), "{err}");
         assert!(err.contains("no registry configured for namespace \"ns\""), "{err}");
+    }
+
+    #[test]
+    fn remote_sources_are_only_named_when_asked() {
+        let dir = app_dir();
+        let digest = format!("sha256:{}", "0".repeat(64));
+        let text = MANIFEST
+            .replace(
+                "source = \"target/api.wasm\"",
+                &format!("source = {{ url = \"http://127.0.0.1:9/api.wasm\", digest = \"{digest}\" }}"),
+            )
+            .replace(
+                "[component.api.variables]",
+                "dependencies = { \"ns:pkg/iface\" = \"1.0.0\" }\n[component.api.variables]",
+            );
+        fs::write(dir.path().join("spin.toml"), text).unwrap();
+        let options = LoadOptions {
+            downloads: "/nonexistent/downloads".into(),
+            profile: None,
+            wasm_pkg_config: Some("/nonexistent/wasm-pkg.toml".into()),
+            remote: RemoteSources::Name,
+        };
+        let loaded = load_from_manifest(&dir.path().join("spin.toml"), &options).unwrap();
+        let api = loaded.locked.components.iter().find(|c| c.id == "api").unwrap();
+        assert_eq!(api.source.content.source.as_deref(), Some("http://127.0.0.1:9/api.wasm"));
+        assert_eq!(api.source.content.digest.as_deref(), Some(digest.as_str()));
+        let dependency = &api.dependencies["ns:pkg/iface"].source.content;
+        assert_eq!((dependency.source.as_deref(), dependency.local_path()), (Some("registry-package:ns:pkg"), None));
     }
 
     const MIDDLEWARE_APP: &str = r#"spin_manifest_version = 2

@@ -37,12 +37,26 @@ pub struct LoadOptions {
     /// wasm-pkg's config file, for registry packages; `None`: the user's
     /// (`$XDG_CONFIG_HOME/wasm-pkg/config.toml`, else `~/.config/...`).
     pub wasm_pkg_config: Option<PathBuf>,
+    /// Whether `{ url, digest }` sources and registry packages are fetched
+    /// (to run the app) or only named (to see which local files it uses).
+    pub remote: RemoteSources,
+}
+
+/// What loading does with sources that are not local files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RemoteSources {
+    /// Downloads them (checked against their digests), as running the app needs.
+    #[default]
+    Fetch,
+    /// Names them only (the URL, or `registry-package:<package>`), never
+    /// touching the network: enough for packing the app's own files.
+    Name,
 }
 
 impl Default for LoadOptions {
     /// The default download cache ([`download_cache_dir`]), no profile.
     fn default() -> Self {
-        Self { downloads: download_cache_dir(), profile: None, wasm_pkg_config: None }
+        Self { downloads: download_cache_dir(), profile: None, wasm_pkg_config: None, remote: RemoteSources::Fetch }
     }
 }
 
