@@ -107,9 +107,10 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
 }
 
 /// A container whose environment names an OTLP collector traces its requests
-/// there and counts them in `spin.request_count`, and sends the last spans and
-/// counts when it is stopped; one that names a logs collector only sends its
-/// guest's logs there.
+/// there and counts them in `spin.request_count`, sent every
+/// `OTEL_METRIC_EXPORT_INTERVAL` of the container's environment (here while it
+/// runs), and the last spans and counts when it is stopped; one that names a
+/// logs collector only sends its guest's logs there.
 #[test]
 fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_environment_names() {
     use integration::services::otlp_receiver::OtlpReceiver;
@@ -117,10 +118,21 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     containerd.import_app(&guests::app("rust-hello"), "test.local/traced:latest", false).unwrap();
     let receiver = OtlpReceiver::start().unwrap();
     let endpoint = receiver.endpoint();
-    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_SERVICE_NAME", "traced-pod")];
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_SERVICE_NAME", "traced-pod"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+    ];
     with_task(&containerd, "test.local/traced:latest", "traced", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
         assert_eq!(http::get(&format!("{b}/again")).unwrap().status, 200);
+        // The SDK's own default would send the count only at shutdown (60 s).
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        let counted = || receiver.sums().iter().any(|p| p["name"] == "spin.request_count" && p["value"] == 2);
+        while !counted() && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(counted(), "the count was not sent while the container ran: {:#?}", receiver.sums());
     });
     let end = std::time::Instant::now() + Duration::from_secs(10);
     while (receiver.spans().is_empty() || receiver.sums().is_empty()) && std::time::Instant::now() < end {

@@ -94,6 +94,7 @@ macro_rules! otlp_exporter {
                     .with_http()
                     .with_protocol(protocol)
                     .with_endpoint(settings.endpoint.clone())
+                    .with_timeout(settings.timeout)
                     .with_headers(settings.headers.iter().cloned().collect::<HashMap<_, _>>())
                     .build()
             }
@@ -103,6 +104,7 @@ macro_rules! otlp_exporter {
                     .with_tonic()
                     .with_protocol(Protocol::Grpc)
                     .with_endpoint(settings.endpoint.clone())
+                    .with_timeout(settings.timeout)
                     .with_metadata(metadata);
                 match settings.endpoint.starts_with("https:") {
                     true => builder.with_tls_config(ClientTlsConfig::new().with_native_roots()).build(),

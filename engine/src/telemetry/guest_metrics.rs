@@ -30,8 +30,6 @@ const QUEUE: usize = 8;
 /// The largest export taken, encoded, and the most sent in one request (the
 /// default message limit of OTLP/gRPC collectors).
 const MAX_EXPORT_BYTES: usize = 4 << 20;
-/// How long one request to the collector may take.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for what is queued to be sent.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -171,10 +169,10 @@ fn send_all(settings: &OtlpSettings, queue: &Receiver<ResourceMetrics>, failures
             batch.push(next);
         }
         let request = ExportMetricsServiceRequest { resource_metrics: batch };
-        match runtime.block_on(async { tokio::time::timeout(SEND_TIMEOUT, transport.send(request)).await }) {
+        match runtime.block_on(async { tokio::time::timeout(settings.timeout, transport.send(request)).await }) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => failures.warn(&target, &format!("{e:#}")),
-            Err(_) => failures.warn(&target, &format!("no answer within {SEND_TIMEOUT:?}")),
+            Err(_) => failures.warn(&target, &format!("no answer within {:?}", settings.timeout)),
         }
     }
 }
@@ -276,6 +274,7 @@ mod tests {
             endpoint: "http://127.0.0.1:9/v1/metrics".into(),
             protocol: OtlpProtocol::HttpProtobuf,
             headers: Vec::new(),
+            timeout: crate::telemetry::DEFAULT_EXPORT_TIMEOUT,
         };
         GuestMetrics::new(settings, &opentelemetry_sdk::Resource::builder().with_service_name("shop").build())
     }
@@ -302,6 +301,7 @@ mod tests {
             endpoint: format!("http://{}/v1/metrics", silent.local_addr().unwrap()),
             protocol: OtlpProtocol::HttpProtobuf,
             headers: Vec::new(),
+            timeout: crate::telemetry::DEFAULT_EXPORT_TIMEOUT,
         };
         let metrics = GuestMetrics::new(settings, &opentelemetry_sdk::Resource::builder().build());
         let outcomes: Vec<_> = (0..QUEUE + 2).map(|_| metrics.export(ResourceMetrics::default())).collect();

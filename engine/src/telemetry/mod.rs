@@ -16,6 +16,7 @@ mod outbound;
 mod requests;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
@@ -58,7 +59,12 @@ pub struct OtlpSettings {
     pub protocol: OtlpProtocol,
     /// Extra request headers, such as a collector's API key.
     pub headers: Vec<(String, String)>,
+    /// How long one export may take before it is given up.
+    pub timeout: Duration,
 }
+
+/// OTLP's default export timeout (`OTEL_EXPORTER_OTLP_TIMEOUT` unset).
+pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the app exports, read from `OTEL_*` at the edge.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +77,9 @@ pub struct TelemetrySettings {
     pub logs: Option<OtlpSettings>,
     /// The `service.name` of every span's, metric's and log record's resource.
     pub service_name: String,
+    /// How often metrics are sent (`OTEL_METRIC_EXPORT_INTERVAL`); `None`: the
+    /// SDK's 60 s.
+    pub metric_export_interval: Option<Duration>,
 }
 
 /// The app's export pipelines; [`Telemetry::shutdown`] sends what is left.
@@ -119,7 +128,11 @@ impl Telemetry {
             Some(metrics) => {
                 let exporter = export::exporter::<opentelemetry_otlp::MetricExporter>(metrics)?;
                 // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
-                let reader = PeriodicReader::builder(exporter).build();
+                let mut reader = PeriodicReader::builder(exporter);
+                if let Some(interval) = settings.metric_export_interval {
+                    reader = reader.with_interval(interval);
+                }
+                let reader = reader.build();
                 let provider = SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build();
                 Some((provider, GuestMetrics::new(metrics.clone(), &resource)))
             }

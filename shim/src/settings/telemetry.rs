@@ -3,12 +3,15 @@
 //! (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `..._METRICS_ENDPOINT`,
 //! `..._LOGS_ENDPOINT`, used as given) or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus
 //! `/v1/traces`, `/v1/metrics`, `/v1/logs` over HTTP; as given over gRPC) is set,
-//! unless `OTEL_SDK_DISABLED` is; a signal's own protocol and headers variables
-//! win over the common ones.
+//! unless `OTEL_SDK_DISABLED` is; a signal's own protocol, headers and timeout
+//! variables win over the common ones. The timeouts and
+//! `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds) are read here too, from the
+//! container's environment: the SDK would read the shim process's own.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use spin_engine::telemetry::{OtlpProtocol, OtlpSettings, TelemetrySettings};
+use spin_engine::telemetry::{OtlpProtocol, OtlpSettings, TelemetrySettings, DEFAULT_EXPORT_TIMEOUT};
 
 use super::env::env_value;
 
@@ -26,6 +29,21 @@ pub(crate) fn telemetry_settings(env: &BTreeMap<String, String>) -> TelemetrySet
         metrics: signal_settings(env, "METRICS", "metrics"),
         logs: signal_settings(env, "LOGS", "logs"),
         service_name,
+        metric_export_interval: millis(env, "OTEL_METRIC_EXPORT_INTERVAL").filter(|d| !d.is_zero()),
+    }
+}
+
+/// A duration in milliseconds, as OTel's variables give it; a value that is
+/// not a count of milliseconds is left out with a warning (OTel's rule for
+/// invalid values).
+fn millis(env: &BTreeMap<String, String>, name: &str) -> Option<Duration> {
+    let value = env_value(env, name)?;
+    match value.parse::<u64>() {
+        Ok(ms) => Some(Duration::from_millis(ms)),
+        Err(_) => {
+            eprintln!("Warning: {name}={value:?} is not a number of milliseconds; using the default");
+            None
+        }
     }
 }
 
@@ -60,7 +78,11 @@ fn signal_settings(env: &BTreeMap<String, String>, signal: &str, path: &str) -> 
         format!("{}/v1/{path}", given.trim_end_matches('/'))
     };
     let headers = either("HEADERS").map(pairs).unwrap_or_default();
-    Some(OtlpSettings { endpoint, protocol, headers })
+    let timeout = millis(env, &own("TIMEOUT"))
+        .or_else(|| millis(env, "OTEL_EXPORTER_OTLP_TIMEOUT"))
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_EXPORT_TIMEOUT);
+    Some(OtlpSettings { endpoint, protocol, headers, timeout })
 }
 
 /// `k1=v1,k2=v2` as OTel writes header and attribute lists (blank items skipped).
@@ -116,6 +138,18 @@ mod tests {
         let logs = only_logs.logs.unwrap();
         assert_eq!((logs.endpoint.as_str(), logs.protocol), ("http://l:4318/logs", OtlpProtocol::HttpJson));
         assert_eq!((only_logs.traces, only_logs.metrics), (None, None));
+        let timed = settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "700"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
+        ]);
+        assert_eq!(timed.traces.unwrap().timeout, Duration::from_millis(2500));
+        assert_eq!(timed.logs.unwrap().timeout, Duration::from_millis(700));
+        assert_eq!(timed.metric_export_interval, Some(Duration::from_millis(1500)));
+        let untimed =
+            settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")]);
+        assert_eq!((untimed.metrics.unwrap().timeout, untimed.metric_export_interval), (DEFAULT_EXPORT_TIMEOUT, None));
         let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "cart")];
         assert_eq!(settings(&named).service_name, "cart");
         let disabled = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]);
