@@ -394,6 +394,38 @@ fn requests_are_counted_in_spins_request_count() {
     assert_eq!((count_of("param"), count_of("exact")), (3, 1), "{sums:#?}");
 }
 
+/// `OTEL_TRACES_SAMPLER` decides which request traces are recorded: with
+/// `always_off` none is (the request count still arrives), with
+/// `parentbased_always_off` a request follows its caller's sampled flag.
+#[test]
+fn the_trace_sampler_decides_which_requests_are_traced() {
+    use integration::cli_app::Up;
+    use integration::services::otlp_receiver::OtlpReceiver;
+    for (sampler, traced) in [("always_off", false), ("parentbased_always_off", true)] {
+        let receiver = OtlpReceiver::start().unwrap();
+        let endpoint = receiver.endpoint();
+        let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_TRACES_SAMPLER", sampler)];
+        let mut served = Up::new(&guests::app("rust-echo")).env(&env).serve().unwrap();
+        let sampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let r = integration::http::request("GET", &format!("{}/exact", served.base), &[("traceparent", sampled)], "");
+        assert_eq!(r.unwrap().status, 200);
+        assert_eq!(integration::http::get(&format!("{}/exact", served.base)).unwrap().status, 200);
+        served.process.signal(libc::SIGTERM);
+        served.process.wait(Duration::from_secs(30)).unwrap();
+        let spans = receiver.spans();
+        let server_spans: Vec<_> = spans.iter().filter(|s| s["kind"] == 2).collect();
+        let expected = if traced { vec!["4bf92f3577b34da6a3ce929d0e0e4736"] } else { vec![] };
+        assert_eq!(
+            server_spans.iter().map(|s| s["trace_id"].as_str().unwrap()).collect::<Vec<_>>(),
+            expected,
+            "{sampler}"
+        );
+        let count =
+            receiver.sums().into_iter().rfind(|p| p["name"] == "spin.request_count").map(|p| p["value"].clone());
+        assert_eq!(count, Some(2.into()), "{sampler}: the collector is reached");
+    }
+}
+
 /// A traced request's guest sends each outbound HTTP request as a client span,
 /// a child of the request's span, whose context the request carries as its
 /// `traceparent`, so the next service continues the trace.

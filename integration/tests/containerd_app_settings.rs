@@ -109,8 +109,10 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
 /// A container whose environment names an OTLP collector traces its requests
 /// there and counts them in `spin.request_count`, sent every
 /// `OTEL_METRIC_EXPORT_INTERVAL` of the container's environment (here while it
-/// runs), and the last spans and counts when it is stopped; one that names a
-/// logs collector only sends its guest's logs there.
+/// runs), with the resource attributes of its `OTEL_RESOURCE_ATTRIBUTES`, and
+/// the last spans and counts when it is stopped; one that names a logs
+/// collector only sends its guest's logs there; one whose `OTEL_TRACES_SAMPLER`
+/// is `always_off` sends counts and no span.
 #[test]
 fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_environment_names() {
     use integration::services::otlp_receiver::OtlpReceiver;
@@ -122,6 +124,7 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_SERVICE_NAME", "traced-pod"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,service.name=overridden"),
     ];
     with_task(&containerd, "test.local/traced:latest", "traced", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
@@ -145,6 +148,7 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     let spans = receiver.spans();
     let span = spans.iter().find(|s| s["name"] == "GET /...").unwrap_or_else(|| panic!("{spans:#?}"));
     assert_eq!(span["service"], "traced-pod");
+    assert_eq!(span["resource"]["deployment.environment"], "prod", "the Pod's resource attributes: {span:#}");
     assert_eq!(span["attributes"]["url.path"], "/hello");
     assert_eq!(span["attributes"]["spin.component_id"], "rust-hello");
 
@@ -166,6 +170,24 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     assert_eq!((&line["attributes"]["component_id"], &line["service"]), (&"otel".into(), &"spin".into()));
     assert!(logs.iter().any(|l| l["event_name"] == "order.paid"), "{logs:#?}");
     assert!(logs_only.spans().is_empty() && logs_only.sums().is_empty());
+
+    // The container's `OTEL_TRACES_SAMPLER` decides: `always_off` records no trace,
+    // while the request count still arrives.
+    let unsampled = OtlpReceiver::start().unwrap();
+    let endpoint = unsampled.endpoint();
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_TRACES_SAMPLER", "always_off"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
+    ];
+    with_task(&containerd, "test.local/traced:latest", "unsampled", &env, &[], |b| {
+        assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while unsampled.sums().is_empty() && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    assert!(!unsampled.sums().is_empty() && unsampled.spans().is_empty(), "{:#?}", unsampled.spans());
 }
 
 /// A rootfs image whose components come from a registry (a source and a

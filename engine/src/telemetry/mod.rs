@@ -19,9 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanProcessor as _};
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider, SpanProcessor as _};
 use opentelemetry_sdk::Resource;
 
 pub use guest_metrics::GuestMetrics;
@@ -67,7 +69,7 @@ pub struct OtlpSettings {
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the app exports, read from `OTEL_*` at the edge.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetrySettings {
     /// Request traces, if exported.
     pub traces: Option<OtlpSettings>,
@@ -77,9 +79,57 @@ pub struct TelemetrySettings {
     pub logs: Option<OtlpSettings>,
     /// The `service.name` of every span's, metric's and log record's resource.
     pub service_name: String,
+    /// The resource's other attributes (`OTEL_RESOURCE_ATTRIBUTES`).
+    pub resource_attributes: Vec<(String, String)>,
+    /// Which request traces are recorded (`OTEL_TRACES_SAMPLER`).
+    pub sampling: TraceSampling,
     /// How often metrics are sent (`OTEL_METRIC_EXPORT_INTERVAL`); `None`: the
     /// SDK's 60 s.
     pub metric_export_interval: Option<Duration>,
+}
+
+/// Which traces are recorded, as `OTEL_TRACES_SAMPLER` (and its `_ARG`) name it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceSampling {
+    /// Whether a request that continues a caller's trace follows the caller's
+    /// decision (the `parentbased_*` samplers); the rule below then decides
+    /// for requests that start a trace.
+    pub parent_based: bool,
+    /// The rule for the traces it decides.
+    pub rule: SamplingRule,
+}
+
+/// How a sampler decides a trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SamplingRule {
+    /// Every trace.
+    AlwaysOn,
+    /// No trace.
+    AlwaysOff,
+    /// This share of traces (0 to 1), chosen by trace id.
+    TraceIdRatio(f64),
+}
+
+impl Default for TraceSampling {
+    /// OpenTelemetry's default: `parentbased_always_on`.
+    fn default() -> Self {
+        Self { parent_based: true, rule: SamplingRule::AlwaysOn }
+    }
+}
+
+impl TraceSampling {
+    fn sampler(self) -> Sampler {
+        let rule = match self.rule {
+            SamplingRule::AlwaysOn => Sampler::AlwaysOn,
+            SamplingRule::AlwaysOff => Sampler::AlwaysOff,
+            SamplingRule::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(ratio),
+        };
+        if self.parent_based {
+            Sampler::ParentBased(Box::new(rule))
+        } else {
+            rule
+        }
+    }
 }
 
 /// The app's export pipelines; [`Telemetry::shutdown`] sends what is left.
@@ -107,7 +157,13 @@ impl Telemetry {
     /// Builds the exporters asked for and their threads (no connection is made
     /// until the first export).
     pub fn start(settings: &TelemetrySettings) -> anyhow::Result<Self> {
-        let resource = Resource::builder().with_service_name(settings.service_name.clone()).build();
+        // Only what the settings say (and the SDK's own name and version): the
+        // SDK's environment detectors would read the shim process's variables.
+        let resource = Resource::builder_empty()
+            .with_detector(Box::new(TelemetryResourceDetector))
+            .with_attributes(settings.resource_attributes.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())))
+            .with_service_name(settings.service_name.clone())
+            .build();
         let traces = match &settings.traces {
             None => None,
             Some(traces) => {
@@ -117,6 +173,7 @@ impl Telemetry {
                 batch.set_resource(&resource);
                 let guest_spans = GuestSpans(Arc::new(batch));
                 let provider = SdkTracerProvider::builder()
+                    .with_sampler(settings.sampling.sampler())
                     .with_span_processor(guest_spans.clone())
                     .with_resource(resource.clone())
                     .build();

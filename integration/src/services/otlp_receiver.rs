@@ -77,6 +77,7 @@ def spans(request, received):
         yield dict(received, **{
             "signal": "span",
             "service": resource.get("service.name"),
+            "resource": resource,
             "name": span.name,
             "kind": span.kind,
             "trace_id": span.trace_id.hex(),

@@ -11,26 +11,57 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use spin_engine::telemetry::{OtlpProtocol, OtlpSettings, TelemetrySettings, DEFAULT_EXPORT_TIMEOUT};
+use spin_engine::telemetry::{
+    OtlpProtocol, OtlpSettings, SamplingRule, TelemetrySettings, TraceSampling, DEFAULT_EXPORT_TIMEOUT,
+};
 
 use super::env::env_value;
 
 /// The exports the environment asks for.
 pub(crate) fn telemetry_settings(env: &BTreeMap<String, String>) -> TelemetrySettings {
+    let (named, resource_attributes): (Vec<_>, Vec<_>) = env_value(env, "OTEL_RESOURCE_ATTRIBUTES")
+        .map(pairs)
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|(k, _)| k == "service.name");
     let service_name = env_value(env, "OTEL_SERVICE_NAME")
         .map(str::to_string)
-        .or_else(|| {
-            let attributes = pairs(env_value(env, "OTEL_RESOURCE_ATTRIBUTES")?);
-            attributes.into_iter().find(|(k, _)| k == "service.name").map(|(_, v)| v)
-        })
+        .or_else(|| named.into_iter().next().map(|(_, v)| v))
         .unwrap_or_else(|| "spin".to_string());
     TelemetrySettings {
         traces: signal_settings(env, "TRACES", "traces"),
         metrics: signal_settings(env, "METRICS", "metrics"),
         logs: signal_settings(env, "LOGS", "logs"),
         service_name,
+        resource_attributes,
+        sampling: sampling(env),
         metric_export_interval: millis(env, "OTEL_METRIC_EXPORT_INTERVAL").filter(|d| !d.is_zero()),
     }
+}
+
+/// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (the ratio, 1 by
+/// default); an unknown sampler or a ratio outside 0 to 1 is warned about and
+/// the default (`parentbased_always_on`) used.
+fn sampling(env: &BTreeMap<String, String>) -> TraceSampling {
+    let Some(name) = env_value(env, "OTEL_TRACES_SAMPLER") else { return TraceSampling::default() };
+    let ratio = match env_value(env, "OTEL_TRACES_SAMPLER_ARG").map(str::parse::<f64>) {
+        None => Some(1.0),
+        Some(Ok(ratio)) if (0.0..=1.0).contains(&ratio) => Some(ratio),
+        Some(_) => None,
+    };
+    let (parent_based, rule) = match (name, ratio) {
+        ("always_on", _) => (false, SamplingRule::AlwaysOn),
+        ("always_off", _) => (false, SamplingRule::AlwaysOff),
+        ("traceidratio", Some(ratio)) => (false, SamplingRule::TraceIdRatio(ratio)),
+        ("parentbased_always_on", _) => (true, SamplingRule::AlwaysOn),
+        ("parentbased_always_off", _) => (true, SamplingRule::AlwaysOff),
+        ("parentbased_traceidratio", Some(ratio)) => (true, SamplingRule::TraceIdRatio(ratio)),
+        _ => {
+            eprintln!("Warning: OTEL_TRACES_SAMPLER={name:?} (with its argument) is not a sampler this runtime knows; using parentbased_always_on");
+            return TraceSampling::default();
+        }
+    };
+    TraceSampling { parent_based, rule }
 }
 
 /// A duration in milliseconds, as OTel's variables give it; a value that is
@@ -150,6 +181,18 @@ mod tests {
         let untimed =
             settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")]);
         assert_eq!((untimed.metrics.unwrap().timeout, untimed.metric_export_interval), (DEFAULT_EXPORT_TIMEOUT, None));
+        assert_eq!(full.resource_attributes, [("deployment".to_string(), "prod".to_string())]);
+        let sampled = |name: &str, arg: &str| {
+            let vars = [("OTEL_TRACES_SAMPLER", name), ("OTEL_TRACES_SAMPLER_ARG", arg)];
+            settings(&vars).sampling
+        };
+        let ratio = |parent_based, ratio| TraceSampling { parent_based, rule: SamplingRule::TraceIdRatio(ratio) };
+        assert_eq!(sampled("traceidratio", "0.25"), ratio(false, 0.25));
+        assert_eq!(sampled("parentbased_traceidratio", ""), ratio(true, 1.0));
+        assert_eq!(sampled("always_off", ""), TraceSampling { parent_based: false, rule: SamplingRule::AlwaysOff });
+        assert_eq!(sampled("traceidratio", "2"), TraceSampling::default());
+        assert_eq!(sampled("jaeger_remote", ""), TraceSampling::default());
+        assert_eq!(settings(&[]).sampling, TraceSampling::default());
         let named = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SERVICE_NAME", "cart")];
         assert_eq!(settings(&named).service_name, "cart");
         let disabled = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_SDK_DISABLED", "true")]);
