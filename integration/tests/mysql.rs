@@ -81,8 +81,11 @@ fn connections_are_pooled_and_reset_between_guests() {
     for _ in 0..30 {
         assert_eq!(served.ok("GET", "/stream?n=3"), "rows=3 sum=6");
     }
+    // A connection is reset on its way back to the pool, after the response has
+    // gone; a request that comes in the meantime opens another (seen: 3 once).
+    // Unpooled connections would leave none open, leaked ones about 30.
     let held = db.client_connections().unwrap();
-    assert!((1..=2).contains(&held), "sequential requests share pooled connections, but the server has {held}");
+    assert!((1..=4).contains(&held), "sequential requests share pooled connections, but the server has {held}");
     assert_eq!(served.ok("GET", "/leave-open"), "left open");
     for _ in 0..3 {
         // A user variable is a binary string: `unset` in hex.
