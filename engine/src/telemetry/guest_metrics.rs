@@ -51,10 +51,8 @@ struct Shared {
 enum Sender {
     /// No guest has exported yet.
     NotStarted,
-    Running {
-        queue: SyncSender<ResourceMetrics>,
-        thread: JoinHandle<()>,
-    },
+    /// Exports wait in `queue`, each with its encoded size.
+    Running { queue: SyncSender<(ResourceMetrics, usize)>, thread: JoinHandle<()> },
     /// The app is stopping, or the thread could not start.
     Stopped,
 }
@@ -73,11 +71,11 @@ impl GuestMetrics {
     /// Queues a guest's export. Its resource keeps the attributes the app's
     /// resource does not set. The error is the guest's to read.
     pub fn export(&self, mut metrics: ResourceMetrics) -> Result<(), String> {
+        metrics.resource = Some(self.merged_resource(metrics.resource.take()));
         let size = metrics.encoded_len();
         if size > MAX_EXPORT_BYTES {
             return Err(format!("the export is {size} bytes encoded; at most {MAX_EXPORT_BYTES} are taken at once"));
         }
-        metrics.resource = Some(self.merged_resource(metrics.resource.take()));
         let mut sender = self.0.sender.lock().unwrap_or_else(|e| e.into_inner());
         if matches!(*sender, Sender::NotStarted) {
             *sender = match self.start() {
@@ -89,9 +87,9 @@ impl GuestMetrics {
             };
         }
         let Sender::Running { queue, .. } = &*sender else {
-            return Err("metrics are not being exported (the app is stopping)".into());
+            return Err("metrics are not being exported (the app is stopping, or the sender could not start)".into());
         };
-        match queue.try_send(metrics) {
+        match queue.try_send((metrics, size)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
                 let refused = "the queue of metric exports is full: the collector takes them slower than they come";
@@ -144,26 +142,27 @@ impl GuestMetrics {
 }
 
 /// The sending thread: sends each batch of queued exports until the queue closes.
-fn send_all(settings: &OtlpSettings, queue: &Receiver<ResourceMetrics>, failures: &Throttled) {
+fn send_all(settings: &OtlpSettings, queue: &Receiver<(ResourceMetrics, usize)>, failures: &Throttled) {
     let target = format!("exporting guests' metrics to {}", settings.endpoint);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return failures.warn(&target, &e),
     };
     // A gRPC channel starts its connection task as it is made.
-    let transport = match runtime.block_on(async { Transport::new(settings) }) {
+    let entered = runtime.enter();
+    let transport = match Transport::new(settings) {
         Ok(transport) => transport,
         Err(e) => return failures.warn(&target, &format!("{e:#}")),
     };
+    drop(entered);
     let mut carried = None;
     loop {
-        let Some(first) = carried.take().or_else(|| queue.recv().ok()) else { return };
-        let mut size = first.encoded_len();
+        let Some((first, mut size)) = carried.take().or_else(|| queue.recv().ok()) else { return };
         let mut batch = vec![first];
-        while let Ok(next) = queue.try_recv() {
-            size += next.encoded_len();
+        while let Ok((next, next_size)) = queue.try_recv() {
+            size += next_size;
             if size > MAX_EXPORT_BYTES {
-                carried = Some(next);
+                carried = Some((next, next_size));
                 break;
             }
             batch.push(next);

@@ -68,6 +68,9 @@ pub struct OtlpSettings {
 /// OTLP's default export timeout (`OTEL_EXPORTER_OTLP_TIMEOUT` unset).
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// OpenTelemetry's default metric export interval (`OTEL_METRIC_EXPORT_INTERVAL` unset).
+const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
+
 /// What the app exports, read from `OTEL_*` at the edge.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetrySettings {
@@ -83,8 +86,8 @@ pub struct TelemetrySettings {
     pub resource_attributes: Vec<(String, String)>,
     /// Which request traces are recorded (`OTEL_TRACES_SAMPLER`).
     pub sampling: TraceSampling,
-    /// How often metrics are sent (`OTEL_METRIC_EXPORT_INTERVAL`); `None`: the
-    /// SDK's 60 s.
+    /// How often metrics are sent (`OTEL_METRIC_EXPORT_INTERVAL`); `None`:
+    /// OpenTelemetry's 60 s.
     pub metric_export_interval: Option<Duration>,
 }
 
@@ -184,12 +187,10 @@ impl Telemetry {
             None => None,
             Some(metrics) => {
                 let exporter = export::exporter::<opentelemetry_otlp::MetricExporter>(metrics)?;
-                // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at shutdown.
-                let mut reader = PeriodicReader::builder(exporter);
-                if let Some(interval) = settings.metric_export_interval {
-                    reader = reader.with_interval(interval);
-                }
-                let reader = reader.build();
+                // Every `OTEL_METRIC_EXPORT_INTERVAL` (60 s by default), and at
+                // shutdown; always given, as the reader would read the process's variable.
+                let interval = settings.metric_export_interval.unwrap_or(DEFAULT_METRIC_EXPORT_INTERVAL);
+                let reader = PeriodicReader::builder(exporter).with_interval(interval).build();
                 let provider = SdkMeterProvider::builder().with_reader(reader).with_resource(resource.clone()).build();
                 Some((provider, GuestMetrics::new(metrics.clone(), &resource)))
             }
