@@ -575,10 +575,7 @@ fn a_guests_own_metrics_reach_the_collector_under_the_apps_resource() {
         assert!(r.status == 200 && r.body.contains(";metrics=ok;"), "{protocol}: {r:?}");
         let guest_span = r.body.split(";guest=").nth(1).and_then(|rest| rest.split(';').next()).unwrap().to_owned();
         // Sent as they come, not at shutdown.
-        let end = Instant::now() + Duration::from_secs(10);
-        while receiver.metric_points("shop.queue").is_empty() && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        receiver.wait_until(Duration::from_secs(10), |r| !r.metric_points("shop.queue").is_empty());
         let point = |name: &str| {
             let points = receiver.metric_points(name);
             assert_eq!(points.len(), 1, "{protocol} {name}: {points:#?}");

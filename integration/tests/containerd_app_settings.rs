@@ -130,17 +130,11 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
         assert_eq!(http::get(&format!("{b}/again")).unwrap().status, 200);
         // The SDK's own default would send the count only at shutdown (60 s).
-        let end = std::time::Instant::now() + Duration::from_secs(10);
-        let counted = || receiver.sums().iter().any(|p| p["name"] == "spin.request_count" && p["value"] == 2);
-        while !counted() && std::time::Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(counted(), "the count was not sent while the container ran: {:#?}", receiver.sums());
+        let counted = |r: &OtlpReceiver| r.sums().iter().any(|p| p["name"] == "spin.request_count" && p["value"] == 2);
+        let sent = receiver.wait_until(Duration::from_secs(10), counted);
+        assert!(sent, "the count was not sent while the container ran: {:#?}", receiver.sums());
     });
-    let end = std::time::Instant::now() + Duration::from_secs(10);
-    while (receiver.spans().is_empty() || receiver.sums().is_empty()) && std::time::Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    receiver.wait_until(Duration::from_secs(10), |r| !r.spans().is_empty() && !r.sums().is_empty());
     let sums = receiver.sums();
     let count = sums.iter().rfind(|p| p["name"] == "spin.request_count").unwrap_or_else(|| panic!("{sums:#?}"));
     assert_eq!((&count["attributes"]["component_id"], &count["value"]), (&"rust-hello".into(), &2.into()));
@@ -161,10 +155,7 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     with_task(&containerd, "test.local/logged:latest", "logged", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/")).unwrap().status, 200);
     });
-    let end = std::time::Instant::now() + Duration::from_secs(10);
-    while logs_only.logs().len() < 3 && std::time::Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    logs_only.wait_until(Duration::from_secs(10), |r| r.logs().len() >= 3);
     let logs = logs_only.logs();
     let line = logs.iter().find(|l| l["body"] == "guest says hello").unwrap_or_else(|| panic!("{logs:#?}"));
     assert_eq!((&line["attributes"]["component_id"], &line["service"]), (&"otel".into(), &"spin".into()));
@@ -182,10 +173,7 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     ];
     with_task(&containerd, "test.local/traced:latest", "unsampled", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
-        let end = std::time::Instant::now() + Duration::from_secs(10);
-        while unsampled.sums().is_empty() && std::time::Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        unsampled.wait_until(Duration::from_secs(10), |r| !r.sums().is_empty());
     });
     assert!(!unsampled.sums().is_empty() && unsampled.spans().is_empty(), "{:#?}", unsampled.spans());
 }

@@ -293,6 +293,21 @@ impl OtlpReceiver {
         self.received("log")
     }
 
+    /// Waits up to `timeout` until `arrived` holds of what was received;
+    /// whether it did.
+    pub fn wait_until(&self, timeout: Duration, arrived: impl Fn(&Self) -> bool) -> bool {
+        let end = Instant::now() + timeout;
+        loop {
+            if arrived(self) {
+                return true;
+            }
+            if Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn received(&self, signal: &str) -> Vec<serde_json::Value> {
         self.all().into_iter().filter(|item| item["signal"] == signal).collect()
     }
