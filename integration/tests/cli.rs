@@ -363,10 +363,13 @@ fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
 
 /// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, every request a component serves
 /// counts in Spin's `spin.request_count` (a monotonic sum with the attributes
-/// `trigger_type`, `app_id` and `component_id`), exported over OTLP/HTTP to
-/// `/v1/metrics` when the app stops at the latest.
+/// `trigger_type`, `app_id` and `component_id`), and every instance records
+/// Spin 4.1's `spin.component_memory_used_on_init`, `spin.component_memory_used`
+/// (bytes) and `spin.component_cpu_time` (seconds) histograms with its
+/// `component_id`; all exported over OTLP/HTTP to `/v1/metrics` when the app
+/// stops at the latest.
 #[test]
-fn requests_are_counted_in_spins_request_count() {
+fn requests_and_instances_are_measured_in_spins_metrics() {
     use integration::cli_app::Up;
     use integration::services::otlp_receiver::OtlpReceiver;
     let receiver = OtlpReceiver::start().unwrap();
@@ -392,6 +395,27 @@ fn requests_are_counted_in_spins_request_count() {
         last["value"].as_i64().unwrap()
     };
     assert_eq!((count_of("param"), count_of("exact")), (3, 1), "{sums:#?}");
+    // One instance per request (WASI 0.2): three of `param`.
+    let histogram = |name: &str| {
+        let points = receiver.metric_points(name);
+        let last = points
+            .iter()
+            .rfind(|p| p["attributes"]["component_id"] == "param")
+            .unwrap_or_else(|| panic!("{name}: {points:#?}\n{output}"))
+            .clone();
+        assert_eq!((&last["signal"], &last["count"]), (&"histogram".into(), &3.into()), "{name}: {last:#}");
+        last
+    };
+    let on_init = histogram("spin.component_memory_used_on_init");
+    let used = histogram("spin.component_memory_used");
+    let cpu = histogram("spin.component_cpu_time");
+    assert_eq!((&on_init["unit"], &used["unit"], &cpu["unit"]), (&"By".into(), &"By".into(), &"s".into()));
+    let number = |p: &serde_json::Value, field: &str| p[field].as_f64().unwrap();
+    // A Rust guest's memory starts at a whole number of 64 KiB pages and never shrinks.
+    assert!(number(&on_init, "min") >= 65536.0 && number(&on_init, "min") % 65536.0 == 0.0, "{on_init:#}");
+    assert!(number(&used, "min") >= number(&on_init, "min"), "{used:#}\n{on_init:#}");
+    // Each instance ran some guest code, and not for long.
+    assert!(number(&cpu, "min") > 0.0 && number(&cpu, "max") < 1.0, "{cpu:#}");
 }
 
 /// `OTEL_TRACES_SAMPLER` decides which request traces are recorded: with

@@ -9,7 +9,7 @@ use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::{GuestTelemetry, RequestCounter, Telemetry};
+use spin_engine::telemetry::{GuestTelemetry, HostMetrics, Telemetry};
 use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
 
 use crate::settings::Settings;
@@ -86,7 +86,7 @@ pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Sig
 
 /// [`launch`] without the trace pipeline around it.
 async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut signals: Signals) -> anyhow::Result<i32> {
-    let exports = (telemetry.guest_telemetry(), telemetry.request_counter());
+    let exports = (telemetry.guest_telemetry(), telemetry.host_metrics());
     let start = tokio::task::spawn_blocking(move || start(app, opts, exports));
     let triggers = tokio::select! {
         started = start => started??,
@@ -106,12 +106,12 @@ async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut sig
 }
 
 /// Checks triggers, compiles and links the app, and prepares its triggers;
-/// guests' own spans, output and log records, and the request count go to
+/// guests' own spans, output and log records, and the host's metrics go to
 /// `exports` (when exported).
 fn start(
     app: LoadedApp,
     opts: LaunchOptions,
-    (guest_telemetry, requests): (GuestTelemetry, Option<RequestCounter>),
+    (guest_telemetry, metrics): (GuestTelemetry, Option<HostMetrics>),
 ) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
@@ -142,7 +142,7 @@ fn start(
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,
-            requests,
+            metrics,
         },
     )?;
     registry.prepare(&Arc::new(prepared))

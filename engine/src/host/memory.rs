@@ -12,18 +12,25 @@ const TABLE_ELEMENT_BYTES: u64 = 8;
 pub(crate) struct InstanceMemory {
     cap: u64,
     used: u64,
+    /// The linear memory part of `used`.
+    memory: u64,
 }
 
 impl InstanceMemory {
     /// A limiter that refuses growth past `cap` bytes in total.
     pub(crate) fn capped_at(cap: u64) -> Self {
-        Self { cap, used: 0 }
+        Self { cap, used: 0, memory: 0 }
     }
 
     /// Bytes granted so far.
     #[cfg(test)]
     fn used(&self) -> u64 {
         self.used
+    }
+
+    /// Bytes of linear memory granted so far (tables left out).
+    pub(crate) fn memory(&self) -> u64 {
+        self.memory
     }
 
     /// Grants `current -> desired` if the total stays under the cap. A refused
@@ -51,7 +58,11 @@ impl InstanceMemory {
 
 impl ResourceLimiter for InstanceMemory {
     fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(self.grow(current as u64, desired as u64))
+        let granted = self.grow(current as u64, desired as u64);
+        if granted {
+            self.memory = self.memory.saturating_add((desired as u64).saturating_sub(current as u64));
+        }
+        Ok(granted)
     }
 
     fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -72,6 +83,7 @@ mod tests {
         assert!(!m.memory_growing(256 << 10, 600 << 10, None).unwrap(), "the total would pass the cap");
         assert!(m.table_growing(0, 1024, None).unwrap());
         assert_eq!(m.used(), (768 << 10) + 8 * 1024);
+        assert_eq!(m.memory(), 768 << 10, "tables are not linear memory");
         assert!(!m.table_growing(1024, 1 << 20, None).unwrap());
     }
 

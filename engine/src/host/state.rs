@@ -15,7 +15,7 @@ use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, Outbo
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
-use crate::telemetry::InstanceTraces;
+use crate::telemetry::{ComponentInstanceMetrics, InstanceTraces, InstanceUsage};
 
 /// Declares the capability folders listed in `host/mod.rs` (`module::Type`, one
 /// line each) and generates, from that list, their stages side by side
@@ -98,6 +98,8 @@ pub(super) use capabilities;
 pub(crate) struct InstanceTemplate {
     basics: InstanceBasics,
     capabilities: ComponentCapabilities,
+    /// Where each instance's usage is recorded, when metrics are exported.
+    usage: Option<ComponentInstanceMetrics>,
 }
 
 /// The parts of an [`InstanceTemplate`] that are not capabilities.
@@ -125,7 +127,13 @@ pub(crate) struct InstanceBasics {
 impl InstanceTemplate {
     /// The template of `basics` with the component's `capabilities`.
     pub(crate) fn new(basics: InstanceBasics, capabilities: ComponentCapabilities) -> Self {
-        Self { basics, capabilities }
+        Self { basics, capabilities, usage: None }
+    }
+
+    /// The template whose instances record their usage in `usage` (Spin's
+    /// instance metrics), if any.
+    pub(crate) fn with_usage_metrics(self, usage: Option<ComponentInstanceMetrics>) -> Self {
+        Self { usage, ..self }
     }
 
     /// A fresh host state for one event; `args` are the guest's argv (command
@@ -157,6 +165,7 @@ impl InstanceTemplate {
             },
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
             traces,
+            usage: self.usage.as_ref().map(ComponentInstanceMetrics::instance),
         })
     }
 }
@@ -171,6 +180,8 @@ pub struct HostState {
     pub(super) capabilities: InstanceCapabilities,
     limits: InstanceMemory,
     traces: Option<Arc<InstanceTraces>>,
+    /// What the instance used, recorded when it is dropped (metrics exported).
+    usage: Option<InstanceUsage>,
 }
 
 impl HostState {
@@ -179,10 +190,39 @@ impl HostState {
         &mut self.limits
     }
 
+    /// Whether the instance's usage is recorded (then the store's call hook
+    /// must pass on every call to [`Self::on_call`]).
+    pub(crate) fn records_usage(&self) -> bool {
+        self.usage.is_some()
+    }
+
+    /// Follows the store's call hook, to time the guest's code.
+    pub(crate) fn on_call(&mut self, hook: wasmtime::CallHook) {
+        if let Some(usage) = &mut self.usage {
+            usage.on_call(hook);
+        }
+    }
+
+    /// Notes that the instance is made: its memory now is its memory on init.
+    /// Executors call this right after instantiating.
+    pub fn instantiated(&mut self) {
+        if let Some(usage) = &mut self.usage {
+            usage.instantiated(self.limits.memory());
+        }
+    }
+
     /// For a reused instance, the requests it serves, to note each traced
     /// one while it runs.
     pub fn instance_traces(&self) -> Option<&Arc<InstanceTraces>> {
         self.traces.as_ref()
+    }
+}
+
+impl Drop for HostState {
+    fn drop(&mut self) {
+        if let Some(usage) = self.usage.take() {
+            usage.record(self.limits.memory());
+        }
     }
 }
 

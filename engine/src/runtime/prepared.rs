@@ -24,7 +24,7 @@ use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, Ins
 use crate::limits::GuestLimits;
 use crate::loader::{Content, RESOLVE_USING_KEY};
 use crate::locked::{ContentRef, LockedApp, LockedComponent, LockedComponentDependency, MIDDLEWARE_ROLE};
-use crate::telemetry::{ComponentRequests, RequestCounter};
+use crate::telemetry::{ComponentRequests, HostMetrics, RequestCounter};
 use crate::variables::VariableResolver;
 
 /// The engine, the shared linker and the compile cache: one per process.
@@ -48,8 +48,8 @@ pub struct PrepareOptions {
     /// `Compiler` wrote them), by the content digest of the wasm they replace.
     /// Nothing else is ever deserialized from outside the compile cache.
     pub trusted_artifacts: HashMap<String, Vec<u8>>,
-    /// Spin's request count, when metrics are exported.
-    pub requests: Option<RequestCounter>,
+    /// Spin's request count and instance metrics, when metrics are exported.
+    pub metrics: Option<HostMetrics>,
 }
 
 impl Runtime {
@@ -85,7 +85,8 @@ impl Runtime {
                 tracing::debug!("component `{}` is used by no trigger; not prepared", c.id);
                 continue;
             }
-            let template = host.template(c)?;
+            let usage = opts.metrics.as_ref().map(|metrics| metrics.instances.for_component(&c.id));
+            let template = host.template(c)?.with_usage_metrics(usage);
             let (prepared, wasm) =
                 self.prepare_component(c, template, source, &mut budget, &mut compiled, &mut pending)?;
             let prepared = Arc::new(prepared);
@@ -104,7 +105,7 @@ impl Runtime {
             resolver,
             limits: opts.limits,
             local_routes,
-            requests: opts.requests,
+            requests: opts.metrics.map(|metrics| metrics.requests),
         })
     }
 
@@ -547,8 +548,15 @@ impl PreparedComponent {
         traces: Option<Arc<crate::telemetry::InstanceTraces>>,
     ) -> anyhow::Result<Store<HostState>> {
         let state = self.template.instantiate_state(args, traces)?;
+        let records_usage = state.records_usage();
         let mut store = Store::new(code.pre.engine(), state);
         store.limiter(|s| s.limits());
+        if records_usage {
+            store.call_hook(|mut cx, hook| {
+                cx.data_mut().on_call(hook);
+                Ok(())
+            });
+        }
         match deadline {
             None => store.epoch_deadline_async_yield_and_update(1),
             Some(deadline) => store.epoch_deadline_callback(move |_| {

@@ -1,8 +1,8 @@
 //! OpenTelemetry over OTLP (HTTP or gRPC, `export.rs`), as Spin exports it when `OTEL_EXPORTER_OTLP_*`
 //! names a collector: a trace of each HTTP request (`requests.rs`), with the
 //! guest's own spans (`guests.rs`) and its outbound requests (`outbound.rs`),
-//! Spin's request count (`metrics.rs`), guests' own metrics
-//! (`guest_metrics.rs`), and guests' output and log records (`logs.rs`).
+//! Spin's request count (`metrics.rs`) and instance metrics
+//! (`instance_metrics.rs`), guests' own metrics (`guest_metrics.rs`), and guests' output and log records (`logs.rs`).
 //! Spans, metrics and logs leave in batches from threads of the exporters'
 //! own, so a request only records; with no collector configured nothing is
 //! recorded.
@@ -10,6 +10,7 @@
 mod export;
 mod guest_metrics;
 mod guests;
+mod instance_metrics;
 mod logs;
 mod metrics;
 mod outbound;
@@ -31,6 +32,7 @@ pub use guests::{
     guest_span_ended, guest_span_started, host_call_context, request_span_context, GuestSpans, InstanceTraces,
     ServingGuard,
 };
+pub use instance_metrics::{ComponentInstanceMetrics, InstanceMetrics, InstanceUsage};
 pub use logs::{any_value, static_text, AppLogs, OutputLogs};
 pub use metrics::{ComponentRequests, RequestCounter};
 pub use outbound::OutboundSpan;
@@ -135,6 +137,16 @@ impl TraceSampling {
     }
 }
 
+/// The metrics the host records about the app, as Spin 4.1 does.
+#[derive(Clone, Debug)]
+pub struct HostMetrics {
+    /// `spin.request_count`: what the triggers hand to each component.
+    pub requests: RequestCounter,
+    /// `spin.component_memory_used_on_init`, `spin.component_memory_used` and
+    /// `spin.component_cpu_time`: what each instance used.
+    pub instances: InstanceMetrics,
+}
+
 /// The app's export pipelines; [`Telemetry::shutdown`] sends what is left.
 #[derive(Default)]
 pub struct Telemetry {
@@ -221,9 +233,13 @@ impl Telemetry {
         self.traces.as_ref().map(|(provider, _)| RequestTracer { tracer: provider.tracer("spin_trigger_http") })
     }
 
-    /// What triggers count requests with, when metrics are exported.
-    pub fn request_counter(&self) -> Option<RequestCounter> {
-        self.metrics.as_ref().map(|(provider, _)| RequestCounter::new(provider))
+    /// Spin's own metrics of the app (request count, instance usage), when
+    /// metrics are exported.
+    pub fn host_metrics(&self) -> Option<HostMetrics> {
+        self.metrics.as_ref().map(|(provider, _)| HostMetrics {
+            requests: RequestCounter::new(provider),
+            instances: InstanceMetrics::new(provider),
+        })
     }
 
     /// Sends what is still batched and stops the exporters (blocks up to their

@@ -48,6 +48,7 @@ impl CommandRunner {
         };
         let result = async {
             let command = bound.pre().instantiate_async(&mut store).await?;
+            store.data_mut().instantiated();
             command.wasi_cli_run().call_run(&mut store).await
         }
         .await;

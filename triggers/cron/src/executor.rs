@@ -48,6 +48,7 @@ impl CronExecutor {
                 let bound = self.binding.current();
                 let mut store = bound.new_store(&[], deadline)?;
                 let guest = bound.pre().instantiate_async(&mut store).await?;
+                store.data_mut().instantiated();
                 let metadata = Metadata { timestamp };
                 anyhow::Ok(guest.call_handle_cron_event(&mut store, metadata).await?)
             })

@@ -53,6 +53,7 @@ impl MqttExecutor {
                     .await
                     .map_err(anyhow::Error::from)
                     .context("instantiating the component")?;
+                store.data_mut().instantiated();
                 let metadata = Metadata { topic: topic.to_string() };
                 let payload = payload.to_vec();
                 match guest.call_handle_message(&mut store, &payload, &metadata).await.map_err(anyhow::Error::from)? {

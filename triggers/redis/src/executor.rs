@@ -68,6 +68,7 @@ impl RedisExecutor {
                         let bound = binding.current();
                         let mut store = bound.new_store(&[], deadline)?;
                         let guest = bound.pre().instantiate_async(&mut store).await?;
+                        store.data_mut().instantiated();
                         let result =
                             guest.fermyon_spin_inbound_redis().call_handle_message(&mut store, payload).await?;
                         result.map_err(|e| anyhow::anyhow!("the handler returned {e:?}"))
@@ -76,6 +77,7 @@ impl RedisExecutor {
                         let bound = binding.current();
                         let mut store = bound.new_store(&[], deadline)?;
                         let guest = bound.pre().instantiate_async(&mut store).await?;
+                        store.data_mut().instantiated();
                         let payload = payload.clone();
                         let result = store
                             .run_concurrent(async move |accessor| {

@@ -50,6 +50,7 @@ impl SqsExecutor {
                 let bound = self.binding.current();
                 let mut store = bound.new_store(&[], deadline)?;
                 let guest = bound.pre().instantiate_async(&mut store).await?;
+                store.data_mut().instantiated();
                 match guest.call_handle_queue_message(&mut store, message).await? {
                     Ok(action) => Ok(action),
                     Err(GuestError::Other(reason)) => anyhow::bail!("the handler returned an error: {reason}"),

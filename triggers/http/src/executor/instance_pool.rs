@@ -47,6 +47,7 @@ impl HandlerState for InstancePool {
         let bound = self.guest.current();
         let mut store = bound.new_reusable_store(self.request_timeout).map_err(wasmtime::Error::from_anyhow)?;
         let service = bound.pre().instantiate_async(&mut store).await?;
+        store.data_mut().instantiated();
         let request_timeout = self.request_timeout.unwrap_or(Duration::MAX);
         Ok(Instance {
             store,

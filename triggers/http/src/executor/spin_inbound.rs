@@ -68,6 +68,7 @@ impl SpinInboundExecutor {
         let bound = self.binding.current();
         let mut store = bound.new_store(&[], deadline)?;
         let guest = bound.pre().instantiate_async(&mut store).await?;
+        store.data_mut().instantiated();
         let call = guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request);
         let resp = within(deadline, call).await?;
         if !(100..=600).contains(&resp.status) {

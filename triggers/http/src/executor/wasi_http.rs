@@ -55,7 +55,9 @@ macro_rules! incoming_handler {
             }
 
             async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Self::Instance> {
-                self.instantiate_async(store).await
+                let instance = self.instantiate_async(&mut *store).await?;
+                store.data_mut().instantiated();
+                Ok(instance)
             }
 
             async fn handle(
