@@ -110,9 +110,11 @@ fn spin_profile_runs_the_manifests_named_profile_in_a_container() {
 /// there and counts them in `spin.request_count`, sent every
 /// `OTEL_METRIC_EXPORT_INTERVAL` of the container's environment (here while it
 /// runs), with the resource attributes of its `OTEL_RESOURCE_ATTRIBUTES`, and
-/// the last spans and counts when it is stopped; one that names a logs
-/// collector only sends its guest's logs there; one whose `OTEL_TRACES_SAMPLER`
-/// is `always_off` sends counts and no span.
+/// the last spans and counts when it is stopped; its spans leave after its
+/// `OTEL_BSP_SCHEDULE_DELAY`. One that names a logs collector only sends its
+/// guest's logs there, after its `OTEL_BLRP_SCHEDULE_DELAY` (here when it
+/// stops); one whose `OTEL_TRACES_SAMPLER` is `always_off` sends counts and no
+/// span.
 #[test]
 fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_environment_names() {
     use integration::services::otlp_receiver::OtlpReceiver;
@@ -125,9 +127,13 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
         ("OTEL_SERVICE_NAME", "traced-pod"),
         ("OTEL_METRIC_EXPORT_INTERVAL", "300"),
         ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,service.name=overridden"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "200"),
     ];
     with_task(&containerd, "test.local/traced:latest", "traced", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/hello")).unwrap().status, 200);
+        // The SDK's default (5 s from the container's start) would be later.
+        let span_sent = receiver.wait_until(Duration::from_secs(2), |r| !r.spans().is_empty());
+        assert!(span_sent, "the span did not leave within 2 s while the container ran");
         assert_eq!(http::get(&format!("{b}/again")).unwrap().status, 200);
         // The SDK's own default would send the count only at shutdown (60 s).
         let counted = |r: &OtlpReceiver| r.sums().iter().any(|p| p["name"] == "spin.request_count" && p["value"] == 2);
@@ -151,9 +157,12 @@ fn a_containers_requests_are_traced_counted_and_logged_to_the_collectors_its_env
     let logs_only = OtlpReceiver::start().unwrap();
     let logs_endpoint = format!("{}/v1/logs", logs_only.endpoint());
     containerd.import_app(&guests::app("rust-sdk7-otel"), "test.local/logged:latest", false).unwrap();
-    let env = [("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs_endpoint.as_str())];
+    let env = [("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs_endpoint.as_str()), ("OTEL_BLRP_SCHEDULE_DELAY", "60000")];
     with_task(&containerd, "test.local/logged:latest", "logged", &env, &[], |b| {
         assert_eq!(http::get(&format!("{b}/")).unwrap().status, 200);
+        // The SDK's default would send them within 1 s.
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(logs_only.logs(), Vec::<serde_json::Value>::new(), "log records left their 60 s batch early");
     });
     logs_only.wait_until(Duration::from_secs(10), |r| r.logs().len() >= 3);
     let logs = logs_only.logs();

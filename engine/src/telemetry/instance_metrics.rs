@@ -58,7 +58,10 @@ impl InstanceMetrics {
                 .build()
         };
         Self {
-            memory_on_init: memory("spin.component_memory_used_on_init", "Linear memory of an instance once instantiated"),
+            memory_on_init: memory(
+                "spin.component_memory_used_on_init",
+                "Linear memory of an instance once instantiated",
+            ),
             memory_used: memory("spin.component_memory_used", "Linear memory of an instance when it ends"),
             cpu_time: meter
                 .f64_histogram("spin.component_cpu_time")

@@ -91,7 +91,45 @@ pub struct TelemetrySettings {
     /// How often metrics are sent (`OTEL_METRIC_EXPORT_INTERVAL`); `None`:
     /// OpenTelemetry's 60 s.
     pub metric_export_interval: Option<Duration>,
+    /// How spans are batched (`OTEL_BSP_*`).
+    pub span_batching: Batching,
+    /// How log records are batched (`OTEL_BLRP_*`).
+    pub log_batching: Batching,
 }
+
+/// What the environment sets of a batch processor's settings; `None` takes
+/// OpenTelemetry's default for the signal (spans: every 5 s, log records:
+/// every 1 s; both: a queue of 2048, batches of 512).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Batching {
+    /// Records held at most while waiting to be sent; more are dropped.
+    pub max_queue_size: Option<usize>,
+    /// How long records may wait before a batch is sent.
+    pub scheduled_delay: Option<Duration>,
+    /// Records sent at most in one export.
+    pub max_export_batch_size: Option<usize>,
+}
+
+/// Builds a batch processor's config from `$batching` over the defaults of
+/// the signal, setting every field the SDK would otherwise take from the
+/// shim process's environment. (The span and log builders share method
+/// names, not a trait.)
+macro_rules! batch_config {
+    ($builder:ty, $batching:expr, $delay_ms:expr) => {{
+        let batching: &Batching = $batching;
+        <$builder>::default()
+            .with_max_queue_size(batching.max_queue_size.unwrap_or(DEFAULT_BATCH_QUEUE_SIZE))
+            .with_scheduled_delay(batching.scheduled_delay.unwrap_or(Duration::from_millis($delay_ms)))
+            .with_max_export_batch_size(batching.max_export_batch_size.unwrap_or(DEFAULT_EXPORT_BATCH_SIZE))
+            .build()
+    }};
+}
+
+/// OpenTelemetry's default queue of a batch processor (`OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_QUEUE_SIZE`).
+const DEFAULT_BATCH_QUEUE_SIZE: usize = 2048;
+
+/// OpenTelemetry's default batch size (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`).
+const DEFAULT_EXPORT_BATCH_SIZE: usize = 512;
 
 /// Which traces are recorded, as `OTEL_TRACES_SAMPLER` (and its `_ARG`) name it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -184,7 +222,8 @@ impl Telemetry {
             Some(traces) => {
                 let exporter = export::exporter::<opentelemetry_otlp::SpanExporter>(traces)?;
                 // One batch for the host's spans and the guests' alike.
-                let mut batch = BatchSpanProcessor::builder(exporter).build();
+                let config = batch_config!(opentelemetry_sdk::trace::BatchConfigBuilder, &settings.span_batching, 5000);
+                let mut batch = BatchSpanProcessor::builder(exporter).with_batch_config(config).build();
                 batch.set_resource(&resource);
                 let guest_spans = GuestSpans(Arc::new(batch));
                 let provider = SdkTracerProvider::builder()
@@ -211,7 +250,8 @@ impl Telemetry {
             None => None,
             Some(logs) => {
                 let exporter = export::exporter::<opentelemetry_otlp::LogExporter>(logs)?;
-                let batch = BatchLogProcessor::builder(exporter).build();
+                let config = batch_config!(opentelemetry_sdk::logs::BatchConfigBuilder, &settings.log_batching, 1000);
+                let batch = BatchLogProcessor::builder(exporter).with_batch_config(config).build();
                 let provider = SdkLoggerProvider::builder().with_log_processor(batch).with_resource(resource).build();
                 Some(AppLogs::new(provider))
             }

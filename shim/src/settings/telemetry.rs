@@ -4,15 +4,16 @@
 //! `..._LOGS_ENDPOINT`, used as given) or `OTEL_EXPORTER_OTLP_ENDPOINT` (plus
 //! `/v1/traces`, `/v1/metrics`, `/v1/logs` over HTTP; as given over gRPC) is set,
 //! unless `OTEL_SDK_DISABLED` is; a signal's own protocol, headers and timeout
-//! variables win over the common ones. The timeouts and
-//! `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds) are read here too, from the
-//! container's environment: the SDK would read the shim process's own.
+//! variables win over the common ones. The timeouts,
+//! `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds) and the batch processors'
+//! `OTEL_BSP_*` (spans) and `OTEL_BLRP_*` (log records) are read here too, from
+//! the container's environment: the SDK would read the shim process's own.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use spin_engine::telemetry::{
-    OtlpProtocol, OtlpSettings, SamplingRule, TelemetrySettings, TraceSampling, DEFAULT_EXPORT_TIMEOUT,
+    Batching, OtlpProtocol, OtlpSettings, SamplingRule, TelemetrySettings, TraceSampling, DEFAULT_EXPORT_TIMEOUT,
 };
 
 use super::env::env_value;
@@ -36,6 +37,29 @@ pub(crate) fn telemetry_settings(env: &BTreeMap<String, String>) -> TelemetrySet
         resource_attributes,
         sampling: sampling(env),
         metric_export_interval: millis(env, "OTEL_METRIC_EXPORT_INTERVAL").filter(|d| !d.is_zero()),
+        span_batching: batching(env, "OTEL_BSP"),
+        log_batching: batching(env, "OTEL_BLRP"),
+    }
+}
+
+/// A batch processor's `<prefix>_MAX_QUEUE_SIZE`, `<prefix>_SCHEDULE_DELAY`
+/// (milliseconds) and `<prefix>_MAX_EXPORT_BATCH_SIZE`; a value that is not a
+/// positive number is warned about and the default used.
+fn batching(env: &BTreeMap<String, String>, prefix: &str) -> Batching {
+    let count = |name: String| {
+        let value = env_value(env, &name)?;
+        match value.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                eprintln!("Warning: {name}={value:?} is not a positive number; using the default");
+                None
+            }
+        }
+    };
+    Batching {
+        max_queue_size: count(format!("{prefix}_MAX_QUEUE_SIZE")),
+        scheduled_delay: millis(env, &format!("{prefix}_SCHEDULE_DELAY")).filter(|d| !d.is_zero()),
+        max_export_batch_size: count(format!("{prefix}_MAX_EXPORT_BATCH_SIZE")),
     }
 }
 
@@ -182,6 +206,24 @@ mod tests {
             settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")]);
         assert_eq!((untimed.metrics.unwrap().timeout, untimed.metric_export_interval), (DEFAULT_EXPORT_TIMEOUT, None));
         assert_eq!(full.resource_attributes, [("deployment".to_string(), "prod".to_string())]);
+        let batched = settings(&[
+            ("OTEL_BSP_SCHEDULE_DELAY", "200"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "64"),
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "0"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "later"),
+        ]);
+        let spans = Batching {
+            max_queue_size: Some(100),
+            scheduled_delay: Some(Duration::from_millis(200)),
+            max_export_batch_size: None,
+        };
+        let logs = Batching { max_queue_size: None, scheduled_delay: None, max_export_batch_size: Some(64) };
+        assert_eq!((batched.span_batching, batched.log_batching), (spans, logs));
+        assert_eq!(
+            (settings(&[]).span_batching, settings(&[]).log_batching),
+            (Batching::default(), Batching::default())
+        );
         let sampled = |name: &str, arg: &str| {
             let vars = [("OTEL_TRACES_SAMPLER", name), ("OTEL_TRACES_SAMPLER_ARG", arg)];
             settings(&vars).sampling
