@@ -159,3 +159,45 @@ fn malformed_reuse_flags_stop_the_start_with_the_setting_named() {
         assert!(output.contains(&var) && output.contains(value), "{flag} {value}: {output}");
     }
 }
+
+/// A short body the guest writes after returning its response leaves whole,
+/// with a `content-length`, in one write (read ahead on the serving thread;
+/// before, a chunked body whose end chunk went out in a write of its own).
+#[test]
+fn a_short_body_leaves_whole_with_its_length() {
+    let (_copy, app) = serve_reuse(&[]);
+    let r = integration::http::get(&format!("{}/count", app.base)).unwrap();
+    assert!(r.status == 200 && r.body.starts_with("instance="), "{r:?}");
+    assert_eq!(r.headers.get("content-length").map(String::as_str), Some(r.body.len().to_string().as_str()), "{r:?}");
+    assert_eq!(r.headers.get("transfer-encoding"), None, "{r:?}");
+}
+
+/// A body the guest goes on writing streams: its first bytes reach the client
+/// at once, not when the guest has finished (reading ahead gives up).
+#[test]
+fn a_streamed_body_reaches_the_client_as_the_guest_writes_it() {
+    use std::io::{Read as _, Write as _};
+    let (_copy, app) = serve_reuse(&[]);
+    let mut conn = std::net::TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let sent = Instant::now();
+    conn.write_all(b"GET /stream?ms=1500 HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n").unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    let mut first_at = None;
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&buf[..n]);
+        if first_at.is_none() && String::from_utf8_lossy(&received).contains("first") {
+            first_at = Some(sent.elapsed());
+        }
+    }
+    let text = String::from_utf8_lossy(&received);
+    let first_at = first_at.unwrap_or_else(|| panic!("{text}"));
+    assert!(first_at < Duration::from_millis(1000), "the first bytes waited {first_at:?} for the rest");
+    assert!(sent.elapsed() >= Duration::from_millis(1500), "the second part comes 1.5 s later: {text}");
+    assert!(text.contains("transfer-encoding: chunked") && text.contains("second"), "{text}");
+}

@@ -8,6 +8,7 @@ mod executor;
 mod headers;
 mod listen;
 mod local;
+mod read_ahead;
 mod reuse;
 mod routes;
 mod server;

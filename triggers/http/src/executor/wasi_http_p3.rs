@@ -1,6 +1,7 @@
 //! `wasi:http/handler@0.3.0` (WASI 0.3): requests go to reused instances (see
 //! `instance_pool.rs`); the response streams from the instance's event loop,
-//! which keeps running while the guest writes its body.
+//! which keeps running while the guest writes its body (read ahead first, see
+//! `read_ahead.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use spin_engine::trigger::BindError;
 use super::instance_pool::InstancePool;
 use crate::body::holding;
 use crate::executor::{Answer, Guest, GuestRequest, WASI_HTTP_03};
+use crate::read_ahead::read_ahead;
 use crate::InstanceReuse;
 
 /// Executor for WASI 0.3 HTTP components.
@@ -36,7 +38,10 @@ impl WasiHttp3Executor {
     pub(crate) async fn execute(&self, GuestRequest { req, deadline, slot }: GuestRequest) -> Answer {
         let trace = spin_engine::telemetry::traced_request();
         match self.0.handle((deadline, trace), req).await {
-            Ok(response) => Ok(response.map(|body| holding(body, slot))),
+            Ok(response) => {
+                let (head, body) = response.into_parts();
+                Ok(http::Response::from_parts(head, read_ahead(holding(body, slot)).await))
+            }
             Err(e) => Err(explain(e, &self.0.state().guest.id)),
         }
     }
