@@ -74,6 +74,20 @@ impl Running {
         Ok(Duration::from_millis(ticks * 1000 / hz))
     }
 
+    /// How often the child's threads have gone to sleep and been woken so far
+    /// (their voluntary context switches, from /proc).
+    pub fn wakeups(&self) -> anyhow::Result<u64> {
+        let pid = self.pid().ok_or_else(|| anyhow::anyhow!("the process has ended"))?;
+        let mut total = 0;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+            // A thread may end between the listing and the read.
+            let Ok(status) = std::fs::read_to_string(task?.path().join("status")) else { continue };
+            let switches = status.lines().find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"));
+            total += switches.and_then(|n| n.trim().parse::<u64>().ok()).unwrap_or(0);
+        }
+        Ok(total)
+    }
+
     /// Waits up to `timeout` for a line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> anyhow::Result<String> {
         let end = Instant::now() + timeout;

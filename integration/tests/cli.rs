@@ -361,6 +361,21 @@ fn requests_are_traced_to_an_otlp_collector_under_the_callers_trace() {
     assert_eq!(attributes["http.response.status_code"], 200, "{span:#}");
 }
 
+/// An idle app sleeps: once no instance lives, the epoch ticker (which
+/// interrupts running guests every 10 ms) stops, so the whole process wakes a
+/// few times a second at most; a request wakes it again and is served.
+#[test]
+fn an_idle_app_sleeps() {
+    let served = serve(&guests::app("rust-hello"), &[], &[]).unwrap();
+    assert_eq!(integration::http::get(&format!("{}/hello", served.base)).unwrap().status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = served.process.wakeups().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let woken = served.process.wakeups().unwrap() - before;
+    assert!(woken <= 10, "{woken} wake-ups in 2 s of idling (the ticker alone made 200)");
+    assert_eq!(integration::http::get(&format!("{}/hello", served.base)).unwrap().status, 200);
+}
+
 /// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, every request a component serves
 /// counts in Spin's `spin.request_count` (a monotonic sum with the attributes
 /// `trigger_type`, `app_id` and `component_id`), and every instance records

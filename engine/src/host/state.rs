@@ -15,6 +15,7 @@ use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, Outbo
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
+use crate::runtime::EpochUse;
 use crate::telemetry::{ComponentInstanceMetrics, InstanceTraces, InstanceUsage};
 
 /// Declares the capability folders listed in `host/mod.rs` (`module::Type`, one
@@ -166,6 +167,7 @@ impl InstanceTemplate {
             limits: InstanceMemory::capped_at(basics.max_instance_memory),
             traces,
             usage: self.usage.as_ref().map(ComponentInstanceMetrics::instance),
+            epoch: None,
         })
     }
 }
@@ -182,12 +184,19 @@ pub struct HostState {
     traces: Option<Arc<InstanceTraces>>,
     /// What the instance used, recorded when it is dropped (metrics exported).
     usage: Option<InstanceUsage>,
+    /// Keeps the epoch ticking while the instance lives.
+    epoch: Option<EpochUse>,
 }
 
 impl HostState {
     /// The store's resource limiter.
     pub(crate) fn limits(&mut self) -> &mut InstanceMemory {
         &mut self.limits
+    }
+
+    /// Keeps the engine's epoch ticking for as long as this instance lives.
+    pub(crate) fn hold_epoch(&mut self, epoch: EpochUse) {
+        self.epoch = Some(epoch);
     }
 
     /// Whether the instance's usage is recorded (then the store's call hook

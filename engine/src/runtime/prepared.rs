@@ -17,7 +17,7 @@ use super::compose::dependencies::{compose_dependencies, DependencyWasm};
 use super::compose::middleware::compose;
 use super::compose::ComposedIn;
 use super::engine_config::{build_engine, EngineOptions, FirstStartCompiler};
-use super::epoch::{start_ticker, Ticked};
+use super::epoch::{EpochTicker, Ticked};
 use super::memory_images::make_memory_images;
 use super::tiered::{Baseline, Pending};
 use crate::host::{build_linker, linker_for, AppHost, HostOptions, HostState, InstanceTemplate, LocalRoutes};
@@ -35,6 +35,8 @@ pub struct Runtime {
     first_start_compiler: FirstStartCompiler,
     /// Winch's engine, made when a start first compiles (see `tiered.rs`).
     baseline: OnceLock<Option<Baseline>>,
+    /// Advances the engines' epochs while an instance lives (see `epoch.rs`).
+    ticker: Arc<EpochTicker>,
 }
 
 /// Per-app settings for [`Runtime::prepare`].
@@ -58,8 +60,10 @@ impl Runtime {
         let engine = build_engine(opts)?;
         let linker = build_linker(&engine)?;
         let first_start_compiler = opts.first_start_compiler;
-        let rt = Arc::new(Self { engine, linker, cache, first_start_compiler, baseline: OnceLock::new() });
-        start_ticker(&rt);
+        let ticker = EpochTicker::new();
+        let baseline = OnceLock::new();
+        let rt = Arc::new(Self { engine, linker, cache, first_start_compiler, baseline, ticker: ticker.clone() });
+        ticker.start(&rt);
         Ok(rt)
     }
 
@@ -170,7 +174,7 @@ impl Runtime {
         }
         let code = Code::new(code.component, pre);
         let prepared =
-            PreparedComponent { id: c.id.clone(), code: ArcSwap::from_pointee(code), template, _runtime: self.clone() };
+            PreparedComponent { id: c.id.clone(), code: ArcSwap::from_pointee(code), template, runtime: self.clone() };
         Ok((prepared, sha256))
     }
 
@@ -207,6 +211,12 @@ impl Runtime {
     /// Cranelift's `component` (of `origin`) linked as a start links it.
     pub(crate) fn link_optimized(&self, component: &Component, origin: &str) -> anyhow::Result<InstancePre<HostState>> {
         Ok(link(&self.linker, component, origin)?.0)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker.stop();
     }
 }
 
@@ -468,8 +478,9 @@ pub struct PreparedComponent {
     template: InstanceTemplate,
     /// Keeps the runtime, and with it the epoch ticker that interrupts guests,
     /// alive while any component can run (the prepared app itself may be
-    /// dropped once the triggers hold their components).
-    _runtime: Arc<Runtime>,
+    /// dropped once the triggers hold their components); each store holds a
+    /// use of its ticker.
+    runtime: Arc<Runtime>,
 }
 
 impl PreparedComponent {
@@ -547,7 +558,8 @@ impl PreparedComponent {
         deadline: Option<Instant>,
         traces: Option<Arc<crate::telemetry::InstanceTraces>>,
     ) -> anyhow::Result<Store<HostState>> {
-        let state = self.template.instantiate_state(args, traces)?;
+        let mut state = self.template.instantiate_state(args, traces)?;
+        state.hold_epoch(self.runtime.ticker.use_epoch());
         let records_usage = state.records_usage();
         let mut store = Store::new(code.pre.engine(), state);
         store.limiter(|s| s.limits());
