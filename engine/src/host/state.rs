@@ -100,7 +100,7 @@ pub(crate) struct InstanceTemplate {
     basics: InstanceBasics,
     capabilities: ComponentCapabilities,
     /// Where each instance's usage is recorded, when metrics are exported.
-    usage: Option<ComponentInstanceMetrics>,
+    usage: Option<Arc<ComponentInstanceMetrics>>,
 }
 
 /// The parts of an [`InstanceTemplate`] that are not capabilities.
@@ -133,7 +133,7 @@ impl InstanceTemplate {
 
     /// The template whose instances record their usage in `usage` (Spin's
     /// instance metrics), if any.
-    pub(crate) fn with_usage_metrics(self, usage: Option<ComponentInstanceMetrics>) -> Self {
+    pub(crate) fn with_usage_metrics(self, usage: Option<Arc<ComponentInstanceMetrics>>) -> Self {
         Self { usage, ..self }
     }
 

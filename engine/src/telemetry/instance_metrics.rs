@@ -8,8 +8,10 @@
 //!   when metrics are exported).
 //!
 //! The instruments are made once per app and their attributes once per
-//! component, so an instance only adds up durations and records three values.
+//! component (shared by the component's instances, never copied), so an
+//! instance only adds up durations and records three values.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::{Histogram, MeterProvider as _};
@@ -18,8 +20,9 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use wasmtime::CallHook;
 
 /// Bucket bounds of the memory histograms, in bytes: 64 KiB (one wasm page)
-/// to 4 GiB (a 32-bit memory's most), by factors of 4. OpenTelemetry's
-/// default bounds (0 to 10000) would put every instance in the last bucket.
+/// to 1 GiB by factors of 4, then every GiB up to 4 GiB (a 32-bit memory's
+/// most). OpenTelemetry's default bounds (0 to 10000) would put every instance
+/// in the last bucket.
 const MEMORY_BOUNDS: [f64; 11] = [
     65536.0,
     262144.0,
@@ -73,16 +76,16 @@ impl InstanceMetrics {
     }
 
     /// The histograms of the instances of `component`.
-    pub fn for_component(&self, component: &str) -> ComponentInstanceMetrics {
-        ComponentInstanceMetrics {
+    pub fn for_component(&self, component: &str) -> Arc<ComponentInstanceMetrics> {
+        Arc::new(ComponentInstanceMetrics {
             metrics: self.clone(),
             attributes: [KeyValue::new("component_id", component.to_owned())],
-        }
+        })
     }
 }
 
 /// The instance histograms of one component.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ComponentInstanceMetrics {
     metrics: InstanceMetrics,
     attributes: [KeyValue; 1],
@@ -90,7 +93,7 @@ pub struct ComponentInstanceMetrics {
 
 impl ComponentInstanceMetrics {
     /// The usage of one new instance, recorded by [`InstanceUsage::record`].
-    pub fn instance(&self) -> InstanceUsage {
+    pub fn instance(self: &Arc<Self>) -> InstanceUsage {
         InstanceUsage { metrics: self.clone(), memory_on_init: 0, guest_time: Duration::ZERO, entered: None }
     }
 }
@@ -98,7 +101,7 @@ impl ComponentInstanceMetrics {
 /// What one instance used so far.
 #[derive(Debug)]
 pub struct InstanceUsage {
-    metrics: ComponentInstanceMetrics,
+    metrics: Arc<ComponentInstanceMetrics>,
     memory_on_init: u64,
     guest_time: Duration,
     /// When the guest code that runs now was entered.
