@@ -24,7 +24,7 @@ use http_body_util::BodyExt as _;
 use crate::body::{full, Body, BoxError};
 
 /// The most a response body is read ahead; a longer one streams.
-pub(crate) const READ_AHEAD_LIMIT: usize = 64 * 1024;
+const READ_AHEAD_LIMIT: usize = 64 * 1024;
 
 /// The most frames read ahead (a guest may write empty ones).
 const READ_AHEAD_FRAMES: usize = 64;
@@ -33,8 +33,8 @@ const READ_AHEAD_FRAMES: usize = 64;
 /// the body streams. A guest's body ends after several turns of its
 /// instance's event loop (the last bytes taken, the stream closed, the
 /// trailers future written), each taken in a pass, and an instance serves up
-/// to 16 requests at once: with 8, a third of the hello responses under load
-/// still ended in a write of their own; with 16, none did.
+/// to 16 requests at once: with 8, about four hello responses in ten under
+/// load still ended in a write of their own; with 16, none did.
 const READ_AHEAD_PASSES: usize = 16;
 
 /// The longest a response's head waits for its body to be read ahead, so a
