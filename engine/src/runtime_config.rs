@@ -190,17 +190,7 @@ impl RuntimeConfig {
     /// The tables and settings present in the file that this runtime accepts but
     /// does not serve yet, by name (each is warned about at start).
     pub fn unserved_tables(&self) -> Vec<&'static str> {
-        let tables = [
-            ("llm_compute", self.llm_compute.is_some()),
-            // `block_networks`, `max_total_connections` and the `max_connections`
-            // of `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]`, `[outbound_pg]` and
-            // `[outbound_mysql]` are
-            // served; the socket cap is not (see `host/outbound/networking.rs`).
-            (
-                "outbound_networking",
-                self.outbound_networking.as_ref().is_some_and(|t| t.get("max_socket_connections").is_some()),
-            ),
-        ];
+        let tables = [("llm_compute", self.llm_compute.is_some())];
         tables.into_iter().filter_map(|(name, present)| present.then_some(name)).collect()
     }
 }
@@ -255,13 +245,14 @@ mod tests {
         let p = dir.path().join("rc.toml");
         std::fs::write(
             &p,
-            "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[outbound_networking]\nmax_socket_connections = 9\n",
+            "log_dir = \"logs\"\n[[client_tls]]\ncomponent_ids = [\"a\"]\n[llm_compute]\ntype = \"spin\"\n",
         )
-            .unwrap();
+        .unwrap();
         let c = RuntimeConfig::from_file(&p).unwrap();
-        assert_eq!(c.unserved_tables(), ["outbound_networking"]);
+        assert_eq!(c.unserved_tables(), ["llm_compute"]);
         assert_eq!(c.log_dir(), Some(dir.path().join("logs")));
-        let served = "[outbound_networking]\nmax_total_connections = 9\nblock_networks = []\n\
+        let served =
+            "[outbound_networking]\nmax_total_connections = 9\nmax_socket_connections = 9\nblock_networks = []\n\
                       [outbound_http]\nmax_connections = 2\n[outbound_redis]\nmax_connections = 2\n\
                       [outbound_mqtt]\nmax_connections = 2\n";
         std::fs::write(&p, served).unwrap();

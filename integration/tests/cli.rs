@@ -795,6 +795,74 @@ fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
     assert!(none.body.starts_with("connect failed:"), "{none:?}");
 }
 
+/// A TCP server that answers each line `pong: <line>` after holding the
+/// connection for `hold`.
+fn tcp_echo_holding(hold: Duration) -> u16 {
+    use std::io::{BufRead as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                if std::io::BufReader::new(&stream).read_line(&mut line).is_ok() {
+                    std::thread::sleep(hold);
+                    let _ = writeln!(&stream, "pong: {}", line.trim_end());
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `[outbound_networking] max_socket_connections` (and `max_total_connections`)
+/// cap the `wasi:sockets` sockets all instances hold at once: with a cap of 1, a
+/// second request's socket is refused at once while the first holds its own,
+/// and the place comes back when that socket is dropped; without a cap both
+/// connect.
+#[test]
+fn the_socket_cap_refuses_a_socket_while_another_is_held() {
+    let port = tcp_echo_holding(Duration::from_millis(1500));
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"tcp\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"tcp\"\n\
+         [component.tcp]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"tcp://127.0.0.1:{port}\"]\n"
+    );
+    let (_copy, dir) = with_manifest("rust-tcp", &manifest);
+    let config_dir = tempfile::tempdir().unwrap();
+    for (config, capped) in [
+        ("[outbound_networking]\nmax_socket_connections = 1\n", true),
+        ("[outbound_networking]\nmax_total_connections = 1\n", true),
+        ("[outbound_networking]\nmax_socket_connections = 2\n", false),
+    ] {
+        let path = config_dir.path().join("rc.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut app = serve(&dir, &[], &["--runtime-config-file", path.to_str().unwrap()]).unwrap();
+        let url = format!("{}/?addr=127.0.0.1:{port}", app.base);
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| integration::http::get(&url).unwrap());
+            std::thread::sleep(Duration::from_millis(500));
+            let started = std::time::Instant::now();
+            let second = integration::http::get(&url).unwrap();
+            if capped {
+                assert!(started.elapsed() < Duration::from_millis(800), "{config}: a refused socket does not wait");
+            }
+            (first.join().unwrap(), second)
+        });
+        assert_eq!((first.status, first.body.as_str()), (200, "pong: ping"), "{config}");
+        if capped {
+            assert_eq!(second.status, 502, "{config}: {second:?}");
+            assert!(second.body.starts_with("connect failed:"), "{config}: {second:?}");
+            assert!(!second.body.contains("PermissionDenied"), "{config}: a limit, not a rule: {second:?}");
+            app.process.wait_for_line("socket refused", Duration::from_secs(5)).expect("the refusal is logged");
+        } else {
+            assert_eq!((second.status, second.body.as_str()), (200, "pong: ping"), "{config}");
+        }
+        let after = integration::http::get(&url).unwrap();
+        assert_eq!((after.status, after.body.as_str()), (200, "pong: ping"), "{config}: the place came back");
+    }
+}
+
 /// The runtime config's caps on outbound connections across the whole app
 /// (`[outbound_networking] max_total_connections`, `[outbound_http]
 /// max_connections`): four requests at once, each making an outbound request

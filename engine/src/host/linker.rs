@@ -23,6 +23,7 @@ pub(crate) fn build_linker(engine: &Engine) -> anyhow::Result<Linker<HostState>>
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    super::outbound::add_counted_sockets_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     super::wasi_http_rc::add_to_linker(&mut linker)?;
     add_capabilities_to_linker(&mut linker)?;

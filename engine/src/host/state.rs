@@ -11,7 +11,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::capability::InstanceInputs;
 use super::memory::InstanceMemory;
-use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking};
+#[cfg(test)]
+use super::outbound::SocketRules;
+use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking, SocketPlaces};
 use super::wasi::WasiTemplate;
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
@@ -168,6 +170,7 @@ impl InstanceTemplate {
             traces,
             usage: self.usage.as_ref().map(ComponentInstanceMetrics::instance),
             epoch: None,
+            socket_places: SocketPlaces::default(),
         })
     }
 }
@@ -186,6 +189,8 @@ pub struct HostState {
     usage: Option<InstanceUsage>,
     /// Keeps the epoch ticking while the instance lives.
     epoch: Option<EpochUse>,
+    /// The places its `wasi:sockets` sockets hold among its connections.
+    socket_places: SocketPlaces,
 }
 
 impl HostState {
@@ -210,6 +215,17 @@ impl HostState {
         if let Some(usage) = &mut self.usage {
             usage.on_call(hook);
         }
+    }
+
+    /// Holds a place among the instance's connections for socket `rep` (see
+    /// `outbound/counted_sockets.rs`); `false` when there is none.
+    pub(crate) fn hold_socket_place(&mut self, rep: u32) -> bool {
+        self.socket_places.hold(&self.outbound_http.gate, rep)
+    }
+
+    /// Gives back the place socket `rep` held.
+    pub(crate) fn give_back_socket_place(&mut self, rep: u32) {
+        self.socket_places.give_back(rep);
     }
 
     /// Notes that the instance is made: its memory now is its memory on init.
@@ -249,8 +265,8 @@ impl WasiHttpView for HostState {
 
 #[cfg(test)]
 impl InstanceTemplate {
-    /// A template for host tests: outbound `allowed` hosts and
-    /// `max_outbound_connections`, no stores, no variables.
+    /// A template for host tests: outbound `allowed` hosts (sockets included)
+    /// and `max_outbound_connections`, no stores, no variables.
     pub(crate) fn for_tests(allowed: &[&str], max_outbound_connections: usize) -> Self {
         let entries: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
         let allowed_hosts = Arc::new(AllowedHosts::parse(&entries, |t| Ok(t.to_string())).unwrap());
@@ -278,7 +294,8 @@ impl InstanceTemplate {
             allowed_hosts: allowed_hosts.clone(),
             networking: OutboundNetworking::default(),
             http_client: HttpClient::default(),
-            wasi: WasiTemplate::default(),
+            // Sockets are open as far as `allowed` names `tcp://` or `udp://` destinations.
+            wasi: WasiTemplate { sockets: SocketRules::of(&allowed_hosts, &Arc::default()), ..Default::default() },
             max_instance_memory: 64 << 20,
             max_outbound_connections,
             local_routes: LocalRoutes::default(),

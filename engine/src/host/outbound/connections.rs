@@ -1,13 +1,15 @@
-//! The caps on outbound connections (in-flight outgoing HTTP requests, Redis and
-//! MQTT connections):
+//! The caps on outbound connections (in-flight outgoing HTTP requests, Redis,
+//! MQTT, PostgreSQL and MySQL connections, open `wasi:sockets` sockets):
 //! - per instance, `max_outbound_connections` (`SPIN_MAX_OUTBOUND_CONNECTIONS`,
 //!   default 64) held at once; one more is refused at once;
 //! - per app, the runtime config's caps, as Spin's: `max_connections` of
-//!   `[outbound_http]`, `[outbound_redis]` and `[outbound_mqtt]` per kind, and
-//!   `[outbound_networking] max_total_connections` over all kinds, across every
-//!   instance of every component. One more waits, as in Spin, for a connection of
-//!   its kind (then any kind) to close, within the guest's deadline; a cap of 0
-//!   refuses every connection at once.
+//!   `[outbound_http]`, `[outbound_redis]`, `[outbound_mqtt]`, `[outbound_pg]`
+//!   and `[outbound_mysql]` and `[outbound_networking] max_socket_connections`
+//!   per kind, and `[outbound_networking] max_total_connections` over all kinds,
+//!   across every instance of every component. One more waits, as in Spin, for a
+//!   connection of its kind (then any kind) to close, within the guest's
+//!   deadline; a cap of 0 refuses every connection at once. A socket never waits
+//!   (Spin's rule: a guest holding sockets across a wait could deadlock itself).
 
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ pub(crate) enum ConnectionKind {
     Postgres,
     /// A MySQL connection.
     Mysql,
+    /// A `wasi:sockets` TCP or UDP socket, while the guest holds it.
+    Socket,
 }
 
 impl ConnectionKind {
@@ -37,6 +41,7 @@ impl ConnectionKind {
             Self::Mqtt => "MQTT",
             Self::Postgres => "PostgreSQL",
             Self::Mysql => "MySQL",
+            Self::Socket => "socket",
         }
     }
 }
@@ -62,6 +67,11 @@ impl Cap {
         // The semaphore is never closed, so `acquire_owned` only waits.
         self.places.clone().acquire_owned().await.ok()
     }
+
+    /// A place under the cap if one is free now.
+    fn admit_now(&self) -> Option<OwnedSemaphorePermit> {
+        self.places.clone().try_acquire_owned().ok()
+    }
 }
 
 /// The app-wide caps the runtime config sets (none by default). Clones share them.
@@ -73,6 +83,7 @@ pub(crate) struct AppConnectionCaps {
     mqtt: Option<Cap>,
     postgres: Option<Cap>,
     mysql: Option<Cap>,
+    socket: Option<Cap>,
 }
 
 impl AppConnectionCaps {
@@ -86,6 +97,19 @@ impl AppConnectionCaps {
             mqtt: of_kind(ConnectionKind::Mqtt).map(Cap::new),
             postgres: of_kind(ConnectionKind::Postgres).map(Cap::new),
             mysql: of_kind(ConnectionKind::Mysql).map(Cap::new),
+            socket: of_kind(ConnectionKind::Socket).map(Cap::new),
+        }
+    }
+
+    /// The cap of `kind`'s own, if it has one.
+    fn of_kind(&self, kind: ConnectionKind) -> Option<&Cap> {
+        match kind {
+            ConnectionKind::Http => self.http.as_ref(),
+            ConnectionKind::Redis => self.redis.as_ref(),
+            ConnectionKind::Mqtt => self.mqtt.as_ref(),
+            ConnectionKind::Postgres => self.postgres.as_ref(),
+            ConnectionKind::Mysql => self.mysql.as_ref(),
+            ConnectionKind::Socket => self.socket.as_ref(),
         }
     }
 
@@ -93,19 +117,25 @@ impl AppConnectionCaps {
     /// total's, so a connection waiting for its kind never holds a place of
     /// the total that other kinds could use. `None` when a cap is 0.
     async fn admit(&self, kind: ConnectionKind) -> Option<[Option<OwnedSemaphorePermit>; 2]> {
-        let of_kind = match kind {
-            ConnectionKind::Http => &self.http,
-            ConnectionKind::Redis => &self.redis,
-            ConnectionKind::Mqtt => &self.mqtt,
-            ConnectionKind::Postgres => &self.postgres,
-            ConnectionKind::Mysql => &self.mysql,
-        };
-        let kind_place = match of_kind {
+        let kind_place = match self.of_kind(kind) {
             Some(cap) => Some(cap.admit().await?),
             None => None,
         };
         let total_place = match &self.total {
             Some(cap) => Some(cap.admit().await?),
+            None => None,
+        };
+        Some([kind_place, total_place])
+    }
+
+    /// [`Self::admit`] without waiting: `None` unless both caps have a place now.
+    fn admit_now(&self, kind: ConnectionKind) -> Option<[Option<OwnedSemaphorePermit>; 2]> {
+        let kind_place = match self.of_kind(kind) {
+            Some(cap) => Some(cap.admit_now()?),
+            None => None,
+        };
+        let total_place = match &self.total {
+            Some(cap) => Some(cap.admit_now()?),
             None => None,
         };
         Some([kind_place, total_place])
@@ -125,6 +155,12 @@ impl ConnectionSlot {
     /// its kind; `None` when one of them is 0.
     pub(crate) async fn admit(self) -> Option<ConnectionPermit> {
         let app = self.app.admit(self.kind).await?;
+        Some(ConnectionPermit { _instance: self.instance, _app: app })
+    }
+
+    /// The slot, if the app-wide caps have room for it now; `None` otherwise.
+    pub(crate) fn admit_now(self) -> Option<ConnectionPermit> {
+        let app = self.app.admit_now(self.kind)?;
         Some(ConnectionPermit { _instance: self.instance, _app: app })
     }
 }
@@ -210,7 +246,7 @@ mod tests {
         let app = AppConnectionCaps::new(None, |kind| match kind {
             Http => Some(1),
             Redis => Some(0),
-            Mqtt | ConnectionKind::Postgres | ConnectionKind::Mysql => None,
+            Mqtt | ConnectionKind::Postgres | ConnectionKind::Mysql | ConnectionKind::Socket => None,
         });
         let budget = ConnectionBudget::new(8, app);
         let first = budget.try_open(Http).unwrap().admit().await.unwrap();
@@ -220,5 +256,22 @@ mod tests {
         assert!(budget.try_open(Redis).unwrap().admit().await.is_none(), "a cap of 0 refuses at once");
         drop(first);
         assert!(tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_socket_takes_a_place_now_or_never() {
+        let app = AppConnectionCaps::new(Some(2), |kind| (kind == ConnectionKind::Socket).then_some(1));
+        let budget = ConnectionBudget::new(8, app);
+        let socket = budget.try_open(ConnectionKind::Socket).unwrap().admit_now().unwrap();
+        assert!(budget.try_open(ConnectionKind::Socket).unwrap().admit_now().is_none(), "the socket cap is full");
+        drop(socket);
+        let open = [budget.try_open(Http).unwrap().admit_now(), budget.try_open(Http).unwrap().admit_now()];
+        assert!(open.iter().all(Option::is_some));
+        assert!(
+            budget.try_open(ConnectionKind::Socket).unwrap().admit_now().is_none(),
+            "the total cap is full: sockets count against it"
+        );
+        drop(open);
+        assert!(budget.try_open(ConnectionKind::Socket).unwrap().admit_now().is_some());
     }
 }

@@ -1,10 +1,12 @@
 //! What every outbound capability of an instance shares: the component's allowed
 //! hosts (deny by default, denials reported the way Spin reports them), the
 //! networks no connection may reach, and the caps on connections held at once
-//! (`SPIN_MAX_OUTBOUND_CONNECTIONS` per instance, the runtime config's per app).
+//! (`SPIN_MAX_OUTBOUND_CONNECTIONS` per instance, the runtime config's per app),
+//! `wasi:sockets` sockets included.
 
 mod blocked;
 mod connections;
+mod counted_sockets;
 mod destination;
 mod http;
 mod http_client;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 pub(crate) use blocked::{BlockedNetworks, Refusal};
 pub(crate) use connections::{AppConnectionCaps, ConnectionBudget, ConnectionKind, ConnectionPermit, ConnectionSlot};
+pub(crate) use counted_sockets::{add_to_linker as add_counted_sockets_to_linker, SocketPlaces};
 pub(crate) use destination::Destination;
 pub(crate) use http::OutboundHttp;
 pub(crate) use http_client::{ClientOptions, HttpClient, HttpClients};

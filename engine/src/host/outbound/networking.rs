@@ -35,10 +35,8 @@ pub(crate) struct OutboundNetworking {
 struct NetworkingTable {
     #[serde(default)]
     block_networks: Vec<String>,
-    /// Accepted, not served (see `RuntimeConfig::unserved_tables`): wasmtime's
-    /// sockets give no hook to hold a place for as long as a socket is open.
+    /// The cap on `wasi:sockets` sockets held at once (see `counted_sockets.rs`).
     #[serde(default)]
-    #[allow(dead_code)]
     max_socket_connections: Option<usize>,
     #[serde(default)]
     max_total_connections: Option<usize>,
@@ -93,7 +91,16 @@ impl OutboundNetworking {
             ConnectionKind::Mqtt => mqtt.max_connections,
             ConnectionKind::Postgres => postgres.max_connections,
             ConnectionKind::Mysql => mysql.max_connections,
+            ConnectionKind::Socket => networking.max_socket_connections,
         });
+        if let (Some(sockets), Some(total)) = (networking.max_socket_connections, networking.max_total_connections) {
+            if sockets > total {
+                tracing::warn!(
+                    "[outbound_networking] max_socket_connections ({sockets}) is over max_total_connections ({total}): \
+                     sockets are held to the total"
+                );
+            }
+        }
         let blocked = Arc::new(BlockedNetworks::from_entries(&networking.block_networks)?);
         let options = ClientOptions {
             pooling: http.connection_pooling.unwrap_or(true),
@@ -132,7 +139,7 @@ mod tests {
         .unwrap();
         assert!(set.blocked.blocks("10.0.0.1".parse().unwrap()));
         let caps = format!("{:?}", set.connections);
-        for max in ["max: 3", "max: 5", "max: 6", "max: 7"] {
+        for max in ["max: 3", "max: 2", "max: 5", "max: 6", "max: 7"] {
             assert!(caps.contains(max), "{max}: {caps}");
         }
         let old = format!("{:?}", parse("[outbound_http]\nmax_concurrent_requests = 0\n").unwrap().connections);
