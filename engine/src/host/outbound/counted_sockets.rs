@@ -128,9 +128,10 @@ fn dropped(
     result
 }
 
-/// The places the sockets of one instance hold, by the socket's resource rep.
+/// The places the sockets of one instance hold, by the socket's resource rep
+/// (a list: an instance holds few sockets, and an empty list costs nothing to make).
 #[derive(Default)]
-pub(crate) struct SocketPlaces(std::collections::HashMap<u32, super::ConnectionPermit>);
+pub(crate) struct SocketPlaces(Vec<(u32, super::ConnectionPermit)>);
 
 impl SocketPlaces {
     /// Holds a place for socket `rep` from `gate`; `false` (logged) when there is none.
@@ -147,13 +148,13 @@ impl SocketPlaces {
             );
             return false;
         };
-        self.0.insert(rep, permit);
+        self.0.push((rep, permit));
         true
     }
 
     /// Gives back the place socket `rep` held, if it held one.
     pub(crate) fn give_back(&mut self, rep: u32) {
-        self.0.remove(&rep);
+        self.0.retain(|(held, _)| *held != rep);
     }
 }
 
