@@ -99,7 +99,10 @@ async fn read_config(file: Option<&Path>) -> anyhow::Result<Config> {
 }
 
 /// Whether the system's certificate store holds any certificate (read once).
-/// wasm-pkg's registry client panics as it starts without one.
+/// wasm-pkg's registry client panics as it starts without one, whatever its
+/// configuration's `extra_root_certificates`: oci-client 0.17 makes a default
+/// HTTP client beside its configured one (a struct update from `Default`), and
+/// the default one needs the system's roots.
 fn system_has_ca_certificates() -> bool {
     static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FOUND.get_or_init(|| !crate::host::platform_roots().is_empty())
