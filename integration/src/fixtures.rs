@@ -74,6 +74,12 @@ pub fn bad_apps() -> Vec<BadApp> {
             &[("app.wasm", &hello7), ("mw.wasm", &no_handler)],
             vec!["middleware 1", "must import and export `wasi:http/handler@0.3.0`"],
         ),
+        app(
+            "an HTTP base other than /",
+            &http_app("c", "").replace("[[trigger.http]]", "[application.trigger.http]\nbase = \"/api\"\n[[trigger.http]]"),
+            &[("app.wasm", &hello7)],
+            vec!["deprecated trigger 'base' field", "prepended to each [[trigger.http]]'s 'route'"],
+        ),
     ]
 }
 

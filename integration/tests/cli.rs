@@ -795,6 +795,22 @@ fn outbound_tcp_reaches_the_destinations_its_rules_name_only() {
     assert!(none.body.starts_with("connect failed:"), "{none:?}");
 }
 
+/// Spin 2's `[application.trigger.http] base`: `/` is served with Spin's
+/// deprecation warning (any other base is refused: see `bad_apps`).
+#[test]
+fn an_http_base_of_slash_is_served_with_a_warning() {
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"based\"\n\
+                    [application.trigger.http]\nbase = \"/\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n\
+                    [component.hello]\nsource = \"app.wasm\"\n";
+    let (_copy, dir) = with_manifest("rust-hello", manifest);
+    let mut app = serve(&dir, &[], &[]).unwrap();
+    assert_eq!(integration::http::get(&format!("{}/", app.base)).unwrap().status, 200);
+    app.process
+        .wait_for_line("deprecated trigger 'base' set to the default value '/'", Duration::from_secs(5))
+        .unwrap();
+}
+
 /// A TCP server that answers each line `pong: <line>` after holding the
 /// connection for `hold`.
 fn tcp_echo_holding(hold: Duration) -> u16 {

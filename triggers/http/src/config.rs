@@ -22,6 +22,35 @@ pub struct HttpTriggerConfig {
     pub static_response: Option<StaticResponse>,
 }
 
+/// `[application.trigger.http]`: only Spin 2's `base`, which Spin 3 and later
+/// accept as `/` (with a warning) and refuse otherwise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HttpAppConfig {
+    #[serde(default)]
+    base: Option<String>,
+}
+
+impl HttpAppConfig {
+    /// Warns about `base = "/"`; any other base is Spin's error.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        match self.base.as_deref() {
+            None => Ok(()),
+            Some("/") => {
+                tracing::warn!(
+                    "This application has the deprecated trigger 'base' set to the default value '/'. \
+                     This may be an error in the future!"
+                );
+                Ok(())
+            }
+            Some(_) => anyhow::bail!(
+                "This application is using the deprecated trigger 'base' field. \
+                 The base must be prepended to each [[trigger.http]]'s 'route'."
+            ),
+        }
+    }
+}
+
 /// `route = "/path"` or `route = { private = true }`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]

@@ -26,10 +26,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use spin_engine::runtime::PreparedApp;
 use spin_engine::telemetry::RequestTracer;
-use spin_engine::trigger::{trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin};
+use spin_engine::trigger::{
+    app_settings, trigger_entries, Drain, PreparedTrigger, Shutdown, TriggerConfig as _, TriggerPlugin,
+};
 
 use crate::banner::RouteLine;
-use crate::config::Target;
+use crate::config::{HttpAppConfig, Target};
 use crate::local::LocalServer;
 use crate::server::{ChainedTarget, Handler, RouteTarget, Server};
 
@@ -111,6 +113,7 @@ impl TriggerPlugin for HttpTrigger {
 
     fn prepare(&self, app: &Arc<PreparedApp>) -> anyhow::Result<Box<dyn PreparedTrigger>> {
         let locked = app.locked();
+        app_settings::<HttpAppConfig>(locked, HttpTriggerConfig::TYPE)?.check()?;
         let mut routed = Vec::new();
         // Per handler: the name the banner and warnings show.
         let mut names = Vec::new();
