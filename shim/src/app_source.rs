@@ -121,9 +121,15 @@ mod tests {
     fn a_kept_component_may_chain_only_to_kept_ones() {
         let app = |hosts: &str| -> LockedApp {
             let component = |id: &str, hosts: &str| {
-                format!(r#"{{"id":"{id}","metadata":{{"allowed_outbound_hosts":{hosts}}},"source":{{"content_type":"application/wasm","content":{{}}}}}}"#)
+                format!(
+                    r#"{{"id":"{id}","metadata":{{"allowed_outbound_hosts":{hosts}}},"source":{{"content_type":"application/wasm","content":{{}}}}}}"#
+                )
             };
-            let trigger = |id: &str| format!(r#"{{"id":"t-{id}","trigger_type":"http","trigger_config":{{"component":"{id}","route":"/{id}"}}}}"#);
+            let trigger = |id: &str| {
+                format!(
+                    r#"{{"id":"t-{id}","trigger_type":"http","trigger_config":{{"component":"{id}","route":"/{id}"}}}}"#
+                )
+            };
             let text = format!(
                 r#"{{"spin_lock_version":1,"metadata":{{"name":"a"}},"triggers":[{},{},{}],"components":[{},{},{}]}}"#,
                 trigger("front"),
