@@ -73,6 +73,24 @@ fn bare_command_wasm_runs_as_a_command() {
     assert_eq!(code, 3, "{out}");
 }
 
+/// A WASI 0.3 command (`wasi:cli/run@0.3.0`, no 0.2 `run`) runs through its
+/// async `run`, as an app and as a bare `.wasm`; an error result exits 1.
+#[test]
+fn a_wasi_03_command_runs_its_async_run() {
+    let app = guests::app("rust-p3-command");
+    let (code, out) = run_to_exit(&app, &[], &["hello", "world"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l == "argv=rust-p3-command hello world (WASI 0.3)"), "{out}");
+    let (code, out) = run_to_exit(&app, &[], &["fail"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 1, "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("p3-tool.wasm");
+    std::fs::copy(app.join("app.wasm"), &wasm).unwrap();
+    let (code, out) = run_to_exit(&wasm, &[], &["a"], START_TIMEOUT).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l == "argv=p3-tool a (WASI 0.3)"), "{out}");
+}
+
 /// Runs a broken variant of the command app and checks its one error line.
 fn refused(manifest: &str, guest: &str, expect: &[&str]) {
     let (_tmp, dir) = with_manifest(guest, manifest);

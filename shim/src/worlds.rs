@@ -68,6 +68,12 @@ const ALL: &[World] = &[
     world("fermyon:spin-sqs@2.0.0", "sqs", "handle-queue-message", "spin-trigger-sqs SDKs"),
     world("spin:mqtt-trigger", "mqtt", "handle-message", "spin-trigger-mqtt SDKs"),
     world("fermyon:spin-cron@2.0.0", "cron", "handle-cron-event", "spin-trigger-cron SDKs"),
+    world(
+        "wasi:cli/command@0.3.0",
+        "command",
+        "wasi:cli/run@0.3.0",
+        "WASI 0.3 commands (run first when both are exported)",
+    ),
     world("wasi:cli/command@0.2.x", "command", "wasi:cli/run@0.2.x", "any wasm32-wasip2 command"),
 ];
 

@@ -60,17 +60,19 @@ fn trigger_for(id: &str, path: &Path) -> LockedTrigger {
 
 /// Export prefixes that make a wasm an HTTP handler (component export names, or
 /// the `<interface>#<func>` names of a core module with embedded component types).
-const HTTP_EXPORTS: &[&str] = &["wasi:http/incoming-handler@0.2.", "fermyon:spin/inbound-http"];
+const HTTP_EXPORTS: &[&str] =
+    &["wasi:http/incoming-handler@0.2.", "wasi:http/handler@0.3.0", "fermyon:spin/inbound-http"];
 
 /// Whether `bytes` is a WASI command with no HTTP handler: a component exporting
-/// `wasi:cli/run@0.2.x`, or a core module exporting `_start`, and in both cases no
-/// HTTP handler export. Bytes that do not parse are not a command.
+/// `wasi:cli/run@0.2.x` or `wasi:cli/run@0.3.0`, or a core module exporting
+/// `_start`, and in all cases no HTTP handler export. Bytes that do not parse are
+/// not a command.
 pub fn is_command(bytes: &[u8]) -> bool {
     let Some(exports) = top_level_exports(bytes) else {
         return false;
     };
     let is_http = exports.iter().any(|e| HTTP_EXPORTS.iter().any(|p| e.starts_with(p)));
-    let runs = exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.") || e == "_start");
+    let runs = exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.") || e == "wasi:cli/run@0.3.0" || e == "_start");
     runs && !is_http
 }
 
@@ -169,6 +171,8 @@ mod tests {
         assert_eq!(t.trigger_type, "command");
         assert_eq!(t.trigger_config, json!({ "component": "my-job" }));
         assert!(app.component("my-job").is_some());
+        let (_d, app) = load_bytes("p3_job.wasm", &component(&["wasi:cli/run@0.3.0"]));
+        assert_eq!(app.triggers[0].trigger_type, "command", "a WASI 0.3 command");
     }
 
     #[test]
@@ -177,6 +181,7 @@ mod tests {
             vec!["wasi:http/incoming-handler@0.2.0"],
             vec!["wasi:cli/run@0.2.6", "wasi:http/incoming-handler@0.2.3"],
             vec!["wasi:cli/run@0.2.0", "fermyon:spin/inbound-http"],
+            vec!["wasi:cli/run@0.3.0", "wasi:http/handler@0.3.0"],
         ] {
             let (_d, app) = load_bytes("web.wasm", &component(&exports));
             assert_eq!(app.triggers[0].trigger_type, "http", "{exports:?}");
@@ -199,7 +204,7 @@ mod tests {
         assert!(!is_command(b"\0asm"));
         assert!(!is_command(b"not wasm at all"));
         assert!(!is_command(&component(&[])));
-        assert!(!is_command(&component(&["wasi:cli/run@0.3.0"])));
+        assert!(!is_command(&component(&["wasi:cli/run@0.3.0-rc-2026-03-15"])));
     }
 
     #[test]
