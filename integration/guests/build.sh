@@ -54,6 +54,7 @@ GUESTS=(
   "rust-no-handler|rust|wasm32-wasip2|rust-no-handler.wasm|--kind component --export wasi:cli/run --no-export wasi:http/incoming-handler"
   "rust-command|rust|wasm32-wasip2|rust-command.wasm|--kind component --export wasi:cli/run --no-export wasi:http/incoming-handler"
   "rust-p3-command|rust|wasm32-wasip2|rust_p3_command.wasm|--kind component --export wasi:cli/run@0.3.0"
+  "rust-wagi|rust|wasm32-wasip1|rust-wagi.wasm|--kind core --export _start"
   "rust-cron|rust|wasm32-wasip2|rust_cron.wasm|--kind component --export handle-cron-event --import fermyon:spin-cron/cron-types@2.0.0"
   "rust-sqs|rust|wasm32-wasip2|rust_sqs.wasm|--kind component --export handle-queue-message --import fermyon:spin-sqs/sqs-types@2.0.0"
   "rust-mqtt|rust|wasm32-wasip2|rust_mqtt.wasm|--kind component --export handle-message --import fermyon:spin/mqtt@2.0.0"

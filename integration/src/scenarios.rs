@@ -63,7 +63,7 @@ impl Inputs {
 pub type Make = fn(&Inputs) -> Scenario;
 
 /// Every scenario, in the order the loops run them.
-pub const ALL: [Make; 25] = [
+pub const ALL: [Make; 26] = [
     rust_hello,
     rust_sdk2_hello,
     python_rc_hello,
@@ -74,6 +74,7 @@ pub const ALL: [Make; 25] = [
     rust_sdk7_variables,
     rust_sdk7_sqlite,
     rust_hello_core,
+    rust_wagi,
     python_hello,
     python_sdk5_hello,
     js_hello,
@@ -206,6 +207,24 @@ pub fn rust_sdk7_sqlite(_: &Inputs) -> Scenario {
 /// The Rust hello app built as a core module, componentized by the engine.
 pub fn rust_hello_core(_: &Inputs) -> Scenario {
     scenario("rust hello as a core module", "rust-hello-core", &[], |b| suite::hello(b, "Hello, Fermyon"))
+}
+
+/// A WAGI program (the HTTP trigger's `wagi` executor): its CGI response,
+/// the request body on stdin, the component's environment beside the CGI
+/// variables, and a status of its own.
+pub fn rust_wagi(_: &Inputs) -> Scenario {
+    scenario("rust wagi program (executor = wagi)", "rust-wagi", &[], |b| {
+        let hello = crate::http::get(&format!("{b}/wagi/hi"))?;
+        anyhow::ensure!(hello.status == 200 && hello.body == "hello from wagi", "{hello:?}");
+        let echo = crate::http::request("POST", &format!("{b}/wagi/echo"), &[], "ping")?;
+        anyhow::ensure!(echo.status == 200 && echo.body == "ping", "{echo:?}");
+        let env = crate::http::get(&format!("{b}/wagi/env?GREETING&PATH_INFO"))?;
+        let expected = "argv=/wagi/env|GREETING|PATH_INFO\nGREETING=hi\nPATH_INFO=/env\n";
+        anyhow::ensure!(env.status == 200 && env.body == expected, "{env:?}");
+        let teapot = crate::http::get(&format!("{b}/wagi/status"))?;
+        anyhow::ensure!(teapot.status == 418 && teapot.body == "teapot", "{teapot:?}");
+        Ok(())
+    })
 }
 
 /// The Python SDK's hello app.

@@ -811,6 +811,49 @@ fn an_http_base_of_slash_is_served_with_a_warning() {
         .unwrap();
 }
 
+/// Spin's WAGI executor: a WASI preview1 program (rust-wagi) run once per
+/// request as a CGI program: argv from the template, the CGI environment with
+/// Spin's routing values and the client's headers, the body on stdin, and the
+/// printed headers (Status, Location, Content-Type) and body as the response.
+#[test]
+fn a_wagi_program_answers_as_a_cgi_program() {
+    use integration::http::request;
+    let mut app = serve(&guests::app("rust-wagi"), &[], &[]).unwrap();
+    let base = app.base.clone();
+    let hello = integration::http::get(&format!("{base}/wagi/hi")).unwrap();
+    assert_eq!((hello.status, hello.body.as_str()), (200, "hello from wagi"), "{hello:?}");
+    assert_eq!(hello.headers["content-type"], "text/plain");
+    let echo = request("POST", &format!("{base}/wagi/echo"), &[], "ping\npong").unwrap();
+    assert_eq!((echo.status, echo.body.as_str()), (200, "ping\npong"));
+    let names = "GREETING&REQUEST_METHOD&PATH_INFO&SCRIPT_NAME&X_FULL_URL&X_MATCHED_ROUTE&QUERY_STRING\
+                 &CONTENT_LENGTH&HTTP_X_THING&SERVER_SOFTWARE&GATEWAY_INTERFACE&HTTP_AUTHORIZATION";
+    let env =
+        request("GET", &format!("{base}/wagi/env?{names}"), &[("x-thing", "yes"), ("authorization", "secret")], "")
+            .unwrap();
+    let host = base.trim_start_matches("http://");
+    let expected = format!(
+        "argv=/wagi/env|{}\nGREETING=hi\nREQUEST_METHOD=GET\nPATH_INFO=/env\nSCRIPT_NAME=/wagi\n\
+         X_FULL_URL=http://{host}/wagi/env?{names}\nX_MATCHED_ROUTE=/wagi/...\nQUERY_STRING={names}\n\
+         CONTENT_LENGTH=0\nHTTP_X_THING=yes\nSERVER_SOFTWARE=WAGI/1\nGATEWAY_INTERFACE=CGI/1.1\n\
+         HTTP_AUTHORIZATION=<unset>\n",
+        names.replace('&', "|")
+    );
+    assert_eq!((env.status, env.body.as_str()), (200, expected.as_str()));
+    let teapot = integration::http::get(&format!("{base}/wagi/status")).unwrap();
+    assert_eq!((teapot.status, teapot.body.as_str()), (418, "teapot"));
+    let no_redirects = ureq::AgentBuilder::new().redirects(0).build();
+    let moved = match no_redirects.get(&format!("{base}/wagi/redirect")).call() {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!((moved.status(), moved.header("location")), (302, Some("/elsewhere")));
+    for (path, why) in [("silent", "printed nothing"), ("exit", "exited with status 3")] {
+        let r = integration::http::get(&format!("{base}/wagi/{path}")).unwrap();
+        assert_eq!(r.status, 500, "a program that {why}: {r:?}");
+    }
+    app.process.wait_for_line("uses the WAGI executor", Duration::from_secs(5)).unwrap();
+}
+
 /// A TCP server that answers each line `pong: <line>` after holding the
 /// connection for `hold`.
 fn tcp_echo_holding(hold: Duration) -> u16 {

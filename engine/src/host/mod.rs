@@ -45,4 +45,5 @@ pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
 pub use stdio::{LogDir, StdioMode};
 pub(crate) use unsupported::linker_for;
+pub use wasi::EventStdio;
 pub use wasi_http_rc::{Rc20231018Proxy, Rc20231018ProxyPre};

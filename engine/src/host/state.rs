@@ -14,7 +14,7 @@ use super::memory::InstanceMemory;
 #[cfg(test)]
 use super::outbound::SocketRules;
 use super::outbound::{HttpClient, LocalRoutes, OutboundGate, OutboundHttp, OutboundNetworking, SocketPlaces};
-use super::wasi::WasiTemplate;
+use super::wasi::{EventStdio, WasiTemplate};
 use super::{ComponentCapabilities, InstanceCapabilities};
 use crate::allowed_hosts::AllowedHosts;
 use crate::runtime::EpochUse;
@@ -142,11 +142,13 @@ impl InstanceTemplate {
     /// A fresh host state for one event; `args` are the guest's argv (command
     /// trigger). For an instance that serves many requests (WASI 0.3 reuse),
     /// `traces` holds the requests it serves, through which its guest's host
-    /// calls join a request's trace (see [`HostState::instance_traces`]).
+    /// calls join a request's trace (see [`HostState::instance_traces`]). An
+    /// event may hand its guest its own environment, stdin and stdout (`event`).
     pub(crate) fn instantiate_state(
         &self,
         args: &[String],
         traces: Option<Arc<InstanceTraces>>,
+        event: Option<&EventStdio>,
     ) -> anyhow::Result<HostState> {
         let basics = &self.basics;
         let outbound = OutboundGate::within(
@@ -156,7 +158,7 @@ impl InstanceTemplate {
             &basics.networking,
         );
         Ok(HostState {
-            wasi: basics.wasi.build(args, traces.as_ref())?,
+            wasi: basics.wasi.build(args, traces.as_ref(), event)?,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             capabilities: self.capabilities.instance(&InstanceInputs { outbound: &outbound, traces: traces.as_ref() }),
@@ -319,7 +321,7 @@ impl InstanceTemplate {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model_async(true);
         let engine = wasmtime::Engine::new(&config).unwrap();
-        let mut store = wasmtime::Store::new(&engine, self.instantiate_state(&[], None).unwrap());
+        let mut store = wasmtime::Store::new(&engine, self.instantiate_state(&[], None, None).unwrap());
         store
             .run_concurrent(async move |accessor| {
                 let view = accessor.with_getter::<super::capability::ViewOf<C>>(

@@ -1,8 +1,10 @@
 //! WASI 0.2 context for one instance: the component's `environment`, its `files`
-//! preopened (read-only unless transient writes are allowed), and stdio.
+//! preopened (read-only unless transient writes are allowed), and stdio; an
+//! event may add environment, give stdin and take stdout ([`EventStdio`]).
 
 use std::sync::Arc;
 
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::outbound::SocketRules;
@@ -23,10 +25,28 @@ pub(crate) struct WasiTemplate {
     pub sockets: Option<SocketRules>,
 }
 
+/// What one event hands its guest through WASI besides the component's own
+/// settings (a CGI-style call): environment after the component's, the bytes
+/// on stdin, and the pipe that takes stdout.
+#[derive(Clone)]
+pub struct EventStdio {
+    /// `KEY=VALUE` pairs added after the component's environment.
+    pub env: Vec<(String, String)>,
+    /// What the guest reads on stdin.
+    pub stdin: bytes::Bytes,
+    /// Where the guest's stdout goes (its stderr goes where the component's does).
+    pub stdout: MemoryOutputPipe,
+}
+
 impl WasiTemplate {
     /// Builds a fresh `WasiCtx` for one instance; a reused instance's output
     /// records join its requests' traces through `traces`.
-    pub(crate) fn build(&self, args: &[String], traces: Option<&Arc<InstanceTraces>>) -> anyhow::Result<WasiCtx> {
+    pub(crate) fn build(
+        &self,
+        args: &[String],
+        traces: Option<&Arc<InstanceTraces>>,
+        event: Option<&EventStdio>,
+    ) -> anyhow::Result<WasiCtx> {
         let mut b = WasiCtxBuilder::new();
         b.envs(&self.env).args(args);
         match self.output.mode_only() {
@@ -38,6 +58,9 @@ impl WasiTemplate {
                 let (stdout, stderr) = self.output.streams(traces);
                 b.stdout(stdout).stderr(stderr);
             }
+        }
+        if let Some(event) = event {
+            b.envs(&event.env).stdin(MemoryInputPipe::new(event.stdin.clone())).stdout(event.stdout.clone());
         }
         match &self.sockets {
             Some(rules) => rules.apply(&mut b),

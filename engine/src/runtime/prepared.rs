@@ -530,7 +530,7 @@ impl PreparedComponent {
         run_limit: Option<std::time::Duration>,
     ) -> anyhow::Result<Store<HostState>> {
         let traces = Some(Arc::new(crate::telemetry::InstanceTraces::default()));
-        let mut store = self.store_with(code, &[], None, traces)?;
+        let mut store = self.store_with(code, &[], None, traces, None)?;
         if let Some(limit) = run_limit {
             let mut run = super::run_limit::RunLimit::new(limit);
             store.epoch_deadline_callback(move |_| run.tick(Instant::now()));
@@ -546,19 +546,22 @@ impl PreparedComponent {
         code: &Code,
         args: &[String],
         deadline: Option<Instant>,
+        event: Option<&crate::host::EventStdio>,
     ) -> anyhow::Result<Store<HostState>> {
-        self.store_with(code, args, deadline, None)
+        self.store_with(code, args, deadline, None, event)
     }
 
-    /// [`Self::new_store`] for an instance that serves the requests of `traces`, if any.
+    /// [`Self::new_store`] for an instance that serves the requests of
+    /// `traces`, if any, and the event that hands it `event`, if any.
     fn store_with(
         &self,
         code: &Code,
         args: &[String],
         deadline: Option<Instant>,
         traces: Option<Arc<crate::telemetry::InstanceTraces>>,
+        event: Option<&crate::host::EventStdio>,
     ) -> anyhow::Result<Store<HostState>> {
-        let mut state = self.template.instantiate_state(args, traces)?;
+        let mut state = self.template.instantiate_state(args, traces, event)?;
         state.hold_epoch(self.runtime.ticker.use_epoch());
         let records_usage = state.records_usage();
         let mut store = Store::new(code.pre.engine(), state);

@@ -92,7 +92,18 @@ impl<P> Bound<P> {
     /// A fresh store for one event on this code's engine, trapping past
     /// `deadline`; `args` are the guest's command-line arguments.
     pub fn new_store(&self, args: &[String], deadline: Option<Instant>) -> anyhow::Result<Store<HostState>> {
-        self.component.new_store(&self.code, args, deadline)
+        self.component.new_store(&self.code, args, deadline, None)
+    }
+
+    /// [`Self::new_store`] for an event that hands its guest its own
+    /// environment, stdin and stdout (the WAGI executor's CGI call).
+    pub fn new_store_for(
+        &self,
+        args: &[String],
+        deadline: Option<Instant>,
+        event: &crate::host::EventStdio,
+    ) -> anyhow::Result<Store<HostState>> {
+        self.component.new_store(&self.code, args, deadline, Some(event))
     }
 
     /// A store for an instance serving many events (WASI 0.3 reuse) on this

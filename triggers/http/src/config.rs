@@ -72,13 +72,14 @@ pub enum ExecutorSpec {
     Http,
     /// Alias of `http`.
     Spin,
-    /// The deprecated CGI-style executor.
+    /// The CGI-style executor (deprecated in Spin, still served there).
     Wagi {
+        /// The guest's argv, with `${SCRIPT_NAME}` and `${ARGS}` filled in per
+        /// request (default `${SCRIPT_NAME} ${ARGS}`).
         #[serde(default)]
-        #[allow(dead_code)]
         argv: Option<String>,
+        /// Must be `_start` (the default), as in Spin.
         #[serde(default)]
-        #[allow(dead_code)]
         entrypoint: Option<String>,
     },
 }
@@ -118,8 +119,10 @@ impl TriggerConfig for HttpTriggerConfig {
         if let RouteSpec::Private { private: false } = self.route {
             return Err(ConfigProblem::Rule("`route = { private = false }` is not allowed; give a path instead"));
         }
-        if let Some(ExecutorSpec::Wagi { .. }) = self.executor {
-            return Err(ConfigProblem::Rule("the deprecated `wagi` executor is not supported by this runtime"));
+        if let Some(ExecutorSpec::Wagi { entrypoint: Some(entrypoint), .. }) = &self.executor {
+            if entrypoint != "_start" {
+                return Err(ConfigProblem::Rule("the `wagi` executor's `entrypoint` can only be `_start`"));
+            }
         }
         if self.component.is_some() == self.static_response.is_some() {
             return Err(ConfigProblem::Rule("exactly one of `component` and `static_response` must be set"));
@@ -134,6 +137,14 @@ impl HttpTriggerConfig {
         match &self.route {
             RouteSpec::Path(p) => Some(p),
             RouteSpec::Private { .. } => None,
+        }
+    }
+
+    /// For a `wagi` executor, its argv template (Spin's default when unset).
+    pub fn wagi_argv(&self) -> Option<&str> {
+        match &self.executor {
+            Some(ExecutorSpec::Wagi { argv, .. }) => Some(argv.as_deref().unwrap_or("${SCRIPT_NAME} ${ARGS}")),
+            _ => None,
         }
     }
 
@@ -176,5 +187,16 @@ mod tests {
         let e = parse("t", json!({"route": "/"})).unwrap_err();
         assert_eq!(e, "trigger `t` (http): exactly one of `component` and `static_response` must be set");
         assert_eq!(parse("t", json!({"component": "c", "route": {"private": true}})).unwrap().route(), None);
+    }
+
+    #[test]
+    fn wagi_takes_an_argv_template_and_only_the_start_entrypoint() {
+        let wagi = |executor| parse("t", json!({"component": "c", "route": "/...", "executor": executor}));
+        assert_eq!(wagi(json!({"type": "wagi"})).unwrap().wagi_argv(), Some("${SCRIPT_NAME} ${ARGS}"));
+        let custom = wagi(json!({"type": "wagi", "argv": "x ${ARGS}", "entrypoint": "_start"})).unwrap();
+        assert_eq!(custom.wagi_argv(), Some("x ${ARGS}"));
+        let e = wagi(json!({"type": "wagi", "entrypoint": "main"})).unwrap_err();
+        assert!(e.contains("`entrypoint` can only be `_start`"), "{e}");
+        assert_eq!(wagi(json!({"type": "http"})).unwrap().wagi_argv(), None);
     }
 }

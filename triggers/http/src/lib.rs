@@ -133,6 +133,12 @@ impl TriggerPlugin for HttpTrigger {
                 }
                 Target::Static(_) => (entry.id.clone(), None),
             };
+            if entry.config.wagi_argv().is_some() {
+                let description = entry.config.route().map_or("private endpoint".to_owned(), |r| format!("route {r}"));
+                tracing::warn!(
+                    "HTTP {description} uses the WAGI executor. WAGI will be deprecated in a future version of Spin."
+                );
+            }
             names.push(name.clone());
             let Some(raw) = entry.config.route() else { continue };
             let route = Route::parse(raw);

@@ -47,7 +47,8 @@ impl Handler {
         let request_timeout = app.limits().http_request_timeout.map(|t| t.upper());
         Ok(match entry.config.target() {
             Target::Component(_) => Handler::Component(
-                Executor::for_component(entry.component(app)?, reuse, request_timeout).map_err(|e| entry.error(e))?,
+                Executor::for_component(entry.component(app)?, reuse, request_timeout, entry.config.wagi_argv())
+                    .map_err(|e| entry.error(e))?,
             ),
             Target::Static(s) => Handler::Static(s),
         })

@@ -289,7 +289,7 @@ mod tests {
     async fn open_connections_are_capped_per_instance() {
         use bindings::fermyon::spin::mqtt::HostConnection as _;
         let template = crate::host::InstanceTemplate::for_tests(&["mqtt://127.0.0.1:1883"], 2);
-        let mut host = template.instantiate_state(&[], None).unwrap();
+        let mut host = template.instantiate_state(&[], None, None).unwrap();
         let mut state = HasCapability::<OutboundMqtt>::capability(&mut host);
         let address = || "mqtt://127.0.0.1:1883".to_string();
         let a = state.open(address(), String::new(), String::new(), 30).await.unwrap().ok().unwrap();

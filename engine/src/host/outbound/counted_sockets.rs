@@ -232,7 +232,7 @@ mod tests {
         let engine = Engine::new(&config).unwrap();
         let linker: Linker<_> = crate::host::linker::build_linker(&engine).unwrap();
         let component = Component::new(&engine, CREATES_P3_SOCKETS).unwrap();
-        let state = InstanceTemplate::for_tests(allowed, max_connections).instantiate_state(&[], None).unwrap();
+        let state = InstanceTemplate::for_tests(allowed, max_connections).instantiate_state(&[], None, None).unwrap();
         let mut store = Store::new(&engine, state);
         let instance = linker.instantiate_async(&mut store, &component).await.unwrap();
         let run = instance.get_typed_func::<(), (u32,)>(&mut store, "run").unwrap();

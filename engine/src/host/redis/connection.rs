@@ -360,7 +360,7 @@ mod tests {
     async fn unix_sockets_are_refused_and_connections_are_capped() {
         use bindings::fermyon::spin::redis::HostConnection as _;
         let server = crate::host::test_redis::TestRedis::start();
-        let mut host = crate::host::InstanceTemplate::for_tests(&["*://*:*"], 2).instantiate_state(&[], None).unwrap();
+        let mut host = crate::host::InstanceTemplate::for_tests(&["*://*:*"], 2).instantiate_state(&[], None, None).unwrap();
         let mut state = HasCapability::<OutboundRedis>::capability(&mut host);
 
         let unix = state.open("redis+unix://localhost/tmp/redis.sock".into()).await.unwrap();

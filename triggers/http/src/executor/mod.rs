@@ -2,6 +2,7 @@
 
 mod instance_pool;
 mod spin_inbound;
+mod wagi;
 mod wasi_http;
 mod wasi_http_p3;
 
@@ -20,6 +21,7 @@ use crate::body::{Body, RequestBody};
 use crate::InstanceReuse;
 
 pub(crate) use spin_inbound::SpinInboundExecutor;
+pub(crate) use wagi::WagiExecutor;
 pub(crate) use wasi_http::WasiHttpExecutor;
 pub(crate) use wasi_http_p3::WasiHttp3Executor;
 
@@ -33,6 +35,8 @@ pub(crate) enum Executor {
     SpinInbound(SpinInboundExecutor),
     /// `wasi:http/handler@0.3.0` (WASI 0.3).
     WasiHttp3(WasiHttp3Executor),
+    /// A WASI command run as a CGI program (`executor = { type = "wagi" }`).
+    Wagi(WagiExecutor),
 }
 
 /// `wasi:http/incoming-handler@0.2.x` (pre-releases are refused by name).
@@ -49,13 +53,18 @@ impl Executor {
     /// Binds the executor of the one handler export the component has; errors
     /// (naming the component and its exports) when it has none or several.
     /// WASI 0.3 instances are reused as `reuse` says; `request_timeout` is the
-    /// longest any request may run.
+    /// longest any request may run. With `wagi_argv` (the trigger's `wagi`
+    /// executor), the component runs as a CGI program with that argv template.
     pub(crate) fn for_component(
         component: &Arc<PreparedComponent>,
         reuse: &InstanceReuse,
         request_timeout: Option<Duration>,
+        wagi_argv: Option<&str>,
     ) -> Result<Self, BindError> {
         let component = component.clone();
+        if let Some(argv) = wagi_argv {
+            return Ok(Self::Wagi(WagiExecutor::new(component, argv)?));
+        }
         match pick_export(&component, &[WASI_HTTP, SPIN_INBOUND, WASI_HTTP_03, WASI_HTTP_RC_2023_10_18])? {
             0 => Ok(Self::WasiHttp(WasiHttpExecutor::new(component)?)),
             1 => Ok(Self::SpinInbound(SpinInboundExecutor::new(component)?)),
@@ -77,6 +86,10 @@ impl Executor {
             Self::WasiHttpRc(e) => e.execute(GuestRequest { req, deadline, slot }).await,
             Self::WasiHttp3(e) => e.execute(GuestRequest { req, deadline, slot }).await,
             Self::SpinInbound(e) => {
+                let _slot = slot;
+                e.execute(req, deadline, max_buffered_body).await
+            }
+            Self::Wagi(e) => {
                 let _slot = slot;
                 e.execute(req, deadline, max_buffered_body).await
             }
@@ -154,6 +167,25 @@ where
             Ok(Err(e)) => Err(e.into()),
             Err(e) => anyhow::bail!("guest task failed: {e}"),
         },
+    }
+}
+
+/// The whole request body, read within `deadline`, for executors that hand
+/// it to the guest at once; `Err` holds the 413 response for a body over
+/// `max_body` bytes.
+pub(crate) async fn whole_body(
+    body: RequestBody,
+    deadline: Option<Instant>,
+    max_body: u64,
+) -> anyhow::Result<Result<bytes::Bytes, http::Response<Body>>> {
+    use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+    let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
+    match within(deadline, async { Ok(Limited::new(body, limit).collect().await) }).await? {
+        Ok(collected) => Ok(Ok(collected.to_bytes())),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Ok(Err(crate::body::status_only(http::StatusCode::PAYLOAD_TOO_LARGE)))
+        }
+        Err(e) => anyhow::bail!("reading the request body: {e}"),
     }
 }
 

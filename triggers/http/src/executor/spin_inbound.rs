@@ -3,13 +3,11 @@
 
 use std::sync::Arc;
 
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-
 use spin_engine::runtime::PreparedComponent;
 use spin_engine::trigger::{BindError, Binding};
 
 use crate::body::{full, status_only, Body, RequestBody};
-use crate::executor::{within, SPIN_INBOUND};
+use crate::executor::{whole_body, within, SPIN_INBOUND};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -46,13 +44,9 @@ impl SpinInboundExecutor {
             return Ok(status_only(http::StatusCode::METHOD_NOT_ALLOWED));
         };
         let (parts, body) = req.into_parts();
-        let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
-        let body = match within(deadline, async { Ok(Limited::new(body, limit).collect().await) }).await? {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                return Ok(status_only(http::StatusCode::PAYLOAD_TOO_LARGE))
-            }
-            Err(e) => anyhow::bail!("reading the request body: {e}"),
+        let body = match whole_body(body, deadline, max_body).await? {
+            Ok(body) => body,
+            Err(too_large) => return Ok(too_large),
         };
         let request = Request {
             method,
