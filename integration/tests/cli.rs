@@ -1201,6 +1201,22 @@ fn service_chaining_and_self_requests_stay_in_process_and_follow_the_manifest() 
     run(scenarios::service_chaining);
 }
 
+/// A request to the app itself that the manifest does not allow is refused,
+/// and Spin's warning for it says how to allow it.
+#[test]
+fn a_denied_self_request_gets_spins_warning() {
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"selfless\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"front\"\n\
+                    [component.front]\nsource = \"app.wasm\"\nallowed_outbound_hosts = [\"http://back.spin.internal\"]\n";
+    let (_copy, dir) = with_manifest("rust-outbound", manifest);
+    let mut app = integration::cli_app::serve(&dir, &[], &[]).unwrap();
+    let r = integration::http::get(&format!("{}/?url=http://self/", app.base)).unwrap();
+    assert!(r.status == 502 && r.body.contains("HttpRequestDenied"), "{r:?}");
+    let warning = "A component tried to make an HTTP request to its own app but it does not have permission.";
+    app.process.wait_for_line(warning, Duration::from_secs(5)).unwrap();
+    app.process.wait_for_line("allowed_outbound_hosts = [\"http://self\"]", Duration::from_secs(5)).unwrap();
+}
+
 #[test]
 fn a_wasi_0_2_guest_chains_to_another_component_in_process() {
     // The 0.2 outbound guest as frontend and, without a `url`, as backend (400).

@@ -165,6 +165,13 @@ fn a_pushed_app_has_the_layout_spin_registry_push_writes_and_serves_the_same_byt
         check_layout(&registry, tag, mode);
         let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
         check_files(&served.base);
+        // The app's info names the manifest it came from, as Spin's does.
+        let url = format!("http://{}/v2/tests/fixture/manifests/{tag}", registry.host());
+        let manifest = http::request("GET", &url, &[("accept", "application/vnd.oci.image.manifest.v1+json")], "");
+        let digest = manifest.unwrap().headers["docker-content-digest"].clone();
+        let info: Value =
+            serde_json::from_str(&http::get(&format!("{}/.well-known/spin/info", served.base)).unwrap().body).unwrap();
+        assert_eq!(info["oci_image_digest"], digest.as_str(), "{info}");
     }
 }
 

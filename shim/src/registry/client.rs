@@ -74,7 +74,13 @@ impl Registry {
         }
         unpacker.add_config(&config);
         tracing::info!("pulled {reference}@{digest}");
-        unpacker.finish()
+        let mut loaded = unpacker.finish()?;
+        // Where the app came from, as Spin records it (`/.well-known/spin/info`
+        // shows the digest).
+        let metadata = &mut loaded.locked.metadata;
+        metadata.insert("origin".into(), format!("vnd.fermyon.origin-oci:{reference}").into());
+        metadata.insert("oci_image_digest".into(), digest.into());
+        Ok(loaded)
     }
 }
 

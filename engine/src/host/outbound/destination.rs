@@ -36,10 +36,19 @@ impl Destination {
         }
         let dest = self.to_string();
         tracing::error!("component `{component_id}`: Outbound network destination not allowed: {dest}");
-        eprintln!(
-            "Warning: A component tried to make an outbound network connection to disallowed destination '{dest}'.\n\
-             To allow this request, add 'allowed_outbound_hosts = [\"{dest}\"]' to the manifest component section."
-        );
+        if self.scheme.starts_with("http") && self.host == "self" {
+            // A request to the app itself (`http://self`, or a relative URI).
+            let pattern = format!("{}://self", self.scheme);
+            eprintln!(
+                "Warning: A component tried to make an HTTP request to its own app but it does not have permission.\n\
+                 To allow this request, add 'allowed_outbound_hosts = [\"{pattern}\"]' to the manifest component section."
+            );
+        } else {
+            eprintln!(
+                "Warning: A component tried to make an outbound network connection to disallowed destination '{dest}'.\n\
+                 To allow this request, add 'allowed_outbound_hosts = [\"{dest}\"]' to the manifest component section."
+            );
+        }
         false
     }
 }
