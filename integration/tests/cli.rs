@@ -854,6 +854,22 @@ fn a_wagi_program_answers_as_a_cgi_program() {
     app.process.wait_for_line("uses the WAGI executor", Duration::from_secs(5)).unwrap();
 }
 
+/// A taken listen port: `spin up`'s message naming `--find-free-port`, and with
+/// the flag the next free port is served.
+#[test]
+fn a_taken_port_is_refused_or_searched_past_with_find_free_port() {
+    use integration::cli_app::Up;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let hello = guests::app("rust-hello");
+    let (code, out) = Up::new(&hello).listen(&addr).run(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && out.contains(&format!("{addr} is already in use")), "exit {code}: {out}");
+    assert!(out.contains("use the --find-free-port option"), "{out}");
+    let app = Up::new(&hello).listen(&addr).flags(&["--find-free-port"]).serve().unwrap();
+    assert_ne!(app.base, format!("http://{addr}"));
+    assert_eq!(integration::http::get(&format!("{}/", app.base)).unwrap().status, 200);
+}
+
 /// A TCP server that answers each line `pong: <line>` after holding the
 /// connection for `hold`.
 fn tcp_echo_holding(hold: Duration) -> u16 {

@@ -30,6 +30,10 @@ pub(crate) struct UpArgs {
     /// Address the HTTP trigger listens on; port 0 picks a free port.
     #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     listen: String,
+    /// When the listen port is taken, try the next nine ports, as `spin up --find-free-port`.
+    #[arg(long)]
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    find_free_port: bool,
     /// Environment variable for every component, KEY=VALUE (repeatable).
     #[arg(short = 'e', long = "env", value_parser = super::parse_kv)]
     env: Vec<(String, String)>,
@@ -155,6 +159,12 @@ impl UpArgs {
         #[cfg(feature = "http")]
         if self.format == Format::Json {
             settings.triggers.http.banner = spin_trigger_http::BannerFormat::Json;
+        }
+        #[cfg(feature = "http")]
+        {
+            use spin_trigger_http::FreePortSearch;
+            settings.triggers.http.find_free_port =
+                if self.find_free_port { FreePortSearch::On } else { FreePortSearch::Off };
         }
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;

@@ -36,7 +36,7 @@ use crate::local::LocalServer;
 use crate::server::{ChainedTarget, Handler, RouteTarget, Server};
 
 pub use banner::BannerFormat;
-pub use listen::{parse_listen_addr, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
+pub use listen::{parse_listen_addr, FreePortSearch, CLI_DEFAULT_LISTEN, SHIM_DEFAULT_LISTEN};
 pub use reuse::{
     InstanceReuse, DEFAULT_IDLE_INSTANCE_TIMEOUT, DEFAULT_MAX_INSTANCE_CONCURRENT_REUSE_COUNT,
     DEFAULT_MAX_INSTANCE_REUSE_COUNT,
@@ -49,6 +49,8 @@ pub use reuse::{
 pub struct HttpOptions {
     /// Address to listen on; port 0 picks a free port.
     pub listen: String,
+    /// Whether a taken port makes it try the next ones.
+    pub find_free_port: FreePortSearch,
     /// How long in-flight requests may run after SIGTERM.
     pub drain: Drain,
     /// Limits on clients' connections.
@@ -68,6 +70,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             listen: CLI_DEFAULT_LISTEN.to_string(),
+            find_free_port: FreePortSearch::default(),
             drain: Drain::default(),
             connections: ConnectionLimits::default(),
             reuse: InstanceReuse::default(),
@@ -156,7 +159,7 @@ impl TriggerPlugin for HttpTrigger {
             }
             eprintln!("{msg}");
         }
-        let listener = listen::bind(&self.options.listen)?;
+        let listener = listen::bind(&self.options.listen, self.options.find_free_port)?;
         let addr = listener.local_addr()?;
         let route_lines: Vec<RouteLine> =
             lines.iter().map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() }).collect();
