@@ -121,7 +121,8 @@ impl Up {
     /// `Serving http://...` line.
     pub fn serve(self) -> anyhow::Result<ServedApp> {
         let mut process = self.spawn()?;
-        let line = process.wait_for_line("Serving http://", START_TIMEOUT)?;
+        // `Serving http://...`, or `https://` when serving TLS.
+        let line = process.wait_for_line("Serving http", START_TIMEOUT)?;
         let base = line.trim().trim_start_matches("Serving ").to_string();
         Ok(ServedApp { process, base })
     }

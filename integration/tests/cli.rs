@@ -870,6 +870,34 @@ fn a_taken_port_is_refused_or_searched_past_with_find_free_port() {
     assert_eq!(integration::http::get(&format!("{}/", app.base)).unwrap().status, 200);
 }
 
+/// `--tls-cert`/`--tls-key`: HTTPS with that certificate, HTTP/1.1 and HTTP/2
+/// offered in the handshake; the banner and the guest's `spin-full-url` say
+/// `https`.
+#[test]
+fn tls_flags_serve_https_and_the_guest_sees_an_https_url() {
+    use integration::cli_app::Up;
+    let pki = Pki::new().unwrap();
+    let [cert, key, ca] = ["server.pem", "server.key", "ca.pem"].map(|f| pki.dir().join(f));
+    let flags = ["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()];
+    let app = Up::new(&guests::app("rust-echo")).flags(&flags).serve().unwrap();
+    assert!(app.base.starts_with("https://127.0.0.1:"), "{}", app.base);
+    let url = format!("{}/exact", app.base);
+    for (flag, version) in [("--http1.1", "1.1"), ("--http2", "2")] {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--fail", flag, "--cacert", ca.to_str().unwrap(), "-w", "\n%{http_version}", &url])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "curl {flag}: {text}{}", String::from_utf8_lossy(&out.stderr));
+        let (body, spoken) = text.rsplit_once('\n').unwrap();
+        assert_eq!(spoken, version);
+        let echoed: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(echoed["headers"]["spin-full-url"], url.as_str(), "{echoed}");
+    }
+    let (code, out) = Up::new(&guests::app("rust-echo")).flags(&flags[..2]).run(Duration::from_secs(60)).unwrap();
+    assert!(code != 0 && out.contains("--tls-key"), "one of the pair alone is refused: {out}");
+}
+
 /// A TCP server that answers each line `pong: <line>` after holding the
 /// connection for `hold`.
 fn tcp_echo_holding(hold: Duration) -> u16 {

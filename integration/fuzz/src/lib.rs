@@ -60,7 +60,7 @@ pub fn guest_url(data: &[u8]) {
     let (host, rest) = data.split_at(split);
     let Some(path_and_query) = text(rest.get(1..).unwrap_or_default()) else { return };
     let Ok(pq) = path_and_query.parse::<http::uri::PathAndQuery>() else { return };
-    if let Some((url, uri)) = spin_trigger_http::guest_url(None, Some(host), &pq) {
+    if let Some((url, uri)) = spin_trigger_http::guest_url(&http::uri::Scheme::HTTP, None, Some(host), &pq) {
         assert_eq!(uri.path(), pq.path(), "{url}");
         assert!(url.starts_with("http://"), "{url}");
         assert_eq!(url.parse::<http::Uri>().ok().as_ref(), Some(&uri));

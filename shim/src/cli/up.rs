@@ -99,6 +99,12 @@ pub(crate) struct UpArgs {
     /// removes it; a range such as 5s..10s draws one per request). Sets SPIN_HTTP_REQUEST_TIMEOUT.
     #[arg(long)]
     request_timeout: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key). Sets SPIN_TLS_CERT.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<String>,
+    /// The PEM private key of --tls-cert. Sets SPIN_TLS_KEY.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<String>,
     /// The named profile to run (`[component.x.profile.<name>]`: its source,
     /// environment and dependencies); by default, the components as written.
     #[arg(long)]
@@ -149,6 +155,8 @@ impl UpArgs {
             (reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, self.max_instance_concurrent_reuse_count),
             (reuse_vars::IDLE_INSTANCE_TIMEOUT, self.idle_instance_timeout),
             (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout),
+            ("SPIN_TLS_CERT", self.tls_cert),
+            ("SPIN_TLS_KEY", self.tls_key),
         ] {
             if let Some(value) = flag {
                 env.insert(var.to_string(), value);

@@ -61,7 +61,7 @@ pub(crate) mod reuse_vars {
 #[cfg(feature = "http")]
 fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Result<spin_trigger_http::HttpOptions> {
     use spin_engine::trigger::Drain;
-    use spin_trigger_http::{ConnectionLimits, HttpOptions, InstanceReuse};
+    use spin_trigger_http::{ConnectionLimits, HttpOptions, InstanceReuse, TlsFiles};
     let defaults = HttpOptions::default();
     let connections = ConnectionLimits {
         header_read_timeout: env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")?
@@ -78,7 +78,12 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
             .unwrap_or(defaults.reuse.idle_timeout),
     };
     let threads = env_count(env, "SPIN_HTTP_THREADS")?;
-    Ok(HttpOptions { listen, drain, connections, reuse, threads, ..defaults })
+    let tls = match (env_value(env, "SPIN_TLS_CERT"), env_value(env, "SPIN_TLS_KEY")) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert: cert.into(), key: key.into() }),
+        (None, None) => None,
+        _ => anyhow::bail!("SPIN_TLS_CERT and SPIN_TLS_KEY are set together (HTTPS) or not at all"),
+    };
+    Ok(HttpOptions { listen, drain, connections, reuse, threads, tls, ..defaults })
 }
 
 /// The standard `AWS_*` variables: region, profile, static credentials or a web

@@ -28,15 +28,20 @@ pub enum BannerFormat {
 }
 
 /// Renders Spin's start-up banner for `addr` in `format`.
-pub(crate) fn render(addr: SocketAddr, routes: &[RouteLine<'_>], format: BannerFormat) -> String {
+pub(crate) fn render(
+    scheme: &http::uri::Scheme,
+    addr: SocketAddr,
+    routes: &[RouteLine<'_>],
+    format: BannerFormat,
+) -> String {
+    let base = format!("{scheme}://{addr}");
     match format {
-        BannerFormat::Plain => plain(addr, routes),
-        BannerFormat::Json => json(addr, routes),
+        BannerFormat::Plain => plain(&base, routes),
+        BannerFormat::Json => json(&base, routes),
     }
 }
 
-fn plain(addr: SocketAddr, routes: &[RouteLine<'_>]) -> String {
-    let base = format!("http://{addr}");
+fn plain(base: &str, routes: &[RouteLine<'_>]) -> String {
     let mut out = format!("\nServing {base}\nAvailable Routes:\n");
     for line in routes {
         let url = format!("{base}{}", line.route.component_route());
@@ -65,7 +70,7 @@ struct JsonRoute<'a> {
     description: Option<&'a str>,
 }
 
-fn json(addr: SocketAddr, routes: &[RouteLine<'_>]) -> String {
+fn json(base: &str, routes: &[RouteLine<'_>]) -> String {
     let routes = routes
         .iter()
         .map(|line| JsonRoute {
@@ -78,7 +83,7 @@ fn json(addr: SocketAddr, routes: &[RouteLine<'_>]) -> String {
             description: line.description.filter(|d| !d.is_empty()),
         })
         .collect();
-    let banner = JsonBanner { base_url: format!("http://{addr}"), routes };
+    let banner = JsonBanner { base_url: base.to_owned(), routes };
     // Strings and booleans always serialise.
     format!("{}\n", serde_json::to_string_pretty(&banner).unwrap_or_default())
 }
@@ -92,6 +97,7 @@ mod tests {
         let hello = Route::parse("/hello");
         let stat = Route::parse("/static/...");
         render(
+            &http::uri::Scheme::HTTP,
             "127.0.0.1:3000".parse().unwrap(),
             &[
                 RouteLine { id: "all", route: &all, description: None },

@@ -45,12 +45,13 @@ impl RouteHeaders {
 }
 
 /// The URL the guest sees, as text (for `spin-full-url`) and as a `Uri` built from
-/// its parts: `http://`, the request's authority (its target's, else the `Host`
+/// its parts: `scheme` (`https` when the server speaks TLS), the request's authority (its target's, else the `Host`
 /// header, else `localhost`), then the request's own path and query, which the
 /// router matched. `None` (a 400) unless the authority is a plain `host[:port]`
 /// and the target a path: a `Host` such as `x/admin` or `user@x` must neither
 /// change the guest's path nor reach it unvalidated, and `*` is no path.
 pub fn guest_url(
+    scheme: &Scheme,
     target: Option<&Authority>,
     host_header: Option<&[u8]>,
     path_and_query: &PathAndQuery,
@@ -63,8 +64,8 @@ pub fn guest_url(
     if authority.as_str().contains('@') || authority.host().is_empty() || !path_and_query.as_str().starts_with('/') {
         return None;
     }
-    let text = format!("http://{authority}{path_and_query}");
-    let uri = Uri::builder().scheme(Scheme::HTTP).authority(authority).path_and_query(path_and_query.clone());
+    let text = format!("{scheme}://{authority}{path_and_query}");
+    let uri = Uri::builder().scheme(scheme.clone()).authority(authority).path_and_query(path_and_query.clone());
     Some((text, uri.build().ok()?))
 }
 
@@ -145,7 +146,7 @@ mod tests {
         let url = |t: Option<&str>, h: Option<&str>, p: &str| {
             let target = t.map(|t| t.parse::<Authority>().unwrap());
             let pq: PathAndQuery = p.parse().unwrap();
-            guest_url(target.as_ref(), h.map(str::as_bytes), &pq).map(|(s, uri)| {
+            guest_url(&Scheme::HTTP, target.as_ref(), h.map(str::as_bytes), &pq).map(|(s, uri)| {
                 assert_eq!(s.parse::<Uri>().unwrap(), uri, "the text and the Uri agree");
                 s
             })

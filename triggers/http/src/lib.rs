@@ -12,6 +12,7 @@ mod read_ahead;
 mod reuse;
 mod routes;
 mod server;
+mod tls;
 mod well_known;
 mod workers;
 
@@ -41,6 +42,7 @@ pub use reuse::{
     InstanceReuse, DEFAULT_IDLE_INSTANCE_TIMEOUT, DEFAULT_MAX_INSTANCE_CONCURRENT_REUSE_COUNT,
     DEFAULT_MAX_INSTANCE_REUSE_COUNT,
 };
+pub use tls::TlsFiles;
 
 /// Settings of the HTTP trigger that come from the host, not the manifest (the
 /// shim reads them from `SPIN_HTTP_*` variables). The per-request deadline and
@@ -51,6 +53,8 @@ pub struct HttpOptions {
     pub listen: String,
     /// Whether a taken port makes it try the next ones.
     pub find_free_port: FreePortSearch,
+    /// Serve HTTPS with these files (else plain HTTP).
+    pub tls: Option<TlsFiles>,
     /// How long in-flight requests may run after SIGTERM.
     pub drain: Drain,
     /// Limits on clients' connections.
@@ -71,6 +75,7 @@ impl Default for HttpOptions {
         Self {
             listen: CLI_DEFAULT_LISTEN.to_string(),
             find_free_port: FreePortSearch::default(),
+            tls: None,
             drain: Drain::default(),
             connections: ConnectionLimits::default(),
             reuse: InstanceReuse::default(),
@@ -163,7 +168,9 @@ impl TriggerPlugin for HttpTrigger {
         let addr = listener.local_addr()?;
         let route_lines: Vec<RouteLine> =
             lines.iter().map(|(id, route, d)| RouteLine { id, route, description: d.as_deref() }).collect();
-        let banner = banner::render(addr, &route_lines, self.options.banner);
+        let tls = self.options.tls.as_ref().map(tls::acceptor).transpose()?;
+        let scheme = if tls.is_some() { http::uri::Scheme::HTTPS } else { http::uri::Scheme::HTTP };
+        let banner = banner::render(&scheme, addr, &route_lines, self.options.banner);
         let limits = app.limits();
         let server = Server {
             router,
@@ -177,6 +184,8 @@ impl TriggerPlugin for HttpTrigger {
             tracer: self.options.tracer.clone(),
             counts: names.iter().map(|name| app.request_count("http", name)).collect(),
             names: names.iter().map(|n| n.as_str().into()).collect(),
+            tls,
+            scheme,
         };
         let server = Arc::new(server);
         app.local_routes().provide(Arc::new(LocalServer(Arc::downgrade(&server))));

@@ -111,6 +111,10 @@ pub(crate) struct Server {
     pub names: Vec<Arc<str>>,
     /// Per handler, its request count, when metrics are exported.
     pub counts: Option<Vec<ComponentRequests>>,
+    /// The TLS handshake of every connection, when serving HTTPS.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// `https` with TLS, else `http`: the scheme of the URL the guest sees.
+    pub scheme: http::uri::Scheme,
 }
 
 /// How long a request waits for a free instance slot before it is refused.
@@ -169,19 +173,29 @@ impl Server {
                     Ok(stream) => stream,
                     Err(e) => return tracing::warn!("accepted connection from {peer} unusable: {e}"),
                 };
-                // hyper's header timer starts once it knows the protocol; a client
-                // that sends nothing, or half of the h2c preface, is closed here.
-                if !protocol_sniffable(&stream, header_timeout).await {
-                    return;
-                }
+                let tls = server.tls.clone();
                 let svc = hyper::service::service_fn(move |req| {
                     let server = server.clone();
                     async move {
                         Ok::<_, std::convert::Infallible>(server.handle(req.map(from_client), peer, worker).await)
                     }
                 });
-                let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
-                if let Err(e) = conn.await {
+                let ended = match tls {
+                    // The handshake has the header timeout; hyper's own timer
+                    // starts once the protocol is known.
+                    Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await
+                        }
+                        Ok(Err(e)) => return tracing::debug!("TLS handshake with {peer} failed: {e}"),
+                        Err(_) => return tracing::debug!("TLS handshake with {peer} timed out"),
+                    },
+                    // hyper's header timer starts once it knows the protocol; a client
+                    // that sends nothing, or half of the h2c preface, is closed here.
+                    None if !protocol_sniffable(&stream, header_timeout).await => return,
+                    None => watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned()).await,
+                };
+                if let Err(e) = ended {
                     tracing::debug!("connection from {peer} ended: {e}");
                 }
             });
@@ -282,7 +296,7 @@ impl Server {
         let host_header = parts.headers.get(http::header::HOST).map(|h| h.as_bytes());
         let root = PathAndQuery::from_static("/");
         let path_and_query = parts.uri.path_and_query().unwrap_or(&root);
-        let Some((full_url, uri)) = guest_url(parts.uri.authority(), host_header, path_and_query) else {
+        let Some((full_url, uri)) = guest_url(&self.scheme, parts.uri.authority(), host_header, path_and_query) else {
             return status_only(StatusCode::BAD_REQUEST);
         };
         add_spin_headers(&mut parts.headers, full_url, &target.headers, matched, peer);
