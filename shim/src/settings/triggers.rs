@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-#[cfg(feature = "sqs")]
+#[cfg(any(feature = "sqs", feature = "http"))]
 use super::env::env_value;
 #[cfg(feature = "http")]
 use super::env::{env_count, env_duration, env_sampled, parse_count, parse_duration, COUNT, DURATION};
