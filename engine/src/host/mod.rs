@@ -39,7 +39,9 @@ pub(crate) use linker::build_linker;
 #[cfg(test)]
 pub(crate) use linker::is_provided;
 pub(crate) use outbound::platform_roots;
-pub use outbound::{install_crypto_provider, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
+pub use outbound::{
+    install_crypto_provider, pem_certificates, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX,
+};
 pub use seeds::StartupSeeds;
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;

@@ -26,6 +26,10 @@ pub enum Export {
     Release(&'static str),
 }
 
+/// A WASI 0.2 command's `wasi:cli/run` export (any 0.2.x patch): the command
+/// trigger's, and what a WAGI program exports once componentized.
+pub const WASI_CLI_RUN_02: Export = Export::Release("wasi:cli/run@0.2");
+
 impl Export {
     /// Whether the component export `name` is this one.
     pub fn matches(&self, name: &str) -> bool {

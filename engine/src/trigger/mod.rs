@@ -21,7 +21,7 @@ use futures::future::BoxFuture;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 
 pub use backoff::Backoff;
-pub use binding::{pick_export, BindError, Export};
+pub use binding::{pick_export, BindError, Export, WASI_CLI_RUN_02};
 pub use bound::{BindFn, Binding, Bound};
 pub use config_error::{ConfigProblem, Reason, ShapeError, TriggerConfigError};
 pub use dispatcher::{run_app, TriggerRegistry};

@@ -9,13 +9,10 @@ use wasmtime_wasi::p3::bindings::CommandPre as CommandPre03;
 
 use spin_engine::host::HostState;
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{pick_export, BindError, Binding, Bound, Export};
+use spin_engine::trigger::{pick_export, BindError, Binding, Bound, Export, WASI_CLI_RUN_02};
 use wasmtime::Store;
 
 use crate::exit_status::{outcome, Outcome};
-
-/// The WASI 0.2 export of a command component (any 0.2.x patch).
-pub(crate) const RUN_EXPORT: Export = Export::Release("wasi:cli/run@0.2");
 
 /// The WASI 0.3 export of a command component.
 pub(crate) const RUN_EXPORT_03: Export = Export::Interface("wasi:cli/run@0.3.0");
@@ -37,8 +34,8 @@ impl CommandRunner {
     /// (naming the component and what it does export) when it is not a command
     /// component.
     pub(crate) fn new(component: Arc<PreparedComponent>, guest_args: &[String]) -> Result<Self, BindError> {
-        let run = match pick_export(&component, &[RUN_EXPORT_03, RUN_EXPORT]) {
-            Ok(1) => Run::Wasi02(Binding::new(&component, RUN_EXPORT, |pre| CommandPre02::new(pre.clone()))?),
+        let run = match pick_export(&component, &[RUN_EXPORT_03, WASI_CLI_RUN_02]) {
+            Ok(1) => Run::Wasi02(Binding::new(&component, WASI_CLI_RUN_02, |pre| CommandPre02::new(pre.clone()))?),
             Ok(_) | Err(BindError::Several { .. }) => {
                 Run::Wasi03(Binding::new(&component, RUN_EXPORT_03, |pre| CommandPre03::new(pre.clone()))?)
             }

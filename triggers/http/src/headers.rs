@@ -9,13 +9,13 @@ use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::routes::{Route, RouteMatch};
 
-const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
-const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
-const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
-const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
-const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
-const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
-const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+pub(crate) const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+pub(crate) const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+pub(crate) const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+pub(crate) const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+pub(crate) const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+pub(crate) const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+pub(crate) const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
 
 /// The headers of one route, built once: its three route values and the
 /// `spin-path-match-<name>` name of each `:name` segment (`None` where a value or

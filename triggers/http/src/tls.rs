@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::PrivateKeyDer;
 use tokio_rustls::TlsAcceptor;
 
 /// The certificate chain and private key files (PEM) of inbound HTTPS.
@@ -21,10 +21,7 @@ pub struct TlsFiles {
 
 /// The acceptor for `files`; errors name the file that is wrong.
 pub(crate) fn acceptor(files: &TlsFiles) -> anyhow::Result<TlsAcceptor> {
-    let chain = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .with_context(|| format!("TLS certificate {}: cannot read it", files.cert.display()))?;
-    anyhow::ensure!(!chain.is_empty(), "TLS certificate {}: no certificate in it", files.cert.display());
+    let chain = spin_engine::host::pem_certificates(&files.cert).context("TLS certificate")?;
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .with_context(|| format!("TLS key {}: cannot read a private key from it", files.key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

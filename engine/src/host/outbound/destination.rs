@@ -36,19 +36,19 @@ impl Destination {
         }
         let dest = self.to_string();
         tracing::error!("component `{component_id}`: Outbound network destination not allowed: {dest}");
-        if self.scheme.starts_with("http") && self.host == "self" {
+        let (attempt, pattern) = if self.scheme.starts_with("http") && self.host == "self" {
             // A request to the app itself (`http://self`, or a relative URI).
-            let pattern = format!("{}://self", self.scheme);
-            eprintln!(
-                "Warning: A component tried to make an HTTP request to its own app but it does not have permission.\n\
-                 To allow this request, add 'allowed_outbound_hosts = [\"{pattern}\"]' to the manifest component section."
-            );
+            (
+                "an HTTP request to its own app but it does not have permission".to_owned(),
+                format!("{}://self", self.scheme),
+            )
         } else {
-            eprintln!(
-                "Warning: A component tried to make an outbound network connection to disallowed destination '{dest}'.\n\
-                 To allow this request, add 'allowed_outbound_hosts = [\"{dest}\"]' to the manifest component section."
-            );
-        }
+            (format!("an outbound network connection to disallowed destination '{dest}'"), dest)
+        };
+        eprintln!(
+            "Warning: A component tried to make {attempt}.\n\
+             To allow this request, add 'allowed_outbound_hosts = [\"{pattern}\"]' to the manifest component section."
+        );
         false
     }
 }

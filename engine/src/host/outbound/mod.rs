@@ -28,8 +28,8 @@ pub use local::{LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX};
 pub(crate) use networking::OutboundNetworking;
 pub(crate) use pools::PoolsByAddress;
 pub(crate) use sockets::SocketRules;
-pub use tls::install_crypto_provider;
 pub(crate) use tls::{add_platform_roots, platform_roots, trusting, ClientTls, ComponentTls};
+pub use tls::{certificates as pem_certificates, install_crypto_provider};
 
 use crate::allowed_hosts::AllowedHosts;
 

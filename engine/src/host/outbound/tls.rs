@@ -162,7 +162,7 @@ pub(crate) fn trusting(roots: RootCertStore) -> anyhow::Result<ConfigBuilder<Cli
 }
 
 /// The certificates of the PEM file at `path`: at least one.
-fn certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+pub fn certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .with_context(|| format!("{}: cannot read certificates", path.display()))?;

@@ -18,13 +18,11 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use spin_engine::host::{EventStdio, HostState};
 use spin_engine::runtime::PreparedComponent;
-use spin_engine::trigger::{BindError, Binding, Export};
+use spin_engine::trigger::{BindError, Binding, WASI_CLI_RUN_02};
 
 use crate::body::{full, Body, RequestBody};
 use crate::executor::{whole_body, within};
-
-/// The export a WAGI component has once componentized (its `_start`).
-const RUN: Export = Export::Release("wasi:cli/run@0.2");
+use crate::headers;
 
 /// The most a WAGI program may print for one response; past it, its writes fail.
 const MAX_OUTPUT: usize = 64 << 20;
@@ -38,7 +36,7 @@ pub(crate) struct WagiExecutor {
 impl WagiExecutor {
     /// Binds the component's `wasi:cli/run` export; `argv` is the trigger's template.
     pub(crate) fn new(component: Arc<PreparedComponent>, argv: &str) -> Result<Self, BindError> {
-        let binding = Binding::new(&component, RUN, |pre| CommandPre::new(pre.clone()))?;
+        let binding = Binding::new(&component, WASI_CLI_RUN_02, |pre| CommandPre::new(pre.clone()))?;
         Ok(Self { binding, argv: argv.to_owned() })
     }
 
@@ -88,14 +86,14 @@ fn argv(template: &str, uri: &http::Uri) -> Vec<String> {
 }
 
 /// Spin's `spin-*` request headers and the CGI variables that carry them.
-const ROUTING_VARIABLES: [(&str, &str); 7] = [
-    ("spin-full-url", "X_FULL_URL"),
-    ("spin-path-info", "PATH_INFO"),
-    ("spin-matched-route", "X_MATCHED_ROUTE"),
-    ("spin-component-route", "X_COMPONENT_ROUTE"),
-    ("spin-raw-component-route", "X_RAW_COMPONENT_ROUTE"),
-    ("spin-base-path", "X_BASE_PATH"),
-    ("spin-client-addr", "X_CLIENT_ADDR"),
+const ROUTING_VARIABLES: [(HeaderName, &str); 7] = [
+    (headers::FULL_URL, "X_FULL_URL"),
+    (headers::PATH_INFO, "PATH_INFO"),
+    (headers::MATCHED_ROUTE, "X_MATCHED_ROUTE"),
+    (headers::COMPONENT_ROUTE, "X_COMPONENT_ROUTE"),
+    (headers::RAW_COMPONENT_ROUTE, "X_RAW_COMPONENT_ROUTE"),
+    (headers::BASE_PATH, "X_BASE_PATH"),
+    (headers::CLIENT_ADDR, "X_CLIENT_ADDR"),
 ];
 
 /// The CGI environment of a request whose body is `content_length` bytes.
@@ -106,10 +104,10 @@ fn cgi_environment(parts: &http::request::Parts, content_length: usize) -> Vec<(
         Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => (host, port),
         _ => (header("host"), "80"),
     };
-    let client_ip = header("spin-client-addr").rsplit_once(':').map_or("", |(ip, _)| ip);
+    let client_ip = header(headers::CLIENT_ADDR.as_str()).rsplit_once(':').map_or("", |(ip, _)| ip);
     let client_ip = client_ip.trim_start_matches('[').trim_end_matches(']');
-    let path_info = header("spin-path-info");
-    let script_name = header("spin-matched-route").trim_end_matches("/...");
+    let path_info = header(headers::PATH_INFO.as_str());
+    let script_name = header(headers::MATCHED_ROUTE.as_str()).trim_end_matches("/...");
     let mut env: Vec<(String, String)> = [
         ("AUTH_TYPE", ""),
         ("CONTENT_TYPE", header("content-type")),
@@ -132,7 +130,7 @@ fn cgi_environment(parts: &http::request::Parts, content_length: usize) -> Vec<(
     env.push(("PATH_TRANSLATED".to_owned(), percent_decoded(path_info)));
     env.push(("SERVER_PROTOCOL".to_owned(), format!("{:?}", parts.version)));
     for (header_name, variable) in ROUTING_VARIABLES {
-        env.push((variable.to_owned(), header(header_name).to_owned()));
+        env.push((variable.to_owned(), header(header_name.as_str()).to_owned()));
     }
     for (name, value) in &parts.headers {
         let name = name.as_str();
