@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spin_engine::host::{HostOptions, LogDir, StartupSeeds, StdioMode};
+use spin_engine::host::{Echo, HostOptions, LogDir, StartupSeeds};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
 use spin_engine::runtime_config::RuntimeConfig;
@@ -29,10 +29,12 @@ pub(crate) struct LaunchOptions {
     pub seeds: StartupSeeds,
     /// The runner's explicit state directory (`--state-dir`; empty: none).
     pub state_dir: Option<PathBuf>,
-    /// Where guest stdio goes.
-    pub stdio: StdioMode,
+    /// Which components' stdout/stderr the process echoes.
+    pub echo: Echo,
     /// The log folder for each component's stdout and stderr files.
     pub log_dir: LogDir,
+    /// Whether the log files are emptied at start.
+    pub truncate_logs: bool,
     /// Compiled-component cache.
     pub compile_cache: CompileCache,
     /// Where file mounts are staged.
@@ -132,8 +134,9 @@ fn start(
                 seeds: opts.seeds,
                 env: opts.env,
                 extra_env: opts.extra_env,
-                stdio: opts.stdio,
+                echo: opts.echo,
                 log_dir: opts.log_dir,
+                truncate_logs: opts.truncate_logs,
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
                 allow_transient_write: opts.allow_transient_write,

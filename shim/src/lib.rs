@@ -15,6 +15,7 @@ mod node_key;
 mod oci_layout;
 mod package;
 mod registry;
+mod retain;
 mod sandbox;
 mod settings;
 mod shim;

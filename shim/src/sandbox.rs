@@ -3,17 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+
 use containerd_shim_wasm::sandbox::context::{RuntimeContext, Source};
 use containerd_shim_wasm::sandbox::Sandbox;
 
-use spin_engine::host::{LogDir, StdioMode};
+use spin_engine::host::{Echo, LogDir};
 use spin_engine::loader::{download_cache_dir, LoadOptions};
 use spin_engine::runtime::CompileCache;
 use spin_engine::runtime_config::RuntimeConfig;
 
-use crate::app_source::{resolve, retain_components};
+use crate::app_source::resolve;
 use crate::container_env;
 use crate::launcher::{launch, LaunchOptions, Signals};
+use crate::retain::retain_components;
 use crate::settings::{cgroup_memory_limit, Settings};
 use crate::{node_cache, node_key, termination_message};
 
@@ -79,10 +82,12 @@ async fn run(
         profile: env.get("SPIN_PROFILE").filter(|p| !p.is_empty()).cloned(),
         wasm_pkg_config: Some(container_env::wasm_pkg_config(&env)),
         remote: Default::default(),
+        direct_mounts_only: false,
     };
     let mut app = resolve(source, Path::new("/"), &work_dir, &load)?;
     if let Some(ids) = env.get("SPIN_COMPONENTS_TO_RETAIN").filter(|s| !s.is_empty()) {
-        retain_components(&mut app.locked, ids)?;
+        let keep: Vec<&str> = ids.split(',').map(str::trim).filter(|id| !id.is_empty()).collect();
+        retain_components(&mut app.locked, &keep).context("SPIN_COMPONENTS_TO_RETAIN")?;
     }
     let env = container_env::with_variable_aliases(&app.locked, env);
     let locked_has_files = app.locked.components.iter().any(|c| !c.files.is_empty());
@@ -121,9 +126,10 @@ async fn run(
             variables: Default::default(),
             seeds: Default::default(),
             state_dir: None,
-            stdio: StdioMode::Inherit,
+            echo: Echo::All,
             // The container's output is its log; a runtime config's `log_dir` adds files.
             log_dir: LogDir::Unset,
+            truncate_logs: false,
             compile_cache,
             staging_dir: match (&scratch, locked_has_files) {
                 (Ok(dir), _) => Some(dir.join("files")),

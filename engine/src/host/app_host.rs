@@ -13,7 +13,7 @@ use super::capability::{AppInputs, ComponentInputs};
 use super::outbound::{install_crypto_provider, LocalRoutes, OutboundNetworking, SocketRules};
 use super::seeds::StartupSeeds;
 use super::state::{InstanceBasics, InstanceTemplate};
-use super::stdio::{ComponentLogs, LogDir, OutputRoutes, StdioMode};
+use super::stdio::{ComponentLogs, Echo, LogDir, OutputRoutes};
 use super::wasi::WasiTemplate;
 use super::AppCapabilities;
 use crate::allowed_hosts::AllowedHosts;
@@ -48,10 +48,12 @@ pub struct HostOptions {
     pub variables: BTreeMap<String, String>,
     /// `KEY=VALUE` pairs appended to every component's environment (`-e`).
     pub extra_env: Vec<(String, String)>,
-    /// Where guest stdout/stderr go.
-    pub stdio: StdioMode,
+    /// Which components' stdout/stderr the process echoes.
+    pub echo: Echo,
     /// The runner's log folder for each component's stdout and stderr files.
     pub log_dir: LogDir,
+    /// Whether the log files are emptied at start (`--truncate-logs`).
+    pub truncate_logs: bool,
     /// Directory where file mounts that need it are staged (hard links); a
     /// private folder under the system's temporary directory when unset.
     pub staging_dir: Option<PathBuf>,
@@ -73,8 +75,9 @@ pub(crate) struct AppHost {
     capabilities: AppCapabilities,
     variables: VariableResolver,
     extra_env: Vec<(String, String)>,
-    stdio: StdioMode,
+    echo: Echo,
     log_dir: Option<PathBuf>,
+    truncate_logs: bool,
     log_records: Option<AppLogs>,
     staging_dir: PathBuf,
     content_dir: Option<PathBuf>,
@@ -123,8 +126,9 @@ impl AppHost {
             capabilities,
             variables,
             extra_env: options.extra_env,
-            stdio: options.stdio,
+            echo: options.echo,
             log_dir,
+            truncate_logs: options.truncate_logs,
             log_records: options.guest_telemetry.logs.clone(),
             staging_dir,
             content_dir: options.content_dir,
@@ -194,8 +198,12 @@ impl AppHost {
                 self.allow_transient_write,
             )?,
             output: OutputRoutes {
-                mode: self.stdio,
-                files: self.log_dir.as_deref().map(|dir| ComponentLogs::open(dir, &component.id)).transpose()?,
+                mode: self.echo.mode_for(&component.id),
+                files: self
+                    .log_dir
+                    .as_deref()
+                    .map(|dir| ComponentLogs::open(dir, &component.id, self.truncate_logs))
+                    .transpose()?,
                 records: self
                     .log_records
                     .as_ref()

@@ -45,7 +45,7 @@ pub use outbound::{
 pub use seeds::StartupSeeds;
 pub use state::HostState;
 pub(crate) use state::InstanceTemplate;
-pub use stdio::{LogDir, StdioMode};
+pub use stdio::{Echo, LogDir};
 pub(crate) use unsupported::linker_for;
 pub use wasi::EventStdio;
 pub use wasi_http_rc::{Rc20231018Proxy, Rc20231018ProxyPre};

@@ -1,9 +1,10 @@
 //! Where a guest's stdout and stderr go: the process's own (or nowhere),
 //! Spin's component log files, `<log_dir>/<component>_stdout.txt` and
-//! `_stderr.txt`, appended to across runs, and OTLP log records when the app
-//! exports logs. The files are opened once per component; every instance
+//! `_stderr.txt`, appended to across runs (unless truncated at start), and
+//! OTLP log records when the app exports logs. The files are opened once per component; every instance
 //! writes through them.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,39 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::telemetry::{InstanceTraces, OutputLogs};
 
-/// Where guest stdout/stderr go besides the log files.
+/// Which components' output the process echoes on its own stdout and stderr,
+/// as Spin chooses: every one (the default), those named by `--follow`, or none
+/// (`-q`). The log files get every component's output whatever this says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Echo {
+    /// Every component's.
+    #[default]
+    All,
+    /// These components' only.
+    Only(BTreeSet<String>),
+    /// No component's.
+    None,
+}
+
+impl Echo {
+    /// Where `component`'s output goes besides the log files.
+    pub(crate) fn mode_for(&self, component: &str) -> StdioMode {
+        let echoed = match self {
+            Echo::All => true,
+            Echo::Only(ids) => ids.contains(component),
+            Echo::None => false,
+        };
+        if echoed {
+            StdioMode::Inherit
+        } else {
+            StdioMode::Null
+        }
+    }
+}
+
+/// Where one component's stdout/stderr go besides the log files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum StdioMode {
+pub(crate) enum StdioMode {
     /// The process's own stdout/stderr (in the shim: the container log).
     #[default]
     Inherit,
@@ -65,15 +96,15 @@ pub(crate) struct ComponentLogs {
 }
 
 impl ComponentLogs {
-    /// Opens (creating the folder and files) `<dir>/<id>_stdout.txt` and `_stderr.txt`.
-    pub(crate) fn open(dir: &Path, id: &str) -> anyhow::Result<Self> {
+    /// Opens (creating the folder and files) `<dir>/<id>_stdout.txt` and
+    /// `_stderr.txt`, to append to them, or emptied first when `truncate`.
+    pub(crate) fn open(dir: &Path, id: &str, truncate: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the log folder {}", dir.display()))?;
         let open = |stream: &str| {
             let path = dir.join(format!("{id}_{stream}.txt"));
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
+            // O_APPEND refuses O_TRUNC: the file is emptied once opened.
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(&path);
+            file.and_then(|file| if truncate { file.set_len(0).map(|()| file) } else { Ok(file) })
                 .map(Arc::new)
                 .with_context(|| format!("cannot open the log file {}", path.display()))
         };
@@ -105,12 +136,12 @@ impl OutputRoutes {
         let records = self.records.as_ref();
         let stdout = LoggedOutput {
             file: self.files.as_ref().map(|f| f.stdout.clone()),
-            echo: inherit.then_some(Echo::Stdout),
+            echo: inherit.then_some(EchoStream::Stdout),
             records: records.map(|(out, _)| out.for_instance(traces.cloned())),
         };
         let stderr = LoggedOutput {
             file: self.files.as_ref().map(|f| f.stderr.clone()),
-            echo: inherit.then_some(Echo::Stderr),
+            echo: inherit.then_some(EchoStream::Stderr),
             records: records.map(|(_, err)| err.for_instance(traces.cloned())),
         };
         (stdout, stderr)
@@ -118,7 +149,7 @@ impl OutputRoutes {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Echo {
+enum EchoStream {
     Stdout,
     Stderr,
 }
@@ -128,7 +159,7 @@ enum Echo {
 #[derive(Clone, Debug)]
 pub(crate) struct LoggedOutput {
     file: Option<Arc<File>>,
-    echo: Option<Echo>,
+    echo: Option<EchoStream>,
     records: Option<OutputLogs>,
 }
 
@@ -141,16 +172,16 @@ impl LoggedOutput {
             (&**file).write_all(bytes)?;
         }
         match self.echo {
-            Some(Echo::Stdout) => std::io::stdout().write_all(bytes),
-            Some(Echo::Stderr) => std::io::stderr().write_all(bytes),
+            Some(EchoStream::Stdout) => std::io::stdout().write_all(bytes),
+            Some(EchoStream::Stderr) => std::io::stderr().write_all(bytes),
             None => Ok(()),
         }
     }
 
     fn flush(&self) -> std::io::Result<()> {
         match self.echo {
-            Some(Echo::Stdout) => std::io::stdout().flush(),
-            Some(Echo::Stderr) => std::io::stderr().flush(),
+            Some(EchoStream::Stdout) => std::io::stdout().flush(),
+            Some(EchoStream::Stderr) => std::io::stderr().flush(),
             None => Ok(()),
         }
     }
@@ -228,7 +259,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = |id| OutputRoutes {
             mode: StdioMode::Null,
-            files: Some(ComponentLogs::open(&dir.path().join("logs"), id).unwrap()),
+            files: Some(ComponentLogs::open(&dir.path().join("logs"), id, false).unwrap()),
             records: None,
         };
         let (mut out, mut err) = files("api").streams(None);

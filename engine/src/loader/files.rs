@@ -46,6 +46,28 @@ pub(crate) fn resolve_files(
     Ok(out)
 }
 
+/// Spin's `--direct-mounts` rule: each `files` entry names a directory of the
+/// app (mounted as it is), and nothing is excluded.
+pub(crate) fn require_direct_mounts(
+    app_dir: &Path,
+    files: &[FileMount],
+    exclude_files: &[String],
+) -> anyhow::Result<()> {
+    if !files.is_empty() && !exclude_files.is_empty() {
+        bail!("Cannot load a component with `exclude_files` using --direct-mounts");
+    }
+    for mount in files {
+        let source = match mount {
+            FileMount::Pattern(pattern) => pattern,
+            FileMount::Placement { source, .. } => source,
+        };
+        if !app_dir.join(source).is_dir() {
+            bail!("Only directory mounts are supported with `--direct-mounts`; {source:?} is not a directory.");
+        }
+    }
+    Ok(())
+}
+
 struct FileResolver<'a> {
     app_dir: &'a Path,
     /// `app_dir` with its own symlinks resolved.

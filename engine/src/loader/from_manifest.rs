@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context};
 use serde_json::{Map, Value};
 
-use super::files::resolve_files;
+use super::files::{require_direct_mounts, resolve_files};
 use super::wasm_pkg::{self, Wanted};
 use super::{remote, LoadOptions, LoadedApp, RemoteSources};
 use crate::locked::{
@@ -25,6 +25,7 @@ struct Places<'a> {
     downloads: &'a Path,
     wasm_pkg_config: Option<&'a Path>,
     remote: RemoteSources,
+    direct_mounts_only: bool,
 }
 
 /// Loads the app described by `manifest_path` as `options` say; every error
@@ -41,6 +42,7 @@ pub(super) fn load_from_manifest(manifest_path: &Path, options: &LoadOptions) ->
         downloads: &options.downloads,
         wasm_pkg_config: options.wasm_pkg_config.as_deref(),
         remote: options.remote,
+        direct_mounts_only: options.direct_mounts_only,
     };
     let mut locked =
         lock_manifest(&manifest, &manifest_path, &places).map_err(|e| anyhow!("{}: {e:#}", manifest_path.display()))?;
@@ -293,7 +295,13 @@ fn lock_component(id: &str, c: &Component, places: &Places) -> anyhow::Result<Lo
         metadata,
         source,
         env: c.environment.clone(),
-        files: resolve_files(places.app_dir, id, &c.files, &c.exclude_files)?,
+        files: {
+            if places.direct_mounts_only {
+                require_direct_mounts(places.app_dir, &c.files, &c.exclude_files)
+                    .with_context(|| format!("component `{id}`"))?;
+            }
+            resolve_files(places.app_dir, id, &c.files, &c.exclude_files)?
+        },
         config: c.variables.clone(),
         ..LockedComponent::default()
     })
@@ -386,6 +394,7 @@ workdir = "api"
                 // No registry is configured: only wasm-pkg's built-in defaults.
                 wasm_pkg_config: Some("/nonexistent/wasm-pkg.toml".into()),
                 remote: RemoteSources::Fetch,
+                direct_mounts_only: false,
             },
         )
     }
@@ -507,6 +516,7 @@ workdir = "api"
             profile: None,
             wasm_pkg_config: Some("/nonexistent/wasm-pkg.toml".into()),
             remote: RemoteSources::Name,
+            direct_mounts_only: false,
         };
         let loaded = load_from_manifest(&dir.path().join("spin.toml"), &options).unwrap();
         let api = loaded.locked.components.iter().find(|c| c.id == "api").unwrap();

@@ -40,6 +40,9 @@ pub struct LoadOptions {
     /// Whether `{ url, digest }` sources and registry packages are fetched
     /// (to run the app) or only named (to see which local files it uses).
     pub remote: RemoteSources,
+    /// Spin's `--direct-mounts`: every `files` entry must be a directory
+    /// (mounted as it is, so host edits show at once), with no `exclude_files`.
+    pub direct_mounts_only: bool,
 }
 
 /// What loading does with sources that are not local files.
@@ -56,7 +59,13 @@ pub enum RemoteSources {
 impl Default for LoadOptions {
     /// The default download cache ([`download_cache_dir`]), no profile.
     fn default() -> Self {
-        Self { downloads: download_cache_dir(), profile: None, wasm_pkg_config: None, remote: RemoteSources::Fetch }
+        Self {
+            downloads: download_cache_dir(),
+            profile: None,
+            wasm_pkg_config: None,
+            remote: RemoteSources::Fetch,
+            direct_mounts_only: false,
+        }
     }
 }
 

@@ -36,6 +36,16 @@ impl AppSource {
         }
     }
 
+    /// The spin.toml this source names, if it names one (a manifest, or a
+    /// directory's own).
+    pub fn manifest(&self) -> Option<PathBuf> {
+        match self {
+            Self::ManifestFile(path) => Some(path.clone()),
+            Self::Directory(dir) => Some(dir.join(MANIFEST_FILE_NAME)),
+            Self::Wasm(_) | Self::Locked(_) => None,
+        }
+    }
+
     /// The path this source names.
     pub fn path(&self) -> &Path {
         match self {

@@ -8,7 +8,7 @@ mod normalize;
 mod parse;
 mod profile;
 mod v1;
-pub(crate) mod v2;
+pub mod v2;
 mod validate;
 mod version;
 

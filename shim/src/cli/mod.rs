@@ -1,6 +1,7 @@
-//! The companion CLI (`spin-shim`): run an app without containerd, package it as an
-//! OCI image, and describe this build.
+//! The companion CLI (`spin-shim`): build and run an app without containerd,
+//! package it as an OCI image, and describe this build.
 
+mod build;
 mod info;
 mod install;
 mod package_cmd;
@@ -22,6 +23,8 @@ pub struct Cli {
 enum Command {
     /// Run an app, like `spin up`.
     Up(Box<up::UpArgs>),
+    /// Run the components' build commands, like `spin build`.
+    Build(build::BuildArgs),
     /// Pack an app directory into an OCI image layout tar for `ctr images import`.
     Package(package_cmd::PackageArgs),
     /// Push or pull Spin OCI artifacts, as `spin registry push | pull`.
@@ -44,6 +47,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<i32> {
         match self.command {
             Command::Up(a) => a.run(),
+            Command::Build(a) => a.run(),
             Command::Package(a) => a.run(),
             Command::Registry(a) => a.run(),
             Command::Info(a) => a.run(),

@@ -5,15 +5,17 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use spin_engine::host::{LogDir, StartupSeeds, StdioMode};
+use spin_engine::host::{Echo, LogDir, StartupSeeds};
 use spin_engine::loader::{load_with, AppSource, LoadOptions};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::registry::Registry;
+use crate::retain::retain_components;
 use crate::settings::{reuse_vars, vars, Settings};
 
+use super::build::build_app;
 use super::variable_arg::{variable_values, VariableArg};
 
 /// Arguments of `up`.
@@ -24,6 +26,10 @@ pub(crate) struct UpArgs {
     /// or, when no such file exists, a registry reference to pull (`registry/app:v1`).
     #[arg(short = 'f', long = "from", default_value = ".")]
     from: PathBuf,
+    /// Run the components' build commands first (as `spin-shim build`); a
+    /// registry reference, a locked app or a bare .wasm has nothing to build.
+    #[arg(long, env = "SPIN_ALWAYS_BUILD", value_parser = clap::builder::BoolishValueParser::new())]
+    build: bool,
     /// Pull a registry reference over plain HTTP (a local registry).
     #[arg(short = 'k', long)]
     insecure: bool,
@@ -71,12 +77,42 @@ pub(crate) struct UpArgs {
     /// Discard guest stdout/stderr (the log files still get them).
     #[arg(short, long)]
     quiet: bool,
+    /// Echo only this component's stdout/stderr (repeatable; the log files
+    /// still get every component's). By default every component's is echoed.
+    #[arg(long = "follow", value_name = "COMPONENT", conflicts_with = "quiet")]
+    follow: Vec<String>,
+    /// Empty each component's log files before the app starts (they are appended to otherwise).
+    #[arg(long)]
+    truncate_logs: bool,
+    /// Run only this component and the triggers that use it (repeatable); by
+    /// default all of them. A kept component may not chain to a dropped one.
+    #[arg(short = 'c', long = "component-id", value_name = "COMPONENT")]
+    component_ids: Vec<String>,
     /// Folder for each component's `<id>_stdout.txt` and `_stderr.txt` (default: the
     /// runtime config's `log_dir`, else `.spin/logs` in the app's folder); an empty
     /// value turns the files off.
     #[arg(short = 'L', long, env = "SPIN_LOG_DIR",
           value_parser = any_path)]
     log_dir: Option<PathBuf>,
+    /// Refuse an app unless every component's `files` entry is a directory
+    /// and nothing is excluded, as `spin up --direct-mounts`. Directories are
+    /// always mounted as they are here (host edits show at once), with or
+    /// without this flag.
+    #[arg(long)]
+    direct_mounts: bool,
+    /// Folder where component files that are not mounted as they are (single
+    /// files, patterns, transient-write copies) are placed; by default a private
+    /// temporary folder, removed at exit. This folder is kept.
+    #[arg(long = "temp", alias = "tmp", value_name = "DIR")]
+    temp: Option<PathBuf>,
+    /// Allocate each instance's memory when it starts instead of from wasmtime's
+    /// pool of slots. Sets SPIN_WASMTIME_POOLING=0.
+    #[arg(long)]
+    disable_pooling: bool,
+    /// The most an HTTP/1 connection buffers of a request's head, in bytes
+    /// (at least 8192; a longer head is answered 431). Sets SPIN_HTTP1_MAX_BUF_SIZE.
+    #[arg(long)]
+    http1_max_buf_size: Option<String>,
     /// Cap on each instance's memories and tables together (bytes, or 128Mi, 1Gi, ...;
     /// default 256Mi). The other limits are read from their SPIN_* variables (README).
     #[arg(long)]
@@ -124,8 +160,9 @@ impl UpArgs {
     pub(crate) fn run(self) -> anyhow::Result<i32> {
         // A pulled app's content lives as long as the run.
         let mut pulled = None;
-        let loaded = match self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)) {
+        let mut loaded = match self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)) {
             Some(reference) => {
+                anyhow::ensure!(!self.direct_mounts, "--direct-mounts cannot be used with a registry app");
                 let dir = pulled.insert(tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?);
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -133,10 +170,23 @@ impl UpArgs {
                     .block_on(Registry::new(self.insecure).pull(reference, dir.path()))?
             }
             None => {
-                let options = LoadOptions { profile: self.profile.clone(), ..LoadOptions::default() };
-                load_with(&AppSource::detect(&self.from), &options)?
+                let source = AppSource::detect(&self.from);
+                if let Some(manifest) = source.manifest().filter(|_| self.build) {
+                    build_app(&manifest, self.profile.as_deref(), &[])?;
+                }
+                let options = LoadOptions {
+                    profile: self.profile.clone(),
+                    direct_mounts_only: self.direct_mounts,
+                    ..LoadOptions::default()
+                };
+                load_with(&source, &options)?
             }
         };
+        if !self.component_ids.is_empty() {
+            let keep: Vec<&str> = self.component_ids.iter().map(String::as_str).collect();
+            retain_components(&mut loaded.locked, &keep)?;
+        }
+        let echo = echo(self.quiet, self.follow, &loaded.locked)?;
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
         let cache = if self.no_cache {
             CompileCache::disabled()
@@ -157,6 +207,8 @@ impl UpArgs {
             (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout),
             ("SPIN_TLS_CERT", self.tls_cert),
             ("SPIN_TLS_KEY", self.tls_key),
+            ("SPIN_HTTP1_MAX_BUF_SIZE", self.http1_max_buf_size),
+            ("SPIN_WASMTIME_POOLING", self.disable_pooling.then(|| "0".to_string())),
         ] {
             if let Some(value) = flag {
                 env.insert(var.to_string(), value);
@@ -175,7 +227,14 @@ impl UpArgs {
                 if self.find_free_port { FreePortSearch::On } else { FreePortSearch::Off };
         }
         // Private (0700, random name): another local user cannot swap staged files.
-        let staging = tempfile::Builder::new().prefix("spin-shim-").tempdir()?;
+        let staging = match &self.temp {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| format!("--temp: cannot create {}", dir.display()))?;
+                None
+            }
+            None => Some(tempfile::Builder::new().prefix("spin-shim-").tempdir()?),
+        };
+        let staging_dir = self.temp.clone().or_else(|| staging.as_ref().map(|dir| dir.path().to_path_buf()));
         let seeds = StartupSeeds { key_values: self.key_values, sqlite_statements: sql_texts(&self.sqlite)? };
         let opts = LaunchOptions {
             variables: variable_values(&self.variables)?,
@@ -184,10 +243,11 @@ impl UpArgs {
             extra_env: self.env,
             env,
             runtime_config,
-            stdio: if self.quiet { StdioMode::Null } else { StdioMode::Inherit },
+            echo,
             log_dir: self.log_dir.map(LogDir::At).unwrap_or(LogDir::StateDefault),
+            truncate_logs: self.truncate_logs,
             compile_cache: cache,
-            staging_dir: Some(staging.path().to_path_buf()),
+            staging_dir,
             allow_transient_write: self.allow_transient_write,
             settings,
         };
@@ -199,6 +259,32 @@ impl UpArgs {
         drop(pulled);
         result
     }
+}
+
+/// Whose output is echoed: Spin's `-q` and `--follow`, a followed id checked
+/// against the app's components with Spin's message.
+fn echo(quiet: bool, follow: Vec<String>, app: &spin_engine::locked::LockedApp) -> anyhow::Result<Echo> {
+    use std::collections::BTreeSet;
+    if quiet {
+        return Ok(Echo::None);
+    }
+    if follow.is_empty() {
+        return Ok(Echo::All);
+    }
+    let followed: BTreeSet<String> = follow.into_iter().collect();
+    let existing: BTreeSet<&str> = app.components.iter().map(|c| c.id.as_str()).collect();
+    let unknown: Vec<&str> = followed.iter().map(String::as_str).filter(|id| !existing.contains(id)).collect();
+    if !unknown.is_empty() {
+        let list =
+            |ids: &mut dyn Iterator<Item = &str>| ids.map(|id| format!("  - {id}")).collect::<Vec<_>>().join("\n");
+        anyhow::bail!(
+            "The following component(s) specified in --follow do not exist in the application:\n{}\n\
+             The following components exist:\n{}",
+            list(&mut unknown.into_iter()),
+            list(&mut existing.into_iter())
+        );
+    }
+    Ok(Echo::Only(followed))
 }
 
 /// A path flag that may be empty (clap's own path parser refuses `""`, which

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 #[cfg(any(feature = "sqs", feature = "http"))]
 use super::env::env_value;
 #[cfg(feature = "http")]
-use super::env::{env_count, env_duration, env_sampled, parse_count, parse_duration, COUNT, DURATION};
+use super::env::{env_count, env_duration, env_sampled, env_size, parse_count, parse_duration, COUNT, DURATION};
 
 /// What the trigger plugins of this build need from the host.
 #[derive(Clone, Debug, Default)]
@@ -67,6 +67,7 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
         header_read_timeout: env_duration(env, "SPIN_HTTP_HEADER_READ_TIMEOUT")?
             .unwrap_or(defaults.connections.header_read_timeout),
         max_connections: env_count(env, "SPIN_HTTP_MAX_CONNECTIONS")?.unwrap_or(defaults.connections.max_connections),
+        http1_max_buf_size: http1_max_buf_size(env)?,
     };
     let drain = env_duration(env, "SPIN_HTTP_SHUTDOWN_TIMEOUT")?.map_or(defaults.drain, Drain::new);
     let reuse = InstanceReuse {
@@ -84,6 +85,19 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
         _ => anyhow::bail!("SPIN_TLS_CERT and SPIN_TLS_KEY are set together (HTTPS) or not at all"),
     };
     Ok(HttpOptions { listen, drain, connections, reuse, threads, tls, ..defaults })
+}
+
+/// `SPIN_HTTP1_MAX_BUF_SIZE` (Spin's `--http1-max-buf-size`), at least HTTP/1's floor.
+#[cfg(feature = "http")]
+fn http1_max_buf_size(env: &BTreeMap<String, String>) -> anyhow::Result<Option<usize>> {
+    use spin_trigger_http::MIN_HTTP1_MAX_BUF_SIZE;
+    let Some(size) = env_size(env, "SPIN_HTTP1_MAX_BUF_SIZE")? else { return Ok(None) };
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    anyhow::ensure!(
+        size >= MIN_HTTP1_MAX_BUF_SIZE,
+        "SPIN_HTTP1_MAX_BUF_SIZE is {size} bytes; the minimum value allowed is {MIN_HTTP1_MAX_BUF_SIZE}"
+    );
+    Ok(Some(size))
 }
 
 /// The standard `AWS_*` variables: region, profile, static credentials or a web
@@ -162,6 +176,21 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_THREADS"));
         let e = TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP_MAX_CONNECTIONS", "many")]));
         assert!(e.unwrap_err().to_string().contains("SPIN_HTTP_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn the_http1_buffer_size_has_hypers_floor() {
+        let size = |value: &str| {
+            TriggerSettings::from_env("h:1".into(), vec![], &env(&[("SPIN_HTTP1_MAX_BUF_SIZE", value)]))
+                .map(|s| s.http.connections.http1_max_buf_size)
+        };
+        assert_eq!(size("8192").unwrap(), Some(8192));
+        assert_eq!(size("64Ki").unwrap(), Some(65536));
+        assert_eq!(
+            size("4096").unwrap_err().to_string(),
+            "SPIN_HTTP1_MAX_BUF_SIZE is 4096 bytes; the minimum value allowed is 8192"
+        );
+        assert!(size("big").unwrap_err().to_string().contains("SPIN_HTTP1_MAX_BUF_SIZE"));
     }
 
     #[test]

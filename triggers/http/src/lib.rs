@@ -94,11 +94,18 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog (1024 by default).
     pub max_connections: usize,
+    /// The most an HTTP/1 connection buffers of a request's head, in bytes
+    /// (hyper's default, about 400 KiB, when unset; at least
+    /// [`MIN_HTTP1_MAX_BUF_SIZE`]). A longer head is answered 431.
+    pub http1_max_buf_size: Option<usize>,
 }
+
+/// The smallest `http1_max_buf_size` HTTP/1 parsing works with (hyper's floor).
+pub const MIN_HTTP1_MAX_BUF_SIZE: usize = 8192;
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024 }
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024, http1_max_buf_size: None }
     }
 }
 

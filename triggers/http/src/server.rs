@@ -135,6 +135,9 @@ impl Server {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         let header_timeout = self.connections.header_read_timeout;
         builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        if let Some(size) = self.connections.http1_max_buf_size {
+            builder.http1().max_buf_size(size.max(crate::MIN_HTTP1_MAX_BUF_SIZE));
+        }
         // h2: a peer that stops answering pings is dropped.
         builder.http2().timer(TokioTimer::new()).keep_alive_interval(header_timeout).keep_alive_timeout(header_timeout);
         let slots = Arc::new(Semaphore::new(self.connections.max_connections));

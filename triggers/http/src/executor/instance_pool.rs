@@ -109,12 +109,23 @@ impl WorkerState for Policy {
     }
 
     fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
-        if let Err(e) = result {
-            tracing::error!("component `{}`: instance retired: {e:?}", self.component);
+        match result {
+            Ok(()) => {}
+            // wasmtime-wasi-http gives this error for a worker whose future was
+            // dropped before it ended: a panic, or the serving thread's runtime
+            // shutting down with the instance still idle in it (a normal stop).
+            // Only the first unwinds.
+            Err(e) if !std::thread::panicking() && e.to_string() == WORKER_DROPPED => {
+                tracing::debug!("component `{}`: instance dropped as its thread stopped", self.component);
+            }
+            Err(e) => tracing::error!("component `{}`: instance retired: {e:?}", self.component),
         }
         drop(store);
     }
 }
+
+/// wasmtime-wasi-http's error for a worker dropped before it ended.
+const WORKER_DROPPED: &str = "worker panicked";
 
 /// When an instance is dropped: idle past its idle timeout, or with requests
 /// (or work after its responses) running past the request timeout.
