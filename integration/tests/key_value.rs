@@ -166,7 +166,12 @@ fn aws_dynamo_stores_keep_values_in_their_tables() {
 fn a_listed_label_nobody_configured_fails_the_start() {
     let (_tmp, app) = with_manifest("rust-kv", &manifest("\"default\", \"sessions\""));
     let (code, output) = run_to_failure(&app).unwrap();
-    assert_refused("unconfigured label", code, &output, &["unknown key_value_stores label `sessions`", "`kv`"]);
+    assert_refused(
+        "unconfigured label",
+        code,
+        &output,
+        &[r#"unknown key_value_stores label "sessions" for component "kv""#],
+    );
 }
 
 #[test]

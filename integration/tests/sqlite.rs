@@ -57,7 +57,15 @@ fn a_configured_database_is_its_own_file() {
 fn a_listed_database_nobody_configured_fails_the_start() {
     let (_tmp, app) = with_manifest("rust-sqlite", &manifest("\"default\", \"analytics\""));
     let (code, output) = run_to_failure(&app).unwrap();
-    assert_refused("unconfigured label", code, &output, &["unknown sqlite_databases label `analytics`", "`db`"]);
+    assert_refused(
+        "unconfigured label",
+        code,
+        &output,
+        &[
+            "One or more components use SQLite databases which are not defined.",
+            r#"unknown sqlite_databases label "analytics" for component "db""#,
+        ],
+    );
 }
 
 /// `--sqlite` runs statements (and `@file` migrations) against the default

@@ -27,6 +27,9 @@ pub(crate) struct LabelKind {
     pub manifest_field: &'static str,
     /// The runtime config table that configures one (`key_value_store`).
     pub config_table: &'static str,
+    /// The sentence Spin starts its refusal of an unconfigured label with,
+    /// when it has one for this kind (SQLite's); the error stays one line.
+    pub unknown_lead: Option<&'static str>,
 }
 
 /// The app's resources of one kind, by label.
@@ -75,9 +78,10 @@ impl<T> Labelled<T> {
         let mut allowed = HashMap::new();
         for label in labels {
             let item = self.items.get(label).ok_or_else(|| {
-                let LabelKind { manifest_field, config_table, .. } = self.kind;
+                let LabelKind { manifest_field, config_table, unknown_lead, .. } = self.kind;
+                let lead = unknown_lead.map(|line| format!("{line}: ")).unwrap_or_default();
                 anyhow::anyhow!(
-                    "component `{component}`: unknown {manifest_field} label `{label}` \
+                    "{lead}unknown {manifest_field} label {label:?} for component {component:?} \
                      (configure it as [{config_table}.{label}] in the runtime config)"
                 )
             })?;
@@ -173,7 +177,8 @@ impl<T> OpenSet<T> {
 mod tests {
     use super::*;
 
-    const KIND: LabelKind = LabelKind { noun: "thing", data: "thing", manifest_field: "things", config_table: "thing" };
+    const KIND: LabelKind =
+        LabelKind { noun: "thing", data: "thing", manifest_field: "things", config_table: "thing", unknown_lead: None };
 
     fn set() -> Labelled<u8> {
         Labelled::new(KIND, [("a".to_string(), Arc::new(1)), ("b".to_string(), Arc::new(2))].into())
@@ -182,7 +187,10 @@ mod tests {
     #[test]
     fn unlisted_labels_are_denied_and_unknown_ones_refused() {
         let e = set().access_for("web", &["c".into()]).err().unwrap().to_string();
-        assert!(e.contains("component `web`: unknown things label `c`") && e.contains("[thing.c]"), "{e}");
+        assert_eq!(
+            e,
+            "unknown things label \"c\" for component \"web\" (configure it as [thing.c] in the runtime config)"
+        );
         let mut open = OpenSet::new(Arc::new(set().access_for("web", &["a".into()]).unwrap()));
         assert!(matches!(open.open("b"), Err(OpenError::AccessDenied)));
         assert_eq!(*open.open("a").unwrap(), 1);

@@ -65,7 +65,7 @@ impl fmt::Display for Export {
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
     /// The component has none of the exports the executor accepts.
-    #[error("component `{component}` does not export {expected} (it exports {exports})")]
+    #[error("Expected component `{component}` to export {expected}; it exports {exports}")]
     Missing {
         /// The component id.
         component: String,
@@ -149,7 +149,8 @@ fn missing(component: &PreparedComponent, accepted: &[Export]) -> BindError {
     let list: Vec<String> = accepted.iter().map(Export::to_string).collect();
     let expected = match list.as_slice() {
         [one] => one.clone(),
-        _ => format!("any of {}", list.join(", ")),
+        [first @ .., last] => format!("one of {} or {last}", first.join(", ")),
+        [] => "nothing".to_string(),
     };
     BindError::Missing { component: component.id().to_string(), expected, exports: component.describe_exports() }
 }
@@ -174,7 +175,7 @@ mod tests {
     #[test]
     fn errors_name_the_component_what_it_exports_and_what_was_expected() {
         let e = BindError::Missing { component: "web".into(), expected: "`x`".into(), exports: "nothing".into() };
-        assert_eq!(e.to_string(), "component `web` does not export `x` (it exports nothing)");
+        assert_eq!(e.to_string(), "Expected component `web` to export `x`; it exports nothing");
         let e = BindError::Mismatch {
             component: "c".into(),
             export: Export::Interface("fermyon:spin/inbound-redis"),

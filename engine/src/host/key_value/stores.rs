@@ -26,6 +26,7 @@ LabelKind {
     data: "key-value",
     manifest_field: "key_value_stores",
     config_table: "key_value_store",
+    unknown_lead: None,
 };
 
 impl Labelled<KeyValueStore> {
@@ -120,6 +121,7 @@ mod tests {
         assert!(all.get("cache").is_none());
         assert!(!dir.path().join(DEFAULT_FILE).exists());
         let e = all.access_for("web", &["cache".into()]).err().unwrap().to_string();
-        assert!(e.contains("unknown key_value_stores label `cache`") && e.contains("[key_value_store.cache]"), "{e}");
+        assert!(e.starts_with(r#"unknown key_value_stores label "cache" for component "web""#), "{e}");
+        assert!(e.contains("[key_value_store.cache]"), "{e}");
     }
 }

@@ -26,6 +26,7 @@ LabelKind {
     data: "SQLite",
     manifest_field: "sqlite_databases",
     config_table: "sqlite_database",
+    unknown_lead: Some("One or more components use SQLite databases which are not defined."),
 };
 
 impl Labelled<SqliteDatabase> {
