@@ -1,13 +1,15 @@
 //! `spin up`'s flags that choose what runs and where its output goes, through
 //! `spin-shim up`: `-c/--component-id`, `--follow`, `--truncate-logs`,
-//! `--build` (and `spin-shim build`), `--temp`, `--direct-mounts`,
-//! `--disable-pooling` and `--http1-max-buf-size`.
+//! `--build` (and `spin-shim build [--up]`), `--temp`, `--direct-mounts`,
+//! `--disable-pooling`, `--http1-max-buf-size`, and the hidden
+//! `--from-file`/`--from-registry`.
 
 use std::path::Path;
 use std::process::Command;
 
 use integration::cli_app::{Up, START_TIMEOUT};
 use integration::fixtures::{copy_of, with_manifest};
+use integration::process::Running;
 use integration::{guests, paths};
 
 /// rust-command twice: `first` is the command trigger that runs unless `-c`
@@ -62,6 +64,20 @@ fn follow_echoes_the_named_components_only_and_the_log_files_get_every_one() {
     assert!(code == 2 && out.contains("cannot be used with"), "clap refuses both: {out}");
 }
 
+/// Spin's hidden source flags: `--from-file` (alias `--file`) is always a path,
+/// `--from-registry` always a reference; `--disable-cache` is `--no-cache`.
+#[test]
+fn from_file_and_from_registry_say_what_the_source_is() {
+    let command = guests::app("rust-command");
+    let (code, out) = spin_shim(&["up", "--from-file", command.to_str().unwrap(), "--disable-cache"], &command);
+    assert!(code == 0 && out.contains("argv=rust-command"), "exit {code}: {out}");
+    let reference = format!("127.0.0.1:{}/app:v1", integration::process::free_port());
+    let (code, out) = spin_shim(&["up", "--from-registry", &reference, "--insecure"], &command);
+    assert!(code != 0 && out.contains(&format!("pulling the manifest of {reference}")), "{out}");
+    let (code, out) = spin_shim(&["up", "-f", ".", "--from-file", "."], &command);
+    assert!(code == 2 && out.contains("cannot be used with"), "one source flag at a time: {out}");
+}
+
 /// rust-hello whose Wasm a build command makes (copies) into `out/`.
 fn buildable_hello(commands: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let manifest = format!(
@@ -91,6 +107,14 @@ fn build_runs_each_components_commands_and_up_build_serves_the_result() {
     let app = Up::new(&dir).flags(&["--build"]).serve().unwrap();
     assert_eq!(integration::http::get(&format!("{}/", app.base)).unwrap().status, 200);
     drop(app);
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let mut build_up = Command::new(paths::cli());
+    build_up.args(["build", "--up", "--listen", "127.0.0.1:0"]).current_dir(&dir);
+    let mut process = Running::spawn(build_up).unwrap();
+    let serving = process.wait_for_line("Serving http", START_TIMEOUT).unwrap();
+    let base = serving.trim().trim_start_matches("Serving ");
+    assert_eq!(integration::http::get(&format!("{base}/")).unwrap().status, 200, "build --up serves what it built");
+    drop(process);
 
     let (_copy, dir) = buildable_hello(r#""echo broken >&2; exit 3""#);
     let (code, out) = up(&dir, &["--build"]);

@@ -255,6 +255,22 @@ fn a_profile_is_pushed_as_that_profile_has_the_app() {
     assert_eq!((resp.status, resp.body.as_str()), (200, "Hello, alice!; front GREETING=Debugging"));
 }
 
+/// `push --build` runs the build commands first and pushes what they made.
+#[test]
+fn push_build_builds_the_app_before_pushing_it() {
+    use integration::fixtures::with_manifest;
+    let registry = Registry::start().unwrap();
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"built\"\n\
+                    [[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n\
+                    [component.hello]\nsource = \"out/app.wasm\"\n\
+                    [component.hello.build]\ncommand = \"mkdir -p out && cp app.wasm out/app.wasm\"\n";
+    let (_copy, dir) = with_manifest("rust-hello", manifest);
+    let reference = registry.push_app_with(&dir, "tests/built:v1", false, &["--build"]).unwrap();
+    assert!(dir.join("out/app.wasm").is_file());
+    let served = Up::new(Path::new(&reference)).flags(&["--insecure"]).serve().unwrap();
+    assert_eq!(integration::http::get(&format!("{}/", served.base)).unwrap().status, 200);
+}
+
 #[test]
 fn a_pulled_app_runs_from_its_lock_file() {
     let registry = Registry::start().unwrap();

@@ -28,6 +28,13 @@ pub(crate) struct BuildArgs {
     /// The named profile whose build commands run, where a component has one.
     #[arg(long)]
     profile: Option<String>,
+    /// Run the app once built, as `spin-shim up -f <the app>` would, with the
+    /// arguments that follow as up's own.
+    #[arg(short = 'u', long)]
+    up: bool,
+    /// `spin-shim up`'s arguments for `--up`.
+    #[arg(requires = "up", trailing_var_arg = true, allow_hyphen_values = true, value_name = "UP_ARGS")]
+    up_args: Vec<String>,
 }
 
 impl BuildArgs {
@@ -37,7 +44,15 @@ impl BuildArgs {
             bail!("{} is not a spin.toml or a folder holding one: there is nothing to build", self.from.display())
         };
         build_app(&manifest, self.profile.as_deref(), &self.component_ids)?;
-        Ok(0)
+        if !self.up {
+            return Ok(0);
+        }
+        let mut up = vec!["spin-shim".into(), "up".into(), "-f".into(), manifest.into_os_string()];
+        if let Some(profile) = self.profile {
+            up.extend(["--profile".into(), profile.into()]);
+        }
+        up.extend(self.up_args.into_iter().map(Into::into));
+        <super::Cli as clap::Parser>::try_parse_from(up)?.run()
     }
 }
 
@@ -74,8 +89,9 @@ impl Commands {
 /// Runs the build commands of the app at `manifest_path` (those of `only`,
 /// when it names components), with `profile`'s where a component has them.
 pub(crate) fn build_app(manifest_path: &Path, profile: Option<&str>, only: &[String]) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(manifest_path)
-        .with_context(|| format!("Cannot read manifest file from {}", manifest_path.display()))?;
+    let cannot_read = || format!("Cannot read manifest file from {}", manifest_path.display());
+    let manifest_path = &manifest_path.canonicalize().with_context(cannot_read)?;
+    let text = std::fs::read_to_string(manifest_path).with_context(cannot_read)?;
     let manifest = parse_manifest(&text, manifest_path, None)?;
     let app_dir = manifest_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let unknown: Vec<&str> =

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use spin_engine::loader::AppSource;
+
+use super::build::build_app;
 use crate::registry::{build, Layout, Registry};
 
 /// Variable that turns on archive layers for files, as for `spin registry push`.
@@ -43,6 +46,9 @@ struct PushArgs {
     /// Push the app as this named profile has it (`[component.x.profile.<name>]`).
     #[arg(long)]
     profile: Option<String>,
+    /// Run the components' build commands first (as `spin-shim build`).
+    #[arg(long, env = "SPIN_ALWAYS_BUILD", value_parser = clap::builder::BoolishValueParser::new())]
+    build: bool,
     /// The reference to push to, e.g. `registry.example/me/app:v1`.
     reference: String,
 }
@@ -66,6 +72,9 @@ impl RegistryArgs {
         match self.command {
             RegistryCommand::Push(a) => {
                 let layout = Layout { archive: std::env::var_os(ARCHIVE_LAYERS_VAR).is_some(), compose: a.compose };
+                if let Some(manifest) = AppSource::detect(&a.app).manifest().filter(|_| a.build) {
+                    build_app(&manifest, a.profile.as_deref(), &[])?;
+                }
                 let annotations: BTreeMap<String, String> = a.annotations.into_iter().collect();
                 let artifact = build(&a.app, a.profile.as_deref(), layout, &annotations)?;
                 let digest = rt.block_on(Registry::new(a.insecure).push(&a.reference, &artifact))?;

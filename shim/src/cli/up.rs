@@ -26,6 +26,12 @@ pub(crate) struct UpArgs {
     /// or, when no such file exists, a registry reference to pull (`registry/app:v1`).
     #[arg(short = 'f', long = "from", default_value = ".")]
     from: PathBuf,
+    /// `--from`, always a file or folder (Spin's hidden `--from-file`).
+    #[arg(long, alias = "file", hide = true, conflicts_with_all = ["from", "from_registry"])]
+    from_file: Option<PathBuf>,
+    /// `--from`, always a registry reference (Spin's hidden `--from-registry`).
+    #[arg(long, hide = true, conflicts_with = "from")]
+    from_registry: Option<String>,
     /// Run the components' build commands first (as `spin-shim build`); a
     /// registry reference, a locked app or a bare .wasm has nothing to build.
     #[arg(long, env = "SPIN_ALWAYS_BUILD", value_parser = clap::builder::BoolishValueParser::new())]
@@ -50,7 +56,7 @@ pub(crate) struct UpArgs {
     #[arg(long)]
     cache_dir: Option<PathBuf>,
     /// Compile in memory only; do not read or write the cache.
-    #[arg(long)]
+    #[arg(long, visible_alias = "disable-cache")]
     no_cache: bool,
     /// A value for an app variable, winning over every provider: `name=value`,
     /// `name=@file` (the file's text), or `@file.json` / `@file.toml` (a table
@@ -157,10 +163,20 @@ pub(crate) struct UpArgs {
 
 impl UpArgs {
     /// Loads and runs the app until it ends or a signal arrives.
-    pub(crate) fn run(self) -> anyhow::Result<i32> {
+    pub(crate) fn run(mut self) -> anyhow::Result<i32> {
         // A pulled app's content lives as long as the run.
         let mut pulled = None;
-        let mut loaded = match self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)) {
+        let reference = match (self.from_registry.take(), self.from_file.take()) {
+            (Some(reference), _) => Some(reference),
+            (None, Some(file)) => {
+                self.from = file;
+                None
+            }
+            (None, None) => {
+                self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)).map(String::from)
+            }
+        };
+        let mut loaded = match reference.as_deref() {
             Some(reference) => {
                 anyhow::ensure!(!self.direct_mounts, "--direct-mounts cannot be used with a registry app");
                 let dir = pulled.insert(tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?);
