@@ -1,12 +1,13 @@
 //! `spin-shim up`: runs an app in this process, printing what `spin up` prints.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
 
 use spin_engine::host::{Echo, LogDir, StartupSeeds};
-use spin_engine::loader::{load_with, AppSource, LoadOptions};
+use spin_engine::loader::{load_with, AppSource, LoadOptions, LoadedApp};
 use spin_engine::runtime::{CacheKey, CompileCache};
 use spin_engine::runtime_config::RuntimeConfig;
 
@@ -165,83 +166,16 @@ impl UpArgs {
     /// Loads and runs the app until it ends or a signal arrives.
     pub(crate) fn run(mut self) -> anyhow::Result<i32> {
         // A pulled app's content lives as long as the run.
-        let mut pulled = None;
-        let reference = match (self.from_registry.take(), self.from_file.take()) {
-            (Some(reference), _) => Some(reference),
-            (None, Some(file)) => {
-                self.from = file;
-                None
-            }
-            (None, None) => {
-                self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)).map(String::from)
-            }
-        };
-        let mut loaded = match reference.as_deref() {
-            Some(reference) => {
-                anyhow::ensure!(!self.direct_mounts, "--direct-mounts cannot be used with a registry app");
-                let dir = pulled.insert(tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?);
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?
-                    .block_on(Registry::new(self.insecure).pull(reference, dir.path()))?
-            }
-            None => {
-                let source = AppSource::detect(&self.from);
-                if let Some(manifest) = source.manifest().filter(|_| self.build) {
-                    build_app(&manifest, self.profile.as_deref(), &[])?;
-                }
-                let options = LoadOptions {
-                    profile: self.profile.clone(),
-                    direct_mounts_only: self.direct_mounts,
-                    ..LoadOptions::default()
-                };
-                load_with(&source, &options)?
-            }
-        };
+        let (mut loaded, pulled) = self.load()?;
         if !self.component_ids.is_empty() {
             let keep: Vec<&str> = self.component_ids.iter().map(String::as_str).collect();
             retain_components(&mut loaded.locked, &keep)?;
         }
-        let echo = echo(self.quiet, self.follow, &loaded.locked)?;
+        let echo = echo(self.quiet, std::mem::take(&mut self.follow), &loaded.locked)?;
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
-        let cache = if self.no_cache {
-            CompileCache::disabled()
-        } else {
-            // The CLI's cache is the user's own: its key sits beside it, private to the user.
-            let dir = self.cache_dir.unwrap_or_else(default_cache_dir);
-            let key = CacheKey::load_or_create(&dir.join(".cache.key"))?;
-            CompileCache::private(dir, std::sync::Arc::new(key))
-        };
-        let mut env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-        // Flags win over the variables they stand for; both are read (and
-        // checked) by the same settings code.
-        for (var, flag) in [
-            (vars::MAX_INSTANCE_MEMORY, self.max_instance_memory),
-            (reuse_vars::MAX_INSTANCE_REUSE_COUNT, self.max_instance_reuse_count),
-            (reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, self.max_instance_concurrent_reuse_count),
-            (reuse_vars::IDLE_INSTANCE_TIMEOUT, self.idle_instance_timeout),
-            (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout),
-            ("SPIN_TLS_CERT", self.tls_cert),
-            ("SPIN_TLS_KEY", self.tls_key),
-            ("SPIN_HTTP1_MAX_BUF_SIZE", self.http1_max_buf_size),
-            ("SPIN_WASMTIME_POOLING", self.disable_pooling.then(|| "0".to_string())),
-        ] {
-            if let Some(value) = flag {
-                env.insert(var.to_string(), value);
-            }
-        }
-        #[cfg_attr(not(feature = "http"), allow(unused_mut))]
-        let mut settings = Settings::from_env(&env, self.listen, self.guest_args, None, runtime_config.as_ref())?;
-        #[cfg(feature = "http")]
-        if self.format == Format::Json {
-            settings.triggers.http.banner = spin_trigger_http::BannerFormat::Json;
-        }
-        #[cfg(feature = "http")]
-        {
-            use spin_trigger_http::FreePortSearch;
-            settings.triggers.http.find_free_port =
-                if self.find_free_port { FreePortSearch::On } else { FreePortSearch::Off };
-        }
+        let compile_cache = self.compile_cache()?;
+        let env = self.environment();
+        let settings = self.settings(&env, runtime_config.as_ref())?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = match &self.temp {
             Some(dir) => {
@@ -251,10 +185,9 @@ impl UpArgs {
             None => Some(tempfile::Builder::new().prefix("spin-shim-").tempdir()?),
         };
         let staging_dir = self.temp.clone().or_else(|| staging.as_ref().map(|dir| dir.path().to_path_buf()));
-        let seeds = StartupSeeds { key_values: self.key_values, sqlite_statements: sql_texts(&self.sqlite)? };
         let opts = LaunchOptions {
             variables: variable_values(&self.variables)?,
-            seeds,
+            seeds: StartupSeeds { key_values: self.key_values, sqlite_statements: sql_texts(&self.sqlite)? },
             state_dir: self.state_dir,
             extra_env: self.env,
             env,
@@ -262,7 +195,7 @@ impl UpArgs {
             echo,
             log_dir: self.log_dir.map(LogDir::At).unwrap_or(LogDir::StateDefault),
             truncate_logs: self.truncate_logs,
-            compile_cache: cache,
+            compile_cache,
             staging_dir,
             allow_transient_write: self.allow_transient_write,
             settings,
@@ -274,6 +207,89 @@ impl UpArgs {
         drop(staging);
         drop(pulled);
         result
+    }
+
+    /// The app, built first with `--build`, or pulled from a registry into a
+    /// temporary folder returned beside it.
+    fn load(&mut self) -> anyhow::Result<(LoadedApp, Option<tempfile::TempDir>)> {
+        let reference = match (self.from_registry.take(), self.from_file.take()) {
+            (Some(reference), _) => Some(reference),
+            (None, Some(file)) => {
+                self.from = file;
+                None
+            }
+            (None, None) => {
+                self.from.to_str().filter(|from| !self.from.exists() && is_reference(from)).map(String::from)
+            }
+        };
+        if let Some(reference) = reference {
+            anyhow::ensure!(!self.direct_mounts, "--direct-mounts cannot be used with a registry app");
+            let dir = tempfile::Builder::new().prefix("spin-shim-pull-").tempdir()?;
+            let loaded = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(Registry::new(self.insecure).pull(&reference, dir.path()))?;
+            return Ok((loaded, Some(dir)));
+        }
+        let source = AppSource::detect(&self.from);
+        if let Some(manifest) = source.manifest().filter(|_| self.build) {
+            build_app(&manifest, self.profile.as_deref(), &[])?;
+        }
+        let options = LoadOptions {
+            profile: self.profile.clone(),
+            direct_mounts_only: self.direct_mounts,
+            ..LoadOptions::default()
+        };
+        Ok((load_with(&source, &options)?, None))
+    }
+
+    /// The user's compile cache (its key beside it, private to the user), or none.
+    fn compile_cache(&mut self) -> anyhow::Result<CompileCache> {
+        if self.no_cache {
+            return Ok(CompileCache::disabled());
+        }
+        let dir = self.cache_dir.take().unwrap_or_else(default_cache_dir);
+        let key = CacheKey::load_or_create(&dir.join(".cache.key"))?;
+        Ok(CompileCache::private(dir, std::sync::Arc::new(key)))
+    }
+
+    /// The process environment with the flags that stand for variables set in
+    /// it: flags win, and both are read (and checked) by the same settings code.
+    fn environment(&mut self) -> BTreeMap<String, String> {
+        let mut env: BTreeMap<String, String> = std::env::vars().collect();
+        for (var, flag) in [
+            (vars::MAX_INSTANCE_MEMORY, self.max_instance_memory.take()),
+            (reuse_vars::MAX_INSTANCE_REUSE_COUNT, self.max_instance_reuse_count.take()),
+            (reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, self.max_instance_concurrent_reuse_count.take()),
+            (reuse_vars::IDLE_INSTANCE_TIMEOUT, self.idle_instance_timeout.take()),
+            (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout.take()),
+            ("SPIN_TLS_CERT", self.tls_cert.take()),
+            ("SPIN_TLS_KEY", self.tls_key.take()),
+            ("SPIN_HTTP1_MAX_BUF_SIZE", self.http1_max_buf_size.take()),
+            ("SPIN_WASMTIME_POOLING", self.disable_pooling.then(|| "0".to_string())),
+        ] {
+            if let Some(value) = flag {
+                env.insert(var.to_string(), value);
+            }
+        }
+        env
+    }
+
+    /// The settings `env` gives, with the HTTP flags that have no variable.
+    fn settings(&mut self, env: &BTreeMap<String, String>, config: Option<&RuntimeConfig>) -> anyhow::Result<Settings> {
+        let guest_args = std::mem::take(&mut self.guest_args);
+        #[cfg_attr(not(feature = "http"), allow(unused_mut))]
+        let mut settings = Settings::from_env(env, self.listen.clone(), guest_args, None, config)?;
+        #[cfg(feature = "http")]
+        {
+            use spin_trigger_http::{BannerFormat, FreePortSearch};
+            if self.format == Format::Json {
+                settings.triggers.http.banner = BannerFormat::Json;
+            }
+            settings.triggers.http.find_free_port =
+                if self.find_free_port { FreePortSearch::On } else { FreePortSearch::Off };
+        }
+        Ok(settings)
     }
 }
 
