@@ -156,3 +156,40 @@ fn installed_handler_serves_pods_after_a_containerd_restart() {
     cri.wait_for_image(PAUSE).unwrap();
     hello_pod(&mut containerd, &mut cri, "spin-http", &bin_dir.join("containerd-shim-spin-http-v2"));
 }
+
+/// A Pod's shim daemon and its zygote let go of their start-up code a few
+/// seconds after the first container; a container started in the same Pod
+/// after that (a second one, or a restart) is still set up and served by the
+/// same shim.
+#[test]
+fn a_pod_starts_another_container_after_its_shim_let_go_of_its_start_up_code() {
+    let full = paths::bin_dir();
+    let mut containerd = Containerd::start_cri(&[&full], PAUSE, &HANDLERS).unwrap();
+    let mut cri = Cri::connect(&containerd.socket()).unwrap();
+    import_images(&containerd, &mut cri, &[(&guests::app("rust-hello"), HELLO)]);
+    let pod = cri.run_pod("two-containers", "spin", &containerd.dir().join("pods")).unwrap();
+    let serve = |cri: &mut Cri, name: &str| {
+        let listen = format!("127.0.0.1:{}", free_port());
+        cri.start_container(&pod, name, HELLO, &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
+        let base = format!("http://{listen}");
+        let served = http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+            .and_then(|_| suite::hello(&base, "Hello, Fermyon"));
+        if let Err(e) = served {
+            panic!("{name}: {e:#}\nlog:\n{}", pod.log(name));
+        }
+    };
+    serve(&mut cri, "first");
+    let before = shims(&containerd);
+    // The shim's processes let go 3 s after the first container's set-up.
+    std::thread::sleep(Duration::from_secs(5));
+    serve(&mut cri, "second");
+    // Every shim process (daemon, zygote, each container's parent and app)
+    // names the Pod's sandbox; those of the first container are still there.
+    let after = shims(&containerd);
+    let sandboxes: std::collections::BTreeSet<&str> =
+        after.iter().filter_map(|(_, cmd)| cmd.split(" -id ").nth(1)?.split_whitespace().next()).collect();
+    assert_eq!(sandboxes.len(), 1, "one shim serves the Pod: {after:?}");
+    assert!(before.iter().all(|p| after.contains(p)), "before: {before:?}\nafter: {after:?}");
+    cri.remove_pod(&pod).unwrap();
+    assert_no_shim_left(&containerd, "removing the pod");
+}

@@ -3,7 +3,7 @@
 //! Each container costs three processes of this binary besides its app:
 //! runwasi's shim daemon (serves containerd), its zygote (forks a parent per
 //! container) and the container's parent (youki's, holds the container and waits
-//! for it). Start-up runs megabytes of code in the daemon and the parent that
+//! for it). Start-up runs megabytes of code in all three that
 //! they never run again; once the container has settled, each drops its
 //! read-only pages, and what runs later (state and stats requests, the next
 //! container, the stop) faults back in.
@@ -31,15 +31,20 @@ pub fn mark_shim_daemon() {
 }
 
 /// In the daemon, at its first container: after [`SETTLE`], the daemon releases
-/// its start-up memory. Once per process. (The zygote is left as it is: it runs
-/// little besides its forks, and the release's own code would fault back in
-/// about what it drops.)
+/// its start-up memory, then has runwasi's zygote (its fork that forks each
+/// container's parent, and runs what it is asked to on its one thread) release
+/// its own. Once per process.
 pub(crate) fn release_daemon_later() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let spawned = std::thread::Builder::new().name("release-start-up".into()).spawn(|| {
             std::thread::sleep(SETTLE);
             release_start_up_memory();
+            // runwasi's zygote runs the code it was asked to in its own (single)
+            // thread: the release, too.
+            if let Err(e) = zygote::Zygote::global().try_run(|()| release_start_up_memory(), ()) {
+                log_error(&format!("the zygote cannot release its start-up memory: {e}"));
+            }
         });
         if let Err(e) = spawned {
             log_error(&format!("cannot release start-up memory: {e}"));
