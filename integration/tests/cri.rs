@@ -164,7 +164,7 @@ fn installed_handler_serves_pods_after_a_containerd_restart() {
 #[test]
 fn a_pod_starts_another_container_after_its_shim_let_go_of_its_start_up_code() {
     let full = paths::bin_dir();
-    let mut containerd = Containerd::start_cri(&[&full], PAUSE, &HANDLERS).unwrap();
+    let containerd = Containerd::start_cri(&[&full], PAUSE, &HANDLERS).unwrap();
     let mut cri = Cri::connect(&containerd.socket()).unwrap();
     import_images(&containerd, &mut cri, &[(&guests::app("rust-hello"), HELLO)]);
     let pod = cri.run_pod("two-containers", "spin", &containerd.dir().join("pods")).unwrap();
