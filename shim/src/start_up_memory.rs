@@ -30,21 +30,21 @@ pub fn mark_shim_daemon() {
     DAEMON_PID.store(std::process::id(), Ordering::Relaxed);
 }
 
-/// In the daemon, at its first container: after [`SETTLE`], the daemon releases
-/// its start-up memory, then has runwasi's zygote (its fork that forks each
-/// container's parent, and runs what it is asked to on its one thread) release
-/// its own. Once per process.
+/// In the daemon, at its first container: after [`SETTLE`], runwasi's zygote
+/// (the daemon's fork that forks each container's parent) releases its
+/// start-up memory, then the daemon its own. Once per process.
 pub(crate) fn release_daemon_later() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let spawned = std::thread::Builder::new().name("release-start-up".into()).spawn(|| {
             std::thread::sleep(SETTLE);
-            release_start_up_memory();
-            // runwasi's zygote runs the code it was asked to in its own (single)
-            // thread: the release, too.
+            // runwasi's zygote runs the code it is asked to on its own (single)
+            // thread: the release, too. Asked first, so that the daemon's own
+            // release also drops the code that asking ran.
             if let Err(e) = zygote::Zygote::global().try_run(|()| release_start_up_memory(), ()) {
                 log_error(&format!("the zygote cannot release its start-up memory: {e}"));
             }
+            release_start_up_memory();
         });
         if let Err(e) = spawned {
             log_error(&format!("cannot release start-up memory: {e}"));
