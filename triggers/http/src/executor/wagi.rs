@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
+use percent_encoding::percent_decode_str;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -127,7 +128,7 @@ fn cgi_environment(parts: &http::request::Parts, content_length: usize) -> Vec<(
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     env.push(("CONTENT_LENGTH".to_owned(), content_length.to_string()));
-    env.push(("PATH_TRANSLATED".to_owned(), percent_decoded(path_info)));
+    env.push(("PATH_TRANSLATED".to_owned(), percent_decode_str(path_info).decode_utf8_lossy().into_owned()));
     env.push(("SERVER_PROTOCOL".to_owned(), format!("{:?}", parts.version)));
     for (header_name, variable) in ROUTING_VARIABLES {
         env.push((variable.to_owned(), header(header_name.as_str()).to_owned()));
@@ -146,27 +147,6 @@ fn cgi_environment(parts: &http::request::Parts, content_length: usize) -> Vec<(
 /// `name` as a CGI variable name: upper case, `-` made `_`.
 fn cgi_name(name: &str) -> String {
     name.to_ascii_uppercase().replace('-', "_")
-}
-
-/// `text` with its `%XX` escapes decoded (invalid UTF-8 replaced).
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The response a CGI program printed: header lines up to the first empty line
