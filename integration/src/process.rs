@@ -11,6 +11,14 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The kB figure of `pid`'s `/proc/<pid>/status` line `field` (`VmRSS`,
+/// `VmSize`, ...); 0 when the process or the line is gone.
+pub fn status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let value = status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':'));
+    value.and_then(|v| v.split_whitespace().next()).and_then(|kb| kb.parse().ok()).unwrap_or(0)
+}
+
 /// Processes whose command line contains `needle`, as `(pid, command line)`.
 pub fn mentioning(needle: &str) -> Vec<(i32, String)> {
     let me = std::process::id() as i32;

@@ -185,12 +185,8 @@ fn disable_pooling_allocates_instances_on_demand() {
     let reserved = |flags: &[&str]| {
         let app = Up::new(&hello).flags(flags).serve().unwrap();
         assert_eq!(integration::http::get(&format!("{}/", app.base)).unwrap().status, 200);
-        let status = std::fs::read_to_string(format!("/proc/{}/status", app.process.pid().unwrap())).unwrap();
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmSize:"))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-            .unwrap();
+        let kib = integration::process::status_kb(app.process.pid().unwrap(), "VmSize");
+        assert!(kib > 0, "no VmSize for the served app");
         kib / (1024 * 1024)
     };
     let pooled = reserved(&[]);

@@ -62,13 +62,6 @@ fn stat_field(pid: u32, n: usize) -> u64 {
         .unwrap_or(0)
 }
 
-/// `VmRSS` of `pid` in kB (0 when gone).
-fn vm_rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let value = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap_or_default();
-    value.trim().trim_end_matches("kB").trim().parse().unwrap_or(0)
-}
-
 fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
 }
@@ -127,7 +120,7 @@ fn a_started_shim_keeps_little_of_its_start_up_code() {
     }
     let all: Vec<_> = limits.iter().map(|&(pid, _)| (pid, resident_kb(pid, &binary, "r-xp"))).collect();
     eprintln!("resident code (pid, kB) of the daemon, the zygote, the container's parent and the app: {all:?}");
-    let rss: Vec<_> = limits.iter().map(|&(pid, _)| (pid, vm_rss_kb(pid))).collect();
+    let rss: Vec<_> = limits.iter().map(|&(pid, _)| (pid, integration::process::status_kb(pid, "VmRSS"))).collect();
     eprintln!("and their RSS (pid, kB): {rss:?}");
     assert_eq!(over(), vec![], "processes (pid, name, resident code kB) over their limit; all: {all:?}");
     // And it still serves the task: a stop goes through it.

@@ -486,10 +486,9 @@ fn task_processes(containerd: &Containerd) -> Vec<i32> {
     tree
 }
 
+/// `pid`'s resident set in bytes (0 when gone).
 fn rss(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next());
-    kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+    integration::process::status_kb(pid as u32, "VmRSS") * 1024
 }
 
 /// A one-layer image with busybox and a page for `httpd` to serve.
