@@ -14,7 +14,7 @@ use spin_engine::runtime_config::RuntimeConfig;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::registry::Registry;
 use crate::retain::retain_components;
-use crate::settings::{reuse_vars, vars, Settings};
+use crate::settings::{listener_vars, reuse_vars, vars, Settings, WASMTIME_POOLING};
 
 use super::build::build_app;
 use super::variable_arg::{variable_values, VariableArg};
@@ -263,10 +263,10 @@ impl UpArgs {
             (reuse_vars::MAX_INSTANCE_CONCURRENT_REUSE_COUNT, self.max_instance_concurrent_reuse_count.take()),
             (reuse_vars::IDLE_INSTANCE_TIMEOUT, self.idle_instance_timeout.take()),
             (vars::HTTP_REQUEST_TIMEOUT, self.request_timeout.take()),
-            ("SPIN_TLS_CERT", self.tls_cert.take()),
-            ("SPIN_TLS_KEY", self.tls_key.take()),
-            ("SPIN_HTTP1_MAX_BUF_SIZE", self.http1_max_buf_size.take()),
-            ("SPIN_WASMTIME_POOLING", self.disable_pooling.then(|| "0".to_string())),
+            (listener_vars::TLS_CERT, self.tls_cert.take()),
+            (listener_vars::TLS_KEY, self.tls_key.take()),
+            (listener_vars::HTTP1_MAX_BUF_SIZE, self.http1_max_buf_size.take()),
+            (WASMTIME_POOLING, self.disable_pooling.then(|| "0".to_string())),
         ] {
             if let Some(value) = flag {
                 env.insert(var.to_string(), value);

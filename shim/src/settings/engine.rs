@@ -7,6 +7,9 @@ use spin_engine::runtime::EngineOptions;
 
 use super::env::env_value;
 
+/// `0`, `false` or `off` allocates instances on demand (`spin-shim up --disable-pooling`).
+pub(crate) const WASMTIME_POOLING: &str = "SPIN_WASMTIME_POOLING";
+
 /// [`EngineOptions`] with the variables in `env` applied.
 pub(crate) fn engine_options(env: &BTreeMap<String, String>) -> anyhow::Result<EngineOptions> {
     let mut opts = EngineOptions::default();
@@ -19,7 +22,7 @@ pub(crate) fn engine_options(env: &BTreeMap<String, String>) -> anyhow::Result<E
     if let Some(v) = parsed(env, "SPIN_WASMTIME_FIRST_START_COMPILER")? {
         opts.first_start_compiler = v;
     }
-    if let Some(v) = env_value(env, "SPIN_WASMTIME_POOLING") {
+    if let Some(v) = env_value(env, WASMTIME_POOLING) {
         opts.pooling = !matches!(v, "0" | "false" | "off");
     }
     Ok(opts)

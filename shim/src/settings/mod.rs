@@ -15,9 +15,9 @@ use spin_engine::runtime::EngineOptions;
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::telemetry::TelemetrySettings;
 
-pub(crate) use engine::engine_options;
+pub(crate) use engine::{engine_options, WASMTIME_POOLING};
 pub(crate) use limits::{cgroup_memory_limit, vars};
-pub(crate) use triggers::{reuse_vars, TriggerSettings};
+pub(crate) use triggers::{listener_vars, reuse_vars, TriggerSettings};
 
 /// The runner's settings for one app.
 #[derive(Clone, Debug)]

@@ -55,6 +55,17 @@ pub(crate) mod reuse_vars {
     pub(crate) const IDLE_INSTANCE_TIMEOUT: &str = "SPIN_IDLE_INSTANCE_TIMEOUT";
 }
 
+/// The listener's variables that `spin-shim up` flags also set, named as Spin names them.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) mod listener_vars {
+    /// The PEM certificate chain of inbound HTTPS (`--tls-cert`).
+    pub(crate) const TLS_CERT: &str = "SPIN_TLS_CERT";
+    /// Its private key (`--tls-key`).
+    pub(crate) const TLS_KEY: &str = "SPIN_TLS_KEY";
+    /// The most an HTTP/1 connection buffers of a request's head (`--http1-max-buf-size`).
+    pub(crate) const HTTP1_MAX_BUF_SIZE: &str = "SPIN_HTTP1_MAX_BUF_SIZE";
+}
+
 /// `SPIN_HTTP_HEADER_READ_TIMEOUT`, `SPIN_HTTP_MAX_CONNECTIONS`,
 /// `SPIN_HTTP_SHUTDOWN_TIMEOUT`, `SPIN_HTTP_THREADS` and the instance-reuse
 /// variables over the HTTP defaults.
@@ -79,10 +90,14 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
             .unwrap_or(defaults.reuse.idle_timeout),
     };
     let threads = env_count(env, "SPIN_HTTP_THREADS")?;
-    let tls = match (env_value(env, "SPIN_TLS_CERT"), env_value(env, "SPIN_TLS_KEY")) {
+    let tls = match (env_value(env, listener_vars::TLS_CERT), env_value(env, listener_vars::TLS_KEY)) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert: cert.into(), key: key.into() }),
         (None, None) => None,
-        _ => anyhow::bail!("SPIN_TLS_CERT and SPIN_TLS_KEY are set together (HTTPS) or not at all"),
+        _ => anyhow::bail!(
+            "{} and {} are set together (HTTPS) or not at all",
+            listener_vars::TLS_CERT,
+            listener_vars::TLS_KEY
+        ),
     };
     Ok(HttpOptions { listen, drain, connections, reuse, threads, tls, ..defaults })
 }
@@ -90,12 +105,13 @@ fn http_options(listen: String, env: &BTreeMap<String, String>) -> anyhow::Resul
 /// `SPIN_HTTP1_MAX_BUF_SIZE` (Spin's `--http1-max-buf-size`), at least HTTP/1's floor.
 #[cfg(feature = "http")]
 fn http1_max_buf_size(env: &BTreeMap<String, String>) -> anyhow::Result<Option<usize>> {
+    use listener_vars::HTTP1_MAX_BUF_SIZE;
     use spin_trigger_http::MIN_HTTP1_MAX_BUF_SIZE;
-    let Some(size) = env_size(env, "SPIN_HTTP1_MAX_BUF_SIZE")? else { return Ok(None) };
+    let Some(size) = env_size(env, HTTP1_MAX_BUF_SIZE)? else { return Ok(None) };
     let size = usize::try_from(size).unwrap_or(usize::MAX);
     anyhow::ensure!(
         size >= MIN_HTTP1_MAX_BUF_SIZE,
-        "SPIN_HTTP1_MAX_BUF_SIZE is {size} bytes; the minimum value allowed is {MIN_HTTP1_MAX_BUF_SIZE}"
+        "{HTTP1_MAX_BUF_SIZE} is {size} bytes; the minimum value allowed is {MIN_HTTP1_MAX_BUF_SIZE}"
     );
     Ok(Some(size))
 }
