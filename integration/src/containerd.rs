@@ -1,6 +1,7 @@
 //! A private containerd (Debian's package) in a temp folder, driven with `ctr`,
 //! with the shim on its PATH: what a node runs, minus the kubelet.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -170,7 +171,7 @@ impl Containerd {
 
     /// Starts `ctr run --rm --net-host --runtime io.containerd.spin.v2 <image> <id> /`
     /// in the foreground: its exit code is the task's, its output the task's.
-    pub fn run_task(&self, image: &str, id: &str, env: &[(&str, &str)]) -> anyhow::Result<Running> {
+    pub fn run_task(&self, image: &str, id: &str, env: &[(&str, &str)]) -> anyhow::Result<CtrTask> {
         self.run_task_with_args(image, id, env, &[])
     }
 
@@ -182,7 +183,7 @@ impl Containerd {
         id: &str,
         env: &[(&str, &str)],
         extra: &[&str],
-    ) -> anyhow::Result<Running> {
+    ) -> anyhow::Result<CtrTask> {
         let command: Vec<&str> = std::iter::once("/").chain(extra.iter().copied()).collect();
         self.run_task_on(&TaskSpec {
             runtime: RUNTIME,
@@ -196,7 +197,7 @@ impl Containerd {
     }
 
     /// Starts `ctr run --rm --net-host` for `spec` in the foreground.
-    pub fn run_task_on(&self, spec: &TaskSpec<'_>) -> anyhow::Result<Running> {
+    pub fn run_task_on(&self, spec: &TaskSpec<'_>) -> anyhow::Result<CtrTask> {
         let mut args: Vec<String> = ["run", "--rm", "--net-host", "--runtime", spec.runtime].map(String::from).to_vec();
         if spec.read_only {
             args.push("--read-only".into());
@@ -212,7 +213,9 @@ impl Containerd {
         args.extend([spec.image.to_string(), spec.id.to_string()]);
         args.extend(spec.command.iter().map(|a| a.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        Running::spawn(self.ctr_command(&refs))
+        let running = Running::spawn(self.ctr_command(&refs))?;
+        let delete = |what: &str| self.ctr_command(&[what, "delete", spec.id]);
+        Ok(CtrTask { running, delete_task: delete("task"), delete_container: delete("container") })
     }
 
     /// Whether this is containerd 1.6 (which cannot unpack Spin OCI artifacts).
@@ -242,6 +245,68 @@ impl Containerd {
     /// `ctr task kill` (SIGTERM unless `signal` says otherwise).
     pub fn kill_task(&self, id: &str, signal: &str) -> anyhow::Result<()> {
         self.ctr(&["task", "kill", "--signal", signal, id]).map(|_| ())
+    }
+}
+
+/// A task started by `ctr run`: its output and exit as [`Running`]'s, except
+/// that [`CtrTask::wait`] sees through a race in runwasi's shim.
+///
+/// `ctr run` deletes the task once its wait returns, and the delete first asks
+/// the shim for the task's state. containerd-shimkit 0.1.2 answers that from a
+/// lock its other waiters (containerd's own, the exit event's) take for a moment
+/// after the exit, and reports `running` when the lock is busy; `ctr` then exits
+/// 1 with `task must be stopped before deletion`. The CRI retries such a delete,
+/// so a Pod never sees this; `ctr` does not, so the wait here retries it the way
+/// the CRI does and reports the task's own exit code.
+pub struct CtrTask {
+    running: Running,
+    delete_task: Command,
+    delete_container: Command,
+}
+
+/// What `ctr` prints when it asks to delete a task the shim still calls running.
+const DELETE_RACE: &str = "task must be stopped before deletion: running";
+
+impl CtrTask {
+    /// Waits up to `timeout` for the task to exit; returns its exit code and the
+    /// output of `ctr run`.
+    pub fn wait(&mut self, timeout: Duration) -> anyhow::Result<(i32, String)> {
+        let (code, output) = self.running.wait(timeout)?;
+        if code != 1 || !output.lines().last().is_some_and(|l| l.contains(DELETE_RACE)) {
+            return Ok((code, output));
+        }
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.delete_task.output()?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !stderr.contains(DELETE_RACE) {
+                // `ctr task delete` exits with the task's exit code, silently.
+                let code = out.status.code().unwrap_or(-1);
+                if code != 0 && !stderr.trim().is_empty() {
+                    anyhow::bail!("ctr task delete failed: {stderr}\noutput of ctr run:\n{output}");
+                }
+                let _ = self.delete_container.output();
+                return Ok((code, output));
+            }
+            if Instant::now() > end {
+                anyhow::bail!("the shim still calls the task running 10 s after it exited; output:\n{output}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Deref for CtrTask {
+    type Target = Running;
+
+    fn deref(&self) -> &Running {
+        &self.running
+    }
+}
+
+impl DerefMut for CtrTask {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.running
     }
 }
 

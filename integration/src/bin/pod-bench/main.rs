@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 
 use containerd_shim_spin::{host_architecture, LayerFile, SingleLayerImage};
 use integration::bench_apps::BenchApp;
-use integration::containerd::{Containerd, TaskSpec, RUNTIME};
+use integration::containerd::{Containerd, CtrTask, TaskSpec, RUNTIME};
 use integration::cri::{spin_node, Cri, Pod};
 use integration::paths;
-use integration::process::{free_port, mentioning, Running};
+use integration::process::{free_port, mentioning};
 use integration::services::registry::Registry;
 
 const BUSYBOX: &str = "test.local/busybox-httpd:latest";
@@ -41,7 +41,7 @@ const BUSYBOX_BIN: &str = "/bin/busybox";
 
 /// A started task, its address and how long it took to answer 200.
 struct Started {
-    task: Running,
+    task: CtrTask,
     url: String,
     start: Duration,
 }
@@ -159,12 +159,12 @@ fn main() -> anyhow::Result<()> {
     report(&rows);
 
     let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "warm")?;
-    let kill = |(id, mut task): (String, Running)| {
+    let kill = |(id, mut task): (String, CtrTask)| {
         let _ = containerd.kill_task(&id, "SIGKILL");
         let _ = task.wait(Duration::from_secs(20));
     };
     let by_ctr =
-        |launch: anyhow::Result<(Running, String)>, id: &str| launch.map(|(t, url)| ((id.to_string(), t), url));
+        |launch: anyhow::Result<(CtrTask, String)>, id: &str| launch.map(|(t, url)| ((id.to_string(), t), url));
     for count in density_counts() {
         let runc =
             density::measure(&containerd, "runc", count, |id| by_ctr(launch_busybox(&containerd, id), id), kill)?;
@@ -360,7 +360,7 @@ fn start_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<Started> {
 
 /// Runs `image` through the shim as task `id` (`compiler` as the first start
 /// compiler); returns it and its URL.
-fn launch_shim(containerd: &Containerd, image: &str, id: &str, compiler: &str) -> anyhow::Result<(Running, String)> {
+fn launch_shim(containerd: &Containerd, image: &str, id: &str, compiler: &str) -> anyhow::Result<(CtrTask, String)> {
     let listen = format!("127.0.0.1:{}", free_port());
     let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("SPIN_WASMTIME_FIRST_START_COMPILER", compiler)];
     let spec = TaskSpec { runtime: RUNTIME, image, id, env: &env, mounts: &[], command: &["/"], read_only: false };
@@ -368,7 +368,7 @@ fn launch_shim(containerd: &Containerd, image: &str, id: &str, compiler: &str) -
 }
 
 /// Runs busybox `httpd` under runc as task `id`; returns it and its URL.
-fn launch_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<(Running, String)> {
+fn launch_busybox(containerd: &Containerd, id: &str) -> anyhow::Result<(CtrTask, String)> {
     let listen = format!("127.0.0.1:{}", free_port());
     let command = httpd_command(&listen);
     let spec = TaskSpec {
@@ -404,7 +404,7 @@ fn httpd_command(listen: &str) -> [&str; 7] {
     [BUSYBOX_BIN, "httpd", "-f", "-p", listen, "-h", "/www"]
 }
 
-fn wait_first_200(mut task: Running, url: &str, begin: Instant) -> anyhow::Result<Started> {
+fn wait_first_200(mut task: CtrTask, url: &str, begin: Instant) -> anyhow::Result<Started> {
     match until_200(url, begin) {
         Ok(start) => Ok(Started { task, url: url.to_string(), start }),
         Err(e) => Err(e.context(task.output())),
