@@ -124,6 +124,11 @@ impl Containerd {
         self.dir.path()
     }
 
+    /// The namespace its `ctr` commands and API calls use.
+    pub fn namespace(&self) -> &'static str {
+        self.namespace
+    }
+
     /// The gRPC socket.
     pub fn socket(&self) -> PathBuf {
         self.dir.path().join("containerd.sock")

@@ -16,4 +16,5 @@ pub mod reuse;
 pub mod scenarios;
 pub mod services;
 pub mod suite;
+pub mod two_step_task;
 pub mod upstream;

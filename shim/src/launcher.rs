@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use spin_engine::host::{Echo, HostOptions, LogDir, StartupSeeds};
 use spin_engine::loader::LoadedApp;
-use spin_engine::runtime::{release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, Runtime};
+use spin_engine::runtime::{
+    release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, PreparedApp, Runtime,
+};
 use spin_engine::runtime_config::RuntimeConfig;
-use spin_engine::telemetry::{GuestTelemetry, HostMetrics, Telemetry};
-use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown};
+use spin_engine::telemetry::Telemetry;
+use spin_engine::trigger::{run_app, PreparedTrigger, Shutdown, TriggerRegistry};
 
 use crate::settings::Settings;
 use crate::triggers::registry;
@@ -73,30 +75,65 @@ impl Signals {
 /// Runs `app` to completion; returns the exit status. A signal during start-up
 /// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
 /// start-up SIGTERM and SIGINT stop it gracefully.
-#[cfg_attr(not(feature = "http"), allow(unused_mut))]
-pub(crate) async fn launch(app: LoadedApp, mut opts: LaunchOptions, signals: Signals) -> anyhow::Result<i32> {
-    let telemetry = Telemetry::start(&opts.settings.telemetry)?;
-    #[cfg(feature = "http")]
-    {
-        opts.settings.triggers.http.tracer = telemetry.request_tracer();
+pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
+    let preparing = tokio::task::spawn_blocking(move || prepare(app, opts));
+    match until_signal(&mut signals, preparing).await {
+        Some(prepared) => serve(prepared??, signals).await,
+        None => Ok(EXIT_TERMINATED),
     }
-    let outcome = run(app, opts, &telemetry, signals).await;
+}
+
+/// Awaits `work` unless a signal comes first (then `None`, after saying so).
+pub(crate) async fn until_signal<T>(signals: &mut Signals, work: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        done = work => Some(done),
+        _ = signals.recv() => {
+            eprintln!("signal received while starting; exiting");
+            None
+        }
+    }
+}
+
+/// An app compiled and linked, its telemetry running: all a start does before
+/// its triggers bind or connect anything.
+pub(crate) struct PreparedLaunch {
+    app: Arc<PreparedApp>,
+    registry: TriggerRegistry,
+    telemetry: Telemetry,
+}
+
+/// Starts the app's telemetry, checks its triggers, compiles and links it
+/// (blocking: run it on a thread of its own); guests' own spans, output and log
+/// records, and the host's metrics go to the exporters the settings name.
+pub(crate) fn prepare(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<PreparedLaunch> {
+    let telemetry = Telemetry::start(&opts.settings.telemetry)?;
+    match compile_and_link(app, opts, &telemetry) {
+        Ok((app, registry)) => Ok(PreparedLaunch { app, registry, telemetry }),
+        Err(e) => {
+            telemetry.shutdown();
+            Err(e)
+        }
+    }
+}
+
+/// Prepares the triggers of `launch` (binding listeners, connecting to brokers)
+/// and runs them until they end or a signal stops them; returns the exit status.
+pub(crate) async fn serve(launch: PreparedLaunch, mut signals: Signals) -> anyhow::Result<i32> {
+    let PreparedLaunch { app, registry, telemetry } = launch;
+    let preparing = tokio::task::spawn_blocking(move || registry.prepare(&app));
+    let outcome = match until_signal(&mut signals, preparing).await {
+        Some(Ok(Ok(triggers))) => run(triggers, signals).await,
+        Some(Ok(Err(e))) => Err(e),
+        Some(Err(e)) => Err(e.into()),
+        None => Ok(EXIT_TERMINATED),
+    };
     // Sends the last spans and counts; waits at most the exporters' timeouts.
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     outcome
 }
 
-/// [`launch`] without the trace pipeline around it.
-async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut signals: Signals) -> anyhow::Result<i32> {
-    let exports = (telemetry.guest_telemetry(), telemetry.host_metrics());
-    let start = tokio::task::spawn_blocking(move || start(app, opts, exports));
-    let triggers = tokio::select! {
-        started = start => started??,
-        _ = signals.recv() => {
-            eprintln!("signal received while starting; exiting");
-            return Ok(EXIT_TERMINATED);
-        }
-    };
+/// Runs prepared triggers until they end or a signal stops them.
+async fn run(triggers: Vec<Box<dyn PreparedTrigger>>, signals: Signals) -> anyhow::Result<i32> {
     // What start-up alone used: the compiler's leftovers and the start-up code's pages
     // (a background Cranelift compile releases its own when it is done).
     release_start_up_memory();
@@ -107,14 +144,18 @@ async fn run(app: LoadedApp, opts: LaunchOptions, telemetry: &Telemetry, mut sig
     run_app(triggers, shutdown).await
 }
 
-/// Checks triggers, compiles and links the app, and prepares its triggers;
-/// guests' own spans, output and log records, and the host's metrics go to
-/// `exports` (when exported).
-fn start(
+/// Checks triggers, compiles and links the app; the HTTP trigger's request
+/// tracer comes from `telemetry`.
+#[cfg_attr(not(feature = "http"), allow(unused_mut))]
+fn compile_and_link(
     app: LoadedApp,
-    opts: LaunchOptions,
-    (guest_telemetry, metrics): (GuestTelemetry, Option<HostMetrics>),
-) -> anyhow::Result<Vec<Box<dyn PreparedTrigger>>> {
+    mut opts: LaunchOptions,
+    telemetry: &Telemetry,
+) -> anyhow::Result<(Arc<PreparedApp>, TriggerRegistry)> {
+    #[cfg(feature = "http")]
+    {
+        opts.settings.triggers.http.tracer = telemetry.request_tracer();
+    }
     let registry = registry(&opts.settings.triggers)?;
     registry.check_supported(&app.locked)?;
     let trigger_types: std::collections::BTreeSet<&str> =
@@ -140,15 +181,15 @@ fn start(
                 staging_dir: opts.staging_dir,
                 content_dir: app.content_dir,
                 allow_transient_write: opts.allow_transient_write,
-                guest_telemetry,
+                guest_telemetry: telemetry.guest_telemetry(),
                 h2c_authority: opts.settings.h2c_authority.clone(),
             },
             limits: opts.settings.limits,
             trusted_artifacts: app.trusted_artifacts,
-            metrics,
+            metrics: telemetry.host_metrics(),
         },
     )?;
-    registry.prepare(&Arc::new(prepared))
+    Ok((Arc::new(prepared), registry))
 }
 
 fn watch_signals(mut signals: Signals, shutdown: Shutdown) {
