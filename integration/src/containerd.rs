@@ -4,6 +4,7 @@
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::process::Running;
@@ -38,6 +39,8 @@ pub struct Containerd {
     config: PathBuf,
     path: String,
     namespace: &'static str,
+    /// `ctr events` on tasks' exits, from the start of containerd.
+    exits: Arc<Mutex<Option<Running>>>,
 }
 
 impl Containerd {
@@ -72,7 +75,8 @@ impl Containerd {
         let binary = std::env::var_os("CONTAINERD_BIN").map(PathBuf::from).unwrap_or_else(|| "containerd".into());
         let mut path: Vec<String> = shim_dirs.iter().map(|d| d.display().to_string()).collect();
         path.push(std::env::var("PATH").unwrap_or_default());
-        let mut me = Self { dir, process: None, binary, config, path: path.join(":"), namespace };
+        let mut me =
+            Self { dir, process: None, binary, config, path: path.join(":"), namespace, exits: Default::default() };
         me.launch()?;
         let version = me.ctr(&["version"])?;
         let server = version.split("Server:").nth(1).unwrap_or(&version);
@@ -111,6 +115,8 @@ impl Containerd {
             std::thread::sleep(Duration::from_millis(50));
         }
         self.process = Some(process);
+        let exits = Running::spawn(self.ctr_command(&["events", "topic==\"/tasks/exit\""]))?;
+        *self.exits.lock().unwrap_or_else(PoisonError::into_inner) = Some(exits);
         Ok(())
     }
 
@@ -220,7 +226,13 @@ impl Containerd {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let running = Running::spawn(self.ctr_command(&refs))?;
         let delete = |what: &str| self.ctr_command(&[what, "delete", spec.id]);
-        Ok(CtrTask { running, delete_task: delete("task"), delete_container: delete("container") })
+        Ok(CtrTask {
+            running,
+            id: spec.id.to_string(),
+            exits: self.exits.clone(),
+            delete_task: delete("task"),
+            delete_container: delete("container"),
+        })
     }
 
     /// Whether this is containerd 1.6 (which cannot unpack Spin OCI artifacts).
@@ -261,10 +273,14 @@ impl Containerd {
 /// lock its other waiters (containerd's own, the exit event's) take for a moment
 /// after the exit, and reports `running` when the lock is busy; `ctr` then exits
 /// 1 with `task must be stopped before deletion`. The CRI retries such a delete,
-/// so a Pod never sees this; `ctr` does not, so the wait here retries it the way
-/// the CRI does and reports the task's own exit code.
+/// so a Pod never sees this. `ctr` 1.7 retries it once on its way out (task and
+/// container then go, with the exit code), 1.6 does not (both stay). Either way
+/// the wait here takes the task's exit code from containerd's exit event and
+/// deletes what is left.
 pub struct CtrTask {
     running: Running,
+    id: String,
+    exits: Arc<Mutex<Option<Running>>>,
     delete_task: Command,
     delete_container: Command,
 }
@@ -280,24 +296,25 @@ impl CtrTask {
         if code != 1 || !output.lines().last().is_some_and(|l| l.contains(DELETE_RACE)) {
             return Ok((code, output));
         }
-        let end = Instant::now() + Duration::from_secs(10);
-        loop {
-            let out = self.delete_task.output()?;
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if !stderr.contains(DELETE_RACE) {
-                // `ctr task delete` exits with the task's exit code, silently.
-                let code = out.status.code().unwrap_or(-1);
-                if code != 0 && !stderr.trim().is_empty() {
-                    anyhow::bail!("ctr task delete failed: {stderr}\noutput of ctr run:\n{output}");
-                }
-                let _ = self.delete_container.output();
-                return Ok((code, output));
-            }
-            if Instant::now() > end {
-                anyhow::bail!("the shim still calls the task running 10 s after it exited; output:\n{output}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let code = self.exit_event_code().map_err(|e| e.context(format!("output of ctr run:\n{output}")))?;
+        let _ = self.delete_task.output();
+        let _ = self.delete_container.output();
+        Ok((code, output))
+    }
+
+    /// The exit status in containerd's `/tasks/exit` event of this task's process.
+    fn exit_event_code(&self) -> anyhow::Result<i32> {
+        let mut exits = self.exits.lock().unwrap_or_else(PoisonError::into_inner);
+        let exits = exits.as_mut().ok_or_else(|| anyhow::anyhow!("no ctr events running"))?;
+        let id = &self.id;
+        let line =
+            exits.wait_for_line(&format!("\"container_id\":\"{id}\",\"id\":\"{id}\""), Duration::from_secs(5))?;
+        // Go's JSON leaves out a zero `exit_status`.
+        let code = match line.split_once("\"exit_status\":") {
+            Some((_, rest)) => rest.split(|c: char| !c.is_ascii_digit()).next().unwrap_or_default().parse()?,
+            None => 0,
+        };
+        Ok(code)
     }
 }
 
