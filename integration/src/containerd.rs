@@ -382,10 +382,29 @@ fn has_capability(cap: u32) -> bool {
 
 impl Drop for Containerd {
     fn drop(&mut self) {
-        if let Ok(tasks) = self.ctr(&["task", "ls", "-q"]) {
-            for id in tasks.lines() {
-                let _ = self.ctr(&["task", "kill", "--signal", "SIGKILL", id]);
+        // Tasks a test left running are killed and deleted, with their
+        // containers, while their shims still run: runwasi keeps a container's
+        // state under /run by namespace and id, which outlives this containerd
+        // and would refuse the same id in a later run.
+        let tasks = self.ctr(&["task", "ls", "-q"]).unwrap_or_default();
+        for id in tasks.lines() {
+            let _ = self.ctr(&["task", "kill", "--signal", "SIGKILL", id]);
+        }
+        for id in tasks.lines() {
+            let end = Instant::now() + Duration::from_secs(5);
+            // `ctr task delete` exits with the task's code; only a task still
+            // called running (killed a moment ago) is asked again.
+            while Instant::now() < end {
+                let Ok(out) = self.ctr_command(&["task", "delete", id]).output() else { break };
+                if !String::from_utf8_lossy(&out.stderr).contains("failed precondition") {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
+        }
+        let containers = self.ctr(&["containers", "ls", "-q"]).unwrap_or_default();
+        for id in containers.lines() {
+            let _ = self.ctr(&["containers", "delete", id]);
         }
         drop(self.process.take());
         // Shims of tasks that were not deleted outlive containerd; end them too.
