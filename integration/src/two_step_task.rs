@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use containerd_client::services::v1::snapshots::snapshots_client::SnapshotsClient;
 use containerd_client::services::v1::snapshots::MountsRequest;
 use containerd_client::services::v1::tasks_client::TasksClient;
-use containerd_client::services::v1::{CreateTaskRequest, DeleteTaskRequest, KillRequest, StartRequest};
+use containerd_client::services::v1::{CreateTaskRequest, StartRequest};
 use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
 use containerd_client::with_namespace;
@@ -17,11 +17,9 @@ use crate::containerd::{Containerd, RUNTIME};
 
 /// A task that containerd has created (its shim and container set up) and
 /// started only once [`TwoStepTask::start`] is called; its stdout and stderr go
-/// to files. Dropping it kills and deletes task and container, as `ctr run
-/// --rm` does (runwasi keeps a container's state under `/run` by its id).
+/// to files. [`Containerd`]'s drop kills and deletes it with its container.
 pub struct TwoStepTask {
     id: String,
-    delete_container: std::process::Command,
     namespace: &'static str,
     channel: Channel,
     runtime: tokio::runtime::Runtime,
@@ -64,8 +62,7 @@ impl TwoStepTask {
             TasksClient::new(channel.clone()).create(with_namespace!(create, namespace)).await?;
             anyhow::Ok(())
         })?;
-        let delete_container = containerd.ctr_command(&["containers", "delete", id]);
-        Ok(Self { id: id.into(), delete_container, namespace, channel, runtime, stdout, stderr })
+        Ok(Self { id: id.into(), namespace, channel, runtime, stdout, stderr })
     }
 
     /// containerd's Start.
@@ -93,28 +90,5 @@ impl TwoStepTask {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
-    }
-}
-
-impl Drop for TwoStepTask {
-    fn drop(&mut self) {
-        let (id, namespace) = (self.id.clone(), self.namespace);
-        let mut tasks = TasksClient::new(self.channel.clone());
-        self.runtime.block_on(async {
-            let kill =
-                KillRequest { container_id: id.clone(), signal: libc::SIGKILL as u32, all: true, ..Default::default() };
-            let _ = tasks.kill(with_namespace!(kill, namespace)).await;
-            // The shim calls the task running for a moment after its exit
-            // (see `CtrTask`); a created task that never started goes at once.
-            let end = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < end {
-                let delete = DeleteTaskRequest { container_id: id.clone() };
-                if tasks.delete(with_namespace!(delete, namespace)).await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        });
-        let _ = self.delete_container.output();
     }
 }

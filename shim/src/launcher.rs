@@ -75,21 +75,32 @@ impl Signals {
 /// Runs `app` to completion; returns the exit status. A signal during start-up
 /// (compiling can take seconds) ends it at once with [`EXIT_TERMINATED`]; after
 /// start-up SIGTERM and SIGINT stop it gracefully.
-pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, mut signals: Signals) -> anyhow::Result<i32> {
-    let preparing = tokio::task::spawn_blocking(move || prepare(app, opts));
-    match until_signal(&mut signals, preparing).await {
-        Some(prepared) => serve(prepared??, signals).await,
+pub(crate) async fn launch(app: LoadedApp, opts: LaunchOptions, signals: Signals) -> anyhow::Result<i32> {
+    launch_prepared(tokio::task::spawn_blocking(move || prepare(app, opts)), signals).await
+}
+
+/// [`launch`] for a start already under way on a blocking thread ([`prepare`]).
+pub(crate) async fn launch_prepared(start_up: StartUp, mut signals: Signals) -> anyhow::Result<i32> {
+    match until_signal(&mut signals, start_up).await? {
+        Some(prepared) => serve(prepared, signals).await,
         None => Ok(EXIT_TERMINATED),
     }
 }
 
-/// Awaits `work` unless a signal comes first (then `None`, after saying so).
-pub(crate) async fn until_signal<T>(signals: &mut Signals, work: impl std::future::Future<Output = T>) -> Option<T> {
+/// A start under way: [`prepare`] on a blocking thread.
+pub(crate) type StartUp = tokio::task::JoinHandle<anyhow::Result<PreparedLaunch>>;
+
+/// Awaits start-up `work` running on a blocking thread unless a signal comes
+/// first (then `None`, after saying so).
+async fn until_signal<T>(
+    signals: &mut Signals,
+    work: tokio::task::JoinHandle<anyhow::Result<T>>,
+) -> anyhow::Result<Option<T>> {
     tokio::select! {
-        done = work => Some(done),
+        done = work => Ok(Some(done??)),
         _ = signals.recv() => {
             eprintln!("signal received while starting; exiting");
-            None
+            Ok(None)
         }
     }
 }
@@ -118,14 +129,13 @@ pub(crate) fn prepare(app: LoadedApp, opts: LaunchOptions) -> anyhow::Result<Pre
 
 /// Prepares the triggers of `launch` (binding listeners, connecting to brokers)
 /// and runs them until they end or a signal stops them; returns the exit status.
-pub(crate) async fn serve(launch: PreparedLaunch, mut signals: Signals) -> anyhow::Result<i32> {
+async fn serve(launch: PreparedLaunch, mut signals: Signals) -> anyhow::Result<i32> {
     let PreparedLaunch { app, registry, telemetry } = launch;
     let preparing = tokio::task::spawn_blocking(move || registry.prepare(&app));
     let outcome = match until_signal(&mut signals, preparing).await {
-        Some(Ok(Ok(triggers))) => run(triggers, signals).await,
-        Some(Ok(Err(e))) => Err(e),
-        Some(Err(e)) => Err(e.into()),
-        None => Ok(EXIT_TERMINATED),
+        Ok(Some(triggers)) => run(triggers, signals).await,
+        Ok(None) => Ok(EXIT_TERMINATED),
+        Err(e) => Err(e),
     };
     // Sends the last spans and counts; waits at most the exporters' timeouts.
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;

@@ -17,7 +17,7 @@ use spin_engine::runtime_config::RuntimeConfig;
 
 use crate::app_source::resolve;
 use crate::container_env;
-use crate::launcher::{prepare, serve, until_signal, LaunchOptions, PreparedLaunch, Signals, EXIT_TERMINATED};
+use crate::launcher::{launch_prepared, prepare, LaunchOptions, Signals, StartUp};
 use crate::retain::retain_components;
 use crate::settings::{cgroup_memory_limit, Settings};
 use crate::{node_cache, node_key, termination_message};
@@ -40,23 +40,14 @@ pub struct SpinSandbox {
     early_start: Mutex<Option<StartUp>>,
 }
 
-/// A start in progress: the app loaded, compiled and linked on a blocking thread.
-type StartUp = tokio::task::JoinHandle<anyhow::Result<PreparedLaunch>>;
-
 impl Sandbox for SpinSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
         // First thing: this process is PID 1 of the container, which ignores
         // SIGTERM without a handler, and a Pod deleted while compiling must go now.
-        let mut signals = Signals::install()?;
+        let signals = Signals::install()?;
         let early = self.early_start.lock().unwrap_or_else(PoisonError::into_inner).take();
         let start_up = early.unwrap_or_else(|| begin(ctx));
-        let outcome = match until_signal(&mut signals, start_up).await {
-            None => return Ok(EXIT_TERMINATED),
-            Some(Ok(Ok(prepared))) => serve(prepared, signals).await,
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(e)) => Err(e.into()),
-        };
-        match outcome {
+        match launch_prepared(start_up, signals).await {
             Ok(code) => Ok(code),
             Err(e) => {
                 // One line the operator can act on, in the container's log and
