@@ -38,6 +38,8 @@ pub struct Containerd {
     binary: PathBuf,
     config: PathBuf,
     path: String,
+    /// Added to containerd's environment.
+    env: Vec<(String, String)>,
     namespace: &'static str,
     /// `ctr events` on tasks' exits, from the start of containerd.
     exits: Arc<Mutex<Option<Running>>>,
@@ -47,11 +49,18 @@ impl Containerd {
     /// Starts `containerd` (or `$CONTAINERD_BIN`) with the shim's directory first
     /// on its PATH and its CRI plugin disabled, and waits for its socket.
     pub fn start(shim_dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with_env(shim_dir, &[])
+    }
+
+    /// [`Containerd::start`] with `env` added to containerd's environment, which
+    /// the shims it starts inherit (`SPIN_SHIM_*` settings of a node).
+    pub fn start_with_env(shim_dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let dir = state_dir()?;
         let config = format!("{}disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n", base_config(dir.path()));
         std::fs::write(dir.path().join("config.toml"), config)?;
         let config = dir.path().join("config.toml");
-        Self::start_with_config(dir, config, &[shim_dir], "default")
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self::launched(dir, config, &[shim_dir], "default", env)
     }
 
     /// Starts containerd with its CRI plugin as a kubelet node has it: host
@@ -72,11 +81,21 @@ impl Containerd {
         shim_dirs: &[&Path],
         namespace: &'static str,
     ) -> anyhow::Result<Self> {
+        Self::launched(dir, config, shim_dirs, namespace, Vec::new())
+    }
+
+    fn launched(
+        dir: tempfile::TempDir,
+        config: PathBuf,
+        shim_dirs: &[&Path],
+        namespace: &'static str,
+        env: Vec<(String, String)>,
+    ) -> anyhow::Result<Self> {
         let binary = std::env::var_os("CONTAINERD_BIN").map(PathBuf::from).unwrap_or_else(|| "containerd".into());
         let mut path: Vec<String> = shim_dirs.iter().map(|d| d.display().to_string()).collect();
         path.push(std::env::var("PATH").unwrap_or_default());
-        let mut me =
-            Self { dir, process: None, binary, config, path: path.join(":"), namespace, exits: Default::default() };
+        let path = path.join(":");
+        let mut me = Self { dir, process: None, binary, config, path, env, namespace, exits: Default::default() };
         me.launch()?;
         let version = me.ctr(&["version"])?;
         let server = version.split("Server:").nth(1).unwrap_or(&version);
@@ -106,6 +125,7 @@ impl Containerd {
         // The shims it starts keep their compile-cache key with this test's state.
         cmd.env("SPIN_SHIM_CACHE_KEY_FILE", self.dir.path().join("shim-cache.key"));
         cmd.env("SPIN_SHIM_NODE_CACHE_DIR", self.node_cache_dir());
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let mut process = Running::spawn(cmd)?;
         let end = Instant::now() + Duration::from_secs(20);
         while !self.socket().exists() {

@@ -83,3 +83,43 @@ fn a_rootfs_images_url_source_is_downloaded_once_per_node() {
     drop(server);
     run_once(&containerd, REMOTE, "offline", None);
 }
+
+/// The node's cache keeps within `SPIN_SHIM_NODE_CACHE_MAX`: bounded to one
+/// entry, a second image's artifact pushes out the first's, whose next
+/// container compiles again and serves.
+#[test]
+fn the_node_cache_keeps_within_its_bound() {
+    use integration::bench_apps::tagged;
+    use integration::fixtures::copy_of;
+    const OTHER: &str = "test.local/rust-hello-other:latest";
+
+    let containerd = Containerd::start_with_env(&paths::bin_dir(), &[("SPIN_SHIM_NODE_CACHE_MAX", "1")]).unwrap();
+    containerd.import_app(&guests::app("rust-hello"), IMAGE, false).unwrap();
+    let (_copy, dir) = copy_of("rust-hello");
+    let wasm = std::fs::read(dir.join("app.wasm")).unwrap();
+    std::fs::write(dir.join("app.wasm"), tagged(&wasm, "other")).unwrap();
+    containerd.import_app(&dir, OTHER, false).unwrap();
+    let artifacts = || -> Vec<String> {
+        let mut names = Vec::new();
+        for sub in std::fs::read_dir(containerd.node_cache_dir()).unwrap().flatten() {
+            for file in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
+                let name = file.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".cwasm") {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    };
+
+    run_once(&containerd, IMAGE, "bounded-1", Some("now serving Cranelift's code"));
+    let first = artifacts();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let other = run_once(&containerd, OTHER, "bounded-2", Some("now serving Cranelift's code"));
+    let second = artifacts();
+    assert_eq!(second.len(), 1, "the bound leaves room for one entry: {second:?}");
+    assert_ne!(second, first, "the newer entry stays");
+    assert!(other.contains("removed the 1 entry used least recently"), "{other}");
+    let again = run_once(&containerd, IMAGE, "bounded-3", Some("now serving Cranelift's code"));
+    assert!(again.contains("compiled from wasm by Winch"), "its entry was removed, so it compiles again:\n{again}");
+}

@@ -9,21 +9,34 @@
 //! cannot name it and a tenant cannot write it. Its entries are sealed with the
 //! node key as any compile-cache entry is. Pods of one image on a node thus
 //! compile once, without a hostPath volume or any Pod-spec change.
+//!
+//! It keeps within `SPIN_SHIM_NODE_CACHE_MAX` (containerd's environment, default
+//! 2 GiB, `none` for no bound): each write removes the entries (compiled
+//! artifacts, downloads, an older shim's artifacts) used least recently.
 
 use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use spin_engine::runtime::DEFAULT_CACHE_MAX_BYTES;
+
+use crate::settings::cache_max_bytes;
+use crate::shim::log_error;
+
 /// containerd's environment variable naming another directory, or `off`.
 pub(crate) const DIR_VAR: &str = "SPIN_SHIM_NODE_CACHE_DIR";
 /// Where the cache lives by default.
 pub(crate) const DEFAULT_DIR: &str = "/var/lib/containerd-shim-spin/compiled";
 
-static NODE_CACHE: OnceLock<Result<std::fs::File, String>> = OnceLock::new();
+/// containerd's environment variable bounding the cache's size.
+pub(crate) const MAX_VAR: &str = "SPIN_SHIM_NODE_CACHE_MAX";
 
-/// Opens (creating it 0700 if missing) the node cache; call first thing in the
-/// shim's `main`, beside the node key.
+static NODE_CACHE: OnceLock<Result<std::fs::File, String>> = OnceLock::new();
+static NODE_CACHE_MAX: OnceLock<Option<u64>> = OnceLock::new();
+
+/// Opens (creating it 0700 if missing) the node cache and reads its bound; call
+/// first thing in the shim's `main`, beside the node key.
 pub fn open() {
     NODE_CACHE.get_or_init(|| {
         let dir = std::env::var_os(DIR_VAR).map(PathBuf::from).unwrap_or_else(|| DEFAULT_DIR.into());
@@ -32,6 +45,18 @@ pub fn open() {
         }
         open_dir(&dir).map_err(|e| format!("{}: {e:#}", dir.display()))
     });
+    NODE_CACHE_MAX.get_or_init(|| {
+        let env = std::env::vars().filter(|(k, _)| k == MAX_VAR).collect();
+        cache_max_bytes(&env, MAX_VAR).unwrap_or_else(|e| {
+            log_error(&format!("{e:#}; the node cache keeps to the default {DEFAULT_CACHE_MAX_BYTES} bytes"));
+            Some(DEFAULT_CACHE_MAX_BYTES)
+        })
+    });
+}
+
+/// The most the node cache may hold (`None`: no bound).
+pub(crate) fn max_bytes() -> Option<u64> {
+    NODE_CACHE_MAX.get().copied().unwrap_or(Some(DEFAULT_CACHE_MAX_BYTES))
 }
 
 fn open_dir(dir: &Path) -> anyhow::Result<std::fs::File> {

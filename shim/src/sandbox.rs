@@ -19,7 +19,7 @@ use crate::app_source::resolve;
 use crate::container_env;
 use crate::launcher::{launch_prepared, prepare, LaunchOptions, Signals, StartUp};
 use crate::retain::retain_components;
-use crate::settings::{cgroup_memory_limit, Settings};
+use crate::settings::{cache_max_bytes, cgroup_memory_limit, Settings, COMPILE_CACHE_MAX};
 use crate::{node_cache, node_key, termination_message};
 
 /// HTTP listen address in a container unless `SPIN_HTTP_LISTEN_ADDR` says otherwise.
@@ -141,7 +141,7 @@ fn launch_options(
     let settings = Settings::from_env(&env, http_listen, guest_args, cgroup_memory_limit(), runtime_config.as_ref())?;
     let options = LaunchOptions {
         extra_env: vec![],
-        compile_cache: compile_cache(&env),
+        compile_cache: compile_cache(&env)?,
         env,
         runtime_config,
         variables: Default::default(),
@@ -174,16 +174,17 @@ fn load_options(env: &BTreeMap<String, String>, downloads: PathBuf) -> LoadOptio
     }
 }
 
-/// A Pod's own cache folder (SPIN_COMPILE_CACHE_DIR: others may write it),
-/// else the node's (only the shim can).
-fn compile_cache(env: &BTreeMap<String, String>) -> CompileCache {
+/// A Pod's own cache folder (SPIN_COMPILE_CACHE_DIR: others may write it,
+/// bounded by SPIN_COMPILE_CACHE_MAX), else the node's (only the shim can).
+fn compile_cache(env: &BTreeMap<String, String>) -> anyhow::Result<CompileCache> {
     let (cache_dir, private) = match env.get("SPIN_COMPILE_CACHE_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => (Ok(PathBuf::from(dir)), false),
         None => (node_cache::path(), true),
     };
-    match (cache_dir, node_key::get()) {
-        (Ok(dir), Ok(key)) if private => CompileCache::private(dir, key),
-        (Ok(dir), Ok(key)) => CompileCache::at(dir, key),
+    let max_bytes = if private { node_cache::max_bytes() } else { cache_max_bytes(env, COMPILE_CACHE_MAX)? };
+    Ok(match (cache_dir, node_key::get()) {
+        (Ok(dir), Ok(key)) if private => CompileCache::private(dir, key).with_max_bytes(max_bytes),
+        (Ok(dir), Ok(key)) => CompileCache::at(dir, key).with_max_bytes(max_bytes),
         (Ok(dir), Err(why)) => {
             eprintln!("Warning: not using the compile cache {}: {why}", dir.display());
             CompileCache::disabled()
@@ -192,7 +193,7 @@ fn compile_cache(env: &BTreeMap<String, String>) -> CompileCache {
             tracing::debug!("no compile cache: {why}");
             CompileCache::disabled()
         }
-    }
+    })
 }
 
 /// A writable scratch directory inside the container: the container's `$TMPDIR`,

@@ -48,7 +48,14 @@ fn fetch_into(dir: &Path, url: &str, digest: &str, max_bytes: u64) -> anyhow::Re
 /// still matches it.
 pub(super) fn cached(dir: &Path, hex: &str) -> anyhow::Result<Option<PathBuf>> {
     let path = dir.join(format!("sha256:{hex}"));
-    Ok((path.is_file() && sha256_of_file(&path)? == hex).then_some(path))
+    if !(path.is_file() && sha256_of_file(&path)? == hex) {
+        return Ok(None);
+    }
+    // Used now, for the cache's bound (the node's cache holds downloads too).
+    if let Ok(file) = std::fs::File::open(&path) {
+        crate::runtime::touch(&file);
+    }
+    Ok(Some(path))
 }
 
 /// Writes `bytes` into `dir` under the name of their sha256 digest, which must

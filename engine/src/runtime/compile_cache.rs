@@ -18,6 +18,7 @@ use sha2::Sha256;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
+use super::cache_bound::{touch, trim, DEFAULT_CACHE_MAX_BYTES};
 use super::cache_key::CacheKey;
 use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
@@ -29,7 +30,7 @@ const TAG_LEN: usize = 32;
 /// A directory of sealed precompiled components: each entry is the artifact
 /// (`<dir>/<engine key>/<sha256>.cwasm`, as wasmtime serializes it) and its seal
 /// beside it (`<sha256>.seal`); without a directory or a key, every start
-/// compiles in memory.
+/// compiles in memory. It keeps within a size (see [`super::cache_bound`]).
 #[derive(Clone, Debug, Default)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
@@ -38,6 +39,8 @@ pub struct CompileCache {
     /// is mapped from its file (no copy, and its pages are shared by every
     /// process that maps it) instead of read into memory first.
     private: bool,
+    /// The most the entries under `dir` may hold after a write; `None`: no bound.
+    max_bytes: Option<u64>,
 }
 
 impl CompileCache {
@@ -45,18 +48,24 @@ impl CompileCache {
     /// `key`. Others may be able to write `dir` (a Pod's volume): an entry is read
     /// into memory, verified there, and deserialized from that copy.
     pub fn at(dir: impl Into<PathBuf>, key: Arc<CacheKey>) -> Self {
-        Self { dir: Some(dir.into()), key: Some(key), private: false }
+        Self { dir: Some(dir.into()), key: Some(key), private: false, max_bytes: Some(DEFAULT_CACHE_MAX_BYTES) }
     }
 
     /// A cache in a directory only this shim's user can write (the node's cache,
     /// the CLI user's own): a verified entry is mapped from its file.
     pub fn private(dir: impl Into<PathBuf>, key: Arc<CacheKey>) -> Self {
-        Self { dir: Some(dir.into()), key: Some(key), private: true }
+        Self { dir: Some(dir.into()), key: Some(key), private: true, max_bytes: Some(DEFAULT_CACHE_MAX_BYTES) }
     }
 
     /// No disk cache.
     pub fn disabled() -> Self {
-        Self { dir: None, key: None, private: false }
+        Self::default()
+    }
+
+    /// The same cache bounded to `max_bytes` (`None`: unbounded) instead of
+    /// [`DEFAULT_CACHE_MAX_BYTES`].
+    pub fn with_max_bytes(self, max_bytes: Option<u64>) -> Self {
+        Self { max_bytes, ..self }
     }
 
     /// The directory, if any.
@@ -119,6 +128,7 @@ impl CompileCache {
             tracing::warn!("could not write compile cache {}: {e:#}", path.display());
             return Ok(component);
         }
+        self.keep_within_bound(&path);
         if !self.private {
             return Ok(component);
         }
@@ -132,6 +142,24 @@ impl CompileCache {
                 tracing::warn!("could not map {} ({e:#}); serving the compiled copy", path.display());
                 Ok(component)
             }
+        }
+    }
+
+    /// Removes the entries used least recently once the cache holds more than its
+    /// bound; `written` (the artifact just written) stays.
+    fn keep_within_bound(&self, written: &Path) {
+        let (Some(dir), Some(max)) = (self.dir.as_deref(), self.max_bytes) else { return };
+        let trimmed = trim(dir, max, written);
+        if trimmed.entries > 0 {
+            let entries = if trimmed.entries == 1 { "entry" } else { "entries" };
+            tracing::info!(
+                "compile cache {} over its bound of {max} bytes: removed the {} {entries} used least recently \
+                 ({} bytes); {} bytes kept",
+                dir.display(),
+                trimmed.entries,
+                trimmed.bytes,
+                trimmed.kept_bytes
+            );
         }
     }
 
@@ -158,16 +186,20 @@ impl CompileCache {
             let mut mac = tag_start(key, binding);
             std::io::copy(&mut file, &mut MacWriter(&mut mac))?;
             verify(mac, &seal)?;
+            touch(&file);
             // SAFETY: the artifact carries a valid HMAC under the shim's own key over
             // this engine's compatibility key and this wasm's digest, so this shim
             // wrote it from its own compilation; only this shim's user can write the
             // directory, so the file mapped now is the file just verified.
             return Ok(Some(unsafe { Component::deserialize_file(engine, path) }?));
         }
-        let Some(artifact) = unless_missing(std::fs::read(path))? else { return Ok(None) };
+        let Some(mut file) = unless_missing(std::fs::File::open(path))? else { return Ok(None) };
+        let mut artifact = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut artifact)?;
         let mut mac = tag_start(key, binding);
         mac.update(&artifact);
         verify(mac, &seal)?;
+        touch(&file);
         // SAFETY: as above, and the bytes are deserialized from memory, so the
         // file can no longer change under the check.
         Ok(Some(unsafe { Component::deserialize(engine, &artifact) }?))
@@ -366,16 +398,40 @@ mod tests {
 
     #[test]
     fn compiles_once_then_loads_from_disk() {
+        use std::os::unix::fs::MetadataExt as _;
         for private in [false, true] {
             let (dir, cache, engine, wasm) = cache_setup(private);
             cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
             let files = entries(dir.path(), &engine);
             assert_eq!(files.len(), 1, "{files:?}");
-            let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+            let written = std::fs::metadata(&files[0]).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(20));
             let loaded = cache.load(&engine, &wasm, &sha256(&wasm), "app.wasm").unwrap();
-            assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "reused, not rewritten");
+            let now = std::fs::metadata(&files[0]).unwrap();
+            // A rewrite renames a new file into place.
+            assert_eq!(now.ino(), written.ino(), "reused, not rewritten");
+            assert!(now.modified().unwrap() > written.modified().unwrap(), "a load marks the entry used");
             assert_eq!(loaded.component_type().exports(&engine).count(), 0);
+        }
+    }
+
+    #[test]
+    fn a_write_past_the_bound_removes_the_entries_used_least_recently() {
+        for private in [true, false] {
+            let (dir, cache, engine, wasm) = cache_setup(private);
+            let other = wat::parse_str("(component (core module))").unwrap();
+            cache.load(&engine, &wasm, &sha256(&wasm), "first.wasm").unwrap();
+            let first = entries(dir.path(), &engine);
+            // Room for one entry only: the one just written stays.
+            let cache = cache.with_max_bytes(Some(1));
+            cache.load(&engine, &other, &sha256(&other), "second.wasm").unwrap();
+            let second = entries(dir.path(), &engine);
+            assert_eq!(second.len(), 1, "{second:?}");
+            assert_ne!(second, first);
+            // Unbounded, nothing goes.
+            let cache = cache.with_max_bytes(None);
+            cache.load(&engine, &wasm, &sha256(&wasm), "first.wasm").unwrap();
+            assert_eq!(entries(dir.path(), &engine).len(), 2);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The wasmtime runtime: engine, compile cache, componentization, and the
 //! pre-linked components every event is instantiated from.
 
+mod cache_bound;
 mod cache_key;
 mod compile_cache;
 mod componentize;
@@ -15,6 +16,8 @@ mod run_limit;
 mod start_up_memory;
 mod tiered;
 
+pub(crate) use cache_bound::touch;
+pub use cache_bound::DEFAULT_CACHE_MAX_BYTES;
 pub use cache_key::{CacheKey, DEFAULT_NODE_KEY_FILE};
 pub use compile_cache::{compile, precompile, refuse_native, CompileCache};
 pub use componentize::{servable_component, wasm_kind, WasmKind};

@@ -14,7 +14,9 @@ use spin_engine::runtime_config::RuntimeConfig;
 use crate::launcher::{launch, LaunchOptions, Signals};
 use crate::registry::Registry;
 use crate::retain::retain_components;
-use crate::settings::{listener_vars, reuse_vars, vars, Settings, WASMTIME_POOLING};
+use crate::settings::{
+    cache_max_bytes, listener_vars, reuse_vars, vars, Settings, COMPILE_CACHE_MAX, WASMTIME_POOLING,
+};
 
 use super::build::build_app;
 use super::variable_arg::{variable_values, VariableArg};
@@ -173,8 +175,8 @@ impl UpArgs {
         }
         let echo = echo(self.quiet, std::mem::take(&mut self.follow), &loaded.locked)?;
         let runtime_config = self.runtime_config_file.as_deref().map(RuntimeConfig::from_file).transpose()?;
-        let compile_cache = self.compile_cache()?;
         let env = self.environment();
+        let compile_cache = self.compile_cache(&env)?;
         let settings = self.settings(&env, runtime_config.as_ref())?;
         // Private (0700, random name): another local user cannot swap staged files.
         let staging = match &self.temp {
@@ -243,14 +245,16 @@ impl UpArgs {
         Ok((load_with(&source, &options)?, None))
     }
 
-    /// The user's compile cache (its key beside it, private to the user), or none.
-    fn compile_cache(&mut self) -> anyhow::Result<CompileCache> {
+    /// The user's compile cache (its key beside it, private to the user,
+    /// bounded by `SPIN_COMPILE_CACHE_MAX`), or none.
+    fn compile_cache(&mut self, env: &BTreeMap<String, String>) -> anyhow::Result<CompileCache> {
         if self.no_cache {
             return Ok(CompileCache::disabled());
         }
+        let max_bytes = cache_max_bytes(env, COMPILE_CACHE_MAX)?;
         let dir = self.cache_dir.take().unwrap_or_else(default_cache_dir);
         let key = CacheKey::load_or_create(&dir.join(".cache.key"))?;
-        Ok(CompileCache::private(dir, std::sync::Arc::new(key)))
+        Ok(CompileCache::private(dir, std::sync::Arc::new(key)).with_max_bytes(max_bytes))
     }
 
     /// The process environment with the flags that stand for variables set in

@@ -2,6 +2,7 @@
 //! environment and flags) parsed into one value that is passed down. Nothing
 //! below the shim reads the environment, and nothing changes it.
 
+mod cache;
 mod engine;
 mod env;
 mod limits;
@@ -15,6 +16,7 @@ use spin_engine::runtime::EngineOptions;
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::telemetry::TelemetrySettings;
 
+pub(crate) use cache::{cache_max_bytes, COMPILE_CACHE_MAX};
 pub(crate) use engine::{engine_options, WASMTIME_POOLING};
 pub(crate) use limits::{cgroup_memory_limit, vars};
 pub(crate) use triggers::{listener_vars, reuse_vars, TriggerSettings};
