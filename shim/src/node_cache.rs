@@ -21,8 +21,8 @@ use std::sync::OnceLock;
 
 use spin_engine::runtime::DEFAULT_CACHE_MAX_BYTES;
 
+use crate::logging::log_error;
 use crate::settings::cache_max_bytes;
-use crate::shim::log_error;
 
 /// containerd's environment variable naming another directory, or `off`.
 pub(crate) const DIR_VAR: &str = "SPIN_SHIM_NODE_CACHE_DIR";

@@ -12,6 +12,7 @@ use spin_engine::limits::GuestLimits;
 use spin_engine::locked::LockedApp;
 use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
 
+use crate::logging::log_error;
 use crate::registry::media_types::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
 use crate::sandbox::SpinSandbox;
 
@@ -145,11 +146,6 @@ fn composed_at_start(locked_app: &[u8]) -> HashSet<String> {
         digests.extend(sources.filter_map(|s| s.content.digest.clone()));
     }
     digests
-}
-
-/// Writes one line, prefixed with the shim's name, to its stderr.
-pub(crate) fn log_error(msg: &str) {
-    eprintln!("containerd-shim-spin: {msg}");
 }
 
 #[cfg(test)]

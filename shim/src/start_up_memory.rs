@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use spin_engine::runtime::{release_start_up_memory, CodePages};
 
-use crate::shim::log_error;
+use crate::logging::log_error;
 
 /// How long after a container's set-up its shim processes let go.
 const SETTLE: Duration = Duration::from_secs(3);

@@ -38,7 +38,6 @@ pub use app_host::{check_runtime_config, HostOptions};
 pub(crate) use linker::build_linker;
 #[cfg(test)]
 pub(crate) use linker::is_provided;
-pub(crate) use outbound::platform_roots;
 pub use outbound::{
     install_crypto_provider, pem_certificates, LocalHttp, LocalRoutes, LocalTarget, SPIN_INTERNAL_SUFFIX,
 };

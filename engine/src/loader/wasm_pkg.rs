@@ -105,7 +105,7 @@ async fn read_config(file: Option<&Path>) -> anyhow::Result<Config> {
 /// the default one needs the system's roots.
 fn system_has_ca_certificates() -> bool {
     static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FOUND.get_or_init(|| !crate::host::platform_roots().is_empty())
+    *FOUND.get_or_init(|| !rustls_native_certs::load_native_certs().certs.is_empty())
 }
 
 /// The version `wanted` names: as given, or the newest release (not yanked)

@@ -10,27 +10,8 @@ use rusqlite::{params, OptionalExtension as _};
 use tokio::sync::OnceCell;
 
 use super::dynamo::DynamoStore;
+use super::error::{KeyValueError, KvResult};
 use crate::host::sqlite::connection::SharedConnection;
-
-/// Why a store operation failed; its message becomes the guest's `other`/`io` error.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum KeyValueError {
-    /// The store's server could not be reached (connecting to Redis failed).
-    #[error("{0}")]
-    Unreachable(String),
-    /// The SQLite database failed the operation.
-    #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
-    /// The Redis server failed the operation.
-    #[error(transparent)]
-    Redis(#[from] redis::RedisError),
-    /// DynamoDB failed the operation (or the value was not what it should be).
-    #[error("{0}")]
-    Dynamo(String),
-}
-
-/// Result of a store operation.
-pub(crate) type KvResult<T> = Result<T, KeyValueError>;
 
 /// A store's data, shared by every instance that opens it.
 pub(crate) enum KeyValueStore {

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use tokio::sync::OnceCell;
 
-use super::backend::{KeyValueError, KvResult};
+use super::error::{KeyValueError, KvResult};
 
 /// The partition key attribute (Spin's name).
 const PK: &str = "PK";

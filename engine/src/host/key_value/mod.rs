@@ -8,6 +8,7 @@
 mod backend;
 mod config;
 mod dynamo;
+mod error;
 mod stores;
 mod v1;
 mod v2;

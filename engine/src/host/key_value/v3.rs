@@ -4,7 +4,7 @@
 
 use wasmtime::component::{Accessor, FutureReader, Linker, Resource, StreamReader};
 
-use super::backend::KeyValueError;
+use super::error::KeyValueError;
 use super::{KeyValue, OpenStore, View};
 use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::labelled::OpenError;

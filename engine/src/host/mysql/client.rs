@@ -24,7 +24,7 @@ use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, SslOpts, Value};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::v3::bindings::spin::mysql::mysql::{Column, DbValue, Error};
+use super::bindings::spin::mysql::mysql::{Column, DbValue, Error};
 use super::values::{column, row_values, value_size};
 use crate::host::channel_stream::{gather, row_channel};
 use crate::host::outbound::{

@@ -20,6 +20,16 @@ use super::outbound::OutboundGate;
 pub use client::MysqlConnection;
 use client::Pools;
 
+/// The types and traits of `spin:mysql/mysql@3.0.0`; 2.0's are converted to them.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit/spin-v3",
+        world: "css:host-v3/mysql",
+        imports: { default: async | trappable },
+        with: { "spin:mysql/mysql.connection": crate::host::mysql::MysqlConnection },
+    });
+}
+
 /// The outbound MySQL capability.
 pub(crate) struct OutboundMysql;
 

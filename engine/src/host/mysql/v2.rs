@@ -4,7 +4,7 @@
 
 use wasmtime::component::{Linker, Resource};
 
-use super::v3::bindings::spin::mysql::mysql as v3;
+use super::bindings::spin::mysql::mysql as v3;
 use super::{client, values, MysqlConnection, OutboundMysql, View};
 use crate::host::case_map::same_cases;
 use v3::DbDataType as T;

@@ -4,20 +4,10 @@
 
 use wasmtime::component::{Accessor, FutureReader, Linker, Resource, StreamReader};
 
-use super::{client, values, MysqlConnection, OutboundMysql, View};
+use super::bindings::spin::mysql::mysql::{Column, Error, Host, HostConnection, HostConnectionWithStore, ParameterValue, Row};
+use super::{bindings, client, values, MysqlConnection, OutboundMysql, View};
 use crate::host::capability::{HasCapability, ViewOf};
 use crate::host::channel_stream::streamed_rows;
-
-pub(super) mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit/spin-v3",
-        world: "css:host-v3/mysql",
-        imports: { default: async | trappable },
-        with: { "spin:mysql/mysql.connection": crate::host::mysql::MysqlConnection },
-    });
-}
-
-use bindings::spin::mysql::mysql::{Column, Error, Host, HostConnection, HostConnectionWithStore, ParameterValue, Row};
 
 /// Adds the interface to `linker`.
 pub(super) fn add_to_linker<T: HasCapability<OutboundMysql>>(linker: &mut Linker<T>) -> anyhow::Result<()> {

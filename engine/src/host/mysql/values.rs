@@ -7,7 +7,7 @@ use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::FromValue;
 use mysql_async::{from_value_opt, Value};
 
-use super::v3::bindings::spin::mysql::mysql::{Column, DbDataType, DbValue, Error, ParameterValue};
+use super::bindings::spin::mysql::mysql::{Column, DbDataType, DbValue, Error, ParameterValue};
 
 /// A parameter of either version (`$ty`, whose cases 3.0 and 2.0 share) as a
 /// MySQL value.
