@@ -123,3 +123,60 @@ fn the_node_cache_keeps_within_its_bound() {
     let again = run_once(&containerd, IMAGE, "bounded-3", Some("now serving Cranelift's code"));
     assert!(again.contains("compiled from wasm by Winch"), "its entry was removed, so it compiles again:\n{again}");
 }
+
+/// Replicas of a new rootfs image starting together on a node compile its wasm
+/// once: while one process compiles it into the node's cache (here the test
+/// itself holds that entry's lock, as a compiling replica would), two
+/// containers serve Winch's code and wait; when the lock is let go, one of
+/// them compiles with Cranelift and the other loads what it sealed.
+#[test]
+fn replicas_starting_together_compile_once() {
+    use integration::bench_apps::tagged;
+    use integration::fixtures::copy_of;
+    const FRESH: &str = "test.local/rust-hello-replicas:latest";
+
+    let containerd = Containerd::start(&paths::bin_dir()).unwrap();
+    let (_copy, dir) = copy_of("rust-hello");
+    let wasm = tagged(&std::fs::read(dir.join("app.wasm")).unwrap(), "replicas");
+    std::fs::write(dir.join("app.wasm"), &wasm).unwrap();
+    containerd.import_app(&dir, FRESH, false).unwrap();
+
+    // The entry's lock, where the shim's compile cache keeps it.
+    let info = std::process::Command::new(paths::cli()).args(["info", "--json"]).output().unwrap();
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let key = info["precompile_key"].as_str().unwrap();
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wasm));
+    let lock_path = containerd.node_cache_dir().join(key).join(format!("{digest}.lock"));
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+
+    let mut replicas = Vec::new();
+    for id in ["replica-1", "replica-2"] {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
+        let mut task = containerd.run_task(FRESH, id, &env).unwrap();
+        let base = format!("http://{listen}");
+        http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
+            .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
+            .unwrap_or_else(|e| panic!("{id}: {e:#}\n{}", task.output()));
+        task.wait_for_line("waiting for its artifact", Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{id} should wait for the compile under way: {e:#}\n{}", task.output()));
+        replicas.push((id, task));
+    }
+    drop(lock);
+
+    let mut compiled = 0;
+    for (id, task) in &mut replicas {
+        task.wait_for_line("now serving Cranelift's code", Duration::from_secs(120)).unwrap();
+        let output = task.output();
+        if output.contains("compiled from wasm in") {
+            compiled += 1;
+        } else {
+            assert!(output.contains("loaded from the compile cache"), "{id}:\n{output}");
+        }
+        containerd.kill_task(id, "SIGTERM").unwrap();
+    }
+    assert_eq!(compiled, 1, "one replica compiles, the other loads its artifact");
+    assert!(!lock_path.exists(), "the compiling replica removed its lock file");
+}

@@ -5,7 +5,8 @@
 //! compiled artifact and its seal (`<engine key>/<sha256>.cwasm`, `.seal`), or a
 //! downloaded source (`downloads/sha256:<sha256>`). Nothing else there is ever
 //! removed, so a folder shared with other files loses none of them, except the
-//! temporary files of writers that died more than an hour ago. An entry's last
+//! temporary files and compile locks (`<sha256>.lock`) of writers that died or
+//! started more than an hour ago. An entry's last
 //! use is the newest modification time of its files: writing sets it, and every
 //! load refreshes it ([`touch`]). A removed entry is compiled (or downloaded)
 //! again on its next use; a process that has it mapped keeps its pages.
@@ -17,7 +18,7 @@ use std::time::{Duration, SystemTime};
 /// The default bound of every compile cache: the node's, a Pod's, the CLI's.
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = 2 << 30;
 
-/// A writer's temporary file this old belongs to a writer that is gone.
+/// A writer's temporary file or lock this old belongs to a writer that is gone.
 const STALE_TEMP_FILE: Duration = Duration::from_secs(3600);
 
 /// What one [`trim`] removed.
@@ -117,7 +118,7 @@ fn scan(root: &Path) -> (HashMap<PathBuf, Entry>, Vec<PathBuf>) {
                 continue;
             }
             let modified = meta.modified().ok();
-            if is_temp_file(&path) {
+            if is_scratch_file(&path) {
                 let stale = modified.and_then(|m| m.elapsed().ok()).is_some_and(|age| age > STALE_TEMP_FILE);
                 if stale {
                     let _ = std::fs::remove_file(&path);
@@ -142,13 +143,19 @@ fn entry_key(path: &Path) -> Option<PathBuf> {
         Some(digest) => digest,
         None => name.strip_suffix(".cwasm").or_else(|| name.strip_suffix(".seal"))?,
     };
-    let is_digest = digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit());
-    is_digest.then(|| path.with_file_name(digest))
+    is_digest(digest).then(|| path.with_file_name(digest))
 }
 
-/// A file `tempfile` is writing before it is renamed into place.
-fn is_temp_file(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".tmp"))
+/// A file that only matters while a writer lives: one `tempfile` is writing
+/// before it is renamed into place, or an entry's compile lock.
+fn is_scratch_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    name.starts_with(".tmp") || name.strip_suffix(".lock").is_some_and(is_digest)
+}
+
+/// 64 hex digits: a sha256 digest as entry names spell it.
+fn is_digest(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -239,7 +246,15 @@ mod tests {
         aged(&download, Duration::from_secs(800));
         let engine = root.path().join("new");
         let c = entry(&engine, C, 1000, Duration::ZERO);
-        for (name, age) in [(".tmpOld", 7200), (".tmpNew", 10), ("notes.txt", 9000), (".cache.key", 9000)] {
+        let (old_lock, new_lock) = (format!("{A}.lock"), format!("{B}.lock"));
+        for (name, age) in [
+            (".tmpOld", 7200),
+            (".tmpNew", 10),
+            (&old_lock, 7200),
+            (&new_lock, 10),
+            ("notes.txt", 9000),
+            (".cache.key", 9000),
+        ] {
             std::fs::write(engine.join(name), b"x").unwrap();
             aged(&engine.join(name), Duration::from_secs(age));
         }
@@ -251,7 +266,8 @@ mod tests {
         assert_eq!(names(&downloads), Vec::<String>::new());
         assert_eq!(
             names(&engine),
-            [".cache.key", ".tmpNew", &format!("{C}.cwasm"), &format!("{C}.seal"), "notes.txt"].map(String::from)
+            [".cache.key", ".tmpNew", &new_lock, &format!("{C}.cwasm"), &format!("{C}.seal"), "notes.txt"]
+                .map(String::from)
         );
         assert!(root.path().join(format!("{A}.cwasm")).exists());
     }

@@ -20,6 +20,7 @@ use wasmtime::Engine;
 
 use super::cache_bound::{touch, trim, DEFAULT_CACHE_MAX_BYTES};
 use super::cache_key::CacheKey;
+use super::compile_lock::lock_entry;
 use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
 
@@ -114,7 +115,9 @@ impl CompileCache {
     }
 
     /// Compiles `wasm` (digest `sha256`, checked by the caller not to be native
-    /// code) for `engine` and seals the result into the cache, if there is one.
+    /// code) for `engine` and seals the result into the cache, if there is one;
+    /// while another process compiles the same wasm into the cache, waits for it
+    /// and loads its artifact instead (see [`super::compile_lock`]).
     pub fn compile_and_store(
         &self,
         engine: &Engine,
@@ -122,8 +125,17 @@ impl CompileCache {
         sha256: &[u8; 32],
         origin: &str,
     ) -> anyhow::Result<Component> {
+        let Some((path, key, binding)) = self.entry(engine, sha256) else {
+            return compile_logged(engine, wasm, origin);
+        };
+        // Replicas starting together compile it once: the others wait, then load
+        // it. Looked up again under the lock, which a compile that ended a moment
+        // ago may have just let go.
+        let _lock = lock_entry(&path, origin);
+        if let Some(component) = self.cached(engine, sha256, origin) {
+            return Ok(component);
+        }
         let component = compile_logged(engine, wasm, origin)?;
-        let Some((path, key, binding)) = self.entry(engine, sha256) else { return Ok(component) };
         if let Err(e) = write_sealed(&component, &path, key, &binding) {
             tracing::warn!("could not write compile cache {}: {e:#}", path.display());
             return Ok(component);
@@ -433,6 +445,32 @@ mod tests {
             cache.load(&engine, &wasm, &sha256(&wasm), "first.wasm").unwrap();
             assert_eq!(entries(dir.path(), &engine).len(), 2);
         }
+    }
+
+    #[test]
+    fn a_compile_of_wasm_another_process_is_compiling_waits_and_loads_its_artifact() {
+        use std::os::unix::fs::MetadataExt as _;
+        let (dir, cache, engine, wasm) = cache_setup(true);
+        let digest = sha256(&wasm);
+        let (path, key, binding) = cache.entry(&engine, &digest).unwrap();
+        // The other process: holds the entry's lock while it compiles and seals.
+        let other = lock_entry(&path, "app.wasm");
+        let waiter = {
+            let (cache, engine, wasm) = (cache.clone(), engine.clone(), wasm.clone());
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                cache.compile_and_store(&engine, &wasm, &digest, "app.wasm").unwrap();
+                started.elapsed()
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        write_sealed(&compile(&engine, &wasm).unwrap(), &path, key, &binding).unwrap();
+        let written = std::fs::metadata(&path).unwrap().ino();
+        drop(other);
+        let took = waiter.join().unwrap();
+        assert!(took >= std::time::Duration::from_millis(250), "it did not wait: {took:?}");
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), written, "it loaded the other's artifact, not its own");
+        assert_eq!(entries(dir.path(), &engine).len(), 1, "and left no lock file");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod cache_bound;
 mod cache_key;
 mod compile_cache;
+mod compile_lock;
 mod componentize;
 mod compose;
 mod engine_config;
