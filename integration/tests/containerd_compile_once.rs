@@ -8,15 +8,15 @@
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::time::Duration;
 
-use integration::containerd::Containerd;
+use integration::containerd::{Containerd, CtrTask};
 use integration::process::free_port;
 use integration::{guests, http, paths, suite};
 
 const IMAGE: &str = "test.local/rust-hello:latest";
 
-/// Runs `image` once, until it answers and (when `until` is given) has logged
-/// that line; returns its output.
-fn run_once(containerd: &Containerd, image: &str, id: &str, until: Option<&str>) -> String {
+/// Starts `image` as task `id` (logging the compile cache's doings) and waits
+/// until it answers hello.
+fn start_hello(containerd: &Containerd, image: &str, id: &str) -> CtrTask {
     let listen = format!("127.0.0.1:{}", free_port());
     let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
     let mut task = containerd.run_task(image, id, &env).unwrap();
@@ -24,6 +24,13 @@ fn run_once(containerd: &Containerd, image: &str, id: &str, until: Option<&str>)
     http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
         .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
         .unwrap_or_else(|e| panic!("{id}: {e:#}\n{}", task.output()));
+    task
+}
+
+/// Runs `image` once, until it answers and (when `until` is given) has logged
+/// that line; returns its output.
+fn run_once(containerd: &Containerd, image: &str, id: &str, until: Option<&str>) -> String {
+    let mut task = start_hello(containerd, image, id);
     if let Some(line) = until {
         task.wait_for_line(line, Duration::from_secs(120)).unwrap();
     }
@@ -153,13 +160,7 @@ fn replicas_starting_together_compile_once() {
 
     let mut replicas = Vec::new();
     for id in ["replica-1", "replica-2"] {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let env = [("SPIN_HTTP_LISTEN_ADDR", listen.as_str()), ("RUST_LOG", "spin_engine=info")];
-        let mut task = containerd.run_task(FRESH, id, &env).unwrap();
-        let base = format!("http://{listen}");
-        http::wait_until_up(&format!("{base}/.well-known/spin/health"), Duration::from_secs(120))
-            .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
-            .unwrap_or_else(|e| panic!("{id}: {e:#}\n{}", task.output()));
+        let mut task = start_hello(&containerd, FRESH, id);
         task.wait_for_line("waiting for its artifact", Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("{id} should wait for the compile under way: {e:#}\n{}", task.output()));
         replicas.push((id, task));

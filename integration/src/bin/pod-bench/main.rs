@@ -15,6 +15,9 @@
 //!
 //! * the kubelet's path: RunPodSandbox + CreateContainer + StartContainer to the
 //!   first 200 through a CRI containerd, second starts of hello against runc.
+//! * replicas of a new image: `BENCH_REPLICAS` (4) containers of a Python hello
+//!   no cache has seen, started at once, until all serve Cranelift's code: time,
+//!   CPU, peak RSS and Cranelift compiles (`replicas.rs`).
 //! * density: `BENCH_DENSITY` (10 and 50) replicas of the hello rootfs image
 //!   and of runc busybox side by side, through `ctr run` and as CRI Pods, all
 //!   answering, PSS and RSS per replica (`density.rs`).
@@ -23,6 +26,7 @@
 //! image. Needs the release binaries in `SPIN_SHIM_BIN_DIR` (see `make bench`).
 
 mod density;
+mod replicas;
 
 use std::path::Path;
 use std::process::Command;
@@ -157,6 +161,11 @@ fn main() -> anyhow::Result<()> {
     }
     rows.extend(cri_rows(runs, registry.as_ref())?);
     report(&rows);
+
+    if replicas::count() > 0 {
+        let image = prepare(&containerd, None, BenchApp::PythonHello, Shipped::Rootfs, "replicas")?;
+        replicas::print(&replicas::measure(&containerd, &image, replicas::count())?);
+    }
 
     let hello = prepare(&containerd, None, BenchApp::Hello, Shipped::Rootfs, "warm")?;
     let kill = |(id, mut task): (String, CtrTask)| {
