@@ -88,3 +88,27 @@ fn sigterm_during_the_background_compile_exits_promptly_and_leaves_no_entry() {
     assert_eq!(count_files(cache.path(), "seal"), 0);
     assert_eq!(count_files(cache.path(), "cwasm"), 0);
 }
+
+/// The CLI's cache keeps within `SPIN_COMPILE_CACHE_MAX`: bounded to one entry,
+/// a second app's artifact pushes out the first's. A malformed bound stops the
+/// start with one line naming the variable.
+#[test]
+fn the_cache_keeps_within_spin_compile_cache_max() {
+    let cache = tempfile::tempdir().unwrap();
+    let bounded = [("SPIN_WASMTIME_FIRST_START_COMPILER", "cranelift"), ("SPIN_COMPILE_CACHE_MAX", "1")];
+    drop(serve("rust-hello", cache.path(), &bounded));
+    assert_eq!(count_files(cache.path(), "cwasm"), 1);
+    let mut second = serve("rust-sdk7-hello", cache.path(), &bounded);
+    let out = second.process.output();
+    assert!(out.contains("removed the 1 entry used least recently"), "{out}");
+    assert_eq!(count_files(cache.path(), "cwasm"), 1, "only the newer entry stays");
+    drop(second);
+
+    let (code, out) = Up::new(&guests::app("rust-hello"))
+        .flags(&["--cache-dir", &cache.path().display().to_string()])
+        .env(&[("SPIN_COMPILE_CACHE_MAX", "lots")])
+        .run(Duration::from_secs(30))
+        .unwrap();
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("SPIN_COMPILE_CACHE_MAX=\"lots\" is invalid"), "{out}");
+}
