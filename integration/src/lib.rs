@@ -3,6 +3,7 @@
 
 pub mod bench_apps;
 pub mod cli_app;
+pub mod compile_cache;
 pub mod containerd;
 pub mod cri;
 pub mod event_app;

@@ -8,6 +8,7 @@
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::time::Duration;
 
+use integration::compile_cache::entry_files;
 use integration::containerd::{Containerd, CtrTask};
 use integration::process::free_port;
 use integration::{guests, http, paths, suite};
@@ -106,18 +107,7 @@ fn the_node_cache_keeps_within_its_bound() {
     let wasm = std::fs::read(dir.join("app.wasm")).unwrap();
     std::fs::write(dir.join("app.wasm"), tagged(&wasm, "other")).unwrap();
     containerd.import_app(&dir, OTHER, false).unwrap();
-    let artifacts = || -> Vec<String> {
-        let mut names = Vec::new();
-        for sub in std::fs::read_dir(containerd.node_cache_dir()).unwrap().flatten() {
-            for file in std::fs::read_dir(sub.path()).into_iter().flatten().flatten() {
-                let name = file.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".cwasm") {
-                    names.push(name);
-                }
-            }
-        }
-        names
-    };
+    let artifacts = || entry_files(&containerd.node_cache_dir(), "cwasm");
 
     run_once(&containerd, IMAGE, "bounded-1", Some("now serving Cranelift's code"));
     let first = artifacts();

@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use integration::cli_app::{ServedApp, Up};
+use integration::compile_cache::entry_files;
 use integration::{guests, suite};
 
 const LOG: (&str, &str) = ("RUST_LOG", "spin_engine=info");
@@ -21,15 +22,9 @@ fn serve(app: &str, cache: &std::path::Path, env: &[(&str, &str)]) -> ServedApp 
     Up::new(&guests::app(app)).flags(&["--cache-dir", &cache]).env(&all).serve().unwrap()
 }
 
-/// Cache entries' files with `extension` (`<dir>/<engine key>/<sha256>.<extension>`).
+/// How many cache entries' files have `extension`.
 fn count_files(dir: &std::path::Path, extension: &str) -> usize {
-    let entries = |d: &std::path::Path| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>();
-    entries(dir)
-        .iter()
-        .filter(|p| p.is_dir())
-        .flat_map(|engine_dir| entries(engine_dir))
-        .filter(|p| p.extension().is_some_and(|x| x == extension))
-        .count()
+    entry_files(dir, extension).len()
 }
 
 #[test]

@@ -48,13 +48,15 @@ fn fetch_into(dir: &Path, url: &str, digest: &str, max_bytes: u64) -> anyhow::Re
 /// still matches it.
 pub(super) fn cached(dir: &Path, hex: &str) -> anyhow::Result<Option<PathBuf>> {
     let path = dir.join(format!("sha256:{hex}"));
-    if !(path.is_file() && sha256_of_file(&path)? == hex) {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let mut file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if sha256_of(&mut file)? != hex {
         return Ok(None);
     }
     // Used now, for the cache's bound (the node's cache holds downloads too).
-    if let Ok(file) = std::fs::File::open(&path) {
-        crate::runtime::touch(&file);
-    }
+    crate::runtime::touch(&file);
     Ok(Some(path))
 }
 
@@ -111,10 +113,10 @@ pub(super) fn append_capped(body: &mut Vec<u8>, chunk: &[u8], max_bytes: u64) ->
     Ok(())
 }
 
-fn sha256_of_file(path: &Path) -> anyhow::Result<String> {
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// The sha256 digest of what is left to read in `file`, as hex.
+fn sha256_of(file: &mut std::fs::File) -> anyhow::Result<String> {
     let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
+    std::io::copy(file, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
 }
 
