@@ -124,8 +124,9 @@ fn the_node_cache_keeps_within_its_bound() {
 /// Replicas of a new rootfs image starting together on a node compile its wasm
 /// once: while one process compiles it into the node's cache (here the test
 /// itself holds that entry's lock, as a compiling replica would), two
-/// containers serve Winch's code and wait; when the lock is let go, one of
-/// them compiles with Cranelift and the other loads what it sealed.
+/// containers serve Winch's code (the second the first's, from the cache) and
+/// wait; when the lock is let go, one of them compiles with Cranelift and the
+/// other loads what it sealed.
 #[test]
 fn replicas_starting_together_compile_once() {
     use integration::bench_apps::tagged;
@@ -157,10 +158,11 @@ fn replicas_starting_together_compile_once() {
     }
     drop(lock);
 
-    let mut compiled = 0;
+    let (mut compiled, mut compiled_by_winch) = (0, 0);
     for (id, task) in &mut replicas {
         task.wait_for_line("now serving Cranelift's code", Duration::from_secs(120)).unwrap();
         let output = task.output();
+        compiled_by_winch += usize::from(output.contains("compiled from wasm by Winch"));
         if output.contains("compiled from wasm in") {
             compiled += 1;
         } else {
@@ -169,5 +171,7 @@ fn replicas_starting_together_compile_once() {
         containerd.kill_task(id, "SIGTERM").unwrap();
     }
     assert_eq!(compiled, 1, "one replica compiles, the other loads its artifact");
+    // The second served the first's Winch code too, from the cache.
+    assert_eq!(compiled_by_winch, 1, "one replica compiles with Winch");
     assert!(!lock_path.exists(), "the compiling replica removed its lock file");
 }

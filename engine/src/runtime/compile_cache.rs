@@ -20,7 +20,7 @@ use wasmtime::Engine;
 
 use super::cache_bound::{touch, trim, DEFAULT_CACHE_MAX_BYTES};
 use super::cache_key::CacheKey;
-use super::compile_lock::lock_entry;
+use super::compile_lock::{lock_entry, EntryLock};
 use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
 
@@ -153,6 +153,47 @@ impl CompileCache {
             Err(e) => {
                 tracing::warn!("could not map {} ({e:#}); serving the compiled copy", path.display());
                 Ok(component)
+            }
+        }
+    }
+
+    /// Takes the lock of the entry of `sha256` for `engine`, waiting while another
+    /// process holds it (see [`super::compile_lock`]); `None` without a cache.
+    pub(crate) fn lock(&self, engine: &Engine, sha256: &[u8; 32], origin: &str) -> Option<EntryLock> {
+        let (path, _, _) = self.entry(engine, sha256)?;
+        Some(lock_entry(&path, origin))
+    }
+
+    /// Seals `component`, compiled for `engine` from the wasm with digest
+    /// `sha256`, into the cache on a thread of its own and then lets go of
+    /// `lock`: for code a start serves at once, which a process waiting on the
+    /// lock then loads.
+    pub(crate) fn store_in_background(&self, engine: &Engine, component: Component, sha256: [u8; 32], lock: EntryLock) {
+        let (cache, engine) = (self.clone(), engine.clone());
+        let spawned = std::thread::Builder::new().name("cache-write".into()).spawn(move || {
+            if let Some((path, key, binding)) = cache.entry(&engine, &sha256) {
+                match write_sealed(&component, &path, key, &binding) {
+                    Ok(()) => cache.keep_within_bound(&path),
+                    Err(e) => tracing::warn!("could not write compile cache {}: {e:#}", path.display()),
+                }
+            }
+            drop(lock);
+        });
+        if let Err(e) = spawned {
+            tracing::warn!("could not start writing the compile cache: {e}");
+        }
+    }
+
+    /// Removes the entry of `sha256` for `engine`, once no process writes it.
+    pub(crate) fn remove(&self, engine: &Engine, sha256: &[u8; 32], origin: &str) {
+        let Some((path, _, _)) = self.entry(engine, sha256) else { return };
+        let _lock = lock_entry(&path, origin);
+        // The seal first: an artifact without one is never loaded.
+        for file in [seal_path(&path), path] {
+            if let Err(e) = std::fs::remove_file(&file) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("could not remove {}: {e}", file.display());
+                }
             }
         }
     }

@@ -190,9 +190,25 @@ impl Runtime {
             FirstStartCompiler::Winch => self.baseline(),
             FirstStartCompiler::Cranelift => None,
         };
-        if let Some(component) = baseline.and_then(|b| b.compile(&wasm.bytes, &wasm.origin)) {
-            pending.add(wasm.bytes, wasm.sha256, wasm.origin);
-            return Ok(Compiled { component, optimized: false });
+        if let Some(baseline) = baseline {
+            // Replicas starting together compile it with Winch once, too: the
+            // others wait for the first and load its code.
+            let lock = self.cache.lock(baseline.engine(), &wasm.sha256, &wasm.origin);
+            if let Some(component) = self.cache.cached(&self.engine, &wasm.sha256, &wasm.origin) {
+                return Ok(Compiled { component, optimized: true });
+            }
+            let served = match self.cache.cached(baseline.engine(), &wasm.sha256, &wasm.origin) {
+                Some(component) => Some(component),
+                None => baseline.compile(&wasm.bytes, &wasm.origin).inspect(|component| {
+                    if let Some(lock) = lock {
+                        self.cache.store_in_background(baseline.engine(), component.clone(), wasm.sha256, lock);
+                    }
+                }),
+            };
+            if let Some(component) = served {
+                pending.add(wasm.bytes, wasm.sha256, wasm.origin);
+                return Ok(Compiled { component, optimized: false });
+            }
         }
         let component = self.compile_optimized(&wasm.bytes, &wasm.sha256, &wasm.origin)?;
         Ok(Compiled { component, optimized: true })
@@ -206,6 +222,14 @@ impl Runtime {
     /// Cranelift's code for `wasm`, sealed into the compile cache.
     pub(crate) fn compile_optimized(&self, wasm: &[u8], sha256: &[u8; 32], origin: &str) -> anyhow::Result<Component> {
         self.cache.compile_and_store(&self.engine, wasm, sha256, origin)
+    }
+
+    /// Removes Winch's code for the wasm with digest `sha256` from the compile
+    /// cache, once Cranelift's is there: every later start loads Cranelift's.
+    pub(crate) fn forget_baseline_code(&self, sha256: &[u8; 32], origin: &str) {
+        if let Some(Some(baseline)) = self.baseline.get() {
+            self.cache.remove(baseline.engine(), sha256, origin);
+        }
     }
 
     /// Cranelift's `component` (of `origin`) linked as a start links it.

@@ -4,6 +4,8 @@
 //! same wasm on idle-priority threads; its code replaces Winch's in every
 //! component that runs that wasm, and is sealed into the compile cache, so every
 //! later start loads it. Instances already made from Winch's code finish on it.
+//! Winch's code stays in the cache only until Cranelift's is there, for the
+//! replicas that start beside the first (`Runtime::compile_for_start`).
 
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -109,7 +111,10 @@ impl Pending {
                     Err(_) => compile(),
                 };
                 match compiled {
-                    Ok(component) => job.replace_code(&runtime, &component),
+                    Ok(component) => {
+                        runtime.forget_baseline_code(&job.sha256, &job.origin);
+                        job.replace_code(&runtime, &component)
+                    }
                     Err(e) => tracing::warn!("{}: Cranelift failed ({e:#}); Winch's code keeps serving", job.origin),
                 }
             }
