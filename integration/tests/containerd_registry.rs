@@ -63,6 +63,7 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     let runs = [&per_file, &per_file, &archive, &archive];
     for (n, reference) in runs.into_iter().enumerate() {
         cri.pull_image(reference).unwrap_or_else(|e| panic!("PullImage {reference}: {e:#}\n{}", containerd.log()));
+        let log_before = containerd.log().len();
         let logs = containerd.dir().join(format!("pods-{n}"));
         let pod = cri.run_pod(&format!("registry-{n}"), "spin", &logs).unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
@@ -82,6 +83,12 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
         let log = pod.log("app");
         assert!(log.contains("loaded its artifact precompiled by this shim"), "Pod {n} ({reference}):\n{log}");
         assert!(!log.contains("compiled from wasm"), "Pod {n} ({reference}) compiled:\n{log}");
+        if n % 2 == 1 {
+            // runwasi found its copy of every layer (config and files included),
+            // so it did not take its precompile path again.
+            let shim_log = containerd.log()[log_before..].to_string();
+            assert!(!shim_log.contains("failed to load precompiled layer"), "Pod {n} ({reference}):\n{shim_log}");
+        }
         cri.remove_pod(&pod).unwrap();
     }
     // Selective deployment: only `files` is kept, so `/hello` is not routed.
@@ -99,13 +106,24 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
     // The wasm layers both images share name one artifact each
     // (`runwasi.io/precompiled/spin/<key>=<digest>`; the artifact names its
     // original under `<key>/original`).
+    // Layers that are not compiled name themselves (see `SpinCompiler::compile`).
     let content = containerd.ctr(&["content", "ls"]).unwrap();
     let artifacts: std::collections::BTreeSet<&str> = content
-        .split([',', '\t', ' ', '\n'])
-        .filter(|label| label.starts_with("runwasi.io/precompiled/spin/") && !label.contains("/original="))
-        .filter_map(|label| label.split_once("=sha256:").map(|(_, digest)| digest))
+        .lines()
+        .filter_map(|line| line.split_once(['\t', ' ']))
+        .flat_map(|(own, labels)| {
+            labels
+                .split([',', '\t', ' '])
+                .filter(|label| label.starts_with("runwasi.io/precompiled/spin/") && !label.contains("/original="))
+                .filter_map(|label| label.split_once('=').map(|(_, digest)| digest))
+                .filter(move |digest| digest.starts_with("sha256:") && *digest != own)
+        })
         .collect();
-    assert_eq!(artifacts.len(), 2, "one artifact for each of the two wasm layers both images share:\n{content}");
+    assert_eq!(
+        artifacts.len(),
+        2,
+        "one artifact for each of the two wasm layers both images share: {artifacts:?}\n{content}"
+    );
 
     // An artifact whose component dependencies were pushed uncomposed: its
     // wasm is left uncompiled for the Pod, which composes it at start.

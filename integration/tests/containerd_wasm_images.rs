@@ -106,17 +106,24 @@ fn wkg_packages_are_pulled_and_run_by_their_exports() {
     }
     let logs = containerd.dir().join("pods");
 
-    // HTTP by its exports.
-    let pod = cri.run_pod("wkg-hello", "spin", &logs).unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let container = cri.start_container(&pod, "app", &hello, &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
-    let base = format!("http://{listen}");
-    if let Err(e) = http::wait_until_up(&format!("{base}/"), Duration::from_secs(120))
-        .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
-    {
-        panic!("wkg hello: {e:#}\n{:?}\n{}", cri.container_status(&container), pod.log("app"));
+    // HTTP by its exports. The second Pod gets the wasm back from runwasi
+    // marked precompiled (the shim's compiler leaves it to the Pod, as it is)
+    // and runs it as wasm; runwasi does not take its precompile path again.
+    for n in 0..2 {
+        let log_before = containerd.log().len();
+        let pod = cri.run_pod(&format!("wkg-hello-{n}"), "spin", &logs).unwrap();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let container = cri.start_container(&pod, "app", &hello, &[("SPIN_HTTP_LISTEN_ADDR", &listen)]).unwrap();
+        let base = format!("http://{listen}");
+        if let Err(e) = http::wait_until_up(&format!("{base}/"), Duration::from_secs(120))
+            .and_then(|_| suite::hello(&base, "Hello, Fermyon"))
+        {
+            panic!("wkg hello {n}: {e:#}\n{:?}\n{}", cri.container_status(&container), pod.log("app"));
+        }
+        let shim_log = containerd.log()[log_before..].to_string();
+        assert!(n == 0 || !shim_log.contains("failed to load precompiled layer"), "{shim_log}");
+        cri.remove_pod(&pod).unwrap();
     }
-    cri.remove_pod(&pod).unwrap();
 
     // A command by its exports: the Pod's args reach argv, its exit code is the container's.
     let pod = cri.run_pod("wkg-command", "spin", &logs).unwrap();

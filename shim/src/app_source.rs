@@ -63,13 +63,17 @@ mod tests {
         let app = br#"{"spin_lock_version":1,"metadata":{"name":"a"},"triggers":[],"components":[]}"#;
         let marked = layer(WASM_LAYER, b"artifact from our compiler", true);
         let unmarked = layer(WASM_LAYER, b"\x7fELF from the image", false);
+        // Wasm our compiler left to the Pod and handed back as it is.
+        let handed_back = layer(WASM_LAYER, b"\0asm\x0d\0\x01\0", true);
         let dir = tempfile::tempdir().unwrap();
-        let resolved = from_layers(&[layer(SPIN_APP_CONFIG, app, false), marked.clone(), unmarked.clone()], dir.path())
-            .unwrap_or_else(|e| panic!("{e:#}"));
+        let layers = [layer(SPIN_APP_CONFIG, app, true), marked.clone(), unmarked.clone(), handed_back.clone()];
+        let resolved = from_layers(&layers, dir.path()).unwrap_or_else(|e| panic!("{e:#}"));
         let trusted: Vec<&String> = resolved.trusted_artifacts.keys().collect();
         assert_eq!(trusted, [&marked.config.digest().to_string()]);
-        // The unmarked layer is content like any other: the engine compiles it as wasm, or refuses it.
-        assert!(dir.path().join("content").join(unmarked.config.digest().to_string()).is_file());
+        // The others are content like any other: the engine compiles them as wasm, or refuses them.
+        for content in [&unmarked, &handed_back] {
+            assert!(dir.path().join("content").join(content.config.digest().to_string()).is_file());
+        }
         assert!(!dir.path().join("content").join(marked.config.digest().to_string()).exists());
     }
 }

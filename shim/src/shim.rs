@@ -97,6 +97,14 @@ impl Compiler for SpinCompiler {
     /// refused: runwasi would otherwise store them as ours. Wasm that the app
     /// composes at start (a component with dependencies or middleware, and those)
     /// stays wasm: runwasi hands the sandbox a precompiled layer instead of its wasm.
+    ///
+    /// Every layer gets an output: one that is not compiled (the config, files,
+    /// wasm left to the Pod) is handed back as it is. runwasi looks for a
+    /// precompiled copy of each layer it reads, and a layer without one sends
+    /// every later start of the image down this path again (all its layers
+    /// copied, hashed and written back to the content store: 90 ms of each start
+    /// of the Python hello). The sandbox tells a compiled layer from one handed
+    /// back by its bytes (`registry::unpack`).
     async fn compile(&self, layers: &[WasmLayer]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
         let config = layers.iter().find(|l| l.config.media_type().as_ref() == SPIN_APP_CONFIG);
         let has_config = config.is_some();
@@ -105,12 +113,11 @@ impl Compiler for SpinCompiler {
         layers
             .iter()
             .map(|layer| {
-                if !is_wasm_layer(layer.config.media_type().as_ref()) {
-                    return Ok(None);
-                }
-                if layer.precompiled {
-                    // Read back from our own earlier output in the content store.
-                    return Ok(Some(layer.layer.clone()));
+                let as_it_is = || Some(layer.layer.clone());
+                if !is_wasm_layer(layer.config.media_type().as_ref()) || layer.precompiled {
+                    // Not ours to compile, or read back from our own earlier
+                    // output in the content store.
+                    return Ok(as_it_is());
                 }
                 let origin = format!("layer {}", layer.config.digest());
                 // Refused here too when the Pod would compile it: runwasi keeps what we accept.
@@ -119,7 +126,7 @@ impl Compiler for SpinCompiler {
                     || layer.layer.len() as u64 > max
                     || composed.contains(&layer.config.digest().to_string())
                 {
-                    return Ok(None);
+                    return Ok(as_it_is());
                 }
                 precompile(self.engine()?, &layer.layer, &origin).map(Some)
             })
@@ -198,11 +205,13 @@ pub(crate) mod tests {
         let ours = compiler.compile(&[config.clone(), layer(WASM_LAYER, &artifact, true)]).await.unwrap();
         assert_eq!(ours[1].as_deref(), Some(&artifact[..]));
 
-        // A Spin app's wasm is compiled here; a plain wasm image compiles in its Pod.
+        // A Spin app's wasm is compiled here; a plain wasm image compiles in its
+        // Pod. What is not compiled comes back as it is.
         let compiled = compiler.compile(&[config, layer(WASM_LAYER, EMPTY_COMPONENT, false)]).await.unwrap();
-        assert!(compiled[0].is_none() && compiled[1].is_some());
+        assert_eq!(compiled[0].as_deref(), Some(&b"{}"[..]));
+        assert!(compiled[1].as_deref().is_some_and(|c| Engine::detect_precompiled(c).is_some()));
         let plain = compiler.compile(&[layer(PLAIN_WASM, EMPTY_COMPONENT, false)]).await.unwrap();
-        assert!(plain[0].is_none());
+        assert_eq!(plain[0].as_deref(), Some(EMPTY_COMPONENT));
     }
 
     /// `(component)` with an empty custom section named `tag`: a distinct digest.
@@ -225,8 +234,26 @@ pub(crate) mod tests {
             ]
         });
         let config = layer(SPIN_APP_CONFIG, locked.to_string().as_bytes(), false);
-        let compiled = compiler.compile(&[config, front, greeter, plain]).await.unwrap();
-        let precompiled: Vec<bool> = compiled.iter().map(Option::is_some).collect();
-        assert_eq!(precompiled, [false, false, false, true]);
+        let layers = [config, front, greeter, plain];
+        let compiled = compiler.compile(&layers).await.unwrap();
+        let as_it_is: Vec<bool> =
+            layers.iter().zip(&compiled).map(|(l, c)| c.as_deref() == Some(&l.layer[..])).collect();
+        assert_eq!(as_it_is, [true, true, true, false]);
+        assert!(Engine::detect_precompiled(compiled[3].as_deref().unwrap()).is_some());
+    }
+
+    /// runwasi finds a copy of every layer after the first start, so the second
+    /// does not compile again (it would for any layer the compiler left out).
+    #[tokio::test]
+    async fn every_layer_gets_an_output() {
+        let compiler = SpinCompiler::new(EngineOptions { pooling: false, ..Default::default() });
+        let layers = [
+            layer(SPIN_APP_CONFIG, b"{}", false),
+            layer(crate::registry::media_types::DATA_LAYER, b"a file", false),
+            layer(crate::registry::media_types::ARCHIVE_LAYER, b"\x1f\x8b", false),
+            layer(WASM_LAYER, EMPTY_COMPONENT, false),
+        ];
+        let compiled = compiler.compile(&layers).await.unwrap();
+        assert!(compiled.iter().all(Option::is_some), "{compiled:?}");
     }
 }

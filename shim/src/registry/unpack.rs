@@ -40,8 +40,8 @@ impl Unpacker {
     }
 
     /// Takes one layer. `precompiled` is true only for layers runwasi read from
-    /// this shim's own `Compiler` output: those are kept in memory as trusted
-    /// artifacts, everything else is content like any other.
+    /// this shim's own `Compiler` output: the compiled ones are kept in memory as
+    /// trusted artifacts, everything else is content like any other.
     pub(crate) fn add(
         &mut self,
         media_type: &str,
@@ -57,7 +57,7 @@ impl Unpacker {
                 unpack_by_digest(bytes, &self.content_dir, MAX_UNPACKED_BYTES)
                     .with_context(|| format!("archive layer {digest}"))?;
             }
-            m if is_wasm_layer(m) && precompiled => {
+            m if is_wasm_layer(m) && precompiled && is_compiled(bytes) => {
                 self.trusted_artifacts.insert(digest.to_string(), bytes.to_vec());
             }
             m if is_wasm_layer(m) || m == DATA_LAYER => {
@@ -102,4 +102,11 @@ impl Unpacker {
             trusted_artifacts: self.trusted_artifacts,
         })
     }
+}
+
+/// Whether a layer runwasi marked `precompiled` holds native code this shim
+/// compiled: its compiler hands back the wasm it leaves to the Pod as it is,
+/// and wasm begins with its magic number.
+fn is_compiled(bytes: &[u8]) -> bool {
+    !bytes.starts_with(b"\0asm")
 }
