@@ -124,6 +124,12 @@ fn pushed_artifacts_run_in_pods_after_a_cri_pull() {
         2,
         "one artifact for each of the two wasm layers both images share: {artifacts:?}\n{content}"
     );
+    // Each is packed (engine/src/runtime/packed_artifact.rs): runwasi reads it
+    // whole at every start.
+    for digest in &artifacts {
+        let bytes = containerd.ctr_command(&["content", "get", digest]).output().unwrap().stdout;
+        assert!(bytes.starts_with(b"spin-shim packed artifact"), "{digest}: {:?}", &bytes[..bytes.len().min(32)]);
+    }
 
     // An artifact whose component dependencies were pushed uncomposed: its
     // wasm is left uncompiled for the Pod, which composes it at start.

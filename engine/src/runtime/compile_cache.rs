@@ -23,6 +23,7 @@ use super::cache_key::CacheKey;
 use super::compile_lock::{lock_entry, EntryLock};
 use super::componentize::servable_component;
 use super::engine_config::compatibility_key;
+use super::packed_artifact::{is_packed, pack, unpack};
 
 /// A seal file: format version, then the 32-byte tag.
 const SEAL_MAGIC: &[u8; 8] = b"SPINCC2\0";
@@ -262,9 +263,10 @@ impl CompileCache {
     /// are written only by this shim's `Compiler` into containerd's content store,
     /// which no container can write; nothing else may be passed here.
     pub fn load_trusted_artifact(&self, engine: &Engine, artifact: &[u8], origin: &str) -> anyhow::Result<Component> {
+        let artifact = unpack(artifact).with_context(|| format!("loading {origin}, precompiled by this shim"))?;
         // SAFETY: see above; the caller passes only layers runwasi marked
         // `precompiled`, produced by `SpinCompiler` with this engine configuration.
-        unsafe { Component::deserialize(engine, artifact) }
+        unsafe { Component::deserialize(engine, &artifact) }
             .map_err(anyhow::Error::from)
             .with_context(|| format!("loading {origin}, precompiled by this shim"))
             .inspect(|_| tracing::info!("{origin}: loaded its artifact precompiled by this shim"))
@@ -287,10 +289,10 @@ impl std::fmt::Display for NativeArtifact {
 
 impl std::error::Error for NativeArtifact {}
 
-/// Refuses bytes that are a wasmtime artifact rather than WebAssembly with a
-/// [`NativeArtifact`] error.
+/// Refuses bytes that are a wasmtime artifact (packed or not) rather than
+/// WebAssembly with a [`NativeArtifact`] error.
 pub fn refuse_native(bytes: &[u8], origin: &str) -> anyhow::Result<()> {
-    if Engine::detect_precompiled(bytes).is_some() || bytes.starts_with(b"\x7fELF") {
+    if Engine::detect_precompiled(bytes).is_some() || bytes.starts_with(b"\x7fELF") || is_packed(bytes) {
         return Err(NativeArtifact { origin: origin.to_string() }.into());
     }
     Ok(())
@@ -310,12 +312,15 @@ pub fn compile(engine: &Engine, wasm: &[u8]) -> anyhow::Result<Component> {
     Component::new(engine, &component).map_err(anyhow::Error::from).context("compiling the component")
 }
 
-/// Componentizes (if needed) and precompiles `wasm` into loadable artifact bytes;
-/// refuses input that is already an artifact.
+/// Componentizes (if needed) and precompiles `wasm` into packed artifact bytes
+/// ([`CompileCache::load_trusted_artifact`] loads them); refuses input that is
+/// already an artifact.
 pub fn precompile(engine: &Engine, wasm: &[u8], origin: &str) -> anyhow::Result<Vec<u8>> {
     refuse_native(wasm, origin)?;
     let component = servable_component(wasm)?;
-    engine.precompile_component(&component).map_err(anyhow::Error::from).context("precompiling the component")
+    let artifact =
+        engine.precompile_component(&component).map_err(anyhow::Error::from).context("precompiling the component")?;
+    pack(&artifact)
 }
 
 /// What a tag vouches for besides the artifact: which engine and which wasm.
@@ -518,15 +523,32 @@ mod tests {
     fn precompiled_bytes_from_outside_are_refused_with_one_line() {
         let engine = engine();
         let artifact = engine.precompile_component(&wat::parse_str("(component)").unwrap()).unwrap();
-        for cache in [CompileCache::disabled(), CompileCache::at(tempfile::tempdir().unwrap().path(), key())] {
-            let err = cache.load(&engine, &artifact, &sha256(&artifact), "/app.wasm").unwrap_err().to_string();
-            assert_eq!(err, "/app.wasm is a precompiled native artifact, not WebAssembly; ship the .wasm");
+        // As wasmtime writes it, and as this shim's precompiler hands it to runwasi.
+        for artifact in [artifact.clone(), pack(&artifact).unwrap()] {
+            for cache in [CompileCache::disabled(), CompileCache::at(tempfile::tempdir().unwrap().path(), key())] {
+                let err = cache.load(&engine, &artifact, &sha256(&artifact), "/app.wasm").unwrap_err().to_string();
+                assert_eq!(err, "/app.wasm is a precompiled native artifact, not WebAssembly; ship the .wasm");
+            }
+            let err = precompile(&engine, &artifact, "sha256:abc").unwrap_err().to_string();
+            assert!(err.starts_with("sha256:abc is a precompiled native artifact"), "{err}");
         }
-        let err = precompile(&engine, &artifact, "sha256:abc").unwrap_err().to_string();
-        assert!(err.starts_with("sha256:abc is a precompiled native artifact"), "{err}");
         let err =
             CompileCache::disabled().load(&engine, b"not wasm at all", &sha256(b"not wasm at all"), "x").unwrap_err();
         assert!(format!("{err:#}").contains("not a WebAssembly"), "{err:#}");
+    }
+
+    /// What the precompiler hands runwasi is packed, and loads; an artifact an
+    /// earlier build stored unpacked loads too.
+    #[test]
+    fn precompiled_artifacts_load_packed_or_not() {
+        let engine = engine();
+        let wasm = wat::parse_str("(component (core module (func (export \"f\"))))").unwrap();
+        let packed = precompile(&engine, &wasm, "sha256:abc").unwrap();
+        assert!(is_packed(&packed));
+        let unpacked = engine.precompile_component(&wasm).unwrap();
+        for artifact in [packed, unpacked] {
+            CompileCache::disabled().load_trusted_artifact(&engine, &artifact, "sha256:abc").unwrap();
+        }
     }
 
     /// A tenant who can write the cache directory replaces an entry with an

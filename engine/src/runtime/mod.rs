@@ -10,6 +10,7 @@ mod compose;
 mod engine_config;
 mod epoch;
 mod memory_images;
+mod packed_artifact;
 mod pre_release;
 mod prepared;
 mod quiet_release;
