@@ -8,8 +8,7 @@ use std::sync::Arc;
 use spin_engine::host::{Echo, HostOptions, LogDir, StartupSeeds};
 use spin_engine::loader::LoadedApp;
 use spin_engine::runtime::{
-    release_memory_when_quiet, release_start_up_memory, unpack_artifacts, CompileCache, PrepareOptions, PreparedApp,
-    Runtime,
+    release_memory_when_quiet, release_start_up_memory, CompileCache, PrepareOptions, PreparedApp, Runtime,
 };
 use spin_engine::runtime_config::RuntimeConfig;
 use spin_engine::telemetry::Telemetry;
@@ -159,14 +158,10 @@ async fn run(triggers: Vec<Box<dyn PreparedTrigger>>, signals: Signals) -> anyho
 /// tracer comes from `telemetry`.
 #[cfg_attr(not(feature = "http"), allow(unused_mut))]
 fn compile_and_link(
-    mut app: LoadedApp,
+    app: LoadedApp,
     mut opts: LaunchOptions,
     telemetry: &Telemetry,
 ) -> anyhow::Result<(Arc<PreparedApp>, TriggerRegistry)> {
-    // An OCI artifact's packed artifacts unpack on a thread of their own while
-    // the engine and linker are made.
-    let trusted = std::mem::take(&mut app.trusted_artifacts);
-    let unpacking = (!trusted.is_empty()).then(|| std::thread::spawn(move || unpack_artifacts(trusted)));
     #[cfg(feature = "http")]
     {
         opts.settings.triggers.http.tracer = telemetry.request_tracer();
@@ -178,12 +173,6 @@ fn compile_and_link(
     let engine =
         opts.settings.engine.clone().sized_for(trigger_types.len(), opts.settings.limits.max_concurrent_events);
     let runtime = Runtime::new(&engine, opts.compile_cache.clone())?;
-    let trusted_artifacts = match unpacking {
-        Some(unpacking) => {
-            unpacking.join().map_err(|_| anyhow::anyhow!("unpacking the precompiled artifacts failed"))?
-        }
-        None => Default::default(),
-    };
     let prepared = runtime.prepare(
         app.locked,
         PrepareOptions {
@@ -206,7 +195,7 @@ fn compile_and_link(
                 h2c_authority: opts.settings.h2c_authority.clone(),
             },
             limits: opts.settings.limits,
-            trusted_artifacts,
+            trusted_artifacts: app.trusted_artifacts,
             metrics: telemetry.host_metrics(),
         },
     )?;

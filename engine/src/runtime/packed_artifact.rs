@@ -7,7 +7,6 @@
 //! as they are.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use anyhow::Context as _;
 
@@ -37,19 +36,6 @@ pub(crate) fn unpack(bytes: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
     Ok(Cow::Owned(artifact))
 }
 
-/// Unpacks each of `artifacts` (by the digest of the wasm it replaces) ahead of
-/// their load, on a thread of the caller's choosing; one that does not unpack
-/// stays as it is, and its load reports why.
-pub fn unpack_artifacts(artifacts: HashMap<String, Vec<u8>>) -> HashMap<String, Vec<u8>> {
-    artifacts
-        .into_iter()
-        .map(|(digest, bytes)| match unpack(&bytes) {
-            Ok(Cow::Owned(artifact)) => (digest, artifact),
-            _ => (digest, bytes),
-        })
-        .collect()
-}
-
 /// Whether `bytes` are a packed artifact (never WebAssembly).
 pub(crate) fn is_packed(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
@@ -66,16 +52,6 @@ mod tests {
         assert!(is_packed(&packed));
         assert!(packed.len() < artifact.len() / 4, "{} bytes", packed.len());
         assert_eq!(unpack(&packed).unwrap().as_ref(), &artifact[..]);
-    }
-
-    #[test]
-    fn artifacts_unpacked_ahead_are_what_the_load_would_unpack() {
-        let artifact = vec![9u8; 10_000];
-        let packed = pack(&artifact).unwrap();
-        let damaged = packed[..packed.len() - 1].to_vec();
-        let ahead = unpack_artifacts(HashMap::from([("a".into(), packed), ("b".into(), damaged.clone())]));
-        assert_eq!(ahead["a"], artifact);
-        assert_eq!(ahead["b"], damaged, "left for the load to report");
     }
 
     #[test]
