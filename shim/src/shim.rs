@@ -10,7 +10,7 @@ use wasmtime::Engine;
 
 use spin_engine::limits::GuestLimits;
 use spin_engine::locked::LockedApp;
-use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions};
+use spin_engine::runtime::{build_engine, compatibility_key, precompile, refuse_native, EngineOptions, ARTIFACT_FORM};
 
 use crate::logging::log_error;
 use crate::registry::media_types::{is_wasm_layer, LAYER_TYPES, SPIN_APP_CONFIG};
@@ -84,10 +84,13 @@ impl SpinCompiler {
 }
 
 impl Compiler for SpinCompiler {
-    /// The engine's compatibility key; a fixed word when no engine can be made
+    /// The engine's compatibility key and the form of the artifacts (packed),
+    /// so a build that stores unpacked artifacts, rolled back to, never meets a
+    /// packed one under its own label; a fixed word when no engine can be made
     /// (then `compile` fails and the Pod compiles its own wasm).
     fn cache_key(&self) -> impl std::hash::Hash {
-        self.engine().map(compatibility_key).unwrap_or_else(|_| "no-engine".to_string())
+        let engine_key = self.engine().map(compatibility_key).unwrap_or_else(|_| "no-engine".to_string());
+        (engine_key, ARTIFACT_FORM)
     }
 
     /// Precompiles the wasm layers of a Spin app (one with its locked-app config
@@ -212,6 +215,19 @@ pub(crate) mod tests {
         assert!(compiled[1].as_deref().is_some_and(is_artifact));
         let plain = compiler.compile(&[layer(PLAIN_WASM, EMPTY_COMPONENT, false)]).await.unwrap();
         assert_eq!(plain[0].as_deref(), Some(EMPTY_COMPONENT));
+    }
+
+    /// runwasi labels artifacts with a hash of the key: a build from before
+    /// packing hashed the engine's key alone, so after a rollback it finds none
+    /// of the packed artifacts, which it could not load, and compiles its own.
+    #[test]
+    fn packed_artifacts_are_labelled_apart_from_unpacked_ones() {
+        use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+        let compiler = SpinCompiler::new(EngineOptions { pooling: false, ..Default::default() });
+        let (mut ours, mut before) = (DefaultHasher::new(), DefaultHasher::new());
+        compiler.cache_key().hash(&mut ours);
+        compatibility_key(compiler.engine().unwrap()).hash(&mut before);
+        assert_ne!(ours.finish(), before.finish());
     }
 
     /// Whether `bytes` are compiled code (packed as the precompiler hands it over).

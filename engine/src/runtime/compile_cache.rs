@@ -537,8 +537,8 @@ mod tests {
         assert!(format!("{err:#}").contains("not a WebAssembly"), "{err:#}");
     }
 
-    /// What the precompiler hands runwasi is packed, and loads; an artifact an
-    /// earlier build stored unpacked loads too.
+    /// What the precompiler hands runwasi is packed, and loads; an unpacked
+    /// artifact loads too.
     #[test]
     fn precompiled_artifacts_load_packed_or_not() {
         let engine = engine();

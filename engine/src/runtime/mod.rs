@@ -26,6 +26,7 @@ pub use componentize::{servable_component, wasm_kind, WasmKind};
 pub(crate) use compose::DENIED_SUFFIX;
 pub use engine_config::{build_engine, compatibility_key, EngineOptions, FirstStartCompiler, DEFAULT_POOL_INSTANCES};
 pub(crate) use epoch::EpochUse;
+pub use packed_artifact::ARTIFACT_FORM;
 pub use prepared::{composed_wasm, Code, PrepareOptions, PreparedApp, PreparedComponent, Runtime};
 pub use quiet_release::release_memory_when_quiet;
 pub use start_up_memory::{release_start_up_memory, CodePages};

@@ -3,12 +3,18 @@
 //! image, reads it back whole through containerd's gRPC API and passes it to the
 //! container's processes through its zygote: packed with zstd, an artifact is a
 //! third of its size, and unpacking it costs less than moving the bytes it saves
-//! (README, Starting a Pod). Artifacts that earlier builds stored unpacked load
-//! as they are.
+//! (README, Starting a Pod). Unpacked artifacts load as they are, but runwasi
+//! keeps the packed ones under a label of their own ([`ARTIFACT_FORM`] is part
+//! of the precompiler's key), so a build from before packing that a node rolls
+//! back to never meets one.
 
 use std::borrow::Cow;
 
 use anyhow::Context as _;
+
+/// The form of the artifacts [`super::precompile`] makes: part of the key runwasi
+/// labels them with.
+pub const ARTIFACT_FORM: &str = "zstd-packed-1";
 
 /// What a packed artifact begins with; the unpacked size (u64, little-endian)
 /// and one zstd frame follow.
@@ -25,7 +31,7 @@ pub(crate) fn pack(artifact: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The wasmtime artifact in `bytes`: unpacked when [`pack`] made them, else
-/// `bytes` themselves (an artifact an earlier build stored).
+/// `bytes` themselves.
 pub(crate) fn unpack(bytes: &[u8]) -> anyhow::Result<Cow<'_, [u8]>> {
     let Some(rest) = bytes.strip_prefix(MAGIC) else { return Ok(Cow::Borrowed(bytes)) };
     let (size, frame) = rest.split_at_checked(8).context("a packed artifact without its size")?;
