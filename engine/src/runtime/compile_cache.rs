@@ -137,12 +137,7 @@ impl CompileCache {
             return Ok(component);
         }
         let component = compile_logged(engine, wasm, origin)?;
-        if let Err(e) = write_sealed(&component, &path, key, &binding) {
-            tracing::warn!("could not write compile cache {}: {e:#}", path.display());
-            return Ok(component);
-        }
-        self.keep_within_bound(&path);
-        if !self.private {
+        if !self.store(&component, &path, key, &binding) || !self.private {
             return Ok(component);
         }
         // Served from the entry's file, as later starts are: its pages are then shared
@@ -173,10 +168,7 @@ impl CompileCache {
         let (cache, engine) = (self.clone(), engine.clone());
         let spawned = std::thread::Builder::new().name("cache-write".into()).spawn(move || {
             if let Some((path, key, binding)) = cache.entry(&engine, &sha256) {
-                match write_sealed(&component, &path, key, &binding) {
-                    Ok(()) => cache.keep_within_bound(&path),
-                    Err(e) => tracing::warn!("could not write compile cache {}: {e:#}", path.display()),
-                }
+                cache.store(&component, &path, key, &binding);
             }
             drop(lock);
         });
@@ -195,6 +187,21 @@ impl CompileCache {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     tracing::warn!("could not remove {}: {e}", file.display());
                 }
+            }
+        }
+    }
+
+    /// Seals `component` into the entry at `path` and keeps the cache within its
+    /// bound; whether it was written (a failure is logged, never fatal).
+    fn store(&self, component: &Component, path: &Path, key: &CacheKey, binding: &[u8]) -> bool {
+        match write_sealed(component, path, key, binding) {
+            Ok(()) => {
+                self.keep_within_bound(path);
+                true
+            }
+            Err(e) => {
+                tracing::warn!("could not write compile cache {}: {e:#}", path.display());
+                false
             }
         }
     }
@@ -263,11 +270,12 @@ impl CompileCache {
     /// are written only by this shim's `Compiler` into containerd's content store,
     /// which no container can write; nothing else may be passed here.
     pub fn load_trusted_artifact(&self, engine: &Engine, artifact: &[u8], origin: &str) -> anyhow::Result<Component> {
-        let artifact = unpack(artifact).with_context(|| format!("loading {origin}, precompiled by this shim"))?;
-        // SAFETY: see above; the caller passes only layers runwasi marked
-        // `precompiled`, produced by `SpinCompiler` with this engine configuration.
-        unsafe { Component::deserialize(engine, &artifact) }
-            .map_err(anyhow::Error::from)
+        unpack(artifact)
+            .and_then(|artifact| {
+                // SAFETY: see above; the caller passes only layers runwasi marked
+                // `precompiled`, produced by `SpinCompiler` with this engine configuration.
+                Ok(unsafe { Component::deserialize(engine, &artifact) }?)
+            })
             .with_context(|| format!("loading {origin}, precompiled by this shim"))
             .inspect(|_| tracing::info!("{origin}: loaded its artifact precompiled by this shim"))
     }
